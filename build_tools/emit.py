@@ -1,0 +1,598 @@
+"""Stage 3, emitting MyST: expanded lines in, one MyST document per variant out.
+
+The expander leaves structure marks (``markers``) where slides start, where
+presenter notes begin and end, and where animation frames sit.  This stage
+lays them out for the variant:
+
+* slides: one H2 per slide, its notes gathered into one ``{revealjs-notes}``;
+* speaker-notes: one H2 per slide, the slide's content, then a notes block;
+* handout: headings shifted under the single H1 title and never skipping a level.
+
+It also turns pandoc citations into sphinxcontrib-bibtex roles, keeps display
+math apart from paragraphs, and lifts ``\\newcommand`` lines into the MathJax
+macro table.  Every line keeps the origin it had in the expansion.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from . import markers
+from .diagnostics import Diagnostic, Severity
+from .output import Origin, origin_of
+
+Line = tuple[str, "Origin | None"]
+
+FENCE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
+ATX_RE = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+HEADING_ATTRS_RE = re.compile(r"\s*\{([^{}]*)\}\s*$")
+NEWCOMMAND_RE = re.compile(
+    r"^\s*\\(?:re)?newcommand\s*\{?\\([A-Za-z]+)\}?\s*(?:\[(\d)\])?\s*\{(.*)\}\s*$")
+CITE_GROUP_RE = re.compile(r"\[([^\[\]]*?@[^\[\]]*?)\](?!\()")
+CITE_KEY = r"[A-Za-z0-9_][A-Za-z0-9_:.\-]*[A-Za-z0-9_]|[A-Za-z0-9_]"
+INTEXT_CITE_RE = re.compile(r"(?<![\w\\@`])@(" + CITE_KEY + r")")
+GROUP_ITEM_RE = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*$", re.S)
+INLINE_CODE_RE = re.compile(r"(`+)(.+?)\1")
+URL_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+|<[^<>\s]+@[^<>\s]+>|\]\([^)]*\)")
+
+VARIANTS = ("slides", "speaker-notes", "handout")
+
+
+@dataclass
+class Document:
+    """The MyST for one talk and variant, line by line with origins."""
+
+    variant: str
+    title_lines: list[Line]
+    body_lines: list[Line]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    math_macros: dict[str, object] = field(default_factory=dict)
+    slide_titles: list[str] = field(default_factory=list)
+    """For slides and speaker-notes: the title of each slide after the title slide."""
+
+    @property
+    def lines(self) -> list[Line]:
+        return self.title_lines + self.body_lines
+
+    @property
+    def text(self) -> str:
+        return "\n".join(t for t, _ in self.lines).rstrip("\n") + "\n"
+
+    @property
+    def body(self) -> str:
+        return "\n".join(t for t, _ in self.body_lines).strip("\n")
+
+    @property
+    def origins(self) -> list[Origin | None]:
+        return [o for _, o in self.lines]
+
+
+@dataclass
+class EmitOptions:
+    title_block: bool = True
+    initial_heading_level: int = 1
+    """The level of the heading just before the body (1: the H1 title)."""
+    doc_dir: str | None = None
+    """Where the generated document sits in Sphinx's source tree (for relative assets)."""
+    image_root: str | None = None
+    bib_keys: frozenset[str] | None = None
+    """Known citation keys; None when no bibliography is configured."""
+    append_references: bool = True
+    notes_in_deck: bool = False
+
+
+class Emitter:
+    def __init__(self, variant: str, options: EmitOptions):
+        self.variant = variant
+        self.options = options
+        self.diagnostics: list[Diagnostic] = []
+        self.math_macros: dict[str, object] = {}
+        self._warned_keys: set[str] = set()
+
+    def warn(self, code: str, message: str, origin: Origin | None, severity=Severity.WARNING):
+        self.diagnostics.append(Diagnostic(code, severity, message,
+                                           origin.location if origin else None,
+                                           origin.chain if origin else ()))
+
+
+# -- entry point ---------------------------------------------------------------
+
+def emit(raw_lines, variant: str, meta: dict, options: EmitOptions | None = None) -> Document:
+    """Lay out expanded lines (text, position) as MyST for ``variant``."""
+    options = options or EmitOptions()
+    em = Emitter(variant, options)
+    lines: list[Line] = [(t, origin_of(p)) for t, p in raw_lines]
+    lines = _lift_newcommands(em, lines)
+    if variant == "handout":
+        body = _handout(em, lines)
+        titles: list[str] = []
+    else:
+        slides = _split_slides(em, _animations(em, lines))
+        titles = [s.title for s in slides[1:]]
+        body = _slides(em, slides) if variant == "slides" else _speaker_notes(em, slides)
+    body = _citations(em, body)
+    body = _display_math(body)
+    if options.append_references and _cites(body) and not any(
+            "{bibliography}" in t for t, _ in body):
+        body += _references_block(variant, body[-1][1] if body else None)
+    body = _squeeze_blank_lines(body)
+    title = _title_block(variant, meta) if options.title_block else []
+    return Document(variant, title, body, em.diagnostics, em.math_macros, titles)
+
+
+# -- shared helpers --------------------------------------------------------------
+
+def _fence_state(line: str, open_fence: str | None) -> tuple[str | None, bool]:
+    """Track code fences: returns (the open fence after this line, whether the line is a fence)."""
+    m = FENCE_RE.match(line)
+    if open_fence is None:
+        if m and not ("`" in m.group(2) and m.group(1)[0] == "`"):
+            return m.group(1), True
+        return None, False
+    if m and m.group(1)[0] == open_fence[0] and len(m.group(1)) >= len(open_fence) \
+            and not m.group(2).strip():
+        return None, True
+    return open_fence, False
+
+
+def _squeeze_blank_lines(lines: list[Line]) -> list[Line]:
+    out: list[Line] = []
+    for text, origin in lines:
+        if not text.strip():
+            if out and not out[-1][0].strip():
+                continue
+            text = ""
+        out.append((text.rstrip() if not text.strip() else text, origin))
+    while out and not out[0][0].strip():
+        out.pop(0)
+    while out and not out[-1][0].strip():
+        out.pop()
+    return out
+
+
+def _block(lines: list[Line], origin) -> list[Line]:
+    return [("", origin), *lines, ("", origin)]
+
+
+def _lift_newcommands(em: Emitter, lines: list[Line]) -> list[Line]:
+    """``\\newcommand`` lines in a talk go to MathJax's macro table (spec §8)."""
+    out = []
+    fence = None
+    for text, origin in lines:
+        fence, is_fence = _fence_state(text, fence)
+        if fence is None and not is_fence and "newcommand" in text:
+            m = NEWCOMMAND_RE.match(text)
+            if m:
+                name, nargs, body = m.groups()
+                em.math_macros[name] = [body, int(nargs)] if nargs else body
+                continue
+        out.append((text, origin))
+    return out
+
+
+def _attrs(text: str) -> tuple[list[str], dict[str, str], str]:
+    """Pandoc attributes ``.class #id key="value"`` as (classes, pairs, id)."""
+    classes, pairs, ident = [], {}, ""
+    try:
+        tokens = shlex.split(text.strip().strip("{}"))
+    except ValueError:
+        tokens = text.strip().strip("{}").split()
+    for tok in tokens:
+        if tok.startswith("."):
+            classes.append(tok[1:])
+        elif tok.startswith("#"):
+            ident = tok[1:]
+        elif "=" in tok:
+            key, _, value = tok.partition("=")
+            pairs[key] = value.strip('"')
+    return classes, pairs, ident
+
+
+# -- slides and speaker-notes: splitting into slides -------------------------------
+
+@dataclass
+class Slide:
+    title: str
+    untitled: bool
+    attrs: str
+    origin: Origin | None
+    content: list[Line] = field(default_factory=list)
+    notes: list[list[Line]] = field(default_factory=list)
+
+
+def _split_slides(em: Emitter, lines: list[Line]) -> list[Slide]:
+    """Cut the expansion at every slide boundary; notes go to their slide."""
+    slides = [Slide("", True, "", None)]
+    depth = 0
+    fence = None
+    notes: list[Line] = []
+    for text, origin in lines:
+        kind = markers.kind(text)
+        if kind == markers.NOTES_OPEN:
+            depth += 1
+            if depth == 1:
+                notes = []
+            continue
+        if kind == markers.NOTES_CLOSE:
+            if depth == 1:
+                slides[-1].notes.append(notes)
+            depth = max(0, depth - 1)
+            continue
+        if kind == markers.HEADING:
+            _, title, attrs = markers.parse_heading(text)
+            if depth:
+                if title:
+                    notes.extend(_block([(f"**{title}**", origin)], origin))
+                continue
+            slides.append(Slide(title, not title, attrs, origin))
+            continue
+        if depth == 0:
+            fence, is_fence = _fence_state(text, fence)
+            m = ATX_RE.match(text) if fence is None and not is_fence else None
+            if m and len(m.group(1)) <= 2:
+                title, attrs = _heading_text(m.group(2) or "")
+                slides.append(Slide(title, not title, attrs, origin))
+                continue
+            if m:  # ### and deeper stay inside the slide (spec §5.0)
+                title, _ = _heading_text(m.group(2) or "")
+                text = f"<h3>{title}</h3>" if em.variant == "slides" else text
+        (notes if depth else slides[-1].content).append((text, origin))
+    return slides
+
+
+def _heading_text(text: str) -> tuple[str, str]:
+    m = HEADING_ATTRS_RE.search(text)
+    if m and ("#" in m.group(1) or "." in m.group(1) or "=" in m.group(1)):
+        return text[: m.start()].strip(), m.group(1)
+    return text.strip(), ""
+
+
+def _section_options(em: Emitter, slide: Slide) -> list[str]:
+    """``{revealjs-section}`` options from a slide's pandoc attributes (spec §5.1)."""
+    classes, pairs, _ = _attrs(slide.attrs)
+    options = []
+    for cls in classes:
+        if cls == "scrollable":
+            options.append(":data-state: scrollable")
+        elif cls.startswith("slide:"):
+            continue
+        else:
+            em.warn("W-SLIDE-ATTR", f"slide class '.{cls}' has no meaning here; ignored", slide.origin)
+    for key, value in pairs.items():
+        if key == "data-background" and not value.startswith("#") and "(" not in value:
+            if _asset_exists(em, value):
+                options.append(f":data-background-image: {value}")
+            else:
+                em.warn("W-IMAGE-MISSING", f"slide background image not found: {value}; left out",
+                        slide.origin)
+        elif key.startswith("data-"):
+            options.append(f":{key}: {value}")
+    return options
+
+
+def _asset_exists(em: Emitter, path: str) -> bool:
+    if re.match(r"[a-z]+:", path):
+        return True
+    if path.startswith("/"):
+        root = em.options.image_root
+        return root is None or os.path.exists(os.path.join(root, path.lstrip("/")))
+    base = em.options.doc_dir
+    return base is None or os.path.exists(os.path.join(base, path))
+
+
+def _notes_text(notes: list[list[Line]]) -> list[Line]:
+    out: list[Line] = []
+    for chunk in notes:
+        chunk = _squeeze_blank_lines(chunk)
+        if chunk:
+            if out:
+                out.append(("", chunk[0][1]))
+            out.extend(chunk)
+    return out
+
+
+def _slides(em: Emitter, slides: list[Slide]) -> list[Line]:
+    out: list[Line] = []
+    for i, slide in enumerate(slides):
+        if i:
+            heading = f"## {slide.title}" if slide.title else "##"
+            out.extend(_block([(heading, slide.origin)], slide.origin))
+            options = _section_options(em, slide)
+            if options:
+                out.extend(_block([("```{revealjs-section}", slide.origin),
+                                   *((o, slide.origin) for o in options),
+                                   ("```", slide.origin)], slide.origin))
+        out.extend(slide.content)
+        notes = _notes_text(slide.notes)
+        if notes:
+            f = _fence_for("`", notes)
+            out.extend(_block([(f + "{revealjs-notes}", notes[0][1]), *notes,
+                               (f, notes[-1][1])], notes[0][1]))
+    return out
+
+
+def _fence_for(char: str, lines: list[Line]) -> str:
+    longest = 2
+    for text, _ in lines:
+        m = re.match(r"[ \t]*(%s+)" % re.escape(char), text)
+        if m:
+            longest = max(longest, len(m.group(1)))
+    return char * (longest + 1)
+
+
+def _speaker_notes(em: Emitter, slides: list[Slide]) -> list[Line]:
+    out: list[Line] = []
+    for number, slide in enumerate(slides, start=1):
+        if number > 1:
+            title = slide.title or f"Slide {number} (continued)"
+            out.extend(_block([(f"## {title}", slide.origin)], slide.origin))
+        out.extend(slide.content)
+        notes = _notes_text(slide.notes)
+        if notes:
+            f = _fence_for(":", notes)
+            out.extend(_block([(f + "{admonition} Speaker notes", notes[0][1]),
+                               (":class: speaker-notes", notes[0][1]), *notes,
+                               (f, notes[-1][1])], notes[0][1]))
+    return out
+
+
+# -- animations ------------------------------------------------------------------------
+
+def _animations(em: Emitter, lines: list[Line]) -> list[Line]:
+    """Frame sequences: stacked fragments in the deck, the last frame for the presenter."""
+    if not any(markers.ANIM_OPEN in t for t, _ in lines):
+        return lines
+    stack: list[dict] = []
+    out: list[Line] = []
+
+    def sink() -> list[Line]:
+        if not stack:
+            return out
+        anim = stack[-1]
+        return anim["frames"][-1] if anim["in_frame"] else anim["loose"]
+
+    for text, origin in lines:
+        kind = markers.kind(text)
+        if kind == markers.ANIM_OPEN:
+            stack.append({"name": markers.anim_name(text), "frames": [], "in_frame": 0,
+                          "loose": [], "origin": origin})
+        elif kind == markers.FRAME_OPEN and stack:
+            if stack[-1]["in_frame"]:
+                stack[-1]["in_frame"] += 1  # a frame inside a frame: just nesting
+                sink().append(("", origin))
+            else:
+                stack[-1]["frames"].append([])
+                stack[-1]["in_frame"] = 1
+        elif kind == markers.FRAME_CLOSE and stack:
+            stack[-1]["in_frame"] = max(0, stack[-1]["in_frame"] - 1)
+        elif kind == markers.ANIM_CLOSE and stack:
+            anim = stack.pop()
+            sink().extend(_render_animation(em, anim))
+        elif kind in (markers.FRAME_OPEN, markers.FRAME_CLOSE, markers.ANIM_CLOSE):
+            continue
+        else:
+            sink().append((text, origin))
+    while stack:  # a sequence never closed: render what it has
+        anim = stack.pop()
+        em.warn("W-ANIMATION", "\\startanimation without \\endanimation", anim["origin"])
+        sink().extend(_render_animation(em, anim))
+    return out
+
+
+def _render_animation(em: Emitter, anim: dict) -> list[Line]:
+    origin = anim["origin"]
+    frames = [f for f in anim["frames"]]
+    out: list[Line] = list(anim["loose"])
+    if em.variant == "speaker-notes":
+        if anim["name"]:
+            out.extend(_block([(f"**Animation: {anim['name']}**", origin)], origin))
+        if frames:
+            out.extend(_block(frames[-1], origin))
+        return out
+    if len(frames) <= 1:
+        for frame in frames:
+            out.extend(_block(frame, origin))
+        return out
+    out.extend([("", origin), ('<div class="r-stack">', origin)])
+    last = len(frames) - 1
+    for k, frame in enumerate(frames):
+        if k == 0:
+            cls, index = "fragment fade-out", 0
+        elif k == last:
+            cls, index = "fragment fade-in", last - 1
+        else:
+            cls, index = "fragment fade-in-then-out", k - 1
+        out.append((f'<div class="{cls}" data-fragment-index="{index}">', origin))
+        out.extend(_block(frame, origin))
+        out.append(("</div>", origin))
+    out.extend([("</div>", origin), ("", origin)])
+    return out
+
+
+# -- handout -------------------------------------------------------------------------
+
+def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
+    """Headings shifted below the title, never skipping a level (spec §5.0)."""
+    out: list[Line] = []
+    last = em.options.initial_heading_level
+    fence = None
+    for text, origin in lines:
+        kind = markers.kind(text)
+        if kind == markers.HEADING:
+            level, title, _ = markers.parse_heading(text)
+        elif kind is not None:  # notes or frame marks have no place in the handout
+            continue
+        else:
+            fence, is_fence = _fence_state(text, fence)
+            m = ATX_RE.match(text) if fence is None and not is_fence else None
+            if not m:
+                out.append((text, origin))
+                continue
+            title, attrs = _heading_text(m.group(2) or "")
+            level = len(m.group(1)) + 1
+            _, _, ident = _attrs(attrs) if attrs else ([], {}, "")
+            if ident:
+                out.append((f"({ident})=", origin))
+        level = max(2, min(level, last + 1, 6))
+        last = level
+        out.append(("#" * level + (f" {title}" if title else ""), origin))
+    return out
+
+
+# -- citations -----------------------------------------------------------------------
+
+def _cites(lines: list[Line]) -> bool:
+    return any("{cite:" in t for t, _ in lines)
+
+
+def _citations(em: Emitter, lines: list[Line]) -> list[Line]:
+    """Pandoc citations to sphinxcontrib-bibtex roles (spec §7), outside code."""
+    out = []
+    fence = None
+    in_code = False
+    for text, origin in lines:
+        fence, is_fence = _fence_state(text, fence)
+        if is_fence:  # directive fences ({image}, {revealjs-notes} ...) hold Markdown
+            in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
+        if is_fence or in_code or "@" not in text:
+            out.append((text, origin))
+            continue
+        out.append((_cite_line(em, text, origin), origin))
+    return out
+
+
+def _protect(text: str) -> tuple[str, list[str]]:
+    """Hide inline code, URLs and link targets from the citation scanner."""
+    saved: list[str] = []
+
+    def keep(m):
+        saved.append(m.group(0))
+        return f"\ue100{len(saved) - 1}\ue101"
+
+    text = INLINE_CODE_RE.sub(keep, text)
+    text = URL_RE.sub(keep, text)
+    return text, saved
+
+
+def _restore(text: str, saved: list[str]) -> str:
+    return re.sub("\ue100(\\d+)\ue101", lambda m: saved[int(m.group(1))], text)
+
+
+def _cite_line(em: Emitter, text: str, origin) -> str:
+    text, saved = _protect(text)
+
+    def group(m):
+        items = [GROUP_ITEM_RE.match(part) for part in m.group(1).split(";")]
+        if not all(items):
+            return m.group(0)
+        keys = [i.group(2) for i in items]
+        if not all(_known(em, k, origin) for k in keys):
+            return m.group(0).replace("@", "\ue102")
+        pre, post = items[0].group(1).strip(), (items[-1].group(3) or "").strip()
+        role = "{cite:p}`" + (("{" + pre + "}") if pre else "") + ",".join(keys)
+        role += ("{" + post + "}") if post else ""
+        return role + "`"
+
+    def intext(m):
+        key = m.group(1)
+        if not _known(em, key, origin):
+            return "\ue102" + key
+        return "{cite:t}`" + key + "`"
+
+    text = CITE_GROUP_RE.sub(group, text)
+    text = INTEXT_CITE_RE.sub(intext, text)
+    text = text.replace("\\@", "@").replace("\ue102", "@")
+    return _restore(text, saved)
+
+
+def _known(em: Emitter, key: str, origin) -> bool:
+    keys = em.options.bib_keys
+    if keys is None or key in keys:
+        return True
+    if key not in em._warned_keys:
+        em._warned_keys.add(key)
+        em.warn("W-CITE-KEY", f"citation key '{key}' is not in the bibliography; shown as text",
+                origin)
+    return False
+
+
+def _references_block(variant: str, origin) -> list[Line]:
+    heading = "## References"
+    lines = [("", origin), (heading, origin), ("", origin)]
+    if variant == "slides":
+        lines += [("```{revealjs-section}", origin), (":data-state: scrollable", origin),
+                  ("```", origin), ("", origin)]
+    lines += [("```{bibliography}", origin), (":filter: docname in docnames", origin),
+              ("```", origin)]
+    return lines
+
+
+# -- display math ----------------------------------------------------------------------
+
+def _display_math(lines: list[Line]) -> list[Line]:
+    """Give every ``$$`` block a blank line before and after (myst dollarmath, §9.16)."""
+    out: list[Line] = []
+    fence = None
+    in_math = False
+    for i, (text, origin) in enumerate(lines):
+        fence, is_fence = _fence_state(text, fence)
+        stripped = text.strip()
+        if fence is None and not is_fence and "$$" in stripped and not stripped.startswith(("*", "-", ">", "|")):
+            count = stripped.count("$$")
+            opens = not in_math and stripped.startswith("$$")
+            if opens and out and out[-1][0].strip():
+                out.append(("", origin))
+            out.append((text, origin))
+            if count % 2:
+                in_math = not in_math
+            if not in_math and stripped.endswith("$$") and i + 1 < len(lines) \
+                    and lines[i + 1][0].strip():
+                out.append(("", origin))
+            continue
+        out.append((text, origin))
+    return out
+
+
+# -- the title block -------------------------------------------------------------------
+
+def _authors(meta: dict) -> list[str]:
+    authors = meta.get("author") or []
+    if isinstance(authors, (str, dict)):
+        authors = [authors]
+    names = []
+    for a in authors:
+        if isinstance(a, dict):
+            name = " ".join(str(a.get(k, "")).strip() for k in ("given", "family")).strip()
+            name = name or str(a.get("name", "")).strip()
+            url = a.get("url")
+            names.append(f"[{name}]({url})" if url and name else name)
+        elif a:
+            names.append(str(a))
+    return [n for n in names if n]
+
+
+def _title_block(variant: str, meta: dict) -> list[Line]:
+    title = str(meta.get("title") or "Untitled talk").strip()
+    lines = [f"# {title}", ""]
+    if variant == "slides":
+        conf = {}
+        transition = str(meta.get("transition", "")).strip().lower()
+        if transition:
+            conf["transition"] = transition
+        if conf:
+            lines += ["```{revealjs-slide}", f":conf: {json.dumps(conf)}", "```", ""]
+    subtitle = meta.get("subtitle") or meta.get("sutitle")
+    if subtitle:
+        lines += ["{.talk-subtitle}", str(subtitle).strip(), ""]
+    authors = _authors(meta)
+    if authors:
+        lines += ["{.talk-authors}", ", ".join(authors), ""]
+    when = " · ".join(str(meta[k]).strip() for k in ("venue", "date") if meta.get(k))
+    if when:
+        lines += ["{.talk-venue}", when, ""]
+    if variant == "handout" and isinstance(meta.get("abstract"), str) and meta["abstract"].strip():
+        lines += ["{.talk-abstract}", " ".join(meta["abstract"].split()), ""]
+    return [(t, None) for t in lines]

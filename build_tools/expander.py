@@ -1,0 +1,587 @@
+"""Stage 2, expanding macros: lamd source text in, expanded text with origins out.
+
+A single left-to-right pass, as gpp makes it (spec §2.4): definitions take
+effect where they are read, arguments are expanded in the caller's context
+before substitution and never rescanned, a macro with an empty body does not
+evaluate its arguments, unknown names pass through.  Meta-macros
+(``\\define``, ``\\ifdef``, ``\\include`` ...) are handled here; the vocabulary
+lives in ``macros/`` and its few Python primitives in ``primitives.py``.
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+import operator
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .diagnostics import Diagnostic, Location, MacroError, Severity
+from .output import Out
+from .source import Frame, IncludeResolver, SourceFile, display_name, load_source, text_source
+
+NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
+NAME_OR_COMMENT_RE = re.compile(r"\\([A-Za-z0-9_]+)|<!--")
+COND_RE = re.compile(r"\\(ifdef|ifndef|ifeq|else|endif)(?![A-Za-z0-9_])")
+DEFINE_HEAD_RE = re.compile(r"\s*(\\?)([A-Za-z0-9_]+)((?:\{[^{}]*\})*)\s*$")
+PARAM_RE = re.compile(r"\{([^{}]*)\}")
+IDENT_RE = re.compile(r"[A-Za-z0-9_]+$")
+
+CONDITIONALS = frozenset({"ifdef", "ifndef", "ifeq", "else", "endif"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that turn runaway input into a clean error instead of a hang."""
+
+    max_depth: int = 120
+    """Macro calls nested inside each other (recursion guard)."""
+    max_include_depth: int = 40
+    max_output: int = 8_000_000
+    """Characters of expanded text per document (exponential expansion guard)."""
+    max_steps: int = 400_000
+    """Macro calls per document."""
+
+
+@dataclass(slots=True)
+class Definition:
+    """A macro defined in the language: its parameters and a slice of source as body."""
+
+    name: str
+    params: tuple[str, ...]
+    src: SourceFile
+    start: int
+    end: int
+    frame: Frame
+
+    @property
+    def empty(self) -> bool:
+        return self.start == self.end
+
+
+@dataclass(slots=True)
+class Primitive:
+    """A vocabulary building block written in Python (see primitives.py)."""
+
+    name: str
+    func: Callable[..., Out | None]
+    raw: bool = False
+    """Receive the argument regions unexpanded (for sandboxed or deferred expansion)."""
+
+
+@dataclass(slots=True)
+class Call:
+    """What a primitive knows about the call it serves."""
+
+    name: str
+    src: SourceFile
+    frame: Frame
+    regions: list[tuple[int, int]]
+    offset: int
+
+
+class _Abort(Exception):
+    """Unwinds the whole expansion after a limit was hit (already reported)."""
+
+
+@dataclass
+class ExpansionState:
+    """Everything that expansion changes; copied for SPEAKER-NOTES' sandboxed notes."""
+
+    macros: dict[str, Definition | Primitive]
+    counters: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, int] = field(default_factory=dict)
+
+    def copy(self) -> "ExpansionState":
+        return ExpansionState(dict(self.macros), dict(self.counters), dict(self.labels))
+
+
+class Expander:
+    """Expands one document for one variant."""
+
+    def __init__(self, state: ExpansionState, resolver: IncludeResolver | None,
+                 *, variant: str, clean_comments: bool = True, strict: bool = False,
+                 limits: Limits = Limits(), options: dict | None = None,
+                 vocabulary: bool = False):
+        self.state = state
+        self.resolver = resolver
+        self.variant = variant
+        self.clean_comments = clean_comments
+        self.strict = strict
+        self.limits = limits
+        self.options = options or {}
+        self.vocabulary = vocabulary
+        """Expanding the vocabulary itself: every file it includes is vocabulary too."""
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[tuple] = set()
+        self.dependencies: list[str] = []
+        self.include_frame: Frame | None = None
+        self.site: tuple = ()
+        self.depth = 0
+        self.call_stack: list[str] = []
+        self.steps = 0
+        self.emitted = 0
+        self._scan_re = NAME_OR_COMMENT_RE if clean_comments else NAME_RE
+        self._reported_files: set[str] = set()
+
+    # -- diagnostics -----------------------------------------------------------
+    def report(self, code: str, severity: Severity, message: str,
+               at: tuple | None = None, hint: str = "", fix: tuple = ()) -> None:
+        frame, offset = (at or self.site or (None, 0))[:2]
+        location = frame.source.location(offset) if frame else None
+        chain = frame.chain() if frame else ()
+        key = (code, location, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        diag = Diagnostic(code, severity, message, location, chain, hint, fix)
+        self.diagnostics.append(diag)
+        if self.strict and severity >= Severity.ERROR:
+            raise MacroError(diag)
+
+    def _abort(self, code: str, message: str, hint: str = "") -> None:
+        self.report(code, Severity.ERROR, message, hint=hint)
+        raise _Abort()
+
+    # -- entry points ----------------------------------------------------------
+    def expand_document(self, src: SourceFile, start: int, name: str) -> Out:
+        """Expand a whole file (from ``start``, after its front matter)."""
+        frame = Frame(src, name)
+        self.include_frame = frame
+        self.site = (frame, start)
+        self._report_source_problems(src, frame)
+        out = Out()
+        try:
+            self.expand(src, start, len(src.text), frame, None, out)
+        except _Abort:
+            pass
+        except RecursionError:
+            self.report("E-LIMIT", Severity.ERROR,
+                        "expansion nested too deeply for the interpreter; "
+                        "look for a macro that calls itself")
+        return out
+
+    def expand_region(self, src: SourceFile, start: int, end: int, frame: Frame,
+                      params: dict[str, Out] | None = None) -> Out:
+        out = Out()
+        self.expand(src, start, end, frame, params, out)
+        return out
+
+    # -- the scanner -------------------------------------------------------------
+    def expand(self, src: SourceFile, start: int, end: int, frame: Frame,
+               params: dict[str, Out] | None, out: Out) -> None:
+        """Expand ``src.text[start:end]`` into ``out``."""
+        text = src.text
+        user = not src.is_vocabulary
+        search = self._scan_re.search
+        closing = src.closing
+        macros = self.state.macros
+        open_blocks: list[int] = []
+        pos = start
+        while True:
+            m = search(text, pos, end)
+            if m is None:
+                if pos < end:
+                    self._text(src, frame, pos, end, out, user)
+                break
+            s = m.start()
+            if s > pos:
+                self._text(src, frame, pos, s, out, user)
+            name = m.group(1)
+            p = m.end()
+            if name is None:  # an HTML comment, opaque in clean mode
+                pos = self._comment(src, frame, s, end, out, user)
+                continue
+            if params is not None and name in params:
+                out.extend(params[name])
+                pos = p
+                continue
+            if name in CONDITIONALS:
+                saved = self.site
+                if user:
+                    self.site = (frame, s)
+                pos = self._conditional(name, src, frame, s, p, end, open_blocks, params)
+                self.site = saved
+                continue
+            meta = META.get(name)
+            definition = macros.get(name) if meta is None else None
+            if meta is None and definition is None:
+                out.add("\\" + name, (frame, s) if user else self._generated())
+                pos = p
+                continue
+            # collect the brace groups that follow immediately
+            regions: list[tuple[int, int]] = []
+            limit = meta[1] if meta is not None else 1_000_000
+            while p < end and text[p] == "{" and len(regions) < limit:
+                q = closing.get(p)
+                if q is None or q >= end:
+                    self.report("W-BRACE", Severity.WARNING,
+                                f"the argument of \\{name} opened here is never closed; "
+                                "it is read as text", at=(frame, p))
+                    break
+                regions.append((p + 1, q))
+                p = q + 1
+            saved = self.site
+            if user:
+                self.site = (frame, s)
+            self.steps += 1
+            if self.steps > self.limits.max_steps:
+                self._abort("E-LIMIT", f"more than {self.limits.max_steps} macro calls in one "
+                            "document; is a macro expanding itself?")
+            if meta is not None:
+                meta[0](self, src, frame, regions, params, out, s)
+            else:
+                self._call(definition, src, frame, regions, params, out, s)
+            self.site = saved
+            if out.size > self.limits.max_output:
+                self._abort("E-LIMIT", f"expanded text exceeds {self.limits.max_output:,} characters "
+                            "(limit max_output); is a macro expanding exponentially?")
+            pos = p
+        for opened in open_blocks:
+            self.report("W-CONDITIONAL", Severity.WARNING,
+                        "conditional opened here is never closed by \\endif; closed at the end of "
+                        + ("the file" if end == len(text) else "the argument"), at=(frame, opened))
+
+    def _text(self, src: SourceFile, frame: Frame, a: int, b: int, out: Out, user: bool) -> None:
+        out.add(src.text[a:b], (frame, a) if user else self._generated())
+        stray = src.stray_closers
+        if stray and user:
+            i = bisect.bisect_left(stray, a)
+            while i < len(stray) and stray[i] < b:
+                self.report("W-BRACE", Severity.WARNING,
+                            "'}' has no matching '{': text meant for an argument probably "
+                            "leaks into the output here", at=(frame, stray[i]))
+                i += 1
+
+    def _comment(self, src: SourceFile, frame: Frame, s: int, end: int, out: Out, user: bool) -> int:
+        text = src.text
+        close = text.find("-->", s + 4, end)
+        if close < 0:  # no closing in reach: not a comment (spec §2.7)
+            out.add("<!--", (frame, s) if user else self._generated())
+            return s + 4
+        close += 3
+        body = text[s:close]
+        if user and ("\\include" in body or "\\define" in body):
+            self.report("W-COMMENT-INCLUDE", Severity.WARNING,
+                        "\\include or \\define inside an HTML comment is not expanded "
+                        "(lamd would expand it)", at=(frame, s))
+        self._text(src, frame, s, close, out, user)
+        return close
+
+    # -- conditionals ------------------------------------------------------------
+    def _conditional(self, name: str, src: SourceFile, frame: Frame, s: int, p: int,
+                     end: int, open_blocks: list[int], params: dict[str, Out] | None) -> int:
+        text = src.text
+        if name == "endif":
+            if open_blocks:
+                open_blocks.pop()
+            else:
+                self.report("W-CONDITIONAL", Severity.WARNING,
+                            "\\endif without a matching \\ifdef, \\ifndef or \\ifeq; ignored")
+            return p
+        if name == "else":
+            if not open_blocks:
+                self.report("W-CONDITIONAL", Severity.WARNING,
+                            "\\else without a matching \\ifdef, \\ifndef or \\ifeq; ignored")
+                return p
+            opened = open_blocks.pop()
+            q, token = self._skip(text, p, end, want_else=False)
+            if token is None:
+                self._unclosed(frame, opened, end == len(text))
+            return q
+        wanted = 2 if name == "ifeq" else 1
+        regions = []
+        closing = src.closing
+        while p < end and text[p] == "{" and len(regions) < wanted:
+            q = closing.get(p)
+            if q is None or q >= end:
+                break
+            regions.append((p + 1, q))
+            p = q + 1
+        if len(regions) < wanted:
+            self.report("W-CONDITIONAL", Severity.WARNING,
+                        f"\\{name} needs {wanted} argument{'s' if wanted > 1 else ''} in braces; "
+                        "treated as false")
+            truth = False
+        elif name == "ifeq":
+            a = self.expand_region(src, *regions[0], frame, params).text().strip()
+            b = self.expand_region(src, *regions[1], frame, params).text().strip()
+            truth = a == b
+        else:
+            symbol = text[regions[0][0]:regions[0][1]]
+            if params:
+                symbol = _substitute(symbol, params)
+            symbol = symbol.strip().lstrip("\\")
+            truth = (symbol in self.state.macros) == (name == "ifdef")
+        if truth:
+            open_blocks.append(s)
+            return p
+        q, token = self._skip(text, p, end, want_else=True)
+        if token == "else":
+            open_blocks.append(s)
+        elif token is None:
+            self._unclosed(frame, s, end == len(text))
+        return q
+
+    def _unclosed(self, frame: Frame, opened: int, at_file_end: bool) -> None:
+        self.report("W-CONDITIONAL", Severity.WARNING,
+                    "conditional opened here is never closed by \\endif; the rest of the "
+                    + ("file" if at_file_end else "argument") + " is skipped", at=(frame, opened))
+
+    @staticmethod
+    def _skip(text: str, pos: int, end: int, want_else: bool) -> tuple[int, str | None]:
+        """Skip a false branch: only conditionals are seen, braces do not count."""
+        depth = 0
+        for m in COND_RE.finditer(text, pos, end):
+            token = m.group(1)
+            if token == "endif":
+                if depth == 0:
+                    return m.end(), "endif"
+                depth -= 1
+            elif token == "else":
+                if depth == 0 and want_else:
+                    return m.end(), "else"
+            else:
+                depth += 1
+        return end, None
+
+    # -- macro calls -------------------------------------------------------------
+    def _call(self, d: Definition | Primitive, src: SourceFile, frame: Frame,
+              regions: list[tuple[int, int]], params: dict[str, Out] | None, out: Out,
+              offset: int) -> None:
+        if isinstance(d, Primitive):
+            if d.raw:
+                result = d.func(self, Call(d.name, src, frame, regions, offset))
+            else:
+                args = [self._arg(src, r, frame, params) for r in regions]
+                result = d.func(self, Call(d.name, src, frame, regions, offset), *args)
+            if result is not None:
+                out.extend(result)
+            return
+        if d.empty:  # spec §2.4 rule 4: an empty body does not evaluate its arguments
+            return
+        args = [self._arg(src, r, frame, params) for r in regions]
+        self.depth += 1
+        self.call_stack.append(d.name)
+        if self.depth > self.limits.max_depth:
+            chain = " -> ".join("\\" + n for n in self.call_stack[-8:])
+            self._abort("E-RECURSION",
+                        f"macro calls nested deeper than {self.limits.max_depth} levels "
+                        f"(limit max_depth): ... {chain}",
+                        hint="a macro probably calls itself")
+        try:
+            if d.params:
+                bound = {p: (args[i] if i < len(args) else Out()) for i, p in enumerate(d.params)}
+                self.expand(d.src, d.start, d.end, d.frame, bound, out)
+            else:  # an alias: expand the body, then append the groups (spec §2.3)
+                self.expand(d.src, d.start, d.end, d.frame, None, out)
+                for arg in args:
+                    out.add("{", self._generated())
+                    out.extend(arg)
+                    out.add("}", self._generated())
+        finally:
+            self.depth -= 1
+            self.call_stack.pop()
+
+    def _arg(self, src: SourceFile, region: tuple[int, int], frame: Frame,
+             params: dict[str, Out] | None) -> Out:
+        out = Out()
+        self.expand(src, region[0], region[1], frame, params, out)
+        return out
+
+    def _generated(self) -> tuple | None:
+        return (*self.site[:2], "site") if self.site else None
+
+    def generated(self, text: str) -> Out:
+        """Text a primitive makes up, pinned to the current call site."""
+        out = Out()
+        out.add(text, self._generated())
+        return out
+
+    # -- meta-macros -------------------------------------------------------------
+    def _raw(self, src: SourceFile, region: tuple[int, int]) -> str:
+        return src.text[region[0]:region[1]]
+
+    def _meta_define(self, src, frame, regions, params, out, offset, evaluate=False):
+        if not regions:
+            self.report("E-DEFINE", Severity.ERROR, "\\define needs a name in braces")
+            return
+        head = self._raw(src, regions[0])
+        if params:
+            head = _substitute(head, params)
+        m = DEFINE_HEAD_RE.match(head)
+        if not m:
+            self.report("E-DEFINE", Severity.ERROR,
+                        f"cannot read the macro name in \\define{{{head.strip()[:40]}}}",
+                        hint="write \\define{name}{body} or \\define{\\name{param}}{body}")
+            return
+        backslash, name, plist = m.groups()
+        names = tuple(PARAM_RE.findall(plist))
+        if names and not backslash:
+            self.report("E-DEFINE", Severity.ERROR,
+                        f"\\define{{{name}{plist}}} needs a backslash before the name when it has "
+                        f"parameters: \\define{{\\{name}{plist}}}; nothing was defined")
+            return
+        bad = [p for p in names if not IDENT_RE.match(p)]
+        if bad:
+            self.report("E-DEFINE", Severity.ERROR,
+                        f"parameter name '{bad[0]}' of \\{name} is not an identifier")
+            return
+        if len(regions) > 1:
+            body_start, body_end = regions[1]
+            body_src, body_frame = src, frame
+            body = None
+            if evaluate:
+                body = self.expand_region(src, body_start, body_end, frame, params).text()
+            elif params:
+                # a \define inside a macro body sees that macro's arguments
+                raw = src.text[body_start:body_end]
+                body = _substitute(raw, params)
+                body = None if body == raw else body
+            if body is not None:
+                body_src = text_source(body, src.display)
+                body_src.is_vocabulary = src.is_vocabulary
+                body_start, body_end = 0, len(body)
+                body_frame = Frame(body_src, frame.name, frame.parent, frame.at)
+        else:
+            body_src, body_start, body_end, body_frame = src, regions[0][1], regions[0][1], frame
+        self.state.macros[name] = Definition(name, names, body_src, body_start, body_end, body_frame)
+
+    def _meta_defeval(self, src, frame, regions, params, out, offset):
+        self._meta_define(src, frame, regions, params, out, offset, evaluate=True)
+
+    def _meta_undef(self, src, frame, regions, params, out, offset):
+        if regions:
+            self.state.macros.pop(self._raw(src, regions[0]).strip().lstrip("\\"), None)
+
+    def _meta_file(self, src, frame, regions, params, out, offset):
+        out.add(self.include_frame.name if self.include_frame else "", self._generated())
+
+    def _meta_eval(self, src, frame, regions, params, out, offset):
+        if not regions:
+            return
+        expr = self.expand_region(src, *regions[0], frame, params).text()
+        try:
+            value = _arithmetic(expr)
+        except (ValueError, SyntaxError, ZeroDivisionError, RecursionError):
+            self.report("W-EVAL", Severity.WARNING, f"\\eval cannot compute '{expr.strip()[:40]}'")
+            out.add(expr, self._generated())
+            return
+        out.add(str(value), self._generated())
+
+    def _meta_include(self, src, frame, regions, params, out, offset):
+        if not regions:
+            self.report("E-INCLUDE", Severity.ERROR, "\\include needs a file name in braces")
+            return
+        target = self.expand_region(src, *regions[0], frame, params).text().strip()
+        including = self.include_frame or frame
+        if not target:
+            self.report("E-INCLUDE", Severity.ERROR, "\\include{} names no file")
+            return
+        if self.resolver is None:
+            self.report("E-INCLUDE-MISSING", Severity.ERROR, f"include file not found: {target}")
+            return
+        res = self.resolver.resolve(target, including)
+        if res.macro_file:
+            if res.legacy:
+                self.report("W-LEGACY-MACROS", Severity.NOTICE,
+                            f"\\include{{{target}}} names lamd's retired macro file; the built-in "
+                            "vocabulary is used", hint="write \\include{talk-macros.gpp}")
+            return
+        if res.path is None:
+            self._missing_include(target, res, out)
+            return
+        if res.relative_fallback:
+            self.report("W-INCLUDE-RELATIVE", Severity.WARNING,
+                        f"{target} was found only relative to the including file; lamd would not "
+                        "find it", hint="write the path relative to an include root")
+        if res.renamed_from:
+            self.report("W-INCLUDE-RENAMED", Severity.WARNING,
+                        f"{target} was renamed; using {res.path} (filename_changes.txt)")
+        try:
+            included = load_source(res.path, is_vocabulary=self.vocabulary)
+        except OSError as exc:
+            self.report("E-INCLUDE", Severity.ERROR, f"cannot read {target}: {exc.strerror}")
+            return
+        if including.contains(included.path) or (frame is not including and frame.contains(included.path)):
+            names = []
+            f = including
+            while f is not None:
+                names.append(f.source.display)
+                f = f.parent
+            cycle = " -> ".join(reversed(names)) + f" -> {included.display}"
+            self.report("E-INCLUDE-CYCLE", Severity.ERROR, f"include cycle: {cycle}")
+            return
+        site_frame, site_offset = (self.site or (frame, offset))[:2]
+        child = Frame(included, target, site_frame, site_offset)
+        if child.depth() > self.limits.max_include_depth:
+            self._abort("E-LIMIT", f"includes nested deeper than {self.limits.max_include_depth} "
+                        "levels (limit max_include_depth)")
+        self.dependencies.append(included.path)
+        self._report_source_problems(included, child)
+        saved_frame, saved_site = self.include_frame, self.site
+        self.include_frame, self.site = child, (child, 0)
+        try:
+            self.expand(included, 0, len(included.text), child, None, out)
+        finally:
+            self.include_frame, self.site = saved_frame, saved_site
+
+    def _missing_include(self, target: str, res, out: Out) -> None:
+        if res.refused:
+            message = (f"include {target} resolves to {res.refused}, outside the talk's repository "
+                       "and the include roots; refused")
+            hint = "add its folder with -I DIR to allow it"
+        else:
+            message = f"include file not found: {target}"
+            hint = "searched " + ", ".join(display_name(d) for d in self.resolver.search_dirs())
+            if res.suggestions:
+                hint = "did you mean " + " or ".join(res.suggestions) + "? " + hint
+        fix = ("include", target, res.suggestions[0]) if len(res.suggestions) == 1 else ()
+        self.report("E-INCLUDE-MISSING", Severity.ERROR, message, hint=hint, fix=fix)
+        out.add(f"\n\n```{{warning}}\nMissing include: `{target}`\n```\n\n", self._generated())
+
+    def _report_source_problems(self, src: SourceFile, frame: Frame) -> None:
+        if src.problems and src.path not in self._reported_files:
+            self._reported_files.add(src.path)
+            for code, severity, message, offset in src.problems:
+                self.report(code, severity, message, at=(frame, offset))
+
+
+def _substitute(text: str, params: dict[str, Out]) -> str:
+    """Replace parameter references only; every other macro stays for later."""
+    return NAME_RE.sub(lambda m: params[m.group(1)].text() if m.group(1) in params else m.group(0),
+                       text)
+
+
+def _arithmetic(expr: str) -> int:
+    """Integer arithmetic for ``\\eval`` (counters); nothing else is evaluated."""
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.FloorDiv: operator.floordiv, ast.Div: operator.floordiv, ast.Mod: operator.mod}
+
+    def value(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](value(node.left), value(node.right))
+        raise ValueError(expr)
+
+    if len(expr) > 200:
+        raise ValueError(expr)
+    return value(ast.parse(expr.strip() or "0", mode="eval").body)
+
+
+# name -> (handler, how many brace groups it takes)
+META: dict[str, tuple[Callable, int]] = {
+    "define": (Expander._meta_define, 2),
+    "defeval": (Expander._meta_defeval, 2),
+    "undef": (Expander._meta_undef, 1),
+    "include": (Expander._meta_include, 1),
+    "file": (Expander._meta_file, 0),
+    "eval": (Expander._meta_eval, 1),
+}
+
+
+def location_of(frame: Frame, offset: int) -> Location:
+    return frame.source.location(offset)

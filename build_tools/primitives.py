@@ -1,0 +1,251 @@
+"""Vocabulary building blocks that the macro language cannot express.
+
+The vocabulary in ``macros/`` is written in the macro language; where a macro
+needs to count, look at a file, or mark structure for the emit stage, it calls
+one of these primitives (all named ``\\__something``).  Structure is marked
+with private-use characters on lines of their own (see ``markers``); the emit
+stage turns them into slides, notes blocks and headings per variant.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from . import markers
+from .diagnostics import Severity
+from .expander import Call, Expander, Primitive
+from .output import Out
+
+IMAGE_BLOCK_RE = re.compile(r"\A\s*(`{3,})\{image\} ([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)\1\s*\Z")
+
+
+def fence(char: str, body: str, minimum: int = 3) -> str:
+    """A fence longer than any run of the same character that opens a line of ``body``."""
+    longest = 0
+    for m in re.finditer(r"^[ \t]*(%s+)" % re.escape(char), body, re.M):
+        longest = max(longest, len(m.group(1)))
+    return char * max(minimum, longest + 1)
+
+
+def _wrap(ex: Expander, before: str, inner: Out, after: str) -> Out:
+    out = ex.generated(before)
+    out.extend(inner)
+    out.add(after, ex._generated())
+    return out
+
+
+def _one_line(out: Out) -> str:
+    return " ".join(out.text().split())
+
+
+def heading(ex: Expander, call: Call, level: Out, title: Out = None, attrs: Out = None) -> Out:
+    """``\\__heading{level}{title}{attrs}``: a slide boundary or a handout heading."""
+    lvl = level.text().strip()
+    lvl = lvl if lvl in ("1", "2", "3", "4", "5", "6") else "2"
+    marker = markers.heading(int(lvl), _one_line(title) if title else "",
+                             _one_line(attrs) if attrs else "")
+    return ex.generated("\n\n" + marker + "\n\n")
+
+
+def notes(ex: Expander, call: Call, text: Out = None) -> Out | None:
+    """``\\__notes{text}``: text for the presenter (speaker view or notes block)."""
+    if text is None or not text.text().strip():
+        return None
+    return _wrap(ex, f"\n\n{markers.NOTES_OPEN}\n", text, f"\n{markers.NOTES_CLOSE}\n\n")
+
+
+def sandboxed_notes(ex: Expander, call: Call) -> Out | None:
+    """SPEAKER-NOTES' ``\\notes``: shown, but expanded in a throw-away copy of the state.
+
+    The presenter document must keep the deck's guards and accumulators (spec
+    E12), so whatever the notes define or include is forgotten afterwards.
+    """
+    if not call.regions:
+        return None
+    saved = ex.state
+    ex.state = saved.copy()
+    try:
+        text = ex.expand_region(call.src, *call.regions[0], call.frame)
+    finally:
+        ex.state = saved
+    return notes(ex, call, text)
+
+
+def block(ex: Expander, call: Call, text: Out = None) -> Out | None:
+    """``\\__block{text}``: a multi-line argument starts and ends on block boundaries."""
+    if text is None:
+        return None
+    if not text.has_newline():
+        return text
+    return _wrap(ex, "\n\n", text, "\n\n")
+
+
+def fragments(ex: Expander, call: Call, text: Out = None) -> Out | None:
+    """``\\__fragments{text}``: reveal.js fragments around a block (usually a list)."""
+    if text is None or not text.text().strip():
+        return None
+    f = fence("`", text.text())
+    return _wrap(ex, f"\n\n{f}{{revealjs-fragments}}\n", text, f"\n{f}\n\n")
+
+
+def code(ex: Expander, call: Call, lang: Out = None, text: Out = None) -> Out | None:
+    """``\\__code{language}{text}``: a fenced code block, fence longer than any inside."""
+    if text is None:
+        return None
+    body = text.text().strip("\n")
+    if not body.strip():
+        return None
+    f = fence("`", body)
+    return ex.generated(f"\n\n{f}{lang.text().strip() if lang else ''}\n{body}\n{f}\n\n")
+
+
+def _image_path(ex: Expander, path: str) -> str | None:
+    """The file an image path names on disk, or None when it cannot be checked."""
+    if re.match(r"[a-z]+:", path) or path.startswith("//"):
+        return None
+    if path.startswith("/"):
+        root = ex.options.get("image_root")
+        return os.path.join(root, path.lstrip("/")) if root else None
+    doc_dir = ex.options.get("doc_dir")
+    return os.path.join(doc_dir, path) if doc_dir else None
+
+
+def check_image(ex: Expander, path: str) -> bool:
+    """Report a missing image; True when the image exists or cannot be checked."""
+    on_disk = _image_path(ex, path)
+    if on_disk is None or os.path.exists(on_disk):
+        return True
+    ex.report("W-IMAGE-MISSING", Severity.WARNING, f"image not found: {path}",
+              hint=f"looked for {os.path.relpath(on_disk)}")
+    return False
+
+
+def placeholder(ex: Expander, what: str, path: str) -> Out:
+    return ex.generated(f"\n\n```{{warning}}\nMissing {what}: `{path}`\n```\n\n")
+
+
+def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Out = None,
+          classes: Out = None, align: Out = None) -> Out | None:
+    """``\\__image{file}{ext}{width}{class}{align}``: an image directive.
+
+    The extension is appended unless the file already has it (one corpus call
+    writes ``...Slow.jpg``; lamd would ask for ``.jpg.jpg``).
+    """
+    target = path.text().strip() if path else ""
+    if not target:
+        ex.report("W-IMAGE", Severity.WARNING, f"\\{call.name} names no file")
+        return None
+    suffix = ext.text().strip() if ext else ""
+    if suffix and not target.lower().endswith("." + suffix.lower()):
+        target = f"{target}.{suffix}"
+    target = re.sub(r"(?<!:)/{2,}", "/", target)
+    if not check_image(ex, target):
+        return placeholder(ex, "image", target)
+    lines = [f"```{{image}} {target}"]
+    w = width.text().strip() if width else ""
+    if w:
+        lines.append(f":width: {w}")
+    c = " ".join(classes.text().split()) if classes else ""
+    if c:
+        lines.append(f":class: {c}")
+    a = align.text().strip() if align else ""
+    if a:
+        lines.append(f":align: {a}")
+    return ex.generated("\n\n" + "\n".join(lines) + "\n```\n\n")
+
+
+def unique_label(ex: Expander, label: str) -> str:
+    """Figure labels are unique per document: later duplicates get -2, -3, ..."""
+    seen = ex.state.labels
+    count = seen.get(label, 0) + 1
+    seen[label] = count
+    if count == 1:
+        return label
+    ex.report("W-LABEL", Severity.WARNING,
+              f"figure label '{label}' is used more than once; this one becomes '{label}-{count}'")
+    return f"{label}-{count}"
+
+
+def figure(ex: Expander, call: Call, contents: Out = None, caption: Out = None,
+           label: Out = None) -> Out | None:
+    """HANDOUT's ``\\figure``: a numbered figure, or a captioned container (spec §5.3)."""
+    body = contents.text() if contents else ""
+    cap = caption.text().strip() if caption else ""
+    name = label.text().strip() if label else ""
+    name = unique_label(ex, name) if name else ""
+    single = IMAGE_BLOCK_RE.match(body)
+    if single:
+        f = single.group(1)
+        options = "".join(single.group(3))
+        head = f"{f}{{figure}} {single.group(2)}\n" + (f":name: {name}\n" if name else "") + options
+        out = ex.generated("\n\n" + head + "\n")
+        if caption:
+            out.extend(caption)
+        out.add(f"\n{f}\n\n", ex._generated())
+        return out
+    colons = fence(":", body)
+    out = ex.generated("\n\n" + (f"({name})=\n" if name else "") + f"{colons}{{container}} figure\n")
+    if contents:
+        out.extend(contents.trimmed())
+    if cap:
+        out.add("\n\nFigure: ", ex._generated())
+        out.extend(caption)
+    out.add(f"\n{colons}\n\n", ex._generated())
+    return out
+
+
+def inline_svg(ex: Expander, call: Call, path: Out = None) -> Out | None:
+    """``\\__svg{file}``: the SVG source inlined (lamd's ``\\inputdiagram`` intent)."""
+    target = path.text().strip() if path else ""
+    if not target:
+        return None
+    if not target.lower().endswith(".svg"):
+        target += ".svg"
+    on_disk = _image_path(ex, target)
+    if on_disk is None or not os.path.exists(on_disk):
+        if on_disk is not None:
+            ex.report("W-IMAGE-MISSING", Severity.WARNING, f"diagram not found: {target}")
+        return placeholder(ex, "diagram", target)
+    with open(on_disk, encoding="utf-8", errors="replace") as fh:
+        svg = fh.read()
+    svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>", "", svg).strip()
+    # one line, so CommonMark keeps it as a single raw HTML block
+    svg = re.sub(r">\s*\n\s*<", "><", svg).replace("\n", " ")
+    return ex.generated(f"\n\n<div class=\"inline-diagram\">{svg}</div>\n\n")
+
+
+def animation_start(ex: Expander, call: Call, name: Out = None) -> Out:
+    return ex.generated(f"\n\n{markers.anim_open(_one_line(name) if name else '')}\n\n")
+
+
+def animation_frame(ex: Expander, call: Call, contents: Out = None) -> Out:
+    return _wrap(ex, f"\n\n{markers.FRAME_OPEN}\n", contents or Out(), f"\n{markers.FRAME_CLOSE}\n\n")
+
+
+def animation_end(ex: Expander, call: Call) -> Out:
+    return ex.generated(f"\n\n{markers.ANIM_CLOSE}\n\n")
+
+
+def counter(ex: Expander, call: Call, name: Out = None) -> Out:
+    """``\\__count{name}``: 1, 2, 3 ... per name and document."""
+    key = name.text().strip() if name else ""
+    value = ex.state.counters.get(key, 0) + 1
+    ex.state.counters[key] = value
+    return ex.generated(str(value))
+
+
+PRIMITIVES = {p.name: p for p in [
+    Primitive("__heading", heading),
+    Primitive("__notes", notes),
+    Primitive("__displaynotes", sandboxed_notes, raw=True),
+    Primitive("__block", block),
+    Primitive("__fragments", fragments),
+    Primitive("__code", code),
+    Primitive("__image", image),
+    Primitive("__figure", figure),
+    Primitive("__svg", inline_svg),
+    Primitive("__animation", animation_start),
+    Primitive("__frame", animation_frame),
+    Primitive("__endanimation", animation_end),
+    Primitive("__count", counter),
+]}

@@ -1,0 +1,330 @@
+"""Stage 1, reading sources: files, positions, brace tables and include search.
+
+Everything the expander knows about a file lives in ``SourceFile``: its text,
+where its lines start (for ``file:line:col``), and which brace closes which, so
+that finding a macro's arguments is a dictionary look-up.  ``IncludeResolver``
+is the only thing that touches the file system while expanding; tests can
+replace it with an in-memory one.
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Location, Severity
+
+BRACE_RE = re.compile(r"[{}]")
+MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
+MACRO_FILE_NAMES = {"talk-macros.gpp", "talk-macros.tex"}
+
+
+@dataclass(eq=False)
+class SourceFile:
+    """One file's text and the tables the expander needs to scan it."""
+
+    path: str
+    """Absolute path, or a pseudo name for text that never lived in a file."""
+    display: str
+    """The name shown in messages: relative to the working directory where possible."""
+    text: str
+    problems: list[tuple[str, Severity, str, int]] = field(default_factory=list)
+    """(code, severity, message, offset) found while reading; reported on first use."""
+    is_vocabulary: bool = False
+    _line_starts: list[int] | None = None
+    _closing: dict[int, int] | None = None
+    _stray: list[int] | None = None
+
+    # -- positions ---------------------------------------------------------
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        starts = self.line_starts()
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
+
+    def location(self, offset: int) -> Location:
+        line, col = self.line_col(offset)
+        return Location(self.display, line, col)
+
+    # -- braces --------------------------------------------------------------
+    def _match_braces(self) -> None:
+        closing: dict[int, int] = {}
+        stray: list[int] = []
+        stack: list[int] = []
+        push, pop = stack.append, stack.pop
+        for m in BRACE_RE.finditer(self.text):
+            if m.group() == "{":
+                push(m.start())
+            elif stack:
+                closing[pop()] = m.start()
+            else:
+                stray.append(m.start())
+        self._closing, self._stray = closing, stray
+
+    @property
+    def closing(self) -> dict[int, int]:
+        """Offset of each ``{`` mapped to the offset of the ``}`` that balances it.
+
+        Every brace counts, as in gpp: there is no quoting.  Counting forward
+        from a ``{`` finds exactly the ``}`` that a stack pass pairs it with, so
+        one pass per file answers every argument look-up.
+        """
+        if self._closing is None:
+            self._match_braces()
+        return self._closing
+
+    @property
+    def stray_closers(self) -> list[int]:
+        if self._stray is None:
+            self._match_braces()
+        return self._stray
+
+
+def decode_source(data: bytes) -> tuple[str, list[tuple[str, Severity, str, int]]]:
+    """Decode UTF-8 text, reporting (not hiding) damage; nothing is dropped."""
+    problems: list[tuple[str, Severity, str, int]] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        problems.append(("W-ENCODING", Severity.WARNING,
+                         "file starts with a UTF-8 byte-order mark", 0))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start].decode("utf-8", errors="replace")
+        problems.append(("E-ENCODING", Severity.ERROR,
+                         f"not valid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded "
+                         "(save the file as UTF-8)", len(prefix)))
+        text = data.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    pos = text.find(MOJIBAKE_BOM)
+    while pos >= 0:
+        problems.append(("W-MOJIBAKE", Severity.WARNING,
+                         "byte-order mark decoded as Latin-1 ('\u00ef\u00bb\u00bf'): encoding damage", pos))
+        pos = text.find(MOJIBAKE_BOM, pos + 1)
+    pos = text.find("\ufeff")
+    while pos >= 0:
+        problems.append(("W-ENCODING", Severity.WARNING, "stray byte-order mark (U+FEFF) in text", pos))
+        pos = text.find("\ufeff", pos + 1)
+    return text, problems
+
+
+def display_name(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith(".." + os.sep) or rel == ".." else rel
+
+
+_FILE_CACHE: dict[str, tuple[tuple[int, int], SourceFile]] = {}
+
+
+def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> SourceFile:
+    """Read a file once per process; re-read it only when it changed on disk."""
+    path = os.path.abspath(path)
+    st = os.stat(path)
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _FILE_CACHE.get(path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    with open(path, "rb") as fh:
+        text, problems = decode_source(fh.read())
+    src = SourceFile(path, display_name(path), text, problems, is_vocabulary)
+    _FILE_CACHE[path] = (stamp, src)
+    return src
+
+
+def text_source(text: str, name: str = "<text>") -> SourceFile:
+    """A source for text that does not live in a file (tests, ``\\defeval`` bodies)."""
+    return SourceFile(name, name, text)
+
+
+def clear_caches() -> None:
+    _FILE_CACHE.clear()
+    _LISTINGS.clear()
+
+
+@dataclass
+class Frame:
+    """One level of the include stack: which file, under what name, included from where."""
+
+    source: SourceFile
+    name: str
+    """The name the file was opened under (the include path, or the talk's path)."""
+    parent: "Frame | None" = None
+    at: int = 0
+    """Offset of the ``\\include`` in the parent's text."""
+
+    def chain(self) -> tuple[Location, ...]:
+        out = []
+        frame = self
+        while frame.parent is not None:
+            out.append(frame.parent.source.location(frame.at))
+            frame = frame.parent
+        return tuple(out)
+
+    def contains(self, path: str) -> bool:
+        frame: Frame | None = self
+        while frame is not None:
+            if frame.source.path == path:
+                return True
+            frame = frame.parent
+        return False
+
+    def depth(self) -> int:
+        n, frame = 0, self.parent
+        while frame is not None:
+            n, frame = n + 1, frame.parent
+        return n
+
+
+@dataclass
+class Resolution:
+    path: str | None = None
+    macro_file: bool = False
+    legacy: bool = False
+    relative_fallback: bool = False
+    renamed_from: str | None = None
+    refused: str | None = None
+    """Why an existing file was not used (it lies outside the allowed roots)."""
+    searched: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+
+_LISTINGS: dict[str, list[str]] = {}
+
+
+def _listing(root: str) -> list[str]:
+    """Every file below ``root`` as a relative path, for did-you-mean hints."""
+    if root not in _LISTINGS:
+        names = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel = os.path.relpath(dirpath, root)
+            for f in filenames:
+                names.append(f if rel == "." else os.path.join(rel, f).replace(os.sep, "/"))
+        _LISTINGS[root] = names
+    return _LISTINGS[root]
+
+
+def _inside(path: str, area: str) -> bool:
+    return path == area or path.startswith(area.rstrip(os.sep) + os.sep)
+
+
+def read_renames(root: str) -> dict[str, str]:
+    """lamd's ``filename_changes.txt``: old snippet names mapped to new ones, by file name."""
+    path = os.path.join(root, "filename_changes.txt")
+    renames: dict[str, str] = {}
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 2:
+                    renames[os.path.basename(parts[0])] = os.path.basename(parts[1])
+    return renames
+
+
+class IncludeResolver:
+    """Finds the file an ``\\include`` names, in lamd's search order (spec §3.6).
+
+    Order: the including file's opened name relative to the talk's directory,
+    the talk's parent directory, each include root, the talk's directory, the
+    macros directory.  A target found only relative to the including file's own
+    folder is used with a warning.  Nothing outside the talk's repository
+    (its parent directory), the roots and the macros directory is ever read.
+    """
+
+    def __init__(self, talk_path: str, roots: list[str], macros_dir: str):
+        self.talk_dir = os.path.dirname(os.path.abspath(talk_path))
+        self.repo_dir = os.path.dirname(self.talk_dir)
+        self.roots = [os.path.abspath(r) for r in roots]
+        self.macros_dir = os.path.abspath(macros_dir)
+        self.allowed = [os.path.realpath(p) for p in [self.repo_dir, *self.roots, self.macros_dir]]
+        self._cache: dict[tuple[str, str], Resolution] = {}
+        self._renames: dict[str, str] | None = None
+
+    def resolve(self, target: str, frame: Frame) -> Resolution:
+        base = os.path.basename(target)
+        if base in MACRO_FILE_NAMES and os.path.dirname(target) in ("", ".."):
+            return Resolution(macro_file=True, legacy=base.endswith(".tex"))
+        opened_dir = os.path.dirname(frame.name) if frame.parent is not None else ""
+        key = (opened_dir, target, os.path.dirname(frame.source.path))
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._search(target, opened_dir, frame)
+        return hit
+
+    def _candidates(self, target: str, opened_dir: str) -> list[str]:
+        return [os.path.join(self.talk_dir, opened_dir, target),
+                os.path.join(self.repo_dir, target),
+                *(os.path.join(r, target) for r in self.roots),
+                os.path.join(self.talk_dir, target),
+                os.path.join(self.macros_dir, target)]
+
+    def _search(self, target: str, opened_dir: str, frame: Frame) -> Resolution:
+        refused = None
+        searched = []
+        for cand in self._candidates(target, opened_dir):
+            cand = os.path.normpath(cand)
+            searched.append(cand)
+            if os.path.isfile(cand):
+                real = os.path.realpath(cand)
+                if any(_inside(real, a) for a in self.allowed):
+                    return Resolution(path=cand)
+                refused = refused or display_name(cand)
+        own = os.path.normpath(os.path.join(os.path.dirname(frame.source.path), target))
+        if os.path.isfile(own) and any(_inside(os.path.realpath(own), a) for a in self.allowed):
+            return Resolution(path=own, relative_fallback=True)
+        renamed = self._renamed(target, opened_dir)
+        if renamed:
+            return renamed
+        return Resolution(refused=refused, searched=tuple(dict.fromkeys(searched)),
+                          suggestions=self.suggest(target))
+
+    def _renamed(self, target: str, opened_dir: str) -> Resolution | None:
+        if self._renames is None:
+            self._renames = {}
+            for root in self.roots:
+                self._renames.update(read_renames(root))
+        new = self._renames.get(os.path.basename(target))
+        if not new:
+            return None
+        new_target = os.path.join(os.path.dirname(target), new)
+        for cand in self._candidates(new_target, opened_dir):
+            if os.path.isfile(cand) and any(_inside(os.path.realpath(cand), a) for a in self.allowed):
+                return Resolution(path=os.path.normpath(cand), renamed_from=target)
+        return None
+
+    def search_dirs(self) -> list[str]:
+        return list(dict.fromkeys([self.talk_dir, self.repo_dir, *self.roots, self.macros_dir]))
+
+    def suggest(self, target: str, n: int = 3) -> tuple[str, ...]:
+        names: list[str] = []
+        for root in [*self.roots, self.repo_dir]:
+            if os.path.isdir(root):
+                names.extend(_listing(root))
+        target = target.strip().lstrip("./")
+        close = difflib.get_close_matches(target, names, n=n, cutoff=0.6)
+        if not close:
+            base = os.path.basename(target)
+            same = [p for p in names if os.path.basename(p) == base]
+            close = same[:n] or difflib.get_close_matches(
+                base, [os.path.basename(p) for p in names], n=n, cutoff=0.75)
+            if close and not same:
+                by_base = {os.path.basename(p): p for p in names}
+                close = [by_base[c] for c in close]
+        return tuple(close)

@@ -1,0 +1,23 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+SEEDS = SHARED / "seeds"
+
+
+def corpus_or_skip() -> Path:
+    if not (CORPUS / "talks").is_dir():
+        pytest.skip("the shared corpus is not beside the repository")
+    return CORPUS
+
+
+def chromium_or_skip() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("Debian's chromium is not installed")
+    return path
