@@ -1,0 +1,39 @@
+# Two entry points, both safe on a fresh Debian machine:
+#   make site   set up and build the demo site (all talks, all variants)
+#   make test   set up and run the tests
+VENV ?= .venv
+PYTHON ?= python3
+APT_PACKAGES = chromium chromium-driver gpp pandoc
+
+.PHONY: site test setup system-deps bench clean
+
+site: setup
+	$(VENV)/bin/talks build
+	@echo "Open _build/site/index.html in a browser."
+
+test: setup system-deps
+	$(VENV)/bin/python -m pytest
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+# Debian packages the browser tests and benchmarks use; installed only when missing.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $$missing; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -q && sudo apt-get install -y -q $$missing; \
+	  else echo "missing Debian packages:$$missing (browser tests will be skipped)"; fi; \
+	fi
+
+bench: setup system-deps
+	$(VENV)/bin/python benchmarks/preprocess.py
+	$(VENV)/bin/python benchmarks/build.py
+
+clean:
+	rm -rf _build
