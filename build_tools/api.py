@@ -18,7 +18,8 @@ from .primitives import PRIMITIVES
 from .source import Frame, IncludeResolver, load_source, text_source
 from .talkfile import Talk, read_talk
 
-__all__ = ["Expansion", "expand_talk", "check_talks", "load_vocabulary", "expand_text"]
+__all__ = ["Expansion", "expand_talk", "check_talks", "load_vocabulary", "expand_text",
+           "write_myst"]
 
 BIB_KEY_RE = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
 
@@ -203,3 +204,35 @@ def check_talks(paths: list[str], config: TalkConfig | None = None) -> list[Diag
                     seen.add(key)
                     found.append(diag)
     return found
+
+
+def _write_one(job: tuple[str, str, TalkConfig, str]) -> tuple[str, list[Diagnostic]]:
+    path, variant, config, target = job
+    try:
+        expansion = expand_talk(path, variant, config)
+    except MacroError as exc:
+        return path, [exc.diagnostic]
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(expansion.text)
+    return path, expansion.diagnostics
+
+
+def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
+               jobs: int | None = None):
+    """Expand many talks into ``out_dir`` (mirroring their folders); yields (path, diagnostics).
+
+    Large batches are shared between worker processes; each keeps its own
+    file and vocabulary caches warm across the talks it is given.
+    """
+    base = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
+    work = [(p, variant, config, os.path.join(out_dir, os.path.relpath(os.path.abspath(p), base)))
+            for p in paths]
+    jobs = jobs or min(len(os.sched_getaffinity(0)), 4)
+    if jobs < 2 or len(work) < 16:
+        yield from map(_write_one, work)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap(_write_one, work, chunksize=max(1, len(work) // (jobs * 4)))

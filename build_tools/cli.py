@@ -64,8 +64,12 @@ def main() -> None:
 def preprocess(files, variant, include, out, strict, compat):
     """Expand talks into MyST for one variant."""
     config = _config(list(files), include, strict=strict, clean_comments=not compat)
-    base = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
     failed = False
+    if out:
+        for _, diagnostics in api.write_myst(list(files), variant, config, out):
+            _print(diagnostics)
+            failed |= has_errors(diagnostics)
+        sys.exit(1 if failed else 0)
     for path in files:
         try:
             expansion = api.expand_talk(path, variant, config)
@@ -75,13 +79,7 @@ def preprocess(files, variant, include, out, strict, compat):
             continue
         _print(expansion.diagnostics)
         failed |= has_errors(expansion.diagnostics)
-        if out:
-            target = os.path.join(out, os.path.relpath(os.path.abspath(path), base))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "w", encoding="utf-8") as fh:
-                fh.write(expansion.text)
-        else:
-            click.echo(expansion.text)
+        click.echo(expansion.text)
     sys.exit(1 if failed else 0)
 
 

@@ -24,7 +24,8 @@ from . import markers
 from .diagnostics import Diagnostic, Severity
 from .output import Origin, origin_of
 
-Line = tuple[str, "Origin | None"]
+Line = tuple[str, "tuple | None"]
+"""A MyST line and the (frame, offset) it came from; ``origin_of`` makes it an Origin."""
 
 FENCE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 ATX_RE = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -67,7 +68,8 @@ class Document:
 
     @property
     def origins(self) -> list[Origin | None]:
-        return [o for _, o in self.lines]
+        """The origin of each line of ``text``, computed on demand."""
+        return [origin_of(p) for _, p in self.lines]
 
 
 @dataclass
@@ -92,7 +94,8 @@ class Emitter:
         self.math_macros: dict[str, object] = {}
         self._warned_keys: set[str] = set()
 
-    def warn(self, code: str, message: str, origin: Origin | None, severity=Severity.WARNING):
+    def warn(self, code: str, message: str, position, severity=Severity.WARNING):
+        origin = origin_of(position)
         self.diagnostics.append(Diagnostic(code, severity, message,
                                            origin.location if origin else None,
                                            origin.chain if origin else ()))
@@ -104,7 +107,7 @@ def emit(raw_lines, variant: str, meta: dict, options: EmitOptions | None = None
     """Lay out expanded lines (text, position) as MyST for ``variant``."""
     options = options or EmitOptions()
     em = Emitter(variant, options)
-    lines: list[Line] = [(t, origin_of(p)) for t, p in raw_lines]
+    lines: list[Line] = list(raw_lines)
     lines = _lift_newcommands(em, lines)
     if variant == "handout":
         body = _handout(em, lines)
@@ -162,7 +165,8 @@ def _lift_newcommands(em: Emitter, lines: list[Line]) -> list[Line]:
     out = []
     fence = None
     for text, origin in lines:
-        fence, is_fence = _fence_state(text, fence)
+        fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
+            else (None, False)
         if fence is None and not is_fence and "newcommand" in text:
             m = NEWCOMMAND_RE.match(text)
             if m:
@@ -198,7 +202,7 @@ class Slide:
     title: str
     untitled: bool
     attrs: str
-    origin: Origin | None
+    origin: tuple | None
     content: list[Line] = field(default_factory=list)
     notes: list[list[Line]] = field(default_factory=list)
 
@@ -230,7 +234,8 @@ def _split_slides(em: Emitter, lines: list[Line]) -> list[Slide]:
             slides.append(Slide(title, not title, attrs, origin))
             continue
         if depth == 0:
-            fence, is_fence = _fence_state(text, fence)
+            fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
+                else (None, False)
             m = ATX_RE.match(text) if fence is None and not is_fence else None
             if m and len(m.group(1)) <= 2:
                 title, attrs = _heading_text(m.group(2) or "")
@@ -426,7 +431,8 @@ def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
         elif kind is not None:  # notes or frame marks have no place in the handout
             continue
         else:
-            fence, is_fence = _fence_state(text, fence)
+            fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
+                else (None, False)
             m = ATX_RE.match(text) if fence is None and not is_fence else None
             if not m:
                 out.append((text, origin))
@@ -454,7 +460,8 @@ def _citations(em: Emitter, lines: list[Line]) -> list[Line]:
     fence = None
     in_code = False
     for text, origin in lines:
-        fence, is_fence = _fence_state(text, fence)
+        fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
+            else (None, False)
         if is_fence:  # directive fences ({image}, {revealjs-notes} ...) hold Markdown
             in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
         if is_fence or in_code or "@" not in text:
@@ -538,7 +545,8 @@ def _display_math(lines: list[Line]) -> list[Line]:
     fence = None
     in_math = False
     for i, (text, origin) in enumerate(lines):
-        fence, is_fence = _fence_state(text, fence)
+        fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
+            else (None, False)
         stripped = text.strip()
         if fence is None and not is_fence and "$$" in stripped and not stripped.startswith(("*", "-", ">", "|")):
             count = stripped.count("$$")

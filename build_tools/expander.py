@@ -22,6 +22,7 @@ from .source import Frame, IncludeResolver, SourceFile, display_name, load_sourc
 
 NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
 NAME_OR_COMMENT_RE = re.compile(r"\\([A-Za-z0-9_]+)|<!--")
+INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
 COND_RE = re.compile(r"\\(ifdef|ifndef|ifeq|else|endif)(?![A-Za-z0-9_])")
 DEFINE_HEAD_RE = re.compile(r"\s*(\\?)([A-Za-z0-9_]+)((?:\{[^{}]*\})*)\s*$")
 PARAM_RE = re.compile(r"\{([^{}]*)\}")
@@ -265,8 +266,24 @@ class Expander:
             self.report("W-COMMENT-INCLUDE", Severity.WARNING,
                         "\\include or \\define inside an HTML comment is not expanded "
                         "(lamd would expand it)", at=(frame, s))
+            self._check_commented_includes(src, frame, s, close)
         self._text(src, frame, s, close, out, user)
         return close
+
+    def _check_commented_includes(self, src: SourceFile, frame: Frame, a: int, b: int) -> None:
+        """A commented-out include still names a file lamd would read: it must exist."""
+        if self.resolver is None:
+            return
+        for m in INCLUDE_RE.finditer(src.text, a, b):
+            target = m.group(1).strip()
+            if "\\" in target or not target:
+                continue
+            res = self.resolver.resolve(target, self.include_frame or frame)
+            if res.path is None and not res.macro_file:
+                saved = self.site
+                self.site = (frame, m.start())
+                self._missing_include(target, res, Out(), "inside an HTML comment: ")
+                self.site = saved
 
     # -- conditionals ------------------------------------------------------------
     def _conditional(self, name: str, src: SourceFile, frame: Frame, s: int, p: int,
@@ -386,7 +403,13 @@ class Expander:
     def _arg(self, src: SourceFile, region: tuple[int, int], frame: Frame,
              params: dict[str, Out] | None) -> Out:
         out = Out()
-        self.expand(src, region[0], region[1], frame, params, out)
+        a, b = region
+        text = src.text
+        if text.find("\\", a, b) < 0 and text.find("<!--", a, b) < 0:
+            # plain text (most arguments: widths, titles, labels): nothing to scan
+            out.add(text[a:b], (frame, a) if not src.is_vocabulary else self._generated())
+            return out
+        self.expand(src, a, b, frame, params, out)
         return out
 
     def _generated(self) -> tuple | None:
@@ -526,13 +549,13 @@ class Expander:
         finally:
             self.include_frame, self.site = saved_frame, saved_site
 
-    def _missing_include(self, target: str, res, out: Out) -> None:
+    def _missing_include(self, target: str, res, out: Out, context: str = "") -> None:
         if res.refused:
             message = (f"include {target} resolves to {res.refused}, outside the talk's repository "
                        "and the include roots; refused")
             hint = "add its folder with -I DIR to allow it"
         else:
-            message = f"include file not found: {target}"
+            message = f"{context}include file not found: {target}"
             hint = "searched " + ", ".join(display_name(d) for d in self.resolver.search_dirs())
             if res.suggestions:
                 hint = "did you mean " + " or ".join(res.suggestions) + "? " + hint

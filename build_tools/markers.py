@@ -38,6 +38,8 @@ def anim_name(line: str) -> str:
 
 def kind(line: str) -> str | None:
     """The mark a line holds, if it is a mark line."""
+    if not line or (line[0] not in ALL and line[0] not in " \t"):
+        return None
     stripped = line.strip()
     if stripped and stripped[0] in ALL:
         return stripped[0]

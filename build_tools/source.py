@@ -127,7 +127,8 @@ def display_name(path: str) -> str:
         rel = os.path.relpath(path)
     except ValueError:
         return path
-    return path if rel.startswith(".." + os.sep) or rel == ".." else rel
+    # a few levels up reads better than an absolute path; far away, keep it absolute
+    return path if rel.split(os.sep)[:4] == [".."] * 4 else rel
 
 
 _FILE_CACHE: dict[str, tuple[tuple[int, int], SourceFile]] = {}
@@ -313,18 +314,23 @@ class IncludeResolver:
         return list(dict.fromkeys([self.talk_dir, self.repo_dir, *self.roots, self.macros_dir]))
 
     def suggest(self, target: str, n: int = 3) -> tuple[str, ...]:
+        """Existing include paths close to ``target``: the same name elsewhere, or a near spelling."""
         names: list[str] = []
         for root in [*self.roots, self.repo_dir]:
             if os.path.isdir(root):
                 names.extend(_listing(root))
         target = target.strip().lstrip("./")
-        close = difflib.get_close_matches(target, names, n=n, cutoff=0.6)
-        if not close:
-            base = os.path.basename(target)
-            same = [p for p in names if os.path.basename(p) == base]
-            close = same[:n] or difflib.get_close_matches(
-                base, [os.path.basename(p) for p in names], n=n, cutoff=0.75)
-            if close and not same:
-                by_base = {os.path.basename(p): p for p in names}
-                close = [by_base[c] for c in close]
-        return tuple(close)
+        base = os.path.basename(target)
+        same = [p for p in names if os.path.basename(p) == base and p != target]
+        if same:
+            return tuple(same[:n])
+        folder = target.split("/", 1)[0]
+        nearby = [p for p in names if p.split("/", 1)[0] == folder]
+        close = difflib.get_close_matches(target, nearby, n=n, cutoff=0.75)
+        if len(close) < n:
+            by_base: dict[str, str] = {}
+            for p in names:
+                by_base.setdefault(os.path.basename(p), p)
+            more = difflib.get_close_matches(base, list(by_base), n=n, cutoff=0.8)
+            close += [by_base[b] for b in more if by_base[b] not in close]
+        return tuple(close[:n])

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 from .diagnostics import Diagnostic, Location, Severity
 from .source import SourceFile, load_source
 
@@ -50,7 +52,7 @@ def _plain(value):
 
 def parse_yaml(text: str, source: SourceFile, first_line: int) -> tuple[dict, list[Diagnostic]]:
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + first_line) if mark else first_line
@@ -66,15 +68,24 @@ def parse_yaml(text: str, source: SourceFile, first_line: int) -> tuple[dict, li
     return _plain(data), []
 
 
+_SETTINGS: dict[str, dict] = {}
+
+
 def directory_settings(folder: str) -> dict:
     """lamd's per-folder defaults: ``_lamd.yml``, then the legacy ``_config.yml`` (spec §6.2)."""
+    if folder not in _SETTINGS:
+        _SETTINGS[folder] = _read_settings(folder)
+    return _SETTINGS[folder]
+
+
+def _read_settings(folder: str) -> dict:
     merged: dict = {}
     for name in ("_config.yml", "_lamd.yml"):
         path = os.path.join(folder, name)
         if os.path.isfile(path):
             try:
                 with open(path, encoding="utf-8", errors="replace") as fh:
-                    data = yaml.safe_load(fh)
+                    data = yaml.load(fh, Loader=_Loader)
             except yaml.YAMLError:
                 continue
             if isinstance(data, dict):
