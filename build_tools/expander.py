@@ -227,8 +227,8 @@ class Expander:
                 self.site = (frame, s)
             self.steps += 1
             if self.steps > self.limits.max_steps:
-                self._abort("E-LIMIT", f"more than {self.limits.max_steps} macro calls in one "
-                            "document; is a macro expanding itself?")
+                self._abort("E-LIMIT", f"more than {self.limits.max_steps:,} macro calls in one "
+                            "document (limit max_steps); is a macro expanding itself?")
             if meta is not None:
                 meta[0](self, src, frame, regions, params, out, s)
             else:

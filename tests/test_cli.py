@@ -1,0 +1,60 @@
+"""The talks command: output format, files written, exit status."""
+import json
+import re
+
+from click.testing import CliRunner
+
+from build_tools.cli import main
+
+from helpers import write_repo
+
+FRONT = "---\ntitle: T\n---\n"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_check_prints_located_problems_and_fails_on_errors(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "ok\n  \\include{_x/includes/gone.md}\n",
+                          "includes/_x/includes/there.md": "x"})
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "talks/t.md")
+    assert result.exit_code == 1
+    assert re.search(r"^talks/t\.md:5:3: error: include file not found: _x/includes/gone\.md",
+                     result.output, re.M)
+    assert "Traceback" not in result.output
+
+
+def test_check_json_and_clean_exit(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\notes{fine}\n"})
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "talks/t.md", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == []
+
+
+def test_check_warnings_alone_do_not_fail(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\notes{a} b}\n"})
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "talks/t.md")
+    assert result.exit_code == 0
+    assert "talks/t.md:4:12: warning:" in result.output
+
+
+def test_preprocess_prints_and_writes_one_file_per_talk(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"talks/a/one.md": FRONT + "\\slides{S}\\notes{N}",
+                          "talks/b/two.md": FRONT + "\\slides{S2}"})
+    monkeypatch.chdir(tmp_path)
+    result = run("preprocess", "talks/a/one.md", "--variant", "slides")
+    assert result.exit_code == 0 and "S" in result.output and "N" not in result.output
+    result = run("preprocess", "talks/a/one.md", "talks/b/two.md", "--variant", "handout",
+                 "--out", "out")
+    assert result.exit_code == 0
+    assert (tmp_path / "out/a/one.md").read_text().strip().endswith("N")
+    assert (tmp_path / "out/b/two.md").exists()
+
+
+def test_usage_errors_are_not_tracebacks(tmp_path):
+    result = run("preprocess", tmp_path / "nope.md", "--variant", "slides")
+    assert result.exit_code == 2 and "does not exist" in result.output
