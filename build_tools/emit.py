@@ -236,7 +236,7 @@ def _split_slides(em: Emitter, lines: list[Line]) -> list[Slide]:
         if depth == 0:
             fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
                 else (None, False)
-            m = ATX_RE.match(text) if fence is None and not is_fence else None
+            m = ATX_RE.match(text) if fence is None and not is_fence and text[:1] == "#" else None
             if m and len(m.group(1)) <= 2:
                 title, attrs = _heading_text(m.group(2) or "")
                 slides.append(Slide(title, not title, attrs, origin))
@@ -433,7 +433,7 @@ def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
         else:
             fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
                 else (None, False)
-            m = ATX_RE.match(text) if fence is None and not is_fence else None
+            m = ATX_RE.match(text) if fence is None and not is_fence and text[:1] == "#" else None
             if not m:
                 out.append((text, origin))
                 continue

@@ -170,10 +170,14 @@ class Expander:
 
     # -- the scanner -------------------------------------------------------------
     def expand(self, src: SourceFile, start: int, end: int, frame: Frame,
-               params: dict[str, Out] | None, out: Out) -> None:
-        """Expand ``src.text[start:end]`` into ``out``."""
+               params: dict[str, Out] | None, out: Out, body: bool = False) -> None:
+        """Expand ``src.text[start:end]`` into ``out``.
+
+        Text the user wrote keeps its own position; text of a macro body
+        (``body``) or of the vocabulary is pinned to the call that produced it.
+        """
         text = src.text
-        user = not src.is_vocabulary
+        user = not (body or src.is_vocabulary)
         search = self._scan_re.search
         closing = src.closing
         macros = self.state.macros
@@ -389,9 +393,9 @@ class Expander:
         try:
             if d.params:
                 bound = {p: (args[i] if i < len(args) else Out()) for i, p in enumerate(d.params)}
-                self.expand(d.src, d.start, d.end, d.frame, bound, out)
+                self.expand(d.src, d.start, d.end, d.frame, bound, out, body=True)
             else:  # an alias: expand the body, then append the groups (spec §2.3)
-                self.expand(d.src, d.start, d.end, d.frame, None, out)
+                self.expand(d.src, d.start, d.end, d.frame, None, out, body=True)
                 for arg in args:
                     out.add("{", self._generated())
                     out.extend(arg)

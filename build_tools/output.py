@@ -79,30 +79,33 @@ class Out:
         return next((o for o in self.origins if o is not None), None)
 
     def lines(self) -> list[tuple[str, tuple[Frame, int] | None]]:
-        """Split into lines, each with the origin of its first sourced character."""
-        lines: list[tuple[str, tuple[Frame, int] | None]] = []
-        current: list[str] = []
-        line_origin: tuple[Frame, int] | None = None
+        """Split into lines, each with the origin of its first character.
+
+        A line that starts in generated text without a position takes the
+        position of the line before it.
+        """
+        text = "".join(self.parts)
+        starts = []
+        total = 0
+        for part in self.parts:
+            starts.append(total)
+            total += len(part)
+        origins = self.origins
+        result: list[tuple[str, tuple[Frame, int] | None]] = []
         last: tuple[Frame, int] | None = None
-        for text, origin in zip(self.parts, self.origins):
-            start = 0
-            while True:
-                if origin is not None and line_origin is None:
+        line_start = 0
+        index = 0
+        for line in text.split("\n"):
+            if starts:
+                index = bisect.bisect_right(starts, line_start, lo=index) - 1
+                origin = origins[index] if index >= 0 else None
+                if origin is not None:
                     # verbatim slices are (frame, offset); generated text is pinned to its call site
-                    line_origin = (origin[0], origin[1] + start) if len(origin) == 2 else origin[:2]
-                nl = text.find("\n", start)
-                if nl < 0:
-                    current.append(text[start:])
-                    break
-                current.append(text[start:nl])
-                lines.append(("".join(current), line_origin or last))
-                last = line_origin or last
-                current, line_origin = [], None
-                start = nl + 1
-            if origin is not None:
-                last = line_origin or last
-        lines.append(("".join(current), line_origin or last))
-        return lines
+                    last = (origin[0], origin[1] + line_start - starts[index]) \
+                        if len(origin) == 2 else origin[:2]
+            result.append((line, last))
+            line_start += len(line) + 1
+        return result
 
 
 def origin_of(position: tuple[Frame, int] | None) -> Origin | None:

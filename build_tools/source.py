@@ -334,10 +334,12 @@ class IncludeResolver:
         folder = target.split("/", 1)[0]
         nearby = [p for p in names if p.split("/", 1)[0] == folder]
         close = difflib.get_close_matches(target, nearby, n=n, cutoff=0.75)
-        if len(close) < n:
+        if not close:
             by_base: dict[str, str] = {}
             for p in names:
-                by_base.setdefault(os.path.basename(p), p)
+                name = os.path.basename(p)
+                if name[:2] == base[:2]:  # a cheap pre-filter: typos rarely hit the first letters
+                    by_base.setdefault(name, p)
             more = difflib.get_close_matches(base, list(by_base), n=n, cutoff=0.8)
-            close += [by_base[b] for b in more if by_base[b] not in close]
+            close = [by_base[b] for b in more]
         return tuple(close[:n])
