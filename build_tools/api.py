@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .config import VARIANTS, TalkConfig, default_roots
 from .diagnostics import Diagnostic, MacroError, Severity
 from .emit import Document, EmitOptions, emit
-from .expander import Definition, Expander, ExpansionState, Primitive
+from .expander import META, Definition, Expander, ExpansionState, Primitive
 from .primitives import PRIMITIVES
 from .source import Frame, IncludeResolver, load_source, text_source
 from .talkfile import Talk, read_talk
@@ -143,7 +143,7 @@ def talk_bib_files(talk: Talk, config: TalkConfig) -> list[str]:
 
 
 def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
-                emit_options: EmitOptions | None = None) -> Expansion:
+                emit_options: EmitOptions | None = None, advisor=None) -> Expansion:
     """Expand one talk for one variant: MyST text, an origin per line, diagnostics."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
@@ -156,6 +156,8 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
                   strict=config.strict,
                   options={"image_root": config.image_root, "doc_dir": os.path.dirname(talk.source.path)})
+    if advisor is not None:
+        ex.advisor = _advisor(advisor, vocabulary)
     out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
     options = emit_options or EmitOptions()
     options.doc_dir = options.doc_dir or os.path.dirname(talk.source.path)
@@ -166,6 +168,17 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     diagnostics = [*talk.diagnostics, *vocab_diagnostics, *ex.diagnostics, *document.diagnostics]
     dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files]))
     return Expansion(talk, variant, document, diagnostics, dependencies)
+
+
+_ADVISORS: dict[int, object] = {}
+
+
+def _advisor(factory, vocabulary: dict):
+    """One did-you-mean helper per vocabulary, so its cache lasts across talks."""
+    key = id(vocabulary)
+    if key not in _ADVISORS:
+        _ADVISORS[key] = factory([*vocabulary, *META])
+    return _ADVISORS[key]
 
 
 _RESOLVERS: dict[tuple, IncludeResolver] = {}
@@ -191,18 +204,44 @@ def expand_text(text: str, variant: str, config: TalkConfig | None = None, *,
         return expand_talk(path, variant, config, emit_options=emit_options)
 
 
-def check_talks(paths: list[str], config: TalkConfig | None = None) -> list[Diagnostic]:
-    """Every problem in the talks, over all three variants, each reported once."""
+def check_talks(paths: list[str], config: TalkConfig | None = None,
+                lint: bool = True) -> list[Diagnostic]:
+    """Every problem in the talks, over all three variants, each reported once.
+
+    With ``lint``, also damaged include lines (in the talks and every fragment
+    they read) and unknown names close to vocabulary names.
+    """
+    from .lint import NameAdvisor, damaged_includes
+
     seen: set = set()
     found: list[Diagnostic] = []
+
+    def add(diag: Diagnostic) -> None:
+        key = (diag.code, diag.location, diag.message)
+        if key not in seen:
+            seen.add(key)
+            found.append(diag)
+
     for path in paths:
         cfg = config or TalkConfig(include_roots=default_roots(path))
+        files: list[str] = []
         for variant in VARIANTS:
-            for diag in expand_talk(path, variant, cfg).diagnostics:
-                key = (diag.code, diag.location, diag.message)
-                if key not in seen:
-                    seen.add(key)
-                    found.append(diag)
+            expansion = expand_talk(path, variant, cfg, advisor=NameAdvisor if lint else None)
+            for diag in expansion.diagnostics:
+                add(diag)
+            files.extend(f for f in expansion.dependencies
+                         if not f.startswith(os.path.abspath(cfg.macros_dir) + os.sep))
+        if lint:
+            roots = [*cfg.include_roots, os.path.dirname(os.path.dirname(os.path.abspath(path)))]
+            for file in dict.fromkeys(files):
+                for diag, _ in damaged_includes(file, load_source(file).text, roots):
+                    add(diag)
+    damaged = {(d.location.file, d.location.line) for d in found if d.code == "E-DAMAGED-INCLUDE"}
+    # the stray braces of a damaged include line are the same problem, said once
+    found = [d for d in found if not (d.code == "W-BRACE" and d.location
+                                      and (d.location.file, d.location.line) in damaged)]
+    found.sort(key=lambda d: (d.location.file, d.location.line, d.location.column)
+               if d.location else ("", 0, 0))
     return found
 
 

@@ -87,15 +87,103 @@ def preprocess(files, variant, include, out, strict, compat):
 @files_argument
 @include_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--fix", is_flag=True,
+              help="Repair, in place with a .orig backup, what has exactly one safe repair.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
+              help="Exit non-zero on errors only (default), or on warnings too.")
 @click.option("--compat", is_flag=True, help="Expand macros inside HTML comments, as gpp does.")
-def check(files, include, fmt, compat):
-    """Report every problem as FILE:LINE:COL: severity: message."""
+def check(files, include, fmt, fix, fail_on, compat):
+    """Report every problem as FILE:LINE:COL: severity: message.
+
+    Exit status: 0 when clean, 1 when there are errors, 3 when there are
+    warnings and --fail-on warning was given.
+    """
     config = _config(list(files), include, clean_comments=not compat)
+    if fix:
+        _fix(list(files), config)
     diagnostics = api.check_talks(list(files), config)
     _print(diagnostics, "json" if fmt == "json" else "stdout")
     if fmt == "text":
         click.echo(_summary(diagnostics), err=True)
-    sys.exit(1 if has_errors(diagnostics) else 0)
+    if has_errors(diagnostics):
+        sys.exit(1)
+    if fail_on == "warning" and any(d.severity >= Severity.WARNING for d in diagnostics):
+        sys.exit(3)
+
+
+def _fix(files: list[str], config: TalkConfig) -> None:
+    from .lint import fix_file
+    from .source import clear_caches, display_name
+
+    for path in files:
+        roots = [*config.include_roots, os.path.dirname(os.path.dirname(os.path.abspath(path)))]
+        repairs, left, backup = fix_file(path, roots)
+        for repair in repairs:
+            click.echo(f"{display_name(path)}:{repair.line}: fixed: {repair.old.strip()!r} -> "
+                       f"{repair.new.strip()!r}", err=True)
+        for diag in left:
+            click.echo(f"{diag.location}: left as it is: {diag.message} ({diag.hint})", err=True)
+        if backup:
+            click.echo(f"{display_name(path)}: {len(repairs)} repair(s); the original is in "
+                       f"{display_name(backup)}", err=True)
+    clear_caches()
+
+
+@main.command()
+@click.argument("title")
+@click.option("--author", default="", help="Given and family name of the speaker.")
+@click.option("--venue", default="")
+@click.option("--project", type=click.Path(file_okay=False), default=".",
+              help="The project folder (holding talks/ and includes/).")
+def new(title, author, venue, project):
+    """Start a talk: front matter, a fragment it includes, and each main macro once."""
+    from pathlib import Path
+
+    from .scaffold import new_talk
+
+    try:
+        written = new_talk(title, Path(project), author=author, venue=venue)
+    except FileExistsError as exc:
+        raise click.ClickException(f"{exc} already exists; choose another title") from None
+    for path in written:
+        click.echo(f"created {os.path.relpath(path)}")
+
+
+@main.command()
+@click.argument("talk", type=click.Path(exists=True, dir_okay=False))
+@include_option
+def deps(talk, include):
+    """Print the include tree of a talk."""
+    from .graph import dependency_tree, scan
+
+    config = _config([talk], include)
+    for line in dependency_tree(talk, scan([talk], config)):
+        click.echo(line)
+
+
+@main.command("where-used")
+@click.argument("fragment")
+@include_option
+@click.option("--talks", "talks_dir", type=click.Path(file_okay=False), default="talks",
+              help="The folder of talks to search.")
+def where_used(fragment, include, talks_dir):
+    """List the talks that use FRAGMENT, directly or through other fragments.
+
+    FRAGMENT is a file, or an include name such as _ml/includes/what-is-ml.md.
+    """
+    from .graph import find_talks, scan, where_used as using
+
+    talks = find_talks(talks_dir)
+    if not talks:
+        raise click.ClickException(f"no talks under {talks_dir}")
+    config = _config(talks, include)
+    path = fragment if os.path.isfile(fragment) else next(
+        (os.path.join(r, fragment) for r in config.include_roots
+         if os.path.isfile(os.path.join(r, fragment))), None)
+    if path is None:
+        raise click.ClickException(f"{fragment} is neither a file nor found under the include roots")
+    for talk in using(path, talks, scan(talks, config)):
+        click.echo(os.path.relpath(talk))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from .source import Frame, IncludeResolver, SourceFile, display_name, load_sourc
 NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
 NAME_OR_COMMENT_RE = re.compile(r"\\([A-Za-z0-9_]+)|<!--")
 INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
+GUARD_RE = re.compile(r"\s*\\ifndef\{\s*([A-Za-z0-9_]+)\s*\}")
 COND_RE = re.compile(r"\\(ifdef|ifndef|ifeq|else|endif)(?![A-Za-z0-9_])")
 DEFINE_HEAD_RE = re.compile(r"\s*(\\?)([A-Za-z0-9_]+)((?:\{[^{}]*\})*)\s*$")
 PARAM_RE = re.compile(r"\{([^{}]*)\}")
@@ -124,6 +125,12 @@ class Expander:
         self.emitted = 0
         self._scan_re = NAME_OR_COMMENT_RE if clean_comments else NAME_RE
         self._reported_files: set[str] = set()
+        self.advisor = None
+        """Set (lint.NameAdvisor) to warn about unknown names close to vocabulary names."""
+        self.guard_owners: dict[str, str] = {}
+        """Include guard -> the file whose inclusion defined it."""
+        self.includes: list[tuple[str, str, int]] = []
+        """(including file, included file, line of the \\include) in reading order."""
 
     # -- diagnostics -----------------------------------------------------------
     def report(self, code: str, severity: Severity, message: str,
@@ -212,6 +219,8 @@ class Expander:
             definition = macros.get(name) if meta is None else None
             if meta is None and definition is None:
                 out.add("\\" + name, (frame, s) if user else self._generated())
+                if user and self.advisor is not None:
+                    self._advise(name, src, frame, s)
                 pos = p
                 continue
             # collect the brace groups that follow immediately
@@ -246,6 +255,29 @@ class Expander:
             self.report("W-CONDITIONAL", Severity.WARNING,
                         "conditional opened here is never closed by \\endif; closed at the end of "
                         + ("the file" if end == len(text) else "the argument"), at=(frame, opened))
+
+    def _advise(self, name: str, src: SourceFile, frame: Frame, offset: int) -> None:
+        from .lint import in_math
+
+        guess = self.advisor.suggest(name)
+        if guess and not in_math(src.text, offset):
+            self.report("W-UNKNOWN-MACRO", Severity.WARNING,
+                        f"unknown macro \\{name} is passed through as text; did you mean \\{guess}?",
+                        at=(frame, offset), fix=("name", name, guess))
+
+    def _guard_clash(self, included: SourceFile) -> None:
+        m = GUARD_RE.match(included.text)
+        if not m:
+            return
+        guard = m.group(1)
+        owner = self.guard_owners.get(guard)
+        if guard not in self.state.macros:
+            self.guard_owners[guard] = included.path
+        elif owner and owner != included.path:
+            self.report("W-GUARD-CLASH", Severity.WARNING,
+                        f"this include does nothing: {display_name(included.path)} is guarded by "
+                        f"'{guard}', which {display_name(owner)} already defined",
+                        hint="give each fragment its own guard name")
 
     def _text(self, src: SourceFile, frame: Frame, a: int, b: int, out: Out, user: bool) -> None:
         out.add(src.text[a:b], (frame, a) if user else self._generated())
@@ -545,6 +577,8 @@ class Expander:
             self._abort("E-LIMIT", f"includes nested deeper than {self.limits.max_include_depth} "
                         "levels (limit max_include_depth)")
         self.dependencies.append(included.path)
+        self.includes.append((including.source.path, included.path, site_frame.source.line_col(site_offset)[0]))
+        self._guard_clash(included)
         self._report_source_problems(included, child)
         saved_frame, saved_site = self.include_frame, self.site
         self.include_frame, self.site = child, (child, 0)

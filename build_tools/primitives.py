@@ -8,6 +8,7 @@ stage turns them into slides, notes blocks and headings per variant.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 
@@ -115,8 +116,13 @@ def check_image(ex: Expander, path: str) -> bool:
     on_disk = _image_path(ex, path)
     if on_disk is None or os.path.exists(on_disk):
         return True
-    ex.report("W-IMAGE-MISSING", Severity.WARNING, f"image not found: {path}",
-              hint=f"looked for {os.path.relpath(on_disk)}")
+    hint = f"looked for {os.path.relpath(on_disk)}"
+    folder = os.path.dirname(on_disk)
+    if os.path.isdir(folder):
+        close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
+        if close:
+            hint = "did you mean " + " or ".join(close) + "? " + hint
+    ex.report("W-IMAGE-MISSING", Severity.WARNING, f"image not found: {path}", hint=hint)
     return False
 
 
@@ -135,6 +141,10 @@ def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Ou
     if not target:
         ex.report("W-IMAGE", Severity.WARNING, f"\\{call.name} names no file")
         return None
+    if "\n" in target or "`" in target:  # e.g. \includegif{\includegif{...}}: keep the inner image
+        ex.report("W-IMAGE", Severity.WARNING,
+                  f"the file argument of \\{call.name} is itself an image; the inner one is used")
+        return path
     suffix = ext.text().strip() if ext else ""
     if suffix and not target.lower().endswith("." + suffix.lower()):
         target = f"{target}.{suffix}"

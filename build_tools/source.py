@@ -29,8 +29,8 @@ class SourceFile:
 
     path: str
     """Absolute path, or a pseudo name for text that never lived in a file."""
-    display: str
-    """The name shown in messages: relative to the working directory where possible."""
+    label: str | None
+    """The name shown in messages for text that is not a file; None for files."""
     text: str
     problems: list[tuple[str, Severity, str, int]] = field(default_factory=list)
     """(code, severity, message, offset) found while reading; reported on first use."""
@@ -38,6 +38,11 @@ class SourceFile:
     _line_starts: list[int] | None = None
     _closing: dict[int, int] | None = None
     _stray: list[int] | None = None
+
+    @property
+    def display(self) -> str:
+        """The name shown in messages: relative to the working directory where possible."""
+        return self.label or display_name(self.path)
 
     # -- positions ---------------------------------------------------------
     def line_starts(self) -> list[int]:
@@ -151,7 +156,7 @@ def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> Sour
         return cached[1]
     with open(path, "rb") as fh:
         text, problems = decode_source(fh.read())
-    src = SourceFile(path, display_name(path), text, problems, is_vocabulary)
+    src = SourceFile(path, None, text, problems, is_vocabulary)
     _FILE_CACHE[path] = (stamp, src)
     return src
 
@@ -342,4 +347,4 @@ class IncludeResolver:
                     by_base.setdefault(name, p)
             more = difflib.get_close_matches(base, list(by_base), n=n, cutoff=0.8)
             close = [by_base[b] for b in more]
-        return tuple(close[:n])
+        return tuple(dict.fromkeys(close))[:n]

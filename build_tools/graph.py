@@ -1,0 +1,112 @@
+"""The include graph: which file includes which, for ``talks deps`` and ``talks where-used``.
+
+Built from the ``\\include`` lines themselves, resolved with the same search
+as expansion, so it answers "what could this talk read" independently of
+variant and of include guards: a maintainer about to edit a fragment wants
+every talk that names it, directly or through other fragments.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import TalkConfig
+from .source import Frame, IncludeResolver, display_name, load_source
+
+INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
+
+
+@dataclass
+class Edge:
+    target: str
+    """The include as written."""
+    line: int
+    path: str | None
+    """The file it resolves to; None when missing (or a macro file)."""
+    macro_file: bool = False
+
+
+@dataclass
+class IncludeGraph:
+    edges: dict[str, list[Edge]] = field(default_factory=dict)
+
+    def children(self, path: str) -> list[Edge]:
+        return self.edges.get(path, [])
+
+    def closure(self, path: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [path]
+        while todo:
+            for edge in self.children(todo.pop()):
+                if edge.path and edge.path not in seen:
+                    seen.add(edge.path)
+                    todo.append(edge.path)
+        return seen
+
+
+def scan(talks: list[str], config: TalkConfig) -> IncludeGraph:
+    """Follow every ``\\include`` from the talks, resolving names as expansion would."""
+    graph = IncludeGraph()
+    for talk in talks:
+        talk = os.path.abspath(talk)
+        resolver = IncludeResolver(talk, config.include_roots, config.macros_dir)
+        root = Frame(load_source(talk), talk)
+        todo = [root]
+        while todo:
+            frame = todo.pop()
+            path = frame.source.path
+            if path in graph.edges:
+                continue
+            edges = graph.edges[path] = []
+            text = frame.source.text
+            for m in INCLUDE_RE.finditer(text):
+                target = m.group(1).strip()
+                res = resolver.resolve(target, frame)
+                line = frame.source.line_col(m.start())[0]
+                edges.append(Edge(target, line, res.path and os.path.abspath(res.path), res.macro_file))
+                if res.path:
+                    todo.append(Frame(load_source(res.path), target, frame, m.start()))
+    return graph
+
+
+def dependency_tree(talk: str, graph: IncludeGraph) -> list[str]:
+    """The include tree of a talk as indented lines; repeats and cycles are marked, not followed."""
+    lines = [display_name(talk)]
+    shown: set[str] = set()
+
+    def walk(path: str, depth: int, stack: tuple[str, ...]) -> None:
+        for edge in graph.children(path):
+            pad = "  " * depth
+            if edge.macro_file:
+                lines.append(f"{pad}{edge.target}  (built-in vocabulary)")
+            elif edge.path is None:
+                lines.append(f"{pad}{edge.target}  MISSING (line {edge.line})")
+            elif edge.path in stack:
+                lines.append(f"{pad}{edge.target}  (cycle)")
+            elif edge.path in shown:
+                lines.append(f"{pad}{edge.target}  (again: guarded)")
+            else:
+                shown.add(edge.path)
+                lines.append(f"{pad}{edge.target}  ({display_name(edge.path)})")
+                walk(edge.path, depth + 1, stack + (edge.path,))
+
+    walk(os.path.abspath(talk), 1, (os.path.abspath(talk),))
+    return lines
+
+
+def where_used(fragment: str, talks: list[str], graph: IncludeGraph) -> list[str]:
+    """The talks whose include closure holds ``fragment``."""
+    target = os.path.abspath(fragment)
+    return [t for t in talks if target in graph.closure(os.path.abspath(t))]
+
+
+def find_talks(folder: str | os.PathLike) -> list[str]:
+    """Talk sources under a folder: Markdown files, skipping generated and template folders."""
+    skip = {"_posts", "_layouts", "_includes", "_notes", "_notebooks", "_build", "includes"}
+    found = []
+    for path in sorted(Path(folder).rglob("*.md")):
+        if not skip.intersection(path.relative_to(folder).parts[:-1]):
+            found.append(str(path))
+    return found

@@ -1,0 +1,152 @@
+"""Checks beyond expansion, and their safe repairs (``talks check --fix``).
+
+Expansion already reports what it meets (missing includes, braces,
+conditionals, encoding).  This module adds what an author needs before a
+talk goes out: include directives damaged by editing, macros that are almost
+vocabulary names, and a repair for every problem that has exactly one.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic, Location, Severity
+from .source import MACRO_FILE_NAMES, MOJIBAKE_BOM, _listing, display_name
+
+# a line that ends like an include target but has lost its ``\include{`` (and has no macro left)
+DAMAGED_INCLUDE_RE = re.compile(r"^(?!.*\\)\s*(\S*?)([^\s{}]*\.(?:md|gpp|tex|html))\}\s*$")
+MATH_RE = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$", re.S)
+
+
+@dataclass(frozen=True)
+class Repair:
+    line: int
+    old: str
+    new: str
+
+
+def _include_names(roots: list[str]) -> dict[str, str]:
+    """Every include name under the roots, mapped to the file it names."""
+    names: dict[str, str] = {}
+    for root in roots:
+        if os.path.isdir(root):
+            for name in _listing(root):
+                if name.endswith((".md", ".html", ".gpp", ".tex")):
+                    names.setdefault(name, os.path.realpath(os.path.join(root, name)))
+    return names
+
+
+def damaged_includes(path: str, text: str, roots: list[str]) -> list[tuple[Diagnostic, Repair | None]]:
+    """Lines such as ``talk-macros.gpp}ompsci/includes/computer-laboratory.md}``.
+
+    What is still visible of the target is matched against the files under the
+    include roots; a single match is the repair.
+    """
+    found = []
+    names = None
+    display = display_name(path)
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = DAMAGED_INCLUDE_RE.match(line)
+        if not m or line.lstrip().startswith(("`", "<", "[", "!", "(")):
+            continue
+        if names is None:
+            names = _include_names(roots)
+        remainder = m.group(2).lstrip("/")
+        by_file: dict[str, str] = {}  # one name per file: the shortest way to write it
+        for name, real in names.items():
+            if len(remainder) > 6 and name.endswith(remainder):
+                if real not in by_file or len(name) < len(by_file[real]):
+                    by_file[real] = name
+        candidates = sorted(by_file.values())
+        if not candidates and os.path.basename(remainder) in MACRO_FILE_NAMES:
+            candidates = ["talk-macros.gpp"]
+        if len(candidates) == 1:
+            repair = Repair(number, line, f"\\include{{{candidates[0]}}}")
+            hint = f"replace the line with {repair.new}"
+        else:
+            repair = None
+            hint = ("it could be any of " + ", ".join(candidates[:4])) if candidates else \
+                "no existing include ends with it"
+        column = len(line) - len(line.lstrip()) + 1
+        diag = Diagnostic("E-DAMAGED-INCLUDE", Severity.ERROR,
+                          f"damaged include directive: '{line.strip()}' includes nothing",
+                          Location(display, number, column), hint=hint,
+                          fix=("line", str(number), repair.new) if repair else ())
+        found.append((diag, repair))
+    return found
+
+
+def encoding_repairs(text: str) -> list[Repair]:
+    """Byte-order marks that are not at the very start, or that were decoded as Latin-1."""
+    repairs = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if MOJIBAKE_BOM in line or "\ufeff" in line:
+            repairs.append(Repair(number, line, line.replace(MOJIBAKE_BOM, "").replace("\ufeff", "")))
+    return repairs
+
+
+def fix_file(path: str, roots: list[str]) -> tuple[list[Repair], list[Diagnostic], str | None]:
+    """Apply every repair that is the only safe one; returns (applied, left alone, backup)."""
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8", errors="surrogateescape")
+    damaged = damaged_includes(path, text, roots)
+    repairs = [r for _, r in damaged if r] + encoding_repairs(text)
+    left = [d for d, r in damaged if r is None]
+    if not repairs:
+        return [], left, None
+    lines = text.split("\n")
+    for repair in repairs:
+        lines[repair.line - 1] = repair.new if repair.old == lines[repair.line - 1] else \
+            lines[repair.line - 1].replace(MOJIBAKE_BOM, "").replace("\ufeff", "")
+    backup = path + ".orig"
+    shutil.copy2(path, backup)
+    with open(path, "wb") as fh:
+        fh.write("\n".join(lines).encode("utf-8", errors="surrogateescape"))
+    return repairs, left, backup
+
+
+class NameAdvisor:
+    """Did-you-mean for unknown macro names that are near a vocabulary name (spec §2.5)."""
+
+    def __init__(self, vocabulary: list[str]):
+        self.vocabulary = sorted(n for n in vocabulary if not n.startswith("__"))
+        self._lower = {n.lower(): n for n in self.vocabulary}
+        self._cache: dict[str, str | None] = {}
+
+    def suggest(self, name: str) -> str | None:
+        if name in self._cache:
+            return self._cache[name]
+        guess = None
+        if len(name) >= 4:
+            if name.lower() in self._lower:
+                guess = self._lower[name.lower()]
+            else:
+                near = [n for n in self.vocabulary if abs(len(n) - len(name)) <= 2 and n[0] == name[0]]
+                close = difflib.get_close_matches(name, near, n=1, cutoff=0.84)
+                if close and _edit_distance(name, close[0]) <= 2:
+                    guess = close[0]
+        self._cache[name] = guess
+        return guess
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def in_math(text: str, offset: int) -> bool:
+    """Whether ``offset`` sits inside ``$...$`` or ``$$...$$`` (a line-local judgement for inline math)."""
+    start = text.rfind("$$", 0, offset)
+    if start >= 0 and text.count("$$", 0, offset) % 2 == 1:
+        return True
+    line_start = text.rfind("\n", 0, offset) + 1
+    segment = text[line_start:offset].replace("$$", "")
+    return segment.count("$") % 2 == 1
