@@ -186,5 +186,63 @@ def where_used(fragment, include, talks_dir):
         click.echo(os.path.relpath(talk))
 
 
+# -- talks build: the site (Sphinx) -------------------------------------------------------
+
+@main.command()
+@click.argument("talks", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--variant", "variants", multiple=True, type=click.Choice(VARIANTS),
+              help="Build only this variant (repeatable); the others keep their pages.")
+@include_option
+@click.option("--bib", "bibs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Another BibTeX file every talk may cite.")
+@click.option("--out", default="_build/site", show_default=True, type=click.Path(file_okay=False),
+              help="Where the site goes; it is replaced whole when the build ends.")
+@click.option("--strict", is_flag=True, help="Treat every warning as an error.")
+@click.option("--jobs", type=int, default=None, help="Variants built at once (default: the cores).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def build(talks, variants, include, bibs, out, strict, jobs, quiet):
+    """Render TALKS (default: every talk under talks/) as one site: slides, speaker notes, handouts."""
+    from tqdm import tqdm
+
+    from .site import SiteOptions, build_site
+
+    options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
+                          include_roots=list(include), bib_files=list(bibs), out=out,
+                          strict=strict, jobs=jobs)
+    bar = tqdm(total=0, unit="page", desc="building", disable=quiet or None, leave=False)
+    totals: dict[str, int] = {}
+
+    def progress(kind, variant, value):
+        if kind == "total":
+            totals[variant] = totals.get(variant, 0) + value
+            bar.total = sum(totals.values())
+            bar.refresh()
+        elif kind == "step":
+            bar.update(1)
+        elif kind == "done":
+            bar.set_postfix_str(f"{variant} {'done' if value else 'FAILED'}")
+
+    try:
+        report = build_site(options, progress)
+    finally:
+        bar.close()
+    for line in report.warnings():
+        click.echo(line, err=True)
+    for variant, result in report.results.items():
+        if not result.ok:
+            click.echo(f"error: the {variant} build stopped: {result.crash}", err=True)
+    for doc, problems in report.failed.items():
+        click.echo(f"error: talk '{doc}' failed:", err=True)
+        for problem in problems:
+            click.echo("  " + problem.replace("\n", "\n  "), err=True)
+    for variant, doc in report.kept:
+        click.echo(f"note: kept the last good {variant} page of '{doc}'", err=True)
+    read = {v: len(r.read) for v, r in report.results.items()}
+    click.echo(f"{len(report.talks)} talk(s); documents read: "
+               + ", ".join(f"{v} {n}" for v, n in read.items())
+               + f"; site: {os.path.relpath(report.out)}/index.html", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,486 @@
+"""The site: every talk in every variant, built by Sphinx and swapped into place whole.
+
+``build_site`` is what ``talks build`` runs:
+
+1. a generated Sphinx source folder (``<work>/src``) holds one link per talk,
+   an index page and a link to the project's ``diagrams/``; the repository's
+   ``conf.py`` drives every build (Sphinx's configuration folder);
+2. each variant is one Sphinx build with its own persistent doctrees and
+   output under ``<work>/<variant>/``, so rebuilds are incremental; the
+   variants run in parallel processes where the machine has cores for them;
+3. a fresh copy of the site is assembled next to the old one (files that did
+   not change are hard-linked from the old site, not copied), with the
+   index page of all talks; a talk that failed keeps its last good pages;
+4. the new site replaces the old one by renaming, so an interrupted or
+   crashed build never leaves a half-written site.
+
+Nothing here prints; the CLI turns the ``SiteReport`` into output and an exit status.
+"""
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import os
+import re
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import VARIANTS, find_project_root
+from .talkfile import read_talk
+
+__all__ = ["SiteOptions", "SiteReport", "build_site", "find_talks", "docnames_for"]
+
+BUILDERS = {"slides": "revealjs", "speaker-notes": "html", "handout": "html"}
+ORDER = ("handout", "speaker-notes", "slides")  # longest first, when they share cores
+SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv"}
+STATUS = "_talks-status.json"
+FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
+
+
+@dataclass
+class SiteOptions:
+    talks: list[str] = field(default_factory=list)
+    """Talk files; empty means every talk under the project's ``talks/``."""
+    variants: tuple[str, ...] = VARIANTS
+    include_roots: list[str] = field(default_factory=list)
+    bib_files: list[str] = field(default_factory=list)
+    out: str = "_build/site"
+    work: str | None = None
+    """Persistent Sphinx state; default ``<out's parent>/.work/<out's name>``."""
+    strict: bool = False
+    jobs: int | None = None
+    project: str | None = None
+    """The folder holding ``conf.py``; found from the talks or the current folder."""
+
+
+@dataclass
+class VariantResult:
+    variant: str
+    ok: bool
+    read: list[str] = field(default_factory=list)
+    """Documents Sphinx read (re-read) in this run."""
+    warnings: list[str] = field(default_factory=list)
+    talks: dict[str, dict] = field(default_factory=dict)
+    crash: str = ""
+
+
+@dataclass
+class SiteReport:
+    out: str
+    results: dict[str, VariantResult] = field(default_factory=dict)
+    failed: dict[str, list[str]] = field(default_factory=dict)
+    """Talk document -> its errors (or, with --strict, warnings)."""
+    kept: list[tuple[str, str]] = field(default_factory=list)
+    """(variant, document) pages kept from the previous site."""
+    talks: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and all(r.ok for r in self.results.values())
+
+    def warnings(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for variant in ORDER:
+            if variant in self.results:
+                for w in self.results[variant].warnings:
+                    seen.setdefault(w, None)
+        return list(seen)
+
+
+# -- the talks and their document names ------------------------------------------------
+
+def is_talk_file(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return bool(FRONT_MATTER.match(fh.read(64)))
+    except OSError:
+        return False
+
+
+def find_talks(project: Path) -> list[str]:
+    folder = project / "talks"
+    return [str(p) for p in sorted(folder.glob("*.md")) if is_talk_file(p)] if folder.is_dir() else []
+
+
+def docnames_for(talks: list[str]) -> dict[str, str]:
+    """Document name per talk: its path under the talks' common folder, without
+    leading underscores in folder names (``_ml/intro.md`` -> ``ml/intro``)."""
+    paths = [os.path.abspath(t) for t in talks]
+    base = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for path in paths:
+        rel = os.path.splitext(os.path.relpath(path, base))[0].split(os.sep)
+        rel = [part.lstrip("_") or part for part in rel[:-1]] + [rel[-1]]
+        name = "/".join(rel)
+        if name in ("index", "search", "genindex") or name in used:
+            n = 2
+            while f"{name}-{n}" in used:
+                n += 1
+            name = f"{name}-{n}"
+        used.add(name)
+        names[path] = name
+    return names
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _link(target: str, link: Path) -> None:
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, link)
+
+
+def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
+    """The generated source folder: a link per talk, the diagrams, an index page."""
+    src.mkdir(parents=True, exist_ok=True)
+    wanted = {src / f"{doc}.md" for doc in talks.values()}
+    for path in list(src.rglob("*.md")):
+        if path.is_symlink() and path not in wanted:
+            path.unlink()
+    for talk, doc in talks.items():
+        _link(os.path.realpath(talk), src / f"{doc}.md")
+    if (project / "diagrams").is_dir():
+        _link(str((project / "diagrams").resolve()), src / "diagrams")
+    lines = ["# Talks", "", '<p><a href="../index.html">All talks and their variants</a></p>', ""]
+    for talk, doc in sorted(talks.items(), key=lambda kv: kv[1]):
+        title = str(read_talk(talk).meta.get("title") or doc)
+        title = title.replace("`", "'").replace("<", "(").replace(">", ")")
+        lines.append(f"- {{doc}}`{title} </{doc}>`")
+    _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
+
+
+# -- one variant: one Sphinx build (in a worker process) -------------------------------
+
+_QUEUE = None
+
+
+def _init_worker(queue) -> None:
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _progress(kind: str, variant: str, value) -> None:
+    if _QUEUE is not None:
+        _QUEUE.put((kind, variant, value))
+
+
+def build_variant(variant: str, src: str, confdir: str, work: str, overrides: dict,
+                  parallel: int = 1) -> VariantResult:
+    """Run Sphinx for one variant; never raises (a crash is reported in the result)."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    base = Path(work) / variant
+    outdir, doctrees = base / "html", base / "doctrees"
+    marker = base / "building"
+    base.mkdir(parents=True, exist_ok=True)
+    force_all = marker.exists()  # the last build of this variant stopped half-way
+    marker.write_text("", encoding="utf-8")
+    warnings = io.StringIO()
+    result = VariantResult(variant, ok=False)
+    try:
+        with patch_docutils(confdir), docutils_namespace():
+            app = Sphinx(src, confdir, str(outdir), str(doctrees), BUILDERS[variant],
+                         confoverrides={**overrides, "talks_variant": variant},
+                         status=None, warning=warnings, freshenv=False, parallel=parallel)
+
+            def before_read(app, env, docnames):
+                result.read.extend(sorted(docnames))
+                _progress("total", variant, 2 * len(docnames))
+
+            app.connect("env-before-read-docs", before_read)
+            app.connect("source-read", lambda app, doc, source: _progress("step", variant, doc))
+            app.connect("html-page-context",
+                        lambda app, page, *a: _progress("step", variant, page))
+            app.build(force_all=force_all)
+        result.ok = True
+    except BaseException as exc:  # noqa: BLE001 - a crash in one variant must not stop the others
+        import traceback
+
+        result.crash = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if not isinstance(exc, Exception):
+            raise
+    else:
+        marker.unlink()
+    result.warnings = _warning_lines(warnings.getvalue())
+    status = doctrees / "talks-status.json"
+    if status.is_file():
+        result.talks = json.loads(status.read_text(encoding="utf-8"))["talks"]
+    return result
+
+
+def _warning_lines(text: str) -> list[str]:
+    """Sphinx's warnings, one entry each (with their continuation lines), paths made short."""
+    cwd = os.getcwd() + os.sep
+    entries: list[str] = []
+    for line in text.replace("\x1b[91m", "").replace("\x1b[31m", "").replace("\x1b[39;49;00m", "") \
+            .splitlines():
+        if not line.strip():
+            continue
+        line = line.replace(cwd, "")
+        if line.startswith("  ") and entries:
+            entries[-1] += "\n" + line
+        else:
+            entries.append(line)
+    return entries
+
+
+# -- assembling the site ---------------------------------------------------------------
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        sa, sb = a.stat(), b.stat()
+    except OSError:
+        return False
+    return sa.st_size == sb.st_size and sa.st_mtime_ns == sb.st_mtime_ns
+
+
+def _place(src: Path, dest: Path, old: Path | None) -> None:
+    """Copy ``src`` to ``dest``, or hard-link the old site's identical copy."""
+    if old is not None and _same(src, old):
+        try:
+            os.link(old, dest)
+            return
+        except OSError:
+            pass
+    shutil.copy2(src, dest)
+
+
+def _copy_tree(src: Path, dest: Path, old: Path | None) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(src):
+        if entry.name in SKIP_IN_SITE:
+            continue
+        target = dest / entry.name
+        previous = old / entry.name if old is not None else None
+        if entry.is_dir():
+            _copy_tree(Path(entry.path), target, previous if previous and previous.is_dir() else None)
+        else:
+            _place(Path(entry.path), target, previous if previous and previous.is_file() else None)
+
+
+def _keep_page(old_root: Path, new_root: Path, doc: str) -> bool:
+    """Put a talk's page from the old site back (with any image it needs that is gone)."""
+    old_page = old_root / f"{doc}.html"
+    if not old_page.is_file():
+        return False
+    new_page = new_root / f"{doc}.html"
+    new_page.parent.mkdir(parents=True, exist_ok=True)
+    if new_page.exists():
+        new_page.unlink()
+    _place(old_page, new_page, old_page)
+    text = old_page.read_text(encoding="utf-8", errors="replace")
+    for image in set(re.findall(r'_images/([^"\'?#)\s]+)', text)):
+        if not (new_root / "_images" / image).exists() and (old_root / "_images" / image).is_file():
+            (new_root / "_images").mkdir(exist_ok=True)
+            _place(old_root / "_images" / image, new_root / "_images" / image,
+                   old_root / "_images" / image)
+    return True
+
+
+def _talk_failed(entry: dict, strict: bool) -> list[str]:
+    problems = list(entry.get("errors", []))
+    if strict:
+        problems += entry.get("warnings", [])
+        if entry.get("sphinx_warnings"):
+            problems.append(f"{entry['sphinx_warnings']} Sphinx warning(s) (see above)")
+    return problems
+
+
+def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict) -> str:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates"),
+                             autoescape=True)
+    rows = sorted(talks.items(), key=lambda kv: (str(kv[1].get("date", "")), kv[0]), reverse=True)
+    return env.get_template("index.html").render(
+        talks=[{"doc": doc, **meta, "failed": doc in failed} for doc, meta in rows],
+        variants=[v for v in VARIANTS if v in variants],
+        labels={"slides": "Slides", "speaker-notes": "Speaker notes", "handout": "Handout"},
+        search="handout/search.html" if "handout" in variants else None)
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    old = out.with_name(out.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(out: Path) -> None:
+    """A build stopped between the two renames: put the previous site back."""
+    old = out.with_name(out.name + ".old")
+    if not out.exists() and old.is_dir():
+        os.replace(old, out)
+
+
+def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
+             talks_meta: dict[str, dict], strict: bool) -> SiteReport:
+    report = SiteReport(str(out), results)
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    old_status = {}
+    if (out / STATUS).is_file():
+        old_status = json.loads((out / STATUS).read_text(encoding="utf-8"))
+    status: dict[str, dict[str, bool]] = {}
+    for variant in VARIANTS:
+        built = work / variant / "html"
+        previous = out / variant if (out / variant).is_dir() else None
+        result = results.get(variant)
+        if result is None or not built.is_dir():  # not asked for this time: keep the old pages
+            if previous is not None and variant in old_status:
+                _copy_tree(previous, tmp / variant, previous)
+                status[variant] = old_status[variant]
+            continue
+        _copy_tree(built, tmp / variant, previous)
+        status[variant] = {}
+        for doc in talks_meta:
+            entry = result.talks.get(doc, {})
+            problems = _talk_failed(entry, strict) if result.ok else [result.crash]
+            good = not problems
+            if problems:
+                report.failed.setdefault(doc, [])
+                report.failed[doc] += [p for p in problems if p not in report.failed[doc]]
+                was_good = old_status.get(variant, {}).get(doc, False)
+                if was_good and previous is not None and _keep_page(previous, tmp / variant, doc):
+                    report.kept.append((variant, doc))
+                    good = True
+            status[variant][doc] = good
+    (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
+    (tmp / "index.html").write_text(render_index(talks_meta, tuple(status), report.failed),
+                                    encoding="utf-8")
+    _swap(tmp, out)
+    report.talks = talks_meta
+    return report
+
+
+# -- the whole build ---------------------------------------------------------------------
+
+def _project(options: SiteOptions) -> Path:
+    if options.project:
+        return Path(options.project).resolve()
+    for start in [*(options.talks[:1]), os.getcwd()]:
+        root = find_project_root(start)
+        if root is not None and (root / "conf.py").is_file():
+            return root
+    return Path(__file__).resolve().parent.parent
+
+
+def _bib_files(talks: list[str], extra: list[str]) -> list[str]:
+    files = [os.path.abspath(b) for b in extra]
+    for talk in talks:
+        named = read_talk(talk).meta.get("bibliography")
+        for name in [named] if isinstance(named, str) else (named or []):
+            path = os.path.join(os.path.dirname(os.path.abspath(talk)), str(name))
+            if os.path.isfile(path):
+                files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def build_site(options: SiteOptions, progress: Callable[[str, str, object], None] | None = None
+               ) -> SiteReport:
+    project = _project(options)
+    talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
+    out = Path(options.out).resolve()
+    work = Path(options.work).resolve() if options.work else out.parent / ".work" / out.name
+    _recover(out)
+    docs = docnames_for(talks)
+    src = work / "src"
+    prepare_sources(src, project, docs)
+
+    import sphinx.config  # noqa: F401 - fail early, in this process, if Sphinx is missing
+
+    conf_bibs = _bib_files(talks, options.bib_files)
+    overrides = {"root_doc": "index", "talks_include_roots": [os.path.abspath(d) for d in options.include_roots]}
+    if conf_bibs:
+        overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
+    variants = [v for v in ORDER if v in options.variants]
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = max(1, min(options.jobs or cpus, len(variants)))
+    parallel = max(1, cpus // len(variants)) if len(variants) else 1
+    results: dict[str, VariantResult] = {}
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    queue = ctx.Queue() if progress else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(queue,)) as pool:
+        futures = {pool.submit(build_variant, v, str(src), str(project), str(work), overrides,
+                               parallel): v for v in variants}
+        pending = set(futures)
+        while pending:
+            if queue is not None:
+                _drain(queue, progress)
+            done = [f for f in pending if f.done()]
+            for future in done:
+                pending.discard(future)
+                variant = futures[future]
+                try:
+                    results[variant] = future.result()
+                except Exception as exc:  # the worker process itself died
+                    results[variant] = VariantResult(variant, ok=False, crash=repr(exc))
+                if progress:
+                    progress("done", variant, results[variant].ok)
+            if pending:
+                _wait(pending, queue)
+        if queue is not None:
+            _drain(queue, progress)
+    talks_meta = _talks_meta(docs, results)
+    return assemble(out, work, results, variants, talks_meta, options.strict)
+
+
+def _conf_bib_files(project: Path) -> list[str]:
+    default = project / "talks" / "references.bib"
+    return [str(default)] if default.is_file() else []
+
+
+def _wait(pending, queue) -> None:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+
+
+def _drain(queue, progress) -> None:
+    import queue as queue_module
+
+    while True:
+        try:
+            kind, variant, value = queue.get_nowait()
+        except queue_module.Empty:
+            return
+        except (EOFError, OSError):
+            return
+        progress(kind, variant, value)
+
+
+def _talks_meta(docs: dict[str, str], results: dict[str, VariantResult]) -> dict[str, dict]:
+    meta: dict[str, dict] = {}
+    for path, doc in docs.items():
+        found = next((r.talks[doc]["meta"] for r in results.values()
+                      if doc in r.talks and r.talks[doc].get("meta")), None)
+        if found is None:
+            try:
+                from .sphinx_ext.reading import summary
+
+                found = summary(read_talk(path).meta)
+            except Exception:  # noqa: BLE001 - an unreadable talk still gets a row
+                found = {"title": doc}
+        meta[doc] = {**found, "title": found.get("title") or doc, "source": os.path.relpath(path)}
+    return meta

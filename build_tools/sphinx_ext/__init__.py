@@ -1,0 +1,56 @@
+"""Sphinx adapter: render lamd talks as slides, speaker notes or handouts.
+
+Stage 4 of the pipeline.  The macro engine (``build_tools.api``) knows nothing
+about Sphinx; this package feeds its MyST to Sphinx and fits the output to
+each variant:
+
+* ``reading``: ``source-read`` swaps a talk's lamd source for the MyST of the
+  chosen variant, notes every file read as a dependency and logs the
+  engine's diagnostics at their original file and line;
+* ``locations``: maps Sphinx's own warnings on generated lines back to the
+  original file and line;
+* ``notes``: speaker notes keep their formatting in reveal.js's speaker view;
+* ``links``: handout sections link to their slide and slides to their section;
+* ``assets``: MathJax from the build (no network), notation macros, deck CSS,
+  and the sphinx-revealjs full re-read workaround.
+
+The variant is the ``talks_variant`` configuration value (``-D talks_variant=slides``).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..config import VARIANTS
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+__all__ = ["setup"]
+
+ENV_VERSION = 3
+
+
+def setup(app: Sphinx) -> dict:
+    app.setup_extension("sphinx_revealjs")
+    app.setup_extension("myst_parser")
+
+    app.add_config_value("talks_variant", "", "env", types=[str],
+                         description=f"Which variant to render: one of {', '.join(VARIANTS)}.")
+    app.add_config_value("talks_include_roots", [], "env", types=[list],
+                         description="Extra include roots, searched after the project's includes/.")
+    app.add_config_value("talks_bib_files", [], "env", types=[list],
+                         description="BibTeX files every talk may cite.")
+    app.add_config_value("talks_notation", "", "html", types=[str],
+                         description="A file of \\newcommand lines handed to MathJax.")
+    app.add_config_value("talks_site_links", True, "env", types=[bool],
+                         description="Link handout sections and slides to each other in the site.")
+
+    from . import assets, links, locations, notes, reading
+
+    locations.setup(app)
+    reading.setup(app)
+    notes.setup(app)
+    links.setup(app)
+    assets.setup(app)
+    return {"version": "0.1", "env_version": ENV_VERSION,
+            "parallel_read_safe": True, "parallel_write_safe": True}

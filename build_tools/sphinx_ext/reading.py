@@ -1,0 +1,197 @@
+"""Reading: a talk's lamd source in, the MyST of one variant out.
+
+``source-read`` replaces the text Sphinx read with the engine's expansion,
+notes every file the engine read (talk, includes, vocabulary) as a dependency
+of the document, and logs the engine's diagnostics at their original file and
+line.  What the other stages need later (slide titles, math macros, the talk's
+front matter, its errors) is kept per document in ``env.talks_info``, which is
+merged across parallel readers and purged with the document.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from sphinx.util import logging
+
+from ..api import expand_talk, talk_bib_files
+from ..config import VARIANTS, TalkConfig, default_roots
+from ..diagnostics import Diagnostic, MacroError, Severity
+from . import locations
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+logger = logging.getLogger(__name__)
+
+FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
+MISSING_RE = re.compile(r"(?:image|diagram) not found: (\S+?)(?:;|$)")
+DECK_BUILDERS = ("revealjs", "dirrevealjs")
+
+
+def variant_of(app: Sphinx) -> str:
+    """The variant this build renders (the builder decides when none is configured)."""
+    variant = app.config.talks_variant
+    if variant:
+        return variant
+    return "slides" if app.builder.name in DECK_BUILDERS else "handout"
+
+
+def talk_info(env: BuildEnvironment) -> dict[str, dict]:
+    if not hasattr(env, "talks_info"):
+        env.talks_info = {}
+    return env.talks_info
+
+
+def is_talk(text: str) -> bool:
+    """Talks open with YAML front matter; other documents (the index) are plain MyST."""
+    return bool(FRONT_MATTER.match(text))
+
+
+def talk_config(app: Sphinx, path: str) -> TalkConfig:
+    roots = default_roots(path) + [os.path.abspath(r) for r in app.config.talks_include_roots]
+    return TalkConfig(include_roots=list(dict.fromkeys(roots)), image_root=str(app.srcdir),
+                      bib_files=[os.path.abspath(b) for b in app.config.talks_bib_files])
+
+
+def summary(meta: dict) -> dict[str, Any]:
+    """The front matter the site index shows, as plain strings."""
+    authors = meta.get("author") or []
+    if isinstance(authors, (str, dict)):
+        authors = [authors]
+    names = []
+    for a in authors:
+        if isinstance(a, dict):
+            name = " ".join(str(a.get(k) or "").strip() for k in ("given", "family")).strip()
+            names.append({"name": name or str(a.get("name", "")), "url": str(a.get("url") or "")})
+        elif a:
+            names.append({"name": str(a), "url": ""})
+    return {key: str(meta.get(key) or "").strip() for key in ("title", "subtitle", "date", "venue")} \
+        | {"authors": [n for n in names if n["name"]]}
+
+
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    if not is_talk(source[0]):
+        return
+    env = app.env
+    variant = variant_of(app)
+    if variant not in VARIANTS:
+        logger.error("talks_variant must be one of %s, not %r", ", ".join(VARIANTS), variant)
+        return
+    path = os.path.realpath(env.doc2path(docname))
+    config = talk_config(app, path)
+    try:
+        expansion = expand_talk(path, variant, config)
+    except MacroError as exc:
+        _report(exc.diagnostic, docname)
+        source[0] = f"# {os.path.basename(path)}\n\n```{{error}}\n{exc.diagnostic.message}\n```\n"
+        talk_info(env)[docname] = {"errors": [exc.diagnostic.format()], "warnings": [],
+                                   "meta": {}, "slide_titles": [], "math_macros": {}, "missing": []}
+        return
+    source[0] = expansion.text
+    locations.remember(env.doc2path(docname), expansion.origins)
+    for dep in expansion.dependencies:
+        env.note_dependency(dep)
+    for bib in talk_bib_files(expansion.talk, config):
+        if os.path.isfile(bib):
+            env.note_dependency(bib)
+
+    slide_titles = expansion.document.slide_titles
+    if variant == "handout":  # the handout links each section to its slide
+        slide_titles = expand_talk(path, "slides", config).document.slide_titles
+    errors, warnings, missing = [], [], []
+    for diag in expansion.diagnostics:
+        _report(diag, docname)
+        if diag.severity >= Severity.ERROR:
+            errors.append(diag.format())
+        elif diag.severity == Severity.WARNING:
+            warnings.append(diag.format())
+        if diag.code == "W-IMAGE-MISSING":
+            missing.extend(_missing_paths(app, path, diag))
+    talk_info(env)[docname] = {
+        "source": os.path.relpath(path),
+        "meta": summary(expansion.talk.meta),
+        "slide_titles": list(slide_titles),
+        "math_macros": dict(expansion.document.math_macros),
+        "errors": errors,
+        "warnings": warnings,
+        "missing": missing,
+    }
+
+
+def _missing_paths(app: Sphinx, talk_path: str, diag: Diagnostic) -> list[str]:
+    m = MISSING_RE.search(diag.message)
+    if not m:
+        return []
+    target = m.group(1)
+    if target.startswith("/"):
+        return [os.path.join(str(app.srcdir), target.lstrip("/"))]
+    return [os.path.join(os.path.dirname(talk_path), target)]
+
+
+def _report(diag: Diagnostic, docname: str) -> None:
+    """Log one engine diagnostic through Sphinx, at its original file and line."""
+    loc = diag.location
+    where = f"{loc.file}:{loc.line}" if loc else docname
+    message = diag.message
+    if diag.hint:
+        message += f"\n  hint: {diag.hint}"
+    message += "".join(f"\n  included from {c}" for c in diag.chain)
+    kwargs = {"location": where, "type": "talks", "subtype": diag.code}
+    if diag.severity >= Severity.ERROR:
+        logger.error(message, **kwargs)
+    elif diag.severity == Severity.WARNING:
+        logger.warning(message, **kwargs)
+    else:
+        logger.info(message, location=where)
+
+
+# -- environment bookkeeping ------------------------------------------------------------
+
+def on_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    talk_info(env).pop(docname, None)
+
+
+def on_merge_info(app: Sphinx, env: BuildEnvironment, docnames, other: BuildEnvironment) -> None:
+    mine = talk_info(env)
+    for docname, info in talk_info(other).items():
+        if docname in docnames:
+            mine[docname] = info
+
+
+def on_get_outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
+    """Talks whose missing images have appeared since they were read."""
+    return [doc for doc, info in talk_info(env).items()
+            if doc not in changed and any(os.path.exists(p) for p in info.get("missing", ()))]
+
+
+def on_build_finished(app: Sphinx, exception) -> None:
+    """Every talk's state, read by ``talks build`` (beside the doctrees, not in the output)."""
+    if exception is not None:
+        return
+    import json
+
+    info = talk_info(app.env)
+    report = {doc: {**entry, "sphinx_warnings": locations.WARNED.get(doc, 0)}
+              for doc, entry in info.items()}
+    path = os.path.join(str(app.doctreedir), "talks-status.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump({"variant": variant_of(app), "talks": report}, fh, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def on_config_inited(app: Sphinx, config) -> None:
+    """sphinxcontrib-bibtex reads every bibliography a talk may cite."""
+    files = [os.path.abspath(os.path.join(app.confdir, b)) for b in config.talks_bib_files]
+    config.bibtex_bibfiles = list(dict.fromkeys([*config.bibtex_bibfiles, *files]))
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("config-inited", on_config_inited)
+    app.connect("source-read", on_source_read)
+    app.connect("env-purge-doc", on_purge_doc)
+    app.connect("env-merge-info", on_merge_info)
+    app.connect("env-get-outdated", on_get_outdated)
+    app.connect("build-finished", on_build_finished)
