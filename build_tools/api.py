@@ -164,7 +164,8 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     options.image_root = options.image_root or config.image_root
     if options.bib_keys is None:
         options.bib_keys = bibliography_keys(talk_bib_files(talk, config))
-    document = emit(out.lines(), variant, talk.meta, options)
+    text = out.text()
+    document = emit(out.lines(text), variant, talk.meta, options, text=text)
     diagnostics = [*talk.diagnostics, *vocab_diagnostics, *ex.diagnostics, *document.diagnostics]
     dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files]))
     return Expansion(talk, variant, document, diagnostics, dependencies)

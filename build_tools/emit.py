@@ -40,6 +40,8 @@ INLINE_CODE_RE = re.compile(r"(`+)(.+?)\1")
 URL_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+|<[^<>\s]+@[^<>\s]+>|\]\([^)]*\)")
 
 VARIANTS = ("slides", "speaker-notes", "handout")
+MARK_LEAD = frozenset(markers.ALL + " \t")
+"""Characters a mark line can start with: checked before the full test, as most lines fail it."""
 
 
 @dataclass
@@ -93,6 +95,8 @@ class Emitter:
         self.diagnostics: list[Diagnostic] = []
         self.math_macros: dict[str, object] = {}
         self._warned_keys: set[str] = set()
+        self.cited = False
+        """Whether any citation became a role (then a bibliography is due)."""
 
     def warn(self, code: str, message: str, position, severity=Severity.WARNING):
         origin = origin_of(position)
@@ -103,23 +107,34 @@ class Emitter:
 
 # -- entry point ---------------------------------------------------------------
 
-def emit(raw_lines, variant: str, meta: dict, options: EmitOptions | None = None) -> Document:
-    """Lay out expanded lines (text, position) as MyST for ``variant``."""
+def emit(raw_lines, variant: str, meta: dict, options: EmitOptions | None = None,
+         text: str | None = None) -> Document:
+    """Lay out expanded lines (text, position) as MyST for ``variant``.
+
+    ``text`` is the expansion as one string, if the caller has it: passes whose
+    trigger does not occur in it are skipped.
+    """
     options = options or EmitOptions()
     em = Emitter(variant, options)
     lines: list[Line] = list(raw_lines)
-    lines = _lift_newcommands(em, lines)
+    if text is None:
+        text = "\n".join(t for t, _ in lines)
+    if "newcommand" in text:
+        lines = _lift_newcommands(em, lines)
     if variant == "handout":
         body = _handout(em, lines)
         titles: list[str] = []
     else:
-        slides = _split_slides(em, _animations(em, lines))
+        if markers.ANIM_OPEN in text:
+            lines = _animations(em, lines)
+        slides = _split_slides(em, lines)
         titles = [s.title for s in slides[1:]]
         body = _slides(em, slides) if variant == "slides" else _speaker_notes(em, slides)
-    body = _citations(em, body)
-    body = _display_math(body)
-    if options.append_references and _cites(body) and not any(
-            "{bibliography}" in t for t, _ in body):
+    if "@" in text:
+        body = _citations(em, body)
+    if "$$" in text:
+        body = _display_math(body)
+    if options.append_references and em.cited and "{bibliography}" not in text:
         body += _references_block(variant, body[-1][1] if body else None)
     body = _squeeze_blank_lines(body)
     title = _title_block(variant, meta) if options.title_block else []
@@ -214,7 +229,7 @@ def _split_slides(em: Emitter, lines: list[Line]) -> list[Slide]:
     fence = None
     notes: list[Line] = []
     for text, origin in lines:
-        kind = markers.kind(text)
+        kind = markers.kind(text) if text[:1] in MARK_LEAD else None
         if kind == markers.NOTES_OPEN:
             depth += 1
             if depth == 1:
@@ -348,8 +363,6 @@ def _speaker_notes(em: Emitter, slides: list[Slide]) -> list[Line]:
 
 def _animations(em: Emitter, lines: list[Line]) -> list[Line]:
     """Frame sequences: stacked fragments in the deck, the last frame for the presenter."""
-    if not any(markers.ANIM_OPEN in t for t, _ in lines):
-        return lines
     stack: list[dict] = []
     out: list[Line] = []
 
@@ -360,7 +373,7 @@ def _animations(em: Emitter, lines: list[Line]) -> list[Line]:
         return anim["frames"][-1] if anim["in_frame"] else anim["loose"]
 
     for text, origin in lines:
-        kind = markers.kind(text)
+        kind = markers.kind(text) if text[:1] in MARK_LEAD else None
         if kind == markers.ANIM_OPEN:
             stack.append({"name": markers.anim_name(text), "frames": [], "in_frame": 0,
                           "loose": [], "origin": origin})
@@ -425,7 +438,7 @@ def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
     last = em.options.initial_heading_level
     fence = None
     for text, origin in lines:
-        kind = markers.kind(text)
+        kind = markers.kind(text) if text[:1] in MARK_LEAD else None
         if kind == markers.HEADING:
             level, title, _ = markers.parse_heading(text)
         elif kind is not None:  # notes or frame marks have no place in the handout
@@ -449,10 +462,6 @@ def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
 
 
 # -- citations -----------------------------------------------------------------------
-
-def _cites(lines: list[Line]) -> bool:
-    return any("{cite:" in t for t, _ in lines)
-
 
 def _citations(em: Emitter, lines: list[Line]) -> list[Line]:
     """Pandoc citations to sphinxcontrib-bibtex roles (spec §7), outside code."""
@@ -501,12 +510,14 @@ def _cite_line(em: Emitter, text: str, origin) -> str:
         pre, post = items[0].group(1).strip(), (items[-1].group(3) or "").strip()
         role = "{cite:p}`" + (("{" + pre + "}") if pre else "") + ",".join(keys)
         role += ("{" + post + "}") if post else ""
+        em.cited = True
         return role + "`"
 
     def intext(m):
         key = m.group(1)
         if not _known(em, key, origin):
             return "\ue102" + key
+        em.cited = True
         return "{cite:t}`" + key + "`"
 
     text = CITE_GROUP_RE.sub(group, text)

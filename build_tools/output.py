@@ -78,13 +78,14 @@ class Out:
     def first_origin(self) -> tuple[Frame, int] | None:
         return next((o for o in self.origins if o is not None), None)
 
-    def lines(self) -> list[tuple[str, tuple[Frame, int] | None]]:
+    def lines(self, text: str | None = None) -> list[tuple[str, tuple[Frame, int] | None]]:
         """Split into lines, each with the origin of its first character.
 
         A line that starts in generated text without a position takes the
         position of the line before it.
         """
-        text = "".join(self.parts)
+        if text is None:
+            text = "".join(self.parts)
         starts = []
         total = 0
         for part in self.parts:
