@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
+CITE_ROLE_RE = re.compile(r"\{cite(:[a-z]+)?\}`")
+BIBLIOGRAPHY_RE = re.compile(r"^(`{3,}|:{3,})\{bibliography\}[ \t]*\n:filter: docname in docnames[ \t]*$",
+                             re.M)
 MISSING_RE = re.compile(r"(?:image|diagram) not found: (\S+?)(?:;|$)")
 DECK_BUILDERS = ("revealjs", "dirrevealjs")
 
@@ -53,7 +56,8 @@ def is_talk(text: str) -> bool:
 def talk_config(app: Sphinx, path: str) -> TalkConfig:
     roots = default_roots(path) + [os.path.abspath(r) for r in app.config.talks_include_roots]
     return TalkConfig(include_roots=list(dict.fromkeys(roots)), image_root=str(app.srcdir),
-                      bib_files=[os.path.abspath(b) for b in app.config.talks_bib_files])
+                      bib_files=[os.path.abspath(os.path.join(app.confdir, b))
+                                 for b in app.config.talks_bib_files])
 
 
 def summary(meta: dict) -> dict[str, Any]:
@@ -90,7 +94,7 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         talk_info(env)[docname] = {"errors": [exc.diagnostic.format()], "warnings": [],
                                    "meta": {}, "slide_titles": [], "math_macros": {}, "missing": []}
         return
-    source[0] = expansion.text
+    source[0] = local_citations(expansion.text)
     locations.remember(env.doc2path(docname), expansion.origins)
     for dep in expansion.dependencies:
         env.note_dependency(dep)
@@ -119,6 +123,19 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         "warnings": warnings,
         "missing": missing,
     }
+
+
+def local_citations(text: str) -> str:
+    """Citations as per-document footnotes, so that each talk has its own bibliography.
+
+    Global citations (``{cite}``) are one target per key for the whole site: a
+    key cited by two talks would link one talk to the other's reference list.
+    The line count does not change, so every line keeps its origin.
+    """
+    if "{cite" not in text:
+        return text
+    text = CITE_ROLE_RE.sub(lambda m: "{footcite" + (m.group(1) or "") + "}`", text)
+    return BIBLIOGRAPHY_RE.sub(lambda m: m.group(1) + "{footbibliography}\n", text)
 
 
 def _missing_paths(app: Sphinx, talk_path: str, diag: Diagnostic) -> list[str]:
@@ -185,7 +202,46 @@ def on_build_finished(app: Sphinx, exception) -> None:
 def on_config_inited(app: Sphinx, config) -> None:
     """sphinxcontrib-bibtex reads every bibliography a talk may cite."""
     files = [os.path.abspath(os.path.join(app.confdir, b)) for b in config.talks_bib_files]
-    config.bibtex_bibfiles = list(dict.fromkeys([*config.bibtex_bibfiles, *files]))
+    files = [f for f in files if _bib_usable(app, f)]
+    config.bibtex_bibfiles = list(dict.fromkeys([*(config.bibtex_bibfiles or []), *files]))
+
+
+def _bib_usable(app: Sphinx, path: str) -> bool:
+    """A BibTeX file that does not parse would stop the whole build: warn and leave it out.
+
+    The check runs once per version of the file; the verdicts are kept beside the doctrees.
+    """
+    import json
+
+    if not os.path.isfile(path):
+        logger.warning("bibliography not found: %s", os.path.relpath(path),
+                       type="talks", subtype="W-BIB")
+        return False
+    st = os.stat(path)
+    key = f"{path}|{st.st_mtime_ns}|{st.st_size}"
+    cache_path = os.path.join(str(app.doctreedir), "talks-bibcheck.json")
+    try:
+        with open(cache_path, encoding="utf-8") as fh:
+            cache = json.load(fh)
+    except (OSError, ValueError):
+        cache = {}
+    if key not in cache:
+        from pybtex.database import parse_file
+
+        try:
+            parse_file(path)
+            cache[key] = ""
+        except Exception as exc:  # noqa: BLE001 - any parse failure makes the file unusable
+            cache[key] = str(exc) or type(exc).__name__
+        os.makedirs(os.path.dirname(cache_path), exist_ok=True)
+        with open(cache_path, "w", encoding="utf-8") as fh:
+            json.dump({k: v for k, v in cache.items() if k.startswith(path + "|") is False
+                       or k == key}, fh)
+    if cache[key]:
+        logger.warning("%s: bibliography left out, it does not parse: %s",
+                       os.path.relpath(path), cache[key], type="talks", subtype="W-BIB")
+        return False
+    return True
 
 
 def setup(app: Sphinx) -> None:

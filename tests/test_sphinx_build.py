@@ -1,0 +1,166 @@
+"""The Sphinx stage: a fixture project of three talks sharing fragments, built for real.
+
+Dependency tracking is checked against Sphinx's own report of what it read
+(the documents passed to ``env-before-read-docs``), for the html builder and
+for the reveal.js builder, whose stock behaviour is to re-read everything.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+ROOTS = Path(__file__).resolve().parent / "roots"
+REPO = Path(__file__).resolve().parent.parent
+
+sphinx_application = pytest.importorskip("sphinx.application")
+
+
+def build(project: Path, variant: str, builder: str = "html") -> tuple[list[str], str, Path]:
+    """Build one variant; return (documents read, warnings, output folder)."""
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    out = project / "_build" / variant
+    warnings = io.StringIO()
+    read: list[str] = []
+    with patch_docutils(project), docutils_namespace():
+        app = sphinx_application.Sphinx(
+            str(project), str(project), str(out / "html"), str(out / "doctrees"), builder,
+            confoverrides={"talks_variant": variant}, status=None, warning=warnings)
+        app.connect("env-before-read-docs", lambda app, env, docs: read.extend(sorted(docs)))
+        app.build()
+    return read, warnings.getvalue(), out / "html"
+
+
+def touch(path: Path) -> None:
+    time.sleep(0.02)  # later than the last read, but not in the future
+    now = time.time()
+    os.utime(path, (now, now))
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    dest = tmp_path / "three-talks"
+    shutil.copytree(ROOTS / "test-three-talks", dest)
+    return dest
+
+
+TALKS = ["talks/alpha", "talks/beta", "talks/gamma"]
+
+
+@pytest.mark.parametrize("variant,builder", [("handout", "html"), ("slides", "revealjs")])
+def test_fragment_edit_rereads_exactly_its_talks(project, variant, builder):
+    read, _, _ = build(project, variant, builder)
+    assert read == ["index", *TALKS]
+
+    read, _, _ = build(project, variant, builder)
+    assert read == [], "a rebuild with no change must read nothing"
+
+    touch(project / "includes/_shared/includes/ab.md")
+    read, _, _ = build(project, variant, builder)
+    assert read == ["talks/alpha", "talks/beta"]
+
+    touch(project / "includes/_shared/includes/c-only.md")
+    read, _, _ = build(project, variant, builder)
+    assert read == ["talks/gamma"]
+
+    touch(project / "includes/_shared/includes/common.md")
+    read, _, _ = build(project, variant, builder)
+    assert read == TALKS
+
+    touch(project / "references.bib")
+    read, _, _ = build(project, variant, builder)
+    assert "talks/alpha" in read and "talks/beta" in read
+
+
+def test_missing_image_is_a_located_warning_with_a_placeholder(project):
+    _, warnings, out = build(project, "handout")
+    line = next(n for n, text in enumerate(
+        (project / "includes/_shared/includes/c-only.md").read_text().splitlines(), 1)
+        if "absent" in text)
+    assert re.search(rf"includes/_shared/includes/c-only\.md:{line}: WARNING: .*absent", warnings), warnings
+    assert "included from" in warnings and "gamma.md" in warnings
+    page = (out / "talks/gamma.html").read_text()
+    assert "absent" in page and "admonition warning" in page
+
+
+def test_missing_image_appearing_rebuilds_the_talk(project):
+    build(project, "handout")
+    shutil.copy(project / "diagrams/shared/loop.svg", project / "diagrams/shared/absent.svg")
+    read, warnings, _ = build(project, "handout")
+    assert read == ["talks/gamma"]
+    assert "absent" not in warnings
+
+
+def test_deck_notes_keep_their_formatting(project):
+    _, _, out = build(project, "slides", "revealjs")
+    page = (out / "talks/alpha.html").read_text()
+    asides = re.findall(r'<aside class="notes">(.*?)</aside>', page, re.S)
+    assert asides, "the deck has speaker notes"
+    assert "<em>feeling</em>" in asides[0]
+    assert asides[0].count("<p>") == 2, "paragraphs stay apart"
+    assert "a bullet only the deck shows" in page
+
+
+def test_handout_has_prose_citations_and_links_to_slides(project):
+    _, warnings, out = build(project, "handout")
+    page = (out / "talks/alpha.html").read_text()
+    assert "Prose that every handout carries" in page
+    assert "a bullet only the deck shows" not in page
+    assert "Doe" in page and "Shared Fragments" in page, "the bibliography is rendered"
+    assert re.search(r'href="\.\./\.\./slides/talks/alpha\.html#/\d+"', page)
+    assert 'id="slide-1"' in page
+    assert "bibtex" not in warnings, warnings
+
+
+def test_math_uses_local_mathjax_and_notation_macros(project):
+    _, _, out = build(project, "handout")
+    page = (out / "talks/gamma.html").read_text()
+    assert "mathjax/tex-svg.js" in page and "cdn.jsdelivr" not in page
+    assert (out / "_static/mathjax/tex-svg.js").is_file()
+
+
+def test_generated_warnings_are_mapped_to_the_fragment(project):
+    """A MyST problem on a generated line is reported at the fragment that wrote it."""
+    frag = project / "includes/_shared/includes/ab.md"
+    frag.write_text(frag.read_text() + "\n\\notes{A reference to [nowhere](#no-such-target).}\n")
+    _, warnings, _ = build(project, "handout")
+    last = len(frag.read_text().splitlines())
+    assert re.search(rf"includes/_shared/includes/ab\.md:{last}: WARNING", warnings), warnings
+
+
+# -- the whole site ----------------------------------------------------------------------
+
+def test_site_build_swaps_in_and_keeps_last_good_pages(project, tmp_path):
+    from build_tools.site import SiteOptions, build_site
+
+    out = tmp_path / "site"
+    talks = [str(project / "talks" / f"{t}.md") for t in ("alpha", "beta", "gamma")]
+    options = SiteOptions(talks=talks, out=str(out), project=str(REPO))
+    report = build_site(options)
+    assert report.ok, report.failed
+    index = (out / "index.html").read_text()
+    for title in ("Alpha Talk", "Beta Talk", "Gamma Talk", "The first of three", "Room Two"):
+        assert title in index
+    for variant in ("slides", "speaker-notes", "handout"):
+        assert f'href="{variant}/alpha.html"' in index
+        assert (out / variant / "alpha.html").is_file()
+    assert (out / "handout/search.html").is_file()
+    good = (out / "handout/beta.html").read_text()
+
+    report = build_site(options)  # no change: nothing is read
+    assert all(not r.read for r in report.results.values())
+
+    beta = project / "talks/beta.md"
+    beta.write_text(beta.read_text().replace("\\thanks", "\\include{_shared/includes/no-such.md}"))
+    report = build_site(options)
+    assert not report.ok and "beta" in report.failed
+    assert ("handout", "beta") in report.kept
+    assert (out / "handout/beta.html").read_text() == good
+    assert "build failed" in (out / "index.html").read_text()
+    assert not (tmp_path / "site.tmp").exists() and not (tmp_path / "site.old").exists()
