@@ -14,6 +14,7 @@ from .config import VARIANTS, TalkConfig, default_roots
 from .diagnostics import Diagnostic, MacroError, Severity
 from .emit import Document, EmitOptions, emit
 from .expander import META, Definition, Expander, ExpansionState, Primitive
+from .memo import Memo
 from .primitives import PRIMITIVES
 from .source import Frame, IncludeResolver, load_source, text_source
 from .talkfile import Talk, read_talk
@@ -54,8 +55,9 @@ def _let(ex: Expander, call) -> None:
     """``\\__let{new}{old}``: give an existing macro or primitive a second name."""
     if len(call.regions) == 2:
         new, old = (call.src.text[a:b].strip().lstrip("\\") for a, b in call.regions)
-        if old in ex.state.macros:
-            ex.state.macros[new] = ex.state.macros[old]
+        value = ex.lookup(old)
+        if value is not None:
+            ex.set_macro(new, value)
 
 
 _VOCABULARY: dict[tuple, tuple[dict, list[str], list[Diagnostic]]] = {}
@@ -155,9 +157,14 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     resolver = _resolver(path, config)
     ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
                   strict=config.strict,
-                  options={"image_root": config.image_root, "doc_dir": os.path.dirname(talk.source.path)})
+                  options={"image_root": config.image_root, "doc_dir": os.path.dirname(talk.source.path),
+                           "talk_dir": os.path.dirname(talk.source.path)})
     if advisor is not None:
         ex.advisor = _advisor(advisor, vocabulary)
+    if config.reuse_includes:
+        ex.memo = _MEMO
+        ex.memo_context = (variant, config.clean_comments, config.strict, advisor is not None,
+                           tuple(resolver.roots), resolver.macros_dir, config.image_root, id(vocabulary))
     out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
     options = emit_options or EmitOptions()
     options.doc_dir = options.doc_dir or os.path.dirname(talk.source.path)
@@ -170,6 +177,9 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files]))
     return Expansion(talk, variant, document, diagnostics, dependencies)
 
+
+_MEMO = Memo()
+"""Recordings of included files, shared by every talk this process expands."""
 
 _ADVISORS: dict[int, object] = {}
 

@@ -50,6 +50,8 @@ class TalkConfig:
     thanks_links: list[tuple[str, str]] = field(default_factory=list)
     """The closing slide's links as (label, url); empty keeps the vocabulary's default."""
     notes_in_deck: bool = False
+    reuse_includes: bool = True
+    """Replay an included file's recorded expansion when nothing it read has changed."""
 
     def variant_symbols(self, variant: str) -> tuple[str, ...]:
         symbols = list(SYMBOLS[variant])

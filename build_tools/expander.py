@@ -12,11 +12,13 @@ from __future__ import annotations
 import ast
 import bisect
 import operator
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .diagnostics import Diagnostic, Location, MacroError, Severity
+from .memo import Memo, Recording, replay_out, value_key
 from .output import Out
 from .source import Frame, IncludeResolver, SourceFile, display_name, load_source, text_source
 
@@ -55,10 +57,18 @@ class Definition:
     start: int
     end: int
     frame: Frame
+    _key: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
         return self.start == self.end
+
+    @property
+    def key(self) -> tuple:
+        """What the macro means, comparable across talks: its parameters and body text."""
+        if self._key is None:
+            self._key = ("define", self.params, self.src.text[self.start:self.end])
+        return self._key
 
 
 @dataclass(slots=True)
@@ -93,9 +103,12 @@ class ExpansionState:
     macros: dict[str, Definition | Primitive]
     counters: dict[str, int] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
+    guards: dict[str, str] = field(default_factory=dict)
+    """Include guard -> the file whose inclusion defined it."""
 
     def copy(self) -> "ExpansionState":
-        return ExpansionState(dict(self.macros), dict(self.counters), dict(self.labels))
+        return ExpansionState(dict(self.macros), dict(self.counters), dict(self.labels),
+                              dict(self.guards))
 
 
 class Expander:
@@ -127,8 +140,10 @@ class Expander:
         self._reported_files: set[str] = set()
         self.advisor = None
         """Set (lint.NameAdvisor) to warn about unknown names close to vocabulary names."""
-        self.guard_owners: dict[str, str] = {}
-        """Include guard -> the file whose inclusion defined it."""
+        self.memo: Memo | None = None
+        """Recordings of included files to replay instead of expanding again (memo.py)."""
+        self.memo_context: tuple = ()
+        self.recorders: list[Recording] = []
         self.includes: list[tuple[str, str, int]] = []
         """(including file, included file, line of the \\include) in reading order."""
 
@@ -136,6 +151,8 @@ class Expander:
     def report(self, code: str, severity: Severity, message: str,
                at: tuple | None = None, hint: str = "", fix: tuple = ()) -> None:
         frame, offset = (at or self.site or (None, 0))[:2]
+        if self.recorders:
+            self.recorders[-1].diagnostics.append((code, severity, message, frame, offset, hint, fix))
         location = frame.source.location(offset) if frame else None
         chain = frame.chain() if frame else ()
         key = (code, location, message)
@@ -217,6 +234,11 @@ class Expander:
                 continue
             meta = META.get(name)
             definition = macros.get(name) if meta is None else None
+            if self.recorders and meta is None:
+                rec = self.recorders[-1]
+                slot = ("macro", name)
+                if slot not in rec.reads and slot not in rec.writes:
+                    rec.reads[slot] = value_key(definition)
             if meta is None and definition is None:
                 out.add("\\" + name, (frame, s) if user else self._generated())
                 if user and self.advisor is not None:
@@ -270,9 +292,11 @@ class Expander:
         if not m:
             return
         guard = m.group(1)
-        owner = self.guard_owners.get(guard)
-        if guard not in self.state.macros:
-            self.guard_owners[guard] = included.path
+        owner = self.state.guards.get(guard)
+        self.note("guard", guard, owner)
+        if self.lookup(guard) is None:
+            self.state.guards[guard] = included.path
+            self.wrote("guard", guard, included.path)
         elif owner and owner != included.path:
             self.report("W-GUARD-CLASH", Severity.WARNING,
                         f"this include does nothing: {display_name(included.path)} is guarded by "
@@ -314,12 +338,109 @@ class Expander:
             target = m.group(1).strip()
             if "\\" in target or not target:
                 continue
-            res = self.resolver.resolve(target, self.include_frame or frame)
+            res = self.resolve(target, self.include_frame or frame)
             if res.path is None and not res.macro_file:
                 saved = self.site
                 self.site = (frame, m.start())
                 self._missing_include(target, res, Out(), "inside an HTML comment: ")
                 self.site = saved
+
+    # -- state, as seen by recordings --------------------------------------------
+    def note(self, kind: str, name, value) -> None:
+        """Something outside the file being recorded was read."""
+        if self.recorders:
+            self.recorders[-1].read(kind, name, value)
+
+    def wrote(self, kind: str, name, value) -> None:
+        if self.recorders:
+            self.recorders[-1].write(kind, name, value)
+
+    def lookup(self, name: str):
+        value = self.state.macros.get(name)
+        self.note("macro", name, value_key(value))
+        return value
+
+    def set_macro(self, name: str, value) -> None:
+        if value is None:
+            self.state.macros.pop(name, None)
+        else:
+            self.state.macros[name] = value
+        self.wrote("macro", name, value)
+
+    def bump(self, kind: str, name: str) -> int:
+        """Count one more use of a figure label or counter; returns the new count."""
+        table = self.state.labels if kind == "label" else self.state.counters
+        value = table.get(name, 0)
+        self.note(kind, name, value)
+        table[name] = value + 1
+        self.wrote(kind, name, value + 1)
+        return value + 1
+
+    def current(self, kind: str, name):
+        """The present value of what a recording read, in the form it noted."""
+        if kind == "macro":
+            return value_key(self.state.macros.get(name))
+        if kind == "label":
+            return self.state.labels.get(name, 0)
+        if kind == "counter":
+            return self.state.counters.get(name, 0)
+        if kind == "guard":
+            return self.state.guards.get(name)
+        if kind == "include":
+            return _resolution_key(self.resolver.resolve_from(*name))
+        return self.options.get(name)
+
+    def resolve(self, target: str, including: Frame):
+        opened_dir = os.path.dirname(including.name) if including.parent is not None else ""
+        name = (target, opened_dir, os.path.dirname(including.source.path))
+        res = self.resolver.resolve_from(*name)
+        self.note("include", name, _resolution_key(res))
+        return res
+
+    def begin_sandbox(self) -> Recording | None:
+        """State changes from here until end_sandbox are thrown away; what is read still counts."""
+        if not self.recorders:
+            return None
+        sandbox = Recording(self.recorders[-1].root)
+        self.recorders.append(sandbox)
+        return sandbox
+
+    def end_sandbox(self, sandbox: Recording | None) -> None:
+        if sandbox is not None:
+            self.recorders.pop()
+            self.recorders[-1].absorb_reads(sandbox)
+
+    def _apply(self, rec: Recording) -> None:
+        for (kind, name), value in rec.writes.items():
+            if kind == "macro":
+                if value is None:
+                    self.state.macros.pop(name, None)
+                else:
+                    self.state.macros[name] = value
+            elif kind == "label":
+                self.state.labels[name] = value
+            elif kind == "counter":
+                self.state.counters[name] = value
+            elif kind == "guard":
+                self.state.guards[name] = value
+
+    def _replay(self, rec: Recording, child: Frame, out: Out) -> None:
+        replayed, mapped = replay_out(rec, child)
+        self._apply(rec)
+        diagnostics = [(*d[:3], mapped(d[3]) if d[3] else None, *d[4:]) for d in rec.diagnostics]
+        recorders, self.recorders = self.recorders, []  # absorbed below, with the new frames
+        try:
+            for code, severity, message, frame, offset, hint, fix in diagnostics:
+                self.report(code, severity, message, at=(frame, offset) if frame else (None, 0),
+                            hint=hint, fix=fix)
+        finally:
+            self.recorders = recorders
+        if self.recorders:
+            self.recorders[-1].absorb(rec, diagnostics)
+        self.steps += rec.steps
+        self.dependencies.extend(rec.dependencies)
+        self.includes.extend(rec.includes)
+        out.extend(replayed)
 
     # -- conditionals ------------------------------------------------------------
     def _conditional(self, name: str, src: SourceFile, frame: Frame, s: int, p: int,
@@ -365,7 +486,7 @@ class Expander:
             if params:
                 symbol = _substitute(symbol, params)
             symbol = symbol.strip().lstrip("\\")
-            truth = (symbol in self.state.macros) == (name == "ifdef")
+            truth = (self.lookup(symbol) is not None) == (name == "ifdef")
         if truth:
             open_blocks.append(s)
             return p
@@ -504,14 +625,14 @@ class Expander:
                 body_frame = Frame(body_src, frame.name, frame.parent, frame.at)
         else:
             body_src, body_start, body_end, body_frame = src, regions[0][1], regions[0][1], frame
-        self.state.macros[name] = Definition(name, names, body_src, body_start, body_end, body_frame)
+        self.set_macro(name, Definition(name, names, body_src, body_start, body_end, body_frame))
 
     def _meta_defeval(self, src, frame, regions, params, out, offset):
         self._meta_define(src, frame, regions, params, out, offset, evaluate=True)
 
     def _meta_undef(self, src, frame, regions, params, out, offset):
         if regions:
-            self.state.macros.pop(self._raw(src, regions[0]).strip().lstrip("\\"), None)
+            self.set_macro(self._raw(src, regions[0]).strip().lstrip("\\"), None)
 
     def _meta_file(self, src, frame, regions, params, out, offset):
         out.add(self.include_frame.name if self.include_frame else "", self._generated())
@@ -540,7 +661,7 @@ class Expander:
         if self.resolver is None:
             self.report("E-INCLUDE-MISSING", Severity.ERROR, f"include file not found: {target}")
             return
-        res = self.resolver.resolve(target, including)
+        res = self.resolve(target, including)
         if res.macro_file:
             if res.legacy:
                 self.report("W-LEGACY-MACROS", Severity.NOTICE,
@@ -580,12 +701,31 @@ class Expander:
         self.includes.append((including.source.path, included.path, site_frame.source.line_col(site_offset)[0]))
         self._guard_clash(included)
         self._report_source_problems(included, child)
+        key = (self.memo_context, included.path, target) if self.memo is not None else None
+        if key is not None:
+            rec = self.memo.find(key, self.current)
+            if rec is not None and not any(site_frame.contains(f.path) for f in rec.files):
+                self._replay(rec, child, out)
+                return
+            rec = Recording(child, files=[included])
+            self.recorders.append(rec)
+            steps, deps, incs = self.steps, len(self.dependencies), len(self.includes)
+        target_out = Out() if key is not None else out
         saved_frame, saved_site = self.include_frame, self.site
         self.include_frame, self.site = child, (child, 0)
         try:
-            self.expand(included, 0, len(included.text), child, None, out)
+            self.expand(included, 0, len(included.text), child, None, target_out)
         finally:
             self.include_frame, self.site = saved_frame, saved_site
+            if key is not None:
+                self.recorders.pop()
+        if key is not None:
+            rec.out, rec.steps = target_out, self.steps - steps
+            rec.dependencies, rec.includes = self.dependencies[deps:], self.includes[incs:]
+            self.memo.keep(key, rec)
+            if self.recorders:
+                self.recorders[-1].absorb(rec)
+            out.extend(target_out)
 
     def _missing_include(self, target: str, res, out: Out, context: str = "") -> None:
         if res.refused:
@@ -597,6 +737,7 @@ class Expander:
             hint = "searched " + ", ".join(display_name(d) for d in self.resolver.search_dirs())
             if res.suggestions:
                 hint = "did you mean " + " or ".join(res.suggestions) + "? " + hint
+        self.note("option", "talk_dir", self.options.get("talk_dir"))  # the hint names it
         fix = ("include", target, res.suggestions[0]) if len(res.suggestions) == 1 else ()
         self.report("E-INCLUDE-MISSING", Severity.ERROR, message, hint=hint, fix=fix)
         out.add(f"\n\n```{{warning}}\nMissing include: `{target}`\n```\n\n", self._generated())
@@ -606,6 +747,10 @@ class Expander:
             self._reported_files.add(src.path)
             for code, severity, message, offset in src.problems:
                 self.report(code, severity, message, at=(frame, offset))
+
+
+def _resolution_key(res) -> tuple:
+    return (res.path, res.macro_file, res.refused)
 
 
 def _substitute(text: str, params: dict[str, Out]) -> str:

@@ -65,10 +65,12 @@ def sandboxed_notes(ex: Expander, call: Call) -> Out | None:
         return None
     saved = ex.state
     ex.state = saved.copy()
+    sandbox = ex.begin_sandbox()
     try:
         text = ex.expand_region(call.src, *call.regions[0], call.frame)
     finally:
         ex.state = saved
+        ex.end_sandbox(sandbox)
     return notes(ex, call, text)
 
 
@@ -108,6 +110,7 @@ def _image_path(ex: Expander, path: str) -> str | None:
         root = ex.options.get("image_root")
         return os.path.join(root, path.lstrip("/")) if root else None
     doc_dir = ex.options.get("doc_dir")
+    ex.note("option", "doc_dir", doc_dir)
     return os.path.join(doc_dir, path) if doc_dir else None
 
 
@@ -166,9 +169,7 @@ def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Ou
 
 def unique_label(ex: Expander, label: str) -> str:
     """Figure labels are unique per document: later duplicates get -2, -3, ..."""
-    seen = ex.state.labels
-    count = seen.get(label, 0) + 1
-    seen[label] = count
+    count = ex.bump("label", label)
     if count == 1:
         return label
     ex.report("W-LABEL", Severity.WARNING,
@@ -238,10 +239,7 @@ def animation_end(ex: Expander, call: Call) -> Out:
 
 def counter(ex: Expander, call: Call, name: Out = None) -> Out:
     """``\\__count{name}``: 1, 2, 3 ... per name and document."""
-    key = name.text().strip() if name else ""
-    value = ex.state.counters.get(key, 0) + 1
-    ex.state.counters[key] = value
-    return ex.generated(str(value))
+    return ex.generated(str(ex.bump("counter", name.text().strip() if name else "")))
 
 
 PRIMITIVES = {p.name: p for p in [

@@ -271,14 +271,18 @@ class IncludeResolver:
         self._renames: dict[str, str] | None = None
 
     def resolve(self, target: str, frame: Frame) -> Resolution:
+        opened_dir = os.path.dirname(frame.name) if frame.parent is not None else ""
+        return self.resolve_from(target, opened_dir, os.path.dirname(frame.source.path))
+
+    def resolve_from(self, target: str, opened_dir: str, including_dir: str) -> Resolution:
+        """Resolve ``target`` for a file opened as ``opened_dir/...`` that lives in ``including_dir``."""
         base = os.path.basename(target)
         if base in MACRO_FILE_NAMES and os.path.dirname(target) in ("", ".."):
             return Resolution(macro_file=True, legacy=base.endswith(".tex"))
-        opened_dir = os.path.dirname(frame.name) if frame.parent is not None else ""
-        key = (opened_dir, target, os.path.dirname(frame.source.path))
+        key = (opened_dir, target, including_dir)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = self._search(target, opened_dir, frame)
+            hit = self._cache[key] = self._search(target, opened_dir, including_dir)
         return hit
 
     def _candidates(self, target: str, opened_dir: str) -> list[str]:
@@ -288,7 +292,7 @@ class IncludeResolver:
                 os.path.join(self.talk_dir, target),
                 os.path.join(self.macros_dir, target)]
 
-    def _search(self, target: str, opened_dir: str, frame: Frame) -> Resolution:
+    def _search(self, target: str, opened_dir: str, including_dir: str) -> Resolution:
         refused = None
         searched = []
         for cand in self._candidates(target, opened_dir):
@@ -299,7 +303,7 @@ class IncludeResolver:
                 if any(_inside(real, a) for a in self.allowed):
                     return Resolution(path=cand)
                 refused = refused or display_name(cand)
-        own = os.path.normpath(os.path.join(os.path.dirname(frame.source.path), target))
+        own = os.path.normpath(os.path.join(including_dir, target))
         if os.path.isfile(own) and any(_inside(os.path.realpath(own), a) for a in self.allowed):
             return Resolution(path=own, relative_fallback=True)
         renamed = self._renamed(target, opened_dir)

@@ -88,6 +88,10 @@ def on_builder_inited(app: Sphinx) -> None:
         app.builder.add_js_file("talks/talks-deck.js", defer="defer")
     elif app.builder.format == "html":
         app.builder.add_css_file("talks/talks-pages.css")
+        if app.config.talks_variant == "speaker-notes":
+            # search is for students' handouts; indexing the presenter's copy
+            # as well would double the largest cost of writing
+            app.builder.search = False
 
 
 def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict,

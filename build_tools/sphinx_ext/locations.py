@@ -20,17 +20,36 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from docutils.utils import get_source_line
 
+from ..output import origin_of
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
     from ..output import Origin
 
-_ORIGINS: dict[str, list] = {}
+class LazyOrigins:
+    """The origin of each generated line, worked out only for the lines asked about."""
+
+    def __init__(self, positions: list) -> None:
+        self.positions = positions
+        self.cache: dict[int, object] = {}
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index: int):
+        if index not in self.cache:
+            self.cache[index] = origin_of(self.positions[index])
+        return self.cache[index]
+
+
+_ORIGINS: dict[str, LazyOrigins] = {}
 """Generated document path -> the origin of each of its lines (this process only)."""
 
 
-def remember(doc_path, origins: list) -> None:
-    _ORIGINS[os.path.abspath(doc_path)] = origins
+def remember(doc_path, document) -> None:
+    """Keep the line positions of an emitted ``Document`` for the warnings to come."""
+    _ORIGINS[os.path.abspath(doc_path)] = LazyOrigins([p for _, p in document.lines])
 
 
 def origin_at(doc_path: str | None, line: int | None) -> Origin | None:
@@ -136,7 +155,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     if doc_path not in _ORIGINS:
         return
     for node in doctree.findall(nodes.Element):
-        if node is doctree or not node.line:
+        if not node.line:
             continue
         source = node.source or doctree.get("source")
         if source and os.path.abspath(source) != doc_path:

@@ -95,7 +95,7 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
                                    "meta": {}, "slide_titles": [], "math_macros": {}, "missing": []}
         return
     source[0] = local_citations(expansion.text)
-    locations.remember(env.doc2path(docname), expansion.origins)
+    locations.remember(env.doc2path(docname), expansion.document)
     for dep in expansion.dependencies:
         env.note_dependency(dep)
     for bib in talk_bib_files(expansion.talk, config):

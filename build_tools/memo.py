@@ -1,0 +1,118 @@
+"""Reusing the expansion of an included file across talks.
+
+Hundreds of talks include the same fragments.  While a fragment is expanded,
+a ``Recording`` notes every piece of state it read from outside (macro
+definitions, include guards, figure-label counts) and everything it changed.
+A later include of the same file, in any talk of the same process, replays
+the recording instead of expanding again when everything it read is still
+the same: same output, same state changes, same diagnostics.  Anything the
+recording cannot vouch for (a changed file, a different definition of a
+macro it used) means a fresh expansion.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .output import Out
+from .source import Frame, SourceFile, load_source
+
+MISSING = object()
+
+
+def value_key(value) -> tuple | None:
+    """What a macro means, as a comparable value (two equal definitions compare equal)."""
+    if value is None:
+        return None
+    key = getattr(value, "key", None)
+    return key if key is not None else ("primitive", value.name, value.func)
+
+
+@dataclass(eq=False)
+class Recording:
+    root: Frame
+    files: list[SourceFile] = field(default_factory=list)
+    reads: dict[tuple[str, str], object] = field(default_factory=dict)
+    """(kind, name) -> what it was before anything here changed it."""
+    writes: dict[tuple[str, str], object] = field(default_factory=dict)
+    """(kind, name) -> what it is afterwards (None: undefined)."""
+    diagnostics: list[tuple] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+    includes: list[tuple[str, str, int]] = field(default_factory=list)
+    steps: int = 0
+    out: Out | None = None
+
+    def read(self, kind: str, name: str, key) -> None:
+        slot = (kind, name)
+        if slot not in self.writes and slot not in self.reads:
+            self.reads[slot] = key
+
+    def write(self, kind: str, name: str, value) -> None:
+        self.writes[(kind, name)] = value
+
+    def absorb(self, child: "Recording", diagnostics: list[tuple] | None = None) -> None:
+        """A nested include's recording becomes part of this one.
+
+        A replayed child passes its diagnostics re-rooted under this recording.
+        """
+        for slot, key in child.reads.items():
+            if slot not in self.writes and slot not in self.reads:
+                self.reads[slot] = key
+        self.writes.update(child.writes)
+        self.diagnostics.extend(child.diagnostics if diagnostics is None else diagnostics)
+        self.files.extend(child.files)
+
+    def absorb_reads(self, sandbox: "Recording") -> None:
+        """What a sandboxed expansion read counts; what it wrote was thrown away."""
+        for slot, key in sandbox.reads.items():
+            if slot not in self.writes and slot not in self.reads:
+                self.reads[slot] = key
+        self.diagnostics.extend(sandbox.diagnostics)
+        self.files.extend(sandbox.files)
+
+
+class Memo:
+    """Recordings by (settings, file, include name); a few per key for differing states."""
+
+    def __init__(self, per_key: int = 4):
+        self.per_key = per_key
+        self.store: dict[tuple, list[Recording]] = {}
+
+    def find(self, key: tuple, current) -> Recording | None:
+        for rec in self.store.get(key, ()):
+            if all(load_source(src.path) is src for src in rec.files) and \
+                    all(current(kind, name) == value for (kind, name), value in rec.reads.items()):
+                return rec
+        return None
+
+    def keep(self, key: tuple, rec: Recording) -> None:
+        recs = self.store.setdefault(key, [])
+        recs.insert(0, rec)
+        del recs[self.per_key:]
+
+
+def remap(old_root: Frame, new_root: Frame):
+    """Map frames under ``old_root`` to the same files under ``new_root``."""
+    cache: dict[int, Frame | None] = {id(old_root): new_root}
+
+    def mapped(frame: Frame) -> Frame:
+        key = id(frame)
+        if key not in cache:
+            parent = frame.parent
+            new_parent = mapped(parent) if parent is not None else None
+            if new_parent is None or (parent is not None and new_parent is parent):
+                cache[key] = None  # not below the old root: keep the frame itself
+            else:
+                cache[key] = Frame(frame.source, frame.name, new_parent, frame.at)
+        hit = cache[key]
+        return frame if hit is None else hit
+
+    return mapped
+
+
+def replay_out(rec: Recording, new_root: Frame) -> tuple[Out, object]:
+    mapped = remap(rec.root, new_root)
+    out = Out()
+    out.parts = list(rec.out.parts)
+    out.origins = [o if o is None else (mapped(o[0]), *o[1:]) for o in rec.out.origins]
+    out.size = rec.out.size
+    return out, mapped
