@@ -1,0 +1,134 @@
+"""Benchmark ``talks build`` on the shared corpus: full build, no-change rebuild,
+one-fragment-edit rebuild, with the peak memory of each.
+
+The corpus is copied to a temporary folder first (the edit must not touch the
+shared copy); it is read from ``../shared/corpus`` beside the repository, and
+the benchmark says so and exits cleanly when it is absent.
+
+    python benchmarks/build.py [--corpus DIR] [--keep DIR] [--limit N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_TALKS = {"_posts", "_layouts", "_includes", "_notes", "_notebooks"}
+INCLUDE = re.compile(r"\\include\{([^}]*)\}")
+
+# Runs one build in a fresh interpreter and reports its own peak memory and its workers'.
+RUNNER = """
+import json, resource, sys, time
+from build_tools.cli import main
+start = time.perf_counter()
+try:
+    main(sys.argv[1:], standalone_mode=False)
+    code = 0
+except SystemExit as exc:
+    code = exc.code or 0
+wall = time.perf_counter() - start
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print("BENCH " + json.dumps({"wall": wall, "peak_kb": peak, "code": code}), file=sys.stderr)
+"""
+
+
+def corpus_talks(corpus: Path) -> list[Path]:
+    return sorted(p for p in (corpus / "talks").glob("_*/*.md") if p.parent.name not in NOT_TALKS)
+
+
+def pick_fragment(corpus: Path, talks: list[Path]) -> Path:
+    """A snippet several talks include directly (a typical shared-fragment edit)."""
+    counts: Counter[str] = Counter()
+    for talk in talks:
+        for target in set(INCLUDE.findall(talk.read_text(encoding="utf-8", errors="replace"))):
+            if (corpus / "snippets" / target.strip()).is_file():
+                counts[target.strip()] += 1
+    middling = [(n, t) for t, n in counts.items() if 3 <= n <= 12]
+    n, target = max(middling) if middling else max((n, t) for t, n in counts.items())
+    return corpus / "snippets" / target
+
+
+def run(args: list[str], log: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", RUNNER, *args], cwd=ROOT, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH ")), None)
+    if line is None:
+        raise SystemExit(f"the build did not finish; see {log}")
+    result = json.loads(line[6:])
+    result["failed"] = len(re.findall(r"^error: talk '", proc.stderr, re.M))
+    result["read"] = re.findall(r"documents read: (.*?); site", proc.stderr)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    parser.add_argument("--keep", help="Build here and keep it (default: a temporary folder).")
+    parser.add_argument("--limit", type=int, default=0, help="Only the first N talks.")
+    opts = parser.parse_args(argv)
+    source = Path(opts.corpus)
+    if not (source / "talks").is_dir():
+        print(f"no corpus at {source}; nothing to measure")
+        return 0
+    work = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="talks-bench-"))
+    try:
+        corpus = work / "corpus"
+        if corpus.exists():
+            shutil.rmtree(corpus)
+        for part in ("talks", "snippets", "bibliography"):
+            shutil.copytree(source / part, corpus / part)
+        talks = corpus_talks(corpus)[: opts.limit or None]
+        out = work / "site"
+        for stale in (out, work / ".work"):
+            shutil.rmtree(stale, ignore_errors=True)
+        args = ["build", "--quiet", "--out", str(out),
+                "-I", str(corpus / "snippets"), "-I", str(corpus / "talks"),
+                *[a for bib in sorted((corpus / "bibliography").glob("*.bib")) for a in ("--bib", str(bib))],
+                *map(str, talks)]
+        print(f"{len(talks)} talks, 3 variants; cores: {len(os.sched_getaffinity(0))}")
+
+        full = run(args, work / "full.log")
+        report("full build", full)
+        nochange = run(args, work / "nochange.log")
+        report("no-change rebuild", nochange)
+
+        fragment = pick_fragment(corpus, talks)
+        users = sum(1 for t in talks if os.path.relpath(fragment, corpus / "snippets")
+                    in t.read_text(encoding="utf-8", errors="replace"))
+        time.sleep(0.05)
+        with open(fragment, "a", encoding="utf-8") as fh:
+            fh.write("\n\\notes{A sentence added by the benchmark.}\n")
+        edit = run(args, work / "edit.log")
+        report(f"one-fragment edit ({fragment.relative_to(corpus)}, included directly by "
+               f"{users} talks)", edit)
+
+        print(f"built without error: {len(talks) - full['failed']} of {len(talks)} talks "
+              f"(the others have includes that do not resolve, or other errors; see full.log)")
+        print(f"no-change / full: {nochange['wall'] / full['wall']:.1%}; "
+              f"one-fragment edit / full: {edit['wall'] / full['wall']:.1%} (target: under 10%)")
+        print(f"logs: {work}" if opts.keep else "")
+    finally:
+        if not opts.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def report(name: str, result: dict) -> None:
+    read = "; ".join(result["read"])
+    print(f"{name:>18}: {result['wall']:7.2f} s   peak memory {result['peak_kb'] / 1024:6.0f} MB"
+          f"   read: {read}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
