@@ -41,9 +41,9 @@ class Limits:
     max_depth: int = 120
     """Macro calls nested inside each other (recursion guard)."""
     max_include_depth: int = 40
-    max_output: int = 8_000_000
+    max_output: int = 4_000_000
     """Characters of expanded text per document (exponential expansion guard)."""
-    max_steps: int = 400_000
+    max_steps: int = 100_000
     """Macro calls per document."""
 
 

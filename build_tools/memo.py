@@ -59,7 +59,7 @@ class Recording:
                 self.reads[slot] = key
         self.writes.update(child.writes)
         self.diagnostics.extend(child.diagnostics if diagnostics is None else diagnostics)
-        self.files.extend(child.files)
+        self.files.extend(f for f in child.files if f not in self.files)
 
     def absorb_reads(self, sandbox: "Recording") -> None:
         """What a sandboxed expansion read counts; what it wrote was thrown away."""
@@ -67,7 +67,7 @@ class Recording:
             if slot not in self.writes and slot not in self.reads:
                 self.reads[slot] = key
         self.diagnostics.extend(sandbox.diagnostics)
-        self.files.extend(sandbox.files)
+        self.files.extend(f for f in sandbox.files if f not in self.files)
 
 
 class Memo:
@@ -79,7 +79,7 @@ class Memo:
 
     def find(self, key: tuple, current) -> Recording | None:
         for rec in self.store.get(key, ()):
-            if all(load_source(src.path) is src for src in rec.files) and \
+            if all(load_source(src.path) is src for src in set(rec.files)) and \
                     all(current(kind, name) == value for (kind, name), value in rec.reads.items()):
                 return rec
         return None

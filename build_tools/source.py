@@ -269,6 +269,7 @@ class IncludeResolver:
         self.allowed = [os.path.realpath(p) for p in [self.repo_dir, *self.roots, self.macros_dir]]
         self._cache: dict[tuple[str, str], Resolution] = {}
         self._renames: dict[str, str] | None = None
+        self._all_names: list[str] | None = None
 
     def resolve(self, target: str, frame: Frame) -> Resolution:
         opened_dir = os.path.dirname(frame.name) if frame.parent is not None else ""
@@ -331,24 +332,27 @@ class IncludeResolver:
 
     def suggest(self, target: str, n: int = 3) -> tuple[str, ...]:
         """Existing include paths close to ``target``: the same name elsewhere, or a near spelling."""
-        names: list[str] = []
-        for root in [*self.roots, self.repo_dir]:
-            if os.path.isdir(root):
-                names.extend(_listing(root))
+        names = self._names()
         target = target.strip().lstrip("./")
         base = os.path.basename(target)
-        same = [p for p in names if os.path.basename(p) == base and p != target]
+        same = [p for p in self._by_base.get(base, ()) if p != target]
         if same:
-            return tuple(same[:n])
+            return tuple(dict.fromkeys(same))[:n]
         folder = target.split("/", 1)[0]
-        nearby = [p for p in names if p.split("/", 1)[0] == folder]
+        nearby = [p for p in names if p.startswith(folder + "/")]
         close = difflib.get_close_matches(target, nearby, n=n, cutoff=0.75)
-        if not close:
-            by_base: dict[str, str] = {}
-            for p in names:
-                name = os.path.basename(p)
-                if name[:2] == base[:2]:  # a cheap pre-filter: typos rarely hit the first letters
-                    by_base.setdefault(name, p)
-            more = difflib.get_close_matches(base, list(by_base), n=n, cutoff=0.8)
-            close = [by_base[b] for b in more]
+        if not close:  # typos rarely hit the first letters: compare names that share them
+            similar = [b for b in self._by_base if b[:2] == base[:2]]
+            close = [self._by_base[b][0] for b in difflib.get_close_matches(base, similar, n=n, cutoff=0.8)]
         return tuple(dict.fromkeys(close))[:n]
+
+    def _names(self) -> list[str]:
+        if self._all_names is None:
+            self._all_names = []
+            self._by_base: dict[str, list[str]] = {}
+            for root in [*self.roots, self.repo_dir]:
+                if os.path.isdir(root):
+                    for name in _listing(root):
+                        self._all_names.append(name)
+                        self._by_base.setdefault(os.path.basename(name), []).append(name)
+        return self._all_names
