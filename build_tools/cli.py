@@ -186,6 +186,34 @@ def where_used(fragment, include, talks_dir):
         click.echo(os.path.relpath(talk))
 
 
+@main.command()
+@click.argument("talks", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@include_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--out", type=click.Path(file_okay=False), default="_build/preview", show_default=True)
+def serve(talks, include, host, port, out):
+    """Preview the site live: rebuild what a change affects and reload the browser."""
+    from .config import PROJECT_MACROS, find_project_root
+    from .serve import PreviewServer
+    from .site import SiteOptions
+
+    project = find_project_root(talks[0] if talks else os.getcwd()) or os.getcwd()
+    watched = [os.path.join(project, d) for d in ("talks", "includes", "diagrams", "macros")]
+    watched += [str(PROJECT_MACROS), *(os.path.abspath(d) for d in include), *talks]
+    options = SiteOptions(talks=list(talks), include_roots=list(include), out=out,
+                          project=str(project))
+    try:
+        server = PreviewServer(options, host, port, list(dict.fromkeys(watched)),
+                               log=lambda line: click.echo(line, err=True))
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
 # -- talks build: the site (Sphinx) -------------------------------------------------------
 
 @main.command()

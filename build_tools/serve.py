@@ -1,0 +1,168 @@
+"""``talks serve``: a live preview of the site on the loopback interface.
+
+The site is built once, served from its folder, and rebuilt whenever a talk,
+fragment, macro file or image changes.  Sphinx's own dependency tracking
+(every include, macro file and image is a noted dependency) makes each
+rebuild re-read only the talks that use what changed.  Pages get a small
+script that polls ``/__talks/status``: after a rebuild it reloads the page
+where the reader was (reveal.js keeps the slide in the URL hash; handouts
+keep their scroll position), and it shows build errors over the page.  A
+failing rebuild never stops the server.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watchfiles import watch
+
+from .site import SiteOptions, SiteReport, build_site
+
+RELOAD_JS = """(function () {
+  var key = "talks-scroll:" + location.pathname, version = null;
+  var saved = sessionStorage.getItem(key);
+  if (saved !== null) { sessionStorage.removeItem(key); addEventListener("load", function () { scrollTo(0, +saved); }); }
+  function overlay(errors) {
+    var box = document.getElementById("talks-preview-errors");
+    if (!errors.length) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("pre"); box.id = "talks-preview-errors";
+      box.style.cssText = "position:fixed;z-index:99999;left:1em;right:1em;bottom:1em;max-height:40vh;" +
+        "overflow:auto;margin:0;padding:1em;background:#fff0f0;color:#900;border:2px solid #c00;" +
+        "font:13px/1.4 monospace;white-space:pre-wrap;text-align:left";
+      document.body.appendChild(box);
+    }
+    box.textContent = "Build problems (the preview shows the last good pages):\\n\\n" + errors.join("\\n");
+  }
+  function poll() {
+    fetch("/__talks/status", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+      if (version !== null && s.version !== version && !s.building) {
+        sessionStorage.setItem(key, String(scrollY)); location.reload(); return;
+      }
+      if (!s.building) version = s.version;
+      overlay(s.errors);
+    }).catch(function () {}).finally(function () { setTimeout(poll, 700); });
+  }
+  poll();
+})();
+"""
+
+
+@dataclass
+class PreviewState:
+    version: int = 0
+    building: bool = False
+    rebuilt: dict[str, list[str]] = field(default_factory=dict)
+    """Per variant, the documents the last build re-read."""
+    errors: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+
+    def as_json(self) -> bytes:
+        return json.dumps({"version": self.version, "building": self.building,
+                           "rebuilt": self.rebuilt, "errors": self.errors,
+                           "changed": self.changed}).encode()
+
+
+def _errors(report: SiteReport) -> list[str]:
+    lines = [f"{doc}: {p}" for doc, problems in report.failed.items() for p in problems]
+    lines += [f"{v} build stopped: {r.crash}" for v, r in report.results.items() if not r.ok]
+    return lines
+
+
+class PreviewServer:
+    def __init__(self, options: SiteOptions, host: str = "127.0.0.1", port: int = 8000,
+                 watch_paths: list[str] | None = None, log=print):
+        self.options = options
+        self.state = PreviewState()
+        self.log = log
+        self.site = Path(options.out).resolve()
+        self.watch_paths = [p for p in (watch_paths or []) if os.path.exists(p)]
+        self.stop = threading.Event()
+        handler = functools.partial(_Handler, self)
+        self.httpd = http.server.ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def rebuild(self, changed: list[str]) -> None:
+        self.state.building = True
+        self.state.changed = [os.path.relpath(c) for c in changed]
+        started = time.perf_counter()
+        try:
+            report = build_site(self.options)
+            self.state.rebuilt = {v: r.read for v, r in report.results.items()}
+            self.state.errors = _errors(report)
+            for line in report.warnings():
+                self.log(line)
+        except Exception as exc:  # a preview must survive anything a build does
+            self.state.errors = [f"the build failed: {exc!r}"]
+        finally:
+            self.state.version += 1
+            self.state.building = False
+        read = ", ".join(f"{v}: {len(d)}" for v, d in self.state.rebuilt.items())
+        self.log(f"rebuilt in {time.perf_counter() - started:.1f} s (documents re-read: {read})")
+        for line in self.state.errors:
+            self.log(f"error: {line}")
+
+    def _watch(self) -> None:
+        ignore = str(self.site.parent)
+        for changes in watch(*self.watch_paths, stop_event=self.stop, debounce=300, step=50,
+                             rust_timeout=500, yield_on_timeout=False):
+            paths = sorted({p for _, p in changes if not p.startswith(ignore)
+                            and not os.path.basename(p).startswith((".", "#")) and not p.endswith("~")})
+            if paths:
+                self.log("changed: " + ", ".join(os.path.relpath(p) for p in paths))
+                self.rebuild(paths)
+
+    def serve_forever(self) -> None:
+        self.rebuild([])
+        watcher = threading.Thread(target=self._watch, daemon=True)
+        watcher.start()
+        self.log(f"serving {self.url} (Ctrl-C stops)")
+        try:
+            self.httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self.stop.set()
+            self.httpd.server_close()
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, server: PreviewServer, *args, **kwargs):
+        self.preview = server
+        super().__init__(*args, directory=str(server.site), **kwargs)
+
+    def log_message(self, format, *args):  # the terminal is for build news
+        pass
+
+    def do_GET(self):
+        if self.path.startswith("/__talks/status"):
+            return self._send(self.preview.state.as_json(), "application/json")
+        if self.path.startswith("/__talks/reload.js"):
+            return self._send(RELOAD_JS.encode(), "text/javascript")
+        path = self.translate_path(self.path)
+        if os.path.isdir(path):
+            path = os.path.join(path, "index.html")
+        if path.endswith(".html") and os.path.isfile(path):
+            with open(path, "rb") as fh:
+                page = fh.read()
+            script = b'<script src="/__talks/reload.js"></script>'
+            page = page.replace(b"</body>", script + b"</body>", 1) if b"</body>" in page else page + script
+            return self._send(page, "text/html; charset=utf-8")
+        return super().do_GET()
+
+    def _send(self, body: bytes, kind: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,97 @@
+"""talks serve: a change to a fragment rebuilds only the talks that use it, and the page follows."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOTS = Path(__file__).parent / "roots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read()
+
+
+def status(base: str) -> dict:
+    return json.loads(get(base + "__talks/status"))
+
+
+def wait_for(predicate, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    port = free_port()
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(lambda: status(base)["version"] >= 1 and not status(base)["building"], 180,
+                 "the first build")
+        yield project, base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.poll() is not None
+
+
+def test_fragment_edit_rebuilds_only_its_talks_and_the_page_changes(server):
+    project, base = server
+    page = get(base + "handout/alpha.html").decode()
+    assert "Only the first two talks include this" in page
+    assert "/__talks/reload.js" in page
+    before = status(base)["version"]
+
+    fragment = project / "includes/_shared/includes/ab.md"
+    fragment.write_text(fragment.read_text().replace("Only the first two talks", "Just two talks"))
+    after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
+                     30, "the rebuild")
+
+    assert sorted(after["rebuilt"]["handout"]) == ["alpha", "beta"]
+    assert sorted(after["rebuilt"]["slides"]) == ["alpha", "beta"]
+    assert after["errors"] == []
+    page = get(base + "handout/alpha.html").decode()
+    assert "Just two talks include this" in page
+    assert "Just two talks" not in get(base + "handout/gamma.html").decode()
+
+
+def test_errors_show_in_the_page_and_the_server_keeps_running(server):
+    project, base = server
+    before = status(base)["version"]
+    talk = project / "talks/gamma.md"
+    talk.write_text(talk.read_text() + "\n\\include{_shared/includes/no-such-fragment.md}\n")
+    after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
+                     30, "the failing rebuild")
+    assert any("no-such-fragment.md" in e for e in after["errors"])
+    assert b"Alpha Talk" in get(base + "handout/alpha.html")
