@@ -331,19 +331,47 @@ class Expander:
         return close
 
     def _check_commented_includes(self, src: SourceFile, frame: Frame, a: int, b: int) -> None:
-        """A commented-out include still names a file lamd would read: it must exist."""
+        """A commented-out include still names files lamd would read: they must exist.
+
+        The includes of an existing commented-out file are followed too, as
+        lamd would follow them; each missing one is reported at the comment.
+        """
         if self.resolver is None:
             return
         for m in INCLUDE_RE.finditer(src.text, a, b):
             target = m.group(1).strip()
             if "\\" in target or not target:
                 continue
-            res = self.resolve(target, self.include_frame or frame)
-            if res.path is None and not res.macro_file:
-                saved = self.site
-                self.site = (frame, m.start())
-                self._missing_include(target, res, Out(), "inside an HTML comment: ")
+            saved = self.site
+            self.site = (frame, m.start())
+            try:
+                res = self.resolve(target, self.include_frame or frame)
+                if res.path is None and not res.macro_file:
+                    self._missing_include(target, res, Out(), "inside an HTML comment: ")
+                elif res.path:
+                    self._check_closure(target, res.path)
+            finally:
                 self.site = saved
+
+    def _check_closure(self, name: str, path: str) -> None:
+        seen, todo = {path}, [(name, path)]
+        while todo:
+            name, path = todo.pop()
+            try:
+                text = load_source(path).text
+            except OSError:
+                continue
+            for m in INCLUDE_RE.finditer(text):
+                target = m.group(1).strip()
+                res = self.resolver.resolve_from(target, os.path.dirname(name), os.path.dirname(path))
+                self.note("include", (target, os.path.dirname(name), os.path.dirname(path)),
+                          _resolution_key(res))
+                if res.path is None and not res.macro_file and "\\" not in target:
+                    self._missing_include(target, res, Out(),
+                                          f"inside an HTML comment, through {display_name(path)}: ")
+                elif res.path and res.path not in seen:
+                    seen.add(res.path)
+                    todo.append((target, res.path))
 
     # -- state, as seen by recordings --------------------------------------------
     def note(self, kind: str, name, value) -> None:

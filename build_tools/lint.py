@@ -18,7 +18,7 @@ from .source import MACRO_FILE_NAMES, MOJIBAKE_BOM, _listing, display_name
 
 # a line that ends like an include target but has lost its ``\include{`` (and has no macro left)
 DAMAGED_INCLUDE_RE = re.compile(r"^(?!.*\\)\s*(\S*?)([^\s{}]*\.(?:md|gpp|tex|html))\}\s*$")
-MATH_RE = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$", re.S)
+COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,14 @@ def damaged_includes(path: str, text: str, roots: list[str]) -> list[tuple[Diagn
     found = []
     names = None
     display = display_name(path)
+    comments = [(c.start(), c.end()) for c in COMMENT_RE.finditer(text)]
+    offset = 0
     for number, line in enumerate(text.split("\n"), start=1):
+        start, offset = offset, offset + len(line) + 1
         m = DAMAGED_INCLUDE_RE.match(line)
         if not m or line.lstrip().startswith(("`", "<", "[", "!", "(")):
+            continue
+        if any(a <= start < b for a, b in comments):  # commented out: it was never meant to run
             continue
         if names is None:
             names = _include_names(roots)
