@@ -410,7 +410,8 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
     import sphinx.config  # noqa: F401 - fail early, in this process, if Sphinx is missing
 
     conf_bibs = _bib_files(talks, options.bib_files)
-    overrides = {"root_doc": "index", "talks_include_roots": [os.path.abspath(d) for d in options.include_roots]}
+    overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
+                 "talks_include_roots": [os.path.abspath(d) for d in options.include_roots]}
     if conf_bibs:
         overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
     variants = [v for v in ORDER if v in options.variants]

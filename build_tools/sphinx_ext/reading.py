@@ -167,6 +167,25 @@ def _report(diag: Diagnostic, docname: str) -> None:
 
 # -- environment bookkeeping ------------------------------------------------------------
 
+def on_doctree_read(app: Sphinx, doctree) -> None:
+    """Forget dependencies on files that do not exist (images the engine could not
+    check, such as raw ``<img>`` tags): Sphinx would count a talk with one as changed
+    on every build.  ``on_get_outdated`` rereads the talk when the file appears."""
+    env = app.env
+    docname = env.docname
+    deps = env.dependencies.get(docname)
+    if not deps:
+        return
+    gone = {d for d in deps if not os.path.isfile(os.path.join(str(app.srcdir), d))}
+    if not gone:
+        return
+    env.dependencies[docname] = deps - gone
+    info = talk_info(env).get(docname)
+    if info is not None:
+        info["missing"] = [*info.get("missing", []),
+                           *(os.path.normpath(os.path.join(str(app.srcdir), d)) for d in gone)]
+
+
 def on_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     talk_info(env).pop(docname, None)
 
@@ -247,6 +266,7 @@ def _bib_usable(app: Sphinx, path: str) -> bool:
 def setup(app: Sphinx) -> None:
     app.connect("config-inited", on_config_inited)
     app.connect("source-read", on_source_read)
+    app.connect("doctree-read", on_doctree_read, priority=950)
     app.connect("env-purge-doc", on_purge_doc)
     app.connect("env-merge-info", on_merge_info)
     app.connect("env-get-outdated", on_get_outdated)
