@@ -116,8 +116,14 @@ def fix_file(path: str, roots: list[str]) -> tuple[list[Repair], list[Diagnostic
 class NameAdvisor:
     """Did-you-mean for unknown macro names that are near a vocabulary name (spec §2.5)."""
 
+    LATEX = frozenset("text textbf textit texttt emph item begin end label ref cite caption "
+                      "section paragraph frac mathbf mathrm sqrt left right hline vspace hspace "
+                      "centering includegraphics url footnote".split())
+    """LaTeX commands that are not typos of the vocabulary, however close they look."""
+
     def __init__(self, vocabulary: list[str]):
-        self.vocabulary = sorted(n for n in vocabulary if not n.startswith("__"))
+        self.vocabulary = sorted(n for n in vocabulary
+                                 if not n.startswith("__") and not n.isupper())
         self._lower = {n.lower(): n for n in self.vocabulary}
         self._cache: dict[str, str | None] = {}
 
@@ -125,7 +131,7 @@ class NameAdvisor:
         if name in self._cache:
             return self._cache[name]
         guess = None
-        if len(name) >= 4:
+        if len(name) >= 4 and name not in self.LATEX:
             if name.lower() in self._lower:
                 guess = self._lower[name.lower()]
             else:
