@@ -45,12 +45,12 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import assets, bibtex, links, locations, notes, parsing, reading
+    from . import assets, links, locations, notes, parsing, reading, speedups
 
     locations.setup(app)
     reading.setup(app)
     parsing.setup(app)
-    bibtex.setup(app)
+    speedups.setup(app)
     notes.setup(app)
     links.setup(app)
     assets.setup(app)
