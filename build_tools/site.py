@@ -407,7 +407,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
     src = work / "src"
     prepare_sources(src, project, docs)
 
-    import sphinx.config  # noqa: F401 - fail early, in this process, if Sphinx is missing
+    _preload(options.variants)
 
     conf_bibs = _bib_files(talks, options.bib_files)
     overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
@@ -416,7 +416,8 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
         overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
     variants = [v for v in ORDER if v in options.variants]
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    jobs = max(1, min(options.jobs or cpus, len(variants)))
+    # all variants at once when there are cores to share: they finish together
+    jobs = max(1, min(options.jobs or (len(variants) if cpus > 1 else 1), len(variants)))
     parallel = max(1, cpus // len(variants)) if len(variants) else 1
     results: dict[str, VariantResult] = {}
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
@@ -445,6 +446,26 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
             _drain(queue, progress)
     talks_meta = _talks_meta(docs, results)
     return assemble(out, work, results, variants, talks_meta, options.strict)
+
+
+def _preload(variants) -> None:
+    """Import Sphinx and its extensions, and load the macro vocabulary, before the
+    variant processes fork: each of them then starts with all of it in memory."""
+    import furo  # noqa: F401
+    import myst_parser.parsers.sphinx_  # noqa: F401
+    import sphinx.application  # noqa: F401
+    import sphinx.builders.html  # noqa: F401
+    import sphinx_revealjs  # noqa: F401
+    import sphinxcontrib.bibtex  # noqa: F401
+
+    from .api import load_vocabulary
+    from .config import TalkConfig
+
+    for variant in variants:
+        try:
+            load_vocabulary(variant, TalkConfig())
+        except Exception:  # noqa: BLE001 - the build itself reports a broken vocabulary
+            pass
 
 
 def _conf_bib_files(project: Path) -> list[str]:

@@ -20,27 +20,40 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from docutils.utils import get_source_line
 
-from ..output import origin_of
+from ..output import Origin
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from ..output import Origin
 
 class LazyOrigins:
-    """The origin of each generated line, worked out only for the lines asked about."""
+    """The origin of each generated line, worked out only for the lines asked about.
+
+    Lines of one include share their include chain, so each chain is built once.
+    """
 
     def __init__(self, positions: list) -> None:
         self.positions = positions
         self.cache: dict[int, object] = {}
+        self.chains: dict[int, tuple] = {}
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def __getitem__(self, index: int):
-        if index not in self.cache:
-            self.cache[index] = origin_of(self.positions[index])
-        return self.cache[index]
+        if index in self.cache:
+            return self.cache[index]
+        position = self.positions[index]
+        origin = None
+        if position is not None:
+            frame = position[0]
+            chain = self.chains.get(id(frame))
+            if chain is None:
+                chain = self.chains[id(frame)] = frame.chain()
+            src = frame.source
+            origin = Origin(src.location(min(position[1], len(src.text))), chain)
+        self.cache[index] = origin
+        return origin
 
 
 _ORIGINS: dict[str, LazyOrigins] = {}
