@@ -71,6 +71,8 @@ html_static_path = []
 html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None
+html_use_index = False          # talks have no index entries; skip genindex.html
+html_domain_indices = False
 templates_path = []
 
 # -- slides: reveal.js -----------------------------------------------------------------

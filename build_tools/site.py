@@ -295,6 +295,9 @@ def _talk_failed(entry: dict, strict: bool) -> list[str]:
     problems = list(entry.get("errors", []))
     if strict:
         problems += entry.get("warnings", [])
+        hidden = entry.get("warning_count", 0) - len(entry.get("warnings", []))
+        if hidden > 0:
+            problems.append(f"... and {hidden} more warning(s)")
         if entry.get("sphinx_warnings"):
             problems.append(f"{entry['sphinx_warnings']} Sphinx warning(s) (see above)")
     return problems

@@ -32,6 +32,8 @@ BIBLIOGRAPHY_RE = re.compile(r"^(`{3,}|:{3,})\{bibliography\}[ \t]*\n:filter: do
                              re.M)
 MISSING_RE = re.compile(r"(?:image|diagram) not found: (\S+?)(?:;|$)")
 DECK_BUILDERS = ("revealjs", "dirrevealjs")
+KEEP_WARNINGS = 3
+"""Warnings kept per talk for ``--strict`` reports; Sphinx prints them all as they happen."""
 
 
 def variant_of(app: Sphinx) -> str:
@@ -120,7 +122,8 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         "slide_titles": list(slide_titles),
         "math_macros": dict(expansion.document.math_macros),
         "errors": errors,
-        "warnings": warnings,
+        "warnings": warnings[:KEEP_WARNINGS],
+        "warning_count": len(warnings),
         "missing": missing,
     }
 
