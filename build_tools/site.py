@@ -152,14 +152,26 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
             path.unlink()
     for talk, doc in talks.items():
         _link(os.path.realpath(talk), src / f"{doc}.md")
-    if (project / "diagrams").is_dir():
-        _link(str((project / "diagrams").resolve()), src / "diagrams")
+    diagrams = _diagrams_folder(project, list(talks))
+    if diagrams is not None:
+        _link(str(diagrams), src / "diagrams")
+    elif (src / "diagrams").is_symlink():
+        (src / "diagrams").unlink()
     lines = ["# Talks", "", '<p><a href="../index.html">All talks and their variants</a></p>', ""]
     for talk, doc in sorted(talks.items(), key=lambda kv: kv[1]):
         title = str(read_talk(talk).meta.get("title") or doc)
         title = title.replace("`", "'").replace("<", "(").replace(">", ")")
         lines.append(f"- {{doc}}`{title} </{doc}>`")
     _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
+
+
+def _diagrams_folder(project: Path, talks: list[str]) -> Path | None:
+    """What ``/diagrams`` names: the talks' own project's folder, else the configuration's."""
+    for talk in talks:
+        root = find_project_root(talk)
+        if root is not None and (root / "diagrams").is_dir():
+            return (root / "diagrams").resolve()
+    return (project / "diagrams").resolve() if (project / "diagrams").is_dir() else None
 
 
 # -- one variant: one Sphinx build (in a worker process) -------------------------------
@@ -421,7 +433,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     # all variants at once when there are cores to share: they finish together
     jobs = max(1, min(options.jobs or (len(variants) if cpus > 1 else 1), len(variants)))
-    parallel = max(1, cpus // len(variants)) if len(variants) else 1
+    parallel = 1  # sphinx-revealjs is not safe for parallel reading: every read is serial
     results: dict[str, VariantResult] = {}
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     queue = ctx.Queue() if progress else None

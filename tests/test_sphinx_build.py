@@ -144,7 +144,8 @@ def test_site_build_swaps_in_and_keeps_last_good_pages(project, tmp_path):
 
     out = tmp_path / "site"
     talks = [str(project / "talks" / f"{t}.md") for t in ("alpha", "beta", "gamma")]
-    options = SiteOptions(talks=talks, out=str(out), project=str(REPO))
+    options = SiteOptions(talks=talks, out=str(out), project=str(REPO),
+                          bib_files=[str(project / "references.bib")])
     report = build_site(options)
     assert report.ok, report.failed
     index = (out / "index.html").read_text()
@@ -167,3 +168,42 @@ def test_site_build_swaps_in_and_keeps_last_good_pages(project, tmp_path):
     assert (out / "handout/beta.html").read_text() == good
     assert "build failed" in (out / "index.html").read_text()
     assert not (tmp_path / "site.tmp").exists() and not (tmp_path / "site.old").exists()
+
+
+def test_parallel_reading_gives_the_same_site(project):
+    """Our extension reads safely in parallel: state merges, warnings keep their origin.
+
+    sphinx-revealjs declares itself unsafe for parallel reading, which keeps every
+    build serial; here it is declared safe for the html build so that ours is tested."""
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    alpha = (project / "talks/alpha.md").read_text()
+    for n in range(6):
+        (project / f"talks/extra{n}.md").write_text(alpha.replace("Alpha Talk", f"Extra Talk {n}"))
+    out = project / "_build" / "parallel"
+    warnings = io.StringIO()
+    with patch_docutils(project), docutils_namespace():
+        app = sphinx_application.Sphinx(
+            str(project), str(project), str(out / "html"), str(out / "doctrees"), "html",
+            confoverrides={"talks_variant": "handout"}, status=None, warning=warnings, parallel=2)
+        for name, ext in app.extensions.items():
+            if name.startswith("sphinx_revealjs"):
+                ext.parallel_read_safe = True
+        assert app.is_parallel_allowed("read")
+        app.build()
+    assert len(app.env.talks_info) == 9
+    assert re.search(r"includes/_shared/includes/c-only\.md:\d+: WARNING: .*absent", warnings.getvalue())
+    page = (out / "html/talks/extra3.html").read_text()
+    assert "Extra Talk 3" in page and 'id="slide-1"' in page
+
+
+def test_strict_fails_a_talk_with_warnings(project, tmp_path):
+    from build_tools.site import SiteOptions, build_site
+
+    talks = [str(project / "talks" / f"{t}.md") for t in ("alpha", "beta", "gamma")]
+    report = build_site(SiteOptions(talks=talks, out=str(tmp_path / "site"), project=str(REPO),
+                                    strict=True, variants=("handout",),
+                                    bib_files=[str(project / "references.bib")]))
+    assert not report.ok
+    assert set(report.failed) == {"gamma"}, report.failed
+    assert any("absent" in p for p in report.failed["gamma"])
