@@ -503,7 +503,9 @@ def _cite_line(em: Emitter, text: str, origin) -> str:
     text, saved = _protect(text)
 
     def group(m):
-        items = [GROUP_ITEM_RE.match(part) for part in m.group(1).split(";")]
+        # pandoc separates keys with ';'; some authors write ',' (a locator never starts with '@')
+        parts = [p for part in m.group(1).split(";") for p in re.split(r",\s*(?=-?@)", part)]
+        items = [GROUP_ITEM_RE.match(part) for part in parts]
         if not all(items):
             return m.group(0)
         keys = [i.group(2) for i in items]

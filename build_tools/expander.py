@@ -20,7 +20,8 @@ from typing import Callable
 from .diagnostics import Diagnostic, Location, MacroError, Severity
 from .memo import Memo, Recording, replay_out, value_key
 from .output import Out
-from .source import Frame, IncludeResolver, SourceFile, display_name, load_source, text_source
+from .source import (Frame, IncludeResolver, SourceFile, display_name, file_stamp, load_source,
+                     text_source)
 
 NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
 NAME_OR_COMMENT_RE = re.compile(r"\\([A-Za-z0-9_]+)|<!--")
@@ -416,6 +417,8 @@ class Expander:
             return self.state.guards.get(name)
         if kind == "include":
             return _resolution_key(self.resolver.resolve_from(*name))
+        if kind == "file":
+            return file_stamp(name)
         return self.options.get(name)
 
     def resolve(self, target: str, including: Frame):

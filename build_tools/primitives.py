@@ -16,6 +16,7 @@ from . import markers
 from .diagnostics import Severity
 from .expander import Call, Expander, Primitive
 from .output import Out
+from .source import file_stamp
 
 IMAGE_BLOCK_RE = re.compile(r"\A\s*(`{3,})\{image\} ([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)\1\s*\Z")
 
@@ -117,7 +118,11 @@ def _image_path(ex: Expander, path: str) -> str | None:
 def check_image(ex: Expander, path: str) -> bool:
     """Report a missing image; True when the image exists or cannot be checked."""
     on_disk = _image_path(ex, path)
-    if on_disk is None or os.path.exists(on_disk):
+    if on_disk is None:
+        return True
+    exists = os.path.exists(on_disk)
+    ex.note("file", on_disk, file_stamp(on_disk))
+    if exists:
         return True
     hint = f"looked for {os.path.relpath(on_disk)}"
     folder = os.path.dirname(on_disk)
@@ -213,6 +218,8 @@ def inline_svg(ex: Expander, call: Call, path: Out = None) -> Out | None:
     if not target.lower().endswith(".svg"):
         target += ".svg"
     on_disk = _image_path(ex, target)
+    if on_disk is not None:
+        ex.note("file", on_disk, file_stamp(on_disk))
     if on_disk is None or not os.path.exists(on_disk):
         if on_disk is not None:
             ex.report("W-IMAGE-MISSING", Severity.WARNING, f"diagram not found: {target}")

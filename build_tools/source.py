@@ -146,6 +146,15 @@ def display_name(path: str) -> str:
 _FILE_CACHE: dict[str, tuple[tuple[int, int], SourceFile]] = {}
 
 
+def file_stamp(path: str) -> tuple[int, int] | None:
+    """A file's identity for caches: it appeared, vanished or changed if this differs."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> SourceFile:
     """Read a file once per process; re-read it only when it changed on disk."""
     path = os.path.abspath(path)
@@ -181,14 +190,19 @@ class Frame:
     parent: "Frame | None" = None
     at: int = 0
     """Offset of the ``\\include`` in the parent's text."""
+    _chain: tuple | None = field(default=None, repr=False, compare=False)
 
     def chain(self) -> tuple[Location, ...]:
-        out = []
-        frame = self
-        while frame.parent is not None:
-            out.append(frame.parent.source.location(frame.at))
-            frame = frame.parent
-        return tuple(out)
+        """Where each enclosing file was included, innermost first (remembered per folder)."""
+        here = os.getcwd()
+        if self._chain is None or self._chain[0] != here:
+            out = []
+            frame = self
+            while frame.parent is not None:
+                out.append(frame.parent.source.location(frame.at))
+                frame = frame.parent
+            self._chain = (here, tuple(out))
+        return self._chain[1]
 
     def contains(self, path: str) -> bool:
         frame: Frame | None = self

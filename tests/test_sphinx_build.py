@@ -89,9 +89,6 @@ def test_missing_image_is_a_located_warning_with_a_placeholder(project):
     assert "absent" in page and "admonition warning" in page
 
 
-@pytest.mark.xfail(reason="the engine replays a recorded include expansion without re-checking "
-                          "which images exist, so the warning outlives the missing file",
-                   strict=False)
 def test_missing_image_appearing_rebuilds_the_talk(project):
     build(project, "handout")
     shutil.copy(project / "diagrams/shared/loop.svg", project / "diagrams/shared/absent.svg")
