@@ -347,7 +347,8 @@ def _recover(out: Path) -> None:
 
 
 def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
-             talks_meta: dict[str, dict], strict: bool) -> SiteReport:
+             talks_meta: dict[str, dict], strict: bool,
+             extra_pages: Callable[[Path], None] | None = None) -> SiteReport:
     report = SiteReport(str(out), results)
     tmp = out.with_name(out.name + ".tmp")
     if tmp.exists():
@@ -380,6 +381,8 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
                     report.kept.append((variant, doc))
                     good = True
             status[variant][doc] = good
+    if extra_pages is not None:
+        extra_pages(tmp)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     (tmp / "index.html").write_text(render_index(talks_meta, tuple(status), report.failed),
                                     encoding="utf-8")
@@ -460,7 +463,17 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
         if queue is not None:
             _drain(queue, progress)
     talks_meta = _talks_meta(docs, results)
-    return assemble(out, work, results, variants, talks_meta, options.strict)
+
+    def fragment_pages(site: Path) -> None:
+        from .config import TalkConfig
+        from .fragments import write_fragment_pages
+
+        roots = [str(project / "includes")] if (project / "includes").is_dir() else []
+        roots += [os.path.abspath(d) for d in options.include_roots]
+        write_fragment_pages(site, {doc: path for path, doc in docs.items()}, talks_meta,
+                             TalkConfig(include_roots=roots), variants)
+
+    return assemble(out, work, results, variants, talks_meta, options.strict, fragment_pages)
 
 
 def _preload(variants) -> None:

@@ -1,0 +1,72 @@
+"""Pages for maintainers: every shared fragment, and the talks that use it.
+
+Editing a fragment changes every talk that includes it, directly or through
+other fragments.  The site gets ``fragments/index.html`` (all fragments, most
+used first) and one page per fragment naming who includes it and linking to
+each talk's variants.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from .config import TalkConfig, VARIANTS
+from .graph import IncludeGraph, scan
+
+LABELS = {"slides": "Slides", "speaker-notes": "Speaker notes", "handout": "Handout"}
+
+
+def page_name(include_name: str) -> str:
+    """A flat, stable file name for a fragment's page."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", include_name.strip("/")).strip("-") + ".html"
+
+
+def fragment_usage(docs: dict[str, str], config: TalkConfig) -> tuple[IncludeGraph, dict[str, dict]]:
+    """For each fragment file: its include name, the talks using it, the files including it."""
+    graph = scan(list(docs.values()), config)
+    macros = os.path.abspath(config.macros_dir)
+    fragments: dict[str, dict] = {}
+    for including, edges in graph.edges.items():
+        for edge in edges:
+            if not edge.path or edge.path.startswith(macros + os.sep):
+                continue
+            entry = fragments.setdefault(edge.path, {"name": edge.target, "talks": [], "parents": set()})
+            entry["parents"].add(including)
+    talk_paths = {os.path.abspath(p): doc for doc, p in docs.items()}
+    for path in talk_paths:
+        for used in graph.closure(path):
+            if used in fragments:
+                fragments[used]["talks"].append(talk_paths[path])
+    return graph, fragments
+
+
+def write_fragment_pages(site: Path, docs: dict[str, str], talks_meta: dict[str, dict],
+                         config: TalkConfig, variants) -> int:
+    """Write the fragment pages under ``site/fragments``; returns how many fragments there are."""
+    import jinja2
+
+    _, fragments = fragment_usage(docs, config)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates"), autoescape=True)
+    folder = site / "fragments"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {path: entry["name"] for path, entry in fragments.items()}
+    talk_files = {os.path.abspath(p): doc for doc, p in docs.items()}
+    rows = []
+    for path, entry in sorted(fragments.items(), key=lambda kv: (-len(kv[1]["talks"]), kv[1]["name"])):
+        talks = [{"doc": doc, "title": talks_meta.get(doc, {}).get("title", doc),
+                  "links": [(LABELS[v], f"../{v}/{doc}.html") for v in VARIANTS if v in variants]}
+                 for doc in sorted(set(entry["talks"]))]
+        parents = sorted({(names.get(p) or talk_files.get(p) or os.path.basename(p),
+                           page_name(names[p]) if p in names else None) for p in entry["parents"]},
+                         key=lambda item: item[0])
+        row = {"name": entry["name"], "page": page_name(entry["name"]), "talks": talks,
+               "parents": parents, "file": os.path.relpath(path)}
+        rows.append(row)
+        (folder / row["page"]).write_text(env.get_template("fragment.html").render(fragment=row),
+                                          encoding="utf-8")
+    shutil.copyfile(Path(__file__).parent / "static" / "fragments.css", folder / "fragments.css")
+    (folder / "index.html").write_text(env.get_template("fragments.html").render(fragments=rows),
+                                       encoding="utf-8")
+    return len(rows)

@@ -1,0 +1,26 @@
+"""The site's pages for maintainers: each shared fragment and the talks that use it."""
+import re
+import shutil
+from pathlib import Path
+
+from build_tools.site import SiteOptions, build_site
+
+ROOTS = Path(__file__).parent / "roots"
+
+
+def test_fragment_pages_list_the_talks_that_use_each_fragment(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    out = tmp_path / "site"
+    report = build_site(SiteOptions(variants=("handout",), out=str(out), project=str(project)))
+    assert report.ok
+    index = (out / "fragments/index.html").read_text()
+    rows = re.findall(r'<a href="([^"]+)"><code>([^<]+)</code></a></td><td>(\d+)</td>', index)
+    counts = {name: int(n) for _, name, n in rows}
+    assert counts == {"_shared/includes/common.md": 3, "_shared/includes/ab.md": 2,
+                      "_shared/includes/c-only.md": 1}
+    page = (out / "fragments" / dict((n, h) for h, n, _ in rows)["_shared/includes/ab.md"]).read_text()
+    links = re.findall(r'href="(\.\./handout/[^"]+)"', page)
+    assert links == ["../handout/alpha.html", "../handout/beta.html"]
+    assert all((out / "fragments" / link).resolve().is_file() for link in links)
+    assert 'href="fragments/index.html"' in (out / "index.html").read_text()
