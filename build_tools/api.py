@@ -16,7 +16,7 @@ from .emit import Document, EmitOptions, emit
 from .expander import META, Definition, Expander, ExpansionState, Primitive
 from .memo import Memo
 from .primitives import PRIMITIVES
-from .source import Frame, IncludeResolver, load_source, text_source
+from .source import Frame, IncludeResolver, load_source, new_snapshot, text_source
 from .talkfile import Talk, read_talk
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "load_vocabulary", "expand_text",
@@ -150,6 +150,7 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
     config = config or TalkConfig(include_roots=default_roots(path))
+    new_snapshot()
     talk = read_talk(path)
     vocabulary, vocab_files, vocab_diagnostics = load_vocabulary(variant, config)
     state = ExpansionState(dict(vocabulary))

@@ -79,7 +79,7 @@ class Memo:
 
     def find(self, key: tuple, current) -> Recording | None:
         for rec in self.store.get(key, ()):
-            if all(load_source(src.path) is src for src in set(rec.files)) and \
+            if all(load_source(src.path) is src for src in rec.files) and \
                     all(current(kind, name) == value for (kind, name), value in rec.reads.items()):
                 return rec
         return None

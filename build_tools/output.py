@@ -6,6 +6,7 @@ expansion every output line can be traced to a file, line and include chain.
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate
 from dataclasses import dataclass
 
 from .diagnostics import Location
@@ -82,21 +83,28 @@ class Out:
         """Split into lines, each with the origin of its first character.
 
         A line that starts in generated text without a position takes the
-        position of the line before it.
+        position of the line before it.  Runs of blank lines become one blank
+        line: Markdown reads them the same, and every later pass has less to do.
         """
         if text is None:
             text = "".join(self.parts)
-        starts = []
-        total = 0
-        for part in self.parts:
-            starts.append(total)
-            total += len(part)
+        starts = list(accumulate(map(len, self.parts), initial=0))[:-1]
         origins = self.origins
         result: list[tuple[str, tuple[Frame, int] | None]] = []
+        append = result.append
         last: tuple[Frame, int] | None = None
         line_start = 0
         index = 0
+        blank = False
         for line in text.split("\n"):
+            size = len(line) + 1
+            if not line or line.isspace():
+                if blank:
+                    line_start += size
+                    continue
+                blank = True
+            else:
+                blank = False
             if starts:
                 index = bisect.bisect_right(starts, line_start, lo=index) - 1
                 origin = origins[index] if index >= 0 else None
@@ -104,8 +112,8 @@ class Out:
                     # verbatim slices are (frame, offset); generated text is pinned to its call site
                     last = (origin[0], origin[1] + line_start - starts[index]) \
                         if len(origin) == 2 else origin[:2]
-            result.append((line, last))
-            line_start += len(line) + 1
+            append((line, last))
+            line_start += size
         return result
 
 

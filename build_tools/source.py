@@ -155,12 +155,28 @@ def file_stamp(path: str) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
+_CHECKED: set[str] = set()
+"""Files whose cached text was checked against the disk since ``new_snapshot``."""
+
+
+def new_snapshot() -> None:
+    """Start a new view of the disk: the next use of each cached file checks it again.
+
+    One talk's expansion is one snapshot, so a file is checked once per talk
+    however often it is included or its recording replayed.
+    """
+    _CHECKED.clear()
+
+
 def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> SourceFile:
     """Read a file once per process; re-read it only when it changed on disk."""
     path = os.path.abspath(path)
+    cached = _FILE_CACHE.get(path)
+    if cached and path in _CHECKED:
+        return cached[1]
     st = os.stat(path)
     stamp = (st.st_mtime_ns, st.st_size)
-    cached = _FILE_CACHE.get(path)
+    _CHECKED.add(path)
     if cached and cached[0] == stamp:
         return cached[1]
     with open(path, "rb") as fh:
@@ -177,6 +193,7 @@ def text_source(text: str, name: str = "<text>") -> SourceFile:
 
 def clear_caches() -> None:
     _FILE_CACHE.clear()
+    _CHECKED.clear()
     _LISTINGS.clear()
 
 
