@@ -286,4 +286,5 @@ def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
     import multiprocessing
 
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(_write_one, work, chunksize=max(1, len(work) // (jobs * 4)))
+        # contiguous halves: talks of one folder share fragments, so each worker reuses more
+        yield from pool.imap(_write_one, work, chunksize=-(-len(work) // jobs))
