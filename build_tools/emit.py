@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from . import markers
 from .diagnostics import Diagnostic, Severity
 from .output import Origin, origin_of
+from .talkfile import author_list
 
 Line = tuple[str, "tuple | None"]
 """A MyST line and the (frame, offset) it came from; ``origin_of`` makes it an Origin."""
@@ -582,19 +583,7 @@ def _display_math(lines: list[Line]) -> list[Line]:
 # -- the title block -------------------------------------------------------------------
 
 def _authors(meta: dict) -> list[str]:
-    authors = meta.get("author") or []
-    if isinstance(authors, (str, dict)):
-        authors = [authors]
-    names = []
-    for a in authors:
-        if isinstance(a, dict):
-            name = " ".join(str(a.get(k, "")).strip() for k in ("given", "family")).strip()
-            name = name or str(a.get("name", "")).strip()
-            url = a.get("url")
-            names.append(f"[{name}]({url})" if url and name else name)
-        elif a:
-            names.append(str(a))
-    return [n for n in names if n]
+    return [f"[{a['name']}]({a['url']})" if a["url"] else a["name"] for a in author_list(meta)]
 
 
 def _title_block(variant: str, meta: dict) -> list[Line]:

@@ -759,6 +759,7 @@ class Expander:
             out.extend(target_out)
 
     def _missing_include(self, target: str, res, out: Out, context: str = "") -> None:
+        suggestions: tuple[str, ...] = ()
         if res.refused:
             message = (f"include {target} resolves to {res.refused}, outside the talk's repository "
                        "and the include roots; refused")
@@ -766,10 +767,11 @@ class Expander:
         else:
             message = f"{context}include file not found: {target}"
             hint = "searched " + ", ".join(display_name(d) for d in self.resolver.search_dirs())
-            if res.suggestions:
-                hint = "did you mean " + " or ".join(res.suggestions) + "? " + hint
+            suggestions = self.resolver.suggest(target)
+            if suggestions:
+                hint = "did you mean " + " or ".join(suggestions) + "? " + hint
         self.note("option", "talk_dir", self.options.get("talk_dir"))  # the hint names it
-        fix = ("include", target, res.suggestions[0]) if len(res.suggestions) == 1 else ()
+        fix = ("include", target, suggestions[0]) if len(suggestions) == 1 else ()
         self.report("E-INCLUDE-MISSING", Severity.ERROR, message, hint=hint, fix=fix)
         out.add(f"\n\n```{{warning}}\nMissing include: `{target}`\n```\n\n", self._generated())
 

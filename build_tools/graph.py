@@ -49,9 +49,13 @@ class IncludeGraph:
 def scan(talks: list[str], config: TalkConfig) -> IncludeGraph:
     """Follow every ``\\include`` from the talks, resolving names as expansion would."""
     graph = IncludeGraph()
+    resolvers: dict[str, IncludeResolver] = {}  # one per talk folder: its search order
     for talk in talks:
         talk = os.path.abspath(talk)
-        resolver = IncludeResolver(talk, config.include_roots, config.macros_dir)
+        folder = os.path.dirname(talk)
+        if folder not in resolvers:
+            resolvers[folder] = IncludeResolver(talk, config.include_roots, config.macros_dir)
+        resolver = resolvers[folder]
         root = Frame(load_source(talk), talk)
         todo = [root]
         while todo:

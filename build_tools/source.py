@@ -246,7 +246,6 @@ class Resolution:
     refused: str | None = None
     """Why an existing file was not used (it lies outside the allowed roots)."""
     searched: tuple[str, ...] = ()
-    suggestions: tuple[str, ...] = ()
 
 
 _LISTINGS: dict[str, list[str]] = {}
@@ -301,6 +300,7 @@ class IncludeResolver:
         self._cache: dict[tuple[str, str], Resolution] = {}
         self._renames: dict[str, str] | None = None
         self._all_names: list[str] | None = None
+        self._suggested: dict[str, tuple[str, ...]] = {}
 
     def resolve(self, target: str, frame: Frame) -> Resolution:
         opened_dir = os.path.dirname(frame.name) if frame.parent is not None else ""
@@ -341,8 +341,7 @@ class IncludeResolver:
         renamed = self._renamed(target, opened_dir)
         if renamed:
             return renamed
-        return Resolution(refused=refused, searched=tuple(dict.fromkeys(searched)),
-                          suggestions=self.suggest(target))
+        return Resolution(refused=refused, searched=tuple(dict.fromkeys(searched)))
 
     def _renamed(self, target: str, opened_dir: str) -> Resolution | None:
         if self._renames is None:
@@ -363,6 +362,11 @@ class IncludeResolver:
 
     def suggest(self, target: str, n: int = 3) -> tuple[str, ...]:
         """Existing include paths close to ``target``: the same name elsewhere, or a near spelling."""
+        if target not in self._suggested:
+            self._suggested[target] = self._suggest(target, n)
+        return self._suggested[target]
+
+    def _suggest(self, target: str, n: int) -> tuple[str, ...]:
         names = self._names()
         target = target.strip().lstrip("./")
         base = os.path.basename(target)

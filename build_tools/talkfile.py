@@ -28,6 +28,21 @@ class Talk:
         return str(self.meta.get("title") or os.path.splitext(os.path.basename(self.source.path))[0])
 
 
+def author_list(meta: dict) -> list[dict[str, str]]:
+    """The talk's authors as name and URL: from lamd's given/family maps, or plain strings."""
+    authors = meta.get("author") or []
+    if isinstance(authors, (str, dict)):
+        authors = [authors]
+    found = []
+    for a in authors:
+        if isinstance(a, dict):
+            name = " ".join(str(a.get(k) or "").strip() for k in ("given", "family")).strip()
+            found.append({"name": name or str(a.get("name") or "").strip(), "url": str(a.get("url") or "")})
+        elif a:
+            found.append({"name": str(a), "url": ""})
+    return [a for a in found if a["name"]]
+
+
 def split_front_matter(text: str) -> tuple[str | None, int, int]:
     """(YAML text or None, offset where the body starts, line number of the YAML's first line)."""
     if not (text.startswith("---\n") or text.startswith("---\r") or text == "---"):

@@ -18,6 +18,7 @@ from sphinx.util import logging
 from ..api import expand_talk, talk_bib_files
 from ..config import VARIANTS, TalkConfig, default_roots
 from ..diagnostics import Diagnostic, MacroError, Severity
+from ..talkfile import author_list
 from . import locations
 
 if TYPE_CHECKING:
@@ -64,18 +65,8 @@ def talk_config(app: Sphinx, path: str) -> TalkConfig:
 
 def summary(meta: dict) -> dict[str, Any]:
     """The front matter the site index shows, as plain strings."""
-    authors = meta.get("author") or []
-    if isinstance(authors, (str, dict)):
-        authors = [authors]
-    names = []
-    for a in authors:
-        if isinstance(a, dict):
-            name = " ".join(str(a.get(k) or "").strip() for k in ("given", "family")).strip()
-            names.append({"name": name or str(a.get("name", "")), "url": str(a.get("url") or "")})
-        elif a:
-            names.append({"name": str(a), "url": ""})
     return {key: str(meta.get(key) or "").strip() for key in ("title", "subtitle", "date", "venue")} \
-        | {"authors": [n for n in names if n["name"]]}
+        | {"authors": author_list(meta)}
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
