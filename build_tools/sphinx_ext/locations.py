@@ -137,6 +137,9 @@ class OriginFilter(std_logging.Filter):
         return True
 
 
+_MAPPED: dict[int, int] = {}
+"""Buffering log handler -> how many of its records are already mapped."""
+
 WARNED: dict[str, int] = {}
 """Documents that drew a warning in this process (for ``--strict``), with counts."""
 
@@ -158,21 +161,33 @@ def install_filter(app: Sphinx) -> None:
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     doc_path = os.path.abspath(app.env.doc2path(app.env.docname))
-    # a parallel reader buffers its records; map them while the origins are here
+    # a parallel reader buffers its records; map the new ones while the origins are here
     for handler in std_logging.getLogger("sphinx").handlers:
-        for record in getattr(handler, "buffer", ()):
+        buffer = getattr(handler, "buffer", None)
+        if not buffer:
+            continue
+        start = _MAPPED.get(id(handler), 0)
+        if start > len(buffer):  # the buffer was flushed since
+            start = 0
+        for record in buffer[start:]:
             try:
                 _rewrite(app, record)
             except Exception:
                 pass
+        _MAPPED[id(handler)] = len(buffer)
     if doc_path not in _ORIGINS:
         return
+    default = doctree.get("source")
+    same: dict[str, bool] = {}
     for node in doctree.findall(nodes.Element):
         if not node.line:
             continue
-        source = node.source or doctree.get("source")
-        if source and os.path.abspath(source) != doc_path:
-            continue
+        source = node.source or default
+        if source:
+            if source not in same:
+                same[source] = os.path.abspath(source) == doc_path
+            if not same[source]:
+                continue
         origin = origin_at(doc_path, node.line)
         if origin is not None:
             node.source = os.path.abspath(origin.location.file)
