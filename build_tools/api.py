@@ -17,7 +17,7 @@ from .expander import META, Definition, Expander, ExpansionState, Primitive
 from .memo import Memo
 from .primitives import PRIMITIVES
 from .source import Frame, IncludeResolver, load_source, new_snapshot, text_source
-from .talkfile import Talk, read_talk
+from .talkfile import Talk, read_talk, snippet_dirs
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "load_vocabulary", "expand_text",
            "write_myst"]
@@ -197,9 +197,11 @@ _RESOLVERS: dict[tuple, IncludeResolver] = {}
 
 
 def _resolver(path: str, config: TalkConfig) -> IncludeResolver:
-    key = (os.path.dirname(os.path.abspath(path)), tuple(config.include_roots), config.macros_dir)
+    folder = os.path.dirname(os.path.abspath(path))
+    key = (folder, tuple(config.include_roots), config.macros_dir)
     if key not in _RESOLVERS:
-        _RESOLVERS[key] = IncludeResolver(path, config.include_roots, config.macros_dir)
+        roots = list(dict.fromkeys([*config.include_roots, *snippet_dirs(folder)]))
+        _RESOLVERS[key] = IncludeResolver(path, roots, config.macros_dir)
     return _RESOLVERS[key]
 
 

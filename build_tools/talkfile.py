@@ -108,6 +108,23 @@ def _read_settings(folder: str) -> dict:
     return merged
 
 
+def snippet_dirs(folder: str) -> list[str]:
+    """Include roots a folder's ``snippetsdir`` names (``$VAR`` expanded, ':'-separated).
+
+    Only folders that exist count: lamd configurations often name a checkout on
+    their author's machine (``$HOME/...``), which is simply not there.
+    """
+    value = directory_settings(folder).get("snippetsdir")
+    found = []
+    for entry in str(value or "").split(":"):
+        entry = os.path.expandvars(entry.strip())
+        if entry and "$" not in entry:
+            path = os.path.normpath(os.path.join(folder, os.path.expanduser(entry)))
+            if os.path.isdir(path):
+                found.append(path)
+    return found
+
+
 def read_talk(path: str) -> Talk:
     source = load_source(path)
     yaml_text, body, first_line = split_front_matter(source.text)

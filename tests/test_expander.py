@@ -172,3 +172,14 @@ def test_legacy_and_parent_macro_file_includes_are_no_ops(tmp_path):
     e = expand(tmp_path, "talks/t.md")
     assert body(e).strip() == "ok"
     assert codes(e) == ["W-LEGACY-MACROS"]
+
+
+def test_lamd_yml_snippetsdir_is_an_include_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("SNIPPETS_HOME", str(tmp_path / "elsewhere"))
+    write_repo(tmp_path, {
+        "talks/_lamd.yml": "snippetsdir: $SNIPPETS_HOME/snippets:$HOME/not-here-at-all/\n",
+        "talks/t.md": FRONT + "\\include{_a/includes/s.md}\n",
+        "elsewhere/snippets/_a/includes/s.md": "FROM-SNIPPETSDIR\n",
+    })
+    e = expand(tmp_path, "talks/t.md")
+    assert body(e).strip() == "FROM-SNIPPETSDIR" and not e.diagnostics
