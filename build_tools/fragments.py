@@ -3,13 +3,13 @@
 Editing a fragment changes every talk that includes it, directly or through
 other fragments.  The site gets ``fragments/index.html`` (all fragments, most
 used first) and one page per fragment naming who includes it and linking to
-each talk's variants.
+each talk's variants.  The pages depend only on the sources, so the site
+build renders them while Sphinx works.
 """
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 from .config import TalkConfig, VARIANTS
@@ -42,20 +42,19 @@ def fragment_usage(docs: dict[str, str], config: TalkConfig) -> tuple[IncludeGra
     return graph, fragments
 
 
-def write_fragment_pages(site: Path, docs: dict[str, str], talks_meta: dict[str, dict],
-                         config: TalkConfig, variants) -> int:
-    """Write the fragment pages under ``site/fragments``; returns how many fragments there are."""
+def render_fragment_pages(docs: dict[str, str], titles: dict[str, str], config: TalkConfig,
+                          variants) -> dict[str, str]:
+    """The fragment pages as {file name: HTML}: one per fragment, and ``index.html``."""
     import jinja2
 
     _, fragments = fragment_usage(docs, config)
     env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates"), autoescape=True)
-    folder = site / "fragments"
-    folder.mkdir(parents=True, exist_ok=True)
     names = {path: entry["name"] for path, entry in fragments.items()}
     talk_files = {os.path.abspath(p): doc for doc, p in docs.items()}
+    pages: dict[str, str] = {}
     rows = []
     for path, entry in sorted(fragments.items(), key=lambda kv: (-len(kv[1]["talks"]), kv[1]["name"])):
-        talks = [{"doc": doc, "title": talks_meta.get(doc, {}).get("title", doc),
+        talks = [{"doc": doc, "title": titles.get(doc, doc),
                   "links": [(LABELS[v], f"../{v}/{doc}.html") for v in VARIANTS if v in variants]}
                  for doc in sorted(set(entry["talks"]))]
         parents = sorted({(names.get(p) or talk_files.get(p) or os.path.basename(p),
@@ -64,9 +63,13 @@ def write_fragment_pages(site: Path, docs: dict[str, str], talks_meta: dict[str,
         row = {"name": entry["name"], "page": page_name(entry["name"]), "talks": talks,
                "parents": parents, "file": os.path.relpath(path)}
         rows.append(row)
-        (folder / row["page"]).write_text(env.get_template("fragment.html").render(fragment=row),
-                                          encoding="utf-8")
-    shutil.copyfile(Path(__file__).parent / "static" / "fragments.css", folder / "fragments.css")
-    (folder / "index.html").write_text(env.get_template("fragments.html").render(fragments=rows),
-                                       encoding="utf-8")
-    return len(rows)
+        pages[row["page"]] = env.get_template("fragment.html").render(fragment=row)
+    pages["index.html"] = env.get_template("fragments.html").render(fragments=rows)
+    pages["fragments.css"] = (Path(__file__).parent / "static" / "fragments.css").read_text(encoding="utf-8")
+    return pages
+
+
+def write_pages(folder: Path, pages: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import VARIANTS, find_project_root
+from .fragments import write_pages
 from .talkfile import read_talk
 
 __all__ = ["SiteOptions", "SiteReport", "build_site", "find_talks", "docnames_for"]
@@ -444,6 +445,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
                              initargs=(queue,)) as pool:
         futures = {pool.submit(build_variant, v, str(src), str(project), str(work), overrides,
                                parallel): v for v in variants}
+        fragment_pages = _fragment_pages(project, options, docs, variants)  # while Sphinx works
         pending = set(futures)
         while pending:
             if queue is not None:
@@ -463,17 +465,29 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
         if queue is not None:
             _drain(queue, progress)
     talks_meta = _talks_meta(docs, results)
+    return assemble(out, work, results, variants, talks_meta, options.strict,
+                    lambda site: write_pages(site / "fragments", fragment_pages))
 
-    def fragment_pages(site: Path) -> None:
-        from .config import TalkConfig
-        from .fragments import write_fragment_pages
 
-        roots = [str(project / "includes")] if (project / "includes").is_dir() else []
-        roots += [os.path.abspath(d) for d in options.include_roots]
-        write_fragment_pages(site, {doc: path for path, doc in docs.items()}, talks_meta,
-                             TalkConfig(include_roots=roots), variants)
+def _fragment_pages(project: Path, options: SiteOptions, docs: dict[str, str], variants
+                    ) -> dict[str, str]:
+    """The pages listing each shared fragment and the talks that use it."""
+    from .config import TalkConfig
+    from .fragments import render_fragment_pages
 
-    return assemble(out, work, results, variants, talks_meta, options.strict, fragment_pages)
+    roots = [str(project / "includes")] if (project / "includes").is_dir() else []
+    roots += [os.path.abspath(d) for d in options.include_roots]
+    titles = {}
+    for path, doc in docs.items():
+        try:
+            titles[doc] = read_talk(path).title
+        except OSError:
+            titles[doc] = doc
+    try:
+        return render_fragment_pages({doc: path for path, doc in docs.items()}, titles,
+                                     TalkConfig(include_roots=roots), variants)
+    except OSError:  # a talk vanished while building: its row is simply missing next time
+        return {}
 
 
 def _preload(variants) -> None:

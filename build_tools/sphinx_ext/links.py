@@ -85,7 +85,7 @@ def link_speaker_notes(doctree: nodes.document, docname: str) -> None:
     _insert_after_title(top, _link(f"{deck}#/0", "open the deck", "The slides of this talk"))
     for k, section in enumerate(_child_sections(top), start=1):
         section["ids"].append(f"slide-{k}")
-        _insert_after_title(section, _link(f"{deck}#/{k}", f"slide {k}", "Show this slide"))
+        _insert_after_title(section, _link(f"{deck}#/{k}", f"slide {k + 1}", "Show this slide"))
 
 
 def match_sections(titles: list[str], sections: list[tuple[str, object]]) -> dict[int, object]:
@@ -115,7 +115,7 @@ def link_handout(doctree: nodes.document, docname: str, slide_titles: list[str])
     matched = match_sections(slide_titles, sections)
     _insert_after_title(top, _link(f"{deck}#/0", "open the deck", "The slides of this talk"))
     for k, section in matched.items():
-        _insert_after_title(section, _link(f"{deck}#/{k}", f"slide {k}", "Show this slide"))
+        _insert_after_title(section, _link(f"{deck}#/{k}", f"slide {k + 1}", "Show this slide"))
     holder = top
     for k in range(1, len(slide_titles) + 1):
         holder = matched.get(k, holder)
