@@ -19,8 +19,7 @@ from .primitives import PRIMITIVES
 from .source import Frame, IncludeResolver, load_source, new_snapshot, text_source
 from .talkfile import Talk, read_talk, snippet_dirs
 
-__all__ = ["Expansion", "expand_talk", "check_talks", "load_vocabulary", "expand_text",
-           "write_myst"]
+__all__ = ["Expansion", "expand_talk", "check_talks", "load_vocabulary", "write_myst"]
 
 BIB_KEY_RE = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
 
@@ -203,19 +202,6 @@ def _resolver(path: str, config: TalkConfig) -> IncludeResolver:
         roots = list(dict.fromkeys([*config.include_roots, *snippet_dirs(folder)]))
         _RESOLVERS[key] = IncludeResolver(path, roots, config.macros_dir)
     return _RESOLVERS[key]
-
-
-def expand_text(text: str, variant: str, config: TalkConfig | None = None, *,
-                name: str = "<text>", emit_options: EmitOptions | None = None) -> Expansion:
-    """Expand talk text that is not in a file (tests, editors); includes use ``config`` roots."""
-    import tempfile
-
-    config = config or TalkConfig()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "talk.md")
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        return expand_talk(path, variant, config, emit_options=emit_options)
 
 
 def check_talks(paths: list[str], config: TalkConfig | None = None,

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .diagnostics import Diagnostic, Location, MacroError, Severity
+from .diagnostics import Diagnostic, MacroError, Severity
 from .memo import Memo, Recording, replay_out, value_key
 from .output import Out
 from .source import (Frame, IncludeResolver, SourceFile, display_name, file_stamp, load_source,
@@ -820,7 +820,3 @@ META: dict[str, tuple[Callable, int]] = {
     "file": (Expander._meta_file, 0),
     "eval": (Expander._meta_eval, 1),
 }
-
-
-def location_of(frame: Frame, offset: int) -> Location:
-    return frame.source.location(offset)

@@ -44,8 +44,3 @@ def kind(line: str) -> str | None:
     if stripped and stripped[0] in ALL:
         return stripped[0]
     return None
-
-
-def strip(text: str) -> str:
-    """Remove every mark (for plain-text uses such as titles)."""
-    return text.translate({ord(c): None for c in ALL + SEP + END})

@@ -73,12 +73,6 @@ class Out:
     def has_newline(self) -> bool:
         return any("\n" in p for p in self.parts)
 
-    def strip_text(self) -> str:
-        return self.text().strip()
-
-    def first_origin(self) -> tuple[Frame, int] | None:
-        return next((o for o in self.origins if o is not None), None)
-
     def lines(self, text: str | None = None) -> list[tuple[str, tuple[Frame, int] | None]]:
         """Split into lines, each with the origin of its first character.
 
@@ -124,7 +118,3 @@ def origin_of(position: tuple[Frame, int] | None) -> Origin | None:
     src = frame.source
     offset = min(offset, len(src.text))
     return Origin(src.location(offset), frame.chain())
-
-
-def line_of(frame: Frame, offset: int) -> int:
-    return bisect.bisect_right(frame.source.line_starts(), offset)

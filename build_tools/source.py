@@ -13,7 +13,6 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .diagnostics import Location, Severity
 

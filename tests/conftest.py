@@ -1,4 +1,3 @@
-import os
 import shutil
 from pathlib import Path
 
@@ -21,3 +20,15 @@ def chromium_or_skip() -> str:
     if not path:
         pytest.skip("Debian's chromium is not installed")
     return path
+
+
+@pytest.fixture
+def seed_talk(tmp_path):
+    """The user's talk exactly as supplied, in a copy of this project's layout."""
+    source = Path(__file__).parent / "fixtures" / "information-session.md"
+    talk = tmp_path / "talks" / "information-session.md"
+    talk.parent.mkdir(parents=True)
+    shutil.copy(source, talk)
+    shutil.copytree(ROOT / "includes", tmp_path / "includes")
+    shutil.copytree(ROOT / "diagrams", tmp_path / "diagrams")
+    return talk

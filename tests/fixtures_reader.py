@@ -1,7 +1,6 @@
 """Reads golden-file fixtures: ``## title`` cases made of ``~~~ name`` blocks."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 

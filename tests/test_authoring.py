@@ -1,9 +1,7 @@
 """Authoring tools: check's extra findings, --fix, new, deps, where-used."""
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from build_tools.api import check_talks, expand_talk
@@ -26,20 +24,6 @@ DAMAGED = {27: "\\include{talk-macros.gpp}",
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture
-def seed_talk(tmp_path):
-    """The user's talk exactly as supplied, in a copy of this project's layout."""
-    source = SEEDS / "information-session.md"
-    if not source.exists():
-        source = Path(__file__).parent / "fixtures" / "information-session.md"
-    talk = tmp_path / "talks" / "information-session.md"
-    talk.parent.mkdir(parents=True)
-    shutil.copy(source, talk)
-    shutil.copytree(ROOT / "includes", tmp_path / "includes")
-    shutil.copytree(ROOT / "diagrams", tmp_path / "diagrams")
-    return talk
 
 
 def test_seed_fixture_is_the_supplied_talk():

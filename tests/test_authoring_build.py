@@ -7,7 +7,6 @@ from build_tools.cli import main
 from build_tools.site import SiteOptions, build_site
 
 from conftest import ROOT
-from test_authoring import seed_talk  # noqa: F401 - the fixture: the seed in a copy of the project
 
 
 def project_copy(root):
@@ -27,7 +26,7 @@ def build(project, talk):
     return report
 
 
-def test_fixed_seed_talk_builds_in_every_variant(seed_talk, monkeypatch):  # noqa: F811
+def test_fixed_seed_talk_builds_in_every_variant(seed_talk, monkeypatch):
     project = project_copy(seed_talk.parent.parent)
     monkeypatch.chdir(project)
     assert CliRunner().invoke(main, ["check", "--fix", str(seed_talk)]).exit_code == 0

@@ -1,6 +1,4 @@
 """Replaying recorded includes gives exactly what expanding them again gives."""
-import pytest
-
 from build_tools.api import expand_talk
 from build_tools.config import VARIANTS, TalkConfig
 
