@@ -12,21 +12,18 @@ from __future__ import annotations
 import ast
 import bisect
 import operator
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .diagnostics import Diagnostic, MacroError, Severity
-from .memo import Memo, Recording, replay_out, value_key
+from .includes import IncludeHandling, resolution_key
+from .memo import Memo, Recording, value_key
 from .output import Out
-from .source import (Frame, IncludeResolver, SourceFile, display_name, file_stamp, load_source,
-                     text_source)
+from .source import Frame, IncludeResolver, SourceFile, file_stamp, text_source
 
 NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
 NAME_OR_COMMENT_RE = re.compile(r"\\([A-Za-z0-9_]+)|<!--")
-INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
-GUARD_RE = re.compile(r"\s*\\ifndef\{\s*([A-Za-z0-9_]+)\s*\}")
 COND_RE = re.compile(r"\\(ifdef|ifndef|ifeq|else|endif)(?![A-Za-z0-9_])")
 DEFINE_HEAD_RE = re.compile(r"\s*(\\?)([A-Za-z0-9_]+)((?:\{[^{}]*\})*)\s*$")
 PARAM_RE = re.compile(r"\{([^{}]*)\}")
@@ -112,7 +109,7 @@ class ExpansionState:
                               dict(self.guards))
 
 
-class Expander:
+class Expander(IncludeHandling):
     """Expands one document for one variant."""
 
     def __init__(self, state: ExpansionState, resolver: IncludeResolver | None,
@@ -288,22 +285,6 @@ class Expander:
                         f"unknown macro \\{name} is passed through as text; did you mean \\{guess}?",
                         at=(frame, offset), fix=("name", name, guess))
 
-    def _guard_clash(self, included: SourceFile) -> None:
-        m = GUARD_RE.match(included.text)
-        if not m:
-            return
-        guard = m.group(1)
-        owner = self.state.guards.get(guard)
-        self.note("guard", guard, owner)
-        if self.lookup(guard) is None:
-            self.state.guards[guard] = included.path
-            self.wrote("guard", guard, included.path)
-        elif owner and owner != included.path:
-            self.report("W-GUARD-CLASH", Severity.WARNING,
-                        f"this include does nothing: {display_name(included.path)} is guarded by "
-                        f"'{guard}', which {display_name(owner)} already defined",
-                        hint="give each fragment its own guard name")
-
     def _text(self, src: SourceFile, frame: Frame, a: int, b: int, out: Out, user: bool) -> None:
         out.add(src.text[a:b], (frame, a) if user else self._generated())
         stray = src.stray_closers
@@ -330,49 +311,6 @@ class Expander:
             self._check_commented_includes(src, frame, s, close)
         self._text(src, frame, s, close, out, user)
         return close
-
-    def _check_commented_includes(self, src: SourceFile, frame: Frame, a: int, b: int) -> None:
-        """A commented-out include still names files lamd would read: they must exist.
-
-        The includes of an existing commented-out file are followed too, as
-        lamd would follow them; each missing one is reported at the comment.
-        """
-        if self.resolver is None:
-            return
-        for m in INCLUDE_RE.finditer(src.text, a, b):
-            target = m.group(1).strip()
-            if "\\" in target or not target:
-                continue
-            saved = self.site
-            self.site = (frame, m.start())
-            try:
-                res = self.resolve(target, self.include_frame or frame)
-                if res.path is None and not res.macro_file:
-                    self._missing_include(target, res, Out(), "inside an HTML comment: ")
-                elif res.path:
-                    self._check_closure(target, res.path)
-            finally:
-                self.site = saved
-
-    def _check_closure(self, name: str, path: str) -> None:
-        seen, todo = {path}, [(name, path)]
-        while todo:
-            name, path = todo.pop()
-            try:
-                text = load_source(path).text
-            except OSError:
-                continue
-            for m in INCLUDE_RE.finditer(text):
-                target = m.group(1).strip()
-                res = self.resolver.resolve_from(target, os.path.dirname(name), os.path.dirname(path))
-                self.note("include", (target, os.path.dirname(name), os.path.dirname(path)),
-                          _resolution_key(res))
-                if res.path is None and not res.macro_file and "\\" not in target:
-                    self._missing_include(target, res, Out(),
-                                          f"inside an HTML comment, through {display_name(path)}: ")
-                elif res.path and res.path not in seen:
-                    seen.add(res.path)
-                    todo.append((target, res.path))
 
     # -- state, as seen by recordings --------------------------------------------
     def note(self, kind: str, name, value) -> None:
@@ -416,17 +354,10 @@ class Expander:
         if kind == "guard":
             return self.state.guards.get(name)
         if kind == "include":
-            return _resolution_key(self.resolver.resolve_from(*name))
+            return resolution_key(self.resolver.resolve_from(*name))
         if kind == "file":
             return file_stamp(name)
         return self.options.get(name)
-
-    def resolve(self, target: str, including: Frame):
-        opened_dir = os.path.dirname(including.name) if including.parent is not None else ""
-        name = (target, opened_dir, os.path.dirname(including.source.path))
-        res = self.resolver.resolve_from(*name)
-        self.note("include", name, _resolution_key(res))
-        return res
 
     def begin_sandbox(self) -> Recording | None:
         """State changes from here until end_sandbox are thrown away; what is read still counts."""
@@ -440,38 +371,6 @@ class Expander:
         if sandbox is not None:
             self.recorders.pop()
             self.recorders[-1].absorb_reads(sandbox)
-
-    def _apply(self, rec: Recording) -> None:
-        for (kind, name), value in rec.writes.items():
-            if kind == "macro":
-                if value is None:
-                    self.state.macros.pop(name, None)
-                else:
-                    self.state.macros[name] = value
-            elif kind == "label":
-                self.state.labels[name] = value
-            elif kind == "counter":
-                self.state.counters[name] = value
-            elif kind == "guard":
-                self.state.guards[name] = value
-
-    def _replay(self, rec: Recording, child: Frame, out: Out) -> None:
-        replayed, mapped = replay_out(rec, child)
-        self._apply(rec)
-        diagnostics = [(*d[:3], mapped(d[3]) if d[3] else None, *d[4:]) for d in rec.diagnostics]
-        recorders, self.recorders = self.recorders, []  # absorbed below, with the new frames
-        try:
-            for code, severity, message, frame, offset, hint, fix in diagnostics:
-                self.report(code, severity, message, at=(frame, offset) if frame else (None, 0),
-                            hint=hint, fix=fix)
-        finally:
-            self.recorders = recorders
-        if self.recorders:
-            self.recorders[-1].absorb(rec, diagnostics)
-        self.steps += rec.steps
-        self.dependencies.extend(rec.dependencies)
-        self.includes.extend(rec.includes)
-        out.extend(replayed)
 
     # -- conditionals ------------------------------------------------------------
     def _conditional(self, name: str, src: SourceFile, frame: Frame, s: int, p: int,
@@ -679,112 +578,6 @@ class Expander:
             out.add(expr, self._generated())
             return
         out.add(str(value), self._generated())
-
-    def _meta_include(self, src, frame, regions, params, out, offset):
-        if not regions:
-            self.report("E-INCLUDE", Severity.ERROR, "\\include needs a file name in braces")
-            return
-        target = self.expand_region(src, *regions[0], frame, params).text().strip()
-        including = self.include_frame or frame
-        if not target:
-            self.report("E-INCLUDE", Severity.ERROR, "\\include{} names no file")
-            return
-        if self.resolver is None:
-            self.report("E-INCLUDE-MISSING", Severity.ERROR, f"include file not found: {target}")
-            return
-        res = self.resolve(target, including)
-        if res.macro_file:
-            if res.legacy:
-                self.report("W-LEGACY-MACROS", Severity.NOTICE,
-                            f"\\include{{{target}}} names lamd's retired macro file; the built-in "
-                            "vocabulary is used", hint="write \\include{talk-macros.gpp}")
-            return
-        if res.path is None:
-            self._missing_include(target, res, out)
-            return
-        if res.relative_fallback:
-            self.report("W-INCLUDE-RELATIVE", Severity.WARNING,
-                        f"{target} was found only relative to the including file; lamd would not "
-                        "find it", hint="write the path relative to an include root")
-        if res.renamed_from:
-            self.report("W-INCLUDE-RENAMED", Severity.WARNING,
-                        f"{target} was renamed; using {res.path} (filename_changes.txt)")
-        try:
-            included = load_source(res.path, is_vocabulary=self.vocabulary)
-        except OSError as exc:
-            self.report("E-INCLUDE", Severity.ERROR, f"cannot read {target}: {exc.strerror}")
-            return
-        if including.contains(included.path) or (frame is not including and frame.contains(included.path)):
-            names = []
-            f = including
-            while f is not None:
-                names.append(f.source.display)
-                f = f.parent
-            cycle = " -> ".join(reversed(names)) + f" -> {included.display}"
-            self.report("E-INCLUDE-CYCLE", Severity.ERROR, f"include cycle: {cycle}")
-            return
-        site_frame, site_offset = (self.site or (frame, offset))[:2]
-        child = Frame(included, target, site_frame, site_offset)
-        if child.depth() > self.limits.max_include_depth:
-            self._abort("E-LIMIT", f"includes nested deeper than {self.limits.max_include_depth} "
-                        "levels (limit max_include_depth)")
-        self.dependencies.append(included.path)
-        self.includes.append((including.source.path, included.path, site_frame.source.line_col(site_offset)[0]))
-        self._guard_clash(included)
-        self._report_source_problems(included, child)
-        key = (self.memo_context, included.path, target) if self.memo is not None else None
-        if key is not None:
-            rec = self.memo.find(key, self.current)
-            if rec is not None and not any(site_frame.contains(f.path) for f in rec.files):
-                self._replay(rec, child, out)
-                return
-            rec = Recording(child, files=[included])
-            self.recorders.append(rec)
-            steps, deps, incs = self.steps, len(self.dependencies), len(self.includes)
-        target_out = Out() if key is not None else out
-        saved_frame, saved_site = self.include_frame, self.site
-        self.include_frame, self.site = child, (child, 0)
-        try:
-            self.expand(included, 0, len(included.text), child, None, target_out)
-        finally:
-            self.include_frame, self.site = saved_frame, saved_site
-            if key is not None:
-                self.recorders.pop()
-        if key is not None:
-            rec.out, rec.steps = target_out, self.steps - steps
-            rec.dependencies, rec.includes = self.dependencies[deps:], self.includes[incs:]
-            self.memo.keep(key, rec)
-            if self.recorders:
-                self.recorders[-1].absorb(rec)
-            out.extend(target_out)
-
-    def _missing_include(self, target: str, res, out: Out, context: str = "") -> None:
-        suggestions: tuple[str, ...] = ()
-        if res.refused:
-            message = (f"include {target} resolves to {res.refused}, outside the talk's repository "
-                       "and the include roots; refused")
-            hint = "add its folder with -I DIR to allow it"
-        else:
-            message = f"{context}include file not found: {target}"
-            hint = "searched " + ", ".join(display_name(d) for d in self.resolver.search_dirs())
-            suggestions = self.resolver.suggest(target)
-            if suggestions:
-                hint = "did you mean " + " or ".join(suggestions) + "? " + hint
-        self.note("option", "talk_dir", self.options.get("talk_dir"))  # the hint names it
-        fix = ("include", target, suggestions[0]) if len(suggestions) == 1 else ()
-        self.report("E-INCLUDE-MISSING", Severity.ERROR, message, hint=hint, fix=fix)
-        out.add(f"\n\n```{{warning}}\nMissing include: `{target}`\n```\n\n", self._generated())
-
-    def _report_source_problems(self, src: SourceFile, frame: Frame) -> None:
-        if src.problems and src.path not in self._reported_files:
-            self._reported_files.add(src.path)
-            for code, severity, message, offset in src.problems:
-                self.report(code, severity, message, at=(frame, offset))
-
-
-def _resolution_key(res) -> tuple:
-    return (res.path, res.macro_file, res.refused)
-
 
 def _substitute(text: str, params: dict[str, Out]) -> str:
     """Replace parameter references only; every other macro stays for later."""
