@@ -8,14 +8,13 @@ every talk that names it, directly or through other fragments.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import TalkConfig
+from .includes import INCLUDE_RE
 from .source import Frame, IncludeResolver, display_name, load_source
 
-INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+
 from .diagnostics import Severity
 from .memo import Recording, replay_out
 from .output import Out
