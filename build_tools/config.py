@@ -9,6 +9,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_MACROS = PACKAGE_DIR.parent / "macros"
 
 VARIANTS = ("slides", "speaker-notes", "handout")
+VARIANT_LABELS = {"slides": "Slides", "speaker-notes": "Speaker notes", "handout": "Handout"}
 
 SYMBOLS = {
     "slides": ("HTML", "SLIDES", "DARKBACKGROUND"),

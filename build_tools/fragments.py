@@ -12,10 +12,8 @@ import os
 import re
 from pathlib import Path
 
-from .config import TalkConfig, VARIANTS
+from .config import VARIANT_LABELS, VARIANTS, TalkConfig
 from .graph import IncludeGraph, scan
-
-LABELS = {"slides": "Slides", "speaker-notes": "Speaker notes", "handout": "Handout"}
 
 
 def page_name(include_name: str) -> str:
@@ -55,7 +53,7 @@ def render_fragment_pages(docs: dict[str, str], titles: dict[str, str], config: 
     rows = []
     for path, entry in sorted(fragments.items(), key=lambda kv: (-len(kv[1]["talks"]), kv[1]["name"])):
         talks = [{"doc": doc, "title": titles.get(doc, doc),
-                  "links": [(LABELS[v], f"../{v}/{doc}.html") for v in VARIANTS if v in variants]}
+                  "links": [(VARIANT_LABELS[v], f"../{v}/{doc}.html") for v in VARIANTS if v in variants]}
                  for doc in sorted(set(entry["talks"]))]
         parents = sorted({(names.get(p) or talk_files.get(p) or os.path.basename(p),
                            page_name(names[p]) if p in names else None) for p in entry["parents"]},

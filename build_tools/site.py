@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .config import VARIANTS, find_project_root
+from .config import VARIANT_LABELS, VARIANTS, find_project_root
 from .fragments import write_pages
 from .talkfile import read_talk
 
@@ -325,7 +325,7 @@ def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict
     return env.get_template("index.html").render(
         talks=[{"doc": doc, **meta, "failed": doc in failed} for doc, meta in rows],
         variants=[v for v in VARIANTS if v in variants],
-        labels={"slides": "Slides", "speaker-notes": "Speaker notes", "handout": "Handout"},
+        labels=VARIANT_LABELS,
         search="handout/search.html" if "handout" in variants else None)
 
 
