@@ -226,7 +226,11 @@ def check_talks(paths: list[str], config: TalkConfig | None = None,
         cfg = config or TalkConfig(include_roots=default_roots(path))
         files: list[str] = []
         for variant in VARIANTS:
-            expansion = expand_talk(path, variant, cfg, advisor=NameAdvisor if lint else None)
+            try:
+                expansion = expand_talk(path, variant, cfg, advisor=NameAdvisor if lint else None)
+            except MacroError as exc:  # an unreadable talk, or strict mode's first error
+                add(exc.diagnostic)
+                break
             for diag in expansion.diagnostics:
                 add(diag)
             files.extend(f for f in expansion.dependencies

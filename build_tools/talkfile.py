@@ -10,8 +10,8 @@ import yaml
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-from .diagnostics import Diagnostic, Location, Severity
-from .source import SourceFile, load_source
+from .diagnostics import Diagnostic, Location, MacroError, Severity
+from .source import SourceFile, display_name, load_source
 
 FRONT_END_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 
@@ -126,7 +126,11 @@ def snippet_dirs(folder: str) -> list[str]:
 
 
 def read_talk(path: str) -> Talk:
-    source = load_source(path)
+    try:
+        source = load_source(path)
+    except OSError as exc:
+        raise MacroError(Diagnostic("E-READ", Severity.ERROR, f"cannot read the talk: {exc.strerror}",
+                                    Location(display_name(path), 1, 1))) from None
     yaml_text, body, first_line = split_front_matter(source.text)
     meta, diagnostics = ({}, [])
     if yaml_text is not None:

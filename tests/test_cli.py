@@ -58,3 +58,22 @@ def test_preprocess_prints_and_writes_one_file_per_talk(tmp_path, monkeypatch):
 def test_usage_errors_are_not_tracebacks(tmp_path):
     result = run("preprocess", tmp_path / "nope.md", "--variant", "slides")
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_an_unreadable_talk_is_a_located_error(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"talks/t.md": FRONT})
+    monkeypatch.chdir(tmp_path)
+    import builtins
+    real_open = builtins.open
+
+    def deny(path, *args, **kwargs):  # root ignores file modes: refuse the read here
+        if str(path).endswith("talks/t.md"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", deny)
+    from build_tools.source import clear_caches
+    clear_caches()
+    result = run("check", "talks/t.md")
+    assert result.exit_code == 1
+    assert "talks/t.md:1:1: error: cannot read the talk: Permission denied [E-READ]" in result.output
