@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import VARIANT_LABELS, VARIANTS, find_project_root
+from .diagnostics import MacroError
 from .fragments import write_pages
 from .talkfile import read_talk
 
@@ -160,7 +161,10 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
         (src / "diagrams").unlink()
     lines = ["# Talks", "", '<p><a href="../index.html">All talks and their variants</a></p>', ""]
     for talk, doc in sorted(talks.items(), key=lambda kv: kv[1]):
-        title = str(read_talk(talk).meta.get("title") or doc)
+        try:
+            title = str(read_talk(talk).meta.get("title") or doc)
+        except MacroError:  # unreadable: Sphinx reports it when it reads the talk
+            title = doc
         title = title.replace("`", "'").replace("<", "(").replace(">", ")")
         lines.append(f"- {{doc}}`{title} </{doc}>`")
     _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
@@ -481,7 +485,7 @@ def _fragment_pages(project: Path, options: SiteOptions, docs: dict[str, str], v
     for path, doc in docs.items():
         try:
             titles[doc] = read_talk(path).title
-        except OSError:
+        except MacroError:
             titles[doc] = doc
     try:
         return render_fragment_pages({doc: path for path, doc in docs.items()}, titles,
