@@ -146,6 +146,8 @@ def emit(raw_lines, variant: str, meta: dict, options: EmitOptions | None = None
 
 def _fence_state(line: str, open_fence: str | None) -> tuple[str | None, bool]:
     """Track code fences: returns (the open fence after this line, whether the line is a fence)."""
+    if "```" not in line and "~~~" not in line:  # most lines: nothing to match
+        return open_fence, False
     m = FENCE_RE.match(line)
     if open_fence is None:
         if m and not ("`" in m.group(2) and m.group(1)[0] == "`"):
@@ -181,8 +183,7 @@ def _lift_newcommands(em: Emitter, lines: list[Line]) -> list[Line]:
     out = []
     fence = None
     for text, origin in lines:
-        fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
-            else (None, False)
+        fence, is_fence = _fence_state(text, fence)
         if fence is None and not is_fence and "newcommand" in text:
             m = NEWCOMMAND_RE.match(text)
             if m:
@@ -250,8 +251,7 @@ def _split_slides(em: Emitter, lines: list[Line]) -> list[Slide]:
             slides.append(Slide(title, not title, attrs, origin))
             continue
         if depth == 0:
-            fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
-                else (None, False)
+            fence, is_fence = _fence_state(text, fence)
             m = ATX_RE.match(text) if fence is None and not is_fence and text[:1] == "#" else None
             if m and len(m.group(1)) <= 2:
                 title, attrs = _heading_text(m.group(2) or "")
@@ -447,8 +447,7 @@ def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
         elif kind is not None:  # notes or frame marks have no place in the handout
             continue
         else:
-            fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
-                else (None, False)
+            fence, is_fence = _fence_state(text, fence)
             m = ATX_RE.match(text) if fence is None and not is_fence and text[:1] == "#" else None
             if not m:
                 out.append((text, origin))
@@ -472,8 +471,7 @@ def _citations(em: Emitter, lines: list[Line]) -> list[Line]:
     fence = None
     in_code = False
     for text, origin in lines:
-        fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
-            else (None, False)
+        fence, is_fence = _fence_state(text, fence)
         if is_fence:  # directive fences ({image}, {revealjs-notes} ...) hold Markdown
             in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
         if is_fence or in_code or "@" not in text:
@@ -561,8 +559,7 @@ def _display_math(lines: list[Line]) -> list[Line]:
     fence = None
     in_math = False
     for i, (text, origin) in enumerate(lines):
-        fence, is_fence = _fence_state(text, fence) if fence or "```" in text or "~~~" in text \
-            else (None, False)
+        fence, is_fence = _fence_state(text, fence)
         stripped = text.strip()
         if fence is None and not is_fence and "$$" in stripped and not stripped.startswith(("*", "-", ">", "|")):
             count = stripped.count("$$")

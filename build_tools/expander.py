@@ -104,6 +104,15 @@ class ExpansionState:
     guards: dict[str, str] = field(default_factory=dict)
     """Include guard -> the file whose inclusion defined it."""
 
+    def put(self, kind: str, name: str, value) -> None:
+        """Set one entry of the state; None removes it."""
+        table = {"macro": self.macros, "label": self.labels, "counter": self.counters,
+                 "guard": self.guards}[kind]
+        if value is None:
+            table.pop(name, None)
+        else:
+            table[name] = value
+
     def copy(self) -> "ExpansionState":
         return ExpansionState(dict(self.macros), dict(self.counters), dict(self.labels),
                               dict(self.guards))
@@ -328,10 +337,7 @@ class Expander(IncludeHandling):
         return value
 
     def set_macro(self, name: str, value) -> None:
-        if value is None:
-            self.state.macros.pop(name, None)
-        else:
-            self.state.macros[name] = value
+        self.state.put("macro", name, value)
         self.wrote("macro", name, value)
 
     def bump(self, kind: str, name: str) -> int:

@@ -95,17 +95,7 @@ class IncludeHandling:
 
     def _apply(self, rec: Recording) -> None:
         for (kind, name), value in rec.writes.items():
-            if kind == "macro":
-                if value is None:
-                    self.state.macros.pop(name, None)
-                else:
-                    self.state.macros[name] = value
-            elif kind == "label":
-                self.state.labels[name] = value
-            elif kind == "counter":
-                self.state.counters[name] = value
-            elif kind == "guard":
-                self.state.guards[name] = value
+            self.state.put(kind, name, value)
 
     def _replay(self, rec: Recording, child: Frame, out: Out) -> None:
         replayed, mapped = replay_out(rec, child)
