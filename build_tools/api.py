@@ -255,9 +255,13 @@ def _write_one(job: tuple[str, str, TalkConfig, str]) -> tuple[str, list[Diagnos
         expansion = expand_talk(path, variant, config)
     except MacroError as exc:
         return path, [exc.diagnostic]
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(target, "w", encoding="utf-8") as fh:
-        fh.write(expansion.text)
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(expansion.text)
+    except OSError as exc:
+        return path, [*expansion.diagnostics,
+                      Diagnostic("E-WRITE", Severity.ERROR, f"cannot write {target}: {exc.strerror}")]
     return path, expansion.diagnostics
 
 

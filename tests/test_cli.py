@@ -77,3 +77,11 @@ def test_an_unreadable_talk_is_a_located_error(tmp_path, monkeypatch):
     result = run("check", "talks/t.md")
     assert result.exit_code == 1
     assert "talks/t.md:1:1: error: cannot read the talk: Permission denied [E-READ]" in result.output
+
+
+def test_an_unwritable_output_folder_is_an_error_not_a_traceback(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "x", "blocker": "a file, not a folder"})
+    monkeypatch.chdir(tmp_path)
+    result = run("preprocess", "talks/t.md", "--variant", "slides", "--out", "blocker/out")
+    assert result.exit_code == 1 and "cannot write" in result.output and "[E-WRITE]" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
