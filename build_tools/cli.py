@@ -252,6 +252,8 @@ def build(talks, variants, include, bibs, out, strict, jobs, quiet):
 
     try:
         report = build_site(options, progress)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the site: {exc.filename}: {exc.strerror}") from None
     finally:
         bar.close()
     for line in report.warnings():
