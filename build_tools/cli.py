@@ -13,17 +13,14 @@ import sys
 import click
 
 from . import api
-from .config import VARIANTS, TalkConfig, default_roots
+from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity, has_errors
 
 
-def _config(talks: list[str], include: tuple[str, ...], **extra) -> TalkConfig:
-    """The include roots: the project's ``includes/`` folder, then each ``-I``."""
-    roots: list[str] = []
-    for talk in talks[:1]:
-        roots.extend(default_roots(talk))
-    roots.extend(os.path.abspath(d) for d in include)
-    return TalkConfig(include_roots=list(dict.fromkeys(roots)), **extra)
+def _config(talks: list[str], include: tuple[str, ...], **options) -> TalkConfig:
+    """The configuration of the first talk's project, with the command line's options on top."""
+    return build_config(talks[0] if talks else None, project=None if talks else os.getcwd(),
+                        include_roots=list(include), **options)
 
 
 def _print(diagnostics: list[Diagnostic], fmt: str = "text") -> None:
@@ -59,11 +56,12 @@ def main() -> None:
 @include_option
 @click.option("--out", type=click.Path(file_okay=False),
               help="Write one .md file per talk here instead of printing the MyST.")
-@click.option("--strict", is_flag=True, help="Stop at the first error.")
+@click.option("--stop-at-error", is_flag=True, help="Stop expanding a talk at its first error.")
 @click.option("--compat", is_flag=True, help="Expand macros inside HTML comments, as gpp does.")
-def preprocess(files, variant, include, out, strict, compat):
+def preprocess(files, variant, include, out, stop_at_error, compat):
     """Expand talks into MyST for one variant."""
-    config = _config(list(files), include, strict=strict, clean_comments=not compat)
+    config = _config(list(files), include, stop_at_error=stop_at_error or None,
+                     clean_comments=False if compat else None)
     failed = False
     if out:
         for _, diagnostics in api.write_myst(list(files), variant, config, out):
@@ -98,7 +96,7 @@ def check(files, include, fmt, fix, fail_on, compat):
     Exit status: 0 when clean, 1 when there are errors, 3 when there are
     warnings and --fail-on warning was given.
     """
-    config = _config(list(files), include, clean_comments=not compat)
+    config = _config(list(files), include, clean_comments=False if compat else None)
     if fix:
         _fix(list(files), config)
     diagnostics = api.check_talks(list(files), config)
@@ -112,8 +110,8 @@ def check(files, include, fmt, fix, fail_on, compat):
 
 
 def _fix(files: list[str], config: TalkConfig) -> None:
-    from .lint import fix_file
-    from .source import clear_caches, display_name
+    from .authoring.lint import fix_file
+    from .engine.source import clear_caches, display_name
 
     for path in files:
         roots = [*config.include_roots, os.path.dirname(os.path.dirname(os.path.abspath(path)))]
@@ -139,7 +137,7 @@ def new(title, author, venue, project):
     """Start a talk: front matter, a fragment it includes, and each main macro once."""
     from pathlib import Path
 
-    from .scaffold import new_talk
+    from .authoring.scaffold import new_talk
 
     try:
         written = new_talk(title, Path(project), author=author, venue=venue)
@@ -154,7 +152,7 @@ def new(title, author, venue, project):
 @include_option
 def deps(talk, include):
     """Print the include tree of a talk."""
-    from .graph import dependency_tree, scan
+    from .engine.graph import dependency_tree, scan
 
     config = _config([talk], include)
     for line in dependency_tree(talk, scan([talk], config)):
@@ -171,7 +169,7 @@ def where_used(fragment, include, talks_dir):
 
     FRAGMENT is a file, or an include name such as _ml/includes/what-is-ml.md.
     """
-    from .graph import find_talks, scan, where_used as using
+    from .engine.graph import find_talks, scan, where_used as using
 
     talks = find_talks(talks_dir)
     if not talks:
@@ -195,8 +193,8 @@ def where_used(fragment, include, talks_dir):
 def serve(talks, include, host, port, out):
     """Preview the site live: rebuild what a change affects and reload the browser."""
     from .config import PROJECT_MACROS, find_project_root
-    from .serve import PreviewServer
-    from .site import SiteOptions
+    from .authoring.serve import PreviewServer
+    from .site.build import SiteOptions
 
     project = find_project_root(talks[0] if talks else os.getcwd()) or os.getcwd()
     watched = [os.path.join(project, d) for d in ("talks", "includes", "diagrams", "macros")]
@@ -232,7 +230,7 @@ def build(talks, variants, include, bibs, out, strict, jobs, quiet):
     """Render TALKS (default: every talk under talks/) as one site: slides, speaker notes, handouts."""
     from tqdm import tqdm
 
-    from .site import SiteOptions, build_site
+    from .site.build import SiteOptions, build_site
 
     options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,

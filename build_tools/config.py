@@ -1,8 +1,24 @@
-"""One configuration object for every entry point (CLI, Sphinx extension, tests)."""
+"""One configuration object, built in one place, for every entry point.
+
+``TalkConfig`` holds every setting that changes how a talk is expanded and
+rendered.  ``build_config`` makes it, in this order, each source overriding
+the one before:
+
+1. the defaults below;
+2. the project's ``conf.py``: each field is the Sphinx value ``talks_<field>``
+   (registered with Sphinx from ``OPTIONS``, the way MyST-Parser registers
+   ``myst_*``);
+3. the talk folder's lamd settings (``_config.yml``, then ``_lamd.yml``) for the
+   keys that mean something here (``snippetsdir``);
+4. command-line options.
+
+``TalkConfig.sources`` says where each value came from (``talks config`` prints it).
+"""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -16,7 +32,7 @@ SYMBOLS = {
     "speaker-notes": ("HTML", "SLIDES", "SPEAKERNOTES"),
     "handout": ("HTML", "NOTES", "CODE", "EDIT", "EXERCISES"),
 }
-"""Build symbols per variant (spec §4.1)."""
+"""Build symbols per variant (docs/macro-language.md, "Build symbols")."""
 
 CODE_LEVELS = {
     "none": (),
@@ -29,30 +45,48 @@ CODE_LEVELS = {
 
 @dataclass
 class TalkConfig:
-    include_roots: list[str] = field(default_factory=list)
-    """Snippet roots searched by ``\\include``, in order (after the talk's own folders)."""
-    macros_dir: str = str(PROJECT_MACROS)
-    """The vocabulary, written in the macro language; ``talk-macros.gpp`` is its entry point."""
-    diagrams_url: str = "/diagrams"
-    """What ``\\diagramsDir`` expands to: a path Sphinx resolves from its source directory."""
-    image_root: str | None = None
-    """The folder that ``/``-rooted image paths name on disk (Sphinx's source directory)."""
-    github_base_url: str = "https://github.com/lawrennd/snippets/edit/main/"
-    blog_base_url: str = "http://inverseprobability.com/"
-    code_level: str = "sparse"
-    """Code shown in the handout: none, sparse, plot, diagnostic or full."""
-    clean_comments: bool = True
-    """Leave HTML comments unexpanded (False: expand inside them, as gpp does)."""
-    strict: bool = False
-    symbols: dict[str, str] = field(default_factory=dict)
-    """Extra ``NAME=VALUE`` definitions, as lamd's ``--meta-data``."""
-    speaker_notes_dark: bool = False
-    bib_files: list[str] = field(default_factory=list)
-    thanks_links: list[tuple[str, str]] = field(default_factory=list)
-    """The closing slide's links as (label, url); empty keeps the vocabulary's default."""
-    notes_in_deck: bool = False
-    reuse_includes: bool = True
-    """Replay an included file's recorded expansion when nothing it read has changed."""
+    include_roots: list[str] = field(default_factory=list,
+                                     metadata={"doc": "Snippet roots searched by \\include, in order "
+                                               "(after the talk's own folders)."})
+    macros_dir: str = field(default=str(PROJECT_MACROS),
+                            metadata={"doc": "The vocabulary, written in the macro language; "
+                                      "talk-macros.gpp is its entry point."})
+    diagrams_url: str = field(default="/diagrams",
+                              metadata={"doc": "What \\diagramsDir expands to: a path Sphinx "
+                                        "resolves from its source folder."})
+    image_root: str | None = field(default=None,
+                                   metadata={"doc": "The folder that /-rooted image paths name "
+                                             "on disk.", "conf": False})
+    github_base_url: str = field(default="https://github.com/lawrennd/snippets/edit/main/",
+                                 metadata={"doc": "Where \\editme links point."})
+    blog_base_url: str = field(default="http://inverseprobability.com/",
+                               metadata={"doc": "What \\blogBaseUrl expands to."})
+    code_level: str = field(default="sparse",
+                            metadata={"doc": "Code shown in the handout: "
+                                      + ", ".join(CODE_LEVELS) + "."})
+    clean_comments: bool = field(default=True,
+                                 metadata={"doc": "Leave HTML comments unexpanded (False: expand "
+                                           "inside them, as gpp does)."})
+    stop_at_error: bool = field(default=False,
+                                metadata={"doc": "Stop expanding a talk at its first error.",
+                                          "conf": False})
+    symbols: dict[str, str] = field(default_factory=dict,
+                                    metadata={"doc": "Extra NAME: VALUE definitions, as lamd's "
+                                              "--meta-data."})
+    speaker_notes_dark: bool = field(default=False,
+                                     metadata={"doc": "Give the speaker-notes variant the deck's "
+                                               "dark background symbol."})
+    bib_files: list[str] = field(default_factory=list,
+                                 metadata={"doc": "BibTeX files every talk may cite."})
+    thanks_links: list[tuple[str, str]] = field(default_factory=list,
+                                                metadata={"doc": "The closing slide's links as "
+                                                          "(label, url); empty keeps the default."})
+    reuse_includes: bool = field(default=True,
+                                 metadata={"doc": "Replay an included file's recorded expansion "
+                                           "when nothing it read has changed."})
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False,
+                                    metadata={"conf": False})
+    """Field name -> where its value came from (``conf.py``, ``_lamd.yml``, ``command line``)."""
 
     def variant_symbols(self, variant: str) -> tuple[str, ...]:
         symbols = list(SYMBOLS[variant])
@@ -61,6 +95,25 @@ class TalkConfig:
         if variant == "speaker-notes" and self.speaker_notes_dark:
             symbols.append("DARKBACKGROUND")
         return tuple(symbols)
+
+    def source_of(self, name: str) -> str:
+        return self.sources.get(name, "default")
+
+
+OPTIONS = tuple(f for f in fields(TalkConfig) if f.metadata.get("conf", True))
+"""The fields a project sets in conf.py as ``talks_<name>``."""
+
+
+
+def option_type(option) -> type:
+    """The Python type a ``talks_<name>`` value must have (for Sphinx's checks)."""
+    hint = typing.get_type_hints(TalkConfig)[option.name]
+    origin = typing.get_origin(hint) or hint
+    return origin if isinstance(origin, type) else object
+
+
+PATH_LISTS = ("include_roots", "bib_files")
+"""Fields whose values are paths, made absolute against the file that named them."""
 
 
 def find_project_root(start: str | os.PathLike) -> Path | None:
@@ -73,7 +126,78 @@ def find_project_root(start: str | os.PathLike) -> Path | None:
 
 
 def default_roots(talk: str | os.PathLike) -> list[str]:
+    """The ``includes/`` folder of the project a talk belongs to, if it has one."""
     root = find_project_root(talk)
     if root and (root / "includes").is_dir():
         return [str(root / "includes")]
     return []
+
+
+def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
+    """The ``talks_*`` values of a conf.py namespace (or Sphinx config), paths made absolute."""
+    values = {}
+    for option in OPTIONS:
+        key = f"talks_{option.name}"
+        if key in namespace and namespace[key] is not None:
+            value = namespace[key]
+            if option.name in PATH_LISTS:
+                value = [os.path.abspath(os.path.join(confdir, str(v))) for v in value]
+            elif option.name == "macros_dir":
+                value = os.path.abspath(os.path.join(confdir, str(value)))
+            values[option.name] = value
+    return values
+
+
+_CONF_CACHE: dict[str, dict] = {}
+
+
+def read_conf(project: str | os.PathLike) -> dict:
+    """The ``talks_*`` values of ``project/conf.py``, without starting Sphinx."""
+    path = os.path.join(project, "conf.py")
+    stamp = os.stat(path).st_mtime_ns if os.path.isfile(path) else None
+    cached = _CONF_CACHE.get(path)
+    if cached is not None and cached["stamp"] == stamp:
+        return cached["values"]
+    values: dict = {}
+    if stamp is not None:
+        import runpy
+
+        namespace = runpy.run_path(path, run_name="conf")
+        values = conf_values(namespace, project)
+    _CONF_CACHE[path] = {"stamp": stamp, "values": values}
+    return values
+
+
+def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = None,
+                 project: str | os.PathLike | None = None, **overrides) -> TalkConfig:
+    """The configuration for the talks of one project, in the documented order.
+
+    ``conf`` is the project's conf.py values (as ``conf_values`` returns them);
+    when it is None they are read from ``project``/conf.py, the project being
+    found from ``talk`` when not given.  ``overrides`` are command-line options;
+    ``include_roots`` and ``bib_files`` given there add to the others.
+    """
+    if project is None and talk is not None:
+        project = find_project_root(talk)
+    config = TalkConfig()
+    roots = default_roots(talk) if talk is not None else \
+        ([str(Path(project) / "includes")] if project and (Path(project) / "includes").is_dir() else [])
+    config.include_roots = roots
+    if conf is None:
+        conf = read_conf(project) if project else {}
+    for name, value in conf.items():
+        _set(config, name, value, "conf.py")
+    for name, value in overrides.items():
+        if value is None or (name in PATH_LISTS and not value):
+            continue
+        if name in PATH_LISTS:
+            value = [*getattr(config, name), *(os.path.abspath(v) for v in value)]
+        _set(config, name, value, "command line")
+    return config
+
+
+def _set(config: TalkConfig, name: str, value, source: str) -> None:
+    if name in PATH_LISTS and name == "include_roots":
+        value = list(dict.fromkeys([*config.include_roots, *value]))
+    setattr(config, name, value)
+    config.sources[name] = source

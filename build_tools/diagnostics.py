@@ -35,7 +35,7 @@ class Location:
 @dataclass(frozen=True)
 class Diagnostic:
     code: str
-    """Stable identifier such as ``W-BRACE`` or ``E-INCLUDE-MISSING`` (see the spec, §2.11)."""
+    """Stable identifier such as ``W-BRACE`` or ``E-INCLUDE-MISSING`` (docs/macro-language.md, "Diagnostics")."""
     severity: Severity
     message: str
     location: Location | None = None
@@ -44,6 +44,8 @@ class Diagnostic:
     hint: str = ""
     fix: tuple[str, ...] = field(default=(), compare=False)
     """Machine-readable repair, when exactly one safe repair exists: (kind, data...)."""
+    subject: str = field(default="", compare=False)
+    """The file on disk the problem is about, when there is one (a missing image)."""
 
     def format(self) -> str:
         where = f"{self.location}: " if self.location else ""

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from build_tools.api import check_talks, expand_talk
 from build_tools.cli import main
 from build_tools.config import VARIANTS, TalkConfig
-from build_tools.graph import INCLUDE_RE, find_talks
+from build_tools.engine.graph import INCLUDE_RE, find_talks
 
 from conftest import ROOT, SEEDS, corpus_or_skip
 from helpers import write_repo

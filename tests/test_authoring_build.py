@@ -4,7 +4,7 @@ import shutil
 from click.testing import CliRunner
 
 from build_tools.cli import main
-from build_tools.site import SiteOptions, build_site
+from build_tools.site.build import SiteOptions, build_site
 
 from conftest import ROOT
 

@@ -25,7 +25,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    from build_tools.site import SiteOptions, build_site
+    from build_tools.site.build import SiteOptions, build_site
 
     out = tmp_path_factory.mktemp("browser") / "site"
     report = build_site(SiteOptions(talks=[str(p) for p in sorted((ROOT / "talks").glob("*.md"))],
@@ -182,7 +182,7 @@ def fixture_server(tmp_path_factory):
     """The three-talk fixture (it has maths, notation macros and a missing image)."""
     import shutil
 
-    from build_tools.site import SiteOptions, build_site
+    from build_tools.site.build import SiteOptions, build_site
 
     root = tmp_path_factory.mktemp("fixture") / "three-talks"
     shutil.copytree(ROOT / "tests" / "roots" / "test-three-talks", root)

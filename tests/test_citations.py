@@ -1,7 +1,7 @@
 """Pandoc citations become sphinxcontrib-bibtex roles (spec §7)."""
 import pytest
 
-from build_tools.emit import EmitOptions, Emitter, _cite_line
+from build_tools.myst.emit import EmitOptions, Emitter, _cite_line
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -72,7 +72,7 @@ def test_an_unreadable_talk_is_a_located_error(tmp_path, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", deny)
-    from build_tools.source import clear_caches
+    from build_tools.engine.source import clear_caches
     clear_caches()
     result = run("check", "talks/t.md")
     assert result.exit_code == 1

@@ -6,7 +6,7 @@ import yaml
 
 from build_tools.api import expand_talk
 from build_tools.config import TalkConfig
-from build_tools.emit import EmitOptions
+from build_tools.myst.emit import EmitOptions
 
 from fixtures_reader import normalise, read_cases
 

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from build_tools.diagnostics import MacroError, Severity
-from build_tools.output import origin_of
+from build_tools.engine.output import origin_of
 
 from helpers import codes, expand, write_repo
 
@@ -140,10 +140,10 @@ def test_runaway_expansion_stops_quickly_with_a_named_limit(tmp_path, source, co
     assert "limit" in limit.message
 
 
-def test_strict_mode_raises_the_project_error(tmp_path):
+def test_stop_at_error_raises_the_project_error(tmp_path):
     write_repo(tmp_path, {"talks/t.md": FRONT + "\\include{nope.md}"})
     with pytest.raises(MacroError) as info:
-        expand(tmp_path, "talks/t.md", strict=True)
+        expand(tmp_path, "talks/t.md", stop_at_error=True)
     assert info.value.diagnostic.code == "E-INCLUDE-MISSING"
 
 

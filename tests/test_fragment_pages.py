@@ -3,7 +3,7 @@ import re
 import shutil
 from pathlib import Path
 
-from build_tools.site import SiteOptions, build_site
+from build_tools.site.build import SiteOptions, build_site
 
 ROOTS = Path(__file__).parent / "roots"
 

@@ -43,7 +43,7 @@ def expand_safely(tmp_path, text: str, variant: str, strict: bool = False) -> No
     talk = tmp_path / "talks" / "t.md"
     talk.parent.mkdir(parents=True, exist_ok=True)
     talk.write_text(text, encoding="utf-8")
-    config = TalkConfig(include_roots=[str(ROOT / "includes")], strict=strict)
+    config = TalkConfig(include_roots=[str(ROOT / "includes")], stop_at_error=strict)
     start = time.perf_counter()
     try:
         expansion = expand_talk(str(talk), variant, config)

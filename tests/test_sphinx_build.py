@@ -137,7 +137,7 @@ def test_generated_warnings_are_mapped_to_the_fragment(project):
 # -- the whole site ----------------------------------------------------------------------
 
 def test_site_build_swaps_in_and_keeps_last_good_pages(project, tmp_path):
-    from build_tools.site import SiteOptions, build_site
+    from build_tools.site.build import SiteOptions, build_site
 
     out = tmp_path / "site"
     talks = [str(project / "talks" / f"{t}.md") for t in ("alpha", "beta", "gamma")]
@@ -195,7 +195,7 @@ def test_parallel_reading_gives_the_same_site(project):
 
 
 def test_strict_fails_a_talk_with_warnings(project, tmp_path):
-    from build_tools.site import SiteOptions, build_site
+    from build_tools.site.build import SiteOptions, build_site
 
     talks = [str(project / "talks" / f"{t}.md") for t in ("alpha", "beta", "gamma")]
     report = build_site(SiteOptions(talks=talks, out=str(tmp_path / "site"), project=str(REPO),

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..config import VARIANTS
+from ..config import OPTIONS, VARIANTS, option_type
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
 __all__ = ["setup"]
 
-ENV_VERSION = 3
+ENV_VERSION = 4
+
 
 
 def setup(app: Sphinx) -> dict:
@@ -36,10 +37,9 @@ def setup(app: Sphinx) -> dict:
 
     app.add_config_value("talks_variant", "", "env", types=[str],
                          description=f"Which variant to render: one of {', '.join(VARIANTS)}.")
-    app.add_config_value("talks_include_roots", [], "env", types=[list],
-                         description="Extra include roots, searched after the project's includes/.")
-    app.add_config_value("talks_bib_files", [], "env", types=[list],
-                         description="BibTeX files every talk may cite.")
+    for option in OPTIONS:  # every engine setting, as talks_<name>; None: not set here
+        app.add_config_value(f"talks_{option.name}", None, "env", types=[option_type(option)],
+                             description=option.metadata["doc"])
     app.add_config_value("talks_notation", "", "html", types=[str],
                          description="A file of \\newcommand lines handed to MathJax.")
     app.add_config_value("talks_site_links", True, "env", types=[bool],

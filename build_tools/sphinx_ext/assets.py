@@ -98,11 +98,11 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
                          doctree) -> None:
     """A talk's own ``\\newcommand`` macros, on its pages only (before MathJax loads)."""
     info = talk_info(app.env).get(pagename)
-    if not info or not info.get("math_macros") or not context.get("has_maths_elements"):
+    if not info or not info.math_macros or not context.get("has_maths_elements"):
         return
     body = ("window.MathJax = window.MathJax || {}; MathJax.tex = MathJax.tex || {};"
             "MathJax.tex.macros = Object.assign(MathJax.tex.macros || {}, "
-            f"{json.dumps(info['math_macros'])});")
+            f"{json.dumps(info.math_macros)});")
     app.builder.add_js_file("", body=body)
 
 

@@ -134,7 +134,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     elif variant == "speaker-notes":
         link_speaker_notes(doctree, docname)
     elif variant == "handout":
-        link_handout(doctree, docname, info.get("slide_titles", []))
+        link_handout(doctree, docname, info.slide_titles)
 
 
 def setup(app: Sphinx) -> None:

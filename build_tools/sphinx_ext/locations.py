@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from docutils.utils import get_source_line
 
-from ..output import Origin
+from ..engine.output import Origin
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

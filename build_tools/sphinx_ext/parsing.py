@@ -14,6 +14,7 @@ from docutils import nodes
 from myst_parser.parsers.sphinx_ import MystParser
 from sphinx.util import logging
 
+from ..status import TalkStatus
 from .reading import talk_info
 
 if TYPE_CHECKING:
@@ -33,10 +34,8 @@ class TalkParser(MystParser):
             docname = env.docname
             message = f"this talk could not be rendered: {type(exc).__name__}: {exc}"
             logger.error(message, location=docname, type="talks", subtype="E-RENDER")
-            entry = talk_info(env).setdefault(docname, {"errors": [], "warnings": [],
-                                                        "meta": {}, "slide_titles": [],
-                                                        "math_macros": {}, "missing": []})
-            entry["errors"] = [*entry.get("errors", []), f"{env.doc2path(docname)}: error: {message}"]
+            status = talk_info(env).setdefault(docname, TalkStatus())
+            status.errors.append(f"{env.doc2path(docname)}: error: {message}")
             document.children = []
             first = inputstring.split("\n", 1)[0]
             title = first[2:].strip() if first.startswith("# ") else docname

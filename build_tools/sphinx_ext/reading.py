@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from sphinx.util import logging
 
 from ..api import expand_talk, talk_bib_files
-from ..config import VARIANTS, TalkConfig, default_roots
+from ..config import OPTIONS, VARIANTS, TalkConfig, build_config, conf_values
 from ..diagnostics import Diagnostic, MacroError, Severity
-from ..talkfile import author_list
+from ..myst.emit import EmitOptions
+from ..status import TalkStatus, TalkSummary, VariantStatus, save
 from . import locations
 
 if TYPE_CHECKING:
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
-CITE_ROLE_RE = re.compile(r"\{cite(:[a-z]+)?\}`")
-BIBLIOGRAPHY_RE = re.compile(r"^(`{3,}|:{3,})\{bibliography\}[ \t]*\n:filter: docname in docnames[ \t]*$",
-                             re.M)
-MISSING_RE = re.compile(r"(?:image|diagram) not found: (\S+?)(?:;|$)")
 DECK_BUILDERS = ("revealjs", "dirrevealjs")
 KEEP_WARNINGS = 3
 """Warnings kept per talk for ``--strict`` reports; Sphinx prints them all as they happen."""
@@ -45,7 +42,7 @@ def variant_of(app: Sphinx) -> str:
     return "slides" if app.builder.name in DECK_BUILDERS else "handout"
 
 
-def talk_info(env: BuildEnvironment) -> dict[str, dict]:
+def talk_info(env: BuildEnvironment) -> dict[str, TalkStatus]:
     if not hasattr(env, "talks_info"):
         env.talks_info = {}
     return env.talks_info
@@ -57,16 +54,9 @@ def is_talk(text: str) -> bool:
 
 
 def talk_config(app: Sphinx, path: str) -> TalkConfig:
-    roots = default_roots(path) + [os.path.abspath(r) for r in app.config.talks_include_roots]
-    return TalkConfig(include_roots=list(dict.fromkeys(roots)), image_root=str(app.srcdir),
-                      bib_files=[os.path.abspath(os.path.join(app.confdir, b))
-                                 for b in app.config.talks_bib_files])
-
-
-def summary(meta: dict) -> dict[str, Any]:
-    """The front matter the site index shows, as plain strings."""
-    return {key: str(meta.get(key) or "").strip() for key in ("title", "subtitle", "date", "venue")} \
-        | {"authors": author_list(meta)}
+    """The talk's configuration: conf.py's ``talks_*`` values, then the build's own."""
+    namespace = {f"talks_{o.name}": getattr(app.config, f"talks_{o.name}") for o in OPTIONS}
+    return build_config(path, conf=conf_values(namespace, app.confdir), image_root=str(app.srcdir))
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -80,14 +70,14 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     path = os.path.realpath(env.doc2path(docname))
     config = talk_config(app, path)
     try:
-        expansion = expand_talk(path, variant, config)
+        expansion = expand_talk(path, variant, config,
+                                emit_options=EmitOptions(local_citations=True))
     except MacroError as exc:
         _report(exc.diagnostic, docname)
         source[0] = f"# {os.path.basename(path)}\n\n```{{error}}\n{exc.diagnostic.message}\n```\n"
-        talk_info(env)[docname] = {"errors": [exc.diagnostic.format()], "warnings": [],
-                                   "meta": {}, "slide_titles": [], "math_macros": {}, "missing": []}
+        talk_info(env)[docname] = TalkStatus(errors=[exc.diagnostic.format()])
         return
-    source[0] = local_citations(expansion.text)
+    source[0] = expansion.text
     locations.remember(env.doc2path(docname), expansion.document)
     for dep in expansion.dependencies:
         env.note_dependency(dep)
@@ -98,48 +88,21 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     slide_titles = expansion.document.slide_titles
     if variant == "handout":  # the handout links each section to its slide
         slide_titles = expand_talk(path, "slides", config).document.slide_titles
-    errors, warnings, missing = [], [], []
+    status = TalkStatus(source=os.path.relpath(path),
+                        summary=TalkSummary.from_meta(expansion.talk.meta),
+                        slide_titles=list(slide_titles),
+                        math_macros=dict(expansion.document.math_macros))
     for diag in expansion.diagnostics:
         _report(diag, docname)
         if diag.severity >= Severity.ERROR:
-            errors.append(diag.format())
+            status.errors.append(diag.format())
         elif diag.severity == Severity.WARNING:
-            warnings.append(diag.format())
-        if diag.code == "W-IMAGE-MISSING":
-            missing.extend(_missing_paths(app, path, diag))
-    talk_info(env)[docname] = {
-        "source": os.path.relpath(path),
-        "meta": summary(expansion.talk.meta),
-        "slide_titles": list(slide_titles),
-        "math_macros": dict(expansion.document.math_macros),
-        "errors": errors,
-        "warnings": warnings[:KEEP_WARNINGS],
-        "warning_count": len(warnings),
-        "missing": missing,
-    }
-
-
-def local_citations(text: str) -> str:
-    """Citations as per-document footnotes, so that each talk has its own bibliography.
-
-    Global citations (``{cite}``) are one target per key for the whole site: a
-    key cited by two talks would link one talk to the other's reference list.
-    The line count does not change, so every line keeps its origin.
-    """
-    if "{cite" not in text:
-        return text
-    text = CITE_ROLE_RE.sub(lambda m: "{footcite" + (m.group(1) or "") + "}`", text)
-    return BIBLIOGRAPHY_RE.sub(lambda m: m.group(1) + "{footbibliography}\n", text)
-
-
-def _missing_paths(app: Sphinx, talk_path: str, diag: Diagnostic) -> list[str]:
-    m = MISSING_RE.search(diag.message)
-    if not m:
-        return []
-    target = m.group(1)
-    if target.startswith("/"):
-        return [os.path.join(str(app.srcdir), target.lstrip("/"))]
-    return [os.path.join(os.path.dirname(talk_path), target)]
+            status.warning_count += 1
+            if len(status.warnings) < KEEP_WARNINGS:
+                status.warnings.append(diag.format())
+        if diag.code == "W-IMAGE-MISSING" and diag.subject:
+            status.missing.append(diag.subject)
+    talk_info(env)[docname] = status
 
 
 def _report(diag: Diagnostic, docname: str) -> None:
@@ -174,10 +137,9 @@ def on_doctree_read(app: Sphinx, doctree) -> None:
     if not gone:
         return
     env.dependencies[docname] = deps - gone
-    info = talk_info(env).get(docname)
-    if info is not None:
-        info["missing"] = [*info.get("missing", []),
-                           *(os.path.normpath(os.path.join(str(app.srcdir), d)) for d in gone)]
+    status = talk_info(env).get(docname)
+    if status is not None:
+        status.missing += [os.path.normpath(os.path.join(str(app.srcdir), d)) for d in gone]
 
 
 def on_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
@@ -193,28 +155,23 @@ def on_merge_info(app: Sphinx, env: BuildEnvironment, docnames, other: BuildEnvi
 
 def on_get_outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
     """Talks whose missing images have appeared since they were read."""
-    return [doc for doc, info in talk_info(env).items()
-            if doc not in changed and any(os.path.exists(p) for p in info.get("missing", ()))]
+    return [doc for doc, status in talk_info(env).items()
+            if doc not in changed and any(os.path.exists(p) for p in status.missing)]
 
 
 def on_build_finished(app: Sphinx, exception) -> None:
-    """Every talk's state, read by ``talks build`` (beside the doctrees, not in the output)."""
+    """Every talk's status, read by ``talks build`` (beside the doctrees, not in the output)."""
     if exception is not None:
         return
-    import json
-
-    info = talk_info(app.env)
-    report = {doc: {**entry, "sphinx_warnings": locations.WARNED.get(doc, 0)}
-              for doc, entry in info.items()}
-    path = os.path.join(str(app.doctreedir), "talks-status.json")
-    with open(path + ".tmp", "w", encoding="utf-8") as fh:
-        json.dump({"variant": variant_of(app), "talks": report}, fh, indent=1)
-    os.replace(path + ".tmp", path)
+    talks = talk_info(app.env)
+    for doc, status in talks.items():
+        status.sphinx_warnings = locations.WARNED.get(doc, 0)
+    save(str(app.doctreedir), VariantStatus(variant_of(app), talks))
 
 
 def on_config_inited(app: Sphinx, config) -> None:
     """sphinxcontrib-bibtex reads every bibliography a talk may cite."""
-    files = [os.path.abspath(os.path.join(app.confdir, b)) for b in config.talks_bib_files]
+    files = [os.path.abspath(os.path.join(app.confdir, b)) for b in config.talks_bib_files or []]
     files = [f for f in files if _bib_usable(app, f)]
     config.bibtex_bibfiles = list(dict.fromkeys([*(config.bibtex_bibfiles or []), *files]))
 

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import TalkConfig
+from ..config import TalkConfig
 from .includes import INCLUDE_RE
 from .source import Frame, IncludeResolver, display_name, load_source
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 
-from .diagnostics import Severity
+from ..diagnostics import Severity
 from .memo import Recording, replay_out
 from .output import Out
+from .records import Missing
 from .source import Frame, SourceFile, display_name, load_source
 
 INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
@@ -103,9 +104,9 @@ class IncludeHandling:
         diagnostics = [(*d[:3], mapped(d[3]) if d[3] else None, *d[4:]) for d in rec.diagnostics]
         recorders, self.recorders = self.recorders, []  # absorbed below, with the new frames
         try:
-            for code, severity, message, frame, offset, hint, fix in diagnostics:
+            for code, severity, message, frame, offset, hint, fix, subject in diagnostics:
                 self.report(code, severity, message, at=(frame, offset) if frame else (None, 0),
-                            hint=hint, fix=fix)
+                            hint=hint, fix=fix, subject=subject)
         finally:
             self.recorders = recorders
         if self.recorders:
@@ -208,7 +209,7 @@ class IncludeHandling:
         self.note("option", "talk_dir", self.options.get("talk_dir"))  # the hint names it
         fix = ("include", target, suggestions[0]) if len(suggestions) == 1 else ()
         self.report("E-INCLUDE-MISSING", Severity.ERROR, message, hint=hint, fix=fix)
-        out.add(f"\n\n```{{warning}}\nMissing include: `{target}`\n```\n\n", self._generated())
+        out.add_block(Missing("include", target), self._generated())
 
     def _report_source_problems(self, src: SourceFile, frame: Frame) -> None:
         if src.problems and src.path not in self._reported_files:

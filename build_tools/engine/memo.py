@@ -114,5 +114,5 @@ def replay_out(rec: Recording, new_root: Frame) -> tuple[Out, object]:
     out = Out()
     out.parts = list(rec.out.parts)
     out.origins = [o if o is None else (mapped(o[0]), *o[1:]) for o in rec.out.origins]
-    out.size = rec.out.size
+    out.size, out.blocks = rec.out.size, rec.out.blocks
     return out, mapped

@@ -1,6 +1,6 @@
 """Stage 2, expanding macros: lamd source text in, expanded text with origins out.
 
-A single left-to-right pass, as gpp makes it (spec §2.4): definitions take
+A single left-to-right pass, as gpp makes it (see docs/macro-language.md, "Evaluation model"): definitions take
 effect where they are read, arguments are expanded in the caller's context
 before substitution and never rescanned, a macro with an empty body does not
 evaluate its arguments, unknown names pass through.  Meta-macros
@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .diagnostics import Diagnostic, MacroError, Severity
+from ..diagnostics import Diagnostic, MacroError, Severity
 from .includes import IncludeHandling, resolution_key
 from .memo import Memo, Recording, value_key
 from .output import Out
+from .records import Block
 from .source import Frame, IncludeResolver, SourceFile, file_stamp, text_source
 
 NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
@@ -122,14 +123,14 @@ class Expander(IncludeHandling):
     """Expands one document for one variant."""
 
     def __init__(self, state: ExpansionState, resolver: IncludeResolver | None,
-                 *, variant: str, clean_comments: bool = True, strict: bool = False,
+                 *, variant: str, clean_comments: bool = True, stop_at_error: bool = False,
                  limits: Limits = Limits(), options: dict | None = None,
                  vocabulary: bool = False):
         self.state = state
         self.resolver = resolver
         self.variant = variant
         self.clean_comments = clean_comments
-        self.strict = strict
+        self.stop_at_error = stop_at_error
         self.limits = limits
         self.options = options or {}
         self.vocabulary = vocabulary
@@ -156,19 +157,20 @@ class Expander(IncludeHandling):
 
     # -- diagnostics -----------------------------------------------------------
     def report(self, code: str, severity: Severity, message: str,
-               at: tuple | None = None, hint: str = "", fix: tuple = ()) -> None:
+               at: tuple | None = None, hint: str = "", fix: tuple = (), subject: str = "") -> None:
         frame, offset = (at or self.site or (None, 0))[:2]
         if self.recorders:
-            self.recorders[-1].diagnostics.append((code, severity, message, frame, offset, hint, fix))
+            self.recorders[-1].diagnostics.append((code, severity, message, frame, offset, hint, fix,
+                                                   subject))
         location = frame.source.location(offset) if frame else None
         chain = frame.chain() if frame else ()
         key = (code, location, message)
         if key in self._seen:
             return
         self._seen.add(key)
-        diag = Diagnostic(code, severity, message, location, chain, hint, fix)
+        diag = Diagnostic(code, severity, message, location, chain, hint, fix, subject)
         self.diagnostics.append(diag)
-        if self.strict and severity >= Severity.ERROR:
+        if self.stop_at_error and severity >= Severity.ERROR:
             raise MacroError(diag)
 
     def _abort(self, code: str, message: str, hint: str = "") -> None:
@@ -286,7 +288,7 @@ class Expander(IncludeHandling):
                         + ("the file" if end == len(text) else "the argument"), at=(frame, opened))
 
     def _advise(self, name: str, src: SourceFile, frame: Frame, offset: int) -> None:
-        from .lint import in_math
+        from .source import in_math
 
         guess = self.advisor.suggest(name)
         if guess and not in_math(src.text, offset):
@@ -512,6 +514,15 @@ class Expander(IncludeHandling):
         """Text a primitive makes up, pinned to the current call site."""
         out = Out()
         out.add(text, self._generated())
+        return out
+
+    def block(self, record: Block, before: str = "\n\n", after: str = "\n\n") -> Out:
+        """A record a primitive makes, pinned to the current call site, in its own paragraph."""
+        out = Out()
+        site = self._generated()
+        out.add(before, site)
+        out.add_block(record, site)
+        out.add(after, site)
         return out
 
     # -- meta-macros -------------------------------------------------------------

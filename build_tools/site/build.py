@@ -25,14 +25,15 @@ import os
 import re
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .config import VARIANT_LABELS, VARIANTS, find_project_root
-from .diagnostics import MacroError
+from ..config import VARIANT_LABELS, VARIANTS, TalkConfig, find_project_root
+from ..diagnostics import MacroError
 from .fragments import write_pages
-from .talkfile import read_talk
+from ..engine.talkfile import read_talk
+from ..status import TalkStatus, TalkSummary, load as load_status
 
 __all__ = ["SiteOptions", "SiteReport", "build_site", "find_talks", "docnames_for"]
 
@@ -66,7 +67,7 @@ class VariantResult:
     read: list[str] = field(default_factory=list)
     """Documents Sphinx read (re-read) in this run."""
     warnings: list[str] = field(default_factory=list)
-    talks: dict[str, dict] = field(default_factory=dict)
+    talks: dict[str, TalkStatus] = field(default_factory=dict)
     crash: str = ""
 
 
@@ -233,9 +234,9 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
     else:
         marker.unlink()
     result.warnings = _warning_lines(warnings.getvalue())
-    status = doctrees / "talks-status.json"
-    if status.is_file():
-        result.talks = json.loads(status.read_text(encoding="utf-8"))["talks"]
+    status = load_status(str(doctrees))
+    if status is not None:
+        result.talks = status.talks
     return result
 
 
@@ -308,15 +309,15 @@ def _keep_page(old_root: Path, new_root: Path, doc: str) -> bool:
     return True
 
 
-def _talk_failed(entry: dict, strict: bool) -> list[str]:
-    problems = list(entry.get("errors", []))
+def _talk_failed(status: TalkStatus, strict: bool) -> list[str]:
+    problems = list(status.errors)
     if strict:
-        problems += entry.get("warnings", [])
-        hidden = entry.get("warning_count", 0) - len(entry.get("warnings", []))
+        problems += status.warnings
+        hidden = status.warning_count - len(status.warnings)
         if hidden > 0:
             problems.append(f"... and {hidden} more warning(s)")
-        if entry.get("sphinx_warnings"):
-            problems.append(f"{entry['sphinx_warnings']} Sphinx warning(s) (see above)")
+        if status.sphinx_warnings:
+            problems.append(f"{status.sphinx_warnings} Sphinx warning(s) (see above)")
     return problems
 
 
@@ -375,8 +376,8 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
         _copy_tree(built, tmp / variant, previous)
         status[variant] = {}
         for doc in talks_meta:
-            entry = result.talks.get(doc, {})
-            problems = _talk_failed(entry, strict) if result.ok else [result.crash]
+            problems = _talk_failed(result.talks.get(doc, TalkStatus()), strict) if result.ok \
+                else [result.crash]
             good = not problems
             if problems:
                 report.failed.setdefault(doc, [])
@@ -405,7 +406,7 @@ def _project(options: SiteOptions) -> Path:
         root = find_project_root(start)
         if root is not None and (root / "conf.py").is_file():
             return root
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parent.parent.parent
 
 
 def _bib_files(talks: list[str], extra: list[str]) -> list[str]:
@@ -476,7 +477,6 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
 def _fragment_pages(project: Path, options: SiteOptions, docs: dict[str, str], variants
                     ) -> dict[str, str]:
     """The pages listing each shared fragment and the talks that use it."""
-    from .config import TalkConfig
     from .fragments import render_fragment_pages
 
     roots = [str(project / "includes")] if (project / "includes").is_dir() else []
@@ -504,8 +504,7 @@ def _preload(variants) -> None:
     import sphinx_revealjs  # noqa: F401
     import sphinxcontrib.bibtex  # noqa: F401
 
-    from .api import load_vocabulary
-    from .config import TalkConfig
+    from ..engine.vocabulary import load_vocabulary
 
     for variant in variants:
         try:
@@ -541,14 +540,12 @@ def _drain(queue, progress) -> None:
 def _talks_meta(docs: dict[str, str], results: dict[str, VariantResult]) -> dict[str, dict]:
     meta: dict[str, dict] = {}
     for path, doc in docs.items():
-        found = next((r.talks[doc]["meta"] for r in results.values()
-                      if doc in r.talks and r.talks[doc].get("meta")), None)
+        found = next((r.talks[doc].summary for r in results.values()
+                      if doc in r.talks and r.talks[doc].summary), None)
         if found is None:
             try:
-                from .sphinx_ext.reading import summary
-
-                found = summary(read_talk(path).meta)
-            except Exception:  # noqa: BLE001 - an unreadable talk still gets a row
-                found = {"title": doc}
-        meta[doc] = {**found, "title": found.get("title") or doc, "source": os.path.relpath(path)}
+                found = TalkSummary.from_meta(read_talk(path).meta)
+            except MacroError:  # an unreadable talk still gets a row
+                found = TalkSummary(title=doc)
+        meta[doc] = {**asdict(found), "title": found.title or doc, "source": os.path.relpath(path)}
     return meta

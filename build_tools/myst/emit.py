@@ -1,16 +1,17 @@
 """Stage 3, emitting MyST: expanded lines in, one MyST document per variant out.
 
-The expander leaves structure marks (``markers``) where slides start, where
-presenter notes begin and end, and where animation frames sit.  This stage
-lays them out for the variant:
+The expander leaves typed records (``engine.records``) where slides start,
+where presenter notes begin and end, where animation frames, images, figures
+and code blocks sit.  This stage lays them out for the variant:
 
 * slides: one H2 per slide, its notes gathered into one ``{revealjs-notes}``;
 * speaker-notes: one H2 per slide, the slide's content, then a notes block;
 * handout: headings shifted under the single H1 title and never skipping a level.
 
-It also turns pandoc citations into sphinxcontrib-bibtex roles, keeps display
-math apart from paragraphs, and lifts ``\\newcommand`` lines into the MathJax
-macro table.  Every line keeps the origin it had in the expansion.
+One fence-aware pass (``_prepare``) first renders the content records, turns
+pandoc citations into sphinxcontrib-bibtex roles, keeps display math apart from
+paragraphs and lifts ``\\newcommand`` lines into the MathJax macro table.
+Every line keeps the origin it had in the expansion.
 """
 from __future__ import annotations
 
@@ -20,13 +21,16 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from . import markers
-from .diagnostics import Diagnostic, Severity
-from .output import Origin, origin_of
-from .talkfile import author_list
+from ..engine import records as r
+from ..diagnostics import Diagnostic, Severity
+from ..engine.output import Origin, origin_of
+from ..engine.talkfile import author_list
 
 Line = tuple[str, "tuple | None"]
 """A MyST line and the (frame, offset) it came from; ``origin_of`` makes it an Origin."""
+
+Item = tuple["str | r.Block", "tuple | None"]
+"""An expanded line or a structure record, with its origin: what layout works on."""
 
 FENCE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 ATX_RE = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -40,9 +44,9 @@ GROUP_ITEM_RE = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*
 INLINE_CODE_RE = re.compile(r"(`+)(.+?)\1")
 URL_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+|<[^<>\s]+@[^<>\s]+>|\]\([^)]*\)")
 
-VARIANTS = ("slides", "speaker-notes", "handout")
-MARK_LEAD = frozenset(markers.ALL + " \t")
-"""Characters a mark line can start with: checked before the full test, as most lines fail it."""
+STRUCTURE = (r.Heading, r.NotesStart, r.NotesEnd, r.AnimationStart, r.FrameStart, r.FrameEnd,
+             r.AnimationEnd)
+"""Records that layout places; every other record is rendered where it stands."""
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Document:
     math_macros: dict[str, object] = field(default_factory=dict)
     slide_titles: list[str] = field(default_factory=list)
     """For slides and speaker-notes: the title of each slide after the title slide."""
+    cited: bool = False
+    """Whether any citation became a role."""
 
     @property
     def lines(self) -> list[Line]:
@@ -86,7 +92,8 @@ class EmitOptions:
     bib_keys: frozenset[str] | None = None
     """Known citation keys; None when no bibliography is configured."""
     append_references: bool = True
-    notes_in_deck: bool = False
+    local_citations: bool = False
+    """Cite with footnote roles and a per-document bibliography (each talk is its own page)."""
 
 
 class Emitter:
@@ -98,6 +105,9 @@ class Emitter:
         self._warned_keys: set[str] = set()
         self.cited = False
         """Whether any citation became a role (then a bibliography is due)."""
+        self.has_bibliography = False
+        self.cite_role = "footcite" if options.local_citations else "cite"
+        """Whether the talk places its own bibliography."""
 
     def warn(self, code: str, message: str, position, severity=Severity.WARNING):
         origin = origin_of(position)
@@ -108,38 +118,126 @@ class Emitter:
 
 # -- entry point ---------------------------------------------------------------
 
-def emit(raw_lines, variant: str, meta: dict, options: EmitOptions | None = None,
-         text: str | None = None) -> Document:
-    """Lay out expanded lines (text, position) as MyST for ``variant``.
-
-    ``text`` is the expansion as one string, if the caller has it: passes whose
-    trigger does not occur in it are skipped.
-    """
+def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | None = None
+         ) -> Document:
+    """Lay out expanded lines and records as MyST for ``variant``."""
     options = options or EmitOptions()
     em = Emitter(variant, options)
-    lines: list[Line] = list(raw_lines)
-    if text is None:
-        text = "\n".join(t for t, _ in lines)
-    if "newcommand" in text:
-        lines = _lift_newcommands(em, lines)
+    lines = _prepare(em, items)
     if variant == "handout":
         body = _handout(em, lines)
         titles: list[str] = []
     else:
-        if markers.ANIM_OPEN in text:
-            lines = _animations(em, lines)
+        lines = _animations(em, lines)
         slides = _split_slides(em, lines)
         titles = [s.title for s in slides[1:]]
         body = _slides(em, slides) if variant == "slides" else _speaker_notes(em, slides)
-    if "@" in text:
-        body = _citations(em, body)
-    if "$$" in text:
-        body = _display_math(body)
-    if options.append_references and em.cited and "{bibliography}" not in text:
-        body += _references_block(variant, body[-1][1] if body else None)
+    if options.append_references and em.cited and not em.has_bibliography:
+        body += _references_block(variant, body[-1][1] if body else None, options.local_citations)
     body = _squeeze_blank_lines(body)
     title = _title_block(variant, meta) if options.title_block else []
-    return Document(variant, title, body, em.diagnostics, em.math_macros, titles)
+    return Document(variant, title, body, em.diagnostics, em.math_macros, titles, em.cited)
+
+
+# -- the one pass over the expansion ------------------------------------------------------
+
+def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
+    """Render content records and rewrite text lines, tracking code fences once.
+
+    Returns ``(text or structure record, origin, verbatim)``: ``verbatim`` lines
+    are code or rendered directives, which later passes leave alone.
+    """
+    out: list[tuple] = []
+    fence = None
+    in_code = False
+    in_math = False
+    groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
+    for text, origin in items:
+        if type(text) is not str:
+            if isinstance(text, STRUCTURE):
+                out.append((text, origin, False))
+            elif isinstance(text, (r.FragmentsStart, r.FigureStart)):
+                groups.append((text, len(out), origin))
+            elif isinstance(text, (r.FragmentsEnd, r.FigureEnd)):
+                if groups:
+                    opened, start, at = groups.pop()
+                    out[start:] = _group(em, opened, text, out[start:], at)
+            else:
+                out.extend((line, origin, True) for line in _render(em, text, origin))
+            continue
+        fence, is_fence = _fence_state(text, fence)
+        if is_fence:  # directive fences ({image}, {admonition} ...) hold Markdown
+            in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
+            if "{bibliography}" in text or "{footbibliography}" in text:
+                em.has_bibliography = True
+            out.append((text, origin, True))
+            continue
+        if in_code and fence is not None:
+            out.append((text, origin, True))
+            continue
+        if "newcommand" in text:
+            m = NEWCOMMAND_RE.match(text)
+            if m:
+                name, nargs, body = m.groups()
+                em.math_macros[name] = [body, int(nargs)] if nargs else body
+                continue
+        if "@" in text:
+            text = _cite_line(em, text, origin)
+        if "$$" in text:
+            in_math = _display_math(text, origin, in_math, out)
+            continue
+        out.append((text, origin, False))
+    return out
+
+
+def _render(em: Emitter, block: r.Block, origin) -> list[str]:
+    """The MyST lines of a content record, blank lines around."""
+    if isinstance(block, r.Image):
+        return ["", *_image_directive("image", block, []), ""]
+    if isinstance(block, r.Figure):
+        caption = _cite_line(em, block.caption, origin) if "@" in block.caption else block.caption
+        options = [f":name: {block.label}"] if block.label else []
+        return ["", *_image_directive("figure", block.image, options, caption.split("\n")), ""]
+    if isinstance(block, r.Code):
+        body = block.text.split("\n")
+        f = _fence_for("`", [(t, None) for t in body])
+        return ["", f + block.language, *body, f, ""]
+    if isinstance(block, r.Html):
+        return ["", block.html, ""]
+    if isinstance(block, r.Missing):
+        return ["", "```{warning}", f"Missing {block.what}: `{block.target}`", "```", ""]
+    return []
+
+
+def _image_directive(name: str, image: r.Image, options: list[str], body: list[str] = ()) -> list[str]:
+    lines = [*options]
+    if image.width:
+        lines.append(f":width: {image.width}")
+    if image.classes:
+        lines.append(f":class: {image.classes}")
+    if image.align:
+        lines.append(f":align: {image.align}")
+    if body:
+        lines += ["", *body]
+    f = _fence_for("`", [(t, None) for t in body])
+    return [f"{f}{{{name}}} {image.path}", *lines, f]
+
+
+def _group(em: Emitter, opened: r.Block, closed: r.Block, inner: list[tuple], origin) -> list[tuple]:
+    """Fragments or a figure container around lines already prepared."""
+    if isinstance(opened, r.FragmentsStart):
+        f = _fence_for("`", [(t, None) for t, _, _ in inner if type(t) is str])
+        head, tail = [f + "{revealjs-fragments}"], [f]
+    else:
+        f = _fence_for(":", [(t, None) for t, _, _ in inner if type(t) is str])
+        label = opened.label if isinstance(opened, r.FigureStart) else ""
+        head = ([f"({label})="] if label else []) + [f + "{container} figure"]
+        caption = getattr(closed, "caption", "")
+        if caption and "@" in caption:
+            caption = _cite_line(em, caption, origin)
+        tail = (["", f"Figure: {caption}"] if caption else []) + [f]
+    return [("", origin, True), *((t, origin, True) for t in head), *inner,
+            *((t, origin, True) for t in tail), ("", origin, True)]
 
 
 # -- shared helpers --------------------------------------------------------------
@@ -178,22 +276,6 @@ def _block(lines: list[Line], origin) -> list[Line]:
     return [("", origin), *lines, ("", origin)]
 
 
-def _lift_newcommands(em: Emitter, lines: list[Line]) -> list[Line]:
-    """``\\newcommand`` lines in a talk go to MathJax's macro table (spec §8)."""
-    out = []
-    fence = None
-    for text, origin in lines:
-        fence, is_fence = _fence_state(text, fence)
-        if fence is None and not is_fence and "newcommand" in text:
-            m = NEWCOMMAND_RE.match(text)
-            if m:
-                name, nargs, body = m.groups()
-                em.math_macros[name] = [body, int(nargs)] if nargs else body
-                continue
-        out.append((text, origin))
-    return out
-
-
 def _attrs(text: str) -> tuple[list[str], dict[str, str], str]:
     """Pandoc attributes ``.class #id key="value"`` as (classes, pairs, id)."""
     classes, pairs, ident = [], {}, ""
@@ -224,40 +306,35 @@ class Slide:
     notes: list[list[Line]] = field(default_factory=list)
 
 
-def _split_slides(em: Emitter, lines: list[Line]) -> list[Slide]:
+def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
     """Cut the expansion at every slide boundary; notes go to their slide."""
     slides = [Slide("", True, "", None)]
     depth = 0
-    fence = None
     notes: list[Line] = []
-    for text, origin in lines:
-        kind = markers.kind(text) if text[:1] in MARK_LEAD else None
-        if kind == markers.NOTES_OPEN:
-            depth += 1
-            if depth == 1:
-                notes = []
+    for text, origin, verbatim in lines:
+        if type(text) is not str:
+            if isinstance(text, r.NotesStart):
+                depth += 1
+                if depth == 1:
+                    notes = []
+            elif isinstance(text, r.NotesEnd):
+                if depth == 1:
+                    slides[-1].notes.append(notes)
+                depth = max(0, depth - 1)
+            elif isinstance(text, r.Heading):
+                if depth:
+                    if text.title:
+                        notes.extend(_block([(f"**{text.title}**", origin)], origin))
+                else:
+                    slides.append(Slide(text.title, not text.title, text.attrs, origin))
             continue
-        if kind == markers.NOTES_CLOSE:
-            if depth == 1:
-                slides[-1].notes.append(notes)
-            depth = max(0, depth - 1)
-            continue
-        if kind == markers.HEADING:
-            _, title, attrs = markers.parse_heading(text)
-            if depth:
-                if title:
-                    notes.extend(_block([(f"**{title}**", origin)], origin))
-                continue
-            slides.append(Slide(title, not title, attrs, origin))
-            continue
-        if depth == 0:
-            fence, is_fence = _fence_state(text, fence)
-            m = ATX_RE.match(text) if fence is None and not is_fence and text[:1] == "#" else None
+        if depth == 0 and not verbatim and text[:1] == "#":
+            m = ATX_RE.match(text)
             if m and len(m.group(1)) <= 2:
                 title, attrs = _heading_text(m.group(2) or "")
                 slides.append(Slide(title, not title, attrs, origin))
                 continue
-            if m:  # ### and deeper stay inside the slide (spec §5.0)
+            if m:  # ### and deeper stay inside the slide
                 title, _ = _heading_text(m.group(2) or "")
                 text = f"<h3>{title}</h3>" if em.variant == "slides" else text
         (notes if depth else slides[-1].content).append((text, origin))
@@ -364,38 +441,38 @@ def _speaker_notes(em: Emitter, slides: list[Slide]) -> list[Line]:
 
 # -- animations ------------------------------------------------------------------------
 
-def _animations(em: Emitter, lines: list[Line]) -> list[Line]:
+def _animations(em: Emitter, lines: list[tuple]) -> list[tuple]:
     """Frame sequences: stacked fragments in the deck, the last frame for the presenter."""
     stack: list[dict] = []
-    out: list[Line] = []
+    out: list[tuple] = []
 
-    def sink() -> list[Line]:
+    def sink() -> list[tuple]:
         if not stack:
             return out
         anim = stack[-1]
         return anim["frames"][-1] if anim["in_frame"] else anim["loose"]
 
-    for text, origin in lines:
-        kind = markers.kind(text) if text[:1] in MARK_LEAD else None
-        if kind == markers.ANIM_OPEN:
-            stack.append({"name": markers.anim_name(text), "frames": [], "in_frame": 0,
-                          "loose": [], "origin": origin})
-        elif kind == markers.FRAME_OPEN and stack:
+    for item in lines:
+        text, origin = item[0], item[1]
+        if isinstance(text, r.AnimationStart):
+            stack.append({"name": text.name, "frames": [], "in_frame": 0, "loose": [],
+                          "origin": origin})
+        elif isinstance(text, r.FrameStart) and stack:
             if stack[-1]["in_frame"]:
                 stack[-1]["in_frame"] += 1  # a frame inside a frame: just nesting
-                sink().append(("", origin))
+                sink().append(("", origin, False))
             else:
                 stack[-1]["frames"].append([])
                 stack[-1]["in_frame"] = 1
-        elif kind == markers.FRAME_CLOSE and stack:
+        elif isinstance(text, r.FrameEnd) and stack:
             stack[-1]["in_frame"] = max(0, stack[-1]["in_frame"] - 1)
-        elif kind == markers.ANIM_CLOSE and stack:
+        elif isinstance(text, r.AnimationEnd) and stack:
             anim = stack.pop()
             sink().extend(_render_animation(em, anim))
-        elif kind in (markers.FRAME_OPEN, markers.FRAME_CLOSE, markers.ANIM_CLOSE):
+        elif isinstance(text, (r.FrameStart, r.FrameEnd, r.AnimationEnd)):
             continue
         else:
-            sink().append((text, origin))
+            sink().append(item)
     while stack:  # a sequence never closed: render what it has
         anim = stack.pop()
         em.warn("W-ANIMATION", "\\startanimation without \\endanimation", anim["origin"])
@@ -403,21 +480,28 @@ def _animations(em: Emitter, lines: list[Line]) -> list[Line]:
     return out
 
 
-def _render_animation(em: Emitter, anim: dict) -> list[Line]:
+def _render_animation(em: Emitter, anim: dict) -> list[tuple]:
     origin = anim["origin"]
-    frames = [f for f in anim["frames"]]
-    out: list[Line] = list(anim["loose"])
+    frames = anim["frames"]
+    out: list[tuple] = list(anim["loose"])
+
+    def line(text: str) -> tuple:
+        return (text, origin, True)
+
+    def framed(frame: list[tuple]) -> list[tuple]:
+        return [line(""), *frame, line("")]
+
     if em.variant == "speaker-notes":
         if anim["name"]:
-            out.extend(_block([(f"**Animation: {anim['name']}**", origin)], origin))
+            out.extend(framed([line(f"**Animation: {anim['name']}**")]))
         if frames:
-            out.extend(_block(frames[-1], origin))
+            out.extend(framed(frames[-1]))
         return out
     if len(frames) <= 1:
         for frame in frames:
-            out.extend(_block(frame, origin))
+            out.extend(framed(frame))
         return out
-    out.extend([("", origin), ('<div class="r-stack">', origin)])
+    out.extend([line(""), line('<div class="r-stack">')])
     last = len(frames) - 1
     for k, frame in enumerate(frames):
         if k == 0:
@@ -426,32 +510,28 @@ def _render_animation(em: Emitter, anim: dict) -> list[Line]:
             cls, index = "fragment fade-in", last - 1
         else:
             cls, index = "fragment fade-in-then-out", k - 1
-        out.append((f'<div class="{cls}" data-fragment-index="{index}">', origin))
-        out.extend(_block(frame, origin))
-        out.append(("</div>", origin))
-    out.extend([("</div>", origin), ("", origin)])
+        out.append(line(f'<div class="{cls}" data-fragment-index="{index}">'))
+        out.extend(framed(frame))
+        out.append(line("</div>"))
+    out.extend([line("</div>"), line("")])
     return out
 
 
 # -- handout -------------------------------------------------------------------------
 
-def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
-    """Headings shifted below the title, never skipping a level (spec §5.0)."""
+def _handout(em: Emitter, lines: list[tuple]) -> list[Line]:
+    """Headings shifted below the title, never skipping a level."""
     out: list[Line] = []
     last = em.options.initial_heading_level
-    fence = None
-    for text, origin in lines:
-        kind = markers.kind(text) if text[:1] in MARK_LEAD else None
-        if kind == markers.HEADING:
-            level, title, _ = markers.parse_heading(text)
-        elif kind is not None:  # notes or frame marks have no place in the handout
+    for text, origin, verbatim in lines:
+        if type(text) is not str:
+            if not isinstance(text, r.Heading):  # notes and frames have no place here
+                continue
+            level, title = text.level, text.title
+        elif verbatim or text[:1] != "#" or not (m := ATX_RE.match(text)):
+            out.append((text, origin))
             continue
         else:
-            fence, is_fence = _fence_state(text, fence)
-            m = ATX_RE.match(text) if fence is None and not is_fence and text[:1] == "#" else None
-            if not m:
-                out.append((text, origin))
-                continue
             title, attrs = _heading_text(m.group(2) or "")
             level = len(m.group(1)) + 1
             _, _, ident = _attrs(attrs) if attrs else ([], {}, "")
@@ -464,22 +544,6 @@ def _handout(em: Emitter, lines: list[Line]) -> list[Line]:
 
 
 # -- citations -----------------------------------------------------------------------
-
-def _citations(em: Emitter, lines: list[Line]) -> list[Line]:
-    """Pandoc citations to sphinxcontrib-bibtex roles (spec §7), outside code."""
-    out = []
-    fence = None
-    in_code = False
-    for text, origin in lines:
-        fence, is_fence = _fence_state(text, fence)
-        if is_fence:  # directive fences ({image}, {revealjs-notes} ...) hold Markdown
-            in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
-        if is_fence or in_code or "@" not in text:
-            out.append((text, origin))
-            continue
-        out.append((_cite_line(em, text, origin), origin))
-    return out
-
 
 def _protect(text: str) -> tuple[str, list[str]]:
     """Hide inline code, URLs and link targets from the citation scanner."""
@@ -511,7 +575,7 @@ def _cite_line(em: Emitter, text: str, origin) -> str:
         if not all(_known(em, k, origin) for k in keys):
             return m.group(0).replace("@", "\ue102")
         pre, post = items[0].group(1).strip(), (items[-1].group(3) or "").strip()
-        role = "{cite:p}`" + (("{" + pre + "}") if pre else "") + ",".join(keys)
+        role = "{" + em.cite_role + ":p}`" + (("{" + pre + "}") if pre else "") + ",".join(keys)
         role += ("{" + post + "}") if post else ""
         em.cited = True
         return role + "`"
@@ -521,7 +585,7 @@ def _cite_line(em: Emitter, text: str, origin) -> str:
         if not _known(em, key, origin):
             return "\ue102" + key
         em.cited = True
-        return "{cite:t}`" + key + "`"
+        return "{" + em.cite_role + ":t}`" + key + "`"
 
     text = CITE_GROUP_RE.sub(group, text)
     text = INTEXT_CITE_RE.sub(intext, text)
@@ -540,12 +604,14 @@ def _known(em: Emitter, key: str, origin) -> bool:
     return False
 
 
-def _references_block(variant: str, origin) -> list[Line]:
+def _references_block(variant: str, origin, local: bool) -> list[Line]:
     heading = "## References"
     lines = [("", origin), (heading, origin), ("", origin)]
     if variant == "slides":
         lines += [("```{revealjs-section}", origin), (":data-state: scrollable", origin),
                   ("```", origin), ("", origin)]
+    if local:
+        return lines + [("```{footbibliography}", origin), ("```", origin)]
     lines += [("```{bibliography}", origin), (":filter: docname in docnames", origin),
               ("```", origin)]
     return lines
@@ -553,28 +619,24 @@ def _references_block(variant: str, origin) -> list[Line]:
 
 # -- display math ----------------------------------------------------------------------
 
-def _display_math(lines: list[Line]) -> list[Line]:
-    """Give every ``$$`` block a blank line before and after (myst dollarmath, §9.16)."""
-    out: list[Line] = []
-    fence = None
-    in_math = False
-    for i, (text, origin) in enumerate(lines):
-        fence, is_fence = _fence_state(text, fence)
-        stripped = text.strip()
-        if fence is None and not is_fence and "$$" in stripped and not stripped.startswith(("*", "-", ">", "|")):
-            count = stripped.count("$$")
-            opens = not in_math and stripped.startswith("$$")
-            if opens and out and out[-1][0].strip():
-                out.append(("", origin))
-            out.append((text, origin))
-            if count % 2:
-                in_math = not in_math
-            if not in_math and stripped.endswith("$$") and i + 1 < len(lines) \
-                    and lines[i + 1][0].strip():
-                out.append(("", origin))
-            continue
-        out.append((text, origin))
-    return out
+def _display_math(text: str, origin, in_math: bool, out: list[tuple]) -> bool:
+    """Give every ``$$`` block a blank line before and after (myst's dollarmath needs them).
+
+    Returns whether a display block is still open after this line.
+    """
+    stripped = text.strip()
+    if stripped.startswith(("*", "-", ">", "|")):  # inside a list, quote or table: leave it
+        out.append((text, origin, False))
+        return in_math
+    if not in_math and stripped.startswith("$$") and out and type(out[-1][0]) is str \
+            and out[-1][0].strip():
+        out.append(("", origin, False))
+    out.append((text, origin, False))
+    if stripped.count("$$") % 2:
+        in_math = not in_math
+    if not in_math and stripped.endswith("$$"):
+        out.append(("", origin, False))
+    return in_math
 
 
 # -- the title block -------------------------------------------------------------------

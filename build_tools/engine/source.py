@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .diagnostics import Location, Severity
+from ..diagnostics import Location, Severity
 
 BRACE_RE = re.compile(r"[{}]")
 MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
@@ -390,3 +390,13 @@ class IncludeResolver:
                         self._all_names.append(name)
                         self._by_base.setdefault(os.path.basename(name), []).append(name)
         return self._all_names
+
+
+def in_math(text: str, offset: int) -> bool:
+    """Whether ``offset`` sits inside ``$...$`` or ``$$...$$`` (a line-local judgement for inline math)."""
+    start = text.rfind("$$", 0, offset)
+    if start >= 0 and text.count("$$", 0, offset) % 2 == 1:
+        return True
+    line_start = text.rfind("\n", 0, offset) + 1
+    segment = text[line_start:offset].replace("$$", "")
+    return segment.count("$") % 2 == 1

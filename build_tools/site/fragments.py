@@ -12,8 +12,8 @@ import os
 import re
 from pathlib import Path
 
-from .config import VARIANT_LABELS, VARIANTS, TalkConfig
-from .graph import IncludeGraph, scan
+from ..config import PACKAGE_DIR, VARIANT_LABELS, VARIANTS, TalkConfig
+from ..engine.graph import IncludeGraph, scan
 
 
 def page_name(include_name: str) -> str:
@@ -63,7 +63,7 @@ def render_fragment_pages(docs: dict[str, str], titles: dict[str, str], config: 
         rows.append(row)
         pages[row["page"]] = env.get_template("fragment.html").render(fragment=row)
     pages["index.html"] = env.get_template("fragments.html").render(fragments=rows)
-    pages["fragments.css"] = (Path(__file__).parent / "static" / "fragments.css").read_text(encoding="utf-8")
+    pages["fragments.css"] = (PACKAGE_DIR / "static" / "fragments.css").read_text(encoding="utf-8")
     return pages
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from watchfiles import watch
 
-from .site import SiteOptions, SiteReport, build_site
+from ..site.build import SiteOptions, SiteReport, build_site
 
 RELOAD_JS = """(function () {
   var key = "talks-scroll:" + location.pathname, version = null;

@@ -10,7 +10,7 @@ import yaml
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-from .diagnostics import Diagnostic, Location, MacroError, Severity
+from ..diagnostics import Diagnostic, Location, MacroError, Severity
 from .source import SourceFile, display_name, load_source
 
 FRONT_END_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)

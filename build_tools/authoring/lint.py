@@ -13,8 +13,8 @@ import re
 import shutil
 from dataclasses import dataclass
 
-from .diagnostics import Diagnostic, Location, Severity
-from .source import MACRO_FILE_NAMES, MOJIBAKE_BOM, _listing, display_name
+from ..diagnostics import Diagnostic, Location, Severity
+from ..engine.source import MACRO_FILE_NAMES, MOJIBAKE_BOM, _listing, display_name
 
 # a line that ends like an include target but has lost its ``\include{`` (and has no macro left)
 DAMAGED_INCLUDE_RE = re.compile(r"^(?!.*\\)\s*(\S*?)([^\s{}]*\.(?:md|gpp|tex|html))\}\s*$")
@@ -151,13 +151,3 @@ def _edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
-
-
-def in_math(text: str, offset: int) -> bool:
-    """Whether ``offset`` sits inside ``$...$`` or ``$$...$$`` (a line-local judgement for inline math)."""
-    start = text.rfind("$$", 0, offset)
-    if start >= 0 and text.count("$$", 0, offset) % 2 == 1:
-        return True
-    line_start = text.rfind("\n", 0, offset) + 1
-    segment = text[line_start:offset].replace("$$", "")
-    return segment.count("$") % 2 == 1

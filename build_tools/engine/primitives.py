@@ -2,9 +2,9 @@
 
 The vocabulary in ``macros/`` is written in the macro language; where a macro
 needs to count, look at a file, or mark structure for the emit stage, it calls
-one of these primitives (all named ``\\__something``).  Structure is marked
-with private-use characters on lines of their own (see ``markers``); the emit
-stage turns them into slides, notes blocks and headings per variant.
+one of these primitives (all named ``\\__something``).  Structure leaves the
+engine as typed records (``records``), never as text: the emit stage lays
+them out per variant as slides, notes blocks, headings, images and figures.
 """
 from __future__ import annotations
 
@@ -12,27 +12,24 @@ import difflib
 import os
 import re
 
-from . import markers
-from .diagnostics import Severity
+from . import records as r
+from ..diagnostics import Severity
 from .expander import Call, Expander, Primitive
 from .output import Out
 from .source import file_stamp
-
-IMAGE_BLOCK_RE = re.compile(r"\A\s*(`{3,})\{image\} ([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)\1\s*\Z")
-
-
-def fence(char: str, body: str, minimum: int = 3) -> str:
-    """A fence longer than any run of the same character that opens a line of ``body``."""
-    longest = 0
-    for m in re.finditer(r"^[ \t]*(%s+)" % re.escape(char), body, re.M):
-        longest = max(longest, len(m.group(1)))
-    return char * max(minimum, longest + 1)
-
 
 def _wrap(ex: Expander, before: str, inner: Out, after: str) -> Out:
     out = ex.generated(before)
     out.extend(inner)
     out.add(after, ex._generated())
+    return out
+
+
+def _enclose(ex: Expander, start: r.Block, inner: Out, end: r.Block) -> Out:
+    """``inner`` between two records, each on a line of its own."""
+    out = ex.block(start, after="\n")
+    out.extend(inner)
+    out.extend(ex.block(end, before="\n"))
     return out
 
 
@@ -44,16 +41,15 @@ def heading(ex: Expander, call: Call, level: Out, title: Out = None, attrs: Out 
     """``\\__heading{level}{title}{attrs}``: a slide boundary or a handout heading."""
     lvl = level.text().strip()
     lvl = lvl if lvl in ("1", "2", "3", "4", "5", "6") else "2"
-    marker = markers.heading(int(lvl), _one_line(title) if title else "",
-                             _one_line(attrs) if attrs else "")
-    return ex.generated("\n\n" + marker + "\n\n")
+    return ex.block(r.Heading(int(lvl), _one_line(title) if title else "",
+                              _one_line(attrs) if attrs else ""))
 
 
 def notes(ex: Expander, call: Call, text: Out = None) -> Out | None:
     """``\\__notes{text}``: text for the presenter (speaker view or notes block)."""
     if text is None or not text.text().strip():
         return None
-    return _wrap(ex, f"\n\n{markers.NOTES_OPEN}\n", text, f"\n{markers.NOTES_CLOSE}\n\n")
+    return _enclose(ex, r.NotesStart(), text, r.NotesEnd())
 
 
 def sandboxed_notes(ex: Expander, call: Call) -> Out | None:
@@ -88,8 +84,7 @@ def fragments(ex: Expander, call: Call, text: Out = None) -> Out | None:
     """``\\__fragments{text}``: reveal.js fragments around a block (usually a list)."""
     if text is None or not text.text().strip():
         return None
-    f = fence("`", text.text())
-    return _wrap(ex, f"\n\n{f}{{revealjs-fragments}}\n", text, f"\n{f}\n\n")
+    return _enclose(ex, r.FragmentsStart(), text, r.FragmentsEnd())
 
 
 def code(ex: Expander, call: Call, lang: Out = None, text: Out = None) -> Out | None:
@@ -99,8 +94,7 @@ def code(ex: Expander, call: Call, lang: Out = None, text: Out = None) -> Out | 
     body = text.text().strip("\n")
     if not body.strip():
         return None
-    f = fence("`", body)
-    return ex.generated(f"\n\n{f}{lang.text().strip() if lang else ''}\n{body}\n{f}\n\n")
+    return ex.block(r.Code(lang.text().strip() if lang else "", body))
 
 
 def _image_path(ex: Expander, path: str) -> str | None:
@@ -130,12 +124,13 @@ def check_image(ex: Expander, path: str) -> bool:
         close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(close) + "? " + hint
-    ex.report("W-IMAGE-MISSING", Severity.WARNING, f"image not found: {path}", hint=hint)
+    ex.report("W-IMAGE-MISSING", Severity.WARNING, f"image not found: {path}", hint=hint,
+              subject=on_disk)
     return False
 
 
 def placeholder(ex: Expander, what: str, path: str) -> Out:
-    return ex.generated(f"\n\n```{{warning}}\nMissing {what}: `{path}`\n```\n\n")
+    return ex.block(r.Missing(what, path))
 
 
 def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Out = None,
@@ -149,7 +144,7 @@ def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Ou
     if not target:
         ex.report("W-IMAGE", Severity.WARNING, f"\\{call.name} names no file")
         return None
-    if "\n" in target or "`" in target:  # e.g. \includegif{\includegif{...}}: keep the inner image
+    if path.blocks or "\n" in target:  # e.g. \includegif{\includegif{...}}: keep the inner image
         ex.report("W-IMAGE", Severity.WARNING,
                   f"the file argument of \\{call.name} is itself an image; the inner one is used")
         return path
@@ -159,17 +154,9 @@ def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Ou
     target = re.sub(r"(?<!:)/{2,}", "/", target)
     if not check_image(ex, target):
         return placeholder(ex, "image", target)
-    lines = [f"```{{image}} {target}"]
-    w = width.text().strip() if width else ""
-    if w:
-        lines.append(f":width: {w}")
-    c = " ".join(classes.text().split()) if classes else ""
-    if c:
-        lines.append(f":class: {c}")
-    a = align.text().strip() if align else ""
-    if a:
-        lines.append(f":align: {a}")
-    return ex.generated("\n\n" + "\n".join(lines) + "\n```\n\n")
+    return ex.block(r.Image(target, width.text().strip() if width else "",
+                            " ".join(classes.text().split()) if classes else "",
+                            align.text().strip() if align else ""))
 
 
 def unique_label(ex: Expander, label: str) -> str:
@@ -184,30 +171,28 @@ def unique_label(ex: Expander, label: str) -> str:
 
 def figure(ex: Expander, call: Call, contents: Out = None, caption: Out = None,
            label: Out = None) -> Out | None:
-    """HANDOUT's ``\\figure``: a numbered figure, or a captioned container (spec §5.3)."""
-    body = contents.text() if contents else ""
+    """HANDOUT's ``\\figure``: a numbered figure, or a captioned container."""
     cap = caption.text().strip() if caption else ""
     name = label.text().strip() if label else ""
     name = unique_label(ex, name) if name else ""
-    single = IMAGE_BLOCK_RE.match(body)
-    if single:
-        f = single.group(1)
-        options = "".join(single.group(3))
-        head = f"{f}{{figure}} {single.group(2)}\n" + (f":name: {name}\n" if name else "") + options
-        out = ex.generated("\n\n" + head + "\n")
-        if caption:
-            out.extend(caption)
-        out.add(f"\n{f}\n\n", ex._generated())
-        return out
-    colons = fence(":", body)
-    out = ex.generated("\n\n" + (f"({name})=\n" if name else "") + f"{colons}{{container}} figure\n")
-    if contents:
-        out.extend(contents.trimmed())
-    if cap:
-        out.add("\n\nFigure: ", ex._generated())
-        out.extend(caption)
-    out.add(f"\n{colons}\n\n", ex._generated())
-    return out
+    image = _single_image(contents)
+    if image is not None:
+        return ex.block(r.Figure(image, cap, name))
+    return _enclose(ex, r.FigureStart(name), contents.trimmed() if contents else Out(), r.FigureEnd(cap))
+
+
+def _single_image(contents: Out | None) -> r.Image | None:
+    """The image when ``contents`` is one image and nothing but blank text."""
+    if contents is None or contents.blocks != 1:
+        return None
+    image = None
+    for part in contents.parts:
+        if type(part) is str:
+            if part.strip():
+                return None
+        elif isinstance(part, r.Image):
+            image = part
+    return image
 
 
 def inline_svg(ex: Expander, call: Call, path: Out = None) -> Out | None:
@@ -222,26 +207,27 @@ def inline_svg(ex: Expander, call: Call, path: Out = None) -> Out | None:
         ex.note("file", on_disk, file_stamp(on_disk))
     if on_disk is None or not os.path.exists(on_disk):
         if on_disk is not None:
-            ex.report("W-IMAGE-MISSING", Severity.WARNING, f"diagram not found: {target}")
+            ex.report("W-IMAGE-MISSING", Severity.WARNING, f"diagram not found: {target}",
+                      subject=on_disk)
         return placeholder(ex, "diagram", target)
     with open(on_disk, encoding="utf-8", errors="replace") as fh:
         svg = fh.read()
     svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>", "", svg).strip()
     # one line, so CommonMark keeps it as a single raw HTML block
     svg = re.sub(r">\s*\n\s*<", "><", svg).replace("\n", " ")
-    return ex.generated(f"\n\n<div class=\"inline-diagram\">{svg}</div>\n\n")
+    return ex.block(r.Html(f'<div class="inline-diagram">{svg}</div>'))
 
 
 def animation_start(ex: Expander, call: Call, name: Out = None) -> Out:
-    return ex.generated(f"\n\n{markers.anim_open(_one_line(name) if name else '')}\n\n")
+    return ex.block(r.AnimationStart(_one_line(name) if name else ""))
 
 
 def animation_frame(ex: Expander, call: Call, contents: Out = None) -> Out:
-    return _wrap(ex, f"\n\n{markers.FRAME_OPEN}\n", contents or Out(), f"\n{markers.FRAME_CLOSE}\n\n")
+    return _enclose(ex, r.FrameStart(), contents or Out(), r.FrameEnd())
 
 
 def animation_end(ex: Expander, call: Call) -> Out:
-    return ex.generated(f"\n\n{markers.ANIM_CLOSE}\n\n")
+    return ex.block(r.AnimationEnd())
 
 
 def counter(ex: Expander, call: Call, name: Out = None) -> Out:

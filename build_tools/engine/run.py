@@ -1,0 +1,89 @@
+"""Expanding one talk for one variant: the engine's entry point.
+
+Reads the talk, loads the variant's vocabulary, expands the body and returns
+an ``ExpandedTalk``: lines of text and typed records, each with its origin.
+The engine knows nothing of MyST, Sphinx or the site.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..config import TalkConfig
+from ..diagnostics import Diagnostic
+from .expander import META, Expander, ExpansionState
+from .memo import Memo
+from .records import Block
+from .source import Frame, IncludeResolver, new_snapshot
+from .talkfile import Talk, read_talk, snippet_dirs
+from .vocabulary import define_variables, load_vocabulary
+
+Item = tuple["str | Block", "tuple[Frame, int] | None"]
+"""One expanded line (or record) and the (frame, offset) it came from."""
+
+
+@dataclass
+class ExpandedTalk:
+    talk: Talk
+    variant: str
+    items: list[Item]
+    diagnostics: list[Diagnostic]
+    dependencies: list[str] = field(default_factory=list)
+    """Every file read: the talk, its includes, the vocabulary."""
+    includes: list[tuple[str, str, int]] = field(default_factory=list)
+    """(including file, included file, line) in reading order."""
+
+
+_MEMO = Memo()
+"""Recordings of included files, shared by every talk this process expands."""
+
+_RESOLVERS: dict[tuple, IncludeResolver] = {}
+_ADVISORS: dict[int, object] = {}
+
+
+def expand(path: str, variant: str, config: TalkConfig, advisor=None) -> ExpandedTalk:
+    """Expand the talk at ``path`` for ``variant``.
+
+    ``advisor`` is a factory given every known name; the advisor it makes
+    suggests the closest name for an unknown macro (the authoring tools use it).
+    Raises ``MacroError`` only for a talk that cannot be read at all.
+    """
+    new_snapshot()
+    talk = read_talk(path)
+    vocabulary, vocab_files, vocab_diagnostics = load_vocabulary(variant, config)
+    state = ExpansionState(dict(vocabulary))
+    define_variables(state.macros, talk, config)
+    resolver = _resolver(path, config)
+    talk_dir = os.path.dirname(talk.source.path)
+    ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
+                  stop_at_error=config.stop_at_error,
+                  options={"image_root": config.image_root, "doc_dir": talk_dir,
+                           "talk_dir": talk_dir})
+    if advisor is not None:
+        ex.advisor = _advisor(advisor, vocabulary)
+    if config.reuse_includes:
+        ex.memo = _MEMO
+        ex.memo_context = (variant, config.clean_comments, config.stop_at_error, advisor is not None,
+                           tuple(resolver.roots), resolver.macros_dir, config.image_root,
+                           id(vocabulary))
+    out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
+    diagnostics = [*talk.diagnostics, *vocab_diagnostics, *ex.diagnostics]
+    dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files]))
+    return ExpandedTalk(talk, variant, out.lines(), diagnostics, dependencies, ex.includes)
+
+
+def _advisor(factory, vocabulary: dict):
+    """One did-you-mean helper per vocabulary, so its cache lasts across talks."""
+    key = id(vocabulary)
+    if key not in _ADVISORS:
+        _ADVISORS[key] = factory([*vocabulary, *META])
+    return _ADVISORS[key]
+
+
+def _resolver(path: str, config: TalkConfig) -> IncludeResolver:
+    folder = os.path.dirname(os.path.abspath(path))
+    key = (folder, tuple(config.include_roots), config.macros_dir)
+    if key not in _RESOLVERS:
+        roots = list(dict.fromkeys([*config.include_roots, *snippet_dirs(folder)]))
+        _RESOLVERS[key] = IncludeResolver(path, roots, config.macros_dir)
+    return _RESOLVERS[key]

@@ -1,0 +1,71 @@
+"""What the Sphinx side learns about each talk, handed to the site builder.
+
+One ``TalkStatus`` per talk and variant is kept in Sphinx's environment while
+it builds and saved beside the doctrees when the build finishes; the site
+builder (another process) loads the same records to assemble the index and
+decide which talks failed.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TalkSummary:
+    """The front matter the site index shows, as plain strings."""
+
+    title: str = ""
+    subtitle: str = ""
+    date: str = ""
+    venue: str = ""
+    authors: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "TalkSummary":
+        from .engine.talkfile import author_list
+
+        text = {key: str(meta.get(key) or "").strip() for key in ("title", "subtitle", "date", "venue")}
+        return cls(**text, authors=author_list(meta))
+
+
+@dataclass
+class TalkStatus:
+    source: str = ""
+    summary: TalkSummary | None = None
+    slide_titles: list[str] = field(default_factory=list)
+    math_macros: dict[str, object] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    """Formatted error diagnostics."""
+    warnings: list[str] = field(default_factory=list)
+    """The first few formatted warnings (``warning_count`` counts them all)."""
+    warning_count: int = 0
+    missing: list[str] = field(default_factory=list)
+    """Files on disk the talk names but that do not exist (reread when they appear)."""
+    sphinx_warnings: int = 0
+
+
+@dataclass
+class VariantStatus:
+    variant: str
+    talks: dict[str, TalkStatus]
+
+
+STATUS_FILE = "talks-status.pickle"
+
+
+def save(folder: str, status: VariantStatus) -> None:
+    path = os.path.join(folder, STATUS_FILE)
+    with open(path + ".tmp", "wb") as fh:
+        pickle.dump(status, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(path + ".tmp", path)
+
+
+def load(folder: str) -> VariantStatus | None:
+    try:
+        with open(os.path.join(folder, STATUS_FILE), "rb") as fh:
+            status = pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        return None
+    return status if isinstance(status, VariantStatus) else None
