@@ -140,14 +140,14 @@ def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Ou
     The extension is appended unless the file already has it (one corpus call
     writes ``...Slow.jpg``; lamd would ask for ``.jpg.jpg``).
     """
-    target = path.text().strip() if path else ""
-    if not target:
-        ex.report("W-IMAGE", Severity.WARNING, f"\\{call.name} names no file")
-        return None
-    if path.blocks or "\n" in target:  # e.g. \includegif{\includegif{...}}: keep the inner image
+    if path is not None and path.blocks:  # e.g. \includegif{\includegif{...}}: keep the inner image
         ex.report("W-IMAGE", Severity.WARNING,
                   f"the file argument of \\{call.name} is itself an image; the inner one is used")
         return path
+    target = path.text().strip() if path else ""
+    if not target or "\n" in target:
+        ex.report("W-IMAGE", Severity.WARNING, f"\\{call.name} names no file")
+        return None
     suffix = ext.text().strip() if ext else ""
     if suffix and not target.lower().endswith("." + suffix.lower()):
         target = f"{target}.{suffix}"
