@@ -106,6 +106,7 @@ class Emitter:
         self.cited = False
         """Whether any citation became a role (then a bibliography is due)."""
         self.has_bibliography = False
+        self.has_animation = False
         self.cite_role = "footcite" if options.local_citations else "cite"
         """Whether the talk places its own bibliography."""
 
@@ -128,7 +129,8 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
         body = _handout(em, lines)
         titles: list[str] = []
     else:
-        lines = _animations(em, lines)
+        if em.has_animation:
+            lines = _animations(em, lines)
         slides = _split_slides(em, lines)
         titles = [s.title for s in slides[1:]]
         body = _slides(em, slides) if variant == "slides" else _speaker_notes(em, slides)
@@ -155,6 +157,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     for text, origin in items:
         if type(text) is not str:
             if isinstance(text, STRUCTURE):
+                em.has_animation |= isinstance(text, r.AnimationStart)
                 out.append((text, origin, False))
             elif isinstance(text, (r.FragmentsStart, r.FigureStart)):
                 groups.append((text, len(out), origin))
