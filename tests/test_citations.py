@@ -1,4 +1,4 @@
-"""Pandoc citations become sphinxcontrib-bibtex roles (spec §7)."""
+"""Pandoc citations become sphinxcontrib-bibtex roles (docs/macro-language.md, "Citations and bibliography")."""
 import pytest
 
 from build_tools.myst.emit import EmitOptions, Emitter, _cite_line

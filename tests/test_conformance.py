@@ -1,4 +1,4 @@
-"""The spec's conformance examples (§10) as golden files, one test per case and variant."""
+"""Conformance examples as golden files, one test per case and variant (docs/macro-language.md, "Examples")."""
 from pathlib import Path
 
 import pytest

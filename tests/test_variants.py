@@ -1,4 +1,4 @@
-"""The information-session talk: each variant shows what the spec says it shows."""
+"""The information-session talk: each variant shows what docs/vocabulary.md says it shows."""
 import re
 from pathlib import Path
 

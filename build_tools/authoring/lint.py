@@ -114,7 +114,7 @@ def fix_file(path: str, roots: list[str]) -> tuple[list[Repair], list[Diagnostic
 
 
 class NameAdvisor:
-    """Did-you-mean for unknown macro names that are near a vocabulary name (spec §2.5)."""
+    """Did-you-mean for unknown macro names that are near a vocabulary name (docs/macro-language.md, "Unknown names")."""
 
     LATEX = frozenset("text textbf textit texttt emph item begin end label ref cite caption "
                       "section paragraph frac mathbf mathrm sqrt left right hline vspace hspace "

@@ -310,7 +310,7 @@ class Expander(IncludeHandling):
     def _comment(self, src: SourceFile, frame: Frame, s: int, end: int, out: Out, user: bool) -> int:
         text = src.text
         close = text.find("-->", s + 4, end)
-        if close < 0:  # no closing in reach: not a comment (spec §2.7)
+        if close < 0:  # no closing in reach: not a comment (docs/macro-language.md, "Comments")
             out.add("<!--", (frame, s) if user else self._generated())
             return s + 4
         close += 3
@@ -470,7 +470,7 @@ class Expander(IncludeHandling):
             if result is not None:
                 out.extend(result)
             return
-        if d.empty:  # spec §2.4 rule 4: an empty body does not evaluate its arguments
+        if d.empty:  # an empty body does not evaluate its arguments
             return
         args = [self._arg(src, r, frame, params) for r in regions]
         self.depth += 1
@@ -485,7 +485,7 @@ class Expander(IncludeHandling):
             if d.params:
                 bound = {p: (args[i] if i < len(args) else Out()) for i, p in enumerate(d.params)}
                 self.expand(d.src, d.start, d.end, d.frame, bound, out, body=True)
-            else:  # an alias: expand the body, then append the groups (spec §2.3)
+            else:  # an alias: expand the body, then append the groups (docs/macro-language.md, "Arity")
                 self.expand(d.src, d.start, d.end, d.frame, None, out, body=True)
                 for arg in args:
                     out.add("{", self._generated())

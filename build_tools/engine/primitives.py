@@ -55,8 +55,8 @@ def notes(ex: Expander, call: Call, text: Out = None) -> Out | None:
 def sandboxed_notes(ex: Expander, call: Call) -> Out | None:
     """SPEAKER-NOTES' ``\\notes``: shown, but expanded in a throw-away copy of the state.
 
-    The presenter document must keep the deck's guards and accumulators (spec
-    E12), so whatever the notes define or include is forgotten afterwards.
+    The presenter document must keep the deck's guards and accumulators
+    (docs/macro-language.md, "Speaker-notes state"), so whatever the notes define or include is forgotten afterwards.
     """
     if not call.regions:
         return None

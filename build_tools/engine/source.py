@@ -281,7 +281,7 @@ def read_renames(root: str) -> dict[str, str]:
 
 
 class IncludeResolver:
-    """Finds the file an ``\\include`` names, in lamd's search order (spec §3.6).
+    """Finds the file an ``\\include`` names, in lamd's search order (docs/macro-language.md, "Include resolution").
 
     Order: the including file's opened name relative to the talk's directory,
     the talk's parent directory, each include root, the talk's directory, the

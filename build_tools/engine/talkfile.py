@@ -87,7 +87,7 @@ _SETTINGS: dict[str, dict] = {}
 
 
 def directory_settings(folder: str) -> dict:
-    """lamd's per-folder defaults: ``_lamd.yml``, then the legacy ``_config.yml`` (spec §6.2)."""
+    """lamd's per-folder defaults: ``_lamd.yml``, then the legacy ``_config.yml`` (docs/macro-language.md, "Folder settings")."""
     if folder not in _SETTINGS:
         _SETTINGS[folder] = _read_settings(folder)
     return _SETTINGS[folder]

@@ -352,7 +352,7 @@ def _heading_text(text: str) -> tuple[str, str]:
 
 
 def _section_options(em: Emitter, slide: Slide) -> list[str]:
-    """``{revealjs-section}`` options from a slide's pandoc attributes (spec §5.1)."""
+    """``{revealjs-section}`` options from a slide's pandoc attributes (docs/macro-language.md, "Slide attributes")."""
     if not slide.attrs:
         return []
     classes, pairs, _ = _attrs(slide.attrs)
