@@ -39,7 +39,7 @@ root_doc = "index" if os.path.isfile(os.path.join(HERE, "index.md")) or not _tal
     else f"talks/{_talks[0]}"
 exclude_patterns = [
     "_build", ".venv", "venv", ".git", ".ci", ".github", "includes", "macros", "diagrams",
-    "tests", "benchmarks", "build_tools", "test-artifacts", "*.egg-info", "README.md",
+    "tests", "benchmarks", "build_tools", "docs", "test-artifacts", "*.egg-info", "README.md",
     "**/README.md",
 ]
 source_suffix = {".md": "markdown"}

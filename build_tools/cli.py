@@ -272,5 +272,19 @@ def build(talks, variants, include, bibs, out, strict, jobs, quiet):
     sys.exit(0 if report.ok else 1)
 
 
+@main.command("config")
+@click.argument("talk", required=False, type=click.Path(exists=True, dir_okay=False))
+@include_option
+def show_config(talk, include):
+    """Print every effective setting for TALK (or this folder's project) and where it came from."""
+    from dataclasses import fields
+
+    config = _config([talk] if talk else [], include)
+    for option in fields(TalkConfig):
+        if option.name != "sources":
+            value = getattr(config, option.name)
+            click.echo(f"talks_{option.name} = {value!r}    # {config.source_of(option.name)}")
+
+
 if __name__ == "__main__":
     main()

@@ -18,7 +18,6 @@ from ..diagnostics import Location, Severity
 
 BRACE_RE = re.compile(r"[{}]")
 MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
-RESERVED_RE = re.compile("[\ue000-\ue1ff]")
 MACRO_FILE_NAMES = {"talk-macros.gpp", "talk-macros.tex"}
 
 
@@ -115,12 +114,6 @@ def decode_source(data: bytes) -> tuple[str, list[tuple[str, Severity, str, int]
         text = data.decode("utf-8", errors="replace")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    reserved = RESERVED_RE.search(text)
-    if reserved:  # the emit stage's structure marks live here; sources may not use them
-        problems.append(("W-ENCODING", Severity.WARNING,
-                         f"private-use character U+{ord(reserved.group()):04X} replaced by U+FFFD",
-                         reserved.start()))
-        text = RESERVED_RE.sub("\ufffd", text)
     pos = text.find(MOJIBAKE_BOM)
     while pos >= 0:
         problems.append(("W-MOJIBAKE", Severity.WARNING,

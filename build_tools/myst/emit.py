@@ -43,6 +43,9 @@ INTEXT_CITE_RE = re.compile(r"(?<![\w\\@`])@(" + CITE_KEY + r")")
 GROUP_ITEM_RE = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*$", re.S)
 INLINE_CODE_RE = re.compile(r"(`+)(.+?)\1")
 URL_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+|<[^<>\s]+@[^<>\s]+>|\]\([^)]*\)")
+PROTECTED_RE = re.compile(INLINE_CODE_RE.pattern + "|" + URL_RE.pattern)
+"""What the citation scanner must not look into: inline code, URLs and link targets."""
+CITATION_RE = re.compile(CITE_GROUP_RE.pattern + "|" + INTEXT_CITE_RE.pattern)
 
 STRUCTURE = (r.Heading, r.NotesStart, r.NotesEnd, r.AnimationStart, r.FrameStart, r.FrameEnd,
              r.AnimationEnd)
@@ -548,52 +551,50 @@ def _handout(em: Emitter, lines: list[tuple]) -> list[Line]:
 
 # -- citations -----------------------------------------------------------------------
 
-def _protect(text: str) -> tuple[str, list[str]]:
-    """Hide inline code, URLs and link targets from the citation scanner."""
-    saved: list[str] = []
-
-    def keep(m):
-        saved.append(m.group(0))
-        return f"\ue100{len(saved) - 1}\ue101"
-
-    text = INLINE_CODE_RE.sub(keep, text)
-    text = URL_RE.sub(keep, text)
-    return text, saved
-
-
-def _restore(text: str, saved: list[str]) -> str:
-    return re.sub("\ue100(\\d+)\ue101", lambda m: saved[int(m.group(1))], text)
-
-
 def _cite_line(em: Emitter, text: str, origin) -> str:
-    text, saved = _protect(text)
+    """Pandoc citations in one line as roles; inline code, URLs and link targets are left alone."""
+    if "@" not in text:
+        return text
+    pieces, pos = [], 0
+    for m in PROTECTED_RE.finditer(text):
+        pieces += [_cite_text(em, text[pos:m.start()], origin), m.group(0)]
+        pos = m.end()
+    pieces.append(_cite_text(em, text[pos:], origin))
+    return "".join(pieces)
+
+
+def _cite_text(em: Emitter, text: str, origin) -> str:
+    if "@" not in text:
+        return text
+
+    def cite(key: str, written: str) -> str:
+        if not _known(em, key, origin):
+            return written
+        em.cited = True
+        return "{" + em.cite_role + ":t}`" + key + "`"
+
+    def intext(m):
+        return cite(m.group(1), m.group(0))
 
     def group(m):
         # pandoc separates keys with ';'; some authors write ',' (a locator never starts with '@')
         parts = [p for part in m.group(1).split(";") for p in re.split(r",\s*(?=-?@)", part)]
         items = [GROUP_ITEM_RE.match(part) for part in parts]
-        if not all(items):
-            return m.group(0)
+        if not all(items):  # brackets that are not a citation: look inside them
+            return "[" + INTEXT_CITE_RE.sub(intext, m.group(1)) + "]"
         keys = [i.group(2) for i in items]
         if not all(_known(em, k, origin) for k in keys):
-            return m.group(0).replace("@", "\ue102")
+            return m.group(0)
         pre, post = items[0].group(1).strip(), (items[-1].group(3) or "").strip()
         role = "{" + em.cite_role + ":p}`" + (("{" + pre + "}") if pre else "") + ",".join(keys)
         role += ("{" + post + "}") if post else ""
         em.cited = True
         return role + "`"
 
-    def intext(m):
-        key = m.group(1)
-        if not _known(em, key, origin):
-            return "\ue102" + key
-        em.cited = True
-        return "{" + em.cite_role + ":t}`" + key + "`"
+    def either(m):
+        return group(m) if m.group(1) is not None else cite(m.group(2), m.group(0))
 
-    text = CITE_GROUP_RE.sub(group, text)
-    text = INTEXT_CITE_RE.sub(intext, text)
-    text = text.replace("\\@", "@").replace("\ue102", "@")
-    return _restore(text, saved)
+    return CITATION_RE.sub(either, text).replace("\\@", "@")
 
 
 def _known(em: Emitter, key: str, origin) -> bool:
