@@ -183,3 +183,11 @@ def test_lamd_yml_snippetsdir_is_an_include_root(tmp_path, monkeypatch):
     })
     e = expand(tmp_path, "talks/t.md")
     assert body(e).strip() == "FROM-SNIPPETSDIR" and not e.diagnostics
+
+
+def test_video_links_carry_only_the_parameters_given(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\includeyoutube{abc}{}{}{30}{}\n\n"
+                                                "\\includeyoutube{xyz}{}{}{}{}\n"})
+    text = body(expand(tmp_path, "talks/t.md"))
+    assert 'src="https://www.youtube.com/embed/abc?start=30&rel=0"' in text
+    assert 'src="https://www.youtube.com/embed/xyz?rel=0"' in text
