@@ -79,7 +79,7 @@ def bibliography_keys(files: list[str]) -> frozenset[str] | None:
 def talk_bib_files(talk: Talk, config: TalkConfig) -> list[str]:
     files = list(config.bib_files)
     named = talk.meta.get("bibliography")
-    for name in ([named] if isinstance(named, str) else named or []):
+    for name in ([named] if isinstance(named, str) else named if isinstance(named, list) else []):
         files.append(os.path.join(os.path.dirname(talk.source.path), str(name)))
     return files
 

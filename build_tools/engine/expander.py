@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import inspect
 import operator
 import re
 from dataclasses import dataclass, field
@@ -78,6 +79,14 @@ class Primitive:
     func: Callable[..., Out | None]
     raw: bool = False
     """Receive the argument regions unexpanded (for sandboxed or deferred expansion)."""
+    arity: tuple[int, int] = (0, 0)
+    """Fewest and most brace groups ``func`` accepts (after the expander and the call)."""
+
+    def __post_init__(self) -> None:
+        if not self.raw:
+            params = list(inspect.signature(self.func).parameters.values())[2:]
+            required = sum(1 for p in params if p.default is inspect.Parameter.empty)
+            self.arity = (required, len(params))
 
 
 @dataclass(slots=True)
@@ -464,6 +473,8 @@ class Expander(IncludeHandling):
         if isinstance(d, Primitive):
             if d.raw:
                 result = d.func(self, Call(d.name, src, frame, regions, offset))
+            elif not self._arity_ok(d, len(regions)):
+                return
             else:
                 args = [self._arg(src, r, frame, params) for r in regions]
                 result = d.func(self, Call(d.name, src, frame, regions, offset), *args)
@@ -494,6 +505,18 @@ class Expander(IncludeHandling):
         finally:
             self.depth -= 1
             self.call_stack.pop()
+
+    def _arity_ok(self, d: Primitive, given: int) -> bool:
+        """Internal macros called by hand with the wrong number of groups are errors, not crashes."""
+        fewest, most = d.arity
+        if fewest <= given <= most:
+            return True
+        wanted = f"{fewest}" if fewest == most else f"{fewest} to {most}"
+        self.report("E-PRIMITIVE-ARGS", Severity.ERROR,
+                    f"\\{d.name} takes {wanted} argument(s) in braces, not {given}; "
+                    "nothing is produced",
+                    hint="\\__ macros are the vocabulary's building blocks; use the documented macros")
+        return False
 
     def _arg(self, src: SourceFile, region: tuple[int, int], frame: Frame,
              params: dict[str, Out] | None) -> Out:

@@ -115,6 +115,10 @@ def decode_source(data: bytes) -> tuple[str, list[tuple[str, Severity, str, int]
         text = data.decode("utf-8", errors="replace")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    nul = text.find("\x00")
+    if nul >= 0:  # no file name or Markdown can hold one; docutils would choke on it
+        problems.append(("W-ENCODING", Severity.WARNING, "NUL byte (U+0000) replaced by U+FFFD", nul))
+        text = text.replace("\x00", "\ufffd")
     reserved = RESERVED_RE.search(text)
     if reserved:  # the emit stage's structure marks live here; sources may not use them
         problems.append(("W-ENCODING", Severity.WARNING,
@@ -149,7 +153,7 @@ def file_stamp(path: str) -> tuple[int, int] | None:
     """A file's identity for caches: it appeared, vanished or changed if this differs."""
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
         return None
     return st.st_mtime_ns, st.st_size
 
