@@ -80,3 +80,105 @@ def test_nul_byte_in_an_image_path(tmp_path):
     write_repo(tmp_path, {"talks/t.md": FRONT + "\\includepng{a\x00b}\n![x](c\x00d.png)\n"})
     for e in expand_all(tmp_path):
         assert str(located(e, "W-ENCODING").location).endswith("t.md:4:14")
+
+
+# -- confinement: one rule for every file a talk names --------------------------------
+
+OUTSIDE = {"secret/s.png": b"\x89PNG", "secret/s.svg": "<svg/>", "secret/s.bib": "@a{k,}",
+           "secret/s.txt": "secret", "secret/snips/x.md": "SECRET"}
+
+
+def confined_repo(tmp_path, talk_body, extra=None, front=FRONT):
+    """A repository in repo/ and a folder beside it, secret/, that talks must not reach."""
+    write_repo(tmp_path, OUTSIDE)
+    repo = tmp_path / "repo"
+    write_repo(repo, {"conf.py": "", "includes/a.md": "A\n", "talks/t.md": front + talk_body,
+                      **(extra or {})})
+    return repo
+
+
+def refused(expansion):
+    return [d for d in expansion.diagnostics if d.code == "E-PATH-OUTSIDE"]
+
+
+@pytest.mark.parametrize("call", ["\\includepng{../../secret/s}", "\\includejpg{../../secret/s.png}",
+                                  "\\includediagram{../../secret/s}", "\\includeimg{../../secret/s.png}",
+                                  "\\__image{/../../secret/s.png}"])
+def test_image_macros_refuse_paths_outside(tmp_path, call):
+    repo = confined_repo(tmp_path, call + "\n")
+    for e in expand_all(repo, image_root=str(repo)):
+        diag = refused(e)[0]
+        assert diag.location.line == 4 and "secret" in diag.message
+        assert not [line for line in e.text.splitlines() if "secret" in line and "{" in line]
+
+
+def test_inputdiagram_never_reads_outside(tmp_path):
+    repo = confined_repo(tmp_path, "\\inputdiagram{../../secret/s}\n")
+    for e in expand_all(repo):
+        assert refused(e) and "<svg" not in e.text
+
+
+def test_symlink_inside_diagrams_pointing_outside(tmp_path):
+    repo = confined_repo(tmp_path, "\\inputdiagram{/diagrams/link}\n\\includepng{/diagrams/img}\n")
+    (repo / "diagrams").mkdir()
+    os.symlink(tmp_path / "secret" / "s.svg", repo / "diagrams" / "link.svg")
+    os.symlink(tmp_path / "secret" / "s.png", repo / "diagrams" / "img.png")
+    for e in expand_all(repo, image_root=str(repo)):
+        assert [d.location.line for d in refused(e)] == [4, 5] and "<svg" not in e.text
+
+
+@pytest.mark.parametrize("line", ["![x](../../secret/s.png)", '<img src="../../secret/s.png">',
+                                  '<object data="../../secret/s.svg"></object>',
+                                  "[file](../../secret/s.txt)", "{download}`see <../../secret/s.txt>`",
+                                  '<div data-background="../../secret/s.png"></div>'])
+def test_markdown_and_html_paths_outside(tmp_path, line):
+    repo = confined_repo(tmp_path, "\n" + line + "\n")
+    for e in expand_all(repo):
+        assert [d.location.line for d in refused(e)] == [5]
+        assert "secret" not in e.text
+
+
+def test_slide_background_outside(tmp_path):
+    repo = confined_repo(tmp_path, '\n## Slide {data-background="../../secret/s.png"}\n\ntext\n')
+    e = expand(repo, "talks/t.md", "slides")
+    assert refused(e) and "secret" not in e.text
+
+
+@pytest.mark.parametrize("fence", ["```{literalinclude} ../../secret/s.txt\n```",
+                                   "```{include} ../../secret/s.txt\n```",
+                                   "```{raw} html\n:file: ../../secret/s.txt\n```",
+                                   "```{csv-table}\n:file: ../../secret/s.txt\n```"])
+def test_file_reading_directives_outside(tmp_path, fence):
+    repo = confined_repo(tmp_path, "\n" + fence + "\n")
+    for e in expand_all(repo):
+        assert refused(e) and "secret" not in e.text
+
+
+def test_paths_inside_the_repository_are_kept(tmp_path):
+    repo = confined_repo(tmp_path, "\n![x](../diagrams/a.png)\n```{literalinclude} ../includes/a.md\n```\n",
+                         {"diagrams/a.png": b"\x89PNG"})
+    for e in expand_all(repo):
+        assert not refused(e) and "../diagrams/a.png" in e.text
+
+
+def test_bibliography_outside(tmp_path):
+    repo = confined_repo(tmp_path, "x\n", front="---\ntitle: T\nbibliography: ../../secret/s.bib\n---\n")
+    e = expand(repo, "talks/t.md")
+    assert str(refused(e)[0].location).endswith("t.md:3:1")
+
+
+def test_snippetsdir_outside_is_refused_unless_given_with_I(tmp_path):
+    repo = confined_repo(tmp_path, "\\include{x.md}\n",
+                         {"talks/_lamd.yml": "title: x\nsnippetsdir: ../../secret/snips\n"})
+    e = expand(repo, "talks/t.md")
+    assert str(refused(e)[0].location).endswith("_lamd.yml:2:1")
+    assert "SECRET" not in e.text
+    given = expand(repo, "talks/t.md", include_roots=[str(tmp_path / "secret" / "snips")])
+    assert "SECRET" in given.text and not refused(given)
+
+
+def test_include_through_a_symlink_outside(tmp_path):
+    repo = confined_repo(tmp_path, "\\include{link.md}\n")
+    os.symlink(tmp_path / "secret" / "snips" / "x.md", repo / "includes" / "link.md")
+    e = expand(repo, "talks/t.md")
+    assert "SECRET" not in e.text and "E-INCLUDE-MISSING" in codes(e)

@@ -176,27 +176,60 @@ def _read_settings(folder: str) -> dict:
     return merged
 
 
-def snippet_dirs(folder: str) -> list[str]:
+def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]]:
     """Include roots a folder's ``snippetsdir`` names (``$VAR`` expanded, ':'-separated).
 
     Only folders that exist count: lamd configurations often name a checkout on
-    their author's machine (``$HOME/...``), which is simply not there.
+    their author's machine (``$HOME/...``), which is simply not there.  With
+    ``allowed`` (real paths, see ``source.confine``), a folder outside them is
+    refused with an error: settings come with the talk and may not widen what it
+    reads; only ``-I DIR`` can.
     """
+    from .source import confine
+
     value = directory_settings(folder).get("snippetsdir")
-    found = []
+    found, refused = [], []
     for entry in str(value or "").split(":"):
         entry = os.path.expandvars(entry.strip())
-        if entry and "$" not in entry:
+        if entry and "$" not in entry and "\x00" not in entry:
             path = os.path.normpath(os.path.join(folder, os.path.expanduser(entry)))
-            if os.path.isdir(path):
+            if not os.path.isdir(path):
+                continue
+            if allowed is None or confine(path, allowed):
                 found.append(path)
-    return found
+            else:
+                refused.append(Diagnostic(
+                    "E-PATH-OUTSIDE", Severity.ERROR,
+                    f"snippetsdir {entry} resolves to {display_name(os.path.realpath(path))}, outside "
+                    "the talk's repository; refused", _setting_location(folder, "snippetsdir"),
+                    hint="give the folder with -I DIR to allow it"))
+    return found, refused
+
+
+def _setting_location(folder: str, key: str) -> Location | None:
+    for name in ("_lamd.yml", "_config.yml"):
+        path = os.path.join(folder, name)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        m = re.search(rf"^{key}[ \t]*:", text, re.M)
+        if m:
+            return Location(display_name(path), text.count("\n", 0, m.start()) + 1, 1)
+    return None
 
 
 def _field_location(yaml_text: str, key: str, source: SourceFile, first_line: int) -> Location:
     m = re.search(rf"^{re.escape(key)}[ \t]*:", yaml_text, re.M)
     line = yaml_text.count("\n", 0, m.start()) if m else 0
     return Location(source.display, first_line + line, 1)
+
+
+def front_matter_location(talk: Talk, key: str) -> Location:
+    """Where the front matter gives ``key`` (its first line when it does not)."""
+    yaml_text, _, first_line = split_front_matter(talk.source.text)
+    return _field_location(yaml_text or "", key, talk.source, first_line or 1)
 
 
 def check_fields(meta: dict, yaml_text: str, source: SourceFile, first_line: int) -> list[Diagnostic]:
