@@ -182,3 +182,63 @@ def test_include_through_a_symlink_outside(tmp_path):
     os.symlink(tmp_path / "secret" / "snips" / "x.md", repo / "includes" / "link.md")
     e = expand(repo, "talks/t.md")
     assert "SECRET" not in e.text and "E-INCLUDE-MISSING" in codes(e)
+
+
+# -- limits that hold ------------------------------------------------------------------
+
+def test_doubling_through_arguments_stops_at_max_output(tmp_path):
+    body = "\\x" * 64
+    write_repo(tmp_path, {"talks/t.md": FRONT + f"\\define{{\\a{{x}}}}{{{body}}}"
+                          + "\\a{" * 40 + "x" + "}" * 40 + "\n"})
+    start = time.perf_counter()
+    e = expand(tmp_path, "talks/t.md")
+    assert time.perf_counter() - start < 5
+    assert "max_output" in located(e, "E-LIMIT").message
+
+
+def test_many_unclosed_comments_scan_in_linear_time(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "<!--" * 250_000 + "\n"})
+    start = time.perf_counter()
+    expand(tmp_path, "talks/t.md")
+    assert time.perf_counter() - start < 5
+
+
+def test_in_math_is_linear_and_agrees_with_the_simple_count():
+    from build_tools.engine.source import in_math
+
+    def simple(text, offset):
+        if text.rfind("$$", 0, offset) >= 0 and text.count("$$", 0, offset) % 2 == 1:
+            return True
+        line_start = text.rfind("\n", 0, offset) + 1
+        return text[line_start:offset].replace("$$", "").count("$") % 2 == 1
+
+    text = "a $x$ b $$\ny$$ z $$$ w\n$ q \\n $$ r $"
+    assert [in_math(text, i) for i in range(len(text) + 1)] == \
+        [simple(text, i) for i in range(len(text) + 1)]
+    big = "$$ x $$ \\y " * 100_000
+    start = time.perf_counter()
+    for i in range(0, len(big), 7):
+        in_math(big, i)
+    assert time.perf_counter() - start < 5
+
+
+def test_warnings_are_capped_with_one_final_count(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "}\n" * 100_000})
+    e = expand(tmp_path, "talks/t.md")
+    braces = [d for d in e.diagnostics if d.code == "W-BRACE"]
+    assert len(braces) == 200
+    assert "99,800 more warning(s) left out" in located(e, "W-LIMIT").message
+
+
+def test_include_memo_is_bounded():
+    from build_tools.engine.memo import Memo, Recording
+    from build_tools.engine.output import Out
+
+    memo = Memo(max_keys=10, max_bytes=10_000)
+    for i in range(100):
+        rec = Recording(root=None)
+        rec.out = Out()
+        rec.out.add("x" * 500)
+        memo.keep(("k", i), rec)
+    assert len(memo.store) <= 10 and memo.weight <= 10_000
+    assert ("k", 99) in memo.store and ("k", 0) not in memo.store

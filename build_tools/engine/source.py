@@ -431,11 +431,34 @@ class IncludeResolver:
         return self._all_names
 
 
+DOLLAR_RE = re.compile(r"\$\$|\$")
+_DOLLARS: dict[str, object] = {}
+"""Where the last text asked about has its ``$$``, single ``$`` and line starts."""
+
+
+def _dollar_tables(text: str) -> tuple[list[int], list[int], list[int]]:
+    if _DOLLARS.get("text") is not text:
+        doubles, singles = [], []
+        for m in DOLLAR_RE.finditer(text):
+            (doubles if m.end() - m.start() == 2 else singles).append(m.start())
+        lines = [m.start() for m in re.finditer("\n", text)]
+        _DOLLARS.update(text=text, tables=(doubles, singles, lines))
+    return _DOLLARS["tables"]
+
+
 def in_math(text: str, offset: int) -> bool:
-    """Whether ``offset`` sits inside ``$...$`` or ``$$...$$`` (a line-local judgement for inline math)."""
-    start = text.rfind("$$", 0, offset)
-    if start >= 0 and text.count("$$", 0, offset) % 2 == 1:
+    """Whether ``offset`` sits inside ``$...$`` or ``$$...$$`` (a line-local judgement for inline math).
+
+    The positions of every ``$`` are found once per text, so asking about many
+    offsets stays linear in the text.
+    """
+    doubles, singles, newlines = _dollar_tables(text)
+    if bisect.bisect_right(doubles, offset - 2) % 2 == 1:  # "$$" wholly before offset
         return True
-    line_start = text.rfind("\n", 0, offset) + 1
-    segment = text[line_start:offset].replace("$$", "")
-    return segment.count("$") % 2 == 1
+    line_index = bisect.bisect_left(newlines, offset) - 1
+    line_start = newlines[line_index] + 1 if line_index >= 0 else 0
+    count = bisect.bisect_left(singles, offset) - bisect.bisect_left(singles, line_start)
+    i = bisect.bisect_left(doubles, offset - 1)
+    if i < len(doubles) and doubles[i] == offset - 1 and offset - 1 >= line_start:
+        count += 1  # a "$$" cut in half by offset leaves one "$" before it
+    return count % 2 == 1
