@@ -242,3 +242,46 @@ def test_include_memo_is_bounded():
         memo.keep(("k", i), rec)
     assert len(memo.store) <= 10 and memo.weight <= 10_000
     assert ("k", 99) in memo.store and ("k", 0) not in memo.store
+
+
+# -- processes -------------------------------------------------------------------------
+
+def test_a_second_build_of_one_site_is_refused_while_the_first_runs(tmp_path):
+    from build_tools.site.build import SiteBusy, lock_site
+
+    with lock_site(tmp_path / "work"):
+        with pytest.raises(SiteBusy, match="another talks build"):
+            lock_site(tmp_path / "work")
+    lock_site(tmp_path / "work").close()  # released with the first
+
+
+def test_an_unwritable_site_fails_before_anything_moves(tmp_path, monkeypatch):
+    from build_tools.site import build
+
+    site = tmp_path / "site"
+    (site / "handout").mkdir(parents=True)
+    (site / "index.html").write_text("good")
+    real_access = os.access
+    monkeypatch.setattr(build.os, "access", lambda p, m: False if str(p) == str(site) else real_access(p, m))
+    with pytest.raises(PermissionError):
+        build.assemble(site, tmp_path / "work", {}, (), {}, False)
+    assert (site / "index.html").read_text() == "good" and not (tmp_path / "site.tmp").exists()
+
+
+def test_workers_ask_to_die_with_their_parent():
+    from build_tools.site.build import _die_with_parent
+
+    _die_with_parent()  # in this process: harmless, and must not raise
+
+
+def test_serve_on_a_public_address_needs_allow_remote():
+    from click.testing import CliRunner
+
+    from build_tools.authoring.serve import _PreviewHTTPServer
+    from build_tools.cli import _loopback, main
+
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code != 0 and "--allow-remote" in result.output
+    assert _loopback("127.0.0.1") and _loopback("::1") and _loopback("localhost")
+    assert not _loopback("0.0.0.0") and not _loopback("192.168.1.2")
+    assert _PreviewHTTPServer.request_queue_size >= 64
