@@ -1,5 +1,6 @@
 """Hostile input: every problem is a located diagnostic, never a traceback, and limits hold."""
 import os
+import sys
 import time
 
 import pytest
@@ -285,3 +286,20 @@ def test_serve_on_a_public_address_needs_allow_remote():
     assert _loopback("127.0.0.1") and _loopback("::1") and _loopback("localhost")
     assert not _loopback("0.0.0.0") and not _loopback("192.168.1.2")
     assert _PreviewHTTPServer.request_queue_size >= 64
+
+
+# -- fuzzing, short --------------------------------------------------------------------
+
+def test_fuzz_300_inputs_without_a_crash_or_a_slow_input():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "fuzz", Path(__file__).resolve().parent.parent / "benchmarks" / "fuzz.py")
+    fuzz = importlib.util.module_from_spec(spec)
+    sys.modules["fuzz"] = fuzz  # dataclasses look their module up there
+    spec.loader.exec_module(fuzz)
+    report = fuzz.fuzz(300, seed=7, time_limit=240)
+    assert report.inputs == 300
+    assert not report.crashes, report.crashes
+    assert report.slowest < 1, report.slowest_input
