@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity
 from .engine.run import ExpandedTalk, expand
-from .engine.source import load_source
-from .engine.talkfile import Talk
+from .engine.source import confine, display_name, load_source, repository_roots
+from .engine.talkfile import Talk, front_matter_location
 from .myst.emit import Document, EmitOptions, emit
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files"]
@@ -77,11 +77,30 @@ def bibliography_keys(files: list[str]) -> frozenset[str] | None:
 
 
 def talk_bib_files(talk: Talk, config: TalkConfig) -> list[str]:
+    """The BibTeX files a talk may cite: the configured ones, then those its front matter names."""
+    return _talk_bibs(talk, config)[0]
+
+
+def _talk_bibs(talk: Talk, config: TalkConfig) -> tuple[list[str], list[Diagnostic]]:
+    """Bibliographies, and an error for each the front matter names outside the repository."""
     files = list(config.bib_files)
+    refused = []
     named = talk.meta.get("bibliography")
-    for name in ([named] if isinstance(named, str) else named or []):
-        files.append(os.path.join(os.path.dirname(talk.source.path), str(name)))
-    return files
+    allowed = None
+    for name in ([named] if isinstance(named, str) else named if isinstance(named, list) else []):
+        path = os.path.join(os.path.dirname(talk.source.path), str(name))
+        if allowed is None:
+            allowed = repository_roots(talk.source.path, config.include_roots, config.macros_dir,
+                                       [config.image_root, *(os.path.dirname(b) for b in config.bib_files)])
+        if confine(path, allowed):
+            files.append(path)
+        else:
+            refused.append(Diagnostic(
+                "E-PATH-OUTSIDE", Severity.ERROR,
+                f"bibliography {name} resolves to {display_name(os.path.normpath(path))}, outside "
+                "the talk's repository and its include roots; refused",
+                front_matter_location(talk, "bibliography"), hint="add its folder with -I DIR to allow it"))
+    return files, refused
 
 
 def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
@@ -94,8 +113,11 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     options = emit_options or EmitOptions()
     options.doc_dir = options.doc_dir or os.path.dirname(expanded.talk.source.path)
     options.image_root = options.image_root or config.image_root
+    options.allowed_roots = options.allowed_roots or expanded.allowed_roots
+    bibs, refused = _talk_bibs(expanded.talk, config)
+    expanded.diagnostics.extend(refused)
     if options.bib_keys is None:
-        options.bib_keys = bibliography_keys(talk_bib_files(expanded.talk, config))
+        options.bib_keys = bibliography_keys(bibs)
     return Expansion(expanded, emit(expanded.items, variant, expanded.talk.meta, options))
 
 

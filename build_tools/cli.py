@@ -188,10 +188,18 @@ def where_used(fragment, include, talks_dir):
 @click.argument("talks", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @include_option
 @click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a --host other machines can reach (the preview has no authentication).")
 @click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--out", type=click.Path(file_okay=False), default="_build/preview", show_default=True)
-def serve(talks, include, host, port, out):
+def serve(talks, include, host, allow_remote, port, out):
     """Preview the site live: rebuild what a change affects and reload the browser."""
+    if not _loopback(host):
+        if not allow_remote:
+            raise click.ClickException(f"--host {host} lets other machines reach the preview; "
+                                       "add --allow-remote if that is meant")
+        click.echo(f"warning: serving on {host}: anyone who can reach this machine can read the "
+                   "preview and make it rebuild", err=True)
     from .config import PROJECT_MACROS, find_project_root
     from .authoring.serve import PreviewServer
     from .site.build import SiteOptions
@@ -210,6 +218,17 @@ def serve(talks, include, host, port, out):
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # -- talks build: the site (Sphinx) -------------------------------------------------------

@@ -8,6 +8,8 @@ first error (``strict``); it carries the same diagnostic.
 from __future__ import annotations
 
 import enum
+import os
+import traceback
 from dataclasses import dataclass, field
 
 
@@ -84,3 +86,13 @@ class MacroError(Exception):
 
 def has_errors(diagnostics) -> bool:
     return any(d.severity >= Severity.ERROR for d in diagnostics)
+
+
+def crash_site(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame of this package in an exception's traceback."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    site = "?"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(package + os.sep):
+            site = f"{os.path.relpath(frame.filename, os.path.dirname(package))}:{frame.lineno}"
+    return site

@@ -176,7 +176,8 @@ def test_legacy_and_parent_macro_file_includes_are_no_ops(tmp_path):
 
 def test_lamd_yml_snippetsdir_is_an_include_root(tmp_path, monkeypatch):
     monkeypatch.setenv("SNIPPETS_HOME", str(tmp_path / "elsewhere"))
-    write_repo(tmp_path, {
+    write_repo(tmp_path, {  # conf.py: the snippets lie inside the repository, so they may be read
+        "conf.py": "",
         "talks/_lamd.yml": "snippetsdir: $SNIPPETS_HOME/snippets:$HOME/not-here-at-all/\n",
         "talks/t.md": FRONT + "\\include{_a/includes/s.md}\n",
         "elsewhere/snippets/_a/includes/s.md": "FROM-SNIPPETSDIR\n",

@@ -75,6 +75,11 @@ def _errors(report: SiteReport) -> list[str]:
     return lines
 
 
+class _PreviewHTTPServer(http.server.ThreadingHTTPServer):
+    request_queue_size = 128
+    """Pending connections the listen backlog holds (the default 5 drops a browser's bursts)."""
+
+
 class PreviewServer:
     def __init__(self, options: SiteOptions, host: str = "127.0.0.1", port: int = 8000,
                  watch_paths: list[str] | None = None, log=print):
@@ -85,7 +90,7 @@ class PreviewServer:
         self.watch_paths = [p for p in (watch_paths or []) if os.path.exists(p)]
         self.stop = threading.Event()
         handler = functools.partial(_Handler, self)
-        self.httpd = http.server.ThreadingHTTPServer((host, port), handler)
+        self.httpd = _PreviewHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
 
     @property

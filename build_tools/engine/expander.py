@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import inspect
 import operator
 import re
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ class Limits:
     """Characters of expanded text per document (exponential expansion guard)."""
     max_steps: int = 100_000
     """Macro calls per document."""
+    max_warnings: int = 200
+    """Warnings and notices kept per document; one more diagnostic says how many were left out."""
 
 
 @dataclass(slots=True)
@@ -78,6 +81,14 @@ class Primitive:
     func: Callable[..., Out | None]
     raw: bool = False
     """Receive the argument regions unexpanded (for sandboxed or deferred expansion)."""
+    arity: tuple[int, int] = (0, 0)
+    """Fewest and most brace groups ``func`` accepts (after the expander and the call)."""
+
+    def __post_init__(self) -> None:
+        if not self.raw:
+            params = list(inspect.signature(self.func).parameters.values())[2:]
+            required = sum(1 for p in params if p.default is inspect.Parameter.empty)
+            self.arity = (required, len(params))
 
 
 @dataclass(slots=True)
@@ -146,6 +157,10 @@ class Expander(IncludeHandling):
         self.emitted = 0
         self._scan_re = NAME_OR_COMMENT_RE if clean_comments else NAME_RE
         self._reported_files: set[str] = set()
+        self.warnings_left_out = 0
+        self._warnings = 0
+        self._unclosed_comment: dict[tuple[int, int], int] = {}
+        """(source, end) -> the first offset from which no ``-->`` follows before ``end``."""
         self.advisor = None
         """Set (lint.NameAdvisor) to warn about unknown names close to vocabulary names."""
         self.memo: Memo | None = None
@@ -158,6 +173,10 @@ class Expander(IncludeHandling):
     # -- diagnostics -----------------------------------------------------------
     def report(self, code: str, severity: Severity, message: str,
                at: tuple | None = None, hint: str = "", fix: tuple = (), subject: str = "") -> None:
+        if severity < Severity.ERROR:
+            if self._warnings >= self.limits.max_warnings:
+                self.warnings_left_out += 1
+                return
         frame, offset = (at or self.site or (None, 0))[:2]
         if self.recorders:
             self.recorders[-1].diagnostics.append((code, severity, message, frame, offset, hint, fix,
@@ -168,6 +187,8 @@ class Expander(IncludeHandling):
         if key in self._seen:
             return
         self._seen.add(key)
+        if severity < Severity.ERROR:
+            self._warnings += 1
         diag = Diagnostic(code, severity, message, location, chain, hint, fix, subject)
         self.diagnostics.append(diag)
         if self.stop_at_error and severity >= Severity.ERROR:
@@ -193,13 +214,25 @@ class Expander(IncludeHandling):
             self.report("E-LIMIT", Severity.ERROR,
                         "expansion nested too deeply for the interpreter; "
                         "look for a macro that calls itself")
+        if self.warnings_left_out:
+            self.diagnostics.append(Diagnostic(
+                "W-LIMIT", Severity.WARNING,
+                f"{self.warnings_left_out:,} more warning(s) left out after the first "
+                f"{self.limits.max_warnings} (limit max_warnings)", src.location(start)))
         return out
 
     def expand_region(self, src: SourceFile, start: int, end: int, frame: Frame,
                       params: dict[str, Out] | None = None) -> Out:
         out = Out()
         self.expand(src, start, end, frame, params, out)
+        self._check_size(out)
         return out
+
+    def _check_size(self, out: Out) -> None:
+        """Every buffer text is built in counts: arguments and parameters as much as output."""
+        if out.size + out.blocks > self.limits.max_output:
+            self._abort("E-LIMIT", f"expanded text exceeds {self.limits.max_output:,} characters "
+                        "(limit max_output); is a macro expanding exponentially?")
 
     # -- the scanner -------------------------------------------------------------
     def expand(self, src: SourceFile, start: int, end: int, frame: Frame,
@@ -232,6 +265,7 @@ class Expander(IncludeHandling):
                 continue
             if params is not None and name in params:
                 out.extend(params[name])
+                self._check_size(out)
                 pos = p
                 continue
             if name in CONDITIONALS:
@@ -278,9 +312,7 @@ class Expander(IncludeHandling):
             else:
                 self._call(definition, src, frame, regions, params, out, s)
             self.site = saved
-            if out.size > self.limits.max_output:
-                self._abort("E-LIMIT", f"expanded text exceeds {self.limits.max_output:,} characters "
-                            "(limit max_output); is a macro expanding exponentially?")
+            self._check_size(out)
             pos = p
         for opened in open_blocks:
             self.report("W-CONDITIONAL", Severity.WARNING,
@@ -309,7 +341,12 @@ class Expander(IncludeHandling):
 
     def _comment(self, src: SourceFile, frame: Frame, s: int, end: int, out: Out, user: bool) -> int:
         text = src.text
-        close = text.find("-->", s + 4, end)
+        # once no "-->" follows some offset, none follows any later one: search each stretch once
+        key = (id(src), end)
+        unclosed = self._unclosed_comment.get(key, end)
+        close = text.find("-->", s + 4, end) if s + 4 < unclosed else -1
+        if close < 0 and s + 4 < unclosed:
+            self._unclosed_comment[key] = s + 4
         if close < 0:  # no closing in reach: not a comment (docs/macro-language.md, "Comments")
             out.add("<!--", (frame, s) if user else self._generated())
             return s + 4
@@ -464,6 +501,8 @@ class Expander(IncludeHandling):
         if isinstance(d, Primitive):
             if d.raw:
                 result = d.func(self, Call(d.name, src, frame, regions, offset))
+            elif not self._arity_ok(d, len(regions)):
+                return
             else:
                 args = [self._arg(src, r, frame, params) for r in regions]
                 result = d.func(self, Call(d.name, src, frame, regions, offset), *args)
@@ -491,9 +530,22 @@ class Expander(IncludeHandling):
                     out.add("{", self._generated())
                     out.extend(arg)
                     out.add("}", self._generated())
+                    self._check_size(out)
         finally:
             self.depth -= 1
             self.call_stack.pop()
+
+    def _arity_ok(self, d: Primitive, given: int) -> bool:
+        """Internal macros called by hand with the wrong number of groups are errors, not crashes."""
+        fewest, most = d.arity
+        if fewest <= given <= most:
+            return True
+        wanted = f"{fewest}" if fewest == most else f"{fewest} to {most}"
+        self.report("E-PRIMITIVE-ARGS", Severity.ERROR,
+                    f"\\{d.name} takes {wanted} argument(s) in braces, not {given}; "
+                    "nothing is produced",
+                    hint="\\__ macros are the vocabulary's building blocks; use the documented macros")
+        return False
 
     def _arg(self, src: SourceFile, region: tuple[int, int], frame: Frame,
              params: dict[str, Out] | None) -> Out:
@@ -505,6 +557,7 @@ class Expander(IncludeHandling):
             out.add(text[a:b], (frame, a) if not src.is_vocabulary else self._generated())
             return out
         self.expand(src, a, b, frame, params, out)
+        self._check_size(out)
         return out
 
     def _generated(self) -> tuple | None:

@@ -11,6 +11,7 @@ macro it used) means a fresh expansion.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .output import Out
@@ -70,15 +71,32 @@ class Recording:
         self.files.extend(f for f in sandbox.files if f not in self.files)
 
 
-class Memo:
-    """Recordings by (settings, file, include name); a few per key for differing states."""
+def _weight(rec: Recording) -> int:
+    return (rec.out.size if rec.out is not None else 0) + 64 * len(rec.diagnostics) + 256
 
-    def __init__(self, per_key: int = 4):
+
+class Memo:
+    """Recordings by (settings, file, include name); a few per key for differing states.
+
+    Bounded, least recently used first out: ``talks serve`` expands for as long
+    as it runs, and every edit of a fragment makes new recordings.
+    """
+
+    def __init__(self, per_key: int = 4, max_keys: int = 5_000, max_bytes: int = 200_000_000):
         self.per_key = per_key
-        self.store: dict[tuple, list[Recording]] = {}
+        self.max_keys = max_keys
+        """Include keys remembered (limit memo max_keys)."""
+        self.max_bytes = max_bytes
+        """Characters of recorded output remembered, roughly (limit memo max_bytes)."""
+        self.store: OrderedDict[tuple, list[Recording]] = OrderedDict()
+        self.weight = 0
 
     def find(self, key: tuple, current) -> Recording | None:
-        for rec in self.store.get(key, ()):
+        recs = self.store.get(key)
+        if not recs:
+            return None
+        self.store.move_to_end(key)
+        for rec in recs:
             if all(load_source(src.path) is src for src in rec.files) and \
                     all(current(kind, name) == value for (kind, name), value in rec.reads.items()):
                 return rec
@@ -86,8 +104,15 @@ class Memo:
 
     def keep(self, key: tuple, rec: Recording) -> None:
         recs = self.store.setdefault(key, [])
+        self.store.move_to_end(key)
         recs.insert(0, rec)
+        self.weight += _weight(rec)
+        for old in recs[self.per_key:]:
+            self.weight -= _weight(old)
         del recs[self.per_key:]
+        while self.store and (len(self.store) > self.max_keys or self.weight > self.max_bytes):
+            _, evicted = self.store.popitem(last=False)
+            self.weight -= sum(_weight(r) for r in evicted)
 
 
 def remap(old_root: Frame, new_root: Frame):

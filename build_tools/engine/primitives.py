@@ -16,7 +16,7 @@ from . import records as r
 from ..diagnostics import Severity
 from .expander import Call, Expander, Primitive
 from .output import Out
-from .source import file_stamp
+from .source import confine, display_name, file_stamp
 
 def _wrap(ex: Expander, before: str, inner: Out, after: str) -> Out:
     out = ex.generated(before)
@@ -109,9 +109,40 @@ def _image_path(ex: Expander, path: str) -> str | None:
     return os.path.join(doc_dir, path) if doc_dir else None
 
 
+def climbs_out(path: str) -> bool:
+    """Whether a /-rooted path climbs above its root with ``..`` (checked without a root on disk)."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    depth = 0
+    for part in parts:
+        depth += -1 if part == ".." else 1
+        if depth < 0:
+            return True
+    return False
+
+
+def refuse_outside(ex: Expander, what: str, path: str, on_disk: str | None) -> bool:
+    """Report a file outside the talk's repository and roots; True when it was refused.
+
+    Sphinx copies any image path it is given, so such a path must never reach it.
+    """
+    allowed = ex.options.get("allowed_roots")
+    if on_disk is None:
+        outside = path.startswith("/") and climbs_out(path)
+    else:
+        outside = allowed is not None and confine(on_disk, allowed) is None
+    if outside:
+        shown = display_name(os.path.realpath(on_disk)) if on_disk and "\x00" not in on_disk else path
+        ex.report("E-PATH-OUTSIDE", Severity.ERROR,
+                  f"{what} {path} resolves to {shown}, outside the talk's repository and its "
+                  "include roots; refused", hint="add its folder with -I DIR to allow it")
+    return outside
+
+
 def check_image(ex: Expander, path: str) -> bool:
-    """Report a missing image; True when the image exists or cannot be checked."""
+    """Report a missing or refused image; True when the image exists or cannot be checked."""
     on_disk = _image_path(ex, path)
+    if refuse_outside(ex, "image", path, on_disk):
+        return False
     if on_disk is None:
         return True
     exists = os.path.exists(on_disk)
@@ -203,6 +234,8 @@ def inline_svg(ex: Expander, call: Call, path: Out = None) -> Out | None:
     if not target.lower().endswith(".svg"):
         target += ".svg"
     on_disk = _image_path(ex, target)
+    if refuse_outside(ex, "diagram", target, on_disk):
+        return placeholder(ex, "diagram", target)
     if on_disk is not None:
         ex.note("file", on_disk, file_stamp(on_disk))
     if on_disk is None or not os.path.exists(on_disk):

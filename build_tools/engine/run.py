@@ -14,7 +14,7 @@ from ..diagnostics import Diagnostic
 from .expander import META, Expander, ExpansionState
 from .memo import Memo
 from .records import Block
-from .source import Frame, IncludeResolver, new_snapshot
+from .source import Frame, IncludeResolver, new_snapshot, repository_roots
 from .talkfile import Talk, read_talk, snippet_dirs
 from .vocabulary import define_variables, load_vocabulary
 
@@ -32,6 +32,8 @@ class ExpandedTalk:
     """Every file read: the talk, its includes, the vocabulary."""
     includes: list[tuple[str, str, int]] = field(default_factory=list)
     """(including file, included file, line) in reading order."""
+    allowed_roots: tuple[str, ...] = ()
+    """The only folders files the talk names may come from (``source.confine``)."""
 
 
 _MEMO = Memo()
@@ -53,12 +55,12 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None) -> Expande
     vocabulary, vocab_files, vocab_diagnostics = load_vocabulary(variant, config)
     state = ExpansionState(dict(vocabulary))
     define_variables(state.macros, talk, config)
-    resolver = _resolver(path, config)
+    resolver, setting_diagnostics = _resolver(path, config)
     talk_dir = os.path.dirname(talk.source.path)
     ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
                   stop_at_error=config.stop_at_error,
                   options={"image_root": config.image_root, "doc_dir": talk_dir,
-                           "talk_dir": talk_dir})
+                           "talk_dir": talk_dir, "allowed_roots": resolver.allowed})
     if advisor is not None:
         ex.advisor = _advisor(advisor, vocabulary)
     if config.reuse_includes:
@@ -67,9 +69,10 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None) -> Expande
                            tuple(resolver.roots), resolver.macros_dir, config.image_root,
                            id(vocabulary))
     out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
-    diagnostics = [*talk.diagnostics, *vocab_diagnostics, *ex.diagnostics]
+    diagnostics = [*talk.diagnostics, *setting_diagnostics, *vocab_diagnostics, *ex.diagnostics]
     dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files]))
-    return ExpandedTalk(talk, variant, out.lines(), diagnostics, dependencies, ex.includes)
+    return ExpandedTalk(talk, variant, out.lines(), diagnostics, dependencies, ex.includes,
+                        resolver.allowed)
 
 
 def _advisor(factory, vocabulary: dict):
@@ -80,10 +83,16 @@ def _advisor(factory, vocabulary: dict):
     return _ADVISORS[key]
 
 
-def _resolver(path: str, config: TalkConfig) -> IncludeResolver:
+def _resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diagnostic]]:
+    """The talk folder's include resolver, and the errors its settings' folders gave."""
     folder = os.path.dirname(os.path.abspath(path))
-    key = (folder, tuple(config.include_roots), config.macros_dir)
+    key = (folder, tuple(config.include_roots), config.macros_dir, config.image_root,
+           tuple(config.bib_files))
     if key not in _RESOLVERS:
-        roots = list(dict.fromkeys([*config.include_roots, *snippet_dirs(folder)]))
-        _RESOLVERS[key] = IncludeResolver(path, roots, config.macros_dir)
+        # only the repository and the roots the user gave may be widened by settings
+        given = repository_roots(path, config.include_roots, config.macros_dir,
+                                 [config.image_root, *(os.path.dirname(b) for b in config.bib_files)])
+        snippets, refused = snippet_dirs(folder, given)
+        roots = list(dict.fromkeys([*config.include_roots, *snippets]))
+        _RESOLVERS[key] = (IncludeResolver(path, roots, config.macros_dir, given), refused)
     return _RESOLVERS[key]

@@ -114,6 +114,10 @@ def decode_source(data: bytes) -> tuple[str, list[tuple[str, Severity, str, int]
         text = data.decode("utf-8", errors="replace")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    nul = text.find("\x00")
+    if nul >= 0:  # no file name or Markdown can hold one; docutils would choke on it
+        problems.append(("W-ENCODING", Severity.WARNING, "NUL byte (U+0000) replaced by U+FFFD", nul))
+        text = text.replace("\x00", "\ufffd")
     pos = text.find(MOJIBAKE_BOM)
     while pos >= 0:
         problems.append(("W-MOJIBAKE", Severity.WARNING,
@@ -142,7 +146,7 @@ def file_stamp(path: str) -> tuple[int, int] | None:
     """A file's identity for caches: it appeared, vanished or changed if this differs."""
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
         return None
     return st.st_mtime_ns, st.st_size
 
@@ -260,6 +264,42 @@ def _inside(path: str, area: str) -> bool:
     return path == area or path.startswith(area.rstrip(os.sep) + os.sep)
 
 
+def real_roots(folders) -> tuple[str, ...]:
+    """Folders as ``confine`` compares them: symlinks followed, each once."""
+    return tuple(dict.fromkeys(os.path.realpath(f) for f in folders if f))
+
+
+def confine(path: str, allowed_roots) -> str | None:
+    """The real path of ``path`` when it lies inside one of ``allowed_roots``, else None.
+
+    The one rule for every file a talk or its settings name (includes, images,
+    diagrams, bibliographies, snippet folders): symlinks are followed first, so
+    neither ``../`` nor a link inside an allowed folder can reach anything else.
+    ``allowed_roots`` are real paths (``real_roots``).
+    """
+    if not path or "\x00" in path:
+        return None
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return None
+    return real if any(_inside(real, root) for root in allowed_roots) else None
+
+
+def repository_roots(talk_path: str, include_roots=(), macros_dir: str | None = None,
+                     others=()) -> tuple[str, ...]:
+    """Where a talk may read from: its repository, then the configured roots.
+
+    The repository is the talk's project root (the nearest folder above with a
+    ``conf.py`` or an ``includes/`` folder), else the talk's own folder tree.
+    """
+    from ..config import find_project_root
+
+    project = find_project_root(talk_path)
+    repo = str(project) if project else os.path.dirname(os.path.abspath(talk_path))
+    return real_roots([repo, *include_roots, macros_dir, *others])
+
+
 def read_renames(root: str) -> dict[str, str]:
     """lamd's ``filename_changes.txt``: old snippet names mapped to new ones, by file name."""
     path = os.path.join(root, "filename_changes.txt")
@@ -283,12 +323,12 @@ class IncludeResolver:
     (its parent directory), the roots and the macros directory is ever read.
     """
 
-    def __init__(self, talk_path: str, roots: list[str], macros_dir: str):
+    def __init__(self, talk_path: str, roots: list[str], macros_dir: str, allowed=None):
         self.talk_dir = os.path.dirname(os.path.abspath(talk_path))
         self.repo_dir = os.path.dirname(self.talk_dir)
         self.roots = [os.path.abspath(r) for r in roots]
         self.macros_dir = os.path.abspath(macros_dir)
-        self.allowed = [os.path.realpath(p) for p in [self.repo_dir, *self.roots, self.macros_dir]]
+        self.allowed = allowed or repository_roots(talk_path, self.roots, self.macros_dir)
         self._cache: dict[tuple[str, str], Resolution] = {}
         self._renames: dict[str, str] | None = None
         self._all_names: list[str] | None = None
@@ -323,12 +363,11 @@ class IncludeResolver:
             cand = os.path.normpath(cand)
             searched.append(cand)
             if os.path.isfile(cand):
-                real = os.path.realpath(cand)
-                if any(_inside(real, a) for a in self.allowed):
+                if confine(cand, self.allowed):
                     return Resolution(path=cand)
                 refused = refused or display_name(cand)
         own = os.path.normpath(os.path.join(including_dir, target))
-        if os.path.isfile(own) and any(_inside(os.path.realpath(own), a) for a in self.allowed):
+        if os.path.isfile(own) and confine(own, self.allowed):
             return Resolution(path=own, relative_fallback=True)
         renamed = self._renamed(target, opened_dir)
         if renamed:
@@ -345,7 +384,7 @@ class IncludeResolver:
             return None
         new_target = os.path.join(os.path.dirname(target), new)
         for cand in self._candidates(new_target, opened_dir):
-            if os.path.isfile(cand) and any(_inside(os.path.realpath(cand), a) for a in self.allowed):
+            if os.path.isfile(cand) and confine(cand, self.allowed):
                 return Resolution(path=os.path.normpath(cand), renamed_from=target)
         return None
 
@@ -385,11 +424,34 @@ class IncludeResolver:
         return self._all_names
 
 
+DOLLAR_RE = re.compile(r"\$\$|\$")
+_DOLLARS: dict[str, object] = {}
+"""Where the last text asked about has its ``$$``, single ``$`` and line starts."""
+
+
+def _dollar_tables(text: str) -> tuple[list[int], list[int], list[int]]:
+    if _DOLLARS.get("text") is not text:
+        doubles, singles = [], []
+        for m in DOLLAR_RE.finditer(text):
+            (doubles if m.end() - m.start() == 2 else singles).append(m.start())
+        lines = [m.start() for m in re.finditer("\n", text)]
+        _DOLLARS.update(text=text, tables=(doubles, singles, lines))
+    return _DOLLARS["tables"]
+
+
 def in_math(text: str, offset: int) -> bool:
-    """Whether ``offset`` sits inside ``$...$`` or ``$$...$$`` (a line-local judgement for inline math)."""
-    start = text.rfind("$$", 0, offset)
-    if start >= 0 and text.count("$$", 0, offset) % 2 == 1:
+    """Whether ``offset`` sits inside ``$...$`` or ``$$...$$`` (a line-local judgement for inline math).
+
+    The positions of every ``$`` are found once per text, so asking about many
+    offsets stays linear in the text.
+    """
+    doubles, singles, newlines = _dollar_tables(text)
+    if bisect.bisect_right(doubles, offset - 2) % 2 == 1:  # "$$" wholly before offset
         return True
-    line_start = text.rfind("\n", 0, offset) + 1
-    segment = text[line_start:offset].replace("$$", "")
-    return segment.count("$") % 2 == 1
+    line_index = bisect.bisect_left(newlines, offset) - 1
+    line_start = newlines[line_index] + 1 if line_index >= 0 else 0
+    count = bisect.bisect_left(singles, offset) - bisect.bisect_left(singles, line_start)
+    i = bisect.bisect_left(doubles, offset - 1)
+    if i < len(doubles) and doubles[i] == offset - 1 and offset - 1 >= line_start:
+        count += 1  # a "$$" cut in half by offset leaves one "$" before it
+    return count % 2 == 1

@@ -25,6 +25,7 @@ from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import Origin, origin_of
 from ..engine.talkfile import author_list
+from .paths import guard_line
 
 Line = tuple[str, "tuple | None"]
 """A MyST line and the (frame, offset) it came from; ``origin_of`` makes it an Origin."""
@@ -92,6 +93,8 @@ class EmitOptions:
     doc_dir: str | None = None
     """Where the generated document sits in Sphinx's source tree (for relative assets)."""
     image_root: str | None = None
+    allowed_roots: tuple[str, ...] = ()
+    """The only folders local files the MyST names may come from (``source.confine``)."""
     bib_keys: frozenset[str] | None = None
     """Known citation keys; None when no bibliography is configured."""
     append_references: bool = True
@@ -171,6 +174,8 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             else:
                 out.extend((line, origin, True) for line in _render(em, text, origin))
             continue
+        if not (in_code and fence is not None):
+            text = _guard_paths(em, text, origin)
         fence, is_fence = _fence_state(text, fence)
         if is_fence:  # directive fences ({image}, {admonition} ...) hold Markdown
             in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
@@ -194,6 +199,16 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             continue
         out.append((text, origin, False))
     return out
+
+
+def _guard_paths(em: Emitter, text: str, origin) -> str:
+    """Refuse local files outside the repository that the text itself names (paths.py)."""
+    def refuse(path: str, shown: str) -> None:
+        em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, outside the talk's repository and "
+                "its include roots; refused", origin, Severity.ERROR)
+
+    options = em.options
+    return guard_line(text, options.doc_dir, options.image_root, options.allowed_roots, refuse)
 
 
 def _render(em: Emitter, block: r.Block, origin) -> list[str]:

@@ -18,6 +18,7 @@ Nothing here prints; the CLI turns the ``SiteReport`` into output and an exit st
 """
 from __future__ import annotations
 
+import errno
 import io
 import json
 import multiprocessing
@@ -32,6 +33,7 @@ from typing import Callable
 from ..config import VARIANT_LABELS, VARIANTS, TalkConfig, find_project_root
 from ..diagnostics import MacroError
 from .fragments import write_pages
+from ..engine.source import confine, repository_roots
 from ..engine.talkfile import read_talk
 from ..status import TalkStatus, TalkSummary, load as load_status
 
@@ -188,6 +190,54 @@ _QUEUE = None
 def _init_worker(queue) -> None:
     global _QUEUE
     _QUEUE = queue
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a ``talks build`` that was killed: ask Linux to end it too."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown has to do
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
+class SiteBusy(OSError):
+    """Another ``talks build`` is writing the same site."""
+
+
+def lock_site(work: Path):
+    """Hold an exclusive lock on ``work`` for one build; refuse at once when another holds it.
+
+    Returns the open lock file; closing it (or the process ending) releases the lock.
+    """
+    import fcntl
+
+    work.mkdir(parents=True, exist_ok=True)
+    handle = open(work / "build.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SiteBusy(errno.EBUSY, "another talks build is writing this site; "
+                       "wait for it to finish", str(work)) from None
+    return handle
+
+
+def check_writable(out: Path) -> None:
+    """Fail before anything is built or moved when the site cannot be replaced."""
+    parent = out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for folder in [parent, *([out] if out.exists() else [])]:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "the site folder cannot be written; "
+                                  "the last good site is left as it is", str(folder))
 
 
 def _progress(kind: str, variant: str, value) -> None:
@@ -356,6 +406,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
              talks_meta: dict[str, dict], strict: bool,
              extra_pages: Callable[[Path], None] | None = None) -> SiteReport:
     report = SiteReport(str(out), results)
+    check_writable(out)
     tmp = out.with_name(out.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -409,13 +460,19 @@ def _project(options: SiteOptions) -> Path:
     return Path(__file__).resolve().parent.parent.parent
 
 
-def _bib_files(talks: list[str], extra: list[str]) -> list[str]:
+def _bib_files(talks: list[str], extra: list[str], include_roots: list[str]) -> list[str]:
+    """Every bibliography the talks name; one outside the repository is left out (each talk's
+    build reports it), since sphinxcontrib-bibtex would read it."""
     files = [os.path.abspath(b) for b in extra]
     for talk in talks:
-        named = read_talk(talk).meta.get("bibliography")
-        for name in [named] if isinstance(named, str) else (named or []):
+        try:
+            named = read_talk(talk).meta.get("bibliography")
+        except MacroError:  # an unreadable talk: its own build reports it
+            continue
+        allowed = repository_roots(talk, include_roots, None, [os.path.dirname(f) for f in files])
+        for name in [named] if isinstance(named, str) else named if isinstance(named, list) else []:
             path = os.path.join(os.path.dirname(os.path.abspath(talk)), str(name))
-            if os.path.isfile(path):
+            if os.path.isfile(path) and confine(path, allowed):
                 files.append(path)
     return list(dict.fromkeys(files))
 
@@ -426,6 +483,13 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
     talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
     out = Path(options.out).resolve()
     work = Path(options.work).resolve() if options.work else out.parent / ".work" / out.name
+    check_writable(out)
+    with lock_site(work):
+        return _build_locked(options, project, talks, out, work, progress)
+
+
+def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Path, work: Path,
+                  progress) -> SiteReport:
     _recover(out)
     docs = docnames_for(talks)
     src = work / "src"
@@ -433,7 +497,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
 
     _preload(options.variants)
 
-    conf_bibs = _bib_files(talks, options.bib_files)
+    conf_bibs = _bib_files(talks, options.bib_files, options.include_roots)
     overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
                  "talks_include_roots": [os.path.abspath(d) for d in options.include_roots]}
     if conf_bibs:

@@ -17,7 +17,7 @@ from sphinx.util import logging
 
 from ..api import expand_talk, talk_bib_files
 from ..config import OPTIONS, VARIANTS, TalkConfig, build_config, conf_values
-from ..diagnostics import Diagnostic, MacroError, Severity
+from ..diagnostics import Diagnostic, Location, MacroError, Severity, crash_site
 from ..myst.emit import EmitOptions
 from ..status import TalkStatus, TalkSummary, VariantStatus, save
 from . import locations
@@ -62,6 +62,29 @@ def talk_config(app: Sphinx, path: str) -> TalkConfig:
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if not is_talk(source[0]):
         return
+    try:
+        _read_talk(app, docname, source)
+    except Exception as exc:  # noqa: BLE001 - a bug met by one talk must not stop the others
+        path = os.path.realpath(app.env.doc2path(docname))
+        diag = Diagnostic("E-INTERNAL", Severity.ERROR,
+                          f"internal error while reading this talk: {type(exc).__name__}: {exc} "
+                          f"(at {crash_site(exc)}); please report it",
+                          Location(os.path.relpath(path), 1, 1))
+        source[0] = error_page(path, diag)
+        _failed(app, docname, diag)
+
+
+def error_page(path: str, diag: Diagnostic) -> str:
+    return f"# {os.path.basename(path)}\n\n```{{error}}\n{diag.message}\n```\n"
+
+
+def _failed(app: Sphinx, docname: str, diag: Diagnostic) -> None:
+    """The talk's status says why it failed; the talk keeps its last good pages."""
+    _report(diag, docname)
+    talk_info(app.env)[docname] = TalkStatus(errors=[diag.format()])
+
+
+def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
     env = app.env
     variant = variant_of(app)
     if variant not in VARIANTS:
@@ -73,9 +96,8 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         expansion = expand_talk(path, variant, config,
                                 emit_options=EmitOptions(local_citations=True))
     except MacroError as exc:
-        _report(exc.diagnostic, docname)
-        source[0] = f"# {os.path.basename(path)}\n\n```{{error}}\n{exc.diagnostic.message}\n```\n"
-        talk_info(env)[docname] = TalkStatus(errors=[exc.diagnostic.format()])
+        source[0] = error_page(path, exc.diagnostic)
+        _failed(app, docname, exc.diagnostic)
         return
     source[0] = expansion.text
     locations.remember(env.doc2path(docname), expansion.document)

@@ -1,0 +1,58 @@
+"""Local files named in the MyST text itself: Markdown images and links, raw HTML,
+slide backgrounds and file-reading directives.
+
+Sphinx copies every image and download it is given and reads every file an
+``{include}``, ``{literalinclude}`` or ``:file:`` option names, wherever it is.
+Each such path is checked here with the engine's one rule (``source.confine``);
+a path outside the talk's repository and roots is reported at its line and
+replaced, so it never reaches Sphinx.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from ..engine.source import confine, display_name
+
+REFUSED = "refused-path-outside-repository"
+"""What a refused path becomes: a name Sphinx cannot find, so nothing is read or copied."""
+
+MD_TARGET_RE = re.compile(r"(\]\(\s*<?)([^)\s>]+)")
+HTML_ATTR_RE = re.compile(r"""(\b(?:src|data|href|data-src|data-background(?:-image|-video|-iframe)?)\s*=\s*["']?)"""
+                          r"""([^"'\s>]+)""", re.I)
+DIRECTIVE_RE = re.compile(r"^(\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude|image|figure)\}\s+)(\S+)")
+FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)")
+ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)")
+URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
+PATTERNS = (MD_TARGET_RE, HTML_ATTR_RE, DIRECTIVE_RE, FILE_OPTION_RE, ROLE_RE)
+MARKERS = ("](", "=", "{", ":")
+
+
+def local_file(path: str, doc_dir: str | None, image_root: str | None) -> str | None:
+    """Where a path in the MyST text names a file, as Sphinx resolves it; None for URLs."""
+    if URL_RE.match(path):
+        return None
+    path = path.split("#", 1)[0].split("?", 1)[0]
+    if path.startswith("/"):
+        return os.path.join(image_root or doc_dir or "/", path.lstrip("/")) if (image_root or doc_dir) \
+            else None
+    return os.path.join(doc_dir, path) if doc_dir else None
+
+
+def guard_line(text: str, doc_dir: str | None, image_root: str | None, allowed,
+               refuse) -> str:
+    """``text`` with every local path outside ``allowed`` replaced; ``refuse(path, real)`` reports each."""
+    if not allowed or not any(m in text for m in MARKERS):
+        return text
+
+    def check(m: re.Match) -> str:
+        path = m.group(2)
+        on_disk = local_file(path, doc_dir, image_root)
+        if on_disk is None or confine(on_disk, allowed):
+            return m.group(0)
+        refuse(path, display_name(os.path.normpath(on_disk)))
+        return m.group(1) + REFUSED
+
+    for pattern in PATTERNS:
+        text = pattern.sub(check, text)
+    return text

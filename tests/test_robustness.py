@@ -1,0 +1,305 @@
+"""Hostile input: every problem is a located diagnostic, never a traceback, and limits hold."""
+import os
+import sys
+import time
+
+import pytest
+
+from build_tools.diagnostics import Severity
+
+from helpers import codes, expand, write_repo
+
+FRONT = "---\ntitle: T\n---\n"
+VARIANTS = ("slides", "speaker-notes", "handout")
+
+
+def expand_all(root, talk="talks/t.md", **config):
+    return [expand(root, talk, v, **config) for v in VARIANTS]
+
+
+def located(expansion, code):
+    found = [d for d in expansion.diagnostics if d.code == code]
+    assert found, f"no {code} in {[str(d) for d in expansion.diagnostics]}"
+    return found[0]
+
+
+# -- no crashes ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["\\__heading", "\\__svg{a}{b}", "\\__image{a}{b}{c}{d}{e}{f}",
+                                  "\\__count{a}{b}"])
+def test_internal_macros_with_the_wrong_number_of_arguments(tmp_path, call):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\n" + call + "\n"})
+    for e in expand_all(tmp_path):
+        diag = located(e, "E-PRIMITIVE-ARGS")
+        assert (diag.location.line, diag.location.column) == (5, 1)
+
+
+@pytest.mark.parametrize("field", ["date: 2024-13-45", "author: 12", "author: true", "author: 1.5",
+                                   "bibliography: 3", "bibliography: [1, {a: b}]"])
+def test_front_matter_values_of_an_odd_shape(tmp_path, field):
+    write_repo(tmp_path, {"talks/t.md": f"---\ntitle: T\n{field}\n---\nx\n"})
+    for e in expand_all(tmp_path):
+        assert not e.errors
+        if not field.startswith("date"):
+            assert str(located(e, "W-FRONTMATTER").location).endswith("t.md:3:1")
+
+
+def test_date_that_is_no_date_stays_as_written(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\ndate: 2024-13-45\n---\nx\n"})
+    assert expand(tmp_path, "talks/t.md").talk.meta["date"] == "2024-13-45"
+
+
+def test_self_referencing_yaml_anchor(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: &a [*a]\n---\nx\n"})
+    diag = located(expand(tmp_path, "talks/t.md"), "E-FRONTMATTER")
+    assert "refers to the value that contains it" in diag.message
+    assert diag.location.line == 2
+
+
+def test_billion_laughs_fails_fast(tmp_path):
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    write_repo(tmp_path, {"talks/t.md": "---\n" + "\n".join(lines) + "\n---\nx\n"})
+    start = time.perf_counter()
+    diag = located(expand(tmp_path, "talks/t.md"), "E-FRONTMATTER")
+    assert time.perf_counter() - start < 1
+    assert "MAX_YAML_VALUES" in diag.message and diag.location.line > 2
+
+
+def test_yaml_error_in_the_middle_points_at_its_line_and_column(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\nvenue: V\nauthor: [a, b\ndate: 2024\n---\nx\n"})
+    diag = located(expand(tmp_path, "talks/t.md"), "E-FRONTMATTER")
+    # the flow sequence opened on line 4 is never closed; PyYAML notices at line 5, column 5
+    assert (diag.location.line, diag.location.column) == (5, 5)
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\nvenue: V\n  bad: indent\ndate: 2024\n---\nx\n"})
+    diag = located(expand(tmp_path, "talks/t.md"), "E-FRONTMATTER")
+    assert (diag.location.line, diag.location.column) == (4, 6)
+
+
+def test_nul_byte_in_an_image_path(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\includepng{a\x00b}\n![x](c\x00d.png)\n"})
+    for e in expand_all(tmp_path):
+        assert str(located(e, "W-ENCODING").location).endswith("t.md:4:14")
+
+
+# -- confinement: one rule for every file a talk names --------------------------------
+
+OUTSIDE = {"secret/s.png": b"\x89PNG", "secret/s.svg": "<svg/>", "secret/s.bib": "@a{k,}",
+           "secret/s.txt": "secret", "secret/snips/x.md": "SECRET"}
+
+
+def confined_repo(tmp_path, talk_body, extra=None, front=FRONT):
+    """A repository in repo/ and a folder beside it, secret/, that talks must not reach."""
+    write_repo(tmp_path, OUTSIDE)
+    repo = tmp_path / "repo"
+    write_repo(repo, {"conf.py": "", "includes/a.md": "A\n", "talks/t.md": front + talk_body,
+                      **(extra or {})})
+    return repo
+
+
+def refused(expansion):
+    return [d for d in expansion.diagnostics if d.code == "E-PATH-OUTSIDE"]
+
+
+@pytest.mark.parametrize("call", ["\\includepng{../../secret/s}", "\\includejpg{../../secret/s.png}",
+                                  "\\includediagram{../../secret/s}", "\\includeimg{../../secret/s.png}",
+                                  "\\__image{/../../secret/s.png}"])
+def test_image_macros_refuse_paths_outside(tmp_path, call):
+    repo = confined_repo(tmp_path, call + "\n")
+    for e in expand_all(repo, image_root=str(repo)):
+        diag = refused(e)[0]
+        assert diag.location.line == 4 and "secret" in diag.message
+        assert not [line for line in e.text.splitlines() if "secret" in line and "{" in line]
+
+
+def test_inputdiagram_never_reads_outside(tmp_path):
+    repo = confined_repo(tmp_path, "\\inputdiagram{../../secret/s}\n")
+    for e in expand_all(repo):
+        assert refused(e) and "<svg" not in e.text
+
+
+def test_symlink_inside_diagrams_pointing_outside(tmp_path):
+    repo = confined_repo(tmp_path, "\\inputdiagram{/diagrams/link}\n\\includepng{/diagrams/img}\n")
+    (repo / "diagrams").mkdir()
+    os.symlink(tmp_path / "secret" / "s.svg", repo / "diagrams" / "link.svg")
+    os.symlink(tmp_path / "secret" / "s.png", repo / "diagrams" / "img.png")
+    for e in expand_all(repo, image_root=str(repo)):
+        assert [d.location.line for d in refused(e)] == [4, 5] and "<svg" not in e.text
+
+
+@pytest.mark.parametrize("line", ["![x](../../secret/s.png)", '<img src="../../secret/s.png">',
+                                  '<object data="../../secret/s.svg"></object>',
+                                  "[file](../../secret/s.txt)", "{download}`see <../../secret/s.txt>`",
+                                  '<div data-background="../../secret/s.png"></div>'])
+def test_markdown_and_html_paths_outside(tmp_path, line):
+    repo = confined_repo(tmp_path, "\n" + line + "\n")
+    for e in expand_all(repo):
+        assert [d.location.line for d in refused(e)] == [5]
+        assert "secret" not in e.text
+
+
+def test_slide_background_outside(tmp_path):
+    repo = confined_repo(tmp_path, '\n## Slide {data-background="../../secret/s.png"}\n\ntext\n')
+    e = expand(repo, "talks/t.md", "slides")
+    assert refused(e) and "secret" not in e.text
+
+
+@pytest.mark.parametrize("fence", ["```{literalinclude} ../../secret/s.txt\n```",
+                                   "```{include} ../../secret/s.txt\n```",
+                                   "```{raw} html\n:file: ../../secret/s.txt\n```",
+                                   "```{csv-table}\n:file: ../../secret/s.txt\n```"])
+def test_file_reading_directives_outside(tmp_path, fence):
+    repo = confined_repo(tmp_path, "\n" + fence + "\n")
+    for e in expand_all(repo):
+        assert refused(e) and "secret" not in e.text
+
+
+def test_paths_inside_the_repository_are_kept(tmp_path):
+    repo = confined_repo(tmp_path, "\n![x](../diagrams/a.png)\n```{literalinclude} ../includes/a.md\n```\n",
+                         {"diagrams/a.png": b"\x89PNG"})
+    for e in expand_all(repo):
+        assert not refused(e) and "../diagrams/a.png" in e.text
+
+
+def test_bibliography_outside(tmp_path):
+    repo = confined_repo(tmp_path, "x\n", front="---\ntitle: T\nbibliography: ../../secret/s.bib\n---\n")
+    e = expand(repo, "talks/t.md")
+    assert str(refused(e)[0].location).endswith("t.md:3:1")
+
+
+def test_snippetsdir_outside_is_refused_unless_given_with_I(tmp_path):
+    repo = confined_repo(tmp_path, "\\include{x.md}\n",
+                         {"talks/_lamd.yml": "title: x\nsnippetsdir: ../../secret/snips\n"})
+    e = expand(repo, "talks/t.md")
+    assert str(refused(e)[0].location).endswith("_lamd.yml:2:1")
+    assert "SECRET" not in e.text
+    given = expand(repo, "talks/t.md", include_roots=[str(tmp_path / "secret" / "snips")])
+    assert "SECRET" in given.text and not refused(given)
+
+
+def test_include_through_a_symlink_outside(tmp_path):
+    repo = confined_repo(tmp_path, "\\include{link.md}\n")
+    os.symlink(tmp_path / "secret" / "snips" / "x.md", repo / "includes" / "link.md")
+    e = expand(repo, "talks/t.md")
+    assert "SECRET" not in e.text and "E-INCLUDE-MISSING" in codes(e)
+
+
+# -- limits that hold ------------------------------------------------------------------
+
+def test_doubling_through_arguments_stops_at_max_output(tmp_path):
+    body = "\\x" * 64
+    write_repo(tmp_path, {"talks/t.md": FRONT + f"\\define{{\\a{{x}}}}{{{body}}}"
+                          + "\\a{" * 40 + "x" + "}" * 40 + "\n"})
+    start = time.perf_counter()
+    e = expand(tmp_path, "talks/t.md")
+    assert time.perf_counter() - start < 5
+    assert "max_output" in located(e, "E-LIMIT").message
+
+
+def test_many_unclosed_comments_scan_in_linear_time(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "<!--" * 250_000 + "\n"})
+    start = time.perf_counter()
+    expand(tmp_path, "talks/t.md")
+    assert time.perf_counter() - start < 5
+
+
+def test_in_math_is_linear_and_agrees_with_the_simple_count():
+    from build_tools.engine.source import in_math
+
+    def simple(text, offset):
+        if text.rfind("$$", 0, offset) >= 0 and text.count("$$", 0, offset) % 2 == 1:
+            return True
+        line_start = text.rfind("\n", 0, offset) + 1
+        return text[line_start:offset].replace("$$", "").count("$") % 2 == 1
+
+    text = "a $x$ b $$\ny$$ z $$$ w\n$ q \\n $$ r $"
+    assert [in_math(text, i) for i in range(len(text) + 1)] == \
+        [simple(text, i) for i in range(len(text) + 1)]
+    big = "$$ x $$ \\y " * 100_000
+    start = time.perf_counter()
+    for i in range(0, len(big), 7):
+        in_math(big, i)
+    assert time.perf_counter() - start < 5
+
+
+def test_warnings_are_capped_with_one_final_count(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "}\n" * 100_000})
+    e = expand(tmp_path, "talks/t.md")
+    braces = [d for d in e.diagnostics if d.code == "W-BRACE"]
+    assert len(braces) == 200
+    assert "99,800 more warning(s) left out" in located(e, "W-LIMIT").message
+
+
+def test_include_memo_is_bounded():
+    from build_tools.engine.memo import Memo, Recording
+    from build_tools.engine.output import Out
+
+    memo = Memo(max_keys=10, max_bytes=10_000)
+    for i in range(100):
+        rec = Recording(root=None)
+        rec.out = Out()
+        rec.out.add("x" * 500)
+        memo.keep(("k", i), rec)
+    assert len(memo.store) <= 10 and memo.weight <= 10_000
+    assert ("k", 99) in memo.store and ("k", 0) not in memo.store
+
+
+# -- processes -------------------------------------------------------------------------
+
+def test_a_second_build_of_one_site_is_refused_while_the_first_runs(tmp_path):
+    from build_tools.site.build import SiteBusy, lock_site
+
+    with lock_site(tmp_path / "work"):
+        with pytest.raises(SiteBusy, match="another talks build"):
+            lock_site(tmp_path / "work")
+    lock_site(tmp_path / "work").close()  # released with the first
+
+
+def test_an_unwritable_site_fails_before_anything_moves(tmp_path, monkeypatch):
+    from build_tools.site import build
+
+    site = tmp_path / "site"
+    (site / "handout").mkdir(parents=True)
+    (site / "index.html").write_text("good")
+    real_access = os.access
+    monkeypatch.setattr(build.os, "access", lambda p, m: False if str(p) == str(site) else real_access(p, m))
+    with pytest.raises(PermissionError):
+        build.assemble(site, tmp_path / "work", {}, (), {}, False)
+    assert (site / "index.html").read_text() == "good" and not (tmp_path / "site.tmp").exists()
+
+
+def test_workers_ask_to_die_with_their_parent():
+    from build_tools.site.build import _die_with_parent
+
+    _die_with_parent()  # in this process: harmless, and must not raise
+
+
+def test_serve_on_a_public_address_needs_allow_remote():
+    from click.testing import CliRunner
+
+    from build_tools.authoring.serve import _PreviewHTTPServer
+    from build_tools.cli import _loopback, main
+
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code != 0 and "--allow-remote" in result.output
+    assert _loopback("127.0.0.1") and _loopback("::1") and _loopback("localhost")
+    assert not _loopback("0.0.0.0") and not _loopback("192.168.1.2")
+    assert _PreviewHTTPServer.request_queue_size >= 64
+
+
+# -- fuzzing, short --------------------------------------------------------------------
+
+def test_fuzz_300_inputs_without_a_crash_or_a_slow_input():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "fuzz", Path(__file__).resolve().parent.parent / "benchmarks" / "fuzz.py")
+    fuzz = importlib.util.module_from_spec(spec)
+    sys.modules["fuzz"] = fuzz  # dataclasses look their module up there
+    spec.loader.exec_module(fuzz)
+    report = fuzz.fuzz(300, seed=7, time_limit=240)
+    assert report.inputs == 300
+    assert not report.crashes, report.crashes
+    assert report.slowest < 1, report.slowest_input
