@@ -3,7 +3,7 @@
 #   make test   set up and run the tests
 VENV ?= .venv
 PYTHON ?= python3
-APT_PACKAGES = chromium chromium-driver gpp pandoc
+APT_PACKAGES = chromium chromium-driver gpp pandoc poppler-utils librsvg2-bin
 
 .PHONY: site test setup system-deps bench clean
 
