@@ -69,11 +69,12 @@ def _front_matter(meta: dict, cited: bool) -> str:
     return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---"
 
 
-def _resource_link(path: str, talk_dir: str, diagrams: str | None) -> str:
-    """An image path relative to a folder on ``--resource-path``, so pandoc embeds it."""
+def _resource_link(path: str, talk_dir: str, diagrams: str | None) -> str | None:
+    """An image path relative to a folder on ``--resource-path``, so pandoc embeds it;
+    None for an image not on disk (pandoc would stop) or on the web (nothing is downloaded)."""
     found = md.image_file(path, talk_dir, diagrams)
     if found is None:
-        return path
+        return None
     for root in [diagrams, talk_dir]:
         if root and found.is_relative_to(Path(root).resolve()):
             return found.relative_to(Path(root).resolve()).as_posix()

@@ -39,8 +39,9 @@ class Cell:
 class Style:
     """How a consumer wants the pieces written."""
 
-    image_link: Callable[[str], str]
-    """An image path as the talk names it -> the link to write."""
+    image_link: Callable[[str], str | None]
+    """An image path as the talk names it -> the link to write; None leaves the image out
+    (a figure keeps its caption)."""
     cite: Callable[[str], str] | None = None
     """Rewrite citations in a line of prose; None leaves ``[@key]`` for pandoc."""
     image_attrs: bool = False
@@ -85,7 +86,8 @@ def cells(items, style: Style) -> list[Cell]:
         elif isinstance(item, r.Figure):
             prose += ["", *_figure(item.image, item.caption, style), ""]
         elif isinstance(item, r.Image):
-            prose += ["", _image(item, "", style), ""]
+            if style.image_link(item.path) is not None:
+                prose += ["", _image(item, "", style), ""]
         elif isinstance(item, r.FigureEnd):
             if item.caption.strip():
                 prose += ["", f"*{_one_line(_cited(item.caption, style))}*", ""]
@@ -99,6 +101,8 @@ def cells(items, style: Style) -> list[Cell]:
 
 def _figure(image: r.Image, caption: str, style: Style) -> list[str]:
     caption = _one_line(_cited(caption, style))
+    if style.image_link(image.path) is None:
+        return [f"*{caption}*"] if caption else []
     if style.image_attrs:  # pandoc makes a captioned figure of an image alone in its paragraph
         return [_image(image, caption, style)]
     return [_image(image, "", style), "", f"*{caption}*"] if caption else [_image(image, "", style)]
