@@ -1,13 +1,13 @@
 # Two entry points, both safe on a fresh Debian machine:
-#   make site   set up and build the demo site (all talks, all variants)
+#   make site   set up and build the demo site (all talks, all variants, every export)
 #   make test   set up and run the tests
 VENV ?= .venv
 PYTHON ?= python3
-APT_PACKAGES = chromium chromium-driver gpp pandoc
+APT_PACKAGES = chromium chromium-driver gpp pandoc poppler-utils librsvg2-bin
 
 .PHONY: site test setup system-deps bench clean
 
-site: setup
+site: setup system-deps
 	$(VENV)/bin/talks build
 	@echo "Open _build/site/index.html in a browser."
 

@@ -245,15 +245,56 @@ def _loopback(host: str) -> bool:
 @click.option("--strict", is_flag=True, help="Treat every warning as an error.")
 @click.option("--jobs", type=int, default=None, help="Variants built at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def build(talks, variants, include, bibs, out, strict, jobs, quiet):
+@click.option("--to", "exports", default=None, metavar="FORMATS",
+              help="Also export: a comma-separated list of ipynb, docx, pdf, slides-pdf (or all, "
+                   "or none); default: conf.py's talks_exports.")
+@click.option("--slide-notes", is_flag=True,
+              help="In slide PDFs, a page of speaker notes after each slide that has notes.")
+def build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes):
     """Render TALKS (default: every talk under talks/) as one site: slides, speaker notes, handouts."""
+    _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes)
+
+
+@main.command()
+@click.argument("talks", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@include_option
+@click.option("--bib", "bibs", multiple=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", default="_build/site", show_default=True, type=click.Path(file_okay=False))
+@click.option("--jobs", type=int, default=None, help="Processes at once (default: the cores).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--to", "exports", default="all", show_default=True, metavar="FORMATS",
+              help="A comma-separated list of ipynb, docx, pdf, slides-pdf, or all.")
+@click.option("--slide-notes", is_flag=True,
+              help="In slide PDFs, a page of speaker notes after each slide that has notes.")
+def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
+    """Export TALKS as notebooks, DOCX and PDF: `talks build --to` over the existing build
+    (Sphinx rereads nothing that has not changed)."""
+    _build(talks, (), include, bibs, out, False, jobs, quiet, exports, slide_notes)
+
+
+def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
+    """--to, else conf.py's ``talks_exports``."""
+    from .config import find_project_root, read_site_setting
+    from .export import parse_formats
+
+    if exports is None:
+        project = find_project_root(talks[0] if talks else os.getcwd())
+        exports = read_site_setting(str(project), "talks_exports") if project else None
+    try:
+        return parse_formats(exports)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from None
+
+
+def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes):
     from tqdm import tqdm
 
     from .site.build import SiteOptions, build_site
 
     options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,
-                          strict=strict, jobs=jobs)
+                          strict=strict, jobs=jobs, exports=_export_formats(exports, talks),
+                          slide_notes=slide_notes)
     bar = tqdm(total=0, unit="page", desc="building", disable=quiet or None, leave=False)
     totals: dict[str, int] = {}
 
@@ -284,6 +325,7 @@ def build(talks, variants, include, bibs, out, strict, jobs, quiet):
             click.echo("  " + problem.replace("\n", "\n  "), err=True)
     for variant, doc in report.kept:
         click.echo(f"note: kept the last good {variant} page of '{doc}'", err=True)
+    _report_exports(report.exports)
     read = {v: len(r.read) for v, r in report.results.items()}
     click.echo(f"{len(report.talks)} talk(s); documents read: "
                + ", ".join(f"{v} {n}" for v, n in read.items())
@@ -303,6 +345,19 @@ def show_config(talk, include):
         if option.name != "sources":
             value = getattr(config, option.name)
             click.echo(f"talks_{option.name} = {value!r}    # {config.source_of(option.name)}")
+
+
+def _report_exports(results) -> None:
+    if not results:
+        return
+    for result in results:
+        _print(result.diagnostics)
+    written = sum(len(r.written) for r in results)
+    kept = sum(len(r.up_to_date) for r in results)
+    failed = [r.doc for r in results if r.failed]
+    click.echo(f"exports: {written} written, {kept} up to date"
+               + (f", failed for {', '.join(failed)} (last good files kept)" if failed else ""),
+               err=True)
 
 
 if __name__ == "__main__":

@@ -159,13 +159,26 @@ def read_conf(project: str | os.PathLike) -> dict:
     if cached is not None and cached["stamp"] == stamp:
         return cached["values"]
     values: dict = {}
+    settings: dict = {}
     if stamp is not None:
         import runpy
 
         namespace = runpy.run_path(path, run_name="conf")
         values = conf_values(namespace, project)
-    _CONF_CACHE[path] = {"stamp": stamp, "values": values}
+        settings = {k: namespace[k] for k in SITE_SETTINGS if namespace.get(k) is not None}
+    _CONF_CACHE[path] = {"stamp": stamp, "values": values, "settings": settings}
     return values
+
+
+SITE_SETTINGS = ("talks_exports", "talks_notation")
+"""conf.py values the site builder reads itself (they change no page Sphinx renders)."""
+
+
+def read_site_setting(project: str | os.PathLike, name: str, default=None):
+    """One of ``SITE_SETTINGS`` from ``project/conf.py``, without starting Sphinx."""
+    read_conf(project)
+    cached = _CONF_CACHE.get(os.path.join(project, "conf.py"), {})
+    return cached.get("settings", {}).get(name, default)
 
 
 def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = None,

@@ -14,6 +14,10 @@
 4. the new site replaces the old one by renaming, so an interrupted or
    crashed build never leaves a half-written site.
 
+Exports (notebooks, DOCX and PDF), when asked for, are made after the Sphinx
+builds from the built pages into ``<work>/exports/`` (so they are incremental
+and a failed one keeps its last good file) and copied into ``exports/``.
+
 Nothing here prints; the CLI turns the ``SiteReport`` into output and an exit status.
 """
 from __future__ import annotations
@@ -41,7 +45,7 @@ __all__ = ["SiteOptions", "SiteReport", "build_site", "find_talks", "docnames_fo
 
 BUILDERS = {"slides": "revealjs", "speaker-notes": "html", "handout": "html"}
 ORDER = ("handout", "speaker-notes", "slides")  # longest first, when they share cores
-SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv"}
+SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
 STATUS = "_talks-status.json"
 FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
 
@@ -60,6 +64,10 @@ class SiteOptions:
     jobs: int | None = None
     project: str | None = None
     """The folder holding ``conf.py``; found from the talks or the current folder."""
+    exports: tuple[str, ...] = ()
+    """Exports to make besides the HTML (``build_tools.export.FORMATS``); none by default."""
+    slide_notes: bool = False
+    """Slide PDFs get a page of speaker notes after each slide that has notes."""
 
 
 @dataclass
@@ -82,10 +90,13 @@ class SiteReport:
     kept: list[tuple[str, str]] = field(default_factory=list)
     """(variant, document) pages kept from the previous site."""
     talks: dict[str, dict] = field(default_factory=dict)
+    exports: list = field(default_factory=list)
+    """One ``ExportResult`` per talk exported (empty when no export was asked for)."""
 
     @property
     def ok(self) -> bool:
-        return not self.failed and all(r.ok for r in self.results.values())
+        return not self.failed and all(r.ok for r in self.results.values()) \
+            and not any(e.failed for e in self.exports)
 
     def warnings(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -371,17 +382,32 @@ def _talk_failed(status: TalkStatus, strict: bool) -> list[str]:
     return problems
 
 
-def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict) -> str:
+def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict,
+                 exports: dict[str, list[tuple[str, str]]] | None = None) -> str:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates"),
                              autoescape=True)
     rows = sorted(talks.items(), key=lambda kv: (str(kv[1].get("date", "")), kv[0]), reverse=True)
     return env.get_template("index.html").render(
-        talks=[{"doc": doc, **meta, "failed": doc in failed} for doc, meta in rows],
+        talks=[{"doc": doc, **meta, "failed": doc in failed, "exports": (exports or {}).get(doc, [])}
+               for doc, meta in rows],
         variants=[v for v in VARIANTS if v in variants],
         labels=VARIANT_LABELS,
         search="handout/search.html" if "handout" in variants else None)
+
+
+def _export_links(site: Path, talks_meta: dict[str, dict]) -> dict[str, list[tuple[str, str]]]:
+    """Doc -> (label, link) of every export of it the site holds."""
+    from ..export import FORMATS, LABELS, SUFFIXES
+
+    links: dict[str, list[tuple[str, str]]] = {}
+    for doc in talks_meta:
+        for fmt in FORMATS:
+            rel = f"exports/{doc}{SUFFIXES[fmt]}"
+            if (site / rel).is_file():
+                links.setdefault(doc, []).append((LABELS[fmt], rel))
+    return links
 
 
 def _swap(tmp: Path, out: Path) -> None:
@@ -440,8 +466,13 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
             status[variant][doc] = good
     if extra_pages is not None:
         extra_pages(tmp)
+    exports_dir = work / "exports"
+    if exports_dir.is_dir():
+        previous = out / "exports" if (out / "exports").is_dir() else None
+        _copy_tree(exports_dir, tmp / "exports", previous)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
-    (tmp / "index.html").write_text(render_index(talks_meta, tuple(status), report.failed),
+    (tmp / "index.html").write_text(render_index(talks_meta, tuple(status), report.failed,
+                                                 _export_links(tmp, talks_meta)),
                                     encoding="utf-8")
     _swap(tmp, out)
     report.talks = talks_meta
@@ -534,8 +565,33 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         if queue is not None:
             _drain(queue, progress)
     talks_meta = _talks_meta(docs, results)
-    return assemble(out, work, results, variants, talks_meta, options.strict,
-                    lambda site: write_pages(site / "fragments", fragment_pages))
+    exported = _run_exports(options, project, work, docs, results) if options.exports else []
+    report = assemble(out, work, results, variants, talks_meta, options.strict,
+                      lambda site: write_pages(site / "fragments", fragment_pages))
+    report.exports = exported
+    return report
+
+
+def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
+                 results: dict[str, VariantResult]) -> list:
+    """Export every talk the build did not fail; a failed talk keeps its last good exports."""
+    from ..config import build_config, read_site_setting
+    from ..export.run import ExportJob, run_exports
+
+    diagrams = _diagrams_folder(project, list(docs))
+    notation = read_site_setting(str(project), "talks_notation")
+    export_jobs = []
+    for talk, doc in docs.items():
+        if any(_talk_failed(r.talks.get(doc, TalkStatus()), options.strict) or not r.ok
+               for r in results.values()):
+            continue
+        config = build_config(talk, project=str(project), include_roots=options.include_roots,
+                              bib_files=options.bib_files)
+        pages = {v: str(work / v / "html" / f"{doc}.html") for v in VARIANTS}
+        export_jobs.append(ExportJob(talk, doc, tuple(options.exports), str(work / "exports"), config,
+                                     pages, str(diagrams) if diagrams else None, notation,
+                                     options.slide_notes))
+    return run_exports(export_jobs, options.jobs or None)
 
 
 def _fragment_pages(project: Path, options: SiteOptions, docs: dict[str, str], variants

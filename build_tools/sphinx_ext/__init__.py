@@ -42,6 +42,9 @@ def setup(app: Sphinx) -> dict:
                              description=option.metadata["doc"])
     app.add_config_value("talks_notation", "", "html", types=[str],
                          description="A file of \\newcommand lines handed to MathJax.")
+    app.add_config_value("talks_exports", [], "", types=[list, tuple, str],
+                         description="Exports `talks build` makes by default besides the HTML "
+                         "(ipynb, docx, pdf, slides-pdf); read by the site builder, not Sphinx.")
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 

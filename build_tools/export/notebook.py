@@ -1,0 +1,114 @@
+"""A Jupyter notebook per talk, as lamd makes them: the notes as markdown cells, every
+code-family block as a code cell, in reading order.
+
+The talk is expanded for the handout with the code level that switches on
+every code macro (``full``: setup, plotting, display and helper code), so the
+notebook runs the talk's code from the top.  Figures are copied next to the
+notebook (``<name>_files/``) so the links work wherever the folder is moved.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from ..config import TalkConfig
+from ..diagnostics import Diagnostic, Severity
+from ..engine.run import expand
+from . import markdown as md
+
+NOTEBOOK_CODE_LEVEL = "full"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+NEWCOMMAND = re.compile(r"^\s*\\(?:re)?newcommand\s*\{?\\(\w+)\}?")
+
+
+def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
+                   notation: str | None = None, code_level: str = NOTEBOOK_CODE_LEVEL
+                   ) -> tuple[list[str], list[Diagnostic]]:
+    """Write ``out`` (.ipynb); return the files it was made from and the engine's problems."""
+    import nbformat
+
+    expanded = expand(talk, "handout", replace(config, code_level=code_level))
+    files_dir = out.with_name(out.stem + "_files")
+    bibs = _bib_files(expanded.talk, config)
+    cite = md.ReadableCitations(md.citation_labels(bibs))
+    style = md.Style(image_link=_image_copier(expanded.talk.source.path, diagrams, files_dir, out.parent),
+                     cite=cite, bibliography=cite.references)
+    body = md.cells(expanded.items, style)
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata["language_info"] = {"name": "python"}
+    notebook.cells.append(nbformat.v4.new_markdown_cell(md.title_block(expanded.talk.meta)))
+    macros = notation_definitions(notation, "\n".join(c.text for c in body if c.kind == "markdown"))
+    if macros:  # MathJax in Jupyter keeps definitions from one cell for the next
+        notebook.cells.append(nbformat.v4.new_markdown_cell(f"$$\n{macros}\n$$"))
+    for cell in body:
+        if cell.kind == "code":
+            notebook.cells.append(nbformat.v4.new_code_cell(cell.text))
+        else:
+            notebook.cells.append(nbformat.v4.new_markdown_cell(cell.text))
+    nbformat.validate(notebook)
+    _write_atomically(out, nbformat.writes(notebook, version=4))
+    errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
+    return [*expanded.dependencies, *bibs], errors
+
+
+def _bib_files(talk, config: TalkConfig) -> list[str]:
+    from ..api import talk_bib_files
+
+    return [f for f in talk_bib_files(talk, config) if os.path.isfile(f)]
+
+
+def _image_copier(talk_path: str, diagrams: str | None, files_dir: Path, out_dir: Path):
+    """A link maker that copies each image it finds into ``files_dir`` (once)."""
+    talk_dir = os.path.dirname(talk_path)
+    copied: dict[str, str] = {}
+
+    def link(path: str) -> str:
+        if path in copied:
+            return copied[path]
+        found = md.image_file(path, talk_dir, diagrams)
+        if found is None:  # a web image, or one not on this machine: keep the talk's own path
+            copied[path] = path
+            return path
+        name = _unique_name(found, copied)
+        files_dir.mkdir(parents=True, exist_ok=True)
+        target = files_dir / name
+        if not target.is_file() or target.stat().st_mtime < found.stat().st_mtime:
+            shutil.copy2(found, target)
+        copied[path] = os.path.relpath(target, out_dir).replace(os.sep, "/")
+        return copied[path]
+
+    return link
+
+
+def _unique_name(found: Path, copied: dict[str, str]) -> str:
+    used = {os.path.basename(v) for v in copied.values()}
+    name, n = found.name, 2
+    while name in used:
+        name, n = f"{found.stem}-{n}{found.suffix}", n + 1
+    return name
+
+
+def notation_definitions(notation: str | None, text: str) -> str:
+    """The ``\\newcommand`` lines of the notation file whose names the text uses."""
+    if not notation or not os.path.isfile(notation):
+        return ""
+    used = set(re.findall(r"\\([A-Za-z]+)", text))
+    lines = []
+    with open(notation, encoding="utf-8") as fh:
+        for line in fh:
+            m = NEWCOMMAND.match(line)
+            if m and m.group(1) in used:
+                lines.append(line.split("%")[0].strip())
+    return "\n".join(lines)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A failed export never leaves a half-written file in place of the last good one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

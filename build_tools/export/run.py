@@ -1,0 +1,228 @@
+"""Running exports: what is out of date, in parallel processes, keeping the last good files.
+
+An export is out of date when it is missing, when it was made with other
+settings, or when any file it was made from (the talk, every fragment and
+macro file the expansion read, the bibliography, the built HTML page) is
+newer than it.  What each export was made from is kept next to the exports
+(``.stamps/``), so deciding needs no expansion.  Talks are shared out over
+worker processes in chunks; each worker starts one browser for its chunk.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import TalkConfig
+from ..diagnostics import Diagnostic, Location, MacroError, Severity
+from . import SUFFIXES, tools
+
+STAMPS = ".stamps"
+BROWSER_FORMATS = ("pdf", "slides-pdf")
+PAGE_OF = {"pdf": "handout", "slides-pdf": "slides"}
+"""The built variant each printed export is made from."""
+
+
+@dataclass
+class ExportJob:
+    talk: str
+    doc: str
+    formats: tuple[str, ...]
+    out_dir: str
+    config: TalkConfig
+    pages: dict[str, str] = field(default_factory=dict)
+    """Variant -> the built HTML page of this talk."""
+    diagrams: str | None = None
+    notation: str | None = None
+    slide_notes: bool = False
+
+
+@dataclass
+class ExportResult:
+    talk: str
+    doc: str
+    written: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity >= Severity.ERROR for d in self.diagnostics)
+
+
+def export_path(out_dir: str | Path, doc: str, fmt: str) -> Path:
+    return Path(out_dir) / f"{doc}{SUFFIXES[fmt]}"
+
+
+def _stamp_path(job: ExportJob, fmt: str) -> Path:
+    return Path(job.out_dir) / STAMPS / f"{job.doc}{SUFFIXES[fmt]}.json"
+
+
+def _settings(job: ExportJob, fmt: str) -> dict:
+    """What, besides files, changes an export: asking for other settings remakes it."""
+    if fmt == "slides-pdf":
+        return {"notes": job.slide_notes}
+    if fmt == "docx":
+        return {"code_level": job.config.code_level, "notation": job.notation}
+    if fmt == "ipynb":
+        return {"notation": job.notation}
+    return {}
+
+
+def is_up_to_date(job: ExportJob, fmt: str) -> bool:
+    out, stamp = export_path(job.out_dir, job.doc, fmt), _stamp_path(job, fmt)
+    try:
+        made = out.stat().st_mtime_ns
+        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if recorded.get("settings") != _settings(job, fmt):
+        return False
+    inputs = [*recorded.get("inputs", []), *([job.pages[PAGE_OF[fmt]]] if fmt in PAGE_OF else [])]
+    try:
+        return all(os.stat(path).st_mtime_ns <= made for path in inputs)
+    except OSError:  # an input is gone: the export may name something that no longer exists
+        return False
+
+
+def _record(job: ExportJob, fmt: str, inputs: list[str]) -> None:
+    stamp = _stamp_path(job, fmt)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"inputs": sorted(set(inputs)), "settings": _settings(job, fmt)}),
+                     encoding="utf-8")
+
+
+def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
+             severity: Severity = Severity.ERROR) -> Diagnostic:
+    return Diagnostic(code, severity, f"cannot export as {fmt}: {message}",
+                      Location(os.path.relpath(job.talk), 1, 1), subject=job.talk,
+                      hint="the last good export, if any, is kept")
+
+
+# -- one talk ---------------------------------------------------------------------------
+
+def _export_one(job: ExportJob, fmt: str, browser_box: list) -> list[str]:
+    """Make one export; return the files it was made from."""
+    from . import documents, notebook, slides_pdf
+    from .browser import chromium
+
+    out = export_path(job.out_dir, job.doc, fmt)
+    if fmt == "ipynb":
+        inputs, errors = notebook.write_notebook(job.talk, out, job.config, job.diagrams, job.notation)
+        return _raise_first(inputs, errors)
+    if fmt == "docx":
+        inputs, errors = documents.write_docx(job.talk, out, job.config, job.diagrams, job.notation)
+        return _raise_first(inputs, errors)
+    page = job.pages.get(PAGE_OF[fmt])
+    if not page or not os.path.isfile(page):
+        raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
+    if not browser_box:
+        context = chromium()
+        browser_box.extend([context, context.__enter__()])
+    browser = browser_box[1]
+    if fmt == "pdf":
+        documents.write_handout_pdf(browser, Path(page), out)
+    else:
+        slides_pdf.write_slides_pdf(browser, Path(page), out, notes=job.slide_notes)
+    return [page]
+
+
+class ExportFailure(Exception):
+    pass
+
+
+def _raise_first(inputs: list[str], errors: list[Diagnostic]) -> list[str]:
+    if errors:  # the expansion's own message, with its file and line, says what to fix
+        raise ExportFailure(errors[0].format())
+    return inputs
+
+
+def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
+    """Export a chunk of talks in this process, with one browser at most."""
+    results = []
+    browser_box: list = []
+    missing_tools: dict[str, str] = {}
+    try:
+        for job in jobs:
+            results.append(_export_talk(job, browser_box, missing_tools))
+    finally:
+        if browser_box:
+            browser_box[0].__exit__(None, None, None)
+    return results
+
+
+def _export_talk(job: ExportJob, browser_box: list, missing_tools: dict[str, str]) -> ExportResult:
+    result = ExportResult(job.talk, job.doc)
+    start = time.perf_counter()
+    for fmt in job.formats:
+        if is_up_to_date(job, fmt):
+            result.up_to_date.append(fmt)
+            continue
+        family = "browser" if fmt in BROWSER_FORMATS else fmt
+        if family in missing_tools:
+            continue
+        try:
+            inputs = _export_one(job, fmt, browser_box)
+        except tools.MissingTool as exc:
+            missing_tools[family] = str(exc)
+            result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
+            continue
+        except ExportFailure as exc:
+            result.diagnostics.append(_problem(job, fmt, str(exc)))
+            continue
+        except MacroError as exc:
+            result.diagnostics.append(_problem(job, fmt, exc.diagnostic.format()))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one talk's failure must not stop the others
+            result.diagnostics.append(_problem(job, fmt, f"{type(exc).__name__}: {exc}"))
+            continue
+        _record(job, fmt, inputs)
+        result.written.append(fmt)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+# -- many talks in parallel ---------------------------------------------------------------
+
+def run_exports(jobs: list[ExportJob], workers: int | None = None) -> list[ExportResult]:
+    """Export every job, in up to ``workers`` processes (default: the cores)."""
+    jobs = [j for j in jobs if j.formats]
+    if not jobs:
+        return []
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = max(1, min(workers or cpus, len(jobs)))
+    if workers == 1:
+        return _dedupe_tools(export_talks(jobs))
+    chunks = _chunks(jobs, workers)
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        parts = list(pool.map(export_talks, chunks))
+    order = {j.doc: i for i, j in enumerate(jobs)}
+    return _dedupe_tools(sorted((r for part in parts for r in part), key=lambda r: order[r.doc]))
+
+
+def _chunks(jobs: list[ExportJob], workers: int) -> list[list[ExportJob]]:
+    """Small chunks, dealt out in turn: the pool keeps both cores busy to the end,
+    and a chunk is long enough to pay for starting its browser."""
+    size = max(1, min(8, len(jobs) // (workers * 2) or 1))
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def _dedupe_tools(results: list[ExportResult]) -> list[ExportResult]:
+    """A missing program is said once, not once per worker."""
+    seen: set[str] = set()
+    for result in results:
+        kept = []
+        for diag in result.diagnostics:
+            if diag.code == "W-EXPORT-TOOL":
+                if diag.message in seen:
+                    continue
+                seen.add(diag.message)
+            kept.append(diag)
+        result.diagnostics = kept
+    return results

@@ -1,0 +1,52 @@
+"""The deck as a PDF, one slide per page: reveal.js's print mode in headless Chromium.
+
+``?print-pdf`` lays every slide out as a page of the deck's size; fragments are
+shown all at once (one page per slide, not per step) and a slide that overflows
+is clipped rather than spilling onto a second page.  With ``notes`` each slide
+is followed by a page of its speaker notes (``showNotes: 'separate-page'``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .browser import print_page
+
+READY = """() => window.Reveal && Reveal.isReady && Reveal.isReady()
+  && document.querySelector('.pdf-page') && Reveal.getTotalSlides()"""
+
+
+def print_options(notes: bool) -> dict:
+    return {"pdfSeparateFragments": False, "pdfMaxPagesPerSlide": 1,
+            "showNotes": "separate-page" if notes else False}
+
+
+def init_script(options: dict) -> str:
+    """Merge ``options`` into the deck's own ``Reveal.initialize`` call, whatever it passes.
+
+    reveal.js reads the print settings once, when it starts: the deck's HTML
+    stays as built and only the printing browser sees them.
+    """
+    return f"""(() => {{
+  const extra = {json.dumps(options)};
+  let reveal;
+  Object.defineProperty(window, 'Reveal', {{
+    configurable: true,
+    get() {{ return reveal; }},
+    set(value) {{
+      reveal = value;
+      if (value && value.initialize && !value.__talksPrint) {{
+        const initialize = value.initialize.bind(value);
+        value.initialize = (config) => initialize(Object.assign({{}}, config || {{}}, extra));
+        value.__talksPrint = true;
+      }}
+    }},
+  }});
+}})();"""
+
+
+def write_slides_pdf(browser, deck_html: Path, out: Path, notes: bool = False) -> int:
+    """Print the built deck to ``out``; return its slide count."""
+    url = deck_html.resolve().as_uri() + "?print-pdf"
+    return int(print_page(browser, url, out, init_script=init_script(print_options(notes)),
+                          ready=READY, css_page_size=True))
