@@ -10,37 +10,19 @@ the benchmark says so and exits cleanly when it is absent.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from measure import ROOT, run_talks
+
 NOT_TALKS = {"_posts", "_layouts", "_includes", "_notes", "_notebooks"}
 INCLUDE = re.compile(r"\\include\{([^}]*)\}")
-
-# Runs one build in a fresh interpreter and reports its own peak memory and its workers'.
-RUNNER = """
-import json, resource, sys, time
-from build_tools.cli import main
-start = time.perf_counter()
-try:
-    main(sys.argv[1:], standalone_mode=False)
-    code = 0
-except SystemExit as exc:
-    code = exc.code or 0
-wall = time.perf_counter() - start
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print("BENCH " + json.dumps({"wall": wall, "peak_kb": peak, "code": code}), file=sys.stderr)
-"""
-
 
 def corpus_talks(corpus: Path) -> list[Path]:
     return sorted(p for p in (corpus / "talks").glob("_*/*.md") if p.parent.name not in NOT_TALKS)
@@ -68,13 +50,10 @@ def pick_fragments(corpus: Path, talks: list[Path]) -> list[tuple[str, Path, int
 
 
 def run(args: list[str], log: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", RUNNER, *args], cwd=ROOT, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    result, proc = run_talks(args)
     log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    line = next((ln for ln in proc.stderr.splitlines() if ln.startswith("BENCH ")), None)
-    if line is None:
+    if result is None:
         raise SystemExit(f"the build did not finish; see {log}")
-    result = json.loads(line[6:])
     result["failed"] = len(re.findall(r"^error: talk '", proc.stderr, re.M))
     result["read"] = re.findall(r"documents read: (.*?); site", proc.stderr)
     return result

@@ -12,41 +12,20 @@ a fresh interpreter that reports its own and its workers' peak memory.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from measure import ROOT, run_talks
+
 CORPUS = ROOT.parent / "shared" / "corpus"
 NOT_TALKS = {"_posts", "_layouts", "_includes", "_notes", "_notebooks"}
 
-RUNNER = """
-import json, resource, sys, time
-from build_tools.cli import main
-start = time.perf_counter()
-try:
-    main(sys.argv[1:], standalone_mode=False)
-    code = 0
-except SystemExit as exc:
-    code = exc.code or 0
-wall = time.perf_counter() - start
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print("BENCH " + json.dumps({"wall": wall, "peak_kb": peak, "code": code}), file=sys.stderr)
-"""
-
-
 def run(args: list[str]) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", RUNNER, *args], cwd=ROOT, text=True,
-                          capture_output=True, env=env)
-    line = next((l for l in proc.stderr.splitlines() if l.startswith("BENCH ")), None)
-    if line is None:
+    result, proc = run_talks(args)
+    if result is None:
         raise SystemExit(f"the run failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(line[6:])
     result["log"] = proc.stderr
     return result
 

@@ -16,7 +16,11 @@ class Block:
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
+record = dataclass(frozen=True, slots=True)
+"""Records are values: immutable, so a recorded include can be replayed as it is."""
+
+
+@record
 class Heading(Block):
     """A slide boundary: a new slide in the deck, a section heading in the handout."""
 
@@ -26,47 +30,47 @@ class Heading(Block):
     """Pandoc attributes as written (``.scrollable data-background=...``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NotesStart(Block):
     """What follows, up to the matching ``NotesEnd``, is said by the presenter."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NotesEnd(Block):
-    pass
+    """Closes ``NotesStart``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnimationStart(Block):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrameStart(Block):
-    pass
+    """One frame of the animation opened last."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrameEnd(Block):
-    pass
+    """Closes ``FrameStart``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnimationEnd(Block):
-    pass
+    """Closes ``AnimationStart``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FragmentsStart(Block):
     """The blocks up to ``FragmentsEnd`` appear one at a time in the deck."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FragmentsEnd(Block):
-    pass
+    """Closes ``FragmentsStart``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Image(Block):
     path: str
     width: str = ""
@@ -74,7 +78,7 @@ class Image(Block):
     align: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Figure(Block):
     """A numbered figure of one image, with its caption (Markdown) and label."""
 
@@ -83,19 +87,19 @@ class Figure(Block):
     label: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FigureStart(Block):
     """A figure of anything but a single image: contents follow, up to ``FigureEnd``."""
 
     label: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FigureEnd(Block):
     caption: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Code(Block):
     """A code block a code-family macro made (a notebook's code cell)."""
 
@@ -103,14 +107,14 @@ class Code(Block):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Html(Block):
     """Raw HTML on one line (an inlined SVG diagram)."""
 
     html: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Missing(Block):
     """Where an include, image or diagram could not be found (already reported)."""
 

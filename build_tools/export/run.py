@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import TalkConfig
-from ..diagnostics import Diagnostic, Location, MacroError, Severity
+from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
 from . import SUFFIXES, tools
 
 STAMPS = ".stamps"
@@ -52,7 +52,7 @@ class ExportResult:
 
     @property
     def failed(self) -> bool:
-        return any(d.severity >= Severity.ERROR for d in self.diagnostics)
+        return has_errors(self.diagnostics)
 
 
 def export_path(out_dir: str | Path, doc: str, fmt: str) -> Path:
