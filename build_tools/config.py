@@ -125,14 +125,6 @@ def find_project_root(start: str | os.PathLike) -> Path | None:
     return None
 
 
-def default_roots(talk: str | os.PathLike) -> list[str]:
-    """The ``includes/`` folder of the project a talk belongs to, if it has one."""
-    root = find_project_root(talk)
-    if root and (root / "includes").is_dir():
-        return [str(root / "includes")]
-    return []
-
-
 def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
     """The ``talks_*`` values of a conf.py namespace (or Sphinx config), paths made absolute."""
     values = {}
@@ -187,15 +179,14 @@ def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = N
 
     ``conf`` is the project's conf.py values (as ``conf_values`` returns them);
     when it is None they are read from ``project``/conf.py, the project being
-    found from ``talk`` when not given.  ``overrides`` are command-line options;
-    ``include_roots`` and ``bib_files`` given there add to the others.
+    found from ``talk`` when not given.  ``overrides`` are command-line options.
+    Path lists (``include_roots``, ``bib_files``) add to what came before.
     """
     if project is None and talk is not None:
         project = find_project_root(talk)
     config = TalkConfig()
-    roots = default_roots(talk) if talk is not None else \
-        ([str(Path(project) / "includes")] if project and (Path(project) / "includes").is_dir() else [])
-    config.include_roots = roots
+    if project is not None and (Path(project) / "includes").is_dir():
+        config.include_roots = [str(Path(project) / "includes")]
     if conf is None:
         conf = read_conf(project) if project else {}
     for name, value in conf.items():
@@ -204,13 +195,13 @@ def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = N
         if value is None or (name in PATH_LISTS and not value):
             continue
         if name in PATH_LISTS:
-            value = [*getattr(config, name), *(os.path.abspath(v) for v in value)]
+            value = [os.path.abspath(v) for v in value]
         _set(config, name, value, "command line")
     return config
 
 
 def _set(config: TalkConfig, name: str, value, source: str) -> None:
-    if name in PATH_LISTS and name == "include_roots":
-        value = list(dict.fromkeys([*config.include_roots, *value]))
+    if name in PATH_LISTS:
+        value = list(dict.fromkeys([*getattr(config, name), *value]))
     setattr(config, name, value)
     config.sources[name] = source
