@@ -148,7 +148,10 @@ def test_slide_background_outside(tmp_path):
 @pytest.mark.parametrize("fence", ["```{literalinclude} ../../secret/s.txt\n```",
                                    "```{include} ../../secret/s.txt\n```",
                                    "```{raw} html\n:file: ../../secret/s.txt\n```",
-                                   "```{csv-table}\n:file: ../../secret/s.txt\n```"])
+                                   "```{csv-table}\n:file: ../../secret/s.txt\n```",
+                                   "```{LiteralInclude} ../../secret/s.txt\n```",
+                                   "```{raw} html\n:FILE: ../../secret/s.txt\n```",
+                                   "{Download}`../../secret/s.txt`"])
 def test_file_reading_directives_outside(tmp_path, fence):
     repo = confined_repo(tmp_path, "\n" + fence + "\n")
     for e in expand_all(repo):

@@ -20,12 +20,28 @@ REFUSED = "refused-path-outside-repository"
 MD_TARGET_RE = re.compile(r"(\]\(\s*<?)([^)\s>]+)")
 HTML_ATTR_RE = re.compile(r"""(\b(?:src|data|href|data-src|data-background(?:-image|-video|-iframe)?)\s*=\s*["']?)"""
                           r"""([^"'\s>]+)""", re.I)
-DIRECTIVE_RE = re.compile(r"^(\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude|image|figure)\}\s+)(\S+)")
-FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)")
-ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)")
+DIRECTIVE_RE = re.compile(r"^(\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude|image|figure)\}\s+)(\S+)",
+                          re.I)
+FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)", re.I)
+ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)", re.I)
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
 PATTERNS = (MD_TARGET_RE, HTML_ATTR_RE, DIRECTIVE_RE, FILE_OPTION_RE, ROLE_RE)
-MARKERS = ("](", "=", "{", ":")
+FILE_WORDS = ("src", "data", "href", "include}", "image}", "figure}", "download}", "doc}", "file}",
+              ":file:", ":source:")
+
+
+def may_name_a_file(text: str) -> bool:
+    """A quick look that rules out most lines before the patterns above run.
+
+    Directive, role and attribute names are matched without regard to case, as
+    docutils and browsers read them.
+    """
+    if "](" in text:
+        return True
+    if "=" not in text and "{" not in text and ":" not in text:
+        return False
+    low = text.lower()
+    return any(word in low for word in FILE_WORDS)
 
 
 def local_file(path: str, doc_dir: str | None, image_root: str | None) -> str | None:
@@ -42,7 +58,7 @@ def local_file(path: str, doc_dir: str | None, image_root: str | None) -> str | 
 def guard_line(text: str, doc_dir: str | None, image_root: str | None, allowed,
                refuse) -> str:
     """``text`` with every local path outside ``allowed`` replaced; ``refuse(path, real)`` reports each."""
-    if not allowed or not any(m in text for m in MARKERS):
+    if not allowed or not may_name_a_file(text):
         return text
 
     def check(m: re.Match) -> str:
