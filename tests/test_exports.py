@@ -243,3 +243,21 @@ def png_variance(path: Path) -> float:
     values = [v for row in rows for v in row[::channels]]
     mean = sum(values) / len(values)
     return sum((v - mean) ** 2 for v in values) / len(values)
+
+
+def test_a_deck_without_slides_is_refused_at_once(tmp_path):
+    from build_tools.export.slides_pdf import has_slides
+
+    empty = tmp_path / "empty.html"
+    empty.write_text('<div class="reveal"><div class="slides"><p>title: x</p></div></div>')
+    deck = tmp_path / "deck.html"
+    deck.write_text('<div class="reveal"><div class="slides"><section>A</section></div></div>')
+    assert not has_slides(empty) and has_slides(deck)
+
+
+def test_front_matter_without_its_opening_line_is_recognised():
+    from build_tools.sphinx_ext.reading import UNOPENED_FRONT_MATTER
+
+    assert UNOPENED_FRONT_MATTER.match('title: "A talk"\nauthor:\n- family: X\n---\n\nText\n')
+    assert not UNOPENED_FRONT_MATTER.match("# Just a page\n\nText: with a colon\n")
+    assert not UNOPENED_FRONT_MATTER.match("---\ntitle: x\n---\n")

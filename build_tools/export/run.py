@@ -121,6 +121,8 @@ def _export_one(job: ExportJob, fmt: str, browser_box: list) -> list[str]:
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
+    if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
+        raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
     if not browser_box:
         context = chromium()
         browser_box.extend([context, context.__enter__()])
