@@ -7,7 +7,12 @@ ratio of a sequence alignment (difflib) over normalised code text, 1.0 when the
 same cells come in the same order.  Says so and exits cleanly without the
 shared folder.
 
-    python benchmarks/notebooks.py [--shared DIR] [--out DIR]
+    python benchmarks/notebooks.py [--shared DIR] [--out DIR] [--families]
+
+``--families`` also counts the code cells each family of code macros adds (by
+expanding at each code level in turn): ``\\code``, ``\\setupcode``, ``\\loadcode``,
+``\\installcode``... at ``sparse``; ``\\plotcode`` and its kin at ``plot``;
+``\\displaycode`` and ``\\helpercode`` at ``diagnostic``.
 """
 from __future__ import annotations
 
@@ -38,6 +43,26 @@ def code_cells(path: Path) -> list[str]:
     return [normalise("".join(c["source"])) for c in cells if c["cell_type"] == "code"]
 
 
+FAMILIES = (("sparse", "code, setupcode, loadcode, installcode, download..."),
+            ("plot", "plotcode, setupplotcode, loadplotcode"),
+            ("diagnostic", "displaycode, helpercode and their setup forms"))
+
+
+def family_counts(talk: Path, config) -> list[int]:
+    """Code cells each family of code macros adds to the talk's notebook."""
+    from dataclasses import replace
+
+    from build_tools.engine.run import expand
+    from build_tools.export import markdown as md
+
+    style = md.Style(image_link=lambda path: path)
+    totals = []
+    for level, _ in FAMILIES:
+        items = expand(str(talk), "handout", replace(config, code_level=level)).items
+        totals.append(sum(1 for cell in md.cells(items, style) if cell.kind == "code"))
+    return [totals[0]] + [b - a for a, b in zip(totals, totals[1:])]
+
+
 def notebook_pairs(shared: Path) -> list[tuple[Path, Path]]:
     pairs = []
     manifest = shared / "reference" / "lamd-outputs" / "manifest.tsv"
@@ -53,6 +78,8 @@ def main() -> int:
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
     parser.add_argument("--out", default=None, help="Keep our notebooks here.")
     parser.add_argument("--code-level", default="full", help="Code macros switched on (config.CODE_LEVELS).")
+    parser.add_argument("--families", action="store_true",
+                        help="Also count the cells each family of code macros adds.")
     opts = parser.parse_args()
     shared = Path(opts.shared)
     if not (shared / "reference" / "lamd-outputs" / "manifest.tsv").is_file():
@@ -66,6 +93,7 @@ def main() -> int:
     bibs = sorted(str(p) for p in (shared / "corpus" / "bibliography").glob("*.bib"))
     notation = str(ROOT / "macros" / "notation.tex")
     totals = {"lamd": 0, "ours": 0, "matched": 0, "talks": 0}
+    families = [0] * len(FAMILIES)
     print(f"{'talk':<58} {'lamd':>5} {'ours':>5} {'diff':>6} {'order':>6}")
     for talk, theirs in notebook_pairs(shared):
         if not talk.is_file() or not theirs.is_file():
@@ -81,6 +109,8 @@ def main() -> int:
         totals["ours"] += len(our_cells)
         totals["matched"] += matched
         totals["talks"] += 1
+        if opts.families:
+            families = [a + b for a, b in zip(families, family_counts(talk, config))]
         diff = (len(our_cells) - len(lamd_cells)) / max(1, len(lamd_cells))
         print(f"{theirs.stem[:58]:<58} {len(lamd_cells):>5} {len(our_cells):>5} {diff:>+6.0%} "
               f"{matcher.ratio():>6.2f}")
@@ -90,6 +120,9 @@ def main() -> int:
         print(f"\n{totals['talks']} talks: lamd {lamd} code cells, ours {ours} "
               f"({(ours - lamd) / max(1, lamd):+.1%}); cells matching in order "
               f"{totals['matched']} (alignment ratio {order:.2f}); our notebooks in {out}")
+        if opts.families:
+            for (level, macros), count in zip(FAMILIES, families):
+                print(f"  {count:>5} cells from {macros} (level {level})")
     return 0
 
 

@@ -289,7 +289,7 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
 def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes):
     from tqdm import tqdm
 
-    from .site.build import SiteOptions, build_site
+    from .site.build import SiteBusy, SiteOptions, build_site
 
     options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,
@@ -310,6 +310,8 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
 
     try:
         report = build_site(options, progress)
+    except SiteBusy as exc:  # not a failure of this build: say what to do
+        raise click.ClickException(f"{exc.strerror} ({exc.filename})") from None
     except OSError as exc:
         raise click.ClickException(f"cannot write the site: {exc.filename}: {exc.strerror}") from None
     finally:

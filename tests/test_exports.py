@@ -60,6 +60,20 @@ def test_index_links_every_export(site):
         assert (out / link).is_file()
 
 
+def test_each_talk_page_links_its_exports(site):
+    """Before the tests below rebuild this site with fewer formats."""
+    out, _ = site
+    pages = {variant: (out / variant / f"{DOC}.html").read_text(encoding="utf-8")
+             for variant in ("handout", "speaker-notes", "slides")}
+    for variant, page in pages.items():
+        for suffix in (".ipynb", ".docx", ".pdf", ".slides.pdf"):
+            link = f"../exports/{DOC}{suffix}"
+            assert f'href="{link}"' in page, (variant, suffix)
+            assert (out / variant / link).resolve().is_file()
+    title_slide = pages["slides"].split("<section", 2)[2].split("</section>")[0]
+    assert "talks-exports" in title_slide  # on the deck's title slide, not a later one
+
+
 def test_notebook_is_valid_and_keeps_code_in_order(site):
     import nbformat
 
@@ -243,3 +257,39 @@ def png_variance(path: Path) -> float:
     values = [v for row in rows for v in row[::channels]]
     mean = sum(values) / len(values)
     return sum((v - mean) ** 2 for v in values) / len(values)
+
+
+def test_a_deck_without_slides_is_refused_at_once(tmp_path):
+    from build_tools.export.slides_pdf import has_slides
+
+    empty = tmp_path / "empty.html"
+    empty.write_text('<div class="reveal"><div class="slides"><p>title: x</p></div></div>')
+    deck = tmp_path / "deck.html"
+    deck.write_text('<div class="reveal"><div class="slides"><section>A</section></div></div>')
+    assert not has_slides(empty) and has_slides(deck)
+
+
+def test_front_matter_without_its_opening_line_is_recognised():
+    from build_tools.sphinx_ext.reading import UNOPENED_FRONT_MATTER
+
+    assert UNOPENED_FRONT_MATTER.match('title: "A talk"\nauthor:\n- family: X\n---\n\nText\n')
+    assert not UNOPENED_FRONT_MATTER.match("# Just a page\n\nText: with a colon\n")
+    assert not UNOPENED_FRONT_MATTER.match("---\ntitle: x\n---\n")
+
+
+def test_a_build_without_exports_links_none_and_carries_no_stale_file(project):
+    """The site holds and links only the exports this build asked for: older files stay
+    in the work folder for a later build to reuse, never in the site."""
+    out = project / "_build" / "no-exports"
+    talk = str(project / "talks" / f"{DOC}.md")
+    first = build_site(SiteOptions(talks=[talk], project=str(project), out=str(out),
+                                   variants=("handout",), exports=("ipynb",)))
+    assert first.ok and (out / "exports" / f"{DOC}.ipynb").is_file()
+    assert 'href="../exports/' in (out / "handout" / f"{DOC}.html").read_text(encoding="utf-8")
+    second = build_site(SiteOptions(talks=[talk], project=str(project), out=str(out),
+                                    variants=("handout",), exports=()))
+    assert second.ok
+    assert not (out / "exports").exists()
+    assert "exports/" not in (out / "index.html").read_text(encoding="utf-8")
+    assert "../exports/" not in (out / "handout" / f"{DOC}.html").read_text(encoding="utf-8")
+    assert list((project / "_build" / ".work" / "no-exports" / "exports").glob("*.ipynb"))

@@ -306,3 +306,122 @@ def test_fuzz_300_inputs_without_a_crash_or_a_slow_input():
     assert report.inputs == 300
     assert not report.crashes, report.crashes
     assert report.slowest < 1, report.slowest_input
+
+
+# -- processes, end to end: real `talks build` runs ---------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_TALK = "---\ntitle: {title}\n---\n\n\\section{{{title}}}\n\n\\slides{{* a point}}\n\n" \
+            "\\notes{{Some words about {title}.}}\n"
+
+
+def tiny_project(root):
+    import shutil
+
+    shutil.copy(os.path.join(ROOT, "conf.py"), root / "conf.py")
+    return write_repo(root, {"talks/one.md": TINY_TALK.format(title="One"),
+                             "talks/two.md": TINY_TALK.format(title="Two")})
+
+
+def start_build(project, *extra):
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    return subprocess.Popen([sys.executable, "-m", "build_tools.cli", "build", "--quiet",
+                             "--to", "none", *extra], cwd=project, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for(predicate, seconds=60.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def lock_is_held(work) -> bool:
+    import fcntl
+
+    try:
+        with open(work / "build.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def assert_complete_site(site):
+    assert (site / "index.html").is_file() and not site.with_name("site.tmp").exists()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    for variant in VARIANTS:
+        for doc in ("one", "two"):
+            page = site / variant / f"{doc}.html"
+            assert page.is_file(), page
+            assert f"{variant}/{doc}.html" in index
+            assert "</html>" in page.read_text(encoding="utf-8")
+
+
+def test_two_builds_of_one_site_at_once(tmp_path):
+    project = tiny_project(tmp_path)
+    first = start_build(project)
+    assert wait_for(lambda: lock_is_held(project / "_build" / ".work" / "site"))
+    second = start_build(project)
+    out2, err2 = second.communicate(timeout=120)
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode != 0 and "another talks build is writing this site" in err2
+    assert "Traceback" not in err2
+    assert_complete_site(project / "_build" / "site")
+
+
+def child_pids(pid: int) -> set[int]:
+    """Every live process under ``pid`` (children, their children...), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_killing_the_build_ends_its_workers_and_the_next_build_succeeds(tmp_path):
+    import signal
+
+    project = tiny_project(tmp_path)
+    good = start_build(project)
+    assert good.wait(timeout=300) == 0, good.stderr.read()
+    site = project / "_build" / "site"
+    (project / "talks" / "two.md").write_text(TINY_TALK.format(title="Two, again"))
+    build = start_build(project)
+    workers: set[int] = set()
+    assert wait_for(lambda: len(workers.update(child_pids(build.pid)) or workers) >= 2, 120)
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait(timeout=30)
+    assert wait_for(lambda: not any(alive(p) for p in workers), 10), \
+        [p for p in workers if alive(p)]
+    assert_complete_site(site)  # the last good site, untouched
+    again = start_build(project)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert_complete_site(site)
+    assert "Two, again" in (site / "handout" / "two.html").read_text(encoding="utf-8")

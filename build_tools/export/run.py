@@ -121,6 +121,8 @@ def _export_one(job: ExportJob, fmt: str, browser_box: list) -> list[str]:
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
+    if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
+        raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
     if not browser_box:
         context = chromium()
         browser_box.extend([context, context.__enter__()])
@@ -200,10 +202,19 @@ def run_exports(jobs: list[ExportJob], workers: int | None = None) -> list[Expor
         return _dedupe_tools(export_talks(jobs))
     chunks = _chunks(jobs, workers)
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                             initializer=_end_with_parent) as pool:
         parts = list(pool.map(export_talks, chunks))
     order = {j.doc: i for i, j in enumerate(jobs)}
     return _dedupe_tools(sorted((r for part in parts for r in part), key=lambda r: order[r.doc]))
+
+
+def _end_with_parent() -> None:
+    """An export worker (and its browser) must not outlive a killed ``talks build``:
+    it would hold the site's lock, inherited across fork, and refuse the next build."""
+    from ..site.build import _die_with_parent
+
+    _die_with_parent()
 
 
 def _chunks(jobs: list[ExportJob], workers: int) -> list[list[ExportJob]]:

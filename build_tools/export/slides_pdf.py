@@ -45,6 +45,12 @@ def init_script(options: dict) -> str:
 }})();"""
 
 
+def has_slides(deck_html: Path) -> bool:
+    """Whether the built deck holds any slide: reveal.js stops on an empty deck before
+    it is ready, so printing one would only wait for the browser's timeout."""
+    return "<section" in deck_html.read_text(encoding="utf-8", errors="replace")
+
+
 def write_slides_pdf(browser, deck_html: Path, out: Path, notes: bool = False) -> int:
     """Print the built deck to ``out``; return its slide count."""
     url = deck_html.resolve().as_uri() + "?print-pdf"

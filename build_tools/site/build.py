@@ -410,6 +410,28 @@ def _export_links(site: Path, talks_meta: dict[str, dict]) -> dict[str, list[tup
     return links
 
 
+def _copy_exports(made: Path, dest: Path, old: Path, docs, formats: tuple[str, ...]) -> None:
+    """Put in the site only this build's formats of this build's talks.
+
+    ``made`` keeps every export ever made (so a later build can reuse them), but
+    one of a format not asked for this time, or of a talk no longer built, may be
+    stale: the pages link exactly ``formats``, and the index links what is here.
+    A format asked for whose export failed keeps its last good file, as the page does.
+    """
+    from ..export import SUFFIXES
+
+    for doc in docs:
+        for fmt in formats:
+            name = f"{doc}{SUFFIXES[fmt]}"
+            if not (made / name).is_file():
+                continue
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            _place(made / name, dest / name, old / name if (old / name).is_file() else None)
+            files = f"{doc}_files"  # a notebook's figures
+            if fmt == "ipynb" and (made / files).is_dir():
+                _copy_tree(made / files, dest / files, old / files if (old / files).is_dir() else None)
+
+
 def _swap(tmp: Path, out: Path) -> None:
     old = out.with_name(out.name + ".old")
     if old.exists():
@@ -430,7 +452,8 @@ def _recover(out: Path) -> None:
 
 def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
              talks_meta: dict[str, dict], strict: bool,
-             extra_pages: Callable[[Path], None] | None = None) -> SiteReport:
+             extra_pages: Callable[[Path], None] | None = None,
+             export_formats: tuple[str, ...] = ()) -> SiteReport:
     report = SiteReport(str(out), results)
     check_writable(out)
     tmp = out.with_name(out.name + ".tmp")
@@ -466,10 +489,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
             status[variant][doc] = good
     if extra_pages is not None:
         extra_pages(tmp)
-    exports_dir = work / "exports"
-    if exports_dir.is_dir():
-        previous = out / "exports" if (out / "exports").is_dir() else None
-        _copy_tree(exports_dir, tmp / "exports", previous)
+    _copy_exports(work / "exports", tmp / "exports", out / "exports", talks_meta, export_formats)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     (tmp / "index.html").write_text(render_index(talks_meta, tuple(status), report.failed,
                                                  _export_links(tmp, talks_meta)),
@@ -530,7 +550,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
 
     conf_bibs = _bib_files(talks, options.bib_files, options.include_roots)
     overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
-                 "talks_include_roots": [os.path.abspath(d) for d in options.include_roots]}
+                 "talks_include_roots": [os.path.abspath(d) for d in options.include_roots],
+                 "talks_linked_exports": list(options.exports)}
     if conf_bibs:
         overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
     variants = [v for v in ORDER if v in options.variants]
@@ -567,7 +588,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     talks_meta = _talks_meta(docs, results)
     exported = _run_exports(options, project, work, docs, results) if options.exports else []
     report = assemble(out, work, results, variants, talks_meta, options.strict,
-                      lambda site: write_pages(site / "fragments", fragment_pages))
+                      lambda site: write_pages(site / "fragments", fragment_pages),
+                      options.exports)
     report.exports = exported
     return report
 

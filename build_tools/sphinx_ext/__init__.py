@@ -45,6 +45,11 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_exports", [], "", types=[list, tuple, str],
                          description="Exports `talks build` makes by default besides the HTML "
                          "(ipynb, docx, pdf, slides-pdf); read by the site builder, not Sphinx.")
+    # what this build links, not what conf.py makes by default: `--to` decides it per build,
+    # and a change rewrites the pages (no re-read) so no page links a file the site lacks
+    app.add_config_value("talks_linked_exports", [], "html", types=[list, tuple],
+                         description="Exports the site holds for every talk (set by `talks "
+                         "build`): the handout, speaker notes and deck link them.")
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 

@@ -12,6 +12,10 @@ the title slide is ``#/0`` and the k-th ``##`` slide is ``#/k``.
   section takes the id to the section of the nearest earlier slide that did,
   so every ``#slide-k`` lands somewhere sensible.
 * The speaker notes have one ``##`` section per slide, in deck order.
+* The handout, the speaker notes and the deck's title slide link the talk's
+  exports (``exports/<doc>.ipynb``...) for the formats this build makes
+  (``talks_linked_exports``, set by ``talks build``).  Exports are made after
+  Sphinx, so the links name the files the site will hold, not files seen here.
 """
 from __future__ import annotations
 
@@ -66,22 +70,45 @@ def _append_before_subsections(section: nodes.section, node: nodes.Node) -> None
         section.insert(index, node)
 
 
-def link_deck(doctree: nodes.document, docname: str) -> None:
+def export_links(docname: str, formats) -> nodes.raw | None:
+    """One block linking each export of this talk the site will hold, or None without any."""
+    from ..export import FORMATS, LABELS, SUFFIXES
+
+    wanted = [f for f in FORMATS if f in formats]
+    if not wanted:
+        return None
+    anchors = " ".join(
+        f'<a class="talks-xref talks-export reference external" '
+        f'href="{html.escape(_up(docname))}exports/{html.escape(docname + SUFFIXES[fmt])}" '
+        f'download title="Download this talk as {html.escape(LABELS[fmt])}">'
+        f'{html.escape(LABELS[fmt])}</a>' for fmt in wanted)
+    return nodes.raw("", f'<p class="talks-exports">{anchors}</p>', format="html")
+
+
+def _add_export_links(section: nodes.section, docname: str, formats, place) -> None:
+    block = export_links(docname, formats)
+    if block is not None:
+        place(section, block)
+
+
+def link_deck(doctree: nodes.document, docname: str, exports=()) -> None:
     top = _top_section(doctree)
     if top is None:
         return
     target = f"{_up(docname)}handout/{docname}.html"
     _append_before_subsections(top, _link(target, "handout", "Read this talk's handout"))
+    _add_export_links(top, docname, exports, _append_before_subsections)
     for k, section in enumerate(_child_sections(top), start=1):
         _append_before_subsections(
             section, _link(f"{target}#slide-{k}", "handout", "Read this part in the handout"))
 
 
-def link_speaker_notes(doctree: nodes.document, docname: str) -> None:
+def link_speaker_notes(doctree: nodes.document, docname: str, exports=()) -> None:
     top = _top_section(doctree)
     if top is None:
         return
     deck = f"{_up(docname)}slides/{docname}.html"
+    _add_export_links(top, docname, exports, _insert_after_title)
     _insert_after_title(top, _link(f"{deck}#/0", "open the deck", "The slides of this talk"))
     for k, section in enumerate(_child_sections(top), start=1):
         section["ids"].append(f"slide-{k}")
@@ -105,7 +132,8 @@ def match_sections(titles: list[str], sections: list[tuple[str, object]]) -> dic
     return matched
 
 
-def link_handout(doctree: nodes.document, docname: str, slide_titles: list[str]) -> None:
+def link_handout(doctree: nodes.document, docname: str, slide_titles: list[str],
+                 exports=()) -> None:
     top = _top_section(doctree)
     if top is None:
         return
@@ -113,6 +141,7 @@ def link_handout(doctree: nodes.document, docname: str, slide_titles: list[str])
     sections = [(s[0].astext() if s.children and isinstance(s[0], nodes.title) else "", s)
                 for s in top.findall(nodes.section) if s is not top]
     matched = match_sections(slide_titles, sections)
+    _add_export_links(top, docname, exports, _insert_after_title)
     _insert_after_title(top, _link(f"{deck}#/0", "open the deck", "The slides of this talk"))
     for k, section in matched.items():
         _insert_after_title(section, _link(f"{deck}#/{k}", f"slide {k + 1}", "Show this slide"))
@@ -129,12 +158,13 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     if info is None:
         return
     variant = variant_of(app)
+    exports = tuple(app.config.talks_linked_exports or ())
     if app.builder.name in DECK_BUILDERS:
-        link_deck(doctree, docname)
+        link_deck(doctree, docname, exports)
     elif variant == "speaker-notes":
-        link_speaker_notes(doctree, docname)
+        link_speaker_notes(doctree, docname, exports)
     elif variant == "handout":
-        link_handout(doctree, docname, info.slide_titles)
+        link_handout(doctree, docname, info.slide_titles, exports)
 
 
 def setup(app: Sphinx) -> None:

@@ -59,8 +59,14 @@ def talk_config(app: Sphinx, path: str) -> TalkConfig:
     return build_config(path, conf=conf_values(namespace, app.confdir), image_root=str(app.srcdir))
 
 
+UNOPENED_FRONT_MATTER = re.compile(r"\A\ufeff?\s*[A-Za-z_][\w-]*:[ \t][^\n]*\n(?:.*\n){0,80}?---[ \t]*\r?\n")
+"""``title: ...`` lines closed by ``---`` but never opened: a talk whose first line was lost."""
+
+
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if not is_talk(source[0]):
+        if UNOPENED_FRONT_MATTER.match(source[0]):
+            _unopened_front_matter(app, docname, source)
         return
     try:
         _read_talk(app, docname, source)
@@ -72,6 +78,18 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
                           Location(os.path.relpath(path), 1, 1))
         source[0] = error_page(path, diag)
         _failed(app, docname, diag)
+
+
+def _unopened_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Fail the talk with a located error: read as plain Markdown it would be a deck
+    without slides and a handout of raw macros, with nothing saying why."""
+    path = os.path.realpath(app.env.doc2path(docname))
+    diag = Diagnostic("E-FRONT-MATTER", Severity.ERROR,
+                      "the front matter has no opening '---' line, so this file is not "
+                      "read as a talk", Location(os.path.relpath(path), 1, 1),
+                      hint="add a line '---' above the first line")
+    source[0] = error_page(path, diag)
+    _failed(app, docname, diag)
 
 
 def error_page(path: str, diag: Diagnostic) -> str:
