@@ -47,7 +47,6 @@ BUILDERS = {"slides": "revealjs", "speaker-notes": "html", "handout": "html"}
 ORDER = ("handout", "speaker-notes", "slides")  # longest first, when they share cores
 SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
 STATUS = "_talks-status.json"
-FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
 
 
 @dataclass
@@ -109,12 +108,14 @@ class SiteReport:
 
 # -- the talks and their document names ------------------------------------------------
 
+NOT_TALKS = {"readme.md", "index.md"}
+"""Markdown files in ``talks/`` that describe the folder instead of being talks."""
+
+
 def is_talk_file(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return bool(FRONT_MATTER.match(fh.read(64)))
-    except OSError:
-        return False
+    """Every Markdown file in ``talks/`` is a talk, with or without front matter, as in
+    ``talks check`` (lamd reads a talk without front matter too); a README is not."""
+    return path.is_file() and path.name.lower() not in NOT_TALKS
 
 
 def find_talks(project: Path) -> list[str]:

@@ -48,9 +48,14 @@ def talk_info(env: BuildEnvironment) -> dict[str, TalkStatus]:
     return env.talks_info
 
 
-def is_talk(text: str) -> bool:
-    """Talks open with YAML front matter; other documents (the index) are plain MyST."""
-    return bool(FRONT_MATTER.match(text))
+PLAIN_DOCUMENTS = ("index",)
+"""Documents that are the site's own pages, not talks (when they have no front matter)."""
+
+
+def is_talk(text: str, docname: str = "") -> bool:
+    """Every document is a talk, with or without front matter (lamd reads both alike);
+    only the site's own index page, written without front matter, is plain MyST."""
+    return bool(FRONT_MATTER.match(text)) or docname not in PLAIN_DOCUMENTS
 
 
 def talk_config(app: Sphinx, path: str) -> TalkConfig:
@@ -60,7 +65,7 @@ def talk_config(app: Sphinx, path: str) -> TalkConfig:
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
-    if not is_talk(source[0]):
+    if not is_talk(source[0], docname):
         return
     try:
         _read_talk(app, docname, source)
