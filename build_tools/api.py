@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity
-from .engine.run import ExpandedTalk, expand
+from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import confine, display_name, load_source, repository_roots
 from .engine.talkfile import Talk, front_matter_location
 from .myst.emit import Document, EmitOptions, emit
@@ -113,6 +113,7 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     options = emit_options or EmitOptions()
     options.doc_dir = options.doc_dir or os.path.dirname(expanded.talk.source.path)
     options.image_root = options.image_root or config.image_root
+    options.diagrams = options.diagrams or diagrams_mapping(config)
     options.allowed_roots = options.allowed_roots or expanded.allowed_roots
     bibs, refused = _talk_bibs(expanded.talk, config)
     expanded.diagnostics.extend(refused)

@@ -30,3 +30,49 @@ def test_talk_without_front_matter_is_expanded_like_any_talk(project):
     page = (out / "talks/plain.html").read_text()
     assert "Prose with no front matter." in page
     assert "\\notes" not in page and "deck only" not in page
+
+
+def _course(project: Path) -> Path:
+    """A lamd course folder: talks in ``_lamd/``, images where ``diagramsdir`` says."""
+    course = project / "talks" / "course"
+    (course / "_lamd").mkdir(parents=True)
+    (course / "slides/diagrams").mkdir(parents=True)
+    shutil.copy(project / "diagrams/shared/loop.svg", course / "slides/diagrams/course-loop.svg")
+    (course / "_lamd/_lamd.yml").write_text("diagramsdir: ./slides/diagrams/\n")
+    (course / "_lamd/lecture.md").write_text(
+        "---\ntitle: Lecture\n---\n\n\\section{Figures}\n\n"
+        "\\slides{\\includediagram{\\diagramsDir/course-loop}{40%}}\n\n"
+        "\\notes{\\includediagram{\\diagramsDir/course-loop}{40%}}\n\n"
+        "\\slides{\\includediagram{\\diagramsDir/not-there}{40%}}\n")
+    return course / "_lamd/lecture.md"
+
+
+def test_diagramsdir_from_lamd_settings_resolves_and_copies_images(project, tmp_path):
+    from build_tools.config import build_config
+    from build_tools.site.build import SiteOptions, build_site
+
+    lecture = _course(project)
+    config = build_config(str(lecture))
+    assert config.diagrams_dir.endswith("slides/diagrams")
+    assert config.source_of("diagrams_dir") == "_lamd.yml"
+    out = tmp_path / "site"
+    report = build_site(SiteOptions(talks=[str(lecture)], out=str(out), project=str(project),
+                                    variants=("handout", "slides")))
+    warnings = "\n".join(report.warnings())
+    assert "course-loop" not in warnings
+    assert sum("not-there" in w for w in report.warnings()) == 1, warnings
+    assert "lecture.md:" in warnings and "slides/diagrams" in warnings
+    assert (out / "handout/_images/course-loop.svg").is_file()
+    deck = (out / "slides/lecture.html").read_text()
+    assert "course-loop.svg" in deck
+    assert "admonition warning" not in deck and "talks-missing" in deck
+
+
+def test_command_line_diagrams_folder_wins_over_settings(project, tmp_path):
+    from build_tools.config import build_config
+
+    lecture = _course(project)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    config = build_config(str(lecture), diagrams_dir=str(other))
+    assert config.diagrams_dir == str(other) and config.source_of("diagrams_dir") == "command line"

@@ -206,6 +206,28 @@ def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]
     return found, refused
 
 
+def diagrams_dir_setting(folder: str) -> str | None:
+    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``.
+
+    lamd writes it relative to the course repository (``./slides/diagrams/`` in a course
+    whose talks sit in ``_lamd/``), so it is looked for beside the settings file first,
+    then beside its folder.  Only a folder inside that parent tree is accepted (settings
+    may not widen what a talk reads); ``$HOME/...`` values name the author's machine and
+    are ignored, as for ``snippetsdir``.
+    """
+    from .source import confine
+
+    value = str(directory_settings(folder).get("diagramsdir") or "").strip()
+    if not value or "$" in value or "\x00" in value or "://" in value:
+        return None
+    parent = os.path.dirname(os.path.abspath(folder))
+    for base in (folder, parent):
+        path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+        if os.path.isdir(path) and confine(path, [os.path.realpath(parent)]):
+            return path
+    return None
+
+
 def _setting_location(folder: str, key: str) -> Location | None:
     for name in ("_lamd.yml", "_config.yml"):
         path = os.path.join(folder, name)

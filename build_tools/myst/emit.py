@@ -15,6 +15,7 @@ Every line keeps the origin it had in the expansion.
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -93,6 +94,8 @@ class EmitOptions:
     doc_dir: str | None = None
     """Where the generated document sits in Sphinx's source tree (for relative assets)."""
     image_root: str | None = None
+    diagrams: tuple[str, str] | None = None
+    """(URL prefix, folder) of the configured diagrams folder (``engine.run.diagrams_mapping``)."""
     allowed_roots: tuple[str, ...] = ()
     """The only folders local files the MyST names may come from (``source.confine``)."""
     bib_keys: frozenset[str] | None = None
@@ -226,6 +229,8 @@ def _render(em: Emitter, block: r.Block, origin) -> list[str]:
     if isinstance(block, r.Html):
         return ["", block.html, ""]
     if isinstance(block, r.Missing):
+        if em.variant == "slides":  # the audience sees a neutral frame; the warning is in the log
+            return ["", f'<div class="talks-missing" title="{html.escape(block.target)}"></div>', ""]
         return ["", "```{warning}", f"Missing {block.what}: `{block.target}`", "```", ""]
     return []
 
@@ -397,6 +402,9 @@ def _section_options(em: Emitter, slide: Slide) -> list[str]:
 def _asset_exists(em: Emitter, path: str) -> bool:
     if re.match(r"[a-z]+:", path):
         return True
+    diagrams = em.options.diagrams
+    if diagrams and path.startswith(diagrams[0]):
+        return os.path.exists(os.path.join(diagrams[1], path[len(diagrams[0]):]))
     if path.startswith("/"):
         root = em.options.image_root
         return root is None or os.path.exists(os.path.join(root, path.lstrip("/")))

@@ -56,6 +56,8 @@ class SiteOptions:
     variants: tuple[str, ...] = VARIANTS
     include_roots: list[str] = field(default_factory=list)
     bib_files: list[str] = field(default_factory=list)
+    diagrams_dir: str | None = None
+    """``--diagrams DIR``: the images folder, above conf.py and folder settings."""
     out: str = "_build/site"
     work: str | None = None
     """Persistent Sphinx state; default ``<out's parent>/.work/<out's name>``."""
@@ -160,7 +162,8 @@ def _link(target: str, link: Path) -> None:
     os.symlink(target, link)
 
 
-def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
+def prepare_sources(src: Path, project: Path, talks: dict[str, str],
+                    diagrams_dir: str | None = None) -> None:
     """The generated source folder: a link per talk, the diagrams, an index page."""
     src.mkdir(parents=True, exist_ok=True)
     wanted = {src / f"{doc}.md" for doc in talks.values()}
@@ -169,7 +172,7 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
             path.unlink()
     for talk, doc in talks.items():
         _link(os.path.realpath(talk), src / f"{doc}.md")
-    diagrams = _diagrams_folder(project, list(talks))
+    diagrams = _diagrams_folder(project, list(talks), diagrams_dir)
     if diagrams is not None:
         _link(str(diagrams), src / "diagrams")
     elif (src / "diagrams").is_symlink():
@@ -185,8 +188,18 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
     _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
 
 
-def _diagrams_folder(project: Path, talks: list[str]) -> Path | None:
-    """What ``/diagrams`` names: the talks' own project's folder, else the configuration's."""
+def _diagrams_folder(project: Path, talks: list[str], given: str | None = None) -> Path | None:
+    """What ``/diagrams`` names, linked into Sphinx's source folder so that Sphinx copies
+    the images it is given: ``--diagrams``, else the first talk's configured folder
+    (``diagramsdir``, ``talks_diagrams_dir``), else the talks' project's ``diagrams/``."""
+    if given:
+        return Path(given).resolve()
+    from ..config import build_config
+
+    for talk in talks:
+        configured = build_config(talk).diagrams_dir
+        if configured and os.path.isdir(configured):
+            return Path(configured).resolve()
     for talk in talks:
         root = find_project_root(talk)
         if root is not None and (root / "diagrams").is_dir():
@@ -525,13 +538,15 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     _recover(out)
     docs = docnames_for(talks)
     src = work / "src"
-    prepare_sources(src, project, docs)
+    prepare_sources(src, project, docs, options.diagrams_dir)
 
     _preload(options.variants)
 
     conf_bibs = _bib_files(talks, options.bib_files, options.include_roots)
     overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
-                 "talks_include_roots": [os.path.abspath(d) for d in options.include_roots]}
+                 "talks_include_roots": [os.path.abspath(d) for d in options.include_roots],
+                 "talks_command_line_diagrams": os.path.abspath(options.diagrams_dir)
+                 if options.diagrams_dir else ""}
     if conf_bibs:
         overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
     variants = [v for v in ORDER if v in options.variants]
@@ -579,7 +594,7 @@ def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str
     from ..config import build_config, read_site_setting
     from ..export.run import ExportJob, run_exports
 
-    diagrams = _diagrams_folder(project, list(docs))
+    diagrams = _diagrams_folder(project, list(docs), options.diagrams_dir)
     notation = read_site_setting(str(project), "talks_notation")
     export_jobs = []
     for talk, doc in docs.items():
@@ -587,7 +602,7 @@ def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str
                for r in results.values()):
             continue
         config = build_config(talk, project=str(project), include_roots=options.include_roots,
-                              bib_files=options.bib_files)
+                              bib_files=options.bib_files, diagrams_dir=options.diagrams_dir)
         pages = {v: str(work / v / "html" / f"{doc}.html") for v in VARIANTS}
         export_jobs.append(ExportJob(talk, doc, tuple(options.exports), str(work / "exports"), config,
                                      pages, str(diagrams) if diagrams else None, notation,

@@ -61,7 +61,8 @@ def is_talk(text: str, docname: str = "") -> bool:
 def talk_config(app: Sphinx, path: str) -> TalkConfig:
     """The talk's configuration: conf.py's ``talks_*`` values, then the build's own."""
     namespace = {f"talks_{o.name}": getattr(app.config, f"talks_{o.name}") for o in OPTIONS}
-    return build_config(path, conf=conf_values(namespace, app.confdir), image_root=str(app.srcdir))
+    return build_config(path, conf=conf_values(namespace, app.confdir), image_root=str(app.srcdir),
+                        diagrams_dir=app.config.talks_command_line_diagrams or None)
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -242,6 +243,8 @@ def _bib_usable(app: Sphinx, path: str) -> bool:
 
 
 def setup(app: Sphinx) -> None:
+    # ``talks build --diagrams DIR``: above the folder settings, unlike conf.py's value
+    app.add_config_value("talks_command_line_diagrams", "", "env", types=[str])
     app.connect("config-inited", on_config_inited)
     app.connect("source-read", on_source_read)
     app.connect("doctree-read", on_doctree_read, priority=950)
