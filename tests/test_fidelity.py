@@ -76,3 +76,26 @@ def test_command_line_diagrams_folder_wins_over_settings(project, tmp_path):
     other.mkdir()
     config = build_config(str(lecture), diagrams_dir=str(other))
     assert config.diagrams_dir == str(other) and config.source_of("diagrams_dir") == "command line"
+
+
+def _expand(tmp_path: Path, body: str, variant: str = "slides"):
+    from build_tools.api import expand_talk
+
+    talk = tmp_path / "talk.md"
+    talk.write_text("---\ntitle: T\n---\n\n" + body)
+    return expand_talk(str(talk), variant)
+
+
+def test_stray_display_math_does_not_swallow_the_next_slides(tmp_path):
+    result = _expand(tmp_path, "\\slides{Costs $$ in dollars\nand more}\n\n"
+                               "\\newslide{Second}\n\nAfter it.\n\n\\newslide{Third}\n\n$$x^2$$\n")
+    codes = [(d.code, d.location.line) for d in result.diagnostics if d.code == "W-MATH-UNCLOSED"]
+    assert codes == [("W-MATH-UNCLOSED", 5)]
+    assert "\\$\\$ in dollars" in result.text
+    assert "$$x^2$$" in result.text and result.document.slide_titles[-2:] == ["Second", "Third"]
+
+
+def test_pandoc_fences_become_myst(tmp_path):
+    result = _expand(tmp_path, "```{.python}\nprint(1)\n```\n\n::: {.incremental}\n* a\n:::\n")
+    assert "```python\nprint(1)" in result.text
+    assert ":::{container} incremental" in result.text

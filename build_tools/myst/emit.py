@@ -162,8 +162,11 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     fence = None
     in_code = False
     in_math = False
+    math_opened = 0  # where the open display-math block started in ``out``
     groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
     for text, origin in items:
+        if in_math and _ends_paragraph(text):
+            in_math = _close_stray_math(em, out, math_opened)
         if type(text) is not str:
             if isinstance(text, STRUCTURE):
                 em.has_animation |= isinstance(text, r.AnimationStart)
@@ -179,6 +182,8 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             continue
         if not (in_code and fence is not None):
             text = _guard_paths(em, text, origin)
+        if fence is None and ("{." in text or ":::" in text):
+            text = _pandoc_fence(text)
         fence, is_fence = _fence_state(text, fence)
         if is_fence:  # directive fences ({image}, {admonition} ...) hold Markdown
             in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
@@ -198,7 +203,10 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
         if "@" in text:
             text = _cite_line(em, text, origin)
         if "$$" in text:
+            was_open, start = in_math, len(out)
             in_math = _display_math(text, origin, in_math, out)
+            if in_math and not was_open:
+                math_opened = next(i for i in range(start, len(out)) if "$$" in out[i][0])
             continue
         out.append((text, origin, False))
     return out
@@ -645,6 +653,47 @@ def _references_block(variant: str, origin, local: bool) -> list[Line]:
 
 
 # -- display math ----------------------------------------------------------------------
+
+ATTRIBUTE_FENCE_RE = re.compile(r"^([ \t]*(?:`{3,}|~{3,}))[ \t]*\{\.([\w+-]+)[^}]*\}[ \t]*$")
+PANDOC_DIV_RE = re.compile(r"^([ \t]*:{3,})[ \t]*(?:\{([^}]*)\}|([\w-]+))[ \t]*:*[ \t]*$")
+
+
+def _pandoc_fence(text: str) -> str:
+    """Pandoc's fences in MyST: ```` ```{.python} ```` is ```` ```python ````, and a
+    ``::: {.class}`` / ``::: class`` div is a ``{container}`` with those classes
+    (a MyST directive such as ``:::{note}`` is left alone)."""
+    m = ATTRIBUTE_FENCE_RE.match(text)
+    if m:
+        return f"{m.group(1)}{m.group(2)}"
+    m = PANDOC_DIV_RE.match(text)
+    if m is None:
+        return text
+    if m.group(3):
+        return f"{m.group(1)}{{container}} {m.group(3)}"
+    tokens = m.group(2).split()
+    if not tokens or not all(t[0] in ".#" or "=" in t for t in tokens):
+        return text
+    classes = " ".join(t[1:] for t in tokens if t.startswith("."))
+    return f"{m.group(1)}{{container}} {classes}".rstrip()
+
+
+def _ends_paragraph(item) -> bool:
+    """A blank line, a heading or a slide boundary: where pandoc ends display math too."""
+    if type(item) is not str:
+        return isinstance(item, STRUCTURE) or isinstance(item, r.Heading)
+    stripped = item.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _close_stray_math(em: Emitter, out: list[tuple], opened: int) -> bool:
+    """A ``$$`` never closed before the paragraph ends would swallow the slides after it:
+    escape it (it shows as written, as pandoc shows it) and say where it is."""
+    text, origin, verbatim = out[opened]
+    out[opened] = (text.replace("$$", "\\$\\$"), origin, verbatim)
+    em.warn("W-MATH-UNCLOSED", "display math opened with $$ is not closed before the paragraph "
+            "ends; the $$ is shown as written", origin)
+    return False
+
 
 def _display_math(text: str, origin, in_math: bool, out: list[tuple]) -> bool:
     """Give every ``$$`` block a blank line before and after (myst's dollarmath needs them).
