@@ -16,6 +16,7 @@ from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import confine, display_name, load_source, repository_roots
 from .engine.talkfile import Talk, front_matter_location
 from .myst.emit import Document, EmitOptions, emit
+from .myst.mathnames import notation_names, undefined_math
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files"]
 
@@ -119,7 +120,16 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     expanded.diagnostics.extend(refused)
     if options.bib_keys is None:
         options.bib_keys = bibliography_keys(bibs)
-    return Expansion(expanded, emit(expanded.items, variant, expanded.talk.meta, options))
+    document = emit(expanded.items, variant, expanded.talk.meta, options)
+    known = notation_names(_notation_file(config)) | set(document.math_macros)
+    document.diagnostics.extend(undefined_math(document.lines, known))
+    return Expansion(expanded, document)
+
+
+def _notation_file(config: TalkConfig) -> str:
+    """The MathJax notation: the vocabulary's ``notation.tex`` (conf.py's ``talks_notation``
+    names the same file in this project)."""
+    return os.path.join(config.macros_dir, "notation.tex")
 
 
 def check_talks(paths: list[str], config: TalkConfig | None = None,

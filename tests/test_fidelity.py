@@ -99,3 +99,11 @@ def test_pandoc_fences_become_myst(tmp_path):
     result = _expand(tmp_path, "```{.python}\nprint(1)\n```\n\n::: {.incremental}\n* a\n:::\n")
     assert "```python\nprint(1)" in result.text
     assert ":::{container} incremental" in result.text
+
+
+def test_undefined_math_command_is_one_located_warning(tmp_path):
+    result = _expand(tmp_path, "\\notes{First $\\frac{a}{b} + \\notAThing{x}$ and $\\notAThing$, "
+                               "with $\\dataVector$.}\n", "handout")
+    found = [d for d in result.diagnostics if d.code == "W-MATH-UNDEFINED"]
+    assert [d.message.split()[0] for d in found] == ["\\notAThing"]
+    assert found[0].location.line == 5
