@@ -335,6 +335,10 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     for variant, doc in report.kept:
         click.echo(f"note: kept the last good {variant} page of '{doc}'", err=True)
     _report_exports(report.exports)
+    from .site.build import summary
+
+    for line in summary(report.warnings()):
+        click.echo(line, err=True)
     read = {v: len(r.read) for v, r in report.results.items()}
     click.echo(f"{len(report.talks)} talk(s); documents read: "
                + ", ".join(f"{v} {n}" for v, n in read.items())

@@ -107,3 +107,13 @@ def test_undefined_math_command_is_one_located_warning(tmp_path):
     found = [d for d in result.diagnostics if d.code == "W-MATH-UNDEFINED"]
     assert [d.message.split()[0] for d in found] == ["\\notAThing"]
     assert found[0].location.line == 5
+
+
+def test_build_summary_counts_codes_and_names_files():
+    from build_tools.site.build import summary
+
+    lines = summary(["talks/a.md:3: WARNING: x [talks.W-IMAGE-MISSING]",
+                     "talks/a.md:9: WARNING: y\n  hint: z [talks.W-MATH-UNDEFINED]",
+                     "talks/b.md:1: WARNING: x [talks.W-IMAGE-MISSING]"])
+    assert lines[0] == "3 warning(s): W-IMAGE-MISSING 2, W-MATH-UNDEFINED 1"
+    assert lines[1].startswith("most warnings: talks/a.md (2)")

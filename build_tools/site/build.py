@@ -580,12 +580,48 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                 _wait(pending, queue)
         if queue is not None:
             _drain(queue, progress)
+    for result in results.values():
+        result.warnings = [_name_sources(w, src, docs) for w in result.warnings]
     talks_meta = _talks_meta(docs, results)
     exported = _run_exports(options, project, work, docs, results) if options.exports else []
     report = assemble(out, work, results, variants, talks_meta, options.strict,
                       lambda site: write_pages(site / "fragments", fragment_pages))
     report.exports = exported
     return report
+
+
+def _name_sources(warning: str, src: Path, docs: dict[str, str]) -> str:
+    """A warning names the talk's own file, never the generated source folder's link to it."""
+    if str(src) not in warning and "/.work/" not in warning:
+        return warning
+    for talk, doc in docs.items():
+        for shown in (str(src / f"{doc}.md"), os.path.relpath(src / f"{doc}.md")):
+            warning = warning.replace(shown, os.path.relpath(talk))
+    for shown in (str(src), os.path.relpath(src)):
+        warning = warning.replace(shown + os.sep, "")
+    return warning
+
+
+def summary(warnings: list[str], most: int = 5) -> list[str]:
+    """Counts of warnings by code, and the files with most warnings."""
+    import collections
+
+    codes: collections.Counter = collections.Counter()
+    files: collections.Counter = collections.Counter()
+    for warning in warnings:
+        first = warning.split("\n", 1)[0]
+        code = re.search(r"\[(?:talks\.)?([\w.-]+)\]\s*$", warning)
+        codes[code.group(1) if code else "other"] += 1
+        where = re.match(r"([^:\s]+\.\w+):\d+", first)
+        if where:
+            files[where.group(1)] += 1
+    if not codes:
+        return []
+    lines = [f"{sum(codes.values())} warning(s): "
+             + ", ".join(f"{code} {n}" for code, n in codes.most_common())]
+    if files:
+        lines.append("most warnings: " + ", ".join(f"{f} ({n})" for f, n in files.most_common(most)))
+    return lines
 
 
 def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
