@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity
-from .engine.run import ExpandedTalk, expand
+from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import confine, display_name, load_source, repository_roots
 from .engine.talkfile import Talk, front_matter_location
 from .myst.emit import Document, EmitOptions, emit
+from .myst.mathnames import notation_names, undefined_math
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files"]
 
@@ -113,12 +114,22 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     options = emit_options or EmitOptions()
     options.doc_dir = options.doc_dir or os.path.dirname(expanded.talk.source.path)
     options.image_root = options.image_root or config.image_root
+    options.diagrams = options.diagrams or diagrams_mapping(config)
     options.allowed_roots = options.allowed_roots or expanded.allowed_roots
     bibs, refused = _talk_bibs(expanded.talk, config)
     expanded.diagnostics.extend(refused)
     if options.bib_keys is None:
         options.bib_keys = bibliography_keys(bibs)
-    return Expansion(expanded, emit(expanded.items, variant, expanded.talk.meta, options))
+    document = emit(expanded.items, variant, expanded.talk.meta, options)
+    known = notation_names(_notation_file(config)) | set(document.math_macros)
+    document.diagnostics.extend(undefined_math(document.lines, known))
+    return Expansion(expanded, document)
+
+
+def _notation_file(config: TalkConfig) -> str:
+    """The MathJax notation: the vocabulary's ``notation.tex`` (conf.py's ``talks_notation``
+    names the same file in this project)."""
+    return os.path.join(config.macros_dir, "notation.tex")
 
 
 def check_talks(paths: list[str], config: TalkConfig | None = None,

@@ -40,6 +40,10 @@ def _summary(diagnostics: list[Diagnostic]) -> str:
 include_option = click.option("-I", "--include", "include", multiple=True, metavar="DIR",
                               type=click.Path(file_okay=False),
                               help="Another include root, searched after the project's includes/.")
+diagrams_option = click.option("--diagrams", "diagrams", default=None, metavar="DIR",
+                               type=click.Path(file_okay=False, exists=True),
+                               help="The images folder \\diagramsDir names (above conf.py's "
+                                    "talks_diagrams_dir and lamd's diagramsdir).")
 files_argument = click.argument("files", nargs=-1, required=True,
                                 type=click.Path(exists=True, dir_okay=False))
 
@@ -58,10 +62,11 @@ def main() -> None:
               help="Write one .md file per talk here instead of printing the MyST.")
 @click.option("--stop-at-error", is_flag=True, help="Stop expanding a talk at its first error.")
 @click.option("--compat", is_flag=True, help="Expand macros inside HTML comments, as gpp does.")
-def preprocess(files, variant, include, out, stop_at_error, compat):
+@diagrams_option
+def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
     """Expand talks into MyST for one variant."""
     config = _config(list(files), include, stop_at_error=stop_at_error or None,
-                     clean_comments=False if compat else None)
+                     clean_comments=False if compat else None, diagrams_dir=diagrams)
     failed = False
     if out:
         for _, diagnostics in api.write_myst(list(files), variant, config, out):
@@ -90,13 +95,15 @@ def preprocess(files, variant, include, out, stop_at_error, compat):
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
               help="Exit non-zero on errors only (default), or on warnings too.")
 @click.option("--compat", is_flag=True, help="Expand macros inside HTML comments, as gpp does.")
-def check(files, include, fmt, fix, fail_on, compat):
+@diagrams_option
+def check(files, include, fmt, fix, fail_on, compat, diagrams):
     """Report every problem as FILE:LINE:COL: severity: message.
 
     Exit status: 0 when clean, 1 when there are errors, 3 when there are
     warnings and --fail-on warning was given.
     """
-    config = _config(list(files), include, clean_comments=False if compat else None)
+    config = _config(list(files), include, clean_comments=False if compat else None,
+                     diagrams_dir=diagrams)
     if fix:
         _fix(list(files), config)
     diagnostics = api.check_talks(list(files), config)
@@ -250,9 +257,10 @@ def _loopback(host: str) -> bool:
                    "or none); default: conf.py's talks_exports.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
-def build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes):
+@diagrams_option
+def build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes, diagrams):
     """Render TALKS (default: every talk under talks/) as one site: slides, speaker notes, handouts."""
-    _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes)
+    _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes, diagrams)
 
 
 @main.command()
@@ -286,7 +294,8 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
         raise click.BadParameter(str(exc), param_hint="--to") from None
 
 
-def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes):
+def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes,
+           diagrams=None):
     from tqdm import tqdm
 
     from .site.build import SiteBusy, SiteOptions, build_site
@@ -294,7 +303,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,
                           strict=strict, jobs=jobs, exports=_export_formats(exports, talks),
-                          slide_notes=slide_notes)
+                          slide_notes=slide_notes, diagrams_dir=diagrams)
     bar = tqdm(total=0, unit="page", desc="building", disable=quiet or None, leave=False)
     totals: dict[str, int] = {}
 
@@ -328,6 +337,10 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     for variant, doc in report.kept:
         click.echo(f"note: kept the last good {variant} page of '{doc}'", err=True)
     _report_exports(report.exports)
+    from .site.build import summary
+
+    for line in summary(report.warnings()):
+        click.echo(line, err=True)
     read = {v: len(r.read) for v, r in report.results.items()}
     click.echo(f"{len(report.talks)} talk(s); documents read: "
                + ", ".join(f"{v} {n}" for v, n in read.items())

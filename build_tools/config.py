@@ -54,6 +54,9 @@ class TalkConfig:
     diagrams_url: str = field(default="/diagrams",
                               metadata={"doc": "What \\diagramsDir expands to: a path Sphinx "
                                         "resolves from its source folder."})
+    diagrams_dir: str | None = field(default=None,
+                                     metadata={"doc": "The folder \\diagramsDir names on disk "
+                                               "(default: the project's diagrams/)."})
     image_root: str | None = field(default=None,
                                    metadata={"doc": "The folder that /-rooted image paths name "
                                              "on disk.", "conf": False})
@@ -134,7 +137,7 @@ def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
             value = namespace[key]
             if option.name in PATH_LISTS:
                 value = [os.path.abspath(os.path.join(confdir, str(v))) for v in value]
-            elif option.name == "macros_dir":
+            elif option.name in ("macros_dir", "diagrams_dir"):
                 value = os.path.abspath(os.path.join(confdir, str(value)))
             values[option.name] = value
     return values
@@ -191,13 +194,28 @@ def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = N
         conf = read_conf(project) if project else {}
     for name, value in conf.items():
         _set(config, name, value, "conf.py")
+    _folder_settings(config, talk)
     for name, value in overrides.items():
         if value is None or (name in PATH_LISTS and not value):
             continue
         if name in PATH_LISTS:
             value = [os.path.abspath(v) for v in value]
+        elif name == "diagrams_dir":
+            value = os.path.abspath(value)
         _set(config, name, value, "command line")
     return config
+
+
+def _folder_settings(config: TalkConfig, talk) -> None:
+    """lamd's folder settings that override conf.py: ``diagramsdir``."""
+    if talk is None:
+        return
+    from .engine.talkfile import diagrams_dir_setting
+
+    folder = os.path.dirname(os.path.abspath(talk))
+    diagrams = diagrams_dir_setting(folder)
+    if diagrams:
+        _set(config, "diagrams_dir", diagrams, "_lamd.yml")
 
 
 def _set(config: TalkConfig, name: str, value, source: str) -> None:

@@ -269,14 +269,6 @@ def test_a_deck_without_slides_is_refused_at_once(tmp_path):
     assert not has_slides(empty) and has_slides(deck)
 
 
-def test_front_matter_without_its_opening_line_is_recognised():
-    from build_tools.sphinx_ext.reading import UNOPENED_FRONT_MATTER
-
-    assert UNOPENED_FRONT_MATTER.match('title: "A talk"\nauthor:\n- family: X\n---\n\nText\n')
-    assert not UNOPENED_FRONT_MATTER.match("# Just a page\n\nText: with a colon\n")
-    assert not UNOPENED_FRONT_MATTER.match("---\ntitle: x\n---\n")
-
-
 def test_a_build_without_exports_links_none_and_carries_no_stale_file(project):
     """The site holds and links only the exports this build asked for: older files stay
     in the work folder for a later build to reuse, never in the site."""

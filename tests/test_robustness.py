@@ -425,3 +425,20 @@ def test_killing_the_build_ends_its_workers_and_the_next_build_succeeds(tmp_path
     assert again.returncode == 0, err
     assert_complete_site(site)
     assert "Two, again" in (site / "handout" / "two.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_front_matter_that_lost_its_opening_line_is_still_front_matter(tmp_path, variant):
+    write_repo(tmp_path, {"talks/t.md": 'title: "Lost line"\nauthor:\n- family: X\n---\n\n'
+                                        "\\slides{* point}\\notes{Prose.}\n"})
+    e = expand(tmp_path, "talks/t.md", variant)
+    [warning] = [d for d in e.diagnostics if d.code == "W-FRONTMATTER"]
+    assert str(warning.location).endswith("t.md:1:1") and "opening '---'" in warning.message
+    assert e.talk.meta["title"] == "Lost line" and "title:" not in e.text
+    assert ("point" in e.text) == (variant != "handout")
+
+
+def test_a_page_with_a_colon_in_its_first_line_is_no_front_matter(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": "Note: this is text\n\nMore text\n"})
+    e = expand(tmp_path, "talks/t.md")
+    assert not [d for d in e.diagnostics if d.code == "W-FRONTMATTER"] and "Note: this" in e.text

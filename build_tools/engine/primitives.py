@@ -101,6 +101,9 @@ def _image_path(ex: Expander, path: str) -> str | None:
     """The file an image path names on disk, or None when it cannot be checked."""
     if re.match(r"[a-z]+:", path) or path.startswith("//"):
         return None
+    diagrams = ex.options.get("diagrams")
+    if diagrams and path.startswith(diagrams[0]):
+        return os.path.join(diagrams[1], path[len(diagrams[0]):])
     if path.startswith("/"):
         root = ex.options.get("image_root")
         return os.path.join(root, path.lstrip("/")) if root else None
@@ -149,13 +152,14 @@ def check_image(ex: Expander, path: str) -> bool:
     ex.note("file", on_disk, file_stamp(on_disk))
     if exists:
         return True
-    hint = f"looked for {os.path.relpath(on_disk)}"
     folder = os.path.dirname(on_disk)
+    hint = f"looked for {os.path.relpath(on_disk)}"
     if os.path.isdir(folder):
         close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(close) + "? " + hint
-    ex.report("W-IMAGE-MISSING", Severity.WARNING, f"image not found: {path}", hint=hint,
+    ex.report("W-IMAGE-MISSING", Severity.WARNING,
+              f"image not found: {path} (searched {os.path.relpath(folder)})", hint=hint,
               subject=on_disk)
     return False
 

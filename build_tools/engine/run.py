@@ -60,19 +60,28 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None) -> Expande
     ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
                   stop_at_error=config.stop_at_error,
                   options={"image_root": config.image_root, "doc_dir": talk_dir,
-                           "talk_dir": talk_dir, "allowed_roots": resolver.allowed})
+                           "talk_dir": talk_dir, "allowed_roots": resolver.allowed,
+                           "diagrams": diagrams_mapping(config)})
     if advisor is not None:
         ex.advisor = _advisor(advisor, vocabulary)
     if config.reuse_includes:
         ex.memo = _MEMO
         ex.memo_context = (variant, config.clean_comments, config.stop_at_error, advisor is not None,
                            tuple(resolver.roots), resolver.macros_dir, config.image_root,
-                           id(vocabulary))
+                           config.diagrams_dir, id(vocabulary))
     out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
     diagnostics = [*talk.diagnostics, *setting_diagnostics, *vocab_diagnostics, *ex.diagnostics]
     dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files]))
     return ExpandedTalk(talk, variant, out.lines(), diagnostics, dependencies, ex.includes,
                         resolver.allowed)
+
+
+def diagrams_mapping(config: TalkConfig) -> tuple[str, str] | None:
+    """(URL prefix, folder on disk) when the diagrams folder is configured: image paths
+    under ``\\diagramsDir`` are looked for there rather than under the image root."""
+    if not config.diagrams_dir:
+        return None
+    return config.diagrams_url.rstrip("/") + "/", config.diagrams_dir
 
 
 def _advisor(factory, vocabulary: dict):
@@ -87,11 +96,12 @@ def _resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diag
     """The talk folder's include resolver, and the errors its settings' folders gave."""
     folder = os.path.dirname(os.path.abspath(path))
     key = (folder, tuple(config.include_roots), config.macros_dir, config.image_root,
-           tuple(config.bib_files))
+           tuple(config.bib_files), config.diagrams_dir)
     if key not in _RESOLVERS:
         # only the repository and the roots the user gave may be widened by settings
         given = repository_roots(path, config.include_roots, config.macros_dir,
-                                 [config.image_root, *(os.path.dirname(b) for b in config.bib_files)])
+                                 [config.image_root, config.diagrams_dir,
+                                  *(os.path.dirname(b) for b in config.bib_files)])
         snippets, refused = snippet_dirs(folder, given)
         roots = list(dict.fromkeys([*config.include_roots, *snippets]))
         _RESOLVERS[key] = (IncludeResolver(path, roots, config.macros_dir, given), refused)

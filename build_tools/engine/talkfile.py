@@ -68,10 +68,23 @@ def author_list(meta: dict) -> list[dict[str, str]]:
     return [a for a in found if a["name"]]
 
 
+UNOPENED_FRONT_MATTER_RE = re.compile(r"\A[A-Za-z_][\w-]*:[ \t][^\n]*\n(?:[^\n]*\n){0,80}?---[ \t]*$",
+                                      re.M)
+"""``title: ...`` lines closed by ``---`` but never opened: a talk whose first line was lost."""
+
+
 def split_front_matter(text: str) -> tuple[str | None, int, int]:
-    """(YAML text or None, offset where the body starts, line number of the YAML's first line)."""
+    """(YAML text or None, offset where the body starts, line number of the YAML's first line).
+
+    Front matter whose opening ``---`` was lost is still front matter (line 1 on):
+    ``read_talk`` warns about it.
+    """
     if not (text.startswith("---\n") or text.startswith("---\r") or text == "---"):
-        return None, 0, 0
+        unopened = UNOPENED_FRONT_MATTER_RE.match(text)
+        if unopened is None:
+            return None, 0, 0
+        end = unopened.end()
+        return text[:end - len(unopened.group().rsplit("\n", 1)[-1])], min(end + 1, len(text)), 1
     m = FRONT_END_RE.search(text, 4)
     if m is None:
         return None, 0, 0
@@ -206,6 +219,28 @@ def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]
     return found, refused
 
 
+def diagrams_dir_setting(folder: str) -> str | None:
+    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``.
+
+    lamd writes it relative to the course repository (``./slides/diagrams/`` in a course
+    whose talks sit in ``_lamd/``), so it is looked for beside the settings file first,
+    then beside its folder.  Only a folder inside that parent tree is accepted (settings
+    may not widen what a talk reads); ``$HOME/...`` values name the author's machine and
+    are ignored, as for ``snippetsdir``.
+    """
+    from .source import confine
+
+    value = str(directory_settings(folder).get("diagramsdir") or "").strip()
+    if not value or "$" in value or "\x00" in value or "://" in value:
+        return None
+    parent = os.path.dirname(os.path.abspath(folder))
+    for base in (folder, parent):
+        path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+        if os.path.isdir(path) and confine(path, [os.path.realpath(parent)]):
+            return path
+    return None
+
+
 def _setting_location(folder: str, key: str) -> Location | None:
     for name in ("_lamd.yml", "_config.yml"):
         path = os.path.join(folder, name)
@@ -265,6 +300,11 @@ def read_talk(path: str) -> Talk:
     if yaml_text is not None:
         meta, diagnostics = parse_yaml(yaml_text, source, first_line)
         diagnostics += check_fields(meta, yaml_text, source, first_line)
+        if first_line == 1:
+            diagnostics.append(Diagnostic(
+                "W-FRONTMATTER", Severity.WARNING,
+                "the front matter has no opening '---' line; it is read as front matter all the same",
+                Location(source.display, 1, 1), hint="add a line '---' above the first line"))
     settings = directory_settings(os.path.dirname(source.path))
     for key in ("author", "venue", "transition", "writediagramsdir"):
         if key not in meta and key in settings:

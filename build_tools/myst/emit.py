@@ -15,6 +15,7 @@ Every line keeps the origin it had in the expansion.
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -93,6 +94,8 @@ class EmitOptions:
     doc_dir: str | None = None
     """Where the generated document sits in Sphinx's source tree (for relative assets)."""
     image_root: str | None = None
+    diagrams: tuple[str, str] | None = None
+    """(URL prefix, folder) of the configured diagrams folder (``engine.run.diagrams_mapping``)."""
     allowed_roots: tuple[str, ...] = ()
     """The only folders local files the MyST names may come from (``source.confine``)."""
     bib_keys: frozenset[str] | None = None
@@ -159,8 +162,11 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     fence = None
     in_code = False
     in_math = False
+    math_opened = 0  # where the open display-math block started in ``out``
     groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
     for text, origin in items:
+        if in_math and _ends_paragraph(text):
+            in_math = _close_stray_math(em, out, math_opened)
         if type(text) is not str:
             if isinstance(text, STRUCTURE):
                 em.has_animation |= isinstance(text, r.AnimationStart)
@@ -176,6 +182,8 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             continue
         if not (in_code and fence is not None):
             text = _guard_paths(em, text, origin)
+        if fence is None and ("{." in text or ":::" in text):
+            text = _pandoc_fence(text)
         fence, is_fence = _fence_state(text, fence)
         if is_fence:  # directive fences ({image}, {admonition} ...) hold Markdown
             in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
@@ -195,7 +203,10 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
         if "@" in text:
             text = _cite_line(em, text, origin)
         if "$$" in text:
+            was_open, start = in_math, len(out)
             in_math = _display_math(text, origin, in_math, out)
+            if in_math and not was_open:
+                math_opened = next(i for i in range(start, len(out)) if "$$" in out[i][0])
             continue
         out.append((text, origin, False))
     return out
@@ -226,6 +237,8 @@ def _render(em: Emitter, block: r.Block, origin) -> list[str]:
     if isinstance(block, r.Html):
         return ["", block.html, ""]
     if isinstance(block, r.Missing):
+        if em.variant == "slides":  # the audience sees a neutral frame; the warning is in the log
+            return ["", f'<div class="talks-missing" title="{html.escape(block.target)}"></div>', ""]
         return ["", "```{warning}", f"Missing {block.what}: `{block.target}`", "```", ""]
     return []
 
@@ -397,6 +410,9 @@ def _section_options(em: Emitter, slide: Slide) -> list[str]:
 def _asset_exists(em: Emitter, path: str) -> bool:
     if re.match(r"[a-z]+:", path):
         return True
+    diagrams = em.options.diagrams
+    if diagrams and path.startswith(diagrams[0]):
+        return os.path.exists(os.path.join(diagrams[1], path[len(diagrams[0]):]))
     if path.startswith("/"):
         root = em.options.image_root
         return root is None or os.path.exists(os.path.join(root, path.lstrip("/")))
@@ -637,6 +653,47 @@ def _references_block(variant: str, origin, local: bool) -> list[Line]:
 
 
 # -- display math ----------------------------------------------------------------------
+
+ATTRIBUTE_FENCE_RE = re.compile(r"^([ \t]*(?:`{3,}|~{3,}))[ \t]*\{\.([\w+-]+)[^}]*\}[ \t]*$")
+PANDOC_DIV_RE = re.compile(r"^([ \t]*:{3,})[ \t]*(?:\{([^}]*)\}|([\w-]+))[ \t]*:*[ \t]*$")
+
+
+def _pandoc_fence(text: str) -> str:
+    """Pandoc's fences in MyST: ```` ```{.python} ```` is ```` ```python ````, and a
+    ``::: {.class}`` / ``::: class`` div is a ``{container}`` with those classes
+    (a MyST directive such as ``:::{note}`` is left alone)."""
+    m = ATTRIBUTE_FENCE_RE.match(text)
+    if m:
+        return f"{m.group(1)}{m.group(2)}"
+    m = PANDOC_DIV_RE.match(text)
+    if m is None:
+        return text
+    if m.group(3):
+        return f"{m.group(1)}{{container}} {m.group(3)}"
+    tokens = m.group(2).split()
+    if not tokens or not all(t[0] in ".#" or "=" in t for t in tokens):
+        return text
+    classes = " ".join(t[1:] for t in tokens if t.startswith("."))
+    return f"{m.group(1)}{{container}} {classes}".rstrip()
+
+
+def _ends_paragraph(item) -> bool:
+    """A blank line, a heading or a slide boundary: where pandoc ends display math too."""
+    if type(item) is not str:
+        return isinstance(item, STRUCTURE) or isinstance(item, r.Heading)
+    stripped = item.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _close_stray_math(em: Emitter, out: list[tuple], opened: int) -> bool:
+    """A ``$$`` never closed before the paragraph ends would swallow the slides after it:
+    escape it (it shows as written, as pandoc shows it) and say where it is."""
+    text, origin, verbatim = out[opened]
+    out[opened] = (text.replace("$$", "\\$\\$"), origin, verbatim)
+    em.warn("W-MATH-UNCLOSED", "display math opened with $$ is not closed before the paragraph "
+            "ends; the $$ is shown as written", origin)
+    return False
+
 
 def _display_math(text: str, origin, in_math: bool, out: list[tuple]) -> bool:
     """Give every ``$$`` block a blank line before and after (myst's dollarmath needs them).

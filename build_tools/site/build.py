@@ -47,7 +47,6 @@ BUILDERS = {"slides": "revealjs", "speaker-notes": "html", "handout": "html"}
 ORDER = ("handout", "speaker-notes", "slides")  # longest first, when they share cores
 SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
 STATUS = "_talks-status.json"
-FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n")
 
 
 @dataclass
@@ -57,6 +56,8 @@ class SiteOptions:
     variants: tuple[str, ...] = VARIANTS
     include_roots: list[str] = field(default_factory=list)
     bib_files: list[str] = field(default_factory=list)
+    diagrams_dir: str | None = None
+    """``--diagrams DIR``: the images folder, above conf.py and folder settings."""
     out: str = "_build/site"
     work: str | None = None
     """Persistent Sphinx state; default ``<out's parent>/.work/<out's name>``."""
@@ -109,12 +110,14 @@ class SiteReport:
 
 # -- the talks and their document names ------------------------------------------------
 
+NOT_TALKS = {"readme.md", "index.md"}
+"""Markdown files in ``talks/`` that describe the folder instead of being talks."""
+
+
 def is_talk_file(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return bool(FRONT_MATTER.match(fh.read(64)))
-    except OSError:
-        return False
+    """Every Markdown file in ``talks/`` is a talk, with or without front matter, as in
+    ``talks check`` (lamd reads a talk without front matter too); a README is not."""
+    return path.is_file() and path.name.lower() not in NOT_TALKS
 
 
 def find_talks(project: Path) -> list[str]:
@@ -159,7 +162,8 @@ def _link(target: str, link: Path) -> None:
     os.symlink(target, link)
 
 
-def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
+def prepare_sources(src: Path, project: Path, talks: dict[str, str],
+                    diagrams_dir: str | None = None) -> None:
     """The generated source folder: a link per talk, the diagrams, an index page."""
     src.mkdir(parents=True, exist_ok=True)
     wanted = {src / f"{doc}.md" for doc in talks.values()}
@@ -168,7 +172,7 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
             path.unlink()
     for talk, doc in talks.items():
         _link(os.path.realpath(talk), src / f"{doc}.md")
-    diagrams = _diagrams_folder(project, list(talks))
+    diagrams = _diagrams_folder(project, list(talks), diagrams_dir)
     if diagrams is not None:
         _link(str(diagrams), src / "diagrams")
     elif (src / "diagrams").is_symlink():
@@ -184,8 +188,18 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str]) -> None:
     _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
 
 
-def _diagrams_folder(project: Path, talks: list[str]) -> Path | None:
-    """What ``/diagrams`` names: the talks' own project's folder, else the configuration's."""
+def _diagrams_folder(project: Path, talks: list[str], given: str | None = None) -> Path | None:
+    """What ``/diagrams`` names, linked into Sphinx's source folder so that Sphinx copies
+    the images it is given: ``--diagrams``, else the first talk's configured folder
+    (``diagramsdir``, ``talks_diagrams_dir``), else the talks' project's ``diagrams/``."""
+    if given:
+        return Path(given).resolve()
+    from ..config import build_config
+
+    for talk in talks:
+        configured = build_config(talk).diagrams_dir
+        if configured and os.path.isdir(configured):
+            return Path(configured).resolve()
     for talk in talks:
         root = find_project_root(talk)
         if root is not None and (root / "diagrams").is_dir():
@@ -544,14 +558,16 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     _recover(out)
     docs = docnames_for(talks)
     src = work / "src"
-    prepare_sources(src, project, docs)
+    prepare_sources(src, project, docs, options.diagrams_dir)
 
     _preload(options.variants)
 
     conf_bibs = _bib_files(talks, options.bib_files, options.include_roots)
     overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
                  "talks_include_roots": [os.path.abspath(d) for d in options.include_roots],
-                 "talks_linked_exports": list(options.exports)}
+                 "talks_linked_exports": list(options.exports),
+                 "talks_command_line_diagrams": os.path.abspath(options.diagrams_dir)
+                 if options.diagrams_dir else ""}
     if conf_bibs:
         overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
     variants = [v for v in ORDER if v in options.variants]
@@ -585,6 +601,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                 _wait(pending, queue)
         if queue is not None:
             _drain(queue, progress)
+    for result in results.values():
+        result.warnings = [_name_sources(w, src, docs) for w in result.warnings]
     talks_meta = _talks_meta(docs, results)
     exported = _run_exports(options, project, work, docs, results) if options.exports else []
     report = assemble(out, work, results, variants, talks_meta, options.strict,
@@ -594,13 +612,47 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     return report
 
 
+def _name_sources(warning: str, src: Path, docs: dict[str, str]) -> str:
+    """A warning names the talk's own file, never the generated source folder's link to it."""
+    if str(src) not in warning and "/.work/" not in warning:
+        return warning
+    for talk, doc in docs.items():
+        for shown in (str(src / f"{doc}.md"), os.path.relpath(src / f"{doc}.md")):
+            warning = warning.replace(shown, os.path.relpath(talk))
+    for shown in (str(src), os.path.relpath(src)):
+        warning = warning.replace(shown + os.sep, "")
+    return warning
+
+
+def summary(warnings: list[str], most: int = 5) -> list[str]:
+    """Counts of warnings by code, and the files with most warnings."""
+    import collections
+
+    codes: collections.Counter = collections.Counter()
+    files: collections.Counter = collections.Counter()
+    for warning in warnings:
+        first = warning.split("\n", 1)[0]
+        code = re.search(r"\[(?:talks\.)?([\w.-]+)\]\s*$", warning)
+        codes[code.group(1) if code else "other"] += 1
+        where = re.match(r"([^:\s]+\.\w+):\d+", first)
+        if where:
+            files[where.group(1)] += 1
+    if not codes:
+        return []
+    lines = [f"{sum(codes.values())} warning(s): "
+             + ", ".join(f"{code} {n}" for code, n in codes.most_common())]
+    if files:
+        lines.append("most warnings: " + ", ".join(f"{f} ({n})" for f, n in files.most_common(most)))
+    return lines
+
+
 def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
                  results: dict[str, VariantResult]) -> list:
     """Export every talk the build did not fail; a failed talk keeps its last good exports."""
     from ..config import build_config, read_site_setting
     from ..export.run import ExportJob, run_exports
 
-    diagrams = _diagrams_folder(project, list(docs))
+    diagrams = _diagrams_folder(project, list(docs), options.diagrams_dir)
     notation = read_site_setting(str(project), "talks_notation")
     export_jobs = []
     for talk, doc in docs.items():
@@ -608,7 +660,7 @@ def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str
                for r in results.values()):
             continue
         config = build_config(talk, project=str(project), include_roots=options.include_roots,
-                              bib_files=options.bib_files)
+                              bib_files=options.bib_files, diagrams_dir=options.diagrams_dir)
         pages = {v: str(work / v / "html" / f"{doc}.html") for v in VARIANTS}
         export_jobs.append(ExportJob(talk, doc, tuple(options.exports), str(work / "exports"), config,
                                      pages, str(diagrams) if diagrams else None, notation,

@@ -48,25 +48,25 @@ def talk_info(env: BuildEnvironment) -> dict[str, TalkStatus]:
     return env.talks_info
 
 
-def is_talk(text: str) -> bool:
-    """Talks open with YAML front matter; other documents (the index) are plain MyST."""
-    return bool(FRONT_MATTER.match(text))
+PLAIN_DOCUMENTS = ("index",)
+"""Documents that are the site's own pages, not talks (when they have no front matter)."""
+
+
+def is_talk(text: str, docname: str = "") -> bool:
+    """Every document is a talk, with or without front matter (lamd reads both alike);
+    only the site's own index page, written without front matter, is plain MyST."""
+    return bool(FRONT_MATTER.match(text)) or docname not in PLAIN_DOCUMENTS
 
 
 def talk_config(app: Sphinx, path: str) -> TalkConfig:
     """The talk's configuration: conf.py's ``talks_*`` values, then the build's own."""
     namespace = {f"talks_{o.name}": getattr(app.config, f"talks_{o.name}") for o in OPTIONS}
-    return build_config(path, conf=conf_values(namespace, app.confdir), image_root=str(app.srcdir))
-
-
-UNOPENED_FRONT_MATTER = re.compile(r"\A\ufeff?\s*[A-Za-z_][\w-]*:[ \t][^\n]*\n(?:.*\n){0,80}?---[ \t]*\r?\n")
-"""``title: ...`` lines closed by ``---`` but never opened: a talk whose first line was lost."""
+    return build_config(path, conf=conf_values(namespace, app.confdir), image_root=str(app.srcdir),
+                        diagrams_dir=app.config.talks_command_line_diagrams or None)
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
-    if not is_talk(source[0]):
-        if UNOPENED_FRONT_MATTER.match(source[0]):
-            _unopened_front_matter(app, docname, source)
+    if not is_talk(source[0], docname):
         return
     try:
         _read_talk(app, docname, source)
@@ -78,18 +78,6 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
                           Location(os.path.relpath(path), 1, 1))
         source[0] = error_page(path, diag)
         _failed(app, docname, diag)
-
-
-def _unopened_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
-    """Fail the talk with a located error: read as plain Markdown it would be a deck
-    without slides and a handout of raw macros, with nothing saying why."""
-    path = os.path.realpath(app.env.doc2path(docname))
-    diag = Diagnostic("E-FRONT-MATTER", Severity.ERROR,
-                      "the front matter has no opening '---' line, so this file is not "
-                      "read as a talk", Location(os.path.relpath(path), 1, 1),
-                      hint="add a line '---' above the first line")
-    source[0] = error_page(path, diag)
-    _failed(app, docname, diag)
 
 
 def error_page(path: str, diag: Diagnostic) -> str:
@@ -255,6 +243,8 @@ def _bib_usable(app: Sphinx, path: str) -> bool:
 
 
 def setup(app: Sphinx) -> None:
+    # ``talks build --diagrams DIR``: above the folder settings, unlike conf.py's value
+    app.add_config_value("talks_command_line_diagrams", "", "env", types=[str])
     app.connect("config-inited", on_config_inited)
     app.connect("source-read", on_source_read)
     app.connect("doctree-read", on_doctree_read, priority=950)

@@ -1,0 +1,89 @@
+"""TeX commands used in math that nothing defines: MathJax would show them in red.
+
+A command is known when MathJax defines it (its TeX input's symbol maps, read once
+from the installed ``mathjax`` package), when the notation file defines it, or when
+the talk defines it with ``\\newcommand``.  Every other command met in ``$...$`` or
+``$$...$$`` is one ``W-MATH-UNDEFINED`` per name and document, at its first use.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, Severity
+from ..engine.output import origin_of
+
+MATH_RE = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$", re.S)
+COMMAND_RE = re.compile(r"\\([A-Za-z]+)")
+MAP_KEY_RE = re.compile(r"^\s*'?(?:\\\\)?([A-Za-z]+)'?\s*:", re.M)
+FALLBACK = {"frac", "sum", "int", "left", "right", "mathbf", "mathrm", "alpha", "beta", "begin",
+            "end", "text", "operatorname", "boldsymbol", "mathcal", "top", "times", "cdot"}
+
+
+@functools.lru_cache(maxsize=1)
+def mathjax_names() -> frozenset[str]:
+    """Every command name MathJax's TeX input knows (base, AMS and the other packages)."""
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset(FALLBACK)
+    ts = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax" / "ts" / "input" / "tex"
+    names = set(FALLBACK)
+    for path in ts.rglob("*Mappings.ts"):
+        names.update(MAP_KEY_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
+    for path in ts.rglob("*Configuration.ts"):  # packages define a few names there
+        names.update(MAP_KEY_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=8)
+def _notation_names(path: str, stamp: int) -> frozenset[str]:
+    from .emit import NEWCOMMAND_RE
+
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return frozenset(m.group(1) for m in map(NEWCOMMAND_RE.match, fh) if m)
+
+
+def notation_names(path: str | None) -> frozenset[str]:
+    if not path or not os.path.isfile(path):
+        return frozenset()
+    return _notation_names(path, os.stat(path).st_mtime_ns)
+
+
+def undefined_math(lines, known: set[str] | frozenset[str]) -> list[Diagnostic]:
+    """One warning per command used in math that ``known`` and MathJax do not define."""
+    known = mathjax_names() | set(known)
+    text_lines = [t for t, _ in lines]
+    text = "\n".join(text_lines)
+    starts = [0]
+    for line in text_lines:
+        starts.append(starts[-1] + len(line) + 1)
+    found: list[Diagnostic] = []
+    seen: set[str] = set()
+    for m in MATH_RE.finditer(text):
+        body_start = m.start(1) if m.group(1) is not None else m.start(2)
+        for c in COMMAND_RE.finditer(m.group(1) if m.group(1) is not None else m.group(2)):
+            name = c.group(1)
+            if name in known or name in seen:
+                continue
+            seen.add(name)
+            found.append(_located(name, body_start + c.start(), starts, lines))
+    return found
+
+
+def _located(name: str, offset: int, starts: list[int], lines) -> Diagnostic:
+    import bisect
+
+    index = bisect.bisect_right(starts, offset) - 1
+    origin = origin_of(lines[index][1]) if 0 <= index < len(lines) else None
+    location = origin.location if origin else None
+    if location is not None and location.column == 1:
+        from dataclasses import replace
+
+        location = replace(location, column=offset - starts[index] + 1)
+    return Diagnostic("W-MATH-UNDEFINED", Severity.WARNING,
+                      f"\\{name} is used in math but neither MathJax, the notation file nor the "
+                      "talk defines it; MathJax will show it in red", location,
+                      origin.chain if origin else ())

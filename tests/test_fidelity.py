@@ -1,0 +1,119 @@
+"""Real lamd material comes out whole: talks without front matter, figures from the
+configured diagrams folder, citations, pandoc syntax and math notation."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.test_sphinx_build import ROOTS, build
+
+pytest.importorskip("sphinx.application")
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    dest = tmp_path / "three-talks"
+    shutil.copytree(ROOTS / "test-three-talks", dest)
+    return dest
+
+
+def test_talk_without_front_matter_is_expanded_like_any_talk(project):
+    from build_tools.site.build import find_talks
+
+    (project / "talks/plain.md").write_text(
+        "\\include{talk-macros.gpp}\n\n\\section{Plain Heading}\n\n"
+        "\\notes{Prose with no front matter.}\n\n\\slides{* deck only}\n")
+    assert str(project / "talks/plain.md") in find_talks(project)
+    _, _, out = build(project, "handout")
+    page = (out / "talks/plain.html").read_text()
+    assert "Prose with no front matter." in page
+    assert "\\notes" not in page and "deck only" not in page
+
+
+def _course(project: Path) -> Path:
+    """A lamd course folder: talks in ``_lamd/``, images where ``diagramsdir`` says."""
+    course = project / "talks" / "course"
+    (course / "_lamd").mkdir(parents=True)
+    (course / "slides/diagrams").mkdir(parents=True)
+    shutil.copy(project / "diagrams/shared/loop.svg", course / "slides/diagrams/course-loop.svg")
+    (course / "_lamd/_lamd.yml").write_text("diagramsdir: ./slides/diagrams/\n")
+    (course / "_lamd/lecture.md").write_text(
+        "---\ntitle: Lecture\n---\n\n\\section{Figures}\n\n"
+        "\\slides{\\includediagram{\\diagramsDir/course-loop}{40%}}\n\n"
+        "\\notes{\\includediagram{\\diagramsDir/course-loop}{40%}}\n\n"
+        "\\slides{\\includediagram{\\diagramsDir/not-there}{40%}}\n")
+    return course / "_lamd/lecture.md"
+
+
+def test_diagramsdir_from_lamd_settings_resolves_and_copies_images(project, tmp_path):
+    from build_tools.config import build_config
+    from build_tools.site.build import SiteOptions, build_site
+
+    lecture = _course(project)
+    config = build_config(str(lecture))
+    assert config.diagrams_dir.endswith("slides/diagrams")
+    assert config.source_of("diagrams_dir") == "_lamd.yml"
+    out = tmp_path / "site"
+    report = build_site(SiteOptions(talks=[str(lecture)], out=str(out), project=str(project),
+                                    variants=("handout", "slides")))
+    warnings = "\n".join(report.warnings())
+    assert "course-loop" not in warnings
+    assert sum("not-there" in w for w in report.warnings()) == 1, warnings
+    assert "lecture.md:" in warnings and "slides/diagrams" in warnings
+    assert (out / "handout/_images/course-loop.svg").is_file()
+    deck = (out / "slides/lecture.html").read_text()
+    assert "course-loop.svg" in deck
+    assert "admonition warning" not in deck and "talks-missing" in deck
+
+
+def test_command_line_diagrams_folder_wins_over_settings(project, tmp_path):
+    from build_tools.config import build_config
+
+    lecture = _course(project)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    config = build_config(str(lecture), diagrams_dir=str(other))
+    assert config.diagrams_dir == str(other) and config.source_of("diagrams_dir") == "command line"
+
+
+def _expand(tmp_path: Path, body: str, variant: str = "slides"):
+    from build_tools.api import expand_talk
+
+    talk = tmp_path / "talk.md"
+    talk.write_text("---\ntitle: T\n---\n\n" + body)
+    return expand_talk(str(talk), variant)
+
+
+def test_stray_display_math_does_not_swallow_the_next_slides(tmp_path):
+    result = _expand(tmp_path, "\\slides{Costs $$ in dollars\nand more}\n\n"
+                               "\\newslide{Second}\n\nAfter it.\n\n\\newslide{Third}\n\n$$x^2$$\n")
+    codes = [(d.code, d.location.line) for d in result.diagnostics if d.code == "W-MATH-UNCLOSED"]
+    assert codes == [("W-MATH-UNCLOSED", 5)]
+    assert "\\$\\$ in dollars" in result.text
+    assert "$$x^2$$" in result.text and result.document.slide_titles[-2:] == ["Second", "Third"]
+
+
+def test_pandoc_fences_become_myst(tmp_path):
+    result = _expand(tmp_path, "```{.python}\nprint(1)\n```\n\n::: {.incremental}\n* a\n:::\n")
+    assert "```python\nprint(1)" in result.text
+    assert ":::{container} incremental" in result.text
+
+
+def test_undefined_math_command_is_one_located_warning(tmp_path):
+    result = _expand(tmp_path, "\\notes{First $\\frac{a}{b} + \\notAThing{x}$ and $\\notAThing$, "
+                               "with $\\dataVector$.}\n", "handout")
+    found = [d for d in result.diagnostics if d.code == "W-MATH-UNDEFINED"]
+    assert [d.message.split()[0] for d in found] == ["\\notAThing"]
+    assert found[0].location.line == 5
+
+
+def test_build_summary_counts_codes_and_names_files():
+    from build_tools.site.build import summary
+
+    lines = summary(["talks/a.md:3: WARNING: x [talks.W-IMAGE-MISSING]",
+                     "talks/a.md:9: WARNING: y\n  hint: z [talks.W-MATH-UNDEFINED]",
+                     "talks/b.md:1: WARNING: x [talks.W-IMAGE-MISSING]"])
+    assert lines[0] == "3 warning(s): W-IMAGE-MISSING 2, W-MATH-UNDEFINED 1"
+    assert lines[1].startswith("most warnings: talks/a.md (2)")
