@@ -34,9 +34,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import VARIANT_LABELS, VARIANTS, TalkConfig, find_project_root
+from ..config import (VARIANT_LABELS, VARIANTS, TalkConfig, confdir_for, find_project_root,
+                      require_project, talk_folders)
 from ..diagnostics import MacroError
 from .fragments import write_pages
+from .pages import is_page
 from ..engine.source import confine, repository_roots
 from ..engine.talkfile import read_talk
 from ..status import TalkStatus, TalkSummary, load as load_status
@@ -118,8 +120,9 @@ def is_talk_file(path: Path) -> bool:
 
 
 def find_talks(project: Path) -> list[str]:
-    folder = project / "talks"
-    return [str(p) for p in sorted(folder.glob("*.md")) if is_talk_file(p)] if folder.is_dir() else []
+    """Every talk of a project: under ``talks/``, and a lamd course's lectures in ``_lamd/``."""
+    return [str(p) for folder in talk_folders(project) for p in sorted(folder.glob("*.md"))
+            if is_talk_file(p) and not is_page(p)]
 
 
 def docnames_for(talks: list[str]) -> dict[str, str]:
@@ -482,13 +485,12 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
 # -- the whole build ---------------------------------------------------------------------
 
 def _project(options: SiteOptions) -> Path:
+    """The project being built: given, else found from the first talk or the current folder.
+
+    Raises ``NoProject`` (never falls back to this tool's own talks)."""
     if options.project:
         return Path(options.project).resolve()
-    for start in [*(options.talks[:1]), os.getcwd()]:
-        root = find_project_root(start)
-        if root is not None and (root / "conf.py").is_file():
-            return root
-    return Path(__file__).resolve().parent.parent.parent
+    return require_project(options.talks[0] if options.talks else os.getcwd())
 
 
 def _bib_files(talks: list[str], extra: list[str], include_roots: list[str]) -> list[str]:
@@ -543,7 +545,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     queue = ctx.Queue() if progress else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(queue,)) as pool:
-        futures = {pool.submit(build_variant, v, str(src), str(project), str(work), overrides,
+        futures = {pool.submit(build_variant, v, str(src), str(confdir_for(project)), str(work),
+                               overrides,
                                parallel): v for v in variants}
         fragment_pages = _fragment_pages(project, options, docs, variants)  # while Sphinx works
         pending = set(futures)
