@@ -232,12 +232,18 @@ def serve(talks, include, host, allow_remote, port, out):
                                        "add --allow-remote if that is meant")
         click.echo(f"warning: serving on {host}: anyone who can reach this machine can read the "
                    "preview and make it rebuild", err=True)
-    from .config import PROJECT_MACROS, find_project_root
+    from .config import PROJECT_MACROS, NoProject, require_project, talk_folders
     from .authoring.serve import PreviewServer
+    from .engine.talkfile import snippet_dirs
     from .site.build import SiteOptions
 
-    project = find_project_root(talks[0] if talks else os.getcwd()) or os.getcwd()
-    watched = [os.path.join(project, d) for d in ("talks", "includes", "diagrams", "macros")]
+    try:
+        project = require_project(talks[0] if talks else os.getcwd())
+    except NoProject as exc:
+        raise click.ClickException(str(exc)) from None
+    watched = [os.path.join(project, d) for d in ("includes", "diagrams", "macros", "pages")]
+    for folder in talk_folders(project):  # a course's snippets are watched too
+        watched += [str(folder), *snippet_dirs(str(folder))[0]]
     watched += [str(PROJECT_MACROS), *(os.path.abspath(d) for d in include), *talks]
     options = SiteOptions(talks=list(talks), include_roots=list(include), out=out,
                           project=str(project))
