@@ -276,10 +276,8 @@ def _progress(kind: str, variant: str, value) -> None:
 
 
 def build_variant(variant: str, src: str, confdir: str, work: str, overrides: dict,
-                  parallel: int = 1, only: list[str] | None = None) -> VariantResult:
-    """Run Sphinx for one variant; never raises (a crash is reported in the result).
-
-    ``only`` (source files) writes just those pages; the others keep theirs."""
+                  parallel: int = 1) -> VariantResult:
+    """Run Sphinx for one variant; never raises (a crash is reported in the result)."""
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
@@ -305,7 +303,7 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
             app.connect("source-read", lambda app, doc, source: _progress("step", variant, doc))
             app.connect("html-page-context",
                         lambda app, page, *a: _progress("step", variant, page))
-            app.build(force_all=force_all, filenames=None if force_all else only)
+            app.build(force_all=force_all)
         result.ok = True
     except BaseException as exc:  # noqa: BLE001 - a crash in one variant must not stop the others
         import traceback
@@ -562,13 +560,13 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     _recover(out)
     # every talk of the project is in the source folder, so a partial build keeps the
     # others' pages, links and search entries, and document names never depend on the
-    # talks named on the command line
+    # talks named on the command line; Sphinx rereads only what changed (the named
+    # talks, and any other whose sources changed, which would otherwise be left stale)
     docs = docnames_for(list(dict.fromkeys([*find_talks(project), *talks])))
     pages = page_docnames(find_pages(project, talk_folders(project)), set(docs.values()))
     src = work / "src"
     removed = prepare_sources(src, project, docs, pages)
     _prune_outputs(work, removed)
-    only = [str(src / f"{docs[t]}.md") for t in talks] if options.talks else None
 
     _preload(options.variants)
 
@@ -588,7 +586,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(queue,)) as pool:
         futures = {pool.submit(build_variant, v, str(src), str(confdir_for(project)), str(work),
-                               _variant_overrides(overrides, v, pages), parallel, only): v
+                               _variant_overrides(overrides, v, pages), parallel): v
                    for v in variants}
         fragment_pages = _fragment_pages(project, options, docs, variants)  # while Sphinx works
         pending = set(futures)
