@@ -87,3 +87,17 @@ def test_partial_delete_rename_break_and_rebuild(project):
     assert "Delta again" in (site / "handout/delta.html").read_text()
     assert all(pages(site, "alpha"))
     assert 'class="failed"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_pages_render_once_in_the_handout_theme_and_are_listed(project):
+    seeds = Path(__file__).resolve().parent.parent / "pages"
+    shutil.copytree(seeds, project / "pages")
+    assert build(project).ok
+    site = project / "_build/site"
+    page = site / "handout/pages/senior-ml-engineers.html"
+    assert page.is_file() and "Senior Machine Learning Engineers" in page.read_text()
+    assert not (site / "slides/pages/senior-ml-engineers.html").exists()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="handout/pages/ml-academy-2025.html"' in index
+    assert "lead the development of our software culture" in index  # the excerpt
+    assert sorted(listed(site)) == ["alpha", "beta", "gamma"]  # pages are no talks
