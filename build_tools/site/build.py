@@ -562,8 +562,9 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     # others' pages, links and search entries, and document names never depend on the
     # talks named on the command line; Sphinx rereads only what changed (the named
     # talks, and any other whose sources changed, which would otherwise be left stale)
-    docs = docnames_for(list(dict.fromkeys([*find_talks(project), *talks])))
-    pages = page_docnames(find_pages(project, talk_folders(project)), set(docs.values()))
+    docs = docnames_for(_site_talks(project, talks))
+    pages = page_docnames(find_pages(project, talk_folders(project)), set(docs.values())) \
+        if set(docs) >= set(find_talks(project)) else {}
     src = work / "src"
     removed = prepare_sources(src, project, docs, pages)
     _prune_outputs(work, removed)
@@ -614,6 +615,13 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                       {doc: page_summary(path) for path, doc in pages.items()})
     report.exports = exported
     return report
+
+
+def _site_talks(project: Path, talks: list[str]) -> list[str]:
+    """The talks the site holds: the project's with the named ones; talks from outside the
+    project (a folder given by path) make a site of their own."""
+    inside = all(Path(t).resolve().is_relative_to(project.resolve()) for t in talks)
+    return list(dict.fromkeys([*find_talks(project), *talks])) if inside else talks
 
 
 def page_docnames(pages: list[str], taken: set[str]) -> dict[str, str]:
