@@ -141,16 +141,48 @@ def _fix(files: list[str], config: TalkConfig) -> None:
 @click.option("--project", type=click.Path(file_okay=False), default=".",
               help="The project folder (holding talks/ and includes/).")
 def new(title, author, venue, project):
-    """Start a talk: front matter, a fragment it includes, and each main macro once."""
+    """Start a talk: front matter, a fragment it includes, and each main macro once.
+
+    In a folder that is no project yet, make it one first (as `talks init`)."""
     from pathlib import Path
 
-    from .authoring.scaffold import new_talk
+    from .authoring.scaffold import init_project, new_talk
+    from .config import find_project_root
 
+    root = find_project_root(project)
+    if root is None:
+        _report_made(init_project(Path(project)))
+        root = Path(project)
     try:
-        written = new_talk(title, Path(project), author=author, venue=venue)
+        written = new_talk(title, root, author=author, venue=venue)
     except FileExistsError as exc:
         raise click.ClickException(f"{exc} already exists; choose another title") from None
-    for path in written:
+    _report_made(written)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False))
+@click.option("--title", default="My First Talk", show_default=True,
+              help="The title of the first talk.")
+@click.option("--author", default="", help="Given and family name of the speaker.")
+def init(folder, title, author):
+    """Make FOLDER a talks project that builds: conf.py, talks/ with a first talk,
+    includes/, diagrams/ and pages/."""
+    from pathlib import Path
+
+    from .authoring.scaffold import init_project, new_talk
+    from .site.build import find_talks
+
+    root = Path(folder)
+    made = init_project(root)
+    if not find_talks(root):
+        made += new_talk(title, root, author=author)
+    _report_made(made)
+    click.echo(f"next: cd {os.path.relpath(root)} && talks build", err=True)
+
+
+def _report_made(paths) -> None:
+    for path in paths:
         click.echo(f"created {os.path.relpath(path)}")
 
 
@@ -207,12 +239,18 @@ def serve(talks, include, host, allow_remote, port, out):
                                        "add --allow-remote if that is meant")
         click.echo(f"warning: serving on {host}: anyone who can reach this machine can read the "
                    "preview and make it rebuild", err=True)
-    from .config import PROJECT_MACROS, find_project_root
+    from .config import PROJECT_MACROS, NoProject, require_project, talk_folders
     from .authoring.serve import PreviewServer
+    from .engine.talkfile import snippet_dirs
     from .site.build import SiteOptions
 
-    project = find_project_root(talks[0] if talks else os.getcwd()) or os.getcwd()
-    watched = [os.path.join(project, d) for d in ("talks", "includes", "diagrams", "macros")]
+    try:
+        project = require_project(talks[0] if talks else os.getcwd())
+    except NoProject as exc:
+        raise click.ClickException(str(exc)) from None
+    watched = [os.path.join(project, d) for d in ("includes", "diagrams", "macros", "pages")]
+    for folder in talk_folders(project):  # a course's snippets are watched too
+        watched += [str(folder), *snippet_dirs(str(folder))[0]]
     watched += [str(PROJECT_MACROS), *(os.path.abspath(d) for d in include), *talks]
     options = SiteOptions(talks=list(talks), include_roots=list(include), out=out,
                           project=str(project))
@@ -281,13 +319,19 @@ def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
 
 
 def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
-    """--to, else conf.py's ``talks_exports``."""
-    from .config import find_project_root, read_site_setting
+    """--to, else the talk folder's lamd output switches, else conf.py's ``talks_exports``."""
+    from .config import find_project_root, lamd_settings, read_site_setting, talk_folders
     from .export import parse_formats
 
     if exports is None:
         project = find_project_root(talks[0] if talks else os.getcwd())
-        exports = read_site_setting(str(project), "talks_exports") if project else None
+        folders = [os.path.dirname(os.path.abspath(talks[0]))] if talks else \
+            talk_folders(project) if project else []
+        lamd = [s.value for f in folders for s in lamd_settings(f) if s.name == "exports"]
+        if lamd:
+            exports = lamd[0]
+        elif project:
+            exports = read_site_setting(str(project), "talks_exports")
     try:
         return parse_formats(exports)
     except ValueError as exc:
@@ -298,6 +342,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
            diagrams=None):
     from tqdm import tqdm
 
+    from .config import NoProject
     from .site.build import SiteBusy, SiteOptions, build_site
 
     options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
@@ -321,6 +366,8 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
         report = build_site(options, progress)
     except SiteBusy as exc:  # not a failure of this build: say what to do
         raise click.ClickException(f"{exc.strerror} ({exc.filename})") from None
+    except NoProject as exc:
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write the site: {exc.filename}: {exc.strerror}") from None
     finally:
@@ -355,11 +402,29 @@ def show_config(talk, include):
     """Print every effective setting for TALK (or this folder's project) and where it came from."""
     from dataclasses import fields
 
+    from .config import (SITE_SETTINGS, find_project_root, lamd_settings, read_site_setting,
+                         talk_folders)
+    from .paths import ENV_VAR, path_mappings, user_file
+
     config = _config([talk] if talk else [], include)
     for option in fields(TalkConfig):
         if option.name != "sources":
             value = getattr(config, option.name)
             click.echo(f"talks_{option.name} = {value!r}    # {config.source_of(option.name)}")
+    project = find_project_root(talk or os.getcwd())
+    click.echo(f"# project: {os.path.relpath(project) if project else 'none found'}")
+    for name in SITE_SETTINGS:
+        value = read_site_setting(str(project), name) if project else None
+        click.echo(f"{name} = {value!r}    # {'conf.py' if value is not None else 'default'}")
+    folders = [os.path.dirname(os.path.abspath(talk))] if talk else \
+        [str(f) for f in talk_folders(project)] if project else []
+    for folder in folders:
+        for setting in lamd_settings(folder):
+            click.echo(f"{setting.name}: {setting.value!r}    # {setting.source}")
+    mappings = path_mappings()
+    click.echo(f"# path mappings ({ENV_VAR}, then {user_file()}): {len(mappings) or 'none'}")
+    for mapping in mappings:
+        click.echo(f"{mapping.prefix} = {mapping.target}    # {mapping.origin}")
 
 
 def _report_exports(results) -> None:

@@ -119,13 +119,54 @@ PATH_LISTS = ("include_roots", "bib_files")
 """Fields whose values are paths, made absolute against the file that named them."""
 
 
+PROJECT_MARKERS = "a conf.py, an includes/ folder, or a lamd course's _lamd/_lamd.yml"
+"""What makes a folder a project (said when none is found)."""
+
+DEFAULT_CONF_DIR = PACKAGE_DIR / "templates" / "project"
+"""The conf.py a project without one (a lamd course) is built with; ``talks init`` copies it."""
+
+
 def find_project_root(start: str | os.PathLike) -> Path | None:
-    """The nearest folder above ``start`` that holds a ``conf.py`` or an ``includes/`` folder."""
+    """The nearest folder above ``start`` that holds a ``conf.py``, an ``includes/`` folder
+    or a lamd course's ``_lamd/_lamd.yml``."""
     here = Path(start).resolve()
     for folder in [here, *here.parents] if here.is_dir() else here.parents:
-        if (folder / "conf.py").is_file() or (folder / "includes").is_dir():
+        if (folder / "conf.py").is_file() or (folder / "includes").is_dir() or is_lamd_course(folder):
             return folder
     return None
+
+
+def is_lamd_course(folder: Path) -> bool:
+    """A lamd course repository: its lectures and settings live in ``_lamd/``."""
+    return (folder / "_lamd" / "_lamd.yml").is_file()
+
+
+class NoProject(Exception):
+    """``talks build`` (or serve) was run where there is no project; the message says what
+    was looked for, and where."""
+
+    def __init__(self, start: str | os.PathLike):
+        super().__init__(f"no talks project at {os.path.abspath(start)} or any folder above it: "
+                         f"looked for {PROJECT_MARKERS}; run `talks init` to make one")
+
+
+def require_project(start: str | os.PathLike) -> Path:
+    root = find_project_root(start)
+    if root is None:
+        raise NoProject(start)
+    return root
+
+
+def confdir_for(project: str | os.PathLike) -> Path:
+    """The folder whose conf.py configures Sphinx: the project's own, else the default one."""
+    own = Path(project)
+    return own if (own / "conf.py").is_file() else DEFAULT_CONF_DIR
+
+
+def talk_folders(project: str | os.PathLike) -> list[Path]:
+    """Where a project's talks are: ``talks/``, and a lamd course's ``_lamd/``."""
+    root = Path(project)
+    return [root / name for name in ("talks", "_lamd") if (root / name).is_dir()]
 
 
 def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
@@ -223,3 +264,69 @@ def _set(config: TalkConfig, name: str, value, source: str) -> None:
         value = list(dict.fromkeys([*getattr(config, name), *value]))
     setattr(config, name, value)
     config.sources[name] = source
+
+
+# -- lamd folder settings ------------------------------------------------------------------
+
+LAMD_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir", "author", "venue",
+                 "transition")
+"""The ``_lamd.yml`` / ``_config.yml`` keys that mean something here (the others are lamd's
+own: output folders, Jekyll layout, pptx...)."""
+
+LAMD_PATH_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir")
+
+LAMD_EXPORTS = {"ipynb": "ipynb", "slidesipynb": "ipynb", "notebook": "ipynb", "docx": "docx",
+                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf"}
+"""lamd's output switches and the export each one asks for (lamd's ``pdf`` is the deck)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: object
+    source: str
+
+
+def lamd_settings(folder: str | os.PathLike) -> list[Setting]:
+    """The lamd settings of a talk folder that apply here, paths mapped for this machine."""
+    from .engine.talkfile import directory_settings
+    from .paths import map_path
+
+    folder = str(folder)
+    raw = directory_settings(folder)
+    origin = _settings_file(folder)
+    found = []
+    for key in LAMD_SETTINGS:
+        if key not in raw:
+            continue
+        value, source = raw[key], origin
+        if key in LAMD_PATH_SETTINGS and isinstance(value, str):
+            parts = []
+            for entry in value.split(":"):
+                mapped, mapping = map_path(entry)
+                parts.append(mapped)
+                if mapping is not None:
+                    source = f"{origin}, {mapping.prefix} mapped by {mapping.origin}"
+            value = ":".join(parts)
+        found.append(Setting(key, value, source))
+    exports = lamd_exports(raw)
+    if exports is not None:
+        found.append(Setting("exports", list(exports), origin))
+    return found
+
+
+def lamd_exports(settings: dict) -> tuple[str, ...] | None:
+    """The exports lamd's output switches ask for; None when the settings name none."""
+    named = [key for key in LAMD_EXPORTS if key in settings]
+    if not named:
+        return None
+    chosen = {LAMD_EXPORTS[key] for key in named if settings[key] is True
+              or str(settings[key]).lower() in ("true", "yes", "1")}
+    from .export import FORMATS
+
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+def _settings_file(folder: str) -> str:
+    names = [n for n in ("_config.yml", "_lamd.yml") if os.path.isfile(os.path.join(folder, n))]
+    return " then ".join(os.path.relpath(os.path.join(folder, n)) for n in names) or "none"

@@ -32,3 +32,13 @@ def seed_talk(tmp_path):
     shutil.copytree(ROOT / "includes", tmp_path / "includes")
     shutil.copytree(ROOT / "diagrams", tmp_path / "diagrams")
     return talk
+
+
+@pytest.fixture(autouse=True)
+def isolated_user(tmp_path_factory, monkeypatch):
+    """No test reads the real user's path mapping: a temporary HOME, no TALKS_PATH_MAP."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("TALKS_PATH_MAP", raising=False)
+    return home

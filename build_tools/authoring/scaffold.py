@@ -47,3 +47,23 @@ def new_talk(title: str, project: Path, author: str = "", venue: str = "",
         path.write_text(env.get_template(template).render(**values), encoding="utf-8")
         written.append(path)
     return written
+
+
+def init_project(folder: Path) -> list[Path]:
+    """Make ``folder`` a project that builds: conf.py, talks/, includes/, diagrams/ and pages/.
+
+    Leaves any of them that exists as it is; returns the files and folders made.
+    """
+    from ..config import DEFAULT_CONF_DIR
+
+    made = []
+    folder.mkdir(parents=True, exist_ok=True)
+    conf = folder / "conf.py"
+    if not conf.exists():
+        conf.write_text((DEFAULT_CONF_DIR / "conf.py").read_text(encoding="utf-8"), encoding="utf-8")
+        made.append(conf)
+    for name in ("talks", "includes", "diagrams", "pages"):
+        if not (folder / name).is_dir():
+            (folder / name).mkdir()
+            made.append(folder / name)
+    return made

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic
+from ..paths import mapped_roots
 from .expander import META, Expander, ExpansionState
 from .memo import Memo
 from .records import Block
@@ -101,7 +102,7 @@ def _resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diag
         # only the repository and the roots the user gave may be widened by settings
         given = repository_roots(path, config.include_roots, config.macros_dir,
                                  [config.image_root, config.diagrams_dir,
-                                  *(os.path.dirname(b) for b in config.bib_files)])
+                                  *(os.path.dirname(b) for b in config.bib_files), *mapped_roots()])
         snippets, refused = snippet_dirs(folder, given)
         roots = list(dict.fromkeys([*config.include_roots, *snippets]))
         _RESOLVERS[key] = (IncludeResolver(path, roots, config.macros_dir, given), refused)

@@ -190,25 +190,30 @@ def _read_settings(folder: str) -> dict:
 
 
 def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]]:
-    """Include roots a folder's ``snippetsdir`` names (``$VAR`` expanded, ':'-separated).
+    """Include roots a folder's ``snippetsdir`` names (``$VAR`` expanded, ':'-separated,
+    the user's path mapping applied: ``build_tools.paths``).
 
     Only folders that exist count: lamd configurations often name a checkout on
-    their author's machine (``$HOME/...``), which is simply not there.  With
+    their author's machine (``$HOME/...``), which is simply not there unless the
+    user mapped it (a mapped folder is the user's choice, as ``-I`` is).  With
     ``allowed`` (real paths, see ``source.confine``), a folder outside them is
     refused with an error: settings come with the talk and may not widen what it
     reads; only ``-I DIR`` can.
     """
     from .source import confine
 
+    from ..paths import map_path
+
     value = directory_settings(folder).get("snippetsdir")
     found, refused = [], []
     for entry in str(value or "").split(":"):
-        entry = os.path.expandvars(entry.strip())
+        entry, mapping = map_path(entry)
+        entry = os.path.expandvars(entry)
         if entry and "$" not in entry and "\x00" not in entry:
             path = os.path.normpath(os.path.join(folder, os.path.expanduser(entry)))
             if not os.path.isdir(path):
                 continue
-            if allowed is None or confine(path, allowed):
+            if allowed is None or mapping is not None or confine(path, allowed):
                 found.append(path)
             else:
                 refused.append(Diagnostic(

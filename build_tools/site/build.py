@@ -34,9 +34,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import VARIANT_LABELS, VARIANTS, TalkConfig, find_project_root
+from ..config import (VARIANT_LABELS, VARIANTS, TalkConfig, confdir_for, find_project_root,
+                      require_project, talk_folders)
 from ..diagnostics import MacroError
 from .fragments import write_pages
+from .pages import find_pages, is_page, page_summary
 from ..engine.source import confine, repository_roots
 from ..engine.talkfile import read_talk
 from ..status import TalkStatus, TalkSummary, load as load_status
@@ -121,8 +123,9 @@ def is_talk_file(path: Path) -> bool:
 
 
 def find_talks(project: Path) -> list[str]:
-    folder = project / "talks"
-    return [str(p) for p in sorted(folder.glob("*.md")) if is_talk_file(p)] if folder.is_dir() else []
+    """Every talk of a project: under ``talks/``, and a lamd course's lectures in ``_lamd/``."""
+    return [str(p) for folder in talk_folders(project) for p in sorted(folder.glob("*.md"))
+            if is_talk_file(p) and not is_page(p)]
 
 
 def docnames_for(talks: list[str]) -> dict[str, str]:
@@ -163,14 +166,19 @@ def _link(target: str, link: Path) -> None:
 
 
 def prepare_sources(src: Path, project: Path, talks: dict[str, str],
-                    diagrams_dir: str | None = None) -> None:
-    """The generated source folder: a link per talk, the diagrams, an index page."""
+                    pages: dict[str, str] | None = None, diagrams_dir: str | None = None) -> list[str]:
+    """The generated source folder: a link per talk and page, the diagrams, an index page.
+
+    Returns the documents that are gone since the last build (deleted or renamed)."""
     src.mkdir(parents=True, exist_ok=True)
-    wanted = {src / f"{doc}.md" for doc in talks.values()}
+    linked = {**talks, **(pages or {})}
+    wanted = {src / f"{doc}.md" for doc in linked.values()}
+    removed = []
     for path in list(src.rglob("*.md")):
         if path.is_symlink() and path not in wanted:
             path.unlink()
-    for talk, doc in talks.items():
+            removed.append(path.relative_to(src).with_suffix("").as_posix())
+    for talk, doc in linked.items():
         _link(os.path.realpath(talk), src / f"{doc}.md")
     diagrams = _diagrams_folder(project, list(talks), diagrams_dir)
     if diagrams is not None:
@@ -186,6 +194,16 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str],
         title = title.replace("`", "'").replace("<", "(").replace(">", ")")
         lines.append(f"- {{doc}}`{title} </{doc}>`")
     _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
+    return removed
+
+
+def _prune_outputs(work: Path, removed: list[str]) -> None:
+    """Sphinx leaves the pages of removed documents behind: take them out of every variant."""
+    for variant in VARIANTS:
+        for doc in removed:
+            page = work / variant / "html" / f"{doc}.html"
+            if page.is_file():
+                page.unlink()
 
 
 def _diagrams_folder(project: Path, talks: list[str], given: str | None = None) -> Path | None:
@@ -396,18 +414,33 @@ def _talk_failed(status: TalkStatus, strict: bool) -> list[str]:
     return problems
 
 
+def _has_page(site: Path, doc: str) -> bool:
+    """A document is listed once some variant of the site holds its page."""
+    return any((site / variant / f"{doc}.html").is_file() for variant in VARIANTS)
+
+
+def index_order(talks: dict[str, dict]) -> list[tuple[str, dict]]:
+    """A course's lectures in course order (``lectures.csv``, or ``week``/``session``);
+    a plain folder of talks newest first."""
+    if any(meta.get("order") is not None for meta in talks.values()):
+        return sorted(talks.items(), key=lambda kv: (kv[1].get("order") is None,
+                                                     kv[1].get("order") or (), kv[0]))
+    return sorted(talks.items(), key=lambda kv: (str(kv[1].get("date", "")), kv[0]), reverse=True)
+
+
 def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict,
-                 exports: dict[str, list[tuple[str, str]]] | None = None) -> str:
+                 exports: dict[str, list[tuple[str, str]]] | None = None,
+                 pages: dict[str, dict] | None = None) -> str:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates"),
                              autoescape=True)
-    rows = sorted(talks.items(), key=lambda kv: (str(kv[1].get("date", "")), kv[0]), reverse=True)
     return env.get_template("index.html").render(
         talks=[{"doc": doc, **meta, "failed": doc in failed, "exports": (exports or {}).get(doc, [])}
-               for doc, meta in rows],
+               for doc, meta in index_order(talks)],
         variants=[v for v in VARIANTS if v in variants],
         labels=VARIANT_LABELS,
+        pages=[{"doc": doc, **meta} for doc, meta in sorted((pages or {}).items())],
         search="handout/search.html" if "handout" in variants else None)
 
 
@@ -467,7 +500,8 @@ def _recover(out: Path) -> None:
 def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
              talks_meta: dict[str, dict], strict: bool,
              extra_pages: Callable[[Path], None] | None = None,
-             export_formats: tuple[str, ...] = ()) -> SiteReport:
+             export_formats: tuple[str, ...] = (),
+             pages: dict[str, dict] | None = None) -> SiteReport:
     report = SiteReport(str(out), results)
     check_writable(out)
     tmp = out.with_name(out.name + ".tmp")
@@ -505,8 +539,10 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
         extra_pages(tmp)
     _copy_exports(work / "exports", tmp / "exports", out / "exports", talks_meta, export_formats)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
-    (tmp / "index.html").write_text(render_index(talks_meta, tuple(status), report.failed,
-                                                 _export_links(tmp, talks_meta)),
+    listed = {doc: meta for doc, meta in talks_meta.items() if _has_page(tmp, doc)}
+    shown_pages = {doc: meta for doc, meta in (pages or {}).items() if _has_page(tmp, doc)}
+    (tmp / "index.html").write_text(render_index(listed, tuple(status), report.failed,
+                                                 _export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
     _swap(tmp, out)
     report.talks = talks_meta
@@ -516,13 +552,12 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
 # -- the whole build ---------------------------------------------------------------------
 
 def _project(options: SiteOptions) -> Path:
+    """The project being built: given, else found from the first talk or the current folder.
+
+    Raises ``NoProject`` (never falls back to this tool's own talks)."""
     if options.project:
         return Path(options.project).resolve()
-    for start in [*(options.talks[:1]), os.getcwd()]:
-        root = find_project_root(start)
-        if root is not None and (root / "conf.py").is_file():
-            return root
-    return Path(__file__).resolve().parent.parent.parent
+    return require_project(options.talks[0] if options.talks else os.getcwd())
 
 
 def _bib_files(talks: list[str], extra: list[str], include_roots: list[str]) -> list[str]:
@@ -556,9 +591,16 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
 def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Path, work: Path,
                   progress) -> SiteReport:
     _recover(out)
-    docs = docnames_for(talks)
+    # every talk of the project is in the source folder, so a partial build keeps the
+    # others' pages, links and search entries, and document names never depend on the
+    # talks named on the command line; Sphinx rereads only what changed (the named
+    # talks, and any other whose sources changed, which would otherwise be left stale)
+    docs = docnames_for(_site_talks(project, talks))
+    pages = page_docnames(find_pages(project, talk_folders(project)), set(docs.values())) \
+        if set(docs) >= set(find_talks(project)) else {}
     src = work / "src"
-    prepare_sources(src, project, docs, options.diagrams_dir)
+    removed = prepare_sources(src, project, docs, pages, options.diagrams_dir)
+    _prune_outputs(work, removed)
 
     _preload(options.variants)
 
@@ -580,8 +622,9 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     queue = ctx.Queue() if progress else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(queue,)) as pool:
-        futures = {pool.submit(build_variant, v, str(src), str(project), str(work), overrides,
-                               parallel): v for v in variants}
+        futures = {pool.submit(build_variant, v, str(src), str(confdir_for(project)), str(work),
+                               _variant_overrides(overrides, v, pages), parallel): v
+                   for v in variants}
         fragment_pages = _fragment_pages(project, options, docs, variants)  # while Sphinx works
         pending = set(futures)
         while pending:
@@ -607,7 +650,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     exported = _run_exports(options, project, work, docs, results) if options.exports else []
     report = assemble(out, work, results, variants, talks_meta, options.strict,
                       lambda site: write_pages(site / "fragments", fragment_pages),
-                      options.exports)
+                      export_formats=options.exports,
+                      pages={doc: page_summary(path) for path, doc in pages.items()})
     report.exports = exported
     return report
 
@@ -644,6 +688,33 @@ def summary(warnings: list[str], most: int = 5) -> list[str]:
     if files:
         lines.append("most warnings: " + ", ".join(f"{f} ({n})" for f, n in files.most_common(most)))
     return lines
+
+
+def _site_talks(project: Path, talks: list[str]) -> list[str]:
+    """The talks the site holds: the project's with the named ones; talks from outside the
+    project (a folder given by path) make a site of their own."""
+    inside = all(Path(t).resolve().is_relative_to(project.resolve()) for t in talks)
+    return list(dict.fromkeys([*find_talks(project), *talks])) if inside else talks
+
+
+def page_docnames(pages: list[str], taken: set[str]) -> dict[str, str]:
+    """Document name per page: ``pages/<name>``, apart from every talk's."""
+    names = {}
+    for path in pages:
+        name = f"pages/{Path(path).stem}"
+        while name in taken:
+            name += "-page"
+        taken.add(name)
+        names[os.path.abspath(path)] = name
+    return names
+
+
+def _variant_overrides(overrides: dict, variant: str, pages: dict[str, str]) -> dict:
+    """Pages are rendered once, in the handout's theme: the other variants leave them out."""
+    if variant == "handout" or not pages:
+        return overrides
+    return {**overrides, "exclude_patterns": [*overrides["exclude_patterns"],
+                                              *(f"{doc}.md" for doc in pages.values())]}
 
 
 def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
@@ -741,5 +812,47 @@ def _talks_meta(docs: dict[str, str], results: dict[str, VariantResult]) -> dict
                 found = TalkSummary.from_meta(read_talk(path).meta)
             except MacroError:  # an unreadable talk still gets a row
                 found = TalkSummary(title=doc)
-        meta[doc] = {**asdict(found), "title": found.title or doc, "source": os.path.relpath(path)}
+        meta[doc] = {**asdict(found), "title": found.title or doc, "source": os.path.relpath(path),
+                     "order": course_position(path)}
     return meta
+
+
+def course_position(path: str) -> tuple | None:
+    """Where a lecture comes in its course: its row in the folder's ``lectures.csv``, else
+    its front matter's ``week`` and ``session``; None for a talk in no course."""
+    position = _lecture_rows(os.path.dirname(os.path.abspath(path))).get(
+        os.path.splitext(os.path.basename(path))[0])
+    if position is not None:
+        return (position,)
+    try:
+        meta = read_talk(path).meta
+    except MacroError:
+        return None
+    numbers = [_number(meta.get(key)) for key in ("week", "session")]
+    return tuple(n if n is not None else 0 for n in numbers) if any(
+        n is not None for n in numbers) else None
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _lecture_rows(folder: str) -> dict[str, int]:
+    """``lectures.csv`` (lamd's course order: a ``lectureId`` column, one lecture a row)."""
+    import csv
+
+    path = os.path.join(folder, "lectures.csv")
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except OSError:
+        return {}
+    if not rows:
+        return {}
+    header = [h.strip() for h in rows[0]]
+    column = header.index("lectureId") if "lectureId" in header else 0
+    return {row[column].strip(): n for n, row in enumerate(rows[1:])
+            if len(row) > column and row[column].strip()}

@@ -1,0 +1,139 @@
+"""Projects: found (never the tool's own), made by `talks init`, configured once, and lamd
+course repositories built in place with the user's path mapping."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from build_tools.cli import main
+from build_tools.config import lamd_settings
+from build_tools.paths import map_path, path_mappings
+
+from conftest import SHARED
+from helpers import write_repo
+
+COURSE = SHARED / "reference" / "course-execed"
+SNIPPETS = SHARED / "corpus" / "snippets"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_mapping_from_the_environment_overrides_the_user_file(isolated_user, tmp_path, monkeypatch):
+    config = isolated_user / ".config" / "talks"
+    config.mkdir(parents=True)
+    (config / "paths.yml").write_text("$HOME/lawrennd/snippets: /from/file\n"
+                                      "$HOME/lawrennd/bibliography: /bib\n", encoding="utf-8")
+    assert map_path("$HOME/lawrennd/snippets/_ml")[0] == "/from/file/_ml"
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/lawrennd/snippets={tmp_path}")
+    assert map_path("$HOME/lawrennd/snippets")[0] == str(tmp_path)
+    assert map_path(f"{isolated_user}/lawrennd/snippets")[0] == str(tmp_path)  # as expanded
+    assert map_path("$HOME/elsewhere") == ("$HOME/elsewhere", None)
+    assert {m.origin for m in path_mappings()} == {"TALKS_PATH_MAP", str(config / "paths.yml")}
+
+
+def test_lamd_settings_map_paths_and_outputs(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"_lamd/_lamd.yml": "snippetsdir: $HOME/lawrennd/snippets\n"
+                          "diagramsdir: ./slides/diagrams/\nipynb: True\ndocx: False\n"
+                          "pdf: True\nvenue: Cambridge\nlayout: lecture\n"})
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/lawrennd/snippets={tmp_path / 'snips'}")
+    settings = {s.name: s for s in lamd_settings(tmp_path / "_lamd")}
+    assert settings["snippetsdir"].value == str(tmp_path / "snips")
+    assert "mapped by TALKS_PATH_MAP" in settings["snippetsdir"].source
+    assert settings["exports"].value == ["ipynb", "slides-pdf"]
+    assert settings["venue"].value == "Cambridge" and "layout" not in settings
+
+
+def test_config_prints_lamd_settings_and_the_mapping(tmp_path, monkeypatch):
+    write_repo(tmp_path, {"_lamd/_lamd.yml": "snippetsdir: $HOME/lawrennd/snippets\n",
+                          "_lamd/a.md": "---\ntitle: A\n---\n"})
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/lawrennd/snippets={tmp_path}")
+    monkeypatch.chdir(tmp_path)
+    result = run("config")
+    assert result.exit_code == 0, result.output
+    assert f"snippetsdir: '{tmp_path}'" in result.output
+    assert f"$HOME/lawrennd/snippets = {tmp_path}    # TALKS_PATH_MAP" in result.output
+    assert "talks_exports = None    # default" in result.output
+
+
+def test_build_outside_a_project_says_what_it_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("build", "--quiet")
+    assert result.exit_code != 0
+    assert "looked for a conf.py" in result.output and "talks init" in result.output
+    assert not (tmp_path / "_build" / "site").exists()
+    assert "Traceback" not in result.output
+
+
+def test_init_makes_a_project_that_builds(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("init", "course", "--title", "First Steps")
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "course"
+    assert {p.name for p in project.iterdir()} >= {"conf.py", "talks", "includes", "pages"}
+    monkeypatch.chdir(project)
+    result = run("build", "--quiet", "--to", "none")
+    assert result.exit_code == 0, result.output
+    index = (project / "_build/site/index.html").read_text(encoding="utf-8")
+    assert "First Steps" in index
+    assert "Accelerate" not in index  # never the tool's own talks
+
+
+def test_new_outside_a_project_makes_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("new", "A Talk")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "conf.py").is_file() and (tmp_path / "talks" / "a-talk.md").is_file()
+
+
+def _course_copy(tmp_path: Path) -> Path:
+    if not COURSE.is_dir() or not SNIPPETS.is_dir():
+        pytest.skip("../shared/reference/course-execed or the corpus snippets are absent")
+    course = tmp_path / "course-execed"
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("slides", "_lectures"))
+    for path in [course, *course.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    return course
+
+
+KNOWN_MISSING_UPSTREAM = {"_software/includes/mythical-man-month.md"}
+"""Includes the course names that the snippets snapshot no longer has (moved upstream)."""
+
+
+def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
+    course = _course_copy(tmp_path)
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/lawrennd/snippets={SNIPPETS}")
+    monkeypatch.chdir(course)
+    started = time.monotonic()
+    result = run("build", "--quiet")
+    elapsed = time.monotonic() - started
+    missing = set(re.findall(r"include file not found: (\S+)", result.output))
+    assert missing <= KNOWN_MISSING_UPSTREAM, missing
+    index = (course / "_build/site/index.html").read_text(encoding="utf-8")
+    order = re.findall(r'variant-handout" href="handout/([^"]+)\.html"', index)
+    expected = [row.strip() for row in (course / "_lamd/lectures.csv").read_text().splitlines()[1:]]
+    assert order == expected
+    print(f"course-execed: {len(order)} lectures, {len(missing)} missing include(s), "
+          f"{len(re.findall('W-IMAGE-MISSING', result.output))} missing image warning(s), "
+          f"{elapsed:.1f}s")
+
+
+def test_front_matter_session_orders_a_course_and_dates_order_talks(tmp_path):
+    from build_tools.site.build import _talks_meta, index_order
+
+    write_repo(tmp_path, {"c/b.md": "---\ntitle: B\nsession: 1\n---\n",
+                          "c/a.md": "---\ntitle: A\nweek: 2\nsession: 1\n---\n",
+                          "c/z.md": "---\ntitle: Z\nweek: 1\nsession: 2\n---\n",
+                          "t/old.md": "---\ntitle: Old\ndate: 2020-01-01\n---\n",
+                          "t/new.md": "---\ntitle: New\ndate: 2024-01-01\n---\n"})
+    course = _talks_meta({str(tmp_path / f"c/{n}.md"): n for n in "abz"}, {})
+    assert [doc for doc, _ in index_order(course)] == ["b", "z", "a"]
+    plain = _talks_meta({str(tmp_path / f"t/{n}.md"): n for n in ("old", "new")}, {})
+    assert [doc for doc, _ in index_order(plain)] == ["new", "old"]

@@ -1,0 +1,103 @@
+"""The site stays consistent: partial builds, deleted, renamed and broken talks, each
+checked on the assembled site (pages, index links, search entries)."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from build_tools.site.build import SiteOptions, build_site
+
+ROOTS = Path(__file__).resolve().parent / "roots"
+VARIANT_DIRS = ("slides", "speaker-notes", "handout")
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    dest = tmp_path / "three-talks"
+    shutil.copytree(ROOTS / "test-three-talks", dest)
+    return dest
+
+
+def build(project: Path, *talks: str):
+    return build_site(SiteOptions(talks=[str(project / t) for t in talks],
+                                  out=str(project / "_build/site"), project=str(project)))
+
+
+def listed(site: Path) -> list[str]:
+    return re.findall(r'variant-handout" href="handout/([^"]+)\.html"',
+                      (site / "index.html").read_text(encoding="utf-8"))
+
+
+def pages(site: Path, doc: str) -> list[bool]:
+    return [(site / v / f"{doc}.html").is_file() for v in VARIANT_DIRS]
+
+
+def searchable(site: Path, doc: str) -> bool:
+    """The handouts' search index has the document (its list of document names)."""
+    text = (site / "handout/searchindex.js").read_text(encoding="utf-8")
+    names = re.search(r'"docnames":\[([^\]]*)\]', text)
+    return names is not None and f'"{doc}"' in names.group(1)
+
+
+def test_partial_delete_rename_break_and_rebuild(project):
+    site = project / "_build/site"
+    assert build(project).ok
+    assert sorted(listed(site)) == ["alpha", "beta", "gamma"]
+
+    # a partial build updates its talk and keeps the others' pages and index rows
+    alpha = project / "talks/alpha.md"
+    alpha.write_text(alpha.read_text().replace("\\thanks", "\\notes{Freshly edited words.}\n\n\\thanks"))
+    report = build(project, "talks/alpha.md")
+    assert report.ok
+    assert sorted(listed(site)) == ["alpha", "beta", "gamma"]
+    assert all(pages(site, "beta")) and all(pages(site, "gamma"))
+    assert "Freshly edited words" in (site / "handout/alpha.html").read_text()
+    assert searchable(site, "beta")
+
+    # a deleted talk's pages, index row and search entries go
+    (project / "talks/gamma.md").unlink()
+    assert build(project).ok
+    assert sorted(listed(site)) == ["alpha", "beta"]
+    assert not any(pages(site, "gamma")) and not searchable(site, "gamma")
+
+    # a renamed talk is found under its new name only
+    (project / "talks/beta.md").rename(project / "talks/delta.md")
+    assert build(project).ok
+    assert sorted(listed(site)) == ["alpha", "delta"]
+    assert not any(pages(site, "beta")) and not searchable(site, "beta")
+    assert all(pages(site, "delta")) and searchable(site, "delta")
+
+    # a failed talk keeps its last good pages and the index marks it
+    alpha.write_text(alpha.read_text().replace("\\thanks", "\\include{_shared/includes/gone.md}"))
+    report = build(project)
+    assert not report.ok and "alpha" in report.failed
+    assert all(pages(site, "alpha"))
+    assert "Freshly edited words" in (site / "handout/alpha.html").read_text()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'id="talk-alpha">\s*<h2>[^<]*<span class="failed"', index)
+
+    # a partial rebuild of another talk keeps the failed one's pages and its mark
+    delta = project / "talks/delta.md"
+    delta.write_text(delta.read_text().replace("\\thanks", "\\notes{Delta again.}\n\n\\thanks"))
+    report = build(project, "talks/delta.md")
+    assert sorted(listed(site)) == ["alpha", "delta"]
+    assert "Delta again" in (site / "handout/delta.html").read_text()
+    assert all(pages(site, "alpha"))
+    assert 'class="failed"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_pages_render_once_in_the_handout_theme_and_are_listed(project):
+    seeds = Path(__file__).resolve().parent.parent / "pages"
+    shutil.copytree(seeds, project / "pages")
+    assert build(project).ok
+    site = project / "_build/site"
+    page = site / "handout/pages/senior-ml-engineers.html"
+    assert page.is_file() and "Senior Machine Learning Engineers" in page.read_text()
+    assert not (site / "slides/pages/senior-ml-engineers.html").exists()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="handout/pages/ml-academy-2025.html"' in index
+    assert "lead the development of our software culture" in index  # the excerpt
+    assert sorted(listed(site)) == ["alpha", "beta", "gamma"]  # pages are no talks
