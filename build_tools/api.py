@@ -7,18 +7,21 @@ and the Sphinx extension decide what to do with the diagnostics.
 from __future__ import annotations
 
 import os
+import pickle
 import re
+from dataclasses import asdict
 from dataclasses import dataclass, field
 
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
-from .engine.source import confine, display_name, load_source, repository_roots
+from .engine.source import confine, display_name, file_stamp, load_source, repository_roots
 from .engine.talkfile import Talk, front_matter_location
 from .myst.emit import Document, EmitOptions, emit
 from .myst.mathnames import notation_names, undefined_math
 
-__all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files"]
+__all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files",
+           "PreparedTalk", "prepare_talk", "save_prepared", "load_prepared"]
 
 BIB_KEY_RE = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
 
@@ -124,6 +127,81 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     known = notation_names(_notation_file(config)) | set(document.math_macros)
     document.diagnostics.extend(undefined_math(document.lines, known))
     return Expansion(expanded, document)
+
+
+@dataclass
+class PreparedTalk:
+    """What a Sphinx build needs of one talk in one variant, kept to be used by another build.
+
+    ``talks build`` prepares the deck before Sphinx starts: the deck's build reads
+    it instead of expanding the talk, and the handout's build takes the slide titles
+    from it, so no variant of a talk is expanded twice.
+    """
+
+    variant: str
+    config_key: str
+    """The configuration it was made with (``config_key``): another one means expanding anew."""
+    text: str
+    origins: list
+    """The origin of each line of ``text`` (a lazy sequence until it is saved)."""
+    diagnostics: list[Diagnostic]
+    dependencies: list[str]
+    bib_files: list[str]
+    slide_titles: list[str]
+    math_macros: dict
+    meta: dict
+    stamps: dict[str, tuple | None] = field(default_factory=dict)
+
+    def is_fresh(self) -> bool:
+        """Whether every file it was made from is as it was."""
+        return bool(self.stamps) and all(file_stamp(f) == s for f, s in self.stamps.items())
+
+
+def page_emit_options() -> EmitOptions:
+    """How a Sphinx build lays out a talk: each talk's page cites into its own bibliography."""
+    return EmitOptions(local_citations=True)
+
+
+def config_key(config: TalkConfig) -> str:
+    """The settings that shape an expansion, as one comparable value."""
+    return repr({k: v for k, v in asdict(config).items() if k != "sources"})
+
+
+def prepare_talk(path: str, variant: str, config: TalkConfig,
+                 emit_options: EmitOptions | None = None) -> PreparedTalk:
+    """Expand and lay out one talk; ``MacroError`` for a talk that cannot be read at all."""
+    expansion = expand_talk(path, variant, config, emit_options=emit_options)
+    document = expansion.document
+    bibs = [b for b in talk_bib_files(expansion.talk, config) if os.path.isfile(b)]
+    return PreparedTalk(variant, config_key(config), expansion.text, document.lazy_origins(),
+                        expansion.diagnostics, expansion.dependencies, bibs,
+                        list(document.slide_titles), dict(document.math_macros),
+                        expansion.talk.meta)
+
+
+def prepared_file(folder: str, docname: str, variant: str) -> str:
+    """Where ``talks build`` keeps the record of one talk and variant."""
+    return os.path.join(folder, variant, docname + ".pickle")
+
+
+def save_prepared(record: PreparedTalk, file: str) -> None:
+    """Write the record with every origin worked out and every input file's stamp."""
+    record.origins = list(record.origins)
+    record.stamps = {f: file_stamp(f) for f in dict.fromkeys([*record.dependencies, *record.bib_files])}
+    os.makedirs(os.path.dirname(file), exist_ok=True)
+    with open(file + ".tmp", "wb") as fh:
+        pickle.dump(record, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(file + ".tmp", file)
+
+
+def load_prepared(file: str) -> PreparedTalk | None:
+    """A record still true to its files, or None."""
+    try:
+        with open(file, "rb") as fh:
+            record = pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    return record if isinstance(record, PreparedTalk) and record.is_fresh() else None
 
 
 def _notation_file(config: TalkConfig) -> str:

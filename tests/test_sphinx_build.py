@@ -204,3 +204,30 @@ def test_strict_fails_a_talk_with_warnings(project, tmp_path):
     assert not report.ok
     assert set(report.failed) == {"gamma"}, report.failed
     assert any("absent" in p for p in report.failed["gamma"])
+
+
+def test_site_build_expands_each_variant_of_a_talk_once(project, tmp_path, monkeypatch):
+    """The deck is prepared before Sphinx starts; its build and the handout's links use it."""
+    from build_tools import api
+    from build_tools.site.build import SiteOptions, build_site
+
+    log = tmp_path / "expansions.log"
+    expand_talk = api.expand_talk
+
+    def counted(path, variant, *args, **kwargs):
+        with open(log, "a", encoding="utf-8") as fh:  # the variant builds run in other processes
+            fh.write(f"{os.path.basename(path)} {variant}\n")
+        return expand_talk(path, variant, *args, **kwargs)
+
+    monkeypatch.setattr(api, "expand_talk", counted)
+    talks = [str(project / "talks" / f"{t}.md") for t in ("alpha", "beta", "gamma")]
+    out = tmp_path / "site"
+    report = build_site(SiteOptions(talks=talks, out=str(out), project=str(project)))
+    assert report.ok, report.failed
+    counts = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        counts[line] = counts.get(line, 0) + 1
+    assert counts == {f"{t}.md {v}": 1 for t in ("alpha", "beta", "gamma")
+                      for v in ("slides", "speaker-notes", "handout")}, counts
+    handout = (out / "handout" / "alpha.html").read_text(encoding="utf-8")
+    assert re.search(r'href="\.\./slides/alpha\.html#/\d+"', handout) and 'id="slide-1"' in handout

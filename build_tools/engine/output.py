@@ -162,3 +162,33 @@ def origin_of(position: tuple[Frame, int] | None) -> Origin | None:
     src = frame.source
     offset = min(offset, len(src.text))
     return Origin(src.location(offset), frame.chain())
+
+
+class LazyOrigins:
+    """The origin of each generated line, worked out only for the lines asked about.
+
+    Lines of one include share their include chain, so each chain is built once.
+    """
+
+    def __init__(self, positions: list) -> None:
+        self.positions = positions
+        self.cache: dict[int, object] = {}
+        self.chains: dict[int, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index: int):
+        if index in self.cache:
+            return self.cache[index]
+        position = self.positions[index]
+        origin = None
+        if position is not None:
+            frame = position[0]
+            chain = self.chains.get(id(frame))
+            if chain is None:
+                chain = self.chains[id(frame)] = frame.chain()
+            src = frame.source
+            origin = Origin(src.location(min(position[1], len(src.text))), chain)
+        self.cache[index] = origin
+        return origin

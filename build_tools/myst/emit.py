@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
-from ..engine.output import Origin, origin_of
+from ..engine.output import LazyOrigins, Origin, origin_of
 from ..engine.talkfile import author_list
 from .paths import guard_line
 
@@ -79,6 +79,10 @@ class Document:
     @property
     def body(self) -> str:
         return "\n".join(t for t, _ in self.body_lines).strip("\n")
+
+    def lazy_origins(self) -> LazyOrigins:
+        """The origin of each line of ``text``, each worked out when first asked for."""
+        return LazyOrigins([p for _, p in self.lines])
 
     @property
     def origins(self) -> list[Origin | None]:

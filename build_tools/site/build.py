@@ -613,7 +613,10 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     if conf_bibs:
         overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
     variants = [v for v in ORDER if v in options.variants]
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if {"slides", "handout"} & set(variants):
+        overrides["talks_prepared_dir"] = str(work / "prepared")
+        prepare_decks(docs, src, confdir_for(project), overrides, work / "prepared", options.jobs)
+    cpus = _cpus()
     # all variants at once when there are cores to share: they finish together
     jobs = max(1, min(options.jobs or (len(variants) if cpus > 1 else 1), len(variants)))
     parallel = 1  # sphinx-revealjs is not safe for parallel reading: every read is serial
@@ -656,6 +659,52 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     return report
 
 
+def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dict, folder: Path,
+                  jobs: int | None = None) -> None:
+    """Expand each talk's deck once, before Sphinx starts, with the settings its build will have.
+
+    The deck's build reads the record instead of expanding the talk, and the handout's
+    build takes its links' slide titles from it.  A record still true to its files is kept.
+    """
+    from ..api import config_key, load_prepared, prepared_file
+    from ..config import build_config, conf_values, read_conf
+
+    conf = {**read_conf(confdir), **conf_values(overrides, confdir)}
+    diagrams = overrides.get("talks_command_line_diagrams") or None
+    work = []
+    for talk, doc in docs.items():
+        path = os.path.realpath(talk)
+        config = build_config(path, conf=conf, image_root=str(src), diagrams_dir=diagrams)
+        file = prepared_file(str(folder), doc, "slides")
+        record = load_prepared(file)
+        if record is None or record.config_key != config_key(config):
+            work.append((path, config, file))
+    workers = min(jobs or _cpus(), _cpus())
+    if len(work) < 8 or workers < 2:  # a few talks: not worth starting processes
+        for job in work:
+            _prepare_deck(job)
+        return
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    with ctx.Pool(workers, initializer=_die_with_parent) as pool:
+        # contiguous runs: talks of one folder share fragments, so each worker reuses more
+        pool.map(_prepare_deck, work, chunksize=-(-len(work) // workers))
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _prepare_deck(job: tuple[str, object, str]) -> None:
+    from ..api import page_emit_options, prepare_talk, save_prepared
+    from ..diagnostics import MacroError
+
+    path, config, file = job
+    try:
+        save_prepared(prepare_talk(path, "slides", config, page_emit_options()), file)
+    except MacroError:  # the deck's build reports it, at its place
+        pass
+    except OSError:  # no record: the deck's build expands the talk itself
+        pass
 def _name_sources(warning: str, src: Path, docs: dict[str, str]) -> str:
     """A warning names the talk's own file, never the generated source folder's link to it."""
     if str(src) not in warning and "/.work/" not in warning:

@@ -40,6 +40,8 @@ def setup(app: Sphinx) -> dict:
     for option in OPTIONS:  # every engine setting, as talks_<name>; None: not set here
         app.add_config_value(f"talks_{option.name}", None, "env", types=[option_type(option)],
                              description=option.metadata["doc"])
+    app.add_config_value("talks_prepared_dir", "", "", types=[str],
+                         description="Where talks build keeps each talk's prepared deck.")
     app.add_config_value("talks_notation", "", "html", types=[str],
                          description="A file of \\newcommand lines handed to MathJax.")
     app.add_config_value("talks_exports", [], "", types=[list, tuple, str],

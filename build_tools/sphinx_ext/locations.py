@@ -26,43 +26,13 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
 
-class LazyOrigins:
-    """The origin of each generated line, worked out only for the lines asked about.
-
-    Lines of one include share their include chain, so each chain is built once.
-    """
-
-    def __init__(self, positions: list) -> None:
-        self.positions = positions
-        self.cache: dict[int, object] = {}
-        self.chains: dict[int, tuple] = {}
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def __getitem__(self, index: int):
-        if index in self.cache:
-            return self.cache[index]
-        position = self.positions[index]
-        origin = None
-        if position is not None:
-            frame = position[0]
-            chain = self.chains.get(id(frame))
-            if chain is None:
-                chain = self.chains[id(frame)] = frame.chain()
-            src = frame.source
-            origin = Origin(src.location(min(position[1], len(src.text))), chain)
-        self.cache[index] = origin
-        return origin
-
-
-_ORIGINS: dict[str, LazyOrigins] = {}
+_ORIGINS: dict[str, object] = {}
 """Generated document path -> the origin of each of its lines (this process only)."""
 
 
-def remember(doc_path, document) -> None:
-    """Keep the line positions of an emitted ``Document`` for the warnings to come."""
-    _ORIGINS[os.path.abspath(doc_path)] = LazyOrigins([p for _, p in document.lines])
+def remember(doc_path, origins) -> None:
+    """Keep the origin of each line of a generated document for the warnings to come."""
+    _ORIGINS[os.path.abspath(doc_path)] = origins
 
 
 def origin_at(doc_path: str | None, line: int | None) -> Origin | None:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx.util import logging
 
-from ..api import expand_talk, talk_bib_files
+from ..api import (PreparedTalk, config_key, load_prepared, page_emit_options, prepare_talk,
+                   prepared_file)
 from ..config import OPTIONS, VARIANTS, TalkConfig, build_config, conf_values
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, crash_site
-from ..myst.emit import EmitOptions
 from ..status import TalkStatus, TalkSummary, VariantStatus, save
 from . import locations
 
@@ -98,29 +98,22 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
         return
     path = os.path.realpath(env.doc2path(docname))
     config = talk_config(app, path)
-    try:
-        expansion = expand_talk(path, variant, config,
-                                emit_options=EmitOptions(local_citations=True))
-    except MacroError as exc:
-        source[0] = error_page(path, exc.diagnostic)
-        _failed(app, docname, exc.diagnostic)
-        return
-    source[0] = expansion.text
-    locations.remember(env.doc2path(docname), expansion.document)
-    for dep in expansion.dependencies:
+    record = _prepared(app, docname, variant, config_key(config))
+    if record is None:
+        try:
+            record = prepare_talk(path, variant, config, page_emit_options())
+        except MacroError as exc:
+            source[0] = error_page(path, exc.diagnostic)
+            _failed(app, docname, exc.diagnostic)
+            return
+    source[0] = record.text
+    locations.remember(env.doc2path(docname), record.origins)
+    for dep in [*record.dependencies, *record.bib_files]:
         env.note_dependency(dep)
-    for bib in talk_bib_files(expansion.talk, config):
-        if os.path.isfile(bib):
-            env.note_dependency(bib)
-
-    slide_titles = expansion.document.slide_titles
-    if variant == "handout":  # the handout links each section to its slide
-        slide_titles = expand_talk(path, "slides", config).document.slide_titles
-    status = TalkStatus(source=os.path.relpath(path),
-                        summary=TalkSummary.from_meta(expansion.talk.meta),
-                        slide_titles=list(slide_titles),
-                        math_macros=dict(expansion.document.math_macros))
-    for diag in expansion.diagnostics:
+    status = TalkStatus(source=os.path.relpath(path), summary=TalkSummary.from_meta(record.meta),
+                        slide_titles=_slide_titles(app, docname, record, path, config),
+                        math_macros=dict(record.math_macros))
+    for diag in record.diagnostics:
         _report(diag, docname)
         if diag.severity >= Severity.ERROR:
             status.errors.append(diag.format())
@@ -131,6 +124,31 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
         if diag.code == "W-IMAGE-MISSING" and diag.subject:
             status.missing.append(diag.subject)
     talk_info(env)[docname] = status
+
+
+def _prepared(app: Sphinx, docname: str, variant: str, key: str | None) -> PreparedTalk | None:
+    """The record ``talks build`` prepared for this talk and variant, when still true to its
+    files (and, given ``key``, made with this configuration)."""
+    folder = app.config.talks_prepared_dir
+    if not folder:
+        return None
+    record = load_prepared(prepared_file(folder, docname, variant))
+    return record if record is not None and (key is None or record.config_key == key) else None
+
+
+def _slide_titles(app: Sphinx, docname: str, record: PreparedTalk, path: str,
+                  config: TalkConfig) -> list[str]:
+    """The deck's slide titles, for the handout's links to its slides.
+
+    ``talks build`` prepares the deck before Sphinx starts, so the handout reads them
+    from there; a plain Sphinx build of the handout has to lay out the deck itself.
+    """
+    if record.variant != "handout":
+        return list(record.slide_titles)
+    deck = _prepared(app, docname, "slides", None)
+    if deck is not None:
+        return list(deck.slide_titles)
+    return prepare_talk(path, "slides", config).slide_titles
 
 
 def _report(diag: Diagnostic, docname: str) -> None:
