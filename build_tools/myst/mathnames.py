@@ -54,35 +54,32 @@ def notation_names(path: str | None) -> frozenset[str]:
 
 def undefined_math(lines, known: set[str] | frozenset[str]) -> list[Diagnostic]:
     """One warning per command used in math that ``known`` and MathJax do not define."""
-    known = mathjax_names() | set(known)
-    text_lines = [t for t, _ in lines]
-    text = "\n".join(text_lines)
-    starts = [0]
-    for line in text_lines:
-        starts.append(starts[-1] + len(line) + 1)
+    mathjax = mathjax_names()
+    text = "\n".join(t for t, _ in lines)
+    if "$" not in text:
+        return []
     found: list[Diagnostic] = []
     seen: set[str] = set()
     for m in MATH_RE.finditer(text):
-        body_start = m.start(1) if m.group(1) is not None else m.start(2)
-        for c in COMMAND_RE.finditer(m.group(1) if m.group(1) is not None else m.group(2)):
+        group = 1 if m.group(1) is not None else 2
+        for c in COMMAND_RE.finditer(m.group(group)):
             name = c.group(1)
-            if name in known or name in seen:
+            if name in known or name in mathjax or name in seen:
                 continue
             seen.add(name)
-            found.append(_located(name, body_start + c.start(), starts, lines))
+            found.append(_located(name, m.start(group) + c.start(), text, lines))
     return found
 
 
-def _located(name: str, offset: int, starts: list[int], lines) -> Diagnostic:
-    import bisect
-
-    index = bisect.bisect_right(starts, offset) - 1
-    origin = origin_of(lines[index][1]) if 0 <= index < len(lines) else None
+def _located(name: str, offset: int, text: str, lines) -> Diagnostic:
+    """The warning for ``name`` at ``offset`` of the joined lines (found rarely: counted then)."""
+    index = text.count("\n", 0, offset)
+    origin = origin_of(lines[index][1]) if index < len(lines) else None
     location = origin.location if origin else None
     if location is not None and location.column == 1:
         from dataclasses import replace
 
-        location = replace(location, column=offset - starts[index] + 1)
+        location = replace(location, column=offset - (text.rfind("\n", 0, offset) + 1) + 1)
     return Diagnostic("W-MATH-UNDEFINED", Severity.WARNING,
                       f"\\{name} is used in math but neither MathJax, the notation file nor the "
                       "talk defines it; MathJax will show it in red", location,

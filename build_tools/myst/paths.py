@@ -26,10 +26,6 @@ FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)", re.I)
 ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)", re.I)
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
 PATTERNS = (MD_TARGET_RE, HTML_ATTR_RE, DIRECTIVE_RE, FILE_OPTION_RE, ROLE_RE)
-FILE_WORDS = ("src", "data", "href", "include}", "image}", "figure}", "download}", "doc}", "file}",
-              ":file:", ":source:")
-
-
 def may_name_a_file(text: str) -> bool:
     """A quick look that rules out most lines before the patterns above run.
 
@@ -38,10 +34,14 @@ def may_name_a_file(text: str) -> bool:
     """
     if "](" in text:
         return True
-    if "=" not in text and "{" not in text and ":" not in text:
-        return False
     low = text.lower()
-    return any(word in low for word in FILE_WORDS)
+    return (("=" in low and ("src" in low or "data" in low or "href" in low)) or ":file:" in low
+            or ":source:" in low or ("}" in low and _directive_or_role(low)))
+
+
+def _directive_or_role(low: str) -> bool:
+    return ("include}" in low or "image}" in low or "figure}" in low or "download}" in low
+            or "doc}" in low or "file}" in low)
 
 
 def local_file(path: str, doc_dir: str | None, image_root: str | None) -> str | None:
