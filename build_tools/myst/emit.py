@@ -26,7 +26,7 @@ from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import LazyOrigins, Origin, origin_of
 from ..engine.talkfile import author_list
-from .paths import guard_line
+from .paths import guard_line, may_name_a_file
 
 Line = tuple[str, "tuple | None"]
 """A MyST line and the (frame, offset) it came from; ``origin_of`` makes it an Origin."""
@@ -184,7 +184,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             else:
                 out.extend((line, origin, True) for line in _render(em, text, origin))
             continue
-        if not (in_code and fence is not None):
+        if not (in_code and fence is not None) and may_name_a_file(text):
             text = _guard_paths(em, text, origin)
         if fence is None and ("{." in text or ":::" in text):
             text = _pandoc_fence(text)
