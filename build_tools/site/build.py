@@ -307,6 +307,7 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
     marker = base / "building"
     base.mkdir(parents=True, exist_ok=True)
     force_all = marker.exists()  # the last build of this variant stopped half-way
+    _seed_static(outdir)
     marker.write_text("", encoding="utf-8")
     warnings = io.StringIO()
     result = VariantResult(variant, ok=False)
@@ -339,6 +340,24 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
     if status is not None:
         result.talks = status.talks
     return result
+
+
+def _seed_static(outdir: Path) -> None:
+    """Put the extension's CSS, JavaScript and MathJax entry point in ``_static`` before the
+    first build writes a page: Sphinx adds ``?v=<checksum>`` to an asset's link only when
+    the file is already there, and the extension copies them when the build ends, so a
+    fresh build's pages would otherwise differ from a later build's (and a shard's site,
+    built fresh, from a one-machine site built in any order)."""
+    from ..sphinx_ext.assets import STATIC, mathjax_source
+
+    static = outdir / "_static"
+    if not (static / "talks").is_dir():
+        shutil.copytree(STATIC, static / "talks")
+    source = mathjax_source()
+    entry = static / "mathjax" / "tex-svg.js"
+    if source is not None and not entry.is_file():
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / "tex-svg.js", entry)
 
 
 def _warning_lines(text: str) -> list[str]:
