@@ -348,16 +348,21 @@ def _seed_static(outdir: Path) -> None:
     the file is already there, and the extension copies them when the build ends, so a
     fresh build's pages would otherwise differ from a later build's (and a shard's site,
     built fresh, from a one-machine site built in any order)."""
-    from ..sphinx_ext.assets import STATIC, mathjax_source
+    import importlib.util
+
+    from ..config import PACKAGE_DIR
 
     static = outdir / "_static"
     if not (static / "talks").is_dir():
-        shutil.copytree(STATIC, static / "talks")
-    source = mathjax_source()
+        shutil.copytree(PACKAGE_DIR / "static", static / "talks")
+    # where sphinx_ext/assets.py finds MathJax (the site stage does not import Sphinx's side)
+    spec = importlib.util.find_spec("mathjax")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    source = Path(folders[0]) / "static" / "mathjax" / "es5" / "tex-svg.js" if folders else None
     entry = static / "mathjax" / "tex-svg.js"
-    if source is not None and not entry.is_file():
+    if source is not None and source.is_file() and not entry.is_file():
         entry.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / "tex-svg.js", entry)
+        shutil.copyfile(source, entry)
 
 
 def _warning_lines(text: str) -> list[str]:
