@@ -285,8 +285,12 @@ def _loopback(host: str) -> bool:
 @include_option
 @click.option("--bib", "bibs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Another BibTeX file every talk may cite.")
-@click.option("--out", default="_build/site", show_default=True, type=click.Path(file_okay=False),
-              help="Where the site goes; it is replaced whole when the build ends.")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Where the site goes; it is replaced whole when the build ends "
+                   "[default: _build/site; with --shard I/N, _build/site-shard-I-of-N].")
+@click.option("--shard", default=None, metavar="I/N", callback=lambda ctx, param, value: _shard(value),
+              help="Build only shard I of N (counted from 1) of the project's talks; "
+                   "`talks merge` combines the N shard sites into one.")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error.")
 @click.option("--jobs", type=int, default=None, help="Variants built at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -296,9 +300,54 @@ def _loopback(host: str) -> bool:
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
 @diagrams_option
-def build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes, diagrams):
+def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, exports, slide_notes,
+          diagrams):
     """Render TALKS (default: every talk under talks/) as one site: slides, speaker notes, handouts."""
-    _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes, diagrams)
+    if shard is not None and talks:
+        raise click.UsageError("--shard builds a share of every talk of the project; "
+                               "name no TALKS with it")
+    if out is None:
+        out = f"_build/{shard.folder}" if shard else "_build/site"
+    _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes, diagrams,
+           shard)
+
+
+def _shard(value: str | None):
+    from .site.shards import Shard
+
+    if value is None:
+        return None
+    try:
+        return Shard.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+
+
+@main.command()
+@click.argument("sites", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--out", default="_build/site", show_default=True, type=click.Path(file_okay=False),
+              help="Where the merged site goes; it is replaced whole when the merge ends.")
+def merge(sites, out):
+    """Combine the shard sites of `talks build --shard I/N` (all N of them) into one site:
+    one index, one fragments section, one status file, one search index per variant."""
+    from pathlib import Path
+
+    from .site.shards import MergeError, merge_sites
+
+    if any(Path(site).resolve() == Path(out).resolve() for site in sites):
+        raise click.UsageError("--out must not be one of the shard sites")
+    try:
+        report = merge_sites([Path(site) for site in sites], Path(out))
+    except MergeError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the site: {exc.filename}: {exc.strerror}") from None
+    for doc in report.failed:
+        click.echo(f"error: talk '{doc}' failed in its shard (the index marks it)", err=True)
+    click.echo(f"{report.talks} talk(s) from {len(sites)} shard(s); "
+               f"site: {os.path.relpath(report.out)}/index.html", err=True)
+    sys.exit(1 if report.failed else 0)
 
 
 @main.command()
@@ -339,7 +388,7 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
 
 
 def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes,
-           diagrams=None):
+           diagrams=None, shard=None):
     from tqdm import tqdm
 
     from .config import NoProject
@@ -348,7 +397,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,
                           strict=strict, jobs=jobs, exports=_export_formats(exports, talks),
-                          slide_notes=slide_notes, diagrams_dir=diagrams)
+                          slide_notes=slide_notes, diagrams_dir=diagrams, shard=shard)
     bar = tqdm(total=0, unit="page", desc="building", disable=quiet or None, leave=False)
     totals: dict[str, int] = {}
 

@@ -23,6 +23,7 @@ Nothing here prints; the CLI turns the ``SiteReport`` into output and an exit st
 from __future__ import annotations
 
 import errno
+import html
 import io
 import json
 import multiprocessing
@@ -39,6 +40,7 @@ from ..config import (VARIANT_LABELS, VARIANTS, TalkConfig, confdir_for, find_pr
 from ..diagnostics import MacroError
 from .fragments import write_pages
 from .pages import find_pages, is_page, page_summary
+from .shards import Shard, ShardManifest, shard_documents
 from ..engine.source import confine, repository_roots
 from ..engine.talkfile import read_talk
 from ..status import TalkStatus, TalkSummary, load as load_status
@@ -71,6 +73,8 @@ class SiteOptions:
     """Exports to make besides the HTML (``build_tools.export.FORMATS``); none by default."""
     slide_notes: bool = False
     """Slide PDFs get a page of speaker notes after each slide that has notes."""
+    shard: Shard | None = None
+    """Build only this shard's talks (``talks merge`` puts the shard sites together)."""
 
 
 @dataclass
@@ -166,8 +170,10 @@ def _link(target: str, link: Path) -> None:
 
 
 def prepare_sources(src: Path, project: Path, talks: dict[str, str],
-                    pages: dict[str, str] | None = None, diagrams_dir: str | None = None) -> list[str]:
-    """The generated source folder: a link per talk and page, the diagrams, an index page.
+                    pages: dict[str, str] | None = None, diagrams_dir: str | None = None,
+                    listed: dict[str, str] | None = None) -> list[str]:
+    """The generated source folder: a link per talk and page, the diagrams, an index page
+    listing ``listed`` (default: the talks; a shard lists every talk of the project).
 
     Returns the documents that are gone since the last build (deleted or renamed)."""
     src.mkdir(parents=True, exist_ok=True)
@@ -180,19 +186,21 @@ def prepare_sources(src: Path, project: Path, talks: dict[str, str],
             removed.append(path.relative_to(src).with_suffix("").as_posix())
     for talk, doc in linked.items():
         _link(os.path.realpath(talk), src / f"{doc}.md")
-    diagrams = _diagrams_folder(project, list(talks), diagrams_dir)
+    diagrams = _diagrams_folder(project, list(listed or talks), diagrams_dir)
     if diagrams is not None:
         _link(str(diagrams), src / "diagrams")
     elif (src / "diagrams").is_symlink():
         (src / "diagrams").unlink()
     lines = ["# Talks", "", '<p><a href="../index.html">All talks and their variants</a></p>', ""]
-    for talk, doc in sorted(talks.items(), key=lambda kv: kv[1]):
+    for talk, doc in sorted((listed or talks).items(), key=lambda kv: kv[1]):
         try:
             title = str(read_talk(talk).meta.get("title") or doc)
         except MacroError:  # unreadable: Sphinx reports it when it reads the talk
             title = doc
-        title = title.replace("`", "'").replace("<", "(").replace(">", ")")
-        lines.append(f"- {{doc}}`{title} </{doc}>`")
+        # a plain link, not {doc}: a shard lists talks it does not build, and its list
+        # must be the page a build of every talk makes
+        title = html.escape(title.replace("`", "'").replace("<", "(").replace(">", ")"))
+        lines.append(f'- <a class="reference internal" href="{html.escape(doc)}.html">{title}</a>')
     _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
     return removed
 
@@ -299,6 +307,7 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
     marker = base / "building"
     base.mkdir(parents=True, exist_ok=True)
     force_all = marker.exists()  # the last build of this variant stopped half-way
+    _seed_static(outdir)
     marker.write_text("", encoding="utf-8")
     warnings = io.StringIO()
     result = VariantResult(variant, ok=False)
@@ -331,6 +340,29 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
     if status is not None:
         result.talks = status.talks
     return result
+
+
+def _seed_static(outdir: Path) -> None:
+    """Put the extension's CSS, JavaScript and MathJax entry point in ``_static`` before the
+    first build writes a page: Sphinx adds ``?v=<checksum>`` to an asset's link only when
+    the file is already there, and the extension copies them when the build ends, so a
+    fresh build's pages would otherwise differ from a later build's (and a shard's site,
+    built fresh, from a one-machine site built in any order)."""
+    import importlib.util
+
+    from ..config import PACKAGE_DIR
+
+    static = outdir / "_static"
+    if not (static / "talks").is_dir():
+        shutil.copytree(PACKAGE_DIR / "static", static / "talks")
+    # where sphinx_ext/assets.py finds MathJax (the site stage does not import Sphinx's side)
+    spec = importlib.util.find_spec("mathjax")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    source = Path(folders[0]) / "static" / "mathjax" / "es5" / "tex-svg.js" if folders else None
+    entry = static / "mathjax" / "tex-svg.js"
+    if source is not None and source.is_file() and not entry.is_file():
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, entry)
 
 
 def _warning_lines(text: str) -> list[str]:
@@ -501,7 +533,8 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
              talks_meta: dict[str, dict], strict: bool,
              extra_pages: Callable[[Path], None] | None = None,
              export_formats: tuple[str, ...] = (),
-             pages: dict[str, dict] | None = None) -> SiteReport:
+             pages: dict[str, dict] | None = None,
+             before_swap: Callable[[Path, SiteReport, dict], None] | None = None) -> SiteReport:
     report = SiteReport(str(out), results)
     check_writable(out)
     tmp = out.with_name(out.name + ".tmp")
@@ -544,6 +577,8 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
     (tmp / "index.html").write_text(render_index(listed, tuple(status), report.failed,
                                                  _export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
+    if before_swap is not None:
+        before_swap(tmp, report, status)
     _swap(tmp, out)
     report.talks = talks_meta
     return report
@@ -595,11 +630,15 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     # others' pages, links and search entries, and document names never depend on the
     # talks named on the command line; Sphinx rereads only what changed (the named
     # talks, and any other whose sources changed, which would otherwise be left stale)
-    docs = docnames_for(_site_talks(project, talks))
-    pages = page_docnames(find_pages(project, talk_folders(project)), set(docs.values())) \
-        if set(docs) >= set(find_talks(project)) else {}
+    every_doc = docnames_for(_site_talks(project, talks))
+    pages = page_docnames(find_pages(project, talk_folders(project)), set(every_doc.values())) \
+        if set(every_doc) >= set(find_talks(project)) else {}
+    docs = every_doc
+    if options.shard is not None:  # names, list and fragments stay the whole project's
+        docs = shard_documents(every_doc, options.shard)
+        pages = pages if options.shard.index == 1 else {}
     src = work / "src"
-    removed = prepare_sources(src, project, docs, pages, options.diagrams_dir)
+    removed = prepare_sources(src, project, docs, pages, options.diagrams_dir, listed=every_doc)
     _prune_outputs(work, removed)
 
     _preload(options.variants)
@@ -628,7 +667,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         futures = {pool.submit(build_variant, v, str(src), str(confdir_for(project)), str(work),
                                _variant_overrides(overrides, v, pages), parallel): v
                    for v in variants}
-        fragment_pages = _fragment_pages(project, options, docs, variants)  # while Sphinx works
+        fragment_pages = _fragment_pages(project, options, every_doc, variants)  # while Sphinx works
         pending = set(futures)
         while pending:
             if queue is not None:
@@ -651,10 +690,15 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         result.warnings = [_name_sources(w, src, docs) for w in result.warnings]
     talks_meta = _talks_meta(docs, results)
     exported = _run_exports(options, project, work, docs, results) if options.exports else []
+    page_rows = {doc: page_summary(path) for path, doc in pages.items()}
+    finish = None
+    if options.shard is not None:
+        def finish(site: Path, report: SiteReport, status: dict) -> None:
+            ShardManifest(options.shard.index, options.shard.count, list(every_doc.values()),
+                          list(status), talks_meta, report.failed, page_rows).write(site)
     report = assemble(out, work, results, variants, talks_meta, options.strict,
                       lambda site: write_pages(site / "fragments", fragment_pages),
-                      export_formats=options.exports,
-                      pages={doc: page_summary(path) for path, doc in pages.items()})
+                      export_formats=options.exports, pages=page_rows, before_swap=finish)
     report.exports = exported
     return report
 
