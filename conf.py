@@ -55,7 +55,7 @@ myst_dmath_double_inline = True
 talks_bib_files = [os.path.join(HERE, "talks", "references.bib")]
 bibtex_bibfiles = []
 bibtex_default_style = "alpha"
-bibtex_reference_style = "author_year"
+bibtex_reference_style = "author_year"  # {cite} roles; the talks use the extension's author–date footcite roles
 
 # -- the talks extension ---------------------------------------------------------------
 talks_variant = "handout"                      # overridden per build with -D

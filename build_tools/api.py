@@ -80,6 +80,13 @@ def bibliography_keys(files: list[str]) -> frozenset[str] | None:
     return _BIB_CACHE[key]
 
 
+def bibliography_problems(files: list[str]) -> list[Diagnostic]:
+    """Every defect of the BibTeX files, at its file and line (``bibliography.clean_bib_file``)."""
+    from .bibliography import read_bib
+
+    return [d for f in dict.fromkeys(files) if os.path.isfile(f) for d in read_bib(f).diagnostics]
+
+
 def talk_bib_files(talk: Talk, config: TalkConfig) -> list[str]:
     """The BibTeX files a talk may cite: the configured ones, then those its front matter names."""
     return _talk_bibs(talk, config)[0]
@@ -241,6 +248,9 @@ def check_talks(paths: list[str], config: TalkConfig | None = None,
                 add(diag)
             files.extend(f for f in expansion.dependencies
                          if not f.startswith(os.path.abspath(cfg.macros_dir) + os.sep))
+        else:  # the talk was read: its bibliographies' defects too
+            for diag in bibliography_problems(talk_bib_files(expansion.talk, cfg)):
+                add(diag)
         if lint:
             roots = [*cfg.include_roots, os.path.dirname(os.path.dirname(os.path.abspath(path)))]
             for file in dict.fromkeys(files):

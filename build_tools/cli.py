@@ -96,14 +96,16 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
               help="Exit non-zero on errors only (default), or on warnings too.")
 @click.option("--compat", is_flag=True, help="Expand macros inside HTML comments, as gpp does.")
 @diagrams_option
-def check(files, include, fmt, fix, fail_on, compat, diagrams):
+@click.option("--bib", "bibs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Another BibTeX file every talk may cite.")
+def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
     """Report every problem as FILE:LINE:COL: severity: message.
 
     Exit status: 0 when clean, 1 when there are errors, 3 when there are
     warnings and --fail-on warning was given.
     """
     config = _config(list(files), include, clean_comments=False if compat else None,
-                     diagrams_dir=diagrams)
+                     diagrams_dir=diagrams, bib_files=list(bibs))
     if fix:
         _fix(list(files), config)
     diagnostics = api.check_talks(list(files), config)
@@ -231,7 +233,9 @@ def where_used(fragment, include, talks_dir):
               help="Allow a --host other machines can reach (the preview has no authentication).")
 @click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--out", type=click.Path(file_okay=False), default="_build/preview", show_default=True)
-def serve(talks, include, host, allow_remote, port, out):
+@click.option("--bib", "bibs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Another BibTeX file every talk may cite.")
+def serve(talks, include, host, allow_remote, port, out, bibs):
     """Preview the site live: rebuild what a change affects and reload the browser."""
     if not _loopback(host):
         if not allow_remote:
@@ -251,9 +255,10 @@ def serve(talks, include, host, allow_remote, port, out):
     watched = [os.path.join(project, d) for d in ("includes", "diagrams", "macros", "pages")]
     for folder in talk_folders(project):  # a course's snippets are watched too
         watched += [str(folder), *snippet_dirs(str(folder))[0]]
-    watched += [str(PROJECT_MACROS), *(os.path.abspath(d) for d in include), *talks]
+    watched += [str(PROJECT_MACROS), *(os.path.abspath(d) for d in include), *talks,
+                *(os.path.abspath(b) for b in bibs)]
     options = SiteOptions(talks=list(talks), include_roots=list(include), out=out,
-                          project=str(project))
+                          project=str(project), bib_files=list(bibs))
     try:
         server = PreviewServer(options, host, port, list(dict.fromkeys(watched)),
                                log=lambda line: click.echo(line, err=True))

@@ -248,7 +248,8 @@ def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = N
 
 
 def _folder_settings(config: TalkConfig, talk) -> None:
-    """lamd's folder settings that override conf.py: ``diagramsdir``."""
+    """lamd's folder settings that override conf.py: ``diagramsdir``; ``bibdir`` adds to
+    conf.py's bibliographies."""
     if talk is None:
         return
     from .engine.talkfile import diagrams_dir_setting
@@ -257,6 +258,37 @@ def _folder_settings(config: TalkConfig, talk) -> None:
     diagrams = diagrams_dir_setting(folder)
     if diagrams:
         _set(config, "diagrams_dir", diagrams, "_lamd.yml")
+    bibs = bibdir_files(folder)
+    if bibs:
+        _set(config, "bib_files", bibs, "_lamd.yml")
+
+
+def bibdir_files(folder: str | os.PathLike) -> list[str]:
+    """Every ``*.bib`` in the folders lamd's ``bibdir`` names for the talks in ``folder``.
+
+    A path mapping (``TALKS_PATH_MAP``, ``paths.yml``) is the user's choice, as ``-I DIR``
+    is; an unmapped folder is relative to the settings file and must be inside the tree
+    above it (settings may not widen what a talk reads); ``$HOME/...`` left unmapped names
+    the author's machine and is ignored.
+    """
+    from .engine.source import confine
+
+    folder = os.path.abspath(str(folder))
+    setting = next((s for s in lamd_settings(folder) if s.name == "bibdir"), None)
+    if setting is None or not isinstance(setting.value, str):
+        return []
+    mapped = "mapped by" in setting.source
+    parent = os.path.realpath(os.path.dirname(folder))
+    files: list[str] = []
+    for entry in setting.value.split(":"):
+        entry = entry.strip()
+        if not entry or "$" in entry or "\x00" in entry or "://" in entry:
+            continue
+        path = os.path.normpath(os.path.join(folder, os.path.expanduser(entry)))
+        if not os.path.isdir(path) or not (mapped or confine(path, [parent])):
+            continue
+        files += sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith(".bib"))
+    return files
 
 
 def _set(config: TalkConfig, name: str, value, source: str) -> None:

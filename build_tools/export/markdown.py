@@ -168,24 +168,16 @@ GROUP_ITEM = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*$",
 
 
 def citation_labels(bib_files: list[str]) -> dict[str, tuple[str, str, str]]:
-    """Key -> (authors as cited, year, title) for every entry of the BibTeX files."""
-    labels: dict[str, tuple[str, str, str]] = {}
-    for path in bib_files:
-        if not os.path.isfile(path):
-            continue
-        try:
-            from pybtex.database import parse_file
+    """Key -> (authors as cited, year, title) for every usable entry of the BibTeX files
+    (read entry by entry, as the HTML build reads them: one defect loses one entry)."""
+    from ..bibliography import cited_names, cited_year, latex_text, usable_entries, with_crossref
 
-            data = parse_file(path, bib_format="bibtex")
-        except Exception:  # noqa: BLE001 - an unreadable file cites nothing; the keys stay [@key]
-            continue
-        for key, entry in data.entries.items():
-            people = entry.persons.get("author") or entry.persons.get("editor") or []
-            names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
-            who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 \
-                else f"{names[0]} et al." if names else key
-            title = entry.fields.get("title", "").replace("{", "").replace("}", "")
-            labels[key] = (who, entry.fields.get("year", "n.d."), " ".join(title.split()))
+    data = usable_entries([f for f in bib_files if os.path.isfile(f)])
+    labels: dict[str, tuple[str, str, str]] = {}
+    for key, entry in data.entries.items():
+        entry = with_crossref(entry, data.entries)
+        labels[key] = (cited_names(entry), cited_year(entry),
+                       latex_text(entry.fields.get("title", "")))
     return labels
 
 

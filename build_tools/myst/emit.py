@@ -168,7 +168,12 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     in_math = False
     math_opened = 0  # where the open display-math block started in ``out``
     groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
+    footbibliography_options = False  # the options of a {bibliography} made {footbibliography}
     for text, origin in items:
+        if footbibliography_options:
+            if type(text) is str and text.startswith(":"):
+                continue  # {footbibliography} takes no options
+            footbibliography_options = False
         if in_math and _ends_paragraph(text):
             in_math = _close_stray_math(em, out, math_opened)
         if type(text) is not str:
@@ -193,6 +198,10 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
             if "{bibliography}" in text or "{footbibliography}" in text:
                 em.has_bibliography = True
+                if em.options.local_citations and "{bibliography}" in text:
+                    # each talk is its own page: its References list what it cites
+                    text = text.replace("{bibliography}", "{footbibliography}")
+                    footbibliography_options = True
             out.append((text, origin, True))
             continue
         if in_code and fence is not None:

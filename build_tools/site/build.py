@@ -35,8 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import (VARIANT_LABELS, VARIANTS, TalkConfig, confdir_for, find_project_root,
-                      require_project, talk_folders)
+from ..config import (VARIANT_LABELS, VARIANTS, TalkConfig, bibdir_files, confdir_for,
+                      find_project_root, read_conf, require_project, talk_folders)
 from ..diagnostics import MacroError
 from .fragments import write_pages
 from .pages import find_pages, is_page, page_summary
@@ -598,7 +598,9 @@ def _project(options: SiteOptions) -> Path:
 def _bib_files(talks: list[str], extra: list[str], include_roots: list[str]) -> list[str]:
     """Every bibliography the talks name; one outside the repository is left out (each talk's
     build reports it), since sphinxcontrib-bibtex would read it."""
-    files = [os.path.abspath(b) for b in extra]
+    files = [bib for folder in dict.fromkeys(os.path.dirname(os.path.abspath(t)) for t in talks)
+             for bib in bibdir_files(folder)]  # lamd's bibdir, then the command line's (README)
+    files += [os.path.abspath(b) for b in extra]
     for talk in talks:
         try:
             named = read_talk(talk).meta.get("bibliography")
@@ -649,8 +651,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                  "talks_linked_exports": list(options.exports),
                  "talks_command_line_diagrams": os.path.abspath(options.diagrams_dir)
                  if options.diagrams_dir else ""}
-    if conf_bibs:
-        overrides["talks_bib_files"] = conf_bibs + _conf_bib_files(project)
+    if conf_bibs:  # conf.py's own first: in the documented order (README, Configuration)
+        overrides["talks_bib_files"] = list(dict.fromkeys(_conf_bib_files(project) + conf_bibs))
     variants = [v for v in ORDER if v in options.variants]
     if {"slides", "handout"} & set(variants):
         overrides["talks_prepared_dir"] = str(work / "prepared")
@@ -872,6 +874,9 @@ def _preload(variants) -> None:
 
 
 def _conf_bib_files(project: Path) -> list[str]:
+    """conf.py's ``talks_bib_files``; a project without conf.py: ``talks/references.bib``."""
+    if (project / "conf.py").is_file():
+        return list(read_conf(project).get("bib_files", []))
     default = project / "talks" / "references.bib"
     return [str(default)] if default.is_file() else []
 

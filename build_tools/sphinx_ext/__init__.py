@@ -9,6 +9,8 @@ each variant:
   engine's diagnostics at their original file and line;
 * ``locations``: maps Sphinx's own warnings on generated lines back to the
   original file and line;
+* ``citations``: author–date citations and a References list, as lamd shows them,
+  from BibTeX files read entry by entry;
 * ``notes``: speaker notes keep their formatting in reveal.js's speaker view;
 * ``links``: handout sections link to their slide and slides to their section;
 * ``assets``: MathJax from the build (no network), notation macros, deck CSS,
@@ -55,10 +57,11 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import assets, links, locations, notes, parsing, reading, speedups
+    from . import assets, citations, links, locations, notes, parsing, reading, speedups
 
     locations.setup(app)
     reading.setup(app)
+    citations.setup(app)
     parsing.setup(app)
     speedups.setup(app)
     notes.setup(app)

@@ -215,55 +215,9 @@ def on_build_finished(app: Sphinx, exception) -> None:
     save(str(app.doctreedir), VariantStatus(variant_of(app), talks))
 
 
-def on_config_inited(app: Sphinx, config) -> None:
-    """sphinxcontrib-bibtex reads every bibliography a talk may cite."""
-    files = [os.path.abspath(os.path.join(app.confdir, b)) for b in config.talks_bib_files or []]
-    files = [f for f in files if _bib_usable(app, f)]
-    config.bibtex_bibfiles = list(dict.fromkeys([*(config.bibtex_bibfiles or []), *files]))
-
-
-def _bib_usable(app: Sphinx, path: str) -> bool:
-    """A BibTeX file that does not parse would stop the whole build: warn and leave it out.
-
-    The check runs once per version of the file; the verdicts are kept beside the doctrees.
-    """
-    import json
-
-    if not os.path.isfile(path):
-        logger.warning("bibliography not found: %s", os.path.relpath(path),
-                       type="talks", subtype="W-BIB")
-        return False
-    st = os.stat(path)
-    key = f"{path}|{st.st_mtime_ns}|{st.st_size}"
-    cache_path = os.path.join(str(app.doctreedir), "talks-bibcheck.json")
-    try:
-        with open(cache_path, encoding="utf-8") as fh:
-            cache = json.load(fh)
-    except (OSError, ValueError):
-        cache = {}
-    if key not in cache:
-        from pybtex.database import parse_file
-
-        try:
-            parse_file(path)
-            cache[key] = ""
-        except Exception as exc:  # noqa: BLE001 - any parse failure makes the file unusable
-            cache[key] = str(exc) or type(exc).__name__
-        os.makedirs(os.path.dirname(cache_path), exist_ok=True)
-        with open(cache_path, "w", encoding="utf-8") as fh:
-            json.dump({k: v for k, v in cache.items() if k.startswith(path + "|") is False
-                       or k == key}, fh)
-    if cache[key]:
-        logger.warning("%s: bibliography left out, it does not parse: %s",
-                       os.path.relpath(path), cache[key], type="talks", subtype="W-BIB")
-        return False
-    return True
-
-
 def setup(app: Sphinx) -> None:
     # ``talks build --diagrams DIR``: above the folder settings, unlike conf.py's value
     app.add_config_value("talks_command_line_diagrams", "", "env", types=[str])
-    app.connect("config-inited", on_config_inited)
     app.connect("source-read", on_source_read)
     app.connect("doctree-read", on_doctree_read, priority=950)
     app.connect("env-purge-doc", on_purge_doc)
