@@ -20,6 +20,7 @@ the targets are printed.  Says so and exits cleanly without the shared folder.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -147,14 +148,30 @@ def missing_images(root) -> list[str]:
 
 
 def deck(path: Path) -> Page:
-    """A reveal.js deck: its top-level slides and the images it shows."""
+    """A reveal.js deck: its slides and the images it shows."""
     soup = soup_of(path)
+    drop(soup, ["a.talks-xref"])  # our link from each slide to its handout section
     slides = soup.select_one("div.slides")
     page = Page()
-    page.slides = len(slides.find_all("section", recursive=False)) if slides else 0
+    page.slides = len(shown_slides(slides)) if slides else 0
     page.figures = image_refs(soup) + background_images(soup)
+    missing = [node["title"] for node in soup.select("div.talks-missing[title]")]
     page.shown = [ref for ref in page.figures if resolves(path, ref)]
+    page.figures += missing
     return page
+
+
+def shown_slides(slides) -> list:
+    """The slides a viewer steps through: innermost sections (sphinx-revealjs nests
+    a heading's slides in a vertical stack; lamd's decks are flat), leaving out
+    lamd's blank slide of HTML comments after the title."""
+    leaves = [s for s in slides.find_all("section") if not s.find("section")]
+    return [s for s in leaves if s.get_text(" ").strip() or s.find(MEDIA)
+            or s.select_one("div.talks-missing")  # an image we could not find: still a slide
+            or any(k.startswith("data-background") for k in s.attrs)]
+
+
+MEDIA = ["img", "object", "iframe", "video", "svg", "canvas", "embed"]
 
 
 def background_images(soup) -> list[str]:
@@ -187,6 +204,8 @@ class Row:
     our_slides: str = ""
     required_figures: str = ""   # course decks: lamd's images that exist in slides/diagrams
     required_shown: str = ""
+    required_dropped: str = ""   # of those not shown: ones today's sources no longer ask for
+    source_recall: str = ""      # worst pages: recall of lamd's words in today's expanded source
     missing: str = ""
 
 
@@ -238,9 +257,6 @@ def corpus_rows(shared: Path, work: Path, opts) -> list[Row]:
     corpus talks (a build needs a project; the shared copy stays untouched)."""
     corpus = shared / "corpus"
     project = work / "corpus-project"
-    shutil.rmtree(project, ignore_errors=True)
-    shutil.copytree(corpus / "talks", project / "talks")
-    shutil.copy(ROOT / "build_tools" / "templates" / "project" / "conf.py", project)
     pairs = manifest(shared)[: opts.limit or None]
     site = work / "corpus-site"
     bibs = sorted((corpus / "bibliography").glob("*.bib"))
@@ -249,18 +265,41 @@ def corpus_rows(shared: Path, work: Path, opts) -> list[Row]:
             *[a for bib in bibs for a in ("--bib", str(bib))],
             *[a for j in [opts.jobs] if j for a in ("--jobs", str(j))],
             *[str(project / talk) for talk, _ in pairs]]
-    print(f"building {len(pairs)} corpus talks (handout only)...", flush=True)
     log = work / "corpus-build.log"
-    run_talks(args, project, log)
+    if not opts.no_build:
+        print(f"building {len(pairs)} corpus talks (handout only)...", flush=True)
+        shutil.rmtree(project, ignore_errors=True)
+        shutil.copytree(corpus / "talks", project / "talks")
+        shutil.copy(ROOT / "build_tools" / "templates" / "project" / "conf.py", project)
+        run_talks(args, project, log)
     failed = failed_talks(log)
-    rows = []
+    rows, sources = [], {}
     for talk, notes in pairs:
         name = page_name(talk)
         ours = site / "handout" / f"{name}.html"
         status = "no page" if not ours.is_file() else "failed" if name in failed else "built"
-        rows.append(compare(Row("corpus", name, status), lamd_notes(notes),
+        theirs = lamd_notes(notes)
+        sources[name] = (project / talk, theirs)
+        rows.append(compare(Row("corpus", name, status), theirs,
                             our_handout(ours) if ours.is_file() else Page()))
+    source_recall(rows, sources, [str(corpus / "snippets"), str(project / "talks")], opts.worst)
     return rows
+
+
+def source_recall(rows: list[Row], sources: dict[str, tuple[Path, Page]], roots: list[str],
+                  worst: int) -> None:
+    """For the pages with the lowest recall, lamd's words found in today's expanded
+    handout source: near our recall, the words are gone from the sources (snippet
+    drift); well above it, our rendering loses them."""
+    from build_tools.api import expand_talk
+    from build_tools.config import build_config
+
+    built = sorted((r for r in rows if r.talk in sources and r.lamd_words), key=lambda r: r.recall)
+    for row in built[:worst]:
+        talk, theirs = sources[row.talk]
+        text = expand_talk(str(talk), "handout", build_config(str(talk), include_roots=roots)).text
+        found = sum((theirs.words & Counter(WORD.findall(text.lower().replace("’", "'")))).values())
+        row.source_recall = f"{found / max(1, row.lamd_words):.3f}"
 
 
 def page_name(talk: str) -> str:
@@ -272,15 +311,16 @@ def page_name(talk: str) -> str:
 def course_rows(shared: Path, work: Path, opts) -> list[Row]:
     """Build the lamd course in place (a copy) and compare notes pages and decks."""
     course = work / "course"
-    shutil.rmtree(course, ignore_errors=True)
-    shutil.copytree(shared / "reference" / "course-execed", course)
     site = work / "course-site"
     env = {"TALKS_PATH_MAP": f"{COURSE_SNIPPETS}={(shared / 'corpus' / 'snippets').resolve()}"}
     args = ["build", "--quiet", "--to", "none", "--out", str(site),
             *[a for j in [opts.jobs] if j for a in ("--jobs", str(j))]]
-    print("building the lamd course (all variants)...", flush=True)
     log = work / "course-build.log"
-    run_talks(args, course, log, env)
+    if not opts.no_build:
+        print("building the lamd course (all variants)...", flush=True)
+        shutil.rmtree(course, ignore_errors=True)
+        shutil.copytree(shared / "reference" / "course-execed", course)
+        run_talks(args, course, log, env)
     failed = failed_talks(log)
     rows = []
     for lamd_page in sorted((course / "_lectures").glob("*.html")):
@@ -296,18 +336,40 @@ def course_rows(shared: Path, work: Path, opts) -> list[Row]:
 
 
 def compare_decks(row: Row, lamd_deck: Path, our_deck: Path) -> None:
-    """Slide counts, and which of the images lamd's deck shows (those present in the
-    course's diagrams folder) ours shows too."""
+    """Slide counts, and which of the images lamd's deck shows that the course's
+    diagrams folder holds ours shows too (compared by content: Sphinx renames
+    images whose names clash)."""
     theirs = deck(lamd_deck) if lamd_deck.is_file() else Page()
     ours = deck(our_deck) if our_deck.is_file() else Page()
     row.lamd_slides, row.our_slides = str(theirs.slides), str(ours.slides)
-    required = {Path(urlparse(ref).path).name for ref in theirs.shown
-                if "diagrams/" in ref}
-    shown = {Path(urlparse(ref).path).name for ref in ours.shown}
+    required = {}
+    for ref in theirs.figures:
+        local = course_file(lamd_deck.parent, ref)
+        if local is not None:
+            required[digest(local)] = local.name
+    shown = {digest(our_deck.parent / urlparse(ref).path) for ref in ours.shown
+             if urlparse(ref).scheme not in ("http", "https")}
     row.required_figures = str(len(required))
-    row.required_shown = str(len(required & shown))
-    missing = sorted(required - shown)
+    row.required_shown = str(len(required.keys() & shown))
+    missing = sorted(name for key, name in required.items() if key not in shown)
+    asked = {stem(ref) for ref in ours.figures}
+    row.required_dropped = str(sum(1 for name in missing if stem(name) not in asked))
     row.missing = " ".join(missing) if missing else row.missing
+
+
+def course_file(slides: Path, ref: str) -> Path | None:
+    """The file in the course's ``slides/diagrams`` a lamd deck's image names, if
+    there: lamd writes them as absolute URLs of the published course."""
+    path = urlparse(ref).path
+    if "/slides/" in path:
+        path = path.split("/slides/", 1)[1]
+    path = re.sub(r"/+", "/", path.replace("./", ""))
+    local = slides / path
+    return local if path.startswith("diagrams/") and local.is_file() else None
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
 # --- report ------------------------------------------------------------------
@@ -337,6 +399,9 @@ def totals(rows: list[Row]) -> list[tuple[str, str, str, str, str]]:
     if course:
         out.append(("course deck figures in diagrams/ shown", str(shown), str(required),
                     "all", verdict(shown == required)))
+        asked = required - total(course, "required_dropped")
+        out.append(("  of those today's sources still ask for", str(shown), str(asked),
+                    "all", verdict(shown == asked)))
     lamd_figs, found = total(rows, "lamd_figures"), total(rows, "figures_found")
     out.append(("notes figures referenced", str(found), str(lamd_figs),
                 "(report)", f"{found / max(1, lamd_figs):.1%}"))
@@ -373,8 +438,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="Only the first N corpus talks.")
     parser.add_argument("--keep", help="Build here and keep it (default: a temporary folder).")
     parser.add_argument("--jobs", type=int, default=0, help="Variants built at once.")
+    parser.add_argument("--no-build", action="store_true",
+                        help="Compare the builds already in --keep DIR again.")
+    parser.add_argument("--worst", type=int, default=15,
+                        help="Pages with the lowest recall to check against their expanded source.")
     parser.add_argument("--no-course", action="store_true", help="Leave out the lamd course.")
     opts = parser.parse_args(argv)
+    if opts.no_build and not opts.keep:
+        parser.error("--no-build needs --keep DIR")
     shared = Path(opts.shared).resolve()
     if not (shared / "reference" / "lamd-outputs" / "manifest.tsv").is_file():
         print(f"no lamd reference outputs under {shared}; nothing to compare")
