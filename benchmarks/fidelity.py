@@ -107,7 +107,7 @@ def lamd_notes(path: Path) -> Page:
     page.math = len(soup.select("span.math.inline, span.math.display"))
     page.code = len(soup.select("pre"))
     drop(soup, ["script", "style", "nav", "span.math", "pre", "div#refs", "span.citation",
-                "div.magnify"])
+                "div.magnify", "span.editsection", "span.editsection-bracket"])
     page.words = words(soup)
     return page
 
