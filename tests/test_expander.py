@@ -159,10 +159,12 @@ def test_dropped_notes_do_not_read_their_includes(tmp_path):
         "talks/t.md": FRONT + "\\notes{\\include{_a/includes/g.md}}\\include{_a/includes/g.md}\n",
         "includes/_a/includes/g.md": "\\ifndef{gg}\\define{gg}G\\endif",
     })
-    assert expand(tmp_path, "talks/t.md", variant="slides").document.body.strip() == "G"
+    # "G" comes before any heading, so it is the slide after the title slide
+    assert expand(tmp_path, "talks/t.md", variant="slides").document.body.split() == ["##", "G"]
     assert expand(tmp_path, "talks/t.md", variant="handout").document.body.strip() == "G"
     speaker = expand(tmp_path, "talks/t.md", variant="speaker-notes")
-    assert speaker.document.body.startswith("G")  # the deck's guard state, notes shown aside
+    # the deck's guard state, notes shown aside
+    assert speaker.document.body.split("\n\n")[1] == "G"
     assert "Speaker notes" in speaker.document.body
 
 
@@ -192,3 +194,18 @@ def test_video_links_carry_only_the_parameters_given(tmp_path):
     text = body(expand(tmp_path, "talks/t.md"))
     assert 'src="https://www.youtube.com/embed/abc?start=30&rel=0"' in text
     assert 'src="https://www.youtube.com/embed/xyz?rel=0"' in text
+
+
+def test_text_before_the_first_heading_is_a_slide_of_its_own(tmp_path):
+    # pandoc makes the title slide from the front matter, so the opening text is slide 2
+    write_repo(tmp_path, {"talks/t.md": FRONT + "<!-- plan -->\n\nOpening words\n\n## First\n\nBody\n"})
+    doc = expand(tmp_path, "talks/t.md", variant="slides").document
+    assert doc.slide_titles == ["", "First"]
+    assert doc.body.index("##") < doc.body.index("Opening words") < doc.body.index("## First")
+    notes = expand(tmp_path, "talks/t.md", variant="speaker-notes").document.body
+    assert "## Slide 2\n" in notes
+
+
+def test_comments_before_the_first_heading_make_no_blank_slide(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "<!-- plan\nof the talk -->\n\n## First\n\nBody\n"})
+    assert expand(tmp_path, "talks/t.md", variant="slides").document.slide_titles == ["First"]

@@ -351,6 +351,8 @@ class Slide:
     origin: tuple | None
     content: list[Line] = field(default_factory=list)
     notes: list[list[Line]] = field(default_factory=list)
+    opening: bool = False
+    """The content before the first heading: it continues no slide."""
 
 
 def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
@@ -385,7 +387,24 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 title, _ = _heading_text(m.group(2) or "")
                 text = f"<h3>{title}</h3>" if em.variant == "slides" else text
         (notes if depth else slides[-1].content).append((text, origin))
-    return slides
+    return _lift_opening(slides) if em.options.title_block else slides
+
+
+HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+
+
+def _lift_opening(slides: list[Slide]) -> list[Slide]:
+    """Content before the first heading is a slide of its own after the title slide
+    (pandoc makes the title slide from the front matter alone); comments alone stay
+    on the title slide, so no blank slide as lamd's decks have."""
+    title = slides[0]
+    shown = HTML_COMMENT_RE.sub("", "\n".join(text for text, _ in title.content)).strip()
+    if not shown:
+        return slides
+    origin = next((o for text, o in title.content if text.strip()), title.origin)
+    opening = Slide("", True, "", origin, title.content, title.notes, opening=True)
+    title.content, title.notes = [], []
+    return [title, opening, *slides[1:]]
 
 
 def _heading_text(text: str) -> tuple[str, str]:
@@ -477,7 +496,7 @@ def _speaker_notes(em: Emitter, slides: list[Slide]) -> list[Line]:
     out: list[Line] = []
     for number, slide in enumerate(slides, start=1):
         if number > 1:
-            title = slide.title or f"Slide {number} (continued)"
+            title = slide.title or f"Slide {number}" + ("" if slide.opening else " (continued)")
             out.extend(_block([(f"## {title}", slide.origin)], slide.origin))
         out.extend(slide.content)
         notes = _notes_text(slide.notes)
