@@ -231,3 +231,28 @@ def test_site_build_expands_each_variant_of_a_talk_once(project, tmp_path, monke
                       for v in ("slides", "speaker-notes", "handout")}, counts
     handout = (out / "handout" / "alpha.html").read_text(encoding="utf-8")
     assert re.search(r'href="\.\./slides/alpha\.html#/\d+"', handout) and 'id="slide-1"' in handout
+
+
+def test_files_shown_by_raw_html_are_copied_into_the_site(tmp_path):
+    from build_tools.site.build import SiteOptions, build_site
+
+    project = tmp_path / "raw"
+    (project / "talks").mkdir(parents=True)
+    (project / "diagrams").mkdir()
+    (project / "conf.py").write_text('extensions = ["myst_parser", "build_tools.sphinx_ext"]\n')
+    for name in ("a", "b"):
+        (project / "diagrams" / f"{name}.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><!--{name}--></svg>')
+    (project / "talks" / "raw.md").write_text(
+        "---\ntitle: Raw\n---\n\n## One\n\n"
+        '<table><tr><td><img src="\\diagramsDir/a.svg" width="40%"></td></tr></table>\n\n'
+        '<object data="\\diagramsDir/b.svg" type="image/svg+xml"></object>\n\n'
+        '<div><img src="\\diagramsDir/gone.svg"></div>\n')
+    out = tmp_path / "site"
+    report = build_site(SiteOptions(talks=[str(project / "talks" / "raw.md")], out=str(out),
+                                    project=str(project), variants=("handout", "slides")))
+    for variant in ("handout", "slides"):
+        page = (out / variant / "raw.html").read_text(encoding="utf-8")
+        shown = re.findall(r'(?:src|data)="(_images/[^"]+)"', page)
+        assert len(shown) == 2 and all((out / variant / s).is_file() for s in shown), shown
+        assert "/diagrams/" not in page.replace('"/diagrams/gone.svg"', "")
+    assert any("raw.md:" in w and "gone.svg" in w for w in report.warnings()), report.warnings()

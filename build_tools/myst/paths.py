@@ -26,6 +26,8 @@ FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)", re.I)
 ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)", re.I)
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
 PATTERNS = (MD_TARGET_RE, HTML_ATTR_RE, DIRECTIVE_RE, FILE_OPTION_RE, ROLE_RE)
+
+
 def may_name_a_file(text: str) -> bool:
     """A quick look that rules out most lines before the patterns above run.
 

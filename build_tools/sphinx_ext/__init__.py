@@ -57,7 +57,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import assets, citations, links, locations, notes, parsing, reading, speedups
+    from . import assets, citations, htmlassets, links, locations, notes, parsing, reading, speedups
 
     locations.setup(app)
     reading.setup(app)
@@ -67,5 +67,6 @@ def setup(app: Sphinx) -> dict:
     notes.setup(app)
     links.setup(app)
     assets.setup(app)
+    htmlassets.setup(app)
     return {"version": "0.1", "env_version": ENV_VERSION,
             "parallel_read_safe": True, "parallel_write_safe": True}
