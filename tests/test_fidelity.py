@@ -117,3 +117,17 @@ def test_build_summary_counts_codes_and_names_files():
                      "talks/b.md:1: WARNING: x [talks.W-IMAGE-MISSING]"])
     assert lines[0] == "3 warning(s): W-IMAGE-MISSING 2, W-MATH-UNDEFINED 1"
     assert lines[1].startswith("most warnings: talks/a.md (2)")
+
+
+def test_pandoc_syntax_myst_cannot_read_is_translated_or_warned_at_its_line(tmp_path):
+    from helpers import expand, write_repo
+
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\nA note.^[The footnote.]\n\n"
+                                        "| a line\n| another line\n\n+---+---+\n| a | b |\n+---+---+\n\n"
+                                        "\\begin{tabular}{cc} a & b \\end{tabular}\n\n"
+                                        "```{=html}\n<b>raw</b>\n```\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n"
+                                        "$$\n\\begin{aligned} a &= b \\end{aligned}\n$$\n"})
+    e = expand(tmp_path, "talks/t.md")
+    lines = sorted(d.location.line for d in e.diagnostics if d.code == "W-PANDOC-SYNTAX")
+    assert lines == [5, 7, 8, 10, 12, 14], lines  # not the pipe table, not math
+    assert "```{raw} html\n<b>raw</b>" in e.text

@@ -191,7 +191,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             continue
         if not (in_code and fence is not None) and may_name_a_file(text):
             text = _guard_paths(em, text, origin)
-        if fence is None and ("{." in text or ":::" in text):
+        if fence is None and ("{." in text or ":::" in text or "{=" in text):
             text = _pandoc_fence(text)
         fence, is_fence = _fence_state(text, fence)
         if is_fence:  # directive fences ({image}, {admonition} ...) hold Markdown
@@ -215,6 +215,8 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
                 continue
         if "@" in text:
             text = _cite_line(em, text, origin)
+        if not in_math and ("^[" in text or "\\begin{" in text or text[:1] in "|+"):
+            _warn_pandoc_only(em, text, origin)
         if "$$" in text:
             was_open, start = in_math, len(out)
             in_math = _display_math(text, origin, in_math, out)
@@ -687,16 +689,48 @@ def _references_block(variant: str, origin, local: bool) -> list[Line]:
 # -- display math ----------------------------------------------------------------------
 
 ATTRIBUTE_FENCE_RE = re.compile(r"^([ \t]*(?:`{3,}|~{3,}))[ \t]*\{\.([\w+-]+)[^}]*\}[ \t]*$")
+RAW_FENCE_RE = re.compile(r"^([ \t]*(?:`{3,}|~{3,}))[ \t]*\{=([\w-]+)\}[ \t]*$")
+INLINE_NOTE_RE = re.compile(r"\^\[[^\]]+\]")
+LINE_BLOCK_RE = re.compile(r"^\|[ \t].*[^|\s][ \t]*$")
+GRID_TABLE_RE = re.compile(r"^\+(?:[-=:]+\+)+[ \t]*$")
+RAW_ENVIRONMENT_RE = re.compile(r"\\begin\{([A-Za-z*]+)\}")
+MATH_ENVIRONMENTS = {"align", "aligned", "equation", "eqnarray", "gather", "multline", "split",
+                     "array", "matrix", "pmatrix", "bmatrix", "cases"}
+PANDOC_ONLY = (
+    (INLINE_NOTE_RE, "a pandoc inline footnote ^[...] is shown as written; "
+                     "write [^name] and a '[^name]: ...' line instead"),
+    (LINE_BLOCK_RE, "a pandoc line block ('| text') is shown as written"),
+    (GRID_TABLE_RE, "a pandoc grid table is shown as written; write a pipe table instead"),
+)
+
+
+def _warn_pandoc_only(em: Emitter, text: str, origin) -> None:
+    """Pandoc syntax MyST does not read: say so where it stands (docs/pandoc-syntax.md)."""
+    for pattern, message in PANDOC_ONLY:
+        if pattern.search(text):
+            em.warn("W-PANDOC-SYNTAX", message, origin)
+    m = RAW_ENVIRONMENT_RE.search(text)
+    if m and "$" not in text:
+        env = m.group(1)
+        advice = ("wrap it in $$ ... $$ so it stays math" if env.rstrip("*") in MATH_ENVIRONMENTS
+                  else "it is shown as written")
+        em.warn("W-PANDOC-SYNTAX", f"raw LaTeX \\begin{{{env}}} outside math: {advice}", origin)
+
+
 PANDOC_DIV_RE = re.compile(r"^([ \t]*:{3,})[ \t]*(?:\{([^}]*)\}|([\w-]+))[ \t]*:*[ \t]*$")
 
 
 def _pandoc_fence(text: str) -> str:
-    """Pandoc's fences in MyST: ```` ```{.python} ```` is ```` ```python ````, and a
-    ``::: {.class}`` / ``::: class`` div is a ``{container}`` with those classes
-    (a MyST directive such as ``:::{note}`` is left alone)."""
+    """Pandoc's fences in MyST: ```` ```{.python} ```` is ```` ```python ````, a raw
+    ```` ```{=html} ```` block is ```` ```{raw} html ````, and a ``::: {.class}`` /
+    ``::: class`` div is a ``{container}`` with those classes (a MyST directive such
+    as ``:::{note}`` is left alone)."""
     m = ATTRIBUTE_FENCE_RE.match(text)
     if m:
         return f"{m.group(1)}{m.group(2)}"
+    m = RAW_FENCE_RE.match(text)
+    if m:
+        return f"{m.group(1)}{{raw}} {m.group(2)}"
     m = PANDOC_DIV_RE.match(text)
     if m is None:
         return text
