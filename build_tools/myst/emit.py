@@ -215,7 +215,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
                 continue
         if "@" in text:
             text = _cite_line(em, text, origin)
-        if not in_math and ("^[" in text or "\\begin{" in text or text[:1] in "|+"):
+        if not in_math and ("^[" in text or "\\begin{" in text or text[:1] in ("|", "+")):
             _warn_pandoc_only(em, text, origin)
         if "$$" in text:
             was_open, start = in_math, len(out)
