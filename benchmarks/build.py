@@ -76,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(corpus)
         for part in ("talks", "snippets", "bibliography"):
             shutil.copytree(source / part, corpus / part)
+        # a build needs a project: the corpus copy gets the default one
+        shutil.copy(ROOT / "build_tools" / "templates" / "project" / "conf.py", corpus)
         talks = corpus_talks(corpus)[: opts.limit or None]
         out = work / "site"
         for stale in (out, work / ".work"):
             shutil.rmtree(stale, ignore_errors=True)
-        args = ["build", "--quiet", "--out", str(out),
+        args = ["build", "--quiet", "--to", "none", "--out", str(out),
                 "-I", str(corpus / "snippets"), "-I", str(corpus / "talks"),
                 *[a for bib in sorted((corpus / "bibliography").glob("*.bib")) for a in ("--bib", str(bib))],
                 *map(str, talks)]

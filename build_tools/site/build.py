@@ -688,8 +688,9 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                 _wait(pending, queue)
         if queue is not None:
             _drain(queue, progress)
+    name_sources = _source_namer(src, docs)
     for result in results.values():
-        result.warnings = [_name_sources(w, src, docs) for w in result.warnings]
+        result.warnings = [name_sources(w) for w in result.warnings]
     talks_meta = _talks_meta(docs, results)
     exported = _run_exports(options, project, work, docs, results) if options.exports else []
     page_rows = {doc: page_summary(path) for path, doc in pages.items()}
@@ -751,16 +752,25 @@ def _prepare_deck(job: tuple[str, object, str]) -> None:
         pass
     except OSError:  # no record: the deck's build expands the talk itself
         pass
-def _name_sources(warning: str, src: Path, docs: dict[str, str]) -> str:
-    """A warning names the talk's own file, never the generated source folder's link to it."""
-    if str(src) not in warning and "/.work/" not in warning:
-        return warning
+def _source_namer(src: Path, docs: dict[str, str]) -> Callable[[str], str]:
+    """A function that makes a warning name the talk's own file, never the generated
+    source folder's link to it (worked out once for all the warnings of a build)."""
+    prefixes = [str(src) + os.sep, os.path.relpath(src) + os.sep]
+    talks = {}
     for talk, doc in docs.items():
-        for shown in (str(src / f"{doc}.md"), os.path.relpath(src / f"{doc}.md")):
-            warning = warning.replace(shown, os.path.relpath(talk))
-    for shown in (str(src), os.path.relpath(src)):
-        warning = warning.replace(shown + os.sep, "")
-    return warning
+        for prefix in prefixes:
+            talks[f"{prefix}{doc}.md"] = os.path.relpath(talk)
+    shown = re.compile("(?:" + "|".join(re.escape(p) for p in prefixes) + r")[^\s:]+?\.md")
+
+    def name(warning: str) -> str:
+        if not any(prefix in warning for prefix in prefixes):
+            return warning
+        warning = shown.sub(lambda m: talks.get(m.group(0), m.group(0)), warning)
+        for prefix in prefixes:
+            warning = warning.replace(prefix, "")
+        return warning
+
+    return name
 
 
 def summary(warnings: list[str], most: int = 5) -> list[str]:
