@@ -196,9 +196,22 @@ def save_prepared(record: PreparedTalk, file: str) -> None:
     record.origins = list(record.origins)
     record.stamps = {f: file_stamp(f) for f in dict.fromkeys([*record.dependencies, *record.bib_files])}
     os.makedirs(os.path.dirname(file), exist_ok=True)
-    with open(file + ".tmp", "wb") as fh:
-        pickle.dump(record, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(file + ".tmp", file)
+    for path, value in ((file, record), (file + ".stamps", (record.config_key, record.stamps))):
+        with open(path + ".tmp", "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(path + ".tmp", path)
+
+
+def prepared_is_current(file: str, key: str) -> bool:
+    """Whether the record at ``file`` was made with ``key`` from files as they are now,
+    read from its small stamps file (a build with nothing to do reads no record)."""
+    try:
+        with open(file + ".stamps", "rb") as fh:
+            made_with, stamps = pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+        return False
+    return made_with == key and bool(stamps) and all(file_stamp(f) == s for f, s in stamps.items()) \
+        and os.path.isfile(file)
 
 
 def load_prepared(file: str) -> PreparedTalk | None:

@@ -231,6 +231,9 @@ def test_site_build_expands_each_variant_of_a_talk_once(project, tmp_path, monke
                       for v in ("slides", "speaker-notes", "handout")}, counts
     handout = (out / "handout" / "alpha.html").read_text(encoding="utf-8")
     assert re.search(r'href="\.\./slides/alpha\.html#/\d+"', handout) and 'id="slide-1"' in handout
+    log.unlink()
+    assert build_site(SiteOptions(talks=talks, out=str(out), project=str(project))).ok
+    assert not log.exists(), "a build with nothing to do expands nothing"
 
 
 def test_files_shown_by_raw_html_are_copied_into_the_site(tmp_path):

@@ -713,7 +713,7 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
     The deck's build reads the record instead of expanding the talk, and the handout's
     build takes its links' slide titles from it.  A record still true to its files is kept.
     """
-    from ..api import config_key, load_prepared, prepared_file
+    from ..api import config_key, prepared_file, prepared_is_current
     from ..config import build_config, conf_values, read_conf
 
     conf = {**read_conf(confdir), **conf_values(overrides, confdir)}
@@ -723,8 +723,7 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
         path = os.path.realpath(talk)
         config = build_config(path, conf=conf, image_root=str(src), diagrams_dir=diagrams)
         file = prepared_file(str(folder), doc, "slides")
-        record = load_prepared(file)
-        if record is None or record.config_key != config_key(config):
+        if not prepared_is_current(file, config_key(config)):
             work.append((path, config, file))
     workers = min(jobs or _cpus(), _cpus())
     if len(work) < 8 or workers < 2:  # a few talks: not worth starting processes
