@@ -194,7 +194,10 @@ def prepared_file(folder: str, docname: str, variant: str) -> str:
 def save_prepared(record: PreparedTalk, file: str) -> None:
     """Write the record with every origin worked out and every input file's stamp."""
     record.origins = list(record.origins)
-    record.stamps = {f: file_stamp(f) for f in dict.fromkeys([*record.dependencies, *record.bib_files])}
+    # a file found missing counts too: when it appears, the record is out of date
+    missing = [d.subject for d in record.diagnostics if d.subject]
+    record.stamps = {f: file_stamp(f)
+                     for f in dict.fromkeys([*record.dependencies, *record.bib_files, *missing])}
     os.makedirs(os.path.dirname(file), exist_ok=True)
     for path, value in ((file, record), (file + ".stamps", (record.config_key, record.stamps))):
         with open(path + ".tmp", "wb") as fh:

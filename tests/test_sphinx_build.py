@@ -259,3 +259,22 @@ def test_files_shown_by_raw_html_are_copied_into_the_site(tmp_path):
         assert len(shown) == 2 and all((out / variant / s).is_file() for s in shown), shown
         assert "/diagrams/" not in page.replace('"/diagrams/gone.svg"', "")
     assert any("raw.md:" in w and "gone.svg" in w for w in report.warnings()), report.warnings()
+
+
+def test_an_image_that_appears_is_shown_by_the_next_build(tmp_path):
+    from build_tools.site.build import SiteOptions, build_site
+
+    project = tmp_path / "appear"
+    (project / "talks").mkdir(parents=True)
+    (project / "diagrams").mkdir()
+    (project / "conf.py").write_text('extensions = ["myst_parser", "build_tools.sphinx_ext"]\n')
+    talk = project / "talks" / "a.md"
+    talk.write_text("---\ntitle: A\n---\n\n## Picture\n\n\\includediagram{\\diagramsDir/later}{40%}\n")
+    options = SiteOptions(talks=[str(talk)], out=str(tmp_path / "site"), project=str(project))
+    first = build_site(options)
+    assert any("later.svg" in w for w in first.warnings())
+    (project / "diagrams" / "later.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    second = build_site(options)
+    assert not any("later.svg" in w for w in second.warnings()), second.warnings()
+    for variant in ("slides", "handout"):
+        assert (tmp_path / "site" / variant / "_images" / "later.svg").is_file(), variant
