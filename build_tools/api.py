@@ -169,9 +169,13 @@ def page_emit_options() -> EmitOptions:
     return EmitOptions(local_citations=True)
 
 
+PREPARED_FORMAT = 2
+"""Bumped whenever what a prepared record holds changes: older records are made anew."""
+
+
 def config_key(config: TalkConfig) -> str:
-    """The settings that shape an expansion, as one comparable value."""
-    return repr({k: v for k, v in asdict(config).items() if k != "sources"})
+    """The settings that shape an expansion (and the record format), as one comparable value."""
+    return repr((PREPARED_FORMAT, {k: v for k, v in asdict(config).items() if k != "sources"}))
 
 
 def prepare_talk(path: str, variant: str, config: TalkConfig,
