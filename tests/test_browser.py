@@ -206,3 +206,24 @@ def test_math_and_notation_render_offline(page, fixture_server):
     # the missing figure is a visible placeholder, not a broken image
     assert "absent" in page.inner_text("article")
     assert page.outside == [], page.outside
+
+
+def test_deck_images_keep_their_aspect_ratio(page, server):
+    _open_deck(page, server)
+    measured = page.evaluate("""() => {
+        const found = [];
+        const total = Reveal.getTotalSlides();
+        for (let k = 0; k < total; k++) {
+            Reveal.slide(k, 0);
+            for (const img of Reveal.getCurrentSlide().querySelectorAll('img')) {
+                const box = img.getBoundingClientRect();
+                if (img.naturalWidth && box.width > 1 && box.height > 1)
+                    found.push([img.getAttribute('src'), img.naturalWidth / img.naturalHeight,
+                                box.width / box.height]);
+            }
+        }
+        return found;
+    }""")
+    assert measured, "the demo deck shows images"
+    for src, natural, shown in measured:
+        assert abs(shown / natural - 1) < 0.03, (src, natural, shown)
