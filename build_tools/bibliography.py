@@ -19,6 +19,7 @@ Formatting never raises: a missing field is left out.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -340,12 +341,22 @@ def latex_text(value: str) -> str:
     return " ".join("".join(p if i % 2 else _decoded(p) for i, p in enumerate(parts)).split())
 
 
+@functools.lru_cache(maxsize=1)
+def _plain_text_backend():
+    # made directly: pybtex's own lookup scans every installed package's entry points per call
+    from pybtex.backends.plaintext import Backend
+
+    return Backend()
+
+
+@functools.lru_cache(maxsize=20_000)
 def _decoded(latex: str) -> str:
     from pybtex.richtext import Text
 
     core = latex.strip()
     try:  # the parser drops the spaces at either end, which separate text from math
-        return latex[:len(latex) - len(latex.lstrip())] + Text.from_latex(core).render_as("text") \
+        return latex[:len(latex) - len(latex.lstrip())] \
+            + Text.from_latex(core).render(_plain_text_backend()) \
             + (" " if core and latex[-1:].isspace() else "")
     except Exception:  # noqa: BLE001 - odd markup is shown as written, never fatal
         return latex.replace("{", "").replace("}", "")

@@ -8,6 +8,7 @@ become notebook code cells or fenced blocks.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -170,9 +171,16 @@ GROUP_ITEM = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*$",
 def citation_labels(bib_files: list[str]) -> dict[str, tuple[str, str, str]]:
     """Key -> (authors as cited, year, title) for every usable entry of the BibTeX files
     (read entry by entry, as the HTML build reads them: one defect loses one entry)."""
+    files = tuple((f, os.stat(f).st_mtime_ns) for f in bib_files if os.path.isfile(f))
+    return _labels(files)
+
+
+@functools.lru_cache(maxsize=8)
+def _labels(files: tuple[tuple[str, int], ...]) -> dict[str, tuple[str, str, str]]:
+    """The labels of these versions of the files (every talk of a build shares them)."""
     from ..bibliography import cited_names, cited_year, latex_text, usable_entries, with_crossref
 
-    data = usable_entries([f for f in bib_files if os.path.isfile(f)])
+    data = usable_entries([f for f, _ in files])
     labels: dict[str, tuple[str, str, str]] = {}
     for key, entry in data.entries.items():
         entry = with_crossref(entry, data.entries)
