@@ -16,7 +16,9 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import origin_of
 
-MATH_RE = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$", re.S)
+# starts with a literal "$" so the scan jumps from dollar to dollar; the look-behind
+# after it asks that the "$" follow neither a backslash nor another "$"
+MATH_RE = re.compile(r"\$(?:\$(.+?)\$\$|(?<![\\$]\$)(?!\s)([^$\n]+?)(?<![\s\\])\$)", re.S)
 COMMAND_RE = re.compile(r"\\([A-Za-z]+)")
 MAP_KEY_RE = re.compile(r"^\s*'?(?:\\\\)?([A-Za-z]+)'?\s*:", re.M)
 FALLBACK = {"frac", "sum", "int", "left", "right", "mathbf", "mathrm", "alpha", "beta", "begin",
