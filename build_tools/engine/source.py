@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -131,8 +132,13 @@ def decode_source(data: bytes) -> tuple[str, list[tuple[str, Severity, str, int]
 
 
 def display_name(path: str) -> str:
+    return _display_name(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_name(path: str, cwd: str) -> str:
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(path, cwd)
     except ValueError:
         return path
     # a few levels up reads better than an absolute path; far away, keep it absolute
@@ -162,24 +168,25 @@ def new_snapshot() -> None:
     however often it is included or its recording replayed.
     """
     _CHECKED.clear()
+    _REAL_PATHS.clear()
 
 
 def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> SourceFile:
     """Read a file once per process; re-read it only when it changed on disk."""
+    if path in _CHECKED:  # already absolute, and seen in this snapshot: the common case
+        return _FILE_CACHE[path][1]
     path = os.path.abspath(path)
     cached = _FILE_CACHE.get(path)
     if cached and path in _CHECKED:
         return cached[1]
     st = os.stat(path)
     stamp = (st.st_mtime_ns, st.st_size)
+    if not (cached and cached[0] == stamp):
+        with open(path, "rb") as fh:
+            text, problems = decode_source(fh.read())
+        cached = _FILE_CACHE[path] = (stamp, SourceFile(path, None, text, problems, is_vocabulary))
     _CHECKED.add(path)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    with open(path, "rb") as fh:
-        text, problems = decode_source(fh.read())
-    src = SourceFile(path, None, text, problems, is_vocabulary)
-    _FILE_CACHE[path] = (stamp, src)
-    return src
+    return cached[1]
 
 
 def text_source(text: str, name: str = "<text>") -> SourceFile:
@@ -190,6 +197,7 @@ def text_source(text: str, name: str = "<text>") -> SourceFile:
 def clear_caches() -> None:
     _FILE_CACHE.clear()
     _CHECKED.clear()
+    _REAL_PATHS.clear()
     _LISTINGS.clear()
 
 
@@ -279,11 +287,17 @@ def confine(path: str, allowed_roots) -> str | None:
     """
     if not path or "\x00" in path:
         return None
-    try:
-        real = os.path.realpath(path)
-    except (OSError, ValueError):
-        return None
+    real = _REAL_PATHS.get(path)
+    if real is None:
+        try:
+            real = _REAL_PATHS[path] = os.path.realpath(path)
+        except (OSError, ValueError):
+            return None
     return real if any(_inside(real, root) for root in allowed_roots) else None
+
+
+_REAL_PATHS: dict[str, str] = {}
+"""Where each path named since ``new_snapshot`` really is (symlinks followed)."""
 
 
 def repository_roots(talk_path: str, include_roots=(), macros_dir: str | None = None,

@@ -25,25 +25,37 @@ DIRECTIVE_RE = re.compile(r"^(\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinc
 FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)", re.I)
 ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)", re.I)
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
-PATTERNS = (MD_TARGET_RE, HTML_ATTR_RE, DIRECTIVE_RE, FILE_OPTION_RE, ROLE_RE)
+
+
+def _html_attribute(low: str) -> bool:
+    return "=" in low and ("src" in low or "data" in low or "href" in low)
+
+
+def _directive(low: str) -> bool:
+    return "}" in low and ("include}" in low or "image}" in low or "figure}" in low)
+
+
+def _file_option(low: str) -> bool:
+    return ":file:" in low or ":source:" in low
+
+
+def _role(low: str) -> bool:
+    return "}`" in low and ("download}" in low or "doc}" in low or "file}" in low)
+
+
+PATTERNS = ((MD_TARGET_RE, lambda low: "](" in low), (HTML_ATTR_RE, _html_attribute),
+            (DIRECTIVE_RE, _directive), (FILE_OPTION_RE, _file_option), (ROLE_RE, _role))
+"""Each pattern with a quick look that rules out most lines before it runs.
+
+Directive, role and attribute names are matched without regard to case, as
+docutils and browsers read them."""
 
 
 def may_name_a_file(text: str) -> bool:
-    """A quick look that rules out most lines before the patterns above run.
-
-    Directive, role and attribute names are matched without regard to case, as
-    docutils and browsers read them.
-    """
     if "](" in text:
         return True
     low = text.lower()
-    return (("=" in low and ("src" in low or "data" in low or "href" in low)) or ":file:" in low
-            or ":source:" in low or ("}" in low and _directive_or_role(low)))
-
-
-def _directive_or_role(low: str) -> bool:
-    return ("include}" in low or "image}" in low or "figure}" in low or "download}" in low
-            or "doc}" in low or "file}" in low)
+    return _html_attribute(low) or _file_option(low) or _directive(low) or _role(low)
 
 
 def local_file(path: str, doc_dir: str | None, image_root: str | None) -> str | None:
@@ -71,6 +83,10 @@ def guard_line(text: str, doc_dir: str | None, image_root: str | None, allowed,
         refuse(path, display_name(os.path.normpath(on_disk)))
         return m.group(1) + REFUSED
 
-    for pattern in PATTERNS:
-        text = pattern.sub(check, text)
+    low = text.lower()
+    for pattern, may_match in PATTERNS:
+        if may_match(low):
+            checked = pattern.sub(check, text)
+            if checked != text:
+                text, low = checked, checked.lower()
     return text
