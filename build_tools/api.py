@@ -17,6 +17,7 @@ from .diagnostics import Diagnostic, MacroError, Severity
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import confine, display_name, file_stamp, load_source, repository_roots
 from .engine.talkfile import Talk, front_matter_location
+from .myst.anchors import SlideAnchor
 from .myst.emit import Document, EmitOptions, emit
 from .myst.mathnames import notation_names, undefined_math
 
@@ -141,7 +142,7 @@ class PreparedTalk:
     """What a Sphinx build needs of one talk in one variant, kept to be used by another build.
 
     ``talks build`` prepares the deck before Sphinx starts: the deck's build reads
-    it instead of expanding the talk, and the handout's build takes the slide titles
+    it instead of expanding the talk, and the handout's build takes the slide anchors
     from it, so no variant of a talk is expanded twice.
     """
 
@@ -154,7 +155,8 @@ class PreparedTalk:
     diagnostics: list[Diagnostic]
     dependencies: list[str]
     bib_files: list[str]
-    slide_titles: list[str]
+    slide_anchors: list[SlideAnchor]
+    """Each slide after the title slide: its title and the origin of its heading."""
     math_macros: dict
     meta: dict
     stamps: dict[str, tuple | None] = field(default_factory=dict)
@@ -169,7 +171,7 @@ def page_emit_options() -> EmitOptions:
     return EmitOptions(local_citations=True)
 
 
-PREPARED_FORMAT = 2
+PREPARED_FORMAT = 3
 """Bumped whenever what a prepared record holds changes: older records are made anew."""
 
 
@@ -186,7 +188,7 @@ def prepare_talk(path: str, variant: str, config: TalkConfig,
     bibs = [b for b in talk_bib_files(expansion.talk, config) if os.path.isfile(b)]
     return PreparedTalk(variant, config_key(config), expansion.text, document.lazy_origins(),
                         expansion.diagnostics, expansion.dependencies, bibs,
-                        list(document.slide_titles), dict(document.math_macros),
+                        list(document.slide_anchors), dict(document.math_macros),
                         expansion.talk.meta)
 
 
@@ -222,13 +224,16 @@ def prepared_is_current(file: str, key: str) -> bool:
 
 
 def load_prepared(file: str) -> PreparedTalk | None:
-    """A record still true to its files, or None."""
+    """A record of this format still true to its files, or None."""
     try:
         with open(file, "rb") as fh:
             record = pickle.load(fh)
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
         return None
-    return record if isinstance(record, PreparedTalk) and record.is_fresh() else None
+    # the handout takes the deck's record whatever its settings: its format is checked here
+    current = isinstance(record, PreparedTalk) and \
+        record.config_key.startswith(f"({PREPARED_FORMAT}, ")
+    return record if current and record.is_fresh() else None
 
 
 def _notation_file(config: TalkConfig) -> str:

@@ -11,6 +11,8 @@ import os
 import pickle
 from dataclasses import dataclass, field
 
+from .myst.anchors import SlideAnchor
+
 
 @dataclass
 class TalkSummary:
@@ -34,7 +36,8 @@ class TalkSummary:
 class TalkStatus:
     source: str = ""
     summary: TalkSummary | None = None
-    slide_titles: list[str] = field(default_factory=list)
+    slide_anchors: list[SlideAnchor] = field(default_factory=list)
+    """The deck's slides after the title slide, each with the origin of its heading."""
     math_macros: dict[str, object] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     """Formatted error diagnostics."""

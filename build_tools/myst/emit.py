@@ -26,6 +26,7 @@ from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import LazyOrigins, Origin, origin_of
 from ..engine.talkfile import author_list
+from .anchors import SlideAnchor
 from .paths import guard_line, may_name_a_file
 
 Line = tuple[str, "tuple | None"]
@@ -63,10 +64,15 @@ class Document:
     body_lines: list[Line]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     math_macros: dict[str, object] = field(default_factory=dict)
-    slide_titles: list[str] = field(default_factory=list)
-    """For slides and speaker-notes: the title of each slide after the title slide."""
+    slide_anchors: list[SlideAnchor] = field(default_factory=list)
+    """For slides and speaker-notes: the title of each slide after the title slide, and
+    the origin of its heading."""
     cited: bool = False
     """Whether any citation became a role."""
+
+    @property
+    def slide_titles(self) -> list[str]:
+        return [a.title for a in self.slide_anchors]
 
     @property
     def lines(self) -> list[Line]:
@@ -140,18 +146,20 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
     lines = _prepare(em, items)
     if variant == "handout":
         body = _handout(em, lines)
-        titles: list[str] = []
+        anchors: list[SlideAnchor] = []
     else:
         if em.has_animation:
             lines = _animations(em, lines)
         slides = _split_slides(em, lines)
-        titles = [s.title for s in slides[1:]]
+        # the slide before the first heading has no heading of its own to be found by
+        anchors = [SlideAnchor.at(s.title, None if s.opening else origin_of(s.origin))
+                   for s in slides[1:]]
         body = _slides(em, slides) if variant == "slides" else _speaker_notes(em, slides)
     if options.append_references and em.cited and not em.has_bibliography:
         body += _references_block(variant, body[-1][1] if body else None, options.local_citations)
     body = _squeeze_blank_lines(body)
     title = _title_block(variant, meta) if options.title_block else []
-    return Document(variant, title, body, em.diagnostics, em.math_macros, titles, em.cited)
+    return Document(variant, title, body, em.diagnostics, em.math_macros, anchors, em.cited)
 
 
 # -- the one pass over the expansion ------------------------------------------------------

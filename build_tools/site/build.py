@@ -711,7 +711,7 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
     """Expand each talk's deck once, before Sphinx starts, with the settings its build will have.
 
     The deck's build reads the record instead of expanding the talk, and the handout's
-    build takes its links' slide titles from it.  A record still true to its files is kept.
+    build takes its links' slide anchors from it.  A record still true to its files is kept.
     """
     from ..api import config_key, prepared_file, prepared_is_current
     from ..config import build_config, conf_values, read_conf

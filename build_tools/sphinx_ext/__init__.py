@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["setup"]
 
-ENV_VERSION = 4
+ENV_VERSION = 5
 
 
 

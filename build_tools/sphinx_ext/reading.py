@@ -3,7 +3,7 @@
 ``source-read`` replaces the text Sphinx read with the engine's expansion,
 notes every file the engine read (talk, includes, vocabulary) as a dependency
 of the document, and logs the engine's diagnostics at their original file and
-line.  What the other stages need later (slide titles, math macros, the talk's
+line.  What the other stages need later (slide anchors, math macros, the talk's
 front matter, its errors) is kept per document in ``env.talks_info``, which is
 merged across parallel readers and purged with the document.
 """
@@ -19,6 +19,7 @@ from ..api import (PreparedTalk, config_key, load_prepared, page_emit_options, p
                    prepared_file)
 from ..config import OPTIONS, VARIANTS, TalkConfig, build_config, conf_values
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, crash_site
+from ..myst.anchors import SlideAnchor
 from ..status import TalkStatus, TalkSummary, VariantStatus, save
 from . import locations
 
@@ -111,7 +112,7 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
     for dep in [*record.dependencies, *record.bib_files]:
         env.note_dependency(dep)
     status = TalkStatus(source=os.path.relpath(path), summary=TalkSummary.from_meta(record.meta),
-                        slide_titles=_slide_titles(app, docname, record, path, config),
+                        slide_anchors=_slide_anchors(app, docname, record, path, config),
                         math_macros=dict(record.math_macros))
     for diag in record.diagnostics:
         _report(diag, docname)
@@ -136,19 +137,19 @@ def _prepared(app: Sphinx, docname: str, variant: str, key: str | None) -> Prepa
     return record if record is not None and (key is None or record.config_key == key) else None
 
 
-def _slide_titles(app: Sphinx, docname: str, record: PreparedTalk, path: str,
-                  config: TalkConfig) -> list[str]:
-    """The deck's slide titles, for the handout's links to its slides.
+def _slide_anchors(app: Sphinx, docname: str, record: PreparedTalk, path: str,
+                   config: TalkConfig) -> list[SlideAnchor]:
+    """The deck's slides with the origins of their headings, for the handout's links.
 
     ``talks build`` prepares the deck before Sphinx starts, so the handout reads them
     from there; a plain Sphinx build of the handout has to lay out the deck itself.
     """
     if record.variant != "handout":
-        return list(record.slide_titles)
+        return list(record.slide_anchors)
     deck = _prepared(app, docname, "slides", None)
     if deck is not None:
-        return list(deck.slide_titles)
-    return prepare_talk(path, "slides", config).slide_titles
+        return list(deck.slide_anchors)
+    return prepare_talk(path, "slides", config).slide_anchors
 
 
 def _report(diag: Diagnostic, docname: str) -> None:
