@@ -160,6 +160,8 @@ class PreparedTalk:
     math_macros: dict
     meta: dict
     stamps: dict[str, tuple | None] = field(default_factory=dict)
+    format: int = 0
+    """``PREPARED_FORMAT`` when it was made: a record of another format is made anew."""
 
     def is_fresh(self) -> bool:
         """Whether every file it was made from is as it was."""
@@ -189,7 +191,7 @@ def prepare_talk(path: str, variant: str, config: TalkConfig,
     return PreparedTalk(variant, config_key(config), expansion.text, document.lazy_origins(),
                         expansion.diagnostics, expansion.dependencies, bibs,
                         list(document.slide_anchors), dict(document.math_macros),
-                        expansion.talk.meta)
+                        expansion.talk.meta, format=PREPARED_FORMAT)
 
 
 def prepared_file(folder: str, docname: str, variant: str) -> str:
@@ -231,8 +233,7 @@ def load_prepared(file: str) -> PreparedTalk | None:
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
         return None
     # the handout takes the deck's record whatever its settings: its format is checked here
-    current = isinstance(record, PreparedTalk) and \
-        record.config_key.startswith(f"({PREPARED_FORMAT}, ")
+    current = isinstance(record, PreparedTalk) and getattr(record, "format", 0) == PREPARED_FORMAT
     return record if current and record.is_fresh() else None
 
 

@@ -180,6 +180,6 @@ def test_the_deck_record_keeps_its_anchors_and_an_older_format_is_not_read(tmp_p
     save_prepared(record, file)
     assert load_prepared(file).slide_anchors == anchors
     # a record made before the anchors were kept holds titles alone: made anew, never read
-    record.config_key = record.config_key.replace(f"({PREPARED_FORMAT}, ", "(2, ", 1)
+    record.format = PREPARED_FORMAT - 1
     save_prepared(record, file)
     assert load_prepared(file) is None
