@@ -133,7 +133,7 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
         options.bib_keys = bibliography_keys(bibs)
     document = emit(expanded.items, variant, expanded.talk.meta, options)
     known = notation_names(_notation_file(config)) | set(document.math_macros)
-    document.diagnostics.extend(undefined_math(document.lines, known))
+    document.diagnostics.extend(undefined_math(document.text, document.lines, known))
     return Expansion(expanded, document)
 
 

@@ -15,6 +15,7 @@ Every line keeps the origin it had in the expansion.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -74,13 +75,13 @@ class Document:
     def slide_titles(self) -> list[str]:
         return [a.title for a in self.slide_anchors]
 
-    @property
+    @functools.cached_property
     def lines(self) -> list[Line]:
         return self.title_lines + self.body_lines
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
-        return "\n".join(t for t, _ in self.lines).rstrip("\n") + "\n"
+        return "\n".join([t for t, _ in self.lines]).rstrip("\n") + "\n"
 
     @property
     def body(self) -> str:
@@ -315,16 +316,19 @@ def _fence_state(line: str, open_fence: str | None) -> tuple[str | None, bool]:
 
 
 def _squeeze_blank_lines(lines: list[Line]) -> list[Line]:
+    """Runs of blank lines as one empty line; none at the start or the end."""
     out: list[Line] = []
-    for text, origin in lines:
-        if not text.strip():
-            if out and not out[-1][0].strip():
-                continue
-            text = ""
-        out.append((text.rstrip() if not text.strip() else text, origin))
-    while out and not out[0][0].strip():
-        out.pop(0)
-    while out and not out[-1][0].strip():
+    append = out.append
+    blank = True  # as if after a blank line: leading blanks go
+    for line in lines:
+        text = line[0]
+        if text and not text.isspace():
+            append(line)
+            blank = False
+        elif not blank:
+            append(("", line[1]))
+            blank = True
+    if blank and out:
         out.pop()
     return out
 
@@ -493,12 +497,18 @@ def _slides(em: Emitter, slides: list[Slide]) -> list[Line]:
     return out
 
 
+FENCE_RUN_RE = {"`": re.compile(r"[ \t]*(`+)"), ":": re.compile(r"[ \t]*(:+)")}
+
+
 def _fence_for(char: str, lines: list[Line]) -> str:
+    """A fence of ``char`` longer than any run of it that starts one of ``lines``."""
     longest = 2
+    match = FENCE_RUN_RE[char].match
     for text, _ in lines:
-        m = re.match(r"[ \t]*(%s+)" % re.escape(char), text)
-        if m:
-            longest = max(longest, len(m.group(1)))
+        if char in text:
+            m = match(text)
+            if m:
+                longest = max(longest, len(m.group(1)))
     return char * (longest + 1)
 
 

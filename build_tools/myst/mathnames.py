@@ -54,10 +54,11 @@ def notation_names(path: str | None) -> frozenset[str]:
     return _notation_names(path, os.stat(path).st_mtime_ns)
 
 
-def undefined_math(lines, known: set[str] | frozenset[str]) -> list[Diagnostic]:
-    """One warning per command used in math that ``known`` and MathJax do not define."""
+def undefined_math(text: str, lines, known: set[str] | frozenset[str]) -> list[Diagnostic]:
+    """One warning per command used in math that ``known`` and MathJax do not define.
+
+    ``text`` is ``lines`` joined with newlines, where the warnings are located."""
     mathjax = mathjax_names()
-    text = "\n".join(t for t, _ in lines)
     if "$" not in text:
         return []
     found: list[Diagnostic] = []

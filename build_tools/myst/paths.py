@@ -54,6 +54,8 @@ docutils and browsers read them."""
 def may_name_a_file(text: str) -> bool:
     if "](" in text:
         return True
+    if "=" not in text and ":" not in text and "}" not in text:  # what every other look needs
+        return False
     low = text.lower()
     return _html_attribute(low) or _file_option(low) or _directive(low) or _role(low)
 
