@@ -8,6 +8,7 @@ a fragment is included twice.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -21,8 +22,14 @@ written, comparable across processes and builds."""
 def origin_key(origin: Origin) -> OriginKey:
     """The place of an origin, its files absolute (an origin names them relative to the
     working directory, so the key must be made where the origin was)."""
-    return (os.path.abspath(origin.location.file), origin.location.line,
-            tuple((os.path.abspath(c.file), c.line) for c in origin.chain))
+    cwd = os.getcwd()
+    return (_absolute(origin.location.file, cwd), origin.location.line,
+            tuple((_absolute(c.file, cwd), c.line) for c in origin.chain))
+
+
+@functools.lru_cache(maxsize=4096)
+def _absolute(file: str, cwd: str) -> str:
+    return os.path.normpath(os.path.join(cwd, file))
 
 
 @dataclass(frozen=True)

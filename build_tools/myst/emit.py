@@ -153,8 +153,8 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
             lines = _animations(em, lines)
         slides = _split_slides(em, lines)
         # the slide before the first heading has no heading of its own to be found by
-        anchors = [SlideAnchor.at(s.title, None if s.opening else origin_of(s.origin))
-                   for s in slides[1:]]
+        headings = LazyOrigins([None if s.opening else s.origin for s in slides[1:]])
+        anchors = [SlideAnchor.at(s.title, headings[i]) for i, s in enumerate(slides[1:])]
         body = _slides(em, slides) if variant == "slides" else _speaker_notes(em, slides)
     if options.append_references and em.cited and not em.has_bibliography:
         body += _references_block(variant, body[-1][1] if body else None, options.local_citations)
