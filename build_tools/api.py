@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
-from .engine.source import confine, display_name, file_stamp, load_source, repository_roots
+from .engine.source import (confine, display_name, file_stamp, load_source, new_snapshot,
+                            repository_roots)
 from .engine.talkfile import Talk, front_matter_location
 from .myst.anchors import SlideAnchor
 from .myst.emit import Document, EmitOptions, emit
@@ -116,12 +117,15 @@ def _talk_bibs(talk: Talk, config: TalkConfig) -> tuple[list[str], list[Diagnost
 
 
 def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
-                emit_options: EmitOptions | None = None, advisor=None) -> Expansion:
-    """Expand one talk for one variant: MyST text, an origin per line, diagnostics."""
+                emit_options: EmitOptions | None = None, advisor=None,
+                fresh_view: bool = True) -> Expansion:
+    """Expand one talk for one variant: MyST text, an origin per line, diagnostics.
+
+    ``fresh_view=False`` keeps the view of the disk the batch it belongs to took."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
     config = config or build_config(path)
-    expanded = expand(path, variant, config, advisor)
+    expanded = expand(path, variant, config, advisor, fresh_view=fresh_view)
     options = emit_options or EmitOptions()
     options.doc_dir = options.doc_dir or os.path.dirname(expanded.talk.source.path)
     options.image_root = options.image_root or config.image_root
@@ -294,7 +298,7 @@ def check_talks(paths: list[str], config: TalkConfig | None = None,
 def _write_one(job: tuple[str, str, TalkConfig, str]) -> tuple[str, list[Diagnostic]]:
     path, variant, config, target = job
     try:
-        expansion = expand_talk(path, variant, config)
+        expansion = expand_talk(path, variant, config, fresh_view=False)
     except MacroError as exc:
         return path, [exc.diagnostic]
     try:
@@ -312,8 +316,10 @@ def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
     """Expand many talks into ``out_dir`` (mirroring their folders); yields (path, diagnostics).
 
     Large batches are shared between worker processes; each keeps its own
-    file and vocabulary caches warm across the talks it is given.
+    file and vocabulary caches warm across the talks it is given.  The batch
+    takes one view of the disk: each file is checked once, not once per talk.
     """
+    new_snapshot()
     base = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
     work = [(p, variant, config, os.path.join(out_dir, os.path.relpath(os.path.abspath(p), base)))
             for p in paths]

@@ -41,3 +41,43 @@ def test_corpus_expands_identically_with_and_without_replay():
         for talk in talks:
             same(expand_talk(str(talk), variant, TalkConfig(include_roots=roots)),
                  expand_talk(str(talk), variant, TalkConfig(include_roots=roots, reuse_includes=False)))
+
+
+def test_compacting_a_recording_keeps_every_line_and_its_origin():
+    """Pieces joined by ``Out.compact`` split into the same lines, from the same places."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from build_tools.engine.output import Out
+    from build_tools.engine.records import Heading
+    from build_tools.engine.source import Frame, text_source
+
+    frames = [Frame(text_source("x" * 500, f"<{n}>"), f"<{n}>") for n in "ab"]
+    piece = st.tuples(st.sampled_from(["", "\n", "a", "b\n", "\n\nc", " \n", "dd\ne"]),
+                      st.sampled_from(["verbatim", "next", "site", "none", "heading"]),
+                      st.integers(0, 1), st.integers(0, 20))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(piece, max_size=30))
+    def check(pieces):
+        out = Out()
+        end = 0  # where the last verbatim piece ended, for pieces that continue it
+        for text, kind, which, offset in pieces:
+            frame = frames[which]
+            if kind == "heading":
+                out.add_block(Heading(2, "T"), (frame, offset, "site"))
+            elif kind == "none":
+                out.add(text)
+            elif kind == "site":
+                out.add(text, (frame, offset, "site"))
+            else:
+                start = end if kind == "next" else offset
+                out.add(text, (frame, start))
+                end = start + len(text)
+        before = out.lines()
+        parts = len(out.parts)
+        out.compact()
+        assert out.lines() == before
+        assert len(out.parts) <= parts
+
+    check()

@@ -44,14 +44,18 @@ _RESOLVERS: dict[tuple, IncludeResolver] = {}
 _ADVISORS: dict[int, object] = {}
 
 
-def expand(path: str, variant: str, config: TalkConfig, advisor=None) -> ExpandedTalk:
+def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
+           fresh_view: bool = True) -> ExpandedTalk:
     """Expand the talk at ``path`` for ``variant``.
 
     ``advisor`` is a factory given every known name; the advisor it makes
     suggests the closest name for an unknown macro (the authoring tools use it).
+    ``fresh_view`` checks every cached file against the disk again; a batch that
+    took one view of the disk for all its talks (``source.new_snapshot``) says False.
     Raises ``MacroError`` only for a talk that cannot be read at all.
     """
-    new_snapshot()
+    if fresh_view:
+        new_snapshot()
     talk = read_talk(path)
     vocabulary, vocab_files, vocab_diagnostics = load_vocabulary(variant, config)
     state = ExpansionState(dict(vocabulary))
