@@ -6,6 +6,8 @@ and the Sphinx extension decide what to do with the diagnostics.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import pickle
 import re
@@ -315,20 +317,48 @@ def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
                jobs: int | None = None):
     """Expand many talks into ``out_dir`` (mirroring their folders); yields (path, diagnostics).
 
-    Large batches are shared between worker processes; each keeps its own
-    file and vocabulary caches warm across the talks it is given.  The batch
-    takes one view of the disk: each file is checked once, not once per talk.
+    Large batches are shared between processes: this one and ``jobs - 1`` workers,
+    each given a contiguous share (talks of one folder share fragments, so each
+    reuses more of its file and include caches).  The batch takes one view of the
+    disk: each file is checked once, not once per talk.
     """
     new_snapshot()
     base = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
     work = [(p, variant, config, os.path.join(out_dir, os.path.relpath(os.path.abspath(p), base)))
             for p in paths]
     jobs = jobs or min(len(os.sched_getaffinity(0)), 4)
-    if jobs < 2 or len(work) < 16:
-        yield from map(_write_one, work)
-        return
-    import multiprocessing
+    with _batch_collection():
+        if jobs < 2 or len(work) < 16:
+            yield from map(_write_one, work)
+            return
+        import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        # contiguous halves: talks of one folder share fragments, so each worker reuses more
-        yield from pool.imap(_write_one, work, chunksize=-(-len(work) // jobs))
+        shares = [work[i * len(work) // jobs:(i + 1) * len(work) // jobs] for i in range(jobs)]
+        with multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_collect_less) as pool:
+            others = [pool.apply_async(_write_share, (share,)) for share in shares[:-1]]
+            own = _write_share(shares[-1])  # while the workers do theirs
+            for result in others:
+                yield from result.get()
+            yield from own
+
+
+def _write_share(share: list[tuple]) -> list[tuple[str, list[Diagnostic]]]:
+    return [_write_one(job) for job in share]
+
+
+def _collect_less() -> None:
+    """A batch makes many small objects and few reference cycles: look for cycles less
+    often, and never among the objects that existed before it started."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
+@contextlib.contextmanager
+def _batch_collection():
+    before = gc.get_threshold()
+    _collect_less()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
