@@ -169,6 +169,7 @@ def new_snapshot() -> None:
     """
     _CHECKED.clear()
     _REAL_PATHS.clear()
+    _IS_FILE.clear()
 
 
 def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> SourceFile:
@@ -198,6 +199,7 @@ def clear_caches() -> None:
     _FILE_CACHE.clear()
     _CHECKED.clear()
     _REAL_PATHS.clear()
+    _IS_FILE.clear()
     _LISTINGS.clear()
 
 
@@ -287,17 +289,40 @@ def confine(path: str, allowed_roots) -> str | None:
     """
     if not path or "\x00" in path:
         return None
+    try:
+        real = _real_path(os.path.abspath(path))
+    except (OSError, ValueError):
+        return None
+    return real if any(_inside(real, root) for root in allowed_roots) else None
+
+
+def _real_path(path: str) -> str:
+    """``os.path.realpath`` of an absolute, normal path, its folders' real paths reused:
+    many files share a few folders, so most paths cost one look at their last part."""
     real = _REAL_PATHS.get(path)
     if real is None:
-        try:
-            real = _REAL_PATHS[path] = os.path.realpath(path)
-        except (OSError, ValueError):
-            return None
-    return real if any(_inside(real, root) for root in allowed_roots) else None
+        folder, name = os.path.split(path)
+        if not name or folder == path or os.path.islink(path):
+            real = os.path.realpath(path)
+        else:
+            real = os.path.join(_real_path(folder), name)
+        _REAL_PATHS[path] = real
+    return real
 
 
 _REAL_PATHS: dict[str, str] = {}
 """Where each path named since ``new_snapshot`` really is (symlinks followed)."""
+
+
+def is_file(path: str) -> bool:
+    """``os.path.isfile``, asked of the disk once per ``new_snapshot``."""
+    found = _IS_FILE.get(path)
+    if found is None:
+        found = _IS_FILE[path] = os.path.isfile(path)
+    return found
+
+
+_IS_FILE: dict[str, bool] = {}
 
 
 def repository_roots(talk_path: str, include_roots=(), macros_dir: str | None = None,
@@ -376,12 +401,12 @@ class IncludeResolver:
         for cand in self._candidates(target, opened_dir):
             cand = os.path.normpath(cand)
             searched.append(cand)
-            if os.path.isfile(cand):
+            if is_file(cand):
                 if confine(cand, self.allowed):
                     return Resolution(path=cand)
                 refused = refused or display_name(cand)
         own = os.path.normpath(os.path.join(including_dir, target))
-        if os.path.isfile(own) and confine(own, self.allowed):
+        if is_file(own) and confine(own, self.allowed):
             return Resolution(path=own, relative_fallback=True)
         renamed = self._renamed(target, opened_dir)
         if renamed:
@@ -398,7 +423,7 @@ class IncludeResolver:
             return None
         new_target = os.path.join(os.path.dirname(target), new)
         for cand in self._candidates(new_target, opened_dir):
-            if os.path.isfile(cand) and confine(cand, self.allowed):
+            if is_file(cand) and confine(cand, self.allowed):
                 return Resolution(path=os.path.normpath(cand), renamed_from=target)
         return None
 
