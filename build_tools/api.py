@@ -6,7 +6,6 @@ and the Sphinx extension decide what to do with the diagnostics.
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import pickle
@@ -327,38 +326,32 @@ def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
     work = [(p, variant, config, os.path.join(out_dir, os.path.relpath(os.path.abspath(p), base)))
             for p in paths]
     jobs = jobs or min(len(os.sched_getaffinity(0)), 4)
-    with _batch_collection():
-        if jobs < 2 or len(work) < 16:
-            yield from map(_write_one, work)
-            return
-        import multiprocessing
+    if jobs < 2 or len(work) < 16:
+        yield from map(_write_one, work)
+        return
+    import multiprocessing
 
-        shares = [work[i * len(work) // jobs:(i + 1) * len(work) // jobs] for i in range(jobs)]
-        with multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_collect_less) as pool:
-            others = [pool.apply_async(_write_share, (share,)) for share in shares[:-1]]
-            own = _write_share(shares[-1])  # while the workers do theirs
-            for result in others:
-                yield from result.get()
-            yield from own
+    shares = [work[i * len(work) // jobs:(i + 1) * len(work) // jobs] for i in range(jobs)]
+    with multiprocessing.get_context("fork").Pool(
+            jobs - 1, initializer=collect_garbage_for_a_batch) as pool:
+        others = [pool.apply_async(_write_share, (share,)) for share in shares[:-1]]
+        own = _write_share(shares[-1])  # while the workers do theirs
+        for result in others:
+            yield from result.get()
+        yield from own
 
 
 def _write_share(share: list[tuple]) -> list[tuple[str, list[Diagnostic]]]:
     return [_write_one(job) for job in share]
 
 
-def _collect_less() -> None:
-    """A batch makes many small objects and few reference cycles: look for cycles less
-    often, and never among the objects that existed before it started."""
+def collect_garbage_for_a_batch() -> None:
+    """Tune the garbage collector of a process that expands many talks and then ends.
+
+    Expansion makes many small objects and few reference cycles: look for cycles
+    less often, and never among the objects that existed before the batch (the
+    modules, the vocabulary).  The CLI does this for its batch commands, and every
+    worker of ``write_myst`` for itself.
+    """
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
-
-
-@contextlib.contextmanager
-def _batch_collection():
-    before = gc.get_threshold()
-    _collect_less()
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()

@@ -68,6 +68,7 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
     config = _config(list(files), include, stop_at_error=stop_at_error or None,
                      clean_comments=False if compat else None, diagrams_dir=diagrams)
     failed = False
+    api.collect_garbage_for_a_batch()
     if out:
         for _, diagnostics in api.write_myst(list(files), variant, config, out):
             _print(diagnostics)
@@ -108,6 +109,7 @@ def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
                      diagrams_dir=diagrams, bib_files=list(bibs))
     if fix:
         _fix(list(files), config)
+    api.collect_garbage_for_a_batch()
     diagnostics = api.check_talks(list(files), config)
     _print(diagnostics, "json" if fmt == "json" else "stdout")
     if fmt == "text":
