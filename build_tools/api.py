@@ -22,6 +22,7 @@ from .engine.talkfile import Talk, front_matter_location
 from .myst.anchors import SlideAnchor
 from .myst.emit import Document, EmitOptions, emit
 from .myst.mathnames import notation_names, undefined_math
+from .workers import die_with_parent
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files",
            "PreparedTalk", "prepare_talk", "save_prepared", "load_prepared"]
@@ -331,18 +332,38 @@ def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
         return
     import multiprocessing
 
+    context = multiprocessing.get_context("fork")
     shares = [work[i * len(work) // jobs:(i + 1) * len(work) // jobs] for i in range(jobs)]
-    with multiprocessing.get_context("fork").Pool(
-            jobs - 1, initializer=collect_garbage_for_a_batch) as pool:
-        others = [pool.apply_async(_write_share, (share,)) for share in shares[:-1]]
-        own = _write_share(shares[-1])  # while the workers do theirs
-        for result in others:
-            yield from result.get()
-        yield from own
+    workers = []
+    for share in shares[:-1]:
+        receive, send = context.Pipe(duplex=False)
+        worker = context.Process(target=_write_share_to, args=(share, send), daemon=True)
+        worker.start()
+        send.close()
+        workers.append((worker, receive, share))
+    own = _write_share(shares[-1])  # while the workers do theirs
+    for worker, receive, share in workers:
+        try:
+            results = receive.recv()
+        except (EOFError, OSError):  # the worker died: say so for each of its talks
+            results = [(job[0], [Diagnostic("E-WORKER", Severity.ERROR,
+                                             "the process expanding this talk ended unexpectedly")])
+                       for job in share]
+        worker.join()
+        yield from results
+    yield from own
 
 
 def _write_share(share: list[tuple]) -> list[tuple[str, list[Diagnostic]]]:
     return [_write_one(job) for job in share]
+
+
+def _write_share_to(share: list[tuple], send) -> None:
+    """A worker's whole life: its share, then every result in one message."""
+    die_with_parent()
+    collect_garbage_for_a_batch()
+    send.send(_write_share(share))
+    send.close()
 
 
 def collect_garbage_for_a_batch() -> None:

@@ -273,9 +273,9 @@ def test_an_unwritable_site_fails_before_anything_moves(tmp_path, monkeypatch):
 
 
 def test_workers_ask_to_die_with_their_parent():
-    from build_tools.site.build import _die_with_parent
+    from build_tools.workers import die_with_parent
 
-    _die_with_parent()  # in this process: harmless, and must not raise
+    die_with_parent()  # in this process: harmless, and must not raise
 
 
 def test_serve_on_a_public_address_needs_allow_remote():

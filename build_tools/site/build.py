@@ -44,6 +44,7 @@ from .shards import Shard, ShardManifest, shard_documents
 from ..engine.source import confine, repository_roots
 from ..engine.talkfile import read_talk
 from ..status import TalkStatus, TalkSummary, load as load_status
+from ..workers import die_with_parent
 
 __all__ = ["SiteOptions", "SiteReport", "build_site", "find_talks", "docnames_for"]
 
@@ -241,22 +242,7 @@ _QUEUE = None
 def _init_worker(queue) -> None:
     global _QUEUE
     _QUEUE = queue
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """A worker must not outlive a ``talks build`` that was killed: ask Linux to end it too."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the pool's own shutdown has to do
-        return
-    if os.getppid() == 1:  # the parent died before the request took effect
-        os._exit(1)
+    die_with_parent()
 
 
 class SiteBusy(OSError):
@@ -731,7 +717,7 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
             _prepare_deck(job)
         return
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with ctx.Pool(workers, initializer=_die_with_parent) as pool:
+    with ctx.Pool(workers, initializer=die_with_parent) as pool:
         # contiguous runs: talks of one folder share fragments, so each worker reuses more
         pool.map(_prepare_deck, work, chunksize=-(-len(work) // workers))
 
