@@ -19,7 +19,10 @@ site: setup system-deps
 test: setup system-deps
 	$(VENV)/bin/python -m pytest
 
+# The package is installed editable, which compiles none of it: compile it here (only
+# what changed), or every command compiles it anew where writing bytecode is turned off.
 setup: $(VENV)/.installed
+	@$(VENV)/bin/python -m compileall -q build_tools
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
