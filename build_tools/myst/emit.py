@@ -51,6 +51,10 @@ PROTECTED_RE = re.compile(INLINE_CODE_RE.pattern + "|" + URL_RE.pattern)
 """What the citation scanner must not look into: inline code, URLs and link targets."""
 CITATION_RE = re.compile(CITE_GROUP_RE.pattern + "|" + INTEXT_CITE_RE.pattern)
 
+PLAIN_LINE_STOP = re.compile(r"[\]=:}{`~@$^\\]").search
+"""Every character one of ``_prepare``'s rewrites or checks starts from (a line starting
+with ``|`` or ``+`` aside): a line with none of them is passed on as it is."""
+
 STRUCTURE = (r.Heading, r.NotesStart, r.NotesEnd, r.AnimationStart, r.FrameStart, r.FrameEnd,
              r.AnimationEnd)
 """Records that layout places; every other record is rendered where it stands."""
@@ -178,7 +182,12 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     math_opened = 0  # where the open display-math block started in ``out``
     groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
     footbibliography_options = False  # the options of a {bibliography} made {footbibliography}
+    append = out.append
     for text, origin in items:
+        if type(text) is str and not in_math and not footbibliography_options \
+                and not PLAIN_LINE_STOP(text) and text[:1] not in ("|", "+"):
+            append((text, origin, in_code and fence is not None))  # nothing below applies
+            continue
         if footbibliography_options:
             if type(text) is str and text.startswith(":"):
                 continue  # {footbibliography} takes no options
