@@ -647,6 +647,8 @@ def _cite_line(em: Emitter, text: str, origin) -> str:
     """Pandoc citations in one line as roles; inline code, URLs and link targets are left alone."""
     if "@" not in text:
         return text
+    if "`" not in text and "://" not in text and "<" not in text and "](" not in text:
+        return _cite_text(em, text, origin)  # nothing to protect: no need to look for it
     pieces, pos = [], 0
     for m in PROTECTED_RE.finditer(text):
         pieces += [_cite_text(em, text[pos:m.start()], origin), m.group(0)]
