@@ -37,11 +37,18 @@ class SourceFile:
     _line_starts: list[int] | None = None
     _closing: dict[int, int] | None = None
     _stray: list[int] | None = None
+    _display: tuple[str, str] | None = None
+    """(working directory, display name) when it was last asked for."""
 
     @property
     def display(self) -> str:
         """The name shown in messages: relative to the working directory where possible."""
-        return self.label or display_name(self.path)
+        if self.label:
+            return self.label
+        cwd = os.getcwd()
+        if self._display is None or self._display[0] != cwd:
+            self._display = (cwd, _display_name(self.path, cwd))
+        return self._display[1]
 
     # -- positions ---------------------------------------------------------
     def line_starts(self) -> list[int]:
@@ -169,7 +176,7 @@ def new_snapshot() -> None:
     """
     _CHECKED.clear()
     _REAL_PATHS.clear()
-    _IS_FILE.clear()
+    _FOLDER_FILES.clear()
 
 
 def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> SourceFile:
@@ -199,7 +206,7 @@ def clear_caches() -> None:
     _FILE_CACHE.clear()
     _CHECKED.clear()
     _REAL_PATHS.clear()
-    _IS_FILE.clear()
+    _FOLDER_FILES.clear()
     _LISTINGS.clear()
 
 
@@ -315,14 +322,21 @@ _REAL_PATHS: dict[str, str] = {}
 
 
 def is_file(path: str) -> bool:
-    """``os.path.isfile``, asked of the disk once per ``new_snapshot``."""
-    found = _IS_FILE.get(path)
-    if found is None:
-        found = _IS_FILE[path] = os.path.isfile(path)
-    return found
+    """``os.path.isfile`` of a normal path, from one listing of its folder per ``new_snapshot``:
+    include candidates are many names in a few folders, most of them missing."""
+    folder, name = os.path.split(path)
+    files = _FOLDER_FILES.get(folder)
+    if files is None:
+        try:
+            with os.scandir(folder) as entries:
+                files = _FOLDER_FILES[folder] = {e.name for e in entries if e.is_file()}
+        except (OSError, ValueError):
+            files = _FOLDER_FILES[folder] = set()
+    return name in files
 
 
-_IS_FILE: dict[str, bool] = {}
+_FOLDER_FILES: dict[str, set[str]] = {}
+"""The files (symlinks to files included) in each folder listed since ``new_snapshot``."""
 
 
 def repository_roots(talk_path: str, include_roots=(), macros_dir: str | None = None,
