@@ -99,7 +99,7 @@ class IncludeHandling:
             self.state.put(kind, name, value)
 
     def _replay(self, rec: Recording, child: Frame, out: Out) -> None:
-        replayed, mapped = replay_out(rec, child)
+        mapped = replay_out(rec, child, out)
         self._apply(rec)
         diagnostics = [(*d[:3], mapped(d[3]) if d[3] else None, *d[4:]) for d in rec.diagnostics]
         recorders, self.recorders = self.recorders, []  # absorbed below, with the new frames
@@ -114,7 +114,6 @@ class IncludeHandling:
         self.steps += rec.steps
         self.dependencies.extend(rec.dependencies)
         self.includes.extend(rec.includes)
-        out.extend(replayed)
 
     def _meta_include(self, src, frame, regions, params, out, offset):
         if not regions:

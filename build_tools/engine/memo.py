@@ -135,10 +135,24 @@ def remap(old_root: Frame, new_root: Frame):
     return mapped
 
 
-def replay_out(rec: Recording, new_root: Frame) -> tuple[Out, object]:
+def replay_out(rec: Recording, new_root: Frame, out: Out):
+    """Append the recorded output to ``out``, its origins moved under ``new_root``;
+    returns the frame mapping, for the recording's diagnostics."""
     mapped = remap(rec.root, new_root)
-    out = Out()
-    out.parts = list(rec.out.parts)
-    out.origins = [o if o is None else (mapped(o[0]), *o[1:]) for o in rec.out.origins]
-    out.size, out.blocks = rec.out.size, rec.out.blocks
-    return out, mapped
+    moved: dict[int, Frame] = {}  # a recording's pieces come from a few frames
+    origins = []
+    append = origins.append
+    for origin in rec.out.origins:
+        if origin is None:
+            append(None)
+            continue
+        frame = origin[0]
+        new = moved.get(id(frame))
+        if new is None:
+            new = moved[id(frame)] = mapped(frame)
+        append((new, origin[1]) if len(origin) == 2 else (new, origin[1], origin[2]))
+    out.parts.extend(rec.out.parts)
+    out.origins.extend(origins)
+    out.size += rec.out.size
+    out.blocks += rec.out.blocks
+    return mapped
