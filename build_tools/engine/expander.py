@@ -249,44 +249,49 @@ class Expander(IncludeHandling):
         macros = self.state.macros
         open_blocks: list[int] = []
         pos = start
+        written = start  # the text from here to the next call is not in ``out`` yet
         while True:
             m = search(text, pos, end)
             if m is None:
-                if pos < end:
-                    self._text(src, frame, pos, end, out, user)
+                if written < end:
+                    self._text(src, frame, written, end, out, user)
                 break
             s = m.start()
-            if s > pos:
-                self._text(src, frame, pos, s, out, user)
             name = m.group(1)
             p = m.end()
+            if name is not None and (params is None or name not in params) \
+                    and name not in CONDITIONALS:
+                meta = META.get(name)
+                definition = macros.get(name) if meta is None else None
+                if self.recorders and meta is None:
+                    rec = self.recorders[-1]
+                    slot = ("macro", name)
+                    if slot not in rec.reads and slot not in rec.writes:
+                        rec.reads[slot] = value_key(definition)
+                if meta is None and definition is None and not (user and self.advisor is not None):
+                    pos = p  # an unknown name is text like the text around it
+                    continue
+            if s > written:
+                self._text(src, frame, written, s, out, user)
             if name is None:  # an HTML comment, opaque in clean mode
-                pos = self._comment(src, frame, s, end, out, user)
+                pos = written = self._comment(src, frame, s, end, out, user)
                 continue
             if params is not None and name in params:
                 out.extend(params[name])
                 self._check_size(out)
-                pos = p
+                pos = written = p
                 continue
             if name in CONDITIONALS:
                 saved = self.site
                 if user:
                     self.site = (frame, s)
-                pos = self._conditional(name, src, frame, s, p, end, open_blocks, params)
+                pos = written = self._conditional(name, src, frame, s, p, end, open_blocks, params)
                 self.site = saved
                 continue
-            meta = META.get(name)
-            definition = macros.get(name) if meta is None else None
-            if self.recorders and meta is None:
-                rec = self.recorders[-1]
-                slot = ("macro", name)
-                if slot not in rec.reads and slot not in rec.writes:
-                    rec.reads[slot] = value_key(definition)
             if meta is None and definition is None:
-                out.add("\\" + name, (frame, s) if user else self._generated())
-                if user and self.advisor is not None:
-                    self._advise(name, src, frame, s)
-                pos = p
+                out.add("\\" + name, (frame, s))
+                self._advise(name, src, frame, s)
+                pos = written = p
                 continue
             # collect the brace groups that follow immediately
             regions: list[tuple[int, int]] = []
@@ -313,7 +318,7 @@ class Expander(IncludeHandling):
                 self._call(definition, src, frame, regions, params, out, s)
             self.site = saved
             self._check_size(out)
-            pos = p
+            pos = written = p
         for opened in open_blocks:
             self.report("W-CONDITIONAL", Severity.WARNING,
                         "conditional opened here is never closed by \\endif; closed at the end of "
