@@ -624,7 +624,7 @@ class Expander(IncludeHandling):
                 body = _substitute(raw, params)
                 body = None if body == raw else body
             if body is not None:
-                body_src = text_source(body, src.display)
+                body_src = text_source(body, f"<body of {name}>", shown_as=src)
                 body_src.is_vocabulary = src.is_vocabulary
                 body_start, body_end = 0, len(body)
                 body_frame = Frame(body_src, frame.name, frame.parent, frame.at)

@@ -39,10 +39,14 @@ class SourceFile:
     _stray: list[int] | None = None
     _display: tuple[str, str] | None = None
     """(working directory, display name) when it was last asked for."""
+    shown_as: "SourceFile | None" = None
+    """The file whose name this text goes by in messages (a defeval body's file)."""
 
     @property
     def display(self) -> str:
         """The name shown in messages: relative to the working directory where possible."""
+        if self.shown_as is not None:
+            return self.shown_as.display
         if self.label:
             return self.label
         cwd = os.getcwd()
@@ -197,9 +201,10 @@ def load_source(path: str | os.PathLike, *, is_vocabulary: bool = False) -> Sour
     return cached[1]
 
 
-def text_source(text: str, name: str = "<text>") -> SourceFile:
-    """A source for text that does not live in a file (tests, ``\\defeval`` bodies)."""
-    return SourceFile(name, name, text)
+def text_source(text: str, name: str = "<text>", shown_as: SourceFile | None = None) -> SourceFile:
+    """A source for text that does not live in a file (tests, defeval bodies); messages name
+    it ``name``, or as ``shown_as`` is named (worked out only when a message needs it)."""
+    return SourceFile(name, name, text, shown_as=shown_as)
 
 
 def clear_caches() -> None:
