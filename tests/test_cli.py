@@ -85,3 +85,31 @@ def test_an_unwritable_output_folder_is_an_error_not_a_traceback(tmp_path, monke
     result = run("preprocess", "talks/t.md", "--variant", "slides", "--out", "blocker/out")
     assert result.exit_code == 1 and "cannot write" in result.output and "[E-WRITE]" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_installed_command_ends_a_batch_with_everything_written(tmp_path):
+    """``talks`` (``run``) ends a batch without tearing down its caches: the exit status,
+    every file, the diagnostics and the printed MyST must all be complete anyway."""
+    import subprocess
+    import sys
+
+    talks = {f"talks/_t/t{n:02d}.md": FRONT + f"\\notes{{body {n}}}\n" for n in range(20)}
+    talks["talks/_t/t07.md"] += "\\include{_x/includes/gone.md}\n"
+    write_repo(tmp_path, talks)
+    command = [sys.executable, "-c", "from build_tools.cli import run; run()"]
+
+    batch = subprocess.run([*command, "preprocess", *sorted(talks), "--variant", "handout",
+                            "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
+    assert batch.returncode == 1
+    assert "talks/_t/t07.md:5:1: error: include file not found: _x/includes/gone.md" in batch.stderr
+    for n in range(20):
+        written = (tmp_path / f"out/t{n:02d}.md").read_text()
+        assert f"body {n}\n" in written and written.endswith("\n")
+    assert (tmp_path / "out/t07.md").read_text().endswith("Missing include: `_x/includes/gone.md`\n```\n")
+
+    printed = subprocess.run([*command, "preprocess", "talks/_t/t03.md", "--variant", "handout"],
+                             cwd=tmp_path, capture_output=True, text=True)
+    assert printed.returncode == 0 and printed.stdout.strip().endswith("body 3")
+    clean = subprocess.run([*command, "check", "talks/_t/t03.md"], cwd=tmp_path,
+                           capture_output=True, text=True)
+    assert clean.returncode == 0
