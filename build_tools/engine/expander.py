@@ -554,9 +554,11 @@ class Expander(IncludeHandling):
 
     def _arg(self, src: SourceFile, region: tuple[int, int], frame: Frame,
              params: dict[str, Out] | None) -> Out:
-        out = Out()
         a, b = region
         text = src.text
+        if params is not None and text[a] == "\\" and text[a + 1:b] in params:
+            return params[text[a + 1:b]]  # a body passing a parameter on, as most do
+        out = Out()
         if text.find("\\", a, b) < 0 and text.find("<!--", a, b) < 0:
             # plain text (most arguments: widths, titles, labels): nothing to scan
             out.add(text[a:b], (frame, a) if not src.is_vocabulary else self._generated())
