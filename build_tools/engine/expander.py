@@ -49,6 +49,10 @@ class Limits:
     """Warnings and notices kept per document; one more diagnostic says how many were left out."""
 
 
+PLAIN_BODY, ANY_BODY = -1, -2
+"""Shapes of a macro body (``Definition.shape``)."""
+
+
 @dataclass(slots=True)
 class Definition:
     """A macro defined in the language: its parameters and a slice of source as body."""
@@ -60,10 +64,25 @@ class Definition:
     end: int
     frame: Frame
     _key: tuple | None = field(default=None, repr=False, compare=False)
+    _shape: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
         return self.start == self.end
+
+    @property
+    def shape(self) -> int:
+        """``PLAIN_BODY`` for a body with nothing to expand, the index of the parameter a
+        body is nothing but, or ``ANY_BODY``: the first two need no expansion at all."""
+        if self._shape is None:
+            body = self.src.text[self.start:self.end]
+            if "\\" not in body and "<!--" not in body:
+                self._shape = PLAIN_BODY
+            elif body[:1] == "\\" and body[1:] in self.params:
+                self._shape = self.params.index(body[1:])
+            else:
+                self._shape = ANY_BODY
+        return self._shape
 
     @property
     def key(self) -> tuple:
@@ -517,6 +536,15 @@ class Expander(IncludeHandling):
         if d.empty:  # an empty body does not evaluate its arguments
             return
         args = [self._arg(src, r, frame, params) for r in regions]
+        shape = d.shape
+        if shape == PLAIN_BODY and (d.params or not args):  # a named value: \diagramsDir ...
+            out.add(d.src.text[d.start:d.end], self._generated())
+            return
+        if shape >= 0:  # the body is one of its parameters
+            if shape < len(args):
+                out.extend(args[shape])
+                self._check_size(out)
+            return
         self.depth += 1
         self.call_stack.append(d.name)
         if self.depth > self.limits.max_depth:
