@@ -103,7 +103,6 @@ class Memo:
         return None
 
     def keep(self, key: tuple, rec: Recording) -> None:
-        rec.out.compact()
         recs = self.store.setdefault(key, [])
         self.store.move_to_end(key)
         recs.insert(0, rec)

@@ -59,28 +59,6 @@ class Out:
         self.size += other.size
         self.blocks += other.blocks
 
-    def compact(self) -> None:
-        """Join neighbouring pieces that read as one: text generated at the same call, or
-        verbatim text that continues where the piece before ends.  Lines keep their
-        origins; a recording replayed many times has fewer pieces to copy and split."""
-        parts: list = []
-        origins: list = []
-        previous = None  # the origin the last text piece would give a character after it
-        for part, origin in zip(self.parts, self.origins):
-            if type(part) is str and origin is not None and parts and previous is not None \
-                    and origin[0] is previous[0] and origin[1:] == previous[1:]:
-                parts[-1] += part
-                if len(origin) == 2:
-                    previous = (origin[0], origin[1] + len(part))
-                continue
-            parts.append(part)
-            origins.append(origin)
-            if type(part) is not str or origin is None:
-                previous = None
-            else:
-                previous = origin if len(origin) == 3 else (origin[0], origin[1] + len(part))
-        self.parts, self.origins = parts, origins
-
     def trimmed(self) -> "Out":
         """The same pieces without leading and trailing blank lines."""
         out = Out()
