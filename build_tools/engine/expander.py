@@ -166,6 +166,8 @@ class Expander(IncludeHandling):
         self.vocabulary = vocabulary
         """Expanding the vocabulary itself: every file it includes is vocabulary too."""
         self.diagnostics: list[Diagnostic] = []
+        self._generated_for: tuple | None = None
+        self._generated_at: tuple | None = None
         self._seen: set[tuple] = set()
         self.dependencies: list[str] = []
         self.include_frame: Frame | None = None
@@ -336,7 +338,8 @@ class Expander(IncludeHandling):
             else:
                 self._call(definition, src, frame, regions, params, out, s)
             self.site = saved
-            self._check_size(out)
+            if out.size + out.blocks > self.limits.max_output:
+                self._check_size(out)
             pos = written = p
         for opened in open_blocks:
             self.report("W-CONDITIONAL", Severity.WARNING,
@@ -596,7 +599,12 @@ class Expander(IncludeHandling):
         return out
 
     def _generated(self) -> tuple | None:
-        return (*self.site[:2], "site") if self.site else None
+        """The origin of text a macro makes up: its call site (one tuple per site)."""
+        site = self.site
+        if site is not self._generated_for:
+            self._generated_for = site
+            self._generated_at = (site[0], site[1], "site") if site else None
+        return self._generated_at
 
     def generated(self, text: str) -> Out:
         """Text a primitive makes up, pinned to the current call site."""
