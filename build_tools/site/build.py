@@ -737,6 +737,8 @@ def _prepare_deck(job: tuple[str, object, str]) -> None:
         pass
     except OSError:  # no record: the deck's build expands the talk itself
         pass
+
+
 def _source_namer(src: Path, docs: dict[str, str]) -> Callable[[str], str]:
     """A function that makes a warning name the talk's own file, never the generated
     source folder's link to it (worked out once for all the warnings of a build)."""
