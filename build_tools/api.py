@@ -14,7 +14,7 @@ from dataclasses import asdict
 from dataclasses import dataclass, field
 
 from .config import VARIANTS, TalkConfig, build_config
-from .diagnostics import Diagnostic, MacroError, Severity
+from .diagnostics import Diagnostic, Location, MacroError, Severity
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import (confine, display_name, file_stamp, load_source, new_snapshot,
                             repository_roots)
@@ -347,7 +347,8 @@ def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
             results = receive.recv()
         except (EOFError, OSError):  # the worker died: say so for each of its talks
             results = [(job[0], [Diagnostic("E-WORKER", Severity.ERROR,
-                                             "the process expanding this talk ended unexpectedly")])
+                                             "the process expanding this talk ended unexpectedly",
+                                             Location(display_name(job[0]), 1, 1))])
                        for job in share]
         worker.join()
         yield from results

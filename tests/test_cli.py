@@ -113,3 +113,30 @@ def test_the_installed_command_ends_a_batch_with_everything_written(tmp_path):
     clean = subprocess.run([*command, "check", "talks/_t/t03.md"], cwd=tmp_path,
                            capture_output=True, text=True)
     assert clean.returncode == 0
+
+
+def test_a_batch_whose_worker_dies_reports_each_of_its_talks(tmp_path, monkeypatch):
+    """The worker's share is lost, not the batch: each of its talks is a located error."""
+    import os
+
+    from build_tools import api
+    from build_tools.config import TalkConfig
+    from build_tools.engine.source import display_name
+
+    talks = {f"talks/t{n:02d}.md": FRONT + f"\\notes{{body {n}}}\n" for n in range(20)}
+    write_repo(tmp_path, talks)
+    parent = os.getpid()
+    write_share = api._write_share
+
+    def dies_in_the_worker(share):
+        if os.getpid() != parent:
+            os._exit(9)
+        return write_share(share)
+
+    monkeypatch.setattr(api, "_write_share", dies_in_the_worker)
+    paths = [str(tmp_path / t) for t in sorted(talks)]
+    results = dict(api.write_myst(paths, "handout", TalkConfig(), str(tmp_path / "out"), jobs=2))
+    lost = [p for p, diags in results.items() if any(d.code == "E-WORKER" for d in diags)]
+    assert lost == paths[:10]
+    assert results[paths[0]][0].format().startswith(f"{display_name(paths[0])}:1:1: error: the process")
+    assert all((tmp_path / "out" / f"t{n:02d}.md").exists() for n in range(10, 20))

@@ -41,4 +41,3 @@ def test_corpus_expands_identically_with_and_without_replay():
         for talk in talks:
             same(expand_talk(str(talk), variant, TalkConfig(include_roots=roots)),
                  expand_talk(str(talk), variant, TalkConfig(include_roots=roots, reuse_includes=False)))
-
