@@ -37,9 +37,9 @@ class SourceFile:
     _line_starts: list[int] | None = None
     _closing: dict[int, int] | None = None
     _stray: list[int] | None = None
-    _display: tuple[str, str] | None = None
+    _display: tuple[str, str] | None = field(default=None, repr=False, compare=False)
     """(working directory, display name) when it was last asked for."""
-    shown_as: "SourceFile | None" = None
+    shown_as: "SourceFile | None" = field(default=None, repr=False, compare=False)
     """The file whose name this text goes by in messages (a defeval body's file)."""
 
     @property
