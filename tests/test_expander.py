@@ -209,3 +209,16 @@ def test_text_before_the_first_heading_is_a_slide_of_its_own(tmp_path):
 def test_comments_before_the_first_heading_make_no_blank_slide(tmp_path):
     write_repo(tmp_path, {"talks/t.md": FRONT + "<!-- plan\nof the talk -->\n\n## First\n\nBody\n"})
     assert expand(tmp_path, "talks/t.md", variant="slides").document.slide_titles == ["First"]
+
+
+def test_display_math_left_open_inside_a_figure_is_escaped_where_it_was_opened(tmp_path):
+    """The figure's container lines come before the math line once the figure closes;
+    the unclosed $$ is still the one escaped (found by the fuzz harness: it once
+    escaped another line, or crashed on a record standing in that place)."""
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\\figure{$$x}{cap}{lab}\n"
+                                        "\\startanimation{a}{1}{2}\n\\newframe{one}{a}\n"
+                                        "\\endanimation\n"})
+    for variant in ("handout", "slides", "speaker-notes"):
+        result = expand(tmp_path, "talks/t.md", variant=variant)
+        assert "\\$\\$x" in result.text and "\n$$x" not in result.text
+        assert [d.code for d in result.diagnostics] == ["W-MATH-UNCLOSED"]

@@ -179,7 +179,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     fence = None
     in_code = False
     in_math = False
-    math_opened = 0  # where the open display-math block started in ``out``
+    math_opened: tuple = ()  # the line of ``out`` that opened the display-math block
     groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
     footbibliography_options = False  # the options of a {bibliography} made {footbibliography}
     append = out.append
@@ -239,7 +239,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             was_open, start = in_math, len(out)
             in_math = _display_math(text, origin, in_math, out)
             if in_math and not was_open:
-                math_opened = next(i for i in range(start, len(out)) if "$$" in out[i][0])
+                math_opened = next(line for line in out[start:] if "$$" in line[0])
             continue
         out.append((text, origin, False))
     return out
@@ -780,11 +780,16 @@ def _ends_paragraph(item) -> bool:
     return not stripped or stripped.startswith("#")
 
 
-def _close_stray_math(em: Emitter, out: list[tuple], opened: int) -> bool:
+def _close_stray_math(em: Emitter, out: list[tuple], opened: tuple) -> bool:
     """A ``$$`` never closed before the paragraph ends would swallow the slides after it:
-    escape it (it shows as written, as pandoc shows it) and say where it is."""
-    text, origin, verbatim = out[opened]
-    out[opened] = (text.replace("$$", "\\$\\$"), origin, verbatim)
+    escape it (it shows as written, as pandoc shows it) and say where it is.
+
+    ``opened`` is the line itself, not its place: a figure or fragments closed since may
+    have put lines before it."""
+    text, origin, verbatim = opened
+    index = next((i for i in range(len(out) - 1, -1, -1) if out[i] is opened), None)
+    if index is not None:
+        out[index] = (text.replace("$$", "\\$\\$"), origin, verbatim)
     em.warn("W-MATH-UNCLOSED", "display math opened with $$ is not closed before the paragraph "
             "ends; the $$ is shown as written", origin)
     return False
