@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
+from ..workers import die_with_parent
 from . import SUFFIXES, tools
 
 STAMPS = ".stamps"
@@ -203,18 +204,11 @@ def run_exports(jobs: list[ExportJob], workers: int | None = None) -> list[Expor
     chunks = _chunks(jobs, workers)
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                             initializer=_end_with_parent) as pool:
+                             initializer=die_with_parent) as pool:
         parts = list(pool.map(export_talks, chunks))
     order = {j.doc: i for i, j in enumerate(jobs)}
     return _dedupe_tools(sorted((r for part in parts for r in part), key=lambda r: order[r.doc]))
 
-
-def _end_with_parent() -> None:
-    """An export worker (and its browser) must not outlive a killed ``talks build``:
-    it would hold the site's lock, inherited across fork, and refuse the next build."""
-    from ..site.build import _die_with_parent
-
-    _die_with_parent()
 
 
 def _chunks(jobs: list[ExportJob], workers: int) -> list[list[ExportJob]]:
