@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -147,7 +147,8 @@ def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
 
 def _fix(files: list[str], config: TalkConfig) -> None:
     from .authoring.lint import fix_file
-    from .engine.source import clear_caches, display_name
+    from .engine.source import clear_caches
+    from .paths import display_name
 
     for path in files:
         roots = [*config.include_roots, os.path.dirname(os.path.dirname(os.path.abspath(path)))]
@@ -176,7 +177,7 @@ def new(title, author, venue, project):
     from pathlib import Path
 
     from .authoring.scaffold import init_project, new_talk
-    from .config import find_project_root
+    from .project import find_project_root
 
     root = find_project_root(project)
     if root is None:
@@ -200,7 +201,7 @@ def init(folder, title, author):
     from pathlib import Path
 
     from .authoring.scaffold import init_project, new_talk
-    from .site.build import find_talks
+    from .site.discovery import find_talks
 
     root = Path(folder)
     made = init_project(root)
@@ -270,10 +271,11 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
                                        "add --allow-remote if that is meant")
         click.echo(f"warning: serving on {host}: anyone who can reach this machine can read the "
                    "preview and make it rebuild", err=True)
-    from .config import PROJECT_MACROS, NoProject, require_project, talk_folders
+    from .config import PROJECT_MACROS
+    from .project import NoProject, require_project, talk_folders
     from .authoring.serve import PreviewServer
-    from .engine.talkfile import snippet_dirs
-    from .site.build import SiteOptions
+    from .lamd import snippet_dirs
+    from .site.options import SiteOptions
 
     try:
         project = require_project(talks[0] if talks else os.getcwd())
@@ -401,20 +403,22 @@ def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
 
 def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
     """--to, else the talk folder's lamd output switches, else conf.py's ``talks_exports``."""
-    from .config import find_project_root, lamd_settings, read_site_setting, talk_folders
-    from .export import parse_formats
+    from .config import read_site_setting
+    from .formats import parse_formats
+    from .lamd import lamd_settings
+    from .project import find_project_root, talk_folders
 
     if exports is None:
         project = find_project_root(talks[0] if talks else os.getcwd())
         folders = [os.path.dirname(os.path.abspath(talks[0]))] if talks else \
             talk_folders(project) if project else []
         lamd = [s.value for f in folders for s in lamd_settings(f) if s.name == "exports"]
-        if lamd:
-            exports = lamd[0]
-        elif project:
-            exports = read_site_setting(str(project), "talks_exports")
+        chosen: Any = lamd[0] if lamd else read_site_setting(str(project), "talks_exports") \
+            if project else None
+    else:
+        chosen = exports
     try:
-        return parse_formats(exports)
+        return parse_formats(chosen)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--to") from None
 
@@ -423,8 +427,10 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
            diagrams=None, shard=None):
     from tqdm import tqdm
 
-    from .config import NoProject
-    from .site.build import SiteBusy, SiteOptions, build_site
+    from .project import NoProject
+    from .site.build import build_site
+    from .site.options import SiteOptions
+    from .site.publish import SiteBusy
 
     options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,
@@ -465,7 +471,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     for variant, doc in report.kept:
         click.echo(f"note: kept the last good {variant} page of '{doc}'", err=True)
     _report_exports(report.exports)
-    from .site.build import summary
+    from .site.summary import summary
 
     for line in summary(report.warnings()):
         click.echo(line, err=True)
@@ -483,8 +489,9 @@ def show_config(talk, include):
     """Print every effective setting for TALK (or this folder's project) and where it came from."""
     from dataclasses import fields
 
-    from .config import (SITE_SETTINGS, find_project_root, lamd_settings, read_site_setting,
-                         talk_folders)
+    from .config import SITE_SETTINGS, read_site_setting
+    from .lamd import lamd_settings
+    from .project import find_project_root, talk_folders
     from .paths import ENV_VAR, path_mappings, user_file
 
     config = _config([talk] if talk else [], include)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from build_tools.cli import main
-from build_tools.config import lamd_settings
+from build_tools.lamd import lamd_settings
 from build_tools.paths import map_path, path_mappings
 
 from conftest import SHARED
@@ -126,14 +126,14 @@ def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
 
 
 def test_front_matter_session_orders_a_course_and_dates_order_talks(tmp_path):
-    from build_tools.site.build import _talks_meta, index_order
+    from build_tools.site.index_page import index_order, talk_rows
 
     write_repo(tmp_path, {"c/b.md": "---\ntitle: B\nsession: 1\n---\n",
                           "c/a.md": "---\ntitle: A\nweek: 2\nsession: 1\n---\n",
                           "c/z.md": "---\ntitle: Z\nweek: 1\nsession: 2\n---\n",
                           "t/old.md": "---\ntitle: Old\ndate: 2020-01-01\n---\n",
                           "t/new.md": "---\ntitle: New\ndate: 2024-01-01\n---\n"})
-    course = _talks_meta({str(tmp_path / f"c/{n}.md"): n for n in "abz"}, {})
+    course = talk_rows({str(tmp_path / f"c/{n}.md"): n for n in "abz"}, {})
     assert [doc for doc, _ in index_order(course)] == ["b", "z", "a"]
-    plain = _talks_meta({str(tmp_path / f"t/{n}.md"): n for n in ("old", "new")}, {})
+    plain = talk_rows({str(tmp_path / f"t/{n}.md"): n for n in ("old", "new")}, {})
     assert [doc for doc, _ in index_order(plain)] == ["new", "old"]

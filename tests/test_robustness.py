@@ -251,7 +251,7 @@ def test_include_memo_is_bounded():
 # -- processes -------------------------------------------------------------------------
 
 def test_a_second_build_of_one_site_is_refused_while_the_first_runs(tmp_path):
-    from build_tools.site.build import SiteBusy, lock_site
+    from build_tools.site.publish import SiteBusy, lock_site
 
     with lock_site(tmp_path / "work"):
         with pytest.raises(SiteBusy, match="another talks build"):
