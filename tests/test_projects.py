@@ -8,14 +8,13 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from build_tools.cli import main
 from build_tools.config import lamd_settings
 from build_tools.paths import map_path, path_mappings
 
-from conftest import SHARED
+from conftest import SHARED, absent_data
 from helpers import write_repo
 
 COURSE = SHARED / "reference" / "course-execed"
@@ -95,7 +94,7 @@ def test_new_outside_a_project_makes_one(tmp_path, monkeypatch):
 
 def _course_copy(tmp_path: Path) -> Path:
     if not COURSE.is_dir() or not SNIPPETS.is_dir():
-        pytest.skip("../shared/reference/course-execed or the corpus snippets are absent")
+        absent_data("the reference course course-execed or the corpus snippets")
     course = tmp_path / "course-execed"
     shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("slides", "_lectures"))
     for path in [course, *course.rglob("*")]:
