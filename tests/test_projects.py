@@ -115,6 +115,13 @@ def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
     elapsed = time.monotonic() - started
     missing = set(re.findall(r"include file not found: (\S+)", result.output))
     assert missing <= KNOWN_MISSING_UPSTREAM, missing
+    # a lecture whose include is missing fails (exit 1); no other does
+    naming = {p.stem for p in (course / "_lamd").glob("*.md")
+              if any(m in p.read_text(encoding="utf-8") for m in missing)}
+    failed = set(re.findall(r"^error: talk '([^']+)' failed", result.output, re.M))
+    assert failed == naming, result.output[-3000:]
+    assert result.exit_code == (1 if failed else 0), result.output[-3000:]
+    assert "Traceback" not in result.output and "build stopped" not in result.output
     index = (course / "_build/site/index.html").read_text(encoding="utf-8")
     order = re.findall(r'variant-handout" href="handout/([^"]+)\.html"', index)
     expected = [row.strip() for row in (course / "_lamd/lectures.csv").read_text().splitlines()[1:]]
