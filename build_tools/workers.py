@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
+PR_SET_PDEATHSIG = 1
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def die_with_parent() -> None:
-    """A worker must not outlive a ``talks`` command that was killed: ask Linux to end it too."""
+def die_with_parent() -> bool:
+    """A worker must not outlive a ``talks`` command that was killed: ask Linux to end it too.
+
+    True when the kernel took the request; False where there is no ``prctl`` (not Linux:
+    the pool's own shutdown has to do) or it refused.
+    """
     try:
         import ctypes
-        import signal
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the pool's own shutdown has to do
-        return
-    if os.getppid() == 1:  # the parent died before the request took effect
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    parent = os.getppid()
+    if prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        return False
+    if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+    return True
 
 
 def start_worker() -> None:

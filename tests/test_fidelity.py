@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_module
 from tests.test_sphinx_build import ROOTS, build
 
-pytest.importorskip("sphinx.application")
+require_module("sphinx.application", "sphinx")
 
 
 @pytest.fixture()

@@ -272,10 +272,46 @@ def test_an_unwritable_site_fails_before_anything_moves(tmp_path, monkeypatch):
     assert (site / "index.html").read_text() == "good" and not (tmp_path / "site.tmp").exists()
 
 
-def test_workers_ask_to_die_with_their_parent():
-    from build_tools.workers import die_with_parent
+WORKER = """
+import ctypes, os, sys, time
+from build_tools.workers import die_with_parent
+asked = die_with_parent() if sys.argv[1] == "ask" else None
+signal = ctypes.c_int()
+ctypes.CDLL(None).prctl(2, ctypes.byref(signal), 0, 0, 0)  # PR_GET_PDEATHSIG
+print(os.getpid(), asked, signal.value, flush=True)
+time.sleep(120)
+"""
+PARENT = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]])
+time.sleep(120)
+"""
 
-    die_with_parent()  # in this process: harmless, and must not raise
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a request to Linux")
+@pytest.mark.parametrize("ask", [True, False])
+def test_workers_ask_to_die_with_their_parent(ask):
+    """A worker that asked ends when its parent is killed; one that did not (the control,
+    so that the observation can fail) lives on."""
+    import signal
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, WORKER, "ask" if ask else "stay"],
+                              stdout=subprocess.PIPE, text=True)
+    pid, asked, death_signal = parent.stdout.readline().split()
+    pid = int(pid)
+    try:
+        assert asked == ("True" if ask else "None")
+        assert int(death_signal) == (signal.SIGTERM if ask else 0)
+        assert alive(pid)
+        parent.kill()
+        parent.wait(timeout=10)
+        ended = wait_for(lambda: not alive(pid), 10 if ask else 2)
+        assert ended == ask
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        parent.stdout.close()
 
 
 def test_serve_on_a_public_address_needs_allow_remote():
