@@ -684,7 +684,8 @@ class Expander(IncludeHandling):
     def _meta_eval(self, src, frame, regions, params, out, offset):
         if not regions:
             return
-        expr = self.expand_region(src, *regions[0], frame, params).text()
+        start, end = regions[0]
+        expr = self.expand_region(src, start, end, frame, params).text()
         try:
             value = _arithmetic(expr)
         except (ValueError, SyntaxError, ZeroDivisionError, RecursionError):

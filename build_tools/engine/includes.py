@@ -45,6 +45,15 @@ class IncludeHandling:
     lookup: Callable[[str], Any]
     report: Callable[..., Any]
     _generated: Callable[[], Any]
+    include_frame: Frame | None
+    vocabulary: bool
+    limits: Any
+    memo: Any
+    memo_context: tuple
+    _abort: Callable[..., Any]
+    current: Callable[..., Any]
+    expand: Callable[..., None]
+    expand_region: Callable[..., Out]
 
     def _guard_clash(self, included: SourceFile) -> None:
         m = GUARD_RE.match(included.text)

@@ -676,8 +676,9 @@ def _cite_text(em: Emitter, text: str, origin) -> str:
     def group(m):
         # pandoc separates keys with ';'; some authors write ',' (a locator never starts with '@')
         parts = [p for part in m.group(1).split(";") for p in re.split(r",\s*(?=-?@)", part)]
-        items = [GROUP_ITEM_RE.match(part) for part in parts]
-        if not all(items):  # brackets that are not a citation: look inside them
+        matched = [GROUP_ITEM_RE.match(part) for part in parts]
+        items = [i for i in matched if i is not None]
+        if len(items) < len(matched):  # brackets that are not a citation: look inside them
             return "[" + INTEXT_CITE_RE.sub(intext, m.group(1)) + "]"
         keys = [i.group(2) for i in items]
         if not all(_known(em, k, origin) for k in keys):

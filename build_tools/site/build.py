@@ -107,12 +107,13 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
         built = work / variant / "html"
         previous = out / variant if (out / variant).is_dir() else None
         result = results.get(variant)
-        if result is None or not built.is_dir():  # not asked for this time: keep the old pages
+        if result is None or (result.ok and not built.is_dir()):  # not asked for: keep the old
             if previous is not None and variant in old_status:
                 copy_tree(previous, tmp / variant, previous)
                 status[variant] = old_status[variant]
             continue
-        copy_tree(built, tmp / variant, previous)
+        if built.is_dir():
+            copy_tree(built, tmp / variant, previous)
         status[variant] = {}
         for doc in talks_meta:
             problems = talk_problems(result.talks.get(doc, TalkStatus()), strict) if result.ok \
