@@ -313,7 +313,7 @@ def _loopback(host: str) -> bool:
 # -- talks build: the site (Sphinx) -------------------------------------------------------
 
 @main.command()
-@click.argument("talks", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.argument("talks", nargs=-1, type=click.Path(exists=True))
 @click.option("--variant", "variants", multiple=True, type=click.Choice(VARIANTS),
               help="Build only this variant (repeatable); the others keep their pages.")
 @include_option
@@ -336,7 +336,8 @@ def _loopback(host: str) -> bool:
 @diagrams_option
 def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, exports, slide_notes,
           diagrams):
-    """Render TALKS (default: every talk under talks/) as one site: slides, speaker notes, handouts."""
+    """Render TALKS (default: every talk of the project) as one site: slides, speaker notes,
+    handouts.  A FOLDER of talks (a talks repository's ``_gp/``) is built as a site of its own."""
     if shard is not None and talks:
         raise click.UsageError("--shard builds a share of every talk of the project; "
                                "name no TALKS with it")
@@ -410,7 +411,8 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
 
     if exports is None:
         project = find_project_root(talks[0] if talks else os.getcwd())
-        folders = [os.path.dirname(os.path.abspath(talks[0]))] if talks else \
+        first = os.path.abspath(talks[0]) if talks else ""
+        folders = [first if os.path.isdir(first) else os.path.dirname(first)] if talks else \
             talk_folders(project) if project else []
         lamd = [s.value for f in folders for s in lamd_settings(f) if s.name == "exports"]
         chosen: Any = lamd[0] if lamd else read_site_setting(str(project), "talks_exports") \
@@ -432,7 +434,11 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     from .site.options import SiteOptions
     from .site.publish import SiteBusy
 
-    options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
+    folders = [t for t in talks if os.path.isdir(t)]
+    if folders and (len(folders) > 1 or len(talks) > 1):
+        raise click.UsageError("name one folder of talks, or talk files, not both")
+    options = SiteOptions(talks=[] if folders else list(talks), project=folders[0] if folders else None,
+                          variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,
                           strict=strict, jobs=jobs, exports=_export_formats(exports, talks),
                           slide_notes=slide_notes, diagrams_dir=diagrams, shard=shard)
@@ -491,8 +497,8 @@ def show_config(talk, include):
 
     from .config import SITE_SETTINGS, read_site_setting
     from .lamd import lamd_settings
-    from .project import find_project_root, talk_folders
     from .paths import ENV_VAR, path_mappings, user_file
+    from .project import find_project_root, project_kind, talk_folders
 
     config = _config([talk] if talk else [], include)
     for option in fields(TalkConfig):
@@ -500,13 +506,17 @@ def show_config(talk, include):
             value = getattr(config, option.name)
             click.echo(f"talks_{option.name} = {value!r}    # {config.source_of(option.name)}")
     project = find_project_root(talk or os.getcwd())
-    click.echo(f"# project: {os.path.relpath(project) if project else 'none found'}")
+    kind = f" ({project_kind(project)})" if project else ""
+    click.echo(f"# project: {os.path.relpath(project) if project else 'none found'}{kind}")
     for name in SITE_SETTINGS:
         value = read_site_setting(str(project), name) if project else None
         click.echo(f"{name} = {value!r}    # {'conf.py' if value is not None else 'default'}")
-    folders = [os.path.dirname(os.path.abspath(talk))] if talk else \
-        [str(f) for f in talk_folders(project)] if project else []
+    here = os.path.abspath(os.path.dirname(os.path.abspath(talk)) if talk else os.getcwd())
+    folders = [str(f) for f in talk_folders(project)] if project else []
+    # in one talk folder (or given one of its talks): that folder's settings alone
+    folders = [here] if here in folders or talk else folders
     for folder in folders:
+        click.echo(f"# lamd settings for the talks in {os.path.relpath(folder)}/")
         for setting in lamd_settings(folder):
             click.echo(f"{setting.name}: {setting.value!r}    # {setting.source}")
     mappings = path_mappings()

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .diagnostics import Diagnostic, Location, Severity
 from .formats import FORMATS
 from .paths import confine, display_name, map_path
+from .project import (SETTINGS_FILES, find_project_root, lamd_settings_files,
+                      subject_folders)
 from .yamlfile import YAMLError, YamlTooLarge, load_yaml, plain
 
 LAMD_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir", "author", "venue",
@@ -37,27 +40,27 @@ class Setting:
 
 
 def lamd_settings(folder: str | os.PathLike) -> list[Setting]:
-    """The lamd settings of a talk folder that apply here, paths mapped for this machine."""
-    folder = str(folder)
-    raw = directory_settings(folder)
-    origin = _settings_file(folder)
+    """The lamd settings that apply to the talks in ``folder``, paths mapped for this
+    machine, each with the file it came from."""
+    settings = folder_settings(str(folder))
     found = []
     for key in LAMD_SETTINGS:
-        if key not in raw:
+        if key not in settings:
             continue
-        value, source = raw[key], origin
+        value, source = settings[key].value, settings[key].source
         if key in LAMD_PATH_SETTINGS and isinstance(value, str):
             parts = []
             for entry in value.split(":"):
                 mapped, mapping = map_path(entry)
                 parts.append(mapped)
                 if mapping is not None:
-                    source = f"{origin}, {mapping.prefix} mapped by {mapping.origin}"
+                    source = f"{source}, {mapping.prefix} mapped by {mapping.origin}"
             value = ":".join(parts)
         found.append(Setting(key, value, source))
-    exports = lamd_exports(raw)
+    exports = lamd_exports({k: v.value for k, v in settings.items()})
     if exports is not None:
-        found.append(Setting("exports", list(exports), origin))
+        origins = sorted({settings[k].source for k in LAMD_EXPORTS if k in settings})
+        found.append(Setting("exports", list(exports), " and ".join(origins)))
     return found
 
 
@@ -71,34 +74,84 @@ def lamd_exports(settings: dict) -> tuple[str, ...] | None:
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def _settings_file(folder: str) -> str:
-    names = [n for n in ("_config.yml", "_lamd.yml") if os.path.isfile(os.path.join(folder, n))]
-    return " then ".join(os.path.relpath(os.path.join(folder, n)) for n in names) or "none"
+@dataclass(frozen=True)
+class SettingValue:
+    value: object
+    file: str
+    """The settings file that gave it: paths in it are relative to its folder."""
+    shared: bool = False
+    """Named by no folder above the talk: the value a talks repository's folders agree on."""
+
+    @property
+    def folder(self) -> str:
+        return os.path.dirname(self.file)
+
+    @property
+    def source(self) -> str:
+        shown = os.path.relpath(self.file)
+        return f"{shown}, shared by the talks repository's folders" if self.shared else shown
 
 
-_SETTINGS: dict[str, dict] = {}
+SHARED_SETTINGS = ("snippetsdir", "bibdir")
+"""The trees a speaker keeps once for all their talks: in a talks repository, a subject
+folder that names none takes the one its sibling folders agree on."""
+
+_SETTINGS: dict[str, dict[str, SettingValue]] = {}
 
 
-def directory_settings(folder: str) -> dict:
-    """lamd's per-folder defaults: ``_lamd.yml``, then the legacy ``_config.yml`` (docs/macro-language.md, "Folder settings")."""
+def folder_settings(folder: str) -> dict[str, SettingValue]:
+    """The lamd settings for the talks in ``folder``, as lamd reads them: the project's, then
+    each folder's down to ``folder`` (``_config.yml``, then ``_lamd.yml``), the nearer winning.
+
+    Above the talk's own folder only files holding lamd's keys count: a Jekyll site's
+    ``_config.yml`` at the top of a repository is not lamd's."""
+    folder = os.path.abspath(folder)
     if folder not in _SETTINGS:
-        _SETTINGS[folder] = _read_settings(folder)
+        root = find_project_root(folder)
+        merged = _shared_settings(root) if root is not None else {}
+        for above in _folders_down_to(folder, root):
+            files = [Path(above) / n for n in SETTINGS_FILES] if above == folder \
+                else lamd_settings_files(Path(above))
+            for path in files:
+                merged.update({k: SettingValue(v, str(path)) for k, v in _read(path).items()})
+        _SETTINGS[folder] = merged
     return _SETTINGS[folder]
 
 
-def _read_settings(folder: str) -> dict:
-    merged: dict = {}
-    for name in ("_config.yml", "_lamd.yml"):
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    data = load_yaml(fh.read())
-            except (YAMLError, YamlTooLarge):
-                continue
-            if isinstance(data, dict):
-                merged.update(plain(data))
-    return merged
+def directory_settings(folder: str) -> dict:
+    """The values of ``folder_settings`` (docs/macro-language.md, "Folder settings")."""
+    return {key: setting.value for key, setting in folder_settings(folder).items()}
+
+
+def _folders_down_to(folder: str, root: Path | None) -> list[str]:
+    """``root`` and every folder below it down to ``folder``; just ``folder`` outside it."""
+    if root is None or not Path(folder).is_relative_to(root):
+        return [folder]
+    chain = [folder]
+    while Path(chain[-1]) != root:
+        chain.append(os.path.dirname(chain[-1]))
+    return chain[::-1]
+
+
+def _shared_settings(root: Path) -> dict[str, SettingValue]:
+    """What a talks repository's subject folders agree on, for those that name nothing."""
+    named: dict[str, dict[str, str]] = {}
+    for subject in subject_folders(root):
+        for path in lamd_settings_files(subject):
+            for key, value in _read(path).items():
+                if key in SHARED_SETTINGS and isinstance(value, str):
+                    named.setdefault(key, {}).setdefault(value.rstrip("/"), str(path))
+    return {key: SettingValue(value, file, shared=True) for key, values in named.items()
+            if len(values) == 1 for value, file in values.items()}
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            data = load_yaml(fh.read())
+    except (OSError, YAMLError, YamlTooLarge):
+        return {}
+    return plain(data) if isinstance(data, dict) else {}
 
 
 def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]]:
@@ -112,13 +165,15 @@ def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]
     refused with an error: settings come with the talk and may not widen what it
     reads; only ``-I DIR`` can.
     """
-    value = directory_settings(folder).get("snippetsdir")
+    setting = folder_settings(folder).get("snippetsdir")
+    if setting is None:
+        return [], []
     found, refused = [], []
-    for entry in str(value or "").split(":"):
+    for entry in str(setting.value or "").split(":"):
         entry, mapping = map_path(entry)
         entry = os.path.expandvars(entry)
         if entry and "$" not in entry and "\x00" not in entry:
-            path = os.path.normpath(os.path.join(folder, os.path.expanduser(entry)))
+            path = os.path.normpath(os.path.join(setting.folder, os.path.expanduser(entry)))
             if not os.path.isdir(path):
                 continue
             if allowed is None or mapping is not None or confine(path, allowed):
@@ -127,7 +182,7 @@ def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]
                 refused.append(Diagnostic(
                     "E-PATH-OUTSIDE", Severity.ERROR,
                     f"snippetsdir {entry} resolves to {display_name(os.path.realpath(path))}, outside "
-                    "the talk's repository; refused", setting_location(folder, "snippetsdir"),
+                    "the talk's repository; refused", setting_location(setting.file, "snippetsdir"),
                     hint="give the folder with -I DIR to allow it"))
     return found, refused
 
@@ -141,29 +196,27 @@ def diagrams_dir_setting(folder: str) -> str | None:
     may not widen what a talk reads); ``$HOME/...`` values name the author's machine and
     are ignored, as for ``snippetsdir``.
     """
-    value = str(directory_settings(folder).get("diagramsdir") or "").strip()
-    if not value or "$" in value or "\x00" in value or "://" in value:
+    setting = folder_settings(folder).get("diagramsdir")
+    value = str(setting.value or "").strip() if setting is not None else ""
+    if setting is None or not value or "$" in value or "\x00" in value or "://" in value:
         return None
-    parent = os.path.dirname(os.path.abspath(folder))
-    for base in (folder, parent):
+    parent = os.path.dirname(setting.folder)
+    for base in (setting.folder, parent):
         path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
         if os.path.isdir(path) and confine(path, [os.path.realpath(parent)]):
             return path
     return None
 
 
-def setting_location(folder: str, key: str) -> Location | None:
-    for name in ("_lamd.yml", "_config.yml"):
-        path = os.path.join(folder, name)
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
-        except OSError:
-            continue
-        m = re.search(rf"^{key}[ \t]*:", text, re.M)
-        if m:
-            return Location(display_name(path), text.count("\n", 0, m.start()) + 1, 1)
-    return None
+def setting_location(file: str, key: str) -> Location | None:
+    """Where the settings ``file`` gives ``key``."""
+    try:
+        with open(file, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    m = re.search(rf"^{re.escape(key)}[ \t]*:", text, re.M)
+    return Location(display_name(file), text.count("\n", 0, m.start()) + 1, 1) if m else None
 
 
 def bibdir_files(folder: str | os.PathLike) -> list[str]:
@@ -174,19 +227,17 @@ def bibdir_files(folder: str | os.PathLike) -> list[str]:
     above it (settings may not widen what a talk reads); ``$HOME/...`` left unmapped names
     the author's machine and is ignored.
     """
-    folder = os.path.abspath(str(folder))
-    setting = next((s for s in lamd_settings(folder) if s.name == "bibdir"), None)
+    setting = folder_settings(str(folder)).get("bibdir")
     if setting is None or not isinstance(setting.value, str):
         return []
-    mapped = "mapped by" in setting.source
-    parent = os.path.realpath(os.path.dirname(folder))
+    parent = os.path.realpath(os.path.dirname(setting.folder))
     files: list[str] = []
-    for entry in setting.value.split(":"):
-        entry = entry.strip()
+    for written in setting.value.split(":"):
+        entry, mapping = map_path(written.strip())
         if not entry or "$" in entry or "\x00" in entry or "://" in entry:
             continue
-        path = os.path.normpath(os.path.join(folder, os.path.expanduser(entry)))
-        if not os.path.isdir(path) or not (mapped or confine(path, [parent])):
+        path = os.path.normpath(os.path.join(setting.folder, os.path.expanduser(entry)))
+        if not os.path.isdir(path) or not (mapping is not None or confine(path, [parent])):
             continue
         files += sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith(".bib"))
     return files

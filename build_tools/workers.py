@@ -26,7 +26,9 @@ def die_with_parent() -> bool:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return False
-    parent = os.getppid()
+    # the process that started this one, as it was when it forked: by now it may be gone
+    started_by = multiprocessing.parent_process()
+    parent = started_by.pid if started_by is not None and started_by.pid else os.getppid()
     if prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         return False
     if os.getppid() != parent:  # the parent died before the request took effect

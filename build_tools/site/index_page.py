@@ -17,9 +17,18 @@ from .variants import VariantResult
 
 __all__ = ["talk_rows", "index_order", "render_index", "export_links"]
 
+
 def index_order(talks: dict[str, dict]) -> list[tuple[str, dict]]:
-    """A course's lectures in course order (``lectures.csv``, or ``week``/``session``);
-    a plain folder of talks newest first."""
+    """Talks by subject folder (a talks repository's ``_ml/``, ``_gp/``...), and in each a
+    course's lectures in course order (``lectures.csv``, or ``week``/``session``), other
+    talks newest first."""
+    groups: dict[str, dict[str, dict]] = {}
+    for doc, meta in talks.items():
+        groups.setdefault(meta.get("group", ""), {})[doc] = meta
+    return [row for group in sorted(groups) for row in _in_order(groups[group])]
+
+
+def _in_order(talks: dict[str, dict]) -> list[tuple[str, dict]]:
     if any(meta.get("order") is not None for meta in talks.values()):
         return sorted(talks.items(), key=lambda kv: (kv[1].get("order") is None,
                                                      kv[1].get("order") or (), kv[0]))
@@ -34,6 +43,7 @@ def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict
     return env.get_template("index.html").render(
         talks=[{"doc": doc, **meta, "failed": doc in failed, "exports": (exports or {}).get(doc, [])}
                for doc, meta in index_order(talks)],
+        grouped=len({meta.get("group", "") for meta in talks.values()}) > 1,
         variants=[v for v in VARIANTS if v in variants],
         labels=VARIANT_LABELS,
         pages=[{"doc": doc, **meta} for doc, meta in sorted((pages or {}).items())],
@@ -52,6 +62,8 @@ def export_links(site: Path, talks_meta: dict[str, dict]) -> dict[str, list[tupl
 
 
 def talk_rows(docs: dict[str, str], results: dict[str, VariantResult]) -> dict[str, dict]:
+    """What the index shows of each talk, and where it comes: its subject folder (the folder
+    part of its document name) and its place in its course."""
     meta: dict[str, dict] = {}
     for path, doc in docs.items():
         found = next((r.talks[doc].summary for r in results.values()
@@ -62,5 +74,5 @@ def talk_rows(docs: dict[str, str], results: dict[str, VariantResult]) -> dict[s
             except MacroError:  # an unreadable talk still gets a row
                 found = TalkSummary(title=doc)
         meta[doc] = {**asdict(found), "title": found.title or doc, "source": os.path.relpath(path),
-                     "order": course_position(path)}
+                     "order": course_position(path), "group": doc.rpartition("/")[0]}
     return meta
