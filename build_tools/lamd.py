@@ -1,7 +1,8 @@
 """lamd's folder settings: ``_config.yml`` and ``_lamd.yml`` beside a talk.
 
-lamd reads its settings from the talk's folder (the legacy ``_config.yml``, then
-``_lamd.yml``); here they add include roots (``snippetsdir``), name the images
+A talk takes its folder's settings (the legacy ``_config.yml``, then ``_lamd.yml``), over
+its parents' up to the project's root, over what a talks repository's folders agree on
+(``folder_settings``); here they add include roots (``snippetsdir``), name the images
 (``diagramsdir``) and the bibliographies (``bibdir``), give front-matter defaults
 and choose exports.  Paths that name their author's machine are mapped with
 ``paths.map_path``; any other path must stay inside the tree above the settings file.
