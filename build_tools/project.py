@@ -35,8 +35,9 @@ LAMD_KEYS = frozenset({
 TALK_FOLDER_PREFIX = "_"
 """A talks repository keeps its talks in subject folders named like Jekyll collections."""
 
-NOT_TALK_FOLDERS = frozenset({"_drafts", "_includes", "_layouts", "_site", "_data", "_sass"})
-"""Jekyll's own folders, never a subject folder of talks."""
+NOT_TALK_FOLDERS = frozenset({"_drafts", "_posts", "_includes", "_layouts", "_site", "_data",
+                              "_sass", "_lectures", "_notes", "_notebooks", "_practicals"})
+"""Jekyll's own folders and the ones lamd writes its outputs to: never a subject folder."""
 
 
 def find_project_root(start: str | os.PathLike) -> Path | None:
@@ -86,15 +87,17 @@ def is_talks_repository(folder: Path) -> bool:
 
 
 def subject_folders(folder: Path) -> list[Path]:
-    """The lamd talk folders directly inside ``folder``, in name order."""
+    """The subject folders of talks directly inside ``folder``, in name order, when at least
+    one of them has lamd settings beside its talks (the others take the repository's)."""
     key = str(folder)
     stamp = _stamp(folder)
     cached = _SUBJECTS.get(key)
     if cached is None or cached[0] != stamp:
-        found = [] if stamp is None else [
+        candidates = [] if stamp is None else [
             child for child in sorted(folder.iterdir())
             if child.name.startswith(TALK_FOLDER_PREFIX) and child.name not in NOT_TALK_FOLDERS
-            and child.name != "_lamd" and child.is_dir() and is_lamd_talk_folder(child)]
+            and child.name != "_lamd" and child.is_dir() and any(child.glob("*.md"))]
+        found = candidates if any(lamd_settings_files(c) for c in candidates) else []
         cached = _SUBJECTS[key] = (stamp, found)
     return cached[1]
 
