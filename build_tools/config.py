@@ -84,6 +84,9 @@ class TalkConfig:
     thanks_links: list[tuple[str, str]] = field(default_factory=list,
                                                 metadata={"doc": "The closing slide's links as "
                                                           "(label, url); empty keeps the default."})
+    pptx_reference: str | None = field(default=None,
+                                       metadata={"doc": "The PowerPoint file (.pptx or .potx) "
+                                                 "whose layouts and theme PPTX exports take."})
     reuse_includes: bool = field(default=True,
                                  metadata={"doc": "Replay an included file's recorded expansion "
                                            "when nothing it read has changed."})
@@ -117,6 +120,8 @@ def option_type(option) -> type:
 
 PATH_LISTS = ("include_roots", "bib_files")
 """Fields whose values are paths, made absolute against the file that named them."""
+PATHS = ("pptx_reference",)
+"""Other fields whose value is one path, made absolute against the file that named it."""
 
 
 PROJECT_MARKERS = "a conf.py, an includes/ folder, or a lamd course's _lamd/_lamd.yml"
@@ -178,7 +183,7 @@ def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
             value = namespace[key]
             if option.name in PATH_LISTS:
                 value = [os.path.abspath(os.path.join(confdir, str(v))) for v in value]
-            elif option.name in ("macros_dir", "diagrams_dir"):
+            elif option.name in ("macros_dir", "diagrams_dir", *PATHS):
                 value = os.path.abspath(os.path.join(confdir, str(value)))
             values[option.name] = value
     return values
@@ -261,6 +266,10 @@ def _folder_settings(config: TalkConfig, talk) -> None:
     bibs = bibdir_files(folder)
     if bibs:
         _set(config, "bib_files", bibs, "_lamd.yml")
+    reference = next((s for s in lamd_settings(folder) if s.name == "potx"), None)
+    if reference is not None and isinstance(reference.value, str) and reference.value.strip():
+        # relative to the settings' folder; confined where it is read (export/pptx.py)
+        _set(config, "pptx_reference", os.path.join(folder, reference.value.strip()), "_lamd.yml")
 
 
 def bibdir_files(folder: str | os.PathLike) -> list[str]:
@@ -301,14 +310,14 @@ def _set(config: TalkConfig, name: str, value, source: str) -> None:
 # -- lamd folder settings ------------------------------------------------------------------
 
 LAMD_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir", "author", "venue",
-                 "transition")
+                 "transition", "potx")
 """The ``_lamd.yml`` / ``_config.yml`` keys that mean something here (the others are lamd's
-own: output folders, Jekyll layout, pptx...)."""
+own: output folders, Jekyll layout...)."""
 
 LAMD_PATH_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir")
 
 LAMD_EXPORTS = {"ipynb": "ipynb", "slidesipynb": "ipynb", "notebook": "ipynb", "docx": "docx",
-                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf"}
+                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf", "pptx": "pptx"}
 """lamd's output switches and the export each one asks for (lamd's ``pdf`` is the deck)."""
 
 

@@ -1,7 +1,10 @@
 """Exports: each talk as files to take away, made from the expansion and the built site.
 
 * ``notebook``: a Jupyter notebook (code cells from the code-family macros);
-* ``documents``: the handout as DOCX (pandoc) and PDF (headless Chromium);
+* ``documents``: the handout as DOCX (pandoc);
+* ``typeset``: the handout as a typeset PDF (pandoc to Typst, compiled by ``typst``);
+* ``pptx``: the deck as PowerPoint (pandoc), speaker notes in the notes pane;
+* ``images``: the images those documents place, found, confined and located;
 * ``slides_pdf``: the deck, one slide per page (reveal.js print mode in Chromium);
 * ``run``: which exports are out of date, and running them in parallel processes.
 
@@ -10,12 +13,13 @@ in conf.py): the HTML build never waits for an export it did not ask for.
 """
 from __future__ import annotations
 
-FORMATS = ("ipynb", "docx", "pdf", "slides-pdf")
+FORMATS = ("ipynb", "docx", "pdf", "slides-pdf", "pptx")
 """Every export, in the order the index lists them."""
 
-SUFFIXES = {"ipynb": ".ipynb", "docx": ".docx", "pdf": ".pdf", "slides-pdf": ".slides.pdf"}
+SUFFIXES = {"ipynb": ".ipynb", "docx": ".docx", "pdf": ".pdf", "slides-pdf": ".slides.pdf",
+            "pptx": ".pptx"}
 LABELS = {"ipynb": "Notebook", "docx": "Handout (DOCX)", "pdf": "Handout (PDF)",
-          "slides-pdf": "Slides (PDF)"}
+          "slides-pdf": "Slides (PDF)", "pptx": "Slides (PPTX)"}
 
 
 def parse_formats(text: str | list | tuple | None) -> tuple[str, ...]:
