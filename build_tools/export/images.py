@@ -40,9 +40,12 @@ class ImageFinder:
     _said: set[str] = field(default_factory=set)
 
     @classmethod
-    def for_talk(cls, expanded, diagrams: str | None, kinds) -> "ImageFinder":
-        finder = cls(expanded.talk.source.path, os.path.dirname(expanded.talk.source.path),
-                     diagrams, tuple(expanded.allowed_roots), frozenset(kinds))
+    def for_talk(cls, expanded, config, diagrams: str | None, kinds) -> "ImageFinder":
+        """``diagrams`` is what ``/diagrams`` names (default: the configured folder, else
+        the project's ``diagrams/``)."""
+        talk = expanded.talk.source.path
+        finder = cls(talk, os.path.dirname(talk), diagrams or _diagrams_of(talk, config),
+                     tuple(expanded.allowed_roots), frozenset(kinds))
         finder.named_at = image_origins(expanded.items)
         return finder
 
@@ -73,6 +76,15 @@ class ImageFinder:
                 "W-EXPORT-FIGURE", Severity.WARNING, f"image {path} left out: {why}", where,
                 origin.chain if origin else (), hint="the rest of the document is written"))
         return None
+
+
+def _diagrams_of(talk: str, config) -> str | None:
+    from ..config import find_project_root
+
+    if config.diagrams_dir:
+        return config.diagrams_dir
+    project = find_project_root(talk)
+    return str(project / "diagrams") if project is not None else None
 
 
 def image_origins(items) -> dict[str, Origin]:

@@ -57,7 +57,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
 
     tools.pandoc(minimum=tools.PANDOC_TYPST)
     expanded = expand(talk, "slides", config)
-    finder = ImageFinder.for_talk(expanded, diagrams, PPTX_IMAGES)
+    finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
     bibs = _bib_files(expanded, config)
     keys = md.cited_keys("\n".join(i for i, _ in expanded.items if isinstance(i, str)))
     cite = md.ReadableCitations(md.citation_labels(bibs, keys)) if bibs and keys else None

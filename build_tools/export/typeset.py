@@ -46,7 +46,7 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     notation = notation or os.path.join(config.macros_dir, "notation.tex")
     text, _roots, bibs, expanded = handout_markdown(talk, config, diagrams, notation,
                                                      image_link=lambda path: path, figure_divs=True)
-    finder = ImageFinder.for_talk(expanded, diagrams, TYPST_IMAGES)
+    finder = ImageFinder.for_talk(expanded, config, diagrams, TYPST_IMAGES)
     tree = json.loads(_pandoc(text, "json", PANDOC_INPUT, []))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="talks-typeset-") as root:
@@ -183,8 +183,8 @@ def _without(node, refused: set[str]):
     if isinstance(node, list):
         return [_without(x, refused) for x in node
                 if not (isinstance(x, dict) and x.get("t") == "Image" and x["c"][2][0] in refused)]
-    if isinstance(node, dict) and "c" in node:
-        return {**node, "c": _without(node["c"], refused)}
+    if isinstance(node, dict):
+        return {key: _without(value, refused) for key, value in node.items()}
     return node
 
 
