@@ -44,6 +44,7 @@ PPTX_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".bmp", ".tif", ".tiff")
 ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*(?:\{[^{}]*\})?[ \t]*#*[ \t]*$|^(#{1,6})[ \t]*$")
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 PICTURE = "talks-picture:"
+SVG_PPI = 192
 UNTITLED = "* * *"
 """A rule: a slide without a title."""
 HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
@@ -75,7 +76,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                                             verify_format=False))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
-    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures)), "pptx", format="json",
+    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder)), "pptx", format="json",
                           outputfile=str(tmp), extra_args=args, sandbox=True, verify_format=False)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
@@ -99,8 +100,8 @@ class Deck:
         self.in_bibliography = False
         self.frames: list[list[str]] | None = None
         """The frames of the animation being read; only its last is shown."""
-        self.pictures: list[Path] = []
-        """The files of the pictures placed, named ``talks-picture:N`` in the Markdown."""
+        self.pictures: list[tuple[str, Path]] = []
+        """(path as written, file) of the pictures placed, ``talks-picture:N`` in the Markdown."""
 
     def markdown(self, items) -> str:
         for item, _origin in items:
@@ -200,27 +201,48 @@ class Deck:
         found = self.finder.locate(path)
         if found is None:
             return ""
-        self.pictures.append(found)
+        self.pictures.append((path, found))
         alt = " ".join(re.sub(r"[\[\]]", "", caption).split())
         return f"![{alt}]({PICTURE}{len(self.pictures) - 1})"
 
 
-def _with_pictures(node, pictures: list[Path]):
-    """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file)."""
+def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder):
+    """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file);
+    a picture that cannot be drawn is left out."""
     if isinstance(node, list):
-        return [_with_pictures(x, pictures) for x in node]
+        out = [_with_pictures(x, pictures, finder) for x in node]
+        return [x for x in out if x is not None]
     if not isinstance(node, dict):
         return node
     if node.get("t") == "Image" and node["c"][2][0].startswith(PICTURE):
         attr, alt, (src, title) = node["c"]
-        return {"t": "Image", "c": [attr, alt, [_data_uri(pictures[int(src[len(PICTURE):])]), title]]}
-    return {k: _with_pictures(v, pictures) for k, v in node.items()}
+        written, path = pictures[int(src[len(PICTURE):])]
+        placed = _picture(path)
+        if placed is None:
+            return finder.refuse(written, "it cannot be drawn (an SVG that links files outside "
+                                          "its folder, or a damaged file)")
+        uri, width = placed
+        attr = [attr[0], attr[1], [*attr[2], *([("width", width)] if width else [])]]
+        return {"t": "Image", "c": [attr, alt, [uri, title]]}
+    return {k: _with_pictures(v, pictures, finder) for k, v in node.items()}
 
 
-def _data_uri(path: Path) -> str:
-    kind = "image/svg+xml" if path.suffix.lower() == ".svg" else \
-        mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+def _picture(path: Path) -> tuple[str, str] | None:
+    """(data URI, width or "") of a picture.  An SVG goes as a PNG drawn at ``SVG_PPI``:
+    PowerPoint shows no SVG given alone (pandoc #10951); its width keeps its size."""
+    if path.suffix.lower() != ".svg":
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}", ""
+    import typst
+
+    from .typeset import rasterize
+
+    try:
+        png = rasterize(path, SVG_PPI)
+    except typst.TypstError:
+        return None
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+    return f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", f"{width / SVG_PPI:.2f}in"
 
 
 def _front_matter(meta: dict) -> str:

@@ -233,6 +233,15 @@ def _pandoc(text: str, to: str, source_format: str, args: list[str]) -> str:
                                  verify_format=False)
 
 
+def rasterize(svg: Path, ppi: int) -> bytes:
+    """An SVG drawn as a PNG by the same confined compiler (for formats whose readers do
+    not all draw SVG); raises ``typst.TypstError`` when it cannot be drawn."""
+    with tempfile.TemporaryDirectory(prefix="talks-raster-") as root:
+        shutil.copyfile(svg, Path(root) / "image.svg")
+        page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("image.svg")\n'
+        return _compiler().compile(input=page.encode("utf-8"), root=root, format="png", ppi=ppi)
+
+
 @functools.lru_cache(maxsize=1)
 def _compiler():
     """One compiler per process: finding the fonts is most of a cold start.  Only the fonts
