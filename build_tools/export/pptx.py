@@ -98,8 +98,8 @@ class Deck:
         """How deep inside presenter notes (notes may hold notes)."""
         self.fence: str | None = None
         self.in_bibliography = False
-        self.frames: list[list[str]] | None = None
-        """The frames of the animation being read; only its last is shown."""
+        self.frames: list[list[tuple[bool, str]]] | None = None
+        """The frames of the animation being read, as (picture, line); only its last is shown."""
         self.pictures: list[tuple[str, Path]] = []
         """(path as written, file) of the pictures placed, ``talks-picture:N`` in the Markdown."""
 
@@ -180,7 +180,8 @@ class Deck:
         elif isinstance(item, r.AnimationEnd):
             last = self.frames[-1] if self.frames else []
             self.frames = None
-            self._emit(*last)
+            (self.said if self.notes else self.content).extend(
+                line if self.notes else (picture, line) for picture, line in last)
         elif isinstance(item, r.Figure):
             self._picture(item.image, item.caption)
         elif isinstance(item, r.Image):
