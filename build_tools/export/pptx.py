@@ -20,6 +20,8 @@ import json
 import mimetypes
 import os
 import re
+import zipfile
+from xml.sax.saxutils import quoteattr
 from pathlib import Path
 
 import yaml
@@ -44,7 +46,7 @@ PPTX_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".bmp", ".tif", ".tiff")
 ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*(?:\{[^{}]*\})?[ \t]*#*[ \t]*$|^(#{1,6})[ \t]*$")
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 PICTURE = "talks-picture:"
-SVG_PPI = 192
+SVG_PPI = 96
 UNTITLED = "* * *"
 """A rule: a slide without a title."""
 HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
@@ -76,8 +78,11 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                                             verify_format=False))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
-    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder)), "pptx", format="json",
-                          outputfile=str(tmp), extra_args=args, sandbox=True, verify_format=False)
+    described: dict[str, str] = {}
+    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder, described)),
+                          "pptx", format="json", outputfile=str(tmp), extra_args=args,
+                          sandbox=True, verify_format=False)
+    _describe_pictures(tmp, described)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
@@ -203,15 +208,17 @@ class Deck:
         if found is None:
             return ""
         self.pictures.append((path, found))
-        alt = " ".join(re.sub(r"[\[\]]", "", caption).split())
+        # never empty: pandoc describes a picture without one by its whole data: URI
+        alt = " ".join(re.sub(r"[\[\]]", "", caption).split()) or found.name
         return f"![{alt}]({PICTURE}{len(self.pictures) - 1})"
 
 
-def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder):
+def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder,
+                   described: dict[str, str]):
     """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file);
-    a picture that cannot be drawn is left out."""
+    a picture that cannot be drawn is left out.  ``described`` gets data URI -> description."""
     if isinstance(node, list):
-        out = [_with_pictures(x, pictures, finder) for x in node]
+        out = [_with_pictures(x, pictures, finder, described) for x in node]
         return [x for x in out if x is not None]
     if not isinstance(node, dict):
         return node
@@ -223,9 +230,25 @@ def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder):
             return finder.refuse(written, "it cannot be drawn (an SVG that links files outside "
                                           "its folder, or a damaged file)")
         uri, width = placed
+        described[uri] = " ".join(x["c"] for x in alt if x.get("t") == "Str") or path.name
         attr = [attr[0], attr[1], [*attr[2], *([("width", width)] if width else [])]]
         return {"t": "Image", "c": [attr, alt, [uri, title]]}
-    return {k: _with_pictures(v, pictures, finder) for k, v in node.items()}
+    return {k: _with_pictures(v, pictures, finder, described) for k, v in node.items()}
+
+
+def _describe_pictures(deck: Path, described: dict[str, str]) -> None:
+    """pandoc describes each picture by its source, here a whole data: URI in every slide
+    that shows it: the picture's caption (or file name) instead."""
+    with zipfile.ZipFile(deck) as old:
+        parts = [(info, old.read(info)) for info in old.infolist()]
+    with zipfile.ZipFile(deck, "w") as new:
+        for info, data in parts:
+            if info.filename.startswith("ppt/slides/slide") and b'descr="data:' in data:
+                text = data.decode("utf-8")
+                for uri, words in described.items():
+                    text = text.replace(f'descr="{uri}"', f"descr={quoteattr(words)}")
+                data = text.encode("utf-8")
+            new.writestr(info, data)
 
 
 def _picture(path: Path) -> tuple[str, str] | None:
