@@ -231,3 +231,20 @@ def test_course_lecture_handout(tmp_path, monkeypatch):
     flat = assert_is_a_document(pdf, str(talk), config)
     assert flat.startswith("The New World Neil D. Lawrence")
     assert "Taigman, Yaniv" in flat  # a reference citeproc formatted from the course's bibdir
+
+
+def test_a_formula_pandoc_cannot_convert_is_a_warning_at_its_line(tmp_path):
+    project = write_repo(tmp_path, {
+        "conf.py": "", "includes/.keep": "",
+        "talks/math.md": "---\ntitle: Math\n---\n\n\\section{Sums}\n\n"
+                         "\\notes{Fine: $a^2 + b^2$.}\n\n"
+                         "\\notes{Not: $\\unknownmacro{x}$.}\n",
+    })
+    talk = project / "talks" / "math.md"
+    pdf = tmp_path / "math.pdf"
+    _inputs, errors, warnings = write_handout_pdf(str(talk), pdf, build_config(talk), None)
+    assert not errors
+    [warning] = warnings
+    assert warning.code == "W-EXPORT-MATH" and "\\unknownmacro{x}" in warning.message
+    assert warning.location.line == 9
+    assert pages(pdf) == 1

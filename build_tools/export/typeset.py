@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 from ..config import TalkConfig
-from ..diagnostics import Severity
+from ..diagnostics import Diagnostic, Location, Severity
+from ..engine.output import origin_of
 from . import tools
 from .documents import PANDOC_INPUT, handout_markdown
 from .images import ImageFinder
@@ -49,7 +52,8 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     finder = ImageFinder.for_talk(expanded, config, diagrams, TYPST_IMAGES)
     tree = json.loads(_pandoc(text, "json", PANDOC_INPUT, []))
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="talks-typeset-") as root:
+    with tempfile.TemporaryDirectory(prefix="talks-typeset-") as root, \
+            _PandocWarnings() as said:
         placed = Placement(finder, Path(root))
         document = _fitted(tree, placed)
         pdf = _typeset(compiler, document, bibs, placed)
@@ -57,7 +61,49 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     tmp.write_bytes(pdf)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    return [*expanded.dependencies, *bibs, *finder.used], errors, finder.warnings
+    warnings = [*finder.warnings, *_math_left_as_tex(said.messages, expanded)]
+    return [*expanded.dependencies, *bibs, *finder.used], errors, warnings
+
+
+# -- what pandoc could not convert ----------------------------------------------------
+
+UNCONVERTED = re.compile(r"Could not convert TeX math (.*?), rendering as TeX", re.S)
+
+
+class _PandocWarnings(logging.Handler):
+    """pandoc's warnings while in use (pypandoc passes them to its logger)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> "_PandocWarnings":
+        logging.getLogger("pypandoc").addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger("pypandoc").removeHandler(self)
+
+
+def _math_left_as_tex(messages: list[str], expanded) -> list[Diagnostic]:
+    """A formula pandoc cannot write as Typst math stays TeX text in the PDF: say where."""
+    found = []
+    for message in messages:
+        m = UNCONVERTED.search(message)
+        if not m:
+            continue
+        formula = " ".join(m.group(1).split())
+        where = next((origin_of(p) for item, p in expanded.items
+                      if isinstance(item, str) and formula[:40] in " ".join(item.split())), None)
+        location = where.location if where else Location(os.path.relpath(expanded.talk.source.path), 1, 1)
+        found.append(Diagnostic("W-EXPORT-MATH", Severity.WARNING,
+                                f"the handout PDF shows ${formula}$ as TeX: pandoc cannot write it "
+                                "as Typst math", location, where.chain if where else (),
+                                hint="define the macro in the notation file, or write it plainly"))
+    return found
 
 
 # -- the document tree, fitted to print ---------------------------------------------------
