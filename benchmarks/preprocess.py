@@ -6,7 +6,8 @@ command per variant, as a site build does) and with gpp and lamd's own macro
 files, once per talk and variant, as lamd does.  Two comparisons, each with the
 same number of processes on both sides:
 
-- serial: both on one core (``talks preprocess`` then shares its batch with no worker);
+- serial: both on one core, one process at a time (``talks preprocess`` then shares
+  its batch with no worker);
 - parallel: ``talks preprocess`` shares each batch between N processes (its default,
   N = the cores, at most 4) and N gpp processes run at once.
 
@@ -77,8 +78,8 @@ def legacy_stand_ins(work: Path) -> Path:
     return empty
 
 
-def gpp_talk(job: tuple[int, str], roots: list[str], macros: Path, empty: Path, work: Path
-             ) -> list[str]:
+def gpp_talk(job: tuple[int, str], roots: list[str], macros: Path, empty: Path, work: Path,
+             cores: set[int] | None = None) -> list[str]:
     """Expand one talk in every variant; the failures (none when every gpp exits 0)."""
     index, talk = job
     source = work / f"in-{index}.md"
@@ -89,15 +90,17 @@ def gpp_talk(job: tuple[int, str], roots: list[str], macros: Path, empty: Path, 
                "-DdiagramsDir=/diagrams", f"-I{os.path.dirname(talk)}",
                *(f"-I{r}" for r in roots), f"-I{macros}", f"-I{empty}",
                "-o", str(work / f"out-{index}-{variant}.md"), str(source)]
-        done = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        done = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              preexec_fn=on_cores(cores))
         if done.returncode:
             last = (done.stderr.strip().splitlines() or [""])[-1]
             failures.append(f"gpp {variant} {talk}: exit {done.returncode}: {last[:160]}")
     return failures
 
 
-def run_gpp(talks: list[str], roots: list[str], macros: Path, work: Path, processes: int) -> Run:
-    """Every talk in every variant, ``processes`` gpp processes at a time."""
+def run_gpp(talks: list[str], roots: list[str], macros: Path, work: Path, processes: int,
+            cores: set[int] | None) -> Run:
+    """Every talk in every variant, ``processes`` gpp processes at a time (on ``cores``)."""
     empty = legacy_stand_ins(work)
     folder = work / "gpp"
     folder.mkdir(exist_ok=True)
@@ -105,12 +108,18 @@ def run_gpp(talks: list[str], roots: list[str], macros: Path, work: Path, proces
     me = psutil.Process()
     start = time.perf_counter()
     with ThreadPoolExecutor(processes) as pool:
-        pending = [pool.submit(gpp_talk, job, roots, macros, empty, folder) for job in enumerate(talks)]
+        pending = [pool.submit(gpp_talk, job, roots, macros, empty, folder, cores)
+                   for job in enumerate(talks)]
         while not all(f.done() for f in pending):  # the gpp processes alive together
             peak[0] = max(peak[0], tree_rss(me)[0] - me.memory_info().rss)
             time.sleep(0.02)
         failures = [line for f in pending for line in f.result()]
     return Run(time.perf_counter() - start, peak[0] // 1024, failures)
+
+
+def on_cores(cores: set[int] | None):
+    """A child's start: keep it on ``cores`` (None: wherever the system puts it)."""
+    return (lambda: os.sched_setaffinity(0, cores)) if cores else None
 
 
 # -- the project: one ``talks preprocess`` per variant ----------------------------------
@@ -126,7 +135,7 @@ def run_project(talks: list[str], roots: list[str], work: Path, cores: set[int] 
         cmd = [cli, "preprocess", *talks, "--variant", variant, "--out", str(out)]
         for root in roots:
             cmd += ["-I", root]
-        measured = run_sampled(cmd, preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+        measured = run_sampled(cmd, preexec_fn=on_cores(cores))
         seconds += measured.wall
         peak = max(peak, measured.peak_kb)
         failures += project_failures(measured, variant, out, len(talks))
@@ -173,7 +182,7 @@ def compare(label: str, talks: list[str], roots: list[str], macros: Path, work: 
     best_gpp = best_project = None
     failures: list[str] = []
     for _ in range(repeat):  # interleaved, best of each, so load affects both alike
-        gpp = run_gpp(talks, roots, macros, work, processes)
+        gpp = run_gpp(talks, roots, macros, work, processes, cores)
         project = run_project(talks, roots, work, cores)
         failures += gpp.failures + project.failures
         best_gpp = gpp if best_gpp is None or gpp.seconds < best_gpp.seconds else best_gpp
