@@ -78,8 +78,8 @@ def legacy_stand_ins(work: Path) -> Path:
     return empty
 
 
-def gpp_talk(job: tuple[int, str], roots: list[str], macros: Path, empty: Path, work: Path,
-             cores: set[int] | None = None) -> list[str]:
+def gpp_talk(job: tuple[int, str], roots: list[str], macros: Path, empty: Path, work: Path
+             ) -> list[str]:
     """Expand one talk in every variant; the failures (none when every gpp exits 0)."""
     index, talk = job
     source = work / f"in-{index}.md"
@@ -90,17 +90,15 @@ def gpp_talk(job: tuple[int, str], roots: list[str], macros: Path, empty: Path, 
                "-DdiagramsDir=/diagrams", f"-I{os.path.dirname(talk)}",
                *(f"-I{r}" for r in roots), f"-I{macros}", f"-I{empty}",
                "-o", str(work / f"out-{index}-{variant}.md"), str(source)]
-        done = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                              preexec_fn=on_cores(cores))
+        done = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
         if done.returncode:
             last = (done.stderr.strip().splitlines() or [""])[-1]
             failures.append(f"gpp {variant} {talk}: exit {done.returncode}: {last[:160]}")
     return failures
 
 
-def run_gpp(talks: list[str], roots: list[str], macros: Path, work: Path, processes: int,
-            cores: set[int] | None) -> Run:
-    """Every talk in every variant, ``processes`` gpp processes at a time (on ``cores``)."""
+def run_gpp(talks: list[str], roots: list[str], macros: Path, work: Path, processes: int) -> Run:
+    """Every talk in every variant, ``processes`` gpp processes at a time."""
     empty = legacy_stand_ins(work)
     folder = work / "gpp"
     folder.mkdir(exist_ok=True)
@@ -108,7 +106,7 @@ def run_gpp(talks: list[str], roots: list[str], macros: Path, work: Path, proces
     me = psutil.Process()
     start = time.perf_counter()
     with ThreadPoolExecutor(processes) as pool:
-        pending = [pool.submit(gpp_talk, job, roots, macros, empty, folder, cores)
+        pending = [pool.submit(gpp_talk, job, roots, macros, empty, folder)
                    for job in enumerate(talks)]
         while not all(f.done() for f in pending):  # the gpp processes alive together
             peak[0] = max(peak[0], tree_rss(me)[0] - me.memory_info().rss)
@@ -117,16 +115,11 @@ def run_gpp(talks: list[str], roots: list[str], macros: Path, work: Path, proces
     return Run(time.perf_counter() - start, peak[0] // 1024, failures)
 
 
-def on_cores(cores: set[int] | None):
-    """A child's start: keep it on ``cores`` (None: wherever the system puts it)."""
-    return (lambda: os.sched_setaffinity(0, cores)) if cores else None
-
-
 # -- the project: one ``talks preprocess`` per variant ----------------------------------
 
-def run_project(talks: list[str], roots: list[str], work: Path, cores: set[int] | None) -> Run:
-    """Every talk in every variant; on ``cores`` only when given (the batch then shares
-    its talks with as many processes as it has cores, at most 4)."""
+def run_project(talks: list[str], roots: list[str], work: Path) -> Run:
+    """Every talk in every variant (each batch shares its talks with as many processes
+    as it has cores, at most 4)."""
     cli = shutil.which("talks", path=os.path.dirname(sys.executable)) or "talks"
     seconds, peak, failures = 0.0, 0, []
     for variant in VARIANTS:
@@ -135,7 +128,7 @@ def run_project(talks: list[str], roots: list[str], work: Path, cores: set[int] 
         cmd = [cli, "preprocess", *talks, "--variant", variant, "--out", str(out)]
         for root in roots:
             cmd += ["-I", root]
-        measured = run_sampled(cmd, preexec_fn=on_cores(cores))
+        measured = run_sampled(cmd)
         seconds += measured.wall
         peak = max(peak, measured.peak_kb)
         failures += project_failures(measured, variant, out, len(talks))
@@ -177,13 +170,24 @@ def clean_talks(talks: list[str], roots: list[str], macros: Path, work: Path
 
 
 def compare(label: str, talks: list[str], roots: list[str], macros: Path, work: Path,
-            repeat: int, processes: int, cores: set[int] | None) -> list[str]:
-    """Best of ``repeat`` interleaved runs of each side; prints them; returns failures."""
+            repeat: int, processes: int) -> list[str]:
+    """Best of ``repeat`` interleaved runs of each side, with this process and so every
+    process it starts on as many cores as ``processes``; prints them; returns failures."""
+    everywhere = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, set(sorted(everywhere)[:processes]))
+    try:
+        return _compare(label, talks, roots, macros, work, repeat, processes)
+    finally:
+        os.sched_setaffinity(0, everywhere)
+
+
+def _compare(label: str, talks: list[str], roots: list[str], macros: Path, work: Path,
+             repeat: int, processes: int) -> list[str]:
     best_gpp = best_project = None
     failures: list[str] = []
     for _ in range(repeat):  # interleaved, best of each, so load affects both alike
-        gpp = run_gpp(talks, roots, macros, work, processes, cores)
-        project = run_project(talks, roots, work, cores)
+        gpp = run_gpp(talks, roots, macros, work, processes)
+        project = run_project(talks, roots, work)
         failures += gpp.failures + project.failures
         best_gpp = gpp if best_gpp is None or gpp.seconds < best_gpp.seconds else best_gpp
         best_project = project if best_project is None or project.seconds < best_project.seconds \
@@ -228,10 +232,10 @@ def main() -> int:
         print(f"talks: {len(talks)} in the corpus; timed: {len(clean)} x {len(VARIANTS)} variants "
               f"(left out, with an error in some variant: gpp {left_out['gpp']}, "
               f"project {left_out['project']}, both {left_out['both']}); cores: {len(cores)}")
-        failures = compare("serial", clean, roots, macros, work, args.repeat, 1, {min(cores)})
+        failures = compare("serial", clean, roots, macros, work, args.repeat, 1)
         processes = min(len(cores), 4)
         if processes > 1:
-            failures += compare("parallel", clean, roots, macros, work, args.repeat, processes, None)
+            failures += compare("parallel", clean, roots, macros, work, args.repeat, processes)
         else:
             print("parallel: one core only; not measured")
     finally:
