@@ -5,6 +5,11 @@ The corpus is copied to a temporary folder first (the edit must not touch the
 shared copy); it is read from ``../shared/corpus`` beside the repository, and
 the benchmark says so and exits cleanly when it is absent.
 
+Peak memory is that of the command and its workers together (``measure.py``).  A
+run that did not finish, stopped a variant, or exited otherwise than 0 (built) or
+1 (some talk failed) is reported as FAILED instead of a time, and the benchmark
+then exits 1.
+
     python benchmarks/build.py [--corpus DIR] [--keep DIR] [--limit N]
 """
 from __future__ import annotations
@@ -20,6 +25,8 @@ from collections import Counter
 from pathlib import Path
 
 from measure import ROOT, run_talks
+
+VARIANTS = ("slides", "speaker-notes", "handout")
 
 NOT_TALKS = {"_posts", "_layouts", "_includes", "_notes", "_notebooks"}
 INCLUDE = re.compile(r"\\include\{([^}]*)\}")
@@ -50,13 +57,31 @@ def pick_fragments(corpus: Path, talks: list[Path]) -> list[tuple[str, Path, int
 
 
 def run(args: list[str], log: Path) -> dict:
+    """One ``talks build``, measured; ``problems`` says why it is no build to time, if so."""
     result, proc = run_talks(args)
     log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
     if result is None:
-        raise SystemExit(f"the build did not finish; see {log}")
+        last = (proc.stderr.strip().splitlines() or [""])[-1]
+        return {"problems": [f"the build did not finish (exit status {proc.returncode}): {last}"],
+                "wall": proc.wall, "peak_kb": proc.peak_kb, "processes": proc.most_processes,
+                "failed": 0, "read": []}
     result["failed"] = len(re.findall(r"^error: talk '", proc.stderr, re.M))
     result["read"] = re.findall(r"documents read: (.*?); site", proc.stderr)
+    result["problems"] = build_problems(result, proc.stderr)
     return result
+
+
+def build_problems(result: dict, log_text: str) -> list[str]:
+    """Why a finished build is no measure of a build: a variant that stopped, an exit
+    status other than 0 (built) or 1 (some talk failed), a variant that reported nothing."""
+    problems = re.findall(r"^error: the (\S+ build stopped: .*)$", log_text, re.M)
+    if result["code"] not in (0, 1):
+        problems.append(f"exit status {result['code']}")
+    reported = dict(part.split(" ", 1) for read in result["read"] for part in read.split(", "))
+    absent = [v for v in VARIANTS if v not in reported]
+    if absent:
+        problems.append(f"no result for {', '.join(absent)}")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,22 +128,31 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'':>20}({fragment.relative_to(corpus)}, included directly by {users} talks)")
             edits.append((label, edit))
 
+        runs = [("full build", full), ("no-change rebuild", nochange), *edits]
+        broken = [label for label, r in runs if r["problems"]]
         print(f"built without error: {len(talks) - full['failed']} of {len(talks)} talks "
               f"(the others have includes that do not resolve, or other errors; see full.log)")
-        print(f"no-change / full: {nochange['wall'] / full['wall']:.1%}; one-fragment edit / full: "
-              + ", ".join(f"{label} {e['wall'] / full['wall']:.1%}" for label, e in edits)
-              + " (target: under 10%)")
+        if broken:
+            print(f"no ratios: {', '.join(broken)} failed (see above; --keep DIR keeps the logs)")
+        else:
+            print(f"no-change / full: {nochange['wall'] / full['wall']:.1%}; one-fragment edit / full: "
+                  + ", ".join(f"{label} {e['wall'] / full['wall']:.1%}" for label, e in edits)
+                  + " (target: under 10%)")
         print(f"logs: {work}" if opts.keep else "")
+        status = 1 if broken else 0
     finally:
         if not opts.keep:
             shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return status
 
 
 def report(name: str, result: dict) -> None:
+    if result["problems"]:
+        print(f"{name:>20}: FAILED, not timed: " + "; ".join(result["problems"]))
+        return
     read = "; ".join(result["read"])
     print(f"{name:>20}: {result['wall']:7.2f} s   peak memory {result['peak_kb'] / 1024:6.0f} MB"
-          f"   read: {read}")
+          f" ({result['processes']} processes at most)   read: {read}")
 
 
 if __name__ == "__main__":

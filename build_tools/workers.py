@@ -13,6 +13,19 @@ PR_SET_PDEATHSIG = 1
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
+_forked_from: int | None = None
+"""The process that forked this one, noted by the parent just before each fork, so that
+a worker knows its parent even if the parent is gone by the time the worker asks."""
+
+
+def _note_fork() -> None:
+    global _forked_from
+    _forked_from = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_note_fork)
+
 
 def die_with_parent() -> bool:
     """A worker must not outlive a ``talks`` command that was killed: ask Linux to end it too.
@@ -26,9 +39,7 @@ def die_with_parent() -> bool:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return False
-    # the process that started this one, as it was when it forked: by now it may be gone
-    started_by = multiprocessing.parent_process()
-    parent = started_by.pid if started_by is not None and started_by.pid else os.getppid()
+    parent = _forked_from if _forked_from not in (None, os.getpid()) else os.getppid()
     if prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         return False
     if os.getppid() != parent:  # the parent died before the request took effect

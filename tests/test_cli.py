@@ -140,3 +140,57 @@ def test_a_batch_whose_worker_dies_reports_each_of_its_talks(tmp_path, monkeypat
     assert lost == paths[:10]
     assert results[paths[0]][0].format().startswith(f"{display_name(paths[0])}:1:1: error: the process")
     assert all((tmp_path / "out" / f"t{n:02d}.md").exists() for n in range(10, 20))
+
+
+def batch_project(root, count: int) -> list[str]:
+    """``count`` talks in two folders sharing fragments: each defines its own name, which a
+    fragment then uses, so a worker that mixed up the talks' state would be seen."""
+    files = {
+        "includes/_x/includes/intro.md": "\\ifndef{INTRO}\\define{INTRO}\n"
+                                          "\\slides{* Intro for \\speaker}\\notes{Notes for \\speaker.}\n"
+                                          "\\endif\n",
+        "includes/_x/includes/body.md": "\\ifdef{SLIDES}\\slides{* deck of \\speaker}\\else"
+                                         "\\notes{Handout of \\speaker.}\\endif\n"
+                                         "\\include{_x/includes/intro.md}\n",
+    }
+    talks = []
+    for n in range(count):
+        talk = f"talks/{'ab'[n % 2]}/t{n:02d}.md"
+        files[talk] = (FRONT + f"\\define{{speaker}}{{Speaker {n}}}\n"
+                       "\\include{_x/includes/intro.md}\n\\include{_x/includes/body.md}\n"
+                       + ("\\include{_x/includes/gone.md}\n" if n == 5 else ""))
+        talks.append(talk)
+    write_repo(root, files)
+    return talks
+
+
+def test_a_batch_shared_with_workers_writes_what_one_talk_at_a_time_writes(tmp_path, monkeypatch):
+    """talks preprocess A B C ... --out DIR shares a large batch between processes; every
+    talk's file is there and the same as when the talk is expanded alone."""
+    from build_tools import api
+    from build_tools.config import build_config
+
+    talks = batch_project(tmp_path, 20)
+    monkeypatch.chdir(tmp_path)
+    for variant in ("slides", "speaker-notes", "handout"):
+        alone = {}
+        for talk in talks:
+            result = run("preprocess", talk, "--variant", variant, "--out", f"alone/{talk}")
+            assert result.exit_code == (1 if talk.endswith("t05.md") else 0), result.output
+            [written] = (tmp_path / "alone" / talk).iterdir()
+            alone[talk] = written.read_text(encoding="utf-8")
+        assert "Speaker 7" in alone["talks/b/t07.md"]
+        result = run("preprocess", *talks, "--variant", variant, "--out", f"cli-{variant}")
+        assert result.exit_code == 1 and "t05.md:7:1: error: include file not found" in result.output
+        for talk in talks:  # as the command shares it: one worker per core beyond the first
+            written = (tmp_path / f"cli-{variant}" / talk.removeprefix("talks/")).read_text()
+            assert written == alone[talk], (variant, talk)
+        config = build_config(talks[0])
+        for jobs in (2, 3):  # on any machine: the process itself and one or two workers
+            out = tmp_path / f"batch-{variant}-{jobs}"
+            results = dict(api.write_myst(talks, variant, config, str(out), jobs=jobs))
+            assert sorted(results) == sorted(talks)
+            assert not any(d.code == "E-WORKER" for diags in results.values() for d in diags)
+            for talk in talks:
+                written = (out / talk.removeprefix("talks/")).read_text(encoding="utf-8")
+                assert written == alone[talk], (variant, jobs, talk)

@@ -64,6 +64,25 @@ def test_unterminated_conditional_and_stray_endif(tmp_path):
     assert body(e).strip() == "keep"
 
 
+@pytest.mark.parametrize("source,message", [
+    ("\\ifdef{SLIDES}\nkept or not\n",
+     "\\ifdef{SLIDES} opened here is never closed by \\endif: the rest of the file is kept "
+     "where SLIDES is defined and skipped where it is not"),
+    ("\\ifndef{NOTES}\nA\n\\else\nB\n",
+     "\\ifndef{NOTES} opened here is never closed by \\endif: the rest of the file after its "
+     "\\else is kept where NOTES is defined and skipped where it is not"),
+    ("\\ifeq{\\variant}{slides}\nA\n",
+     "\\ifeq opened here is never closed by \\endif: the rest of the file is kept where its two "
+     "sides are equal and skipped where they differ"),
+])
+def test_an_unclosed_conditional_is_one_message_in_every_variant(tmp_path, source, message):
+    """Whether a variant keeps the rest or skips it, the warning is the same: it says both."""
+    write_repo(tmp_path, {"talks/t.md": FRONT + source})
+    found = {(d.location.line, d.message) for variant in ("slides", "speaker-notes", "handout")
+             for d in expand(tmp_path, "talks/t.md", variant).diagnostics if d.code == "W-CONDITIONAL"}
+    assert found == {(4, message)}
+
+
 def test_missing_include_names_position_roots_and_suggestion(tmp_path):
     write_repo(tmp_path, {
         "talks/t.md": FRONT + "\\include{_ml/includes/a.md}\n",

@@ -306,6 +306,41 @@ def test_workers_ask_to_die_with_their_parent(ask):
         parent.stdout.close()
 
 
+ORPHAN = """
+import os, time
+from build_tools.workers import die_with_parent
+pid = os.fork()
+if pid == 0:
+    parent = os.getppid()
+    while os.getppid() == parent:  # until the parent is gone
+        time.sleep(0.01)
+    print("asking", flush=True)
+    die_with_parent()
+    print("survived", flush=True)
+    time.sleep(60)
+    os._exit(0)
+print(pid, flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a request to Linux")
+def test_a_worker_whose_parent_died_before_it_asked_ends_at_once():
+    """The request cannot be made for a parent already gone: the worker ends instead
+    (its parent is the one that forked it, not whichever process adopted it)."""
+    import signal
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    try:
+        out, _ = parent.communicate(timeout=15)  # to the end of the worker's output
+        assert out.split() == ["asking"]
+        assert wait_for(lambda: not alive(pid), 10)
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_serve_on_a_public_address_needs_allow_remote():
     from click.testing import CliRunner
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOTS = Path(__file__).parent / "roots"
+VARIANTS = ("slides", "speaker-notes", "handout")
 
 
 def free_port() -> int:
@@ -78,12 +79,37 @@ def test_fragment_edit_rebuilds_only_its_talks_and_the_page_changes(server):
     after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
                      30, "the rebuild")
 
-    assert sorted(after["rebuilt"]["handout"]) == ["alpha", "beta"]
-    assert sorted(after["rebuilt"]["slides"]) == ["alpha", "beta"]
+    for variant in VARIANTS:
+        assert sorted(after["rebuilt"][variant]) == ["alpha", "beta"], variant
     assert after["errors"] == []
-    page = get(base + "handout/alpha.html").decode()
-    assert "Just two talks include this" in page
+    for doc in ("alpha", "beta"):
+        assert "Just two talks include this" in get(base + f"handout/{doc}.html").decode()
     assert "Just two talks" not in get(base + "handout/gamma.html").decode()
+
+
+def test_two_talks_edited_at_once_are_rebuilt_in_one_rebuild_in_every_variant(server):
+    """One rebuild, its variants built in parallel processes, with two talks to re-read."""
+    project, base = server
+    before = status(base)["version"]
+    edits = {"alpha": "Freshly", "gamma": "Newly"}
+    for doc, word in edits.items():  # both written before the watcher's debounce ends
+        talk = project / f"talks/{doc}.md"
+        talk.write_text(talk.read_text() + f"\n\\slides{{* {word} made bullet}}\n"
+                        f"\\notes{{{word} written notes.}}\n")
+    after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
+                     60, "the rebuild")
+    assert sorted(os.path.basename(c) for c in after["changed"]) == ["alpha.md", "gamma.md"]
+    assert after["errors"] == []
+    for variant in VARIANTS:
+        assert sorted(after["rebuilt"][variant]) == ["alpha", "gamma"], variant
+    for doc, word in edits.items():
+        slides = get(base + f"slides/{doc}.html").decode()
+        notes = get(base + f"speaker-notes/{doc}.html").decode()
+        handout = get(base + f"handout/{doc}.html").decode()
+        assert f"{word} made bullet" in slides and f"{word} written notes" not in slides
+        assert f"{word} made bullet" in notes and f"{word} written notes" in notes
+        assert f"{word} written notes" in handout and f"{word} made bullet" not in handout
+    assert "Freshly" not in get(base + "handout/beta.html").decode()
 
 
 def test_errors_show_in_the_page_and_the_server_keeps_running(server):

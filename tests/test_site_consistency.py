@@ -101,3 +101,41 @@ def test_pages_render_once_in_the_handout_theme_and_are_listed(project):
     assert 'href="handout/pages/ml-academy-2025.html"' in index
     assert "lead the development of our software culture" in index  # the excerpt
     assert sorted(listed(site)) == ["alpha", "beta", "gamma"]  # pages are no talks
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_every_talk_in_every_variant_the_same_from_parallel_and_serial_builds(project):
+    """Nine talks: the decks are prepared by a pool of processes (eight or more talks) and
+    the three variants are built at once, each in its own process; every talk's page in
+    every variant shows that talk in that variant, as a build in one process at a time does."""
+    alpha = (project / "talks/alpha.md").read_text()
+    for n in range(6):
+        (project / f"talks/extra{n}.md").write_text(alpha.replace("Alpha Talk", f"Extra Talk {n}"))
+    docs = {"alpha": "Alpha Talk", "beta": "Beta Talk", "gamma": "Gamma Talk",
+            **{f"extra{n}": f"Extra Talk {n}" for n in range(6)}}
+    sites = {}
+    for jobs in (None, 1):
+        out = project / "_build" / f"site-{jobs or 'all'}"
+        report = build_site(SiteOptions(out=str(out), project=str(project), jobs=jobs))
+        assert report.ok, report.failed
+        assert {v: sorted(r.read) for v, r in report.results.items()} == \
+            {v: sorted(["index", *docs]) for v in VARIANT_DIRS}
+        sites[jobs] = out
+    site = sites[None]
+    assert sorted(listed(site)) == sorted(docs)
+    for doc, title in docs.items():
+        slides, notes, handout = ((site / v / f"{doc}.html").read_text(encoding="utf-8")
+                                  for v in VARIANT_DIRS)
+        assert all(title in page for page in (slides, notes, handout)), doc
+        assert 'class="reveal"' in slides and "a bullet only the deck shows" in slides
+        assert "a bullet only the deck shows" in notes and "Say this with" in notes
+        assert "Prose that every handout carries" in notes
+        assert "Prose that every handout carries" in handout
+        assert "a bullet only the deck shows" not in handout and "Say this with" not in handout
+        assert searchable(site, doc)
+    parallel, serial = site_files(sites[None]), site_files(sites[1])
+    assert sorted(parallel) == sorted(serial)
+    assert [name for name in parallel if parallel[name] != serial[name]] == []

@@ -169,31 +169,92 @@ def test_site_build_swaps_in_and_keeps_last_good_pages(project, tmp_path):
     assert not (tmp_path / "site.tmp").exists() and not (tmp_path / "site.old").exists()
 
 
-def test_parallel_reading_gives_the_same_site(project):
-    """Our extension reads safely in parallel: state merges, warnings keep their origin.
-
-    sphinx-revealjs declares itself unsafe for parallel reading, which keeps every
-    build serial; here it is declared safe for the html build so that ours is tested."""
+def build_handouts(project: Path, name: str, parallel: int) -> tuple[object, str, Path]:
+    """The handout variant built with ``parallel`` reading processes; (app, warnings, html)."""
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-    alpha = (project / "talks/alpha.md").read_text()
-    for n in range(6):
-        (project / f"talks/extra{n}.md").write_text(alpha.replace("Alpha Talk", f"Extra Talk {n}"))
-    out = project / "_build" / "parallel"
+    out = project / "_build" / name
     warnings = io.StringIO()
     with patch_docutils(project), docutils_namespace():
         app = sphinx_application.Sphinx(
             str(project), str(project), str(out / "html"), str(out / "doctrees"), "html",
-            confoverrides={"talks_variant": "handout"}, status=None, warning=warnings, parallel=2)
+            confoverrides={"talks_variant": "handout"}, status=None, warning=warnings,
+            parallel=parallel)
         for name, ext in app.extensions.items():
             if name.startswith("sphinx_revealjs"):
                 ext.parallel_read_safe = True
-        assert app.is_parallel_allowed("read")
+        assert app.is_parallel_allowed("read") and app.parallel == parallel
         app.build()
+    return app, warnings.getvalue(), out / "html"
+
+
+def site_files(html: Path) -> dict[str, bytes]:
+    """Every file of a built site by its path, but ``.buildinfo``, which hashes the
+    configuration: that names each build's own doctree folder (the bibliography copies)."""
+    return {str(p.relative_to(html)): p.read_bytes() for p in sorted(html.rglob("*"))
+            if p.is_file() and p.name != ".buildinfo"}
+
+
+def inventory(data: bytes) -> dict[tuple[str, str], tuple[str, str]]:
+    """objects.inv: (name, role) -> (page, rest of the entry)."""
+    import zlib
+
+    _, body = data.split(b"compressed using zlib.\n", 1)
+    entries = {}
+    for line in zlib.decompress(body).decode().splitlines():
+        name, role, priority, uri, title = line.split(" ", 4)
+        entries[name, role] = (uri.split("#")[0], f"{priority} {uri.split('#', 1)[-1]} {title}")
+    return entries
+
+
+def differences(ours: dict[str, bytes], theirs: dict[str, bytes]) -> list[str]:
+    """The first lines that differ, file by file."""
+    import difflib
+
+    found = []
+    for name in sorted(set(ours) | set(theirs)):
+        if ours.get(name) != theirs.get(name):
+            a = ours.get(name, b"").decode("utf-8", "replace").splitlines()
+            b = theirs.get(name, b"").decode("utf-8", "replace").splitlines()
+            found.append(name + "\n" + "\n".join(list(difflib.unified_diff(a, b, lineterm=""))[2:12]))
+    return found
+
+
+def same_inventory(ours: dict[str, bytes], theirs: dict[str, bytes]) -> None:
+    """The same entries; a label that several pages define (a shared fragment's figure)
+    is listed at one of them, whichever Sphinx merged last, which a parallel read changes."""
+    mine, other = inventory(ours["objects.inv"]), inventory(theirs["objects.inv"])
+    assert mine.keys() == other.keys()
+    for (name, role), (page, rest) in mine.items():
+        their_page, their_rest = other[name, role]
+        assert rest == their_rest, (name, role)
+        if page != their_page:
+            assert role == "std:label", (name, role, page, their_page)
+            for files in (ours, theirs):
+                for defining in (page, their_page):
+                    assert f'id="{name}"'.encode() in files[defining], (name, defining)
+
+
+def test_parallel_reading_gives_the_same_site(project):
+    """Our extension reads safely in parallel: state merges, warnings keep their origin,
+    and the site is the serial build's, file for file.
+
+    sphinx-revealjs declares itself unsafe for parallel reading, which keeps every
+    build serial; here it is declared safe for the html build so that ours is tested."""
+    alpha = (project / "talks/alpha.md").read_text()
+    for n in range(6):
+        (project / f"talks/extra{n}.md").write_text(alpha.replace("Alpha Talk", f"Extra Talk {n}"))
+    app, warnings, parallel = build_handouts(project, "parallel", 2)
+    serial_app, serial_warnings, serial = build_handouts(project, "serial", 1)
     assert len(app.env.talks_info) == 9
-    assert re.search(r"includes/_shared/includes/c-only\.md:\d+: WARNING: .*absent", warnings.getvalue())
-    page = (out / "html/talks/extra3.html").read_text()
+    assert app.env.talks_info == serial_app.env.talks_info
+    assert re.search(r"includes/_shared/includes/c-only\.md:\d+: WARNING: .*absent", warnings)
+    assert sorted(warnings.splitlines()) == sorted(serial_warnings.splitlines())
+    page = (parallel / "talks/extra3.html").read_text()
     assert "Extra Talk 3" in page and 'id="slide-1"' in page
+    ours, theirs = site_files(parallel), site_files(serial)
+    same_inventory(ours, theirs)
+    assert differences({**ours, "objects.inv": b""}, {**theirs, "objects.inv": b""}) == []
 
 
 def test_strict_fails_a_talk_with_warnings(project, tmp_path):

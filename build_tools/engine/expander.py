@@ -269,7 +269,8 @@ class Expander(IncludeHandling):
         search = self._scan_re.search
         closing = src.closing
         macros = self.state.macros
-        open_blocks: list[int] = []
+        open_blocks: list[tuple[int, bool]] = []
+        """(offset of each open conditional, whether its \\else was passed)"""
         pos = start
         written = start  # the text from here to the next call is not in ``out`` yet
         while True:
@@ -342,10 +343,8 @@ class Expander(IncludeHandling):
             if out.size + out.blocks > self.limits.max_output:
                 self._check_size(out)
             pos = written = p
-        for opened in open_blocks:
-            self.report("W-CONDITIONAL", Severity.WARNING,
-                        "conditional opened here is never closed by \\endif; closed at the end of "
-                        + ("the file" if end == len(text) else "the argument"), at=(frame, opened))
+        for opened, past_else in open_blocks:
+            self._unclosed(text, frame, opened, past_else, end == len(text))
 
     def _advise(self, name: str, src: SourceFile, frame: Frame, offset: int) -> None:
         from .source import in_math
@@ -447,7 +446,8 @@ class Expander(IncludeHandling):
 
     # -- conditionals ------------------------------------------------------------
     def _conditional(self, name: str, src: SourceFile, frame: Frame, s: int, p: int,
-                     end: int, open_blocks: list[int], params: dict[str, Out] | None) -> int:
+                     end: int, open_blocks: list[tuple[int, bool]], params: dict[str, Out] | None
+                     ) -> int:
         text = src.text
         if name == "endif":
             if open_blocks:
@@ -461,10 +461,10 @@ class Expander(IncludeHandling):
                 self.report("W-CONDITIONAL", Severity.WARNING,
                             "\\else without a matching \\ifdef, \\ifndef or \\ifeq; ignored")
                 return p
-            opened = open_blocks.pop()
+            opened, _ = open_blocks.pop()
             q, token = self._skip(text, p, end, want_else=False)
             if token is None:
-                self._unclosed(frame, opened, end == len(text))
+                self._unclosed(text, frame, opened, True, end == len(text))
             return q
         wanted = 2 if name == "ifeq" else 1
         regions: list[tuple[int, int]] = []
@@ -491,19 +491,25 @@ class Expander(IncludeHandling):
             symbol = symbol.strip().lstrip("\\")
             truth = (self.lookup(symbol) is not None) == (name == "ifdef")
         if truth:
-            open_blocks.append(s)
+            open_blocks.append((s, False))
             return p
         q, token = self._skip(text, p, end, want_else=True)
         if token == "else":
-            open_blocks.append(s)
+            open_blocks.append((s, True))
         elif token is None:
-            self._unclosed(frame, s, end == len(text))
+            self._unclosed(text, frame, s, False, end == len(text))
         return q
 
-    def _unclosed(self, frame: Frame, opened: int, at_file_end: bool) -> None:
+    def _unclosed(self, text: str, frame: Frame, opened: int, past_else: bool,
+                  at_file_end: bool) -> None:
+        """One message for every variant: whether this variant keeps the rest or skips it
+        depends on the condition, so the message says where it is kept and where skipped."""
+        call, kept, skipped = _condition_words(text, opened, past_else)
+        rest = "the rest of the " + ("file" if at_file_end else "argument") \
+            + (" after its \\else" if past_else else "")
         self.report("W-CONDITIONAL", Severity.WARNING,
-                    "conditional opened here is never closed by \\endif; the rest of the "
-                    + ("file" if at_file_end else "argument") + " is skipped", at=(frame, opened))
+                    f"{call} opened here is never closed by \\endif: {rest} is kept where "
+                    f"{kept} and skipped where {skipped}", at=(frame, opened))
 
     @staticmethod
     def _skip(text: str, pos: int, end: int, want_else: bool) -> tuple[int, str | None]:
@@ -728,3 +734,19 @@ META: dict[str, tuple[Callable, int]] = {
     "file": (Expander._meta_file, 0),
     "eval": (Expander._meta_eval, 1),
 }
+
+
+_CONDITION_RE = re.compile(r"\\(ifdef|ifndef|ifeq)\s*(?:\{([^{}\n]{0,60})\})?")
+
+
+def _condition_words(text: str, opened: int, past_else: bool) -> tuple[str, str, str]:
+    """(the conditional as written, where the branch that runs on is kept, where it is skipped)."""
+    m = _CONDITION_RE.match(text, opened)
+    if m is None or m.group(1) == "ifeq":
+        return ("\\ifeq",) + (("its two sides differ", "they are equal") if past_else
+                               else ("its two sides are equal", "they differ"))
+    symbol = (m.group(2) or "").strip().lstrip("\\")
+    call = f"\\{m.group(1)}{{{m.group(2) or ''}}}"
+    if (m.group(1) == "ifdef") != past_else:
+        return call, f"{symbol} is defined", "it is not"
+    return call, f"{symbol} is not defined", "it is"

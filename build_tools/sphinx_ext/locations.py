@@ -6,7 +6,8 @@ generated line; with it
 
 * a logging filter on Sphinx's warning handler rewrites the location of
   warnings raised while a talk is parsed (and of warnings buffered by a
-  parallel reader, at ``doctree-read``);
+  parallel reader, at ``doctree-read``, where they are marked with their
+  document so that they count for it when the main process handles them);
 * ``doctree-read`` moves every node's ``source``/``line`` to its origin, so
   later warnings (references, images, the writers) are located there too,
   in this build and in incremental builds that reuse the pickled doctree.
@@ -101,7 +102,8 @@ class OriginFilter(std_logging.Filter):
         except Exception:  # a location we cannot map stays as it was
             pass
         if record.levelno >= std_logging.WARNING:
-            docname = _current_docname(self.app)
+            # a parallel reader's record is handled here after its document was read
+            docname = getattr(record, "talks_docname", None) or _current_docname(self.app)
             if docname:
                 WARNED[docname] = WARNED.get(docname, 0) + 1
         return True
@@ -140,6 +142,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         if start > len(buffer):  # the buffer was flushed since
             start = 0
         for record in buffer[start:]:
+            record.talks_docname = app.env.docname  # counted for it where it is handled
             try:
                 _rewrite(app, record)
             except Exception:
@@ -165,6 +168,12 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     _ORIGINS.pop(doc_path, None)  # the doctree carries the origins from here on
 
 
+def forget_warnings(app: Sphinx) -> None:
+    """A new build counts its own warnings, not those of a build before it in this process."""
+    WARNED.clear()
+
+
 def setup(app: Sphinx) -> None:
     install_filter(app)
+    app.connect("builder-inited", forget_warnings)
     app.connect("doctree-read", on_doctree_read, priority=900)
