@@ -112,7 +112,7 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
 
 
 @main.command()
-@files_argument
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @include_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--fix", is_flag=True,
@@ -126,15 +126,25 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
 def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
     """Report every problem as FILE:LINE:COL: severity: message.
 
+    With no FILES, `--bib FILE` lists every defect of the bibliographies (a build
+    names only those of the entries its talks cite).
+
     Exit status: 0 when clean, 1 when there are errors, 3 when there are
     warnings and --fail-on warning was given.
     """
+    if not files and not bibs:
+        raise click.UsageError("name the talks to check, or a bibliography with --bib FILE")
+    if not files:
+        _report_check(api.bibliography_problems([os.path.abspath(b) for b in bibs]), fmt, fail_on)
     config = _config(list(files), include, clean_comments=False if compat else None,
                      diagrams_dir=diagrams, bib_files=list(bibs))
     if fix:
         _fix(list(files), config)
     api.collect_garbage_for_a_batch()
-    diagnostics = api.check_talks(list(files), config)
+    _report_check(api.check_talks(list(files), config), fmt, fail_on)
+
+
+def _report_check(diagnostics: list[Diagnostic], fmt: str, fail_on: str) -> NoReturn:
     _print(diagnostics, "json" if fmt == "json" else "stdout")
     if fmt == "text":
         click.echo(_summary(diagnostics), err=True)
