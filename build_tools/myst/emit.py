@@ -276,7 +276,10 @@ def _render(em: Emitter, block: r.Block, origin) -> list[str]:
     if isinstance(block, r.Missing):
         if em.variant == "slides":  # the audience sees a neutral frame; the warning is in the log
             return ["", f'<div class="talks-missing" title="{html.escape(block.target)}"></div>', ""]
-        return ["", "```{warning}", f"Missing {block.what}: `{block.target}`", "```", ""]
+        # a warning box for the author's preview; published pages show a neutral frame
+        # (sphinx_ext/placeholders.py)
+        return ["", f"```{{talks-missing}} {block.what}", f":target: {block.target}", "",
+                f"Missing {block.what}: `{block.target}`", "```", ""]
     return []
 
 

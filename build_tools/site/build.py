@@ -76,6 +76,8 @@ class SiteOptions:
     """Slide PDFs get a page of speaker notes after each slide that has notes."""
     shard: Shard | None = None
     """Build only this shard's talks (``talks merge`` puts the shard sites together)."""
+    preview: bool = False
+    """The author's preview (``talks serve``): pages show the build's warnings."""
 
 
 @dataclass
@@ -635,6 +637,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
                  "talks_include_roots": [os.path.abspath(d) for d in options.include_roots],
                  "talks_linked_exports": list(options.exports),
+                 "talks_preview": options.preview,
                  "talks_command_line_diagrams": os.path.abspath(options.diagrams_dir)
                  if options.diagrams_dir else ""}
     if conf_bibs:  # conf.py's own first: in the documented order (README, Configuration)
