@@ -469,7 +469,8 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
         if not result.ok:
             click.echo(f"error: the {variant} build stopped: {result.crash}", err=True)
     for doc, problems in report.failed.items():
-        click.echo(f"error: talk '{doc}' failed:", err=True)
+        click.echo(f"error: talk '{doc}' has errors; its pages are published with placeholders:"
+                   if doc in report.published else f"error: talk '{doc}' failed:", err=True)
         for problem in problems:
             click.echo("  " + problem.replace("\n", "\n  "), err=True)
     for variant, doc in report.kept:

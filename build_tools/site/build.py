@@ -43,7 +43,7 @@ from .pages import find_pages, is_page, page_summary
 from .shards import Shard, ShardManifest, shard_documents
 from ..engine.source import confine, repository_roots
 from ..engine.talkfile import read_talk
-from ..status import TalkStatus, TalkSummary, load as load_status
+from ..status import TalkStatus, TalkSummary, load as load_status, withholds_page
 from ..workers import die_with_parent
 
 __all__ = ["SiteOptions", "SiteReport", "build_site", "find_talks", "docnames_for"]
@@ -97,6 +97,9 @@ class SiteReport:
     results: dict[str, VariantResult] = field(default_factory=dict)
     failed: dict[str, list[str]] = field(default_factory=dict)
     """Talk document -> its errors (or, with --strict, warnings)."""
+    published: list[str] = field(default_factory=list)
+    """Failed talks whose new pages are published all the same: their only errors refused
+    a file, shown as a placeholder (``status.PUBLISHED_ERRORS``)."""
     kept: list[tuple[str, str]] = field(default_factory=list)
     """(variant, document) pages kept from the previous site."""
     talks: dict[str, dict] = field(default_factory=dict)
@@ -107,6 +110,10 @@ class SiteReport:
     def ok(self) -> bool:
         return not self.failed and all(r.ok for r in self.results.values()) \
             and not any(e.failed for e in self.exports)
+
+    def withheld(self) -> dict[str, list[str]]:
+        """The failed talks whose new pages were not published (the index marks them)."""
+        return {doc: p for doc, p in self.failed.items() if doc not in self.published}
 
     def warnings(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -533,6 +540,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
     if (out / STATUS).is_file():
         old_status = json.loads((out / STATUS).read_text(encoding="utf-8"))
     status: dict[str, dict[str, bool]] = {}
+    withheld: set[str] = set()
     for variant in VARIANTS:
         built = work / variant / "html"
         previous = out / variant if (out / variant).is_dir() else None
@@ -545,24 +553,28 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
         _copy_tree(built, tmp / variant, previous)
         status[variant] = {}
         for doc in talks_meta:
-            problems = _talk_failed(result.talks.get(doc, TalkStatus()), strict) if result.ok \
-                else [result.crash]
-            good = not problems
+            talk = result.talks.get(doc, TalkStatus())
+            problems = _talk_failed(talk, strict) if result.ok else [result.crash]
+            good = not problems or (result.ok and not withholds_page(talk, problems))
+            if not good:
+                withheld.add(doc)
             if problems:
                 report.failed.setdefault(doc, [])
                 report.failed[doc] += [p for p in problems if p not in report.failed[doc]]
                 was_good = old_status.get(variant, {}).get(doc, False)
-                if was_good and previous is not None and _keep_page(previous, tmp / variant, doc):
+                if not good and was_good and previous is not None \
+                        and _keep_page(previous, tmp / variant, doc):
                     report.kept.append((variant, doc))
                     good = True
             status[variant][doc] = good
+    report.published = [doc for doc in report.failed if doc not in withheld]
     if extra_pages is not None:
         extra_pages(tmp)
     _copy_exports(work / "exports", tmp / "exports", out / "exports", talks_meta, export_formats)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks_meta.items() if _has_page(tmp, doc)}
     shown_pages = {doc: meta for doc, meta in (pages or {}).items() if _has_page(tmp, doc)}
-    (tmp / "index.html").write_text(render_index(listed, tuple(status), report.failed,
+    (tmp / "index.html").write_text(render_index(listed, tuple(status), report.withheld(),
                                                  _export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
     if before_swap is not None:
@@ -687,7 +699,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     if options.shard is not None:
         def finish(site: Path, report: SiteReport, status: dict) -> None:
             ShardManifest(options.shard.index, options.shard.count, list(every_doc.values()),
-                          list(status), talks_meta, report.failed, page_rows).write(site)
+                          list(status), talks_meta, report.failed, page_rows,
+                          report.published).write(site)
     report = assemble(out, work, results, variants, talks_meta, options.strict,
                       lambda site: write_pages(site / "fragments", fragment_pages),
                       export_formats=options.exports, pages=page_rows, before_swap=finish)
@@ -822,8 +835,8 @@ def _run_exports(options: SiteOptions, project: Path, work: Path, docs: dict[str
     notation = read_site_setting(str(project), "talks_notation")
     export_jobs = []
     for talk, doc in docs.items():
-        if any(_talk_failed(r.talks.get(doc, TalkStatus()), options.strict) or not r.ok
-               for r in results.values()):
+        if any(not r.ok or withholds_page(r.talks.get(doc, TalkStatus()), _talk_failed(
+                r.talks.get(doc, TalkStatus()), options.strict)) for r in results.values()):
             continue
         config = build_config(talk, project=str(project), include_roots=options.include_roots,
                               bib_files=options.bib_files, diagrams_dir=options.diagrams_dir)

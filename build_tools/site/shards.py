@@ -85,6 +85,8 @@ class ShardManifest:
     failed: dict[str, list[str]] = field(default_factory=dict)
     pages: dict[str, dict] = field(default_factory=dict)
     """The site pages this shard rendered (shard 1's), as the index lists them."""
+    published: list[str] = field(default_factory=list)
+    """Failed talks whose pages were published all the same (``SiteReport.published``)."""
 
     def write(self, site: Path) -> None:
         (site / MANIFEST).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
@@ -305,7 +307,9 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks.items() if _has_page(tmp, doc)}
     shown_pages = {doc: meta for doc, meta in pages.items() if _has_page(tmp, doc)}
-    (tmp / "index.html").write_text(render_index(listed, tuple(status), failed,
+    published = {doc for _, m in manifests for doc in m.published}
+    withheld = {doc: problems for doc, problems in failed.items() if doc not in published}
+    (tmp / "index.html").write_text(render_index(listed, tuple(status), withheld,
                                                  _export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
     _swap(tmp, out)
