@@ -60,7 +60,8 @@ image is.  The build still fails (exit 1), but the page is published, not withhe
 def withholds_page(status: TalkStatus, problems: list[str]) -> bool:
     """Whether a talk's problems keep its new page from being published: any problem
     but a refusal does."""
-    return any(problem not in status.refusals for problem in problems)
+    refusals = getattr(status, "refusals", [])  # a status saved before the field existed
+    return any(problem not in refusals for problem in problems)
 
 
 @dataclass

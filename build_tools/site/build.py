@@ -39,6 +39,7 @@ from ..config import (VARIANT_LABELS, VARIANTS, TalkConfig, bibdir_files, confdi
                       find_project_root, read_conf, require_project, talk_folders)
 from ..diagnostics import MacroError
 from .fragments import write_pages
+from .navigation import course_navigation
 from .pages import find_pages, is_page, page_summary
 from .shards import Shard, ShardManifest, shard_documents
 from ..engine.source import confine, repository_roots
@@ -650,6 +651,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                  "talks_include_roots": [os.path.abspath(d) for d in options.include_roots],
                  "talks_linked_exports": list(options.exports),
                  "talks_preview": options.preview,
+                 "talks_navigation": course_navigation(every_doc),
                  "talks_command_line_diagrams": os.path.abspath(options.diagrams_dir)
                  if options.diagrams_dir else ""}
     if conf_bibs:  # conf.py's own first: in the documented order (README, Configuration)
