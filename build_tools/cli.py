@@ -199,12 +199,47 @@ def new(title, author, venue, project):
     _report_made(written)
 
 
+def workflow_options(command):
+    """The options of the GitHub workflow ``talks ci github`` and ``talks init --ci`` write."""
+    for option in reversed([
+        click.option("--shards", default=3, show_default=True, type=click.IntRange(1, 256),
+                     help="Machines the site is built on (talks build --shard I/N)."),
+        click.option("--source", "sources", multiple=True, metavar="FOLDER=OWNER/NAME",
+                     help="A repository the talks read where their lamd settings name FOLDER "
+                     "(e.g. '$HOME/lawrennd/snippets=lawrennd/snippets'); repeatable."),
+        click.option("--install", default="", metavar="SPEC",
+                     help="What CI gives pip to install talks; default: this copy's "
+                     "repository at its current commit."),
+        click.option("--branch", "branches", multiple=True, default=("main",), show_default=True,
+                     help="Branches whose pushes publish the site; repeatable."),
+        click.option("--force", is_flag=True, help="Replace an existing workflow."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _write_workflow(root, shards, sources, install, branches, force):
+    from pathlib import Path
+
+    from .authoring.ci import CiError, Source, WorkflowSettings, write_workflow
+
+    try:
+        settings = WorkflowSettings(shards=shards, install=install, branches=tuple(branches),
+                                    sources=[Source.parse(s) for s in sources])
+        return write_workflow(Path(root), settings, force=force)
+    except CiError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False))
 @click.option("--title", default="My First Talk", show_default=True,
               help="The title of the first talk.")
 @click.option("--author", default="", help="Given and family name of the speaker.")
-def init(folder, title, author):
+@click.option("--ci", type=click.Choice(["github"]),
+              help="Also write a workflow that publishes the site (talks ci github).")
+@workflow_options
+def init(folder, title, author, ci, shards, sources, install, branches, force):
     """Make FOLDER a talks project that builds: conf.py, talks/ with a first talk,
     includes/, diagrams/ and pages/."""
     from pathlib import Path
@@ -216,8 +251,55 @@ def init(folder, title, author):
     made = init_project(root)
     if not find_talks(root):
         made += new_talk(title, root, author=author)
+    if ci:
+        made.append(_write_workflow(root, shards, sources, install, branches, force))
     _report_made(made)
     click.echo(f"next: cd {os.path.relpath(root)} && talks build", err=True)
+
+
+@main.group()
+def ci():
+    """Publish the site from continuous integration."""
+
+
+@ci.command("github")
+@workflow_options
+def ci_github(shards, sources, install, branches, force):
+    """Write .github/workflows/talks.yml: the site built on N machines, merged and
+    deployed to GitHub Pages, each shard's build folder cached between runs."""
+    from .config import NoProject, require_project
+
+    try:
+        project = require_project(os.getcwd())
+    except NoProject as exc:
+        raise click.ClickException(str(exc)) from None
+    _report_made([_write_workflow(project, shards, sources, install, branches, force)])
+    click.echo("next: commit it, and set the repository's Pages source to GitHub Actions",
+               err=True)
+
+
+@ci.command("mtimes")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--state", required=True, type=click.Path(dir_okay=False),
+              help="Where the commits of the cached build are kept (inside the cache).")
+def ci_mtimes(folders, state):
+    """Date the files of FOLDERS (git checkouts) that did not change since the cached
+    build in the past, so that the build rereads only what changed."""
+    import subprocess
+
+    from .authoring.ci import settle_mtimes
+
+    try:
+        done = settle_mtimes(list(folders), state)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise click.ClickException(f"needs git checkouts with their history: {exc}") from None
+    for dated in done:
+        if dated.since:
+            click.echo(f"{dated.folder}: {len(dated.changed)} file(s) changed since "
+                       f"{dated.since[:12]}, {dated.past} dated in the past", err=True)
+        else:
+            click.echo(f"{dated.folder}: no cached build to compare with; everything is built",
+                       err=True)
 
 
 def _report_made(paths) -> None:
