@@ -468,7 +468,9 @@ def merge(sites, out):
     except OSError as exc:
         raise click.ClickException(f"cannot write the site: {exc.filename}: {exc.strerror}") from None
     for doc in report.failed:
-        click.echo(f"error: talk '{doc}' failed in its shard (the index marks it)", err=True)
+        click.echo(f"error: talk '{doc}' has errors; its pages are published with placeholders"
+                   if doc in report.published else
+                   f"error: talk '{doc}' failed in its shard (the index marks it)", err=True)
     click.echo(f"{report.talks} talk(s) from {len(sites)} shard(s); "
                f"site: {os.path.relpath(report.out)}/index.html", err=True)
     sys.exit(1 if report.failed else 0)

@@ -121,6 +121,8 @@ class MergeReport:
     out: str
     talks: int = 0
     failed: dict[str, list[str]] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)
+    """Failed talks whose pages are published all the same (``SiteReport.published``)."""
 
 
 # -- the search index -------------------------------------------------------------------
@@ -313,7 +315,7 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
                                                  _export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
     _swap(tmp, out)
-    return MergeReport(str(out), len(talks), failed)
+    return MergeReport(str(out), len(talks), failed, sorted(published & set(failed)))
 
 
 def _shard_status(site: Path) -> dict:
