@@ -84,3 +84,23 @@ def test_the_command_exits_1_and_says_the_pages_are_published(project, tmp_path,
     assert "error: talk 'beta' has errors; its pages are published with placeholders:" \
         in result.output
     assert (tmp_path / "site" / "handout" / "beta.html").is_file()
+
+
+def test_the_merged_site_publishes_it_too(project, tmp_path, monkeypatch):
+    from build_tools.cli import main
+    from build_tools.site.build import SiteOptions, build_site
+    from build_tools.site.shards import Shard
+
+    refuse_an_image(project)
+    monkeypatch.chdir(project)
+    sites = []
+    for index in (1, 2):
+        shard = Shard(index, 2)
+        build_site(SiteOptions(out=str(tmp_path / shard.folder), project=str(project),
+                               shard=shard, variants=("handout",)))
+        sites.append(str(tmp_path / shard.folder))
+    result = CliRunner().invoke(main, ["merge", *sites, "--out", str(tmp_path / "merged")])
+    assert result.exit_code == 1, result.output
+    assert "talk 'beta' has errors; its pages are published with placeholders" in result.output
+    assert (tmp_path / "merged" / "handout" / "beta.html").is_file()
+    assert "build failed" not in (tmp_path / "merged" / "index.html").read_text()
