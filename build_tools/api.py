@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, Location, MacroError, Severity
+from .engine.advice import NameAdvisor, damaged_includes
+from .engine.output import LazyOrigins
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
-from .engine.source import (confine, display_name, file_stamp, load_source, new_snapshot,
-                            repository_roots)
+from .engine.source import file_stamp, load_source, new_snapshot, repository_roots
+from .paths import confine, display_name
 from .engine.talkfile import Talk, front_matter_location
 from .myst.anchors import SlideAnchor
 from .myst.emit import Document, EmitOptions, emit
@@ -164,7 +166,7 @@ class PreparedTalk:
     config_key: str
     """The configuration it was made with (``config_key``): another one means expanding anew."""
     text: str
-    origins: list
+    origins: list | LazyOrigins
     """The origin of each line of ``text`` (a lazy sequence until it is saved)."""
     diagnostics: list[Diagnostic]
     dependencies: list[str]
@@ -264,8 +266,6 @@ def check_talks(paths: list[str], config: TalkConfig | None = None,
     With ``lint``, also damaged include lines (in the talks and every fragment
     they read) and unknown names close to vocabulary names.
     """
-    from .authoring.lint import NameAdvisor, damaged_includes
-
     seen: set = set()
     found: list[Diagnostic] = []
 
@@ -298,7 +298,8 @@ def check_talks(paths: list[str], config: TalkConfig | None = None,
             for file in dict.fromkeys(files):
                 for diag, _ in damaged_includes(file, load_source(file).text, roots):
                     add(diag)
-    damaged = {(d.location.file, d.location.line) for d in found if d.code == "E-DAMAGED-INCLUDE"}
+    damaged = {(d.location.file, d.location.line) for d in found
+               if d.code == "E-DAMAGED-INCLUDE" and d.location is not None}
     # the stray braces of a damaged include line are the same problem, said once
     found = [d for d in found if not (d.code == "W-BRACE" and d.location
                                       and (d.location.file, d.location.line) in damaged)]

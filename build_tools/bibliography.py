@@ -159,7 +159,7 @@ def _clean_entry(block: str, kind: str, line: int, macros: dict[str, str], displ
             data = None
     entries = list(data.entries.items()) if data is not None else []
     if not entries:
-        lineno = next((getattr(e, "lineno", None) for e in errors if getattr(e, "lineno", None)), 1)
+        lineno: int = next((e.lineno for e in errors if getattr(e, "lineno", None)), 1)
         reason = str(errors[0]) if errors else "no entry found"
         diagnostics.append(_warning(f"bibliography entry left out: {_plain_reason(reason)}",
                                     display, line + lineno - 1))
@@ -288,7 +288,9 @@ def cleaned_copies(paths: list[str], out_dir: str, cache_dir: str | None = None
     """A cleaned copy of each file in ``out_dir`` (keys already given by an earlier file are
     left out) and every defect found.  A copy is rewritten only when its text changes, so
     sphinxcontrib-bibtex rereads it only then."""
-    copies, defects, seen = [], [], {}
+    copies: list[str] = []
+    defects: list[BibDefect] = []
+    seen: dict[str, str] = {}
     for path in dict.fromkeys(os.path.abspath(p) for p in paths):
         bib = read_bib(path, cache_dir)
         defects += bib.defects

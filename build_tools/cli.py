@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -157,7 +157,8 @@ def _report_check(diagnostics: list[Diagnostic], fmt: str, fail_on: str) -> NoRe
 
 def _fix(files: list[str], config: TalkConfig) -> None:
     from .authoring.lint import fix_file
-    from .engine.source import clear_caches, display_name
+    from .engine.source import clear_caches
+    from .paths import display_name
 
     for path in files:
         roots = [*config.include_roots, os.path.dirname(os.path.dirname(os.path.abspath(path)))]
@@ -186,7 +187,7 @@ def new(title, author, venue, project):
     from pathlib import Path
 
     from .authoring.scaffold import init_project, new_talk
-    from .config import find_project_root
+    from .project import find_project_root
 
     root = find_project_root(project)
     if root is None:
@@ -245,7 +246,7 @@ def init(folder, title, author, ci, shards, sources, install, branches, force):
     from pathlib import Path
 
     from .authoring.scaffold import init_project, new_talk
-    from .site.build import find_talks
+    from .site.discovery import find_talks
 
     root = Path(folder)
     made = init_project(root)
@@ -267,7 +268,7 @@ def ci():
 def ci_github(shards, sources, install, branches, force):
     """Write .github/workflows/talks.yml: the site built on N machines, merged and
     deployed to GitHub Pages, each shard's build folder cached between runs."""
-    from .config import NoProject, require_project
+    from .project import NoProject, require_project
 
     try:
         project = require_project(os.getcwd())
@@ -362,10 +363,11 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
                                        "add --allow-remote if that is meant")
         click.echo(f"warning: serving on {host}: anyone who can reach this machine can read the "
                    "preview and make it rebuild", err=True)
-    from .config import PROJECT_MACROS, NoProject, require_project, talk_folders
+    from .config import PROJECT_MACROS
+    from .project import NoProject, require_project, talk_folders
     from .authoring.serve import PreviewServer
-    from .engine.talkfile import snippet_dirs
-    from .site.build import SiteOptions
+    from .lamd import snippet_dirs
+    from .site.options import SiteOptions
 
     try:
         project = require_project(talks[0] if talks else os.getcwd())
@@ -403,7 +405,7 @@ def _loopback(host: str) -> bool:
 # -- talks build: the site (Sphinx) -------------------------------------------------------
 
 @main.command()
-@click.argument("talks", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.argument("talks", nargs=-1, type=click.Path(exists=True))
 @click.option("--variant", "variants", multiple=True, type=click.Choice(VARIANTS),
               help="Build only this variant (repeatable); the others keep their pages.")
 @include_option
@@ -426,7 +428,8 @@ def _loopback(host: str) -> bool:
 @diagrams_option
 def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, exports, slide_notes,
           diagrams):
-    """Render TALKS (default: every talk under talks/) as one site: slides, speaker notes, handouts."""
+    """Render TALKS (default: every talk of the project) as one site: slides, speaker notes,
+    handouts.  A FOLDER of talks (a talks repository's ``_gp/``) is built as a site of its own."""
     if shard is not None and talks:
         raise click.UsageError("--shard builds a share of every talk of the project; "
                                "name no TALKS with it")
@@ -495,20 +498,23 @@ def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
 
 def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
     """--to, else the talk folder's lamd output switches, else conf.py's ``talks_exports``."""
-    from .config import find_project_root, lamd_settings, read_site_setting, talk_folders
-    from .export import parse_formats
+    from .config import read_site_setting
+    from .formats import parse_formats
+    from .lamd import lamd_settings
+    from .project import find_project_root, talk_folders
 
     if exports is None:
         project = find_project_root(talks[0] if talks else os.getcwd())
-        folders = [os.path.dirname(os.path.abspath(talks[0]))] if talks else \
+        first = os.path.abspath(talks[0]) if talks else ""
+        folders = [first if os.path.isdir(first) else os.path.dirname(first)] if talks else \
             talk_folders(project) if project else []
         lamd = [s.value for f in folders for s in lamd_settings(f) if s.name == "exports"]
-        if lamd:
-            exports = lamd[0]
-        elif project:
-            exports = read_site_setting(str(project), "talks_exports")
+        chosen: Any = lamd[0] if lamd else read_site_setting(str(project), "talks_exports") \
+            if project else None
+    else:
+        chosen = exports
     try:
-        return parse_formats(exports)
+        return parse_formats(chosen)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--to") from None
 
@@ -517,10 +523,16 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
            diagrams=None, shard=None):
     from tqdm import tqdm
 
-    from .config import NoProject
-    from .site.build import SiteBusy, SiteOptions, build_site
+    from .project import NoProject
+    from .site.build import build_site
+    from .site.options import SiteOptions
+    from .site.publish import SiteBusy
 
-    options = SiteOptions(talks=list(talks), variants=tuple(variants) or VARIANTS,
+    folders = [t for t in talks if os.path.isdir(t)]
+    if folders and (len(folders) > 1 or len(talks) > 1):
+        raise click.UsageError("name one folder of talks, or talk files, not both")
+    options = SiteOptions(talks=[] if folders else list(talks), project=folders[0] if folders else None,
+                          variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,
                           strict=strict, jobs=jobs, exports=_export_formats(exports, talks),
                           slide_notes=slide_notes, diagrams_dir=diagrams, shard=shard)
@@ -560,7 +572,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     for variant, doc in report.kept:
         click.echo(f"note: kept the last good {variant} page of '{doc}'", err=True)
     _report_exports(report.exports)
-    from .site.build import summary
+    from .site.summary import summary
 
     for line in summary(report.warnings()):
         click.echo(line, err=True)
@@ -578,9 +590,10 @@ def show_config(talk, include):
     """Print every effective setting for TALK (or this folder's project) and where it came from."""
     from dataclasses import fields
 
-    from .config import (SITE_SETTINGS, find_project_root, lamd_settings, read_site_setting,
-                         talk_folders)
+    from .config import SITE_SETTINGS, read_site_setting
+    from .lamd import lamd_settings
     from .paths import ENV_VAR, path_mappings, user_file
+    from .project import find_project_root, project_kind, talk_folders
 
     config = _config([talk] if talk else [], include)
     for option in fields(TalkConfig):
@@ -588,13 +601,17 @@ def show_config(talk, include):
             value = getattr(config, option.name)
             click.echo(f"talks_{option.name} = {value!r}    # {config.source_of(option.name)}")
     project = find_project_root(talk or os.getcwd())
-    click.echo(f"# project: {os.path.relpath(project) if project else 'none found'}")
+    kind = f" ({project_kind(project)})" if project else ""
+    click.echo(f"# project: {os.path.relpath(project) if project else 'none found'}{kind}")
     for name in SITE_SETTINGS:
         value = read_site_setting(str(project), name) if project else None
         click.echo(f"{name} = {value!r}    # {'conf.py' if value is not None else 'default'}")
-    folders = [os.path.dirname(os.path.abspath(talk))] if talk else \
-        [str(f) for f in talk_folders(project)] if project else []
+    here = os.path.abspath(os.path.dirname(os.path.abspath(talk)) if talk else os.getcwd())
+    folders = [str(f) for f in talk_folders(project)] if project else []
+    # in one talk folder (or given one of its talks): that folder's settings alone
+    folders = [here] if here in folders or talk else folders
     for folder in folders:
+        click.echo(f"# lamd settings for the talks in {os.path.relpath(folder)}/")
         for setting in lamd_settings(folder):
             click.echo(f"{setting.name}: {setting.value!r}    # {setting.source}")
     mappings = path_mappings()

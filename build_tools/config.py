@@ -21,7 +21,9 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+from .lamd import bibdir_files, diagrams_dir_setting
+from .project import PACKAGE_DIR, find_project_root
+
 PROJECT_MACROS = PACKAGE_DIR.parent / "macros"
 
 VARIANTS = ("slides", "speaker-notes", "handout")
@@ -119,56 +121,6 @@ PATH_LISTS = ("include_roots", "bib_files")
 """Fields whose values are paths, made absolute against the file that named them."""
 
 
-PROJECT_MARKERS = "a conf.py, an includes/ folder, or a lamd course's _lamd/_lamd.yml"
-"""What makes a folder a project (said when none is found)."""
-
-DEFAULT_CONF_DIR = PACKAGE_DIR / "templates" / "project"
-"""The conf.py a project without one (a lamd course) is built with; ``talks init`` copies it."""
-
-
-def find_project_root(start: str | os.PathLike) -> Path | None:
-    """The nearest folder above ``start`` that holds a ``conf.py``, an ``includes/`` folder
-    or a lamd course's ``_lamd/_lamd.yml``."""
-    here = Path(start).resolve()
-    for folder in [here, *here.parents] if here.is_dir() else here.parents:
-        if (folder / "conf.py").is_file() or (folder / "includes").is_dir() or is_lamd_course(folder):
-            return folder
-    return None
-
-
-def is_lamd_course(folder: Path) -> bool:
-    """A lamd course repository: its lectures and settings live in ``_lamd/``."""
-    return (folder / "_lamd" / "_lamd.yml").is_file()
-
-
-class NoProject(Exception):
-    """``talks build`` (or serve) was run where there is no project; the message says what
-    was looked for, and where."""
-
-    def __init__(self, start: str | os.PathLike):
-        super().__init__(f"no talks project at {os.path.abspath(start)} or any folder above it: "
-                         f"looked for {PROJECT_MARKERS}; run `talks init` to make one")
-
-
-def require_project(start: str | os.PathLike) -> Path:
-    root = find_project_root(start)
-    if root is None:
-        raise NoProject(start)
-    return root
-
-
-def confdir_for(project: str | os.PathLike) -> Path:
-    """The folder whose conf.py configures Sphinx: the project's own, else the default one."""
-    own = Path(project)
-    return own if (own / "conf.py").is_file() else DEFAULT_CONF_DIR
-
-
-def talk_folders(project: str | os.PathLike) -> list[Path]:
-    """Where a project's talks are: ``talks/``, and a lamd course's ``_lamd/``."""
-    root = Path(project)
-    return [root / name for name in ("talks", "_lamd") if (root / name).is_dir()]
-
-
 def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
     """The ``talks_*`` values of a conf.py namespace (or Sphinx config), paths made absolute."""
     values = {}
@@ -252,8 +204,6 @@ def _folder_settings(config: TalkConfig, talk) -> None:
     conf.py's bibliographies."""
     if talk is None:
         return
-    from .engine.talkfile import diagrams_dir_setting
-
     folder = os.path.dirname(os.path.abspath(talk))
     diagrams = diagrams_dir_setting(folder)
     if diagrams:
@@ -263,102 +213,8 @@ def _folder_settings(config: TalkConfig, talk) -> None:
         _set(config, "bib_files", bibs, "_lamd.yml")
 
 
-def bibdir_files(folder: str | os.PathLike) -> list[str]:
-    """Every ``*.bib`` in the folders lamd's ``bibdir`` names for the talks in ``folder``.
-
-    A path mapping (``TALKS_PATH_MAP``, ``paths.yml``) is the user's choice, as ``-I DIR``
-    is; an unmapped folder is relative to the settings file and must be inside the tree
-    above it (settings may not widen what a talk reads); ``$HOME/...`` left unmapped names
-    the author's machine and is ignored.
-    """
-    from .engine.source import confine
-
-    folder = os.path.abspath(str(folder))
-    setting = next((s for s in lamd_settings(folder) if s.name == "bibdir"), None)
-    if setting is None or not isinstance(setting.value, str):
-        return []
-    mapped = "mapped by" in setting.source
-    parent = os.path.realpath(os.path.dirname(folder))
-    files: list[str] = []
-    for entry in setting.value.split(":"):
-        entry = entry.strip()
-        if not entry or "$" in entry or "\x00" in entry or "://" in entry:
-            continue
-        path = os.path.normpath(os.path.join(folder, os.path.expanduser(entry)))
-        if not os.path.isdir(path) or not (mapped or confine(path, [parent])):
-            continue
-        files += sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith(".bib"))
-    return files
-
-
 def _set(config: TalkConfig, name: str, value, source: str) -> None:
     if name in PATH_LISTS:
         value = list(dict.fromkeys([*getattr(config, name), *value]))
     setattr(config, name, value)
     config.sources[name] = source
-
-
-# -- lamd folder settings ------------------------------------------------------------------
-
-LAMD_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir", "author", "venue",
-                 "transition")
-"""The ``_lamd.yml`` / ``_config.yml`` keys that mean something here (the others are lamd's
-own: output folders, Jekyll layout, pptx...)."""
-
-LAMD_PATH_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir")
-
-LAMD_EXPORTS = {"ipynb": "ipynb", "slidesipynb": "ipynb", "notebook": "ipynb", "docx": "docx",
-                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf"}
-"""lamd's output switches and the export each one asks for (lamd's ``pdf`` is the deck)."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    value: object
-    source: str
-
-
-def lamd_settings(folder: str | os.PathLike) -> list[Setting]:
-    """The lamd settings of a talk folder that apply here, paths mapped for this machine."""
-    from .engine.talkfile import directory_settings
-    from .paths import map_path
-
-    folder = str(folder)
-    raw = directory_settings(folder)
-    origin = _settings_file(folder)
-    found = []
-    for key in LAMD_SETTINGS:
-        if key not in raw:
-            continue
-        value, source = raw[key], origin
-        if key in LAMD_PATH_SETTINGS and isinstance(value, str):
-            parts = []
-            for entry in value.split(":"):
-                mapped, mapping = map_path(entry)
-                parts.append(mapped)
-                if mapping is not None:
-                    source = f"{origin}, {mapping.prefix} mapped by {mapping.origin}"
-            value = ":".join(parts)
-        found.append(Setting(key, value, source))
-    exports = lamd_exports(raw)
-    if exports is not None:
-        found.append(Setting("exports", list(exports), origin))
-    return found
-
-
-def lamd_exports(settings: dict) -> tuple[str, ...] | None:
-    """The exports lamd's output switches ask for; None when the settings name none."""
-    named = [key for key in LAMD_EXPORTS if key in settings]
-    if not named:
-        return None
-    chosen = {LAMD_EXPORTS[key] for key in named if settings[key] is True
-              or str(settings[key]).lower() in ("true", "yes", "1")}
-    from .export import FORMATS
-
-    return tuple(f for f in FORMATS if f in chosen)
-
-
-def _settings_file(folder: str) -> str:
-    names = [n for n in ("_config.yml", "_lamd.yml") if os.path.isfile(os.path.join(folder, n))]
-    return " then ".join(os.path.relpath(os.path.join(folder, n)) for n in names) or "none"

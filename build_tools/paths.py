@@ -11,11 +11,17 @@ as ``FROM=TO`` pairs, each ``FROM`` written as the settings write it:
 
 The environment wins over the file for the same ``FROM``.  A mapped folder is
 the user's own choice, as ``-I DIR`` is, so talks may read from it.
+
+``confine`` is the one rule for every file a talk or its settings name: it must lie
+inside the allowed roots, symlinks followed.  ``display_name`` is how messages show a path.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
+
+from .yamlfile import YamlTooLarge, load_yaml
 
 ENV_VAR = "TALKS_PATH_MAP"
 
@@ -44,8 +50,6 @@ def _from_env() -> list[PathMapping]:
 
 
 def _from_file() -> list[PathMapping]:
-    from .engine.talkfile import YamlTooLarge, load_yaml
-
     path = user_file()
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
@@ -92,3 +96,68 @@ def map_path(entry: str) -> tuple[str, PathMapping | None]:
 def mapped_roots() -> list[str]:
     """Every folder the user mapped a setting's path to (talks may read from them)."""
     return [_target(m) for m in path_mappings()]
+
+
+# -- showing and confining paths ---------------------------------------------------------
+
+def display_name(path: str) -> str:
+    return display_name_in(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def display_name_in(path: str, cwd: str) -> str:
+    try:
+        rel = os.path.relpath(path, cwd)
+    except ValueError:
+        return path
+    # a few levels up reads better than an absolute path; far away, keep it absolute
+    return path if rel.split(os.sep)[:4] == [".."] * 4 else rel
+
+
+def _inside(path: str, area: str) -> bool:
+    return path == area or path.startswith(area.rstrip(os.sep) + os.sep)
+
+
+def real_roots(folders) -> tuple[str, ...]:
+    """Folders as ``confine`` compares them: symlinks followed, each once."""
+    return tuple(dict.fromkeys(os.path.realpath(f) for f in folders if f))
+
+
+def confine(path: str, allowed_roots) -> str | None:
+    """The real path of ``path`` when it lies inside one of ``allowed_roots``, else None.
+
+    The one rule for every file a talk or its settings name (includes, images,
+    diagrams, bibliographies, snippet folders): symlinks are followed first, so
+    neither ``../`` nor a link inside an allowed folder can reach anything else.
+    ``allowed_roots`` are real paths (``real_roots``).
+    """
+    if not path or "\x00" in path:
+        return None
+    try:
+        real = _real_path(os.path.abspath(path))
+    except (OSError, ValueError):
+        return None
+    return real if any(_inside(real, root) for root in allowed_roots) else None
+
+
+def _real_path(path: str) -> str:
+    """``os.path.realpath`` of an absolute, normal path, its folders' real paths reused:
+    many files share a few folders, so most paths cost one look at their last part."""
+    real = _REAL_PATHS.get(path)
+    if real is None:
+        folder, name = os.path.split(path)
+        if not name or folder == path or os.path.islink(path):
+            real = os.path.realpath(path)
+        else:
+            real = os.path.join(_real_path(folder), name)
+        _REAL_PATHS[path] = real
+    return real
+
+
+_REAL_PATHS: dict[str, str] = {}
+"""Where each path named since ``new_snapshot`` really is (symlinks followed)."""
+
+
+def forget_real_paths() -> None:
+    """Start a new view of the disk: a path is looked up again the next time it is named."""
+    _REAL_PATHS.clear()

@@ -2,6 +2,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from build_tools.api import check_talks, expand_talk
@@ -9,7 +10,7 @@ from build_tools.cli import main
 from build_tools.config import VARIANTS, TalkConfig
 from build_tools.engine.graph import INCLUDE_RE, find_talks
 
-from conftest import ROOT, SEEDS, corpus_or_skip
+from conftest import ROOT, corpus_or_skip, seeds_or_skip
 from helpers import write_repo
 
 FRONT = "---\ntitle: T\n---\n"
@@ -28,8 +29,7 @@ def run(*args):
 
 def test_seed_fixture_is_the_supplied_talk():
     fixture = Path(__file__).parent / "fixtures" / "information-session.md"
-    if SEEDS.exists():
-        assert fixture.read_bytes() == (SEEDS / "information-session.md").read_bytes()
+    assert fixture.read_bytes() == (seeds_or_skip() / "information-session.md").read_bytes()
 
 
 def test_check_reports_each_damaged_include_with_its_repair(seed_talk, monkeypatch):
@@ -58,9 +58,14 @@ def test_fix_repairs_the_seed_so_that_it_expands_cleanly(seed_talk, monkeypatch)
         assert not expand_talk(str(seed_talk), variant, config).errors
 
 
-def test_mojibake_is_reported_and_fixed(tmp_path, monkeypatch):
-    page = (SEEDS / "senior-ml-engineers.md").read_text(encoding="utf-8") if SEEDS.exists() \
-        else "---\ntitle: x\n---\nD\u00ef\u00bb\u00bfeadline for applications"
+MOJIBAKE = "---\ntitle: x\n---\nD\u00ef\u00bb\u00bfeadline for applications"
+"""A byte-order mark read as Latin-1 inside a word, as in the supplied senior-ml-engineers page."""
+
+
+@pytest.mark.parametrize("source", ["written here", "supplied seed"])
+def test_mojibake_is_reported_and_fixed(tmp_path, monkeypatch, source):
+    page = MOJIBAKE if source == "written here" else \
+        (seeds_or_skip() / "senior-ml-engineers.md").read_text(encoding="utf-8")
     write_repo(tmp_path, {"talks/page.md": page})
     monkeypatch.chdir(tmp_path)
     result = run("check", "talks/page.md", "--fail-on", "warning")
@@ -142,11 +147,11 @@ def test_where_used_agrees_with_a_direct_scan_of_the_corpus(monkeypatch):
         return seen
 
     closures = {Path(t): direct(Path(t)) for t in talks}
-    for fragment in ["_ml/includes/what-is-ml.md", "_ai/includes/embodiment-factors.md",
-                     "_data-science/includes/data-science-africa.md"]:
+    fragments = ["_ml/includes/what-is-ml.md", "_ai/includes/embodiment-factors.md",
+                 "_data-science/includes/data-science-africa.md"]
+    for fragment in fragments:
         path = (corpus / "snippets" / fragment).resolve()
-        if not path.exists():
-            continue
+        assert path.is_file(), f"the corpus has no {fragment}: choose fragments it has"
         expected = sorted(str(t.relative_to(corpus)) for t, c in closures.items() if path in c)
         monkeypatch.chdir(corpus)
         result = run("where-used", fragment, "--talks", "talks", "-I", "snippets", "-I", "talks")

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import ROOT, chromium_or_skip
+from conftest import ROOT, chromium_or_skip, require_module
 
 TALK = ROOT / "talks" / "accelerate-spark-information-session.md"
 DOC = "accelerate-spark-information-session"
@@ -53,7 +53,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     executable = chromium_or_skip()
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = require_module("playwright.sync_api", "playwright")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(

@@ -13,10 +13,12 @@ import pytest
 from build_tools.bibliography import (clean_bib_file, cited_names, cited_year, reference_pieces,
                                       usable_entries)
 
+from conftest import require_module
+
 ROOTS = Path(__file__).resolve().parent / "roots"
 DEFECTIVE = Path(__file__).resolve().parent / "fixtures" / "bib" / "defective.bib"
 
-sphinx_application = pytest.importorskip("sphinx.application")
+sphinx_application = require_module("sphinx.application", "sphinx")
 
 CITING = """
 The data were collected by @Rogers:book11 and fitted by least squares [@Legendre:nouvelles05].

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_module
 from tests.test_sphinx_build import ROOTS, build
 
-pytest.importorskip("sphinx.application")
+require_module("sphinx.application", "sphinx")
 
 
 @pytest.fixture()
@@ -20,7 +21,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_talk_without_front_matter_is_expanded_like_any_talk(project):
-    from build_tools.site.build import find_talks
+    from build_tools.site.discovery import find_talks
 
     (project / "talks/plain.md").write_text(
         "\\include{talk-macros.gpp}\n\n\\section{Plain Heading}\n\n"
@@ -110,7 +111,7 @@ def test_undefined_math_command_is_one_located_warning(tmp_path):
 
 
 def test_build_summary_counts_codes_and_names_files():
-    from build_tools.site.build import summary
+    from build_tools.site.summary import summary
 
     lines = summary(["talks/a.md:3: WARNING: x [talks.W-IMAGE-MISSING]",
                      "talks/a.md:9: WARNING: y\n  hint: z [talks.W-MATH-UNDEFINED]",

@@ -6,11 +6,10 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from build_tools.navigation import CourseEntry
 from build_tools.site.navigation import course_navigation
 
+from conftest import require_module
 from helpers import write_repo
 
 ROOTS = Path(__file__).resolve().parent / "roots"
@@ -42,7 +41,7 @@ def test_a_course_is_in_lecture_order_and_a_repository_by_folder_newest_first(tm
 
 
 def test_handouts_list_the_talks_and_link_their_neighbours(tmp_path):
-    pytest.importorskip("sphinx.application")
+    require_module("sphinx.application", "sphinx")
     from build_tools.site.build import build_site, SiteOptions
 
     project = tmp_path / "three-talks"

@@ -8,14 +8,13 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from build_tools.cli import main
-from build_tools.config import lamd_settings
+from build_tools.lamd import lamd_settings
 from build_tools.paths import map_path, path_mappings
 
-from conftest import SHARED
+from conftest import SHARED, absent_data
 from helpers import write_repo
 
 COURSE = SHARED / "reference" / "course-execed"
@@ -96,7 +95,7 @@ def test_new_outside_a_project_makes_one(tmp_path, monkeypatch):
 
 def _course_copy(tmp_path: Path) -> Path:
     if not COURSE.is_dir() or not SNIPPETS.is_dir():
-        pytest.skip("../shared/reference/course-execed or the corpus snippets are absent")
+        absent_data("the reference course course-execed or the corpus snippets")
     course = tmp_path / "course-execed"
     shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("slides", "_lectures"))
     for path in [course, *course.rglob("*")]:
@@ -118,6 +117,13 @@ def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
     elapsed = time.monotonic() - started
     missing = set(re.findall(r"include file not found: (\S+)", result.output))
     assert missing <= KNOWN_MISSING_UPSTREAM, missing
+    # a lecture whose include is missing fails (exit 1); no other does
+    naming = {p.stem for p in (course / "_lamd").glob("*.md")
+              if any(m in p.read_text(encoding="utf-8") for m in missing)}
+    failed = set(re.findall(r"^error: talk '([^']+)' failed", result.output, re.M))
+    assert failed == naming, result.output[-3000:]
+    assert result.exit_code == (1 if failed else 0), result.output[-3000:]
+    assert "Traceback" not in result.output and "build stopped" not in result.output
     index = (course / "_build/site/index.html").read_text(encoding="utf-8")
     order = re.findall(r'variant-handout" href="handout/([^"]+)\.html"', index)
     expected = [row.strip() for row in (course / "_lamd/lectures.csv").read_text().splitlines()[1:]]
@@ -151,14 +157,14 @@ def assert_course_pages(handout: Path, lectures: list[str]) -> None:
 
 
 def test_front_matter_session_orders_a_course_and_dates_order_talks(tmp_path):
-    from build_tools.site.build import _talks_meta, index_order
+    from build_tools.site.index_page import index_order, talk_rows
 
     write_repo(tmp_path, {"c/b.md": "---\ntitle: B\nsession: 1\n---\n",
                           "c/a.md": "---\ntitle: A\nweek: 2\nsession: 1\n---\n",
                           "c/z.md": "---\ntitle: Z\nweek: 1\nsession: 2\n---\n",
                           "t/old.md": "---\ntitle: Old\ndate: 2020-01-01\n---\n",
                           "t/new.md": "---\ntitle: New\ndate: 2024-01-01\n---\n"})
-    course = _talks_meta({str(tmp_path / f"c/{n}.md"): n for n in "abz"}, {})
+    course = talk_rows({str(tmp_path / f"c/{n}.md"): n for n in "abz"}, {})
     assert [doc for doc, _ in index_order(course)] == ["b", "z", "a"]
-    plain = _talks_meta({str(tmp_path / f"t/{n}.md"): n for n in ("old", "new")}, {})
+    plain = talk_rows({str(tmp_path / f"t/{n}.md"): n for n in ("old", "new")}, {})
     assert [doc for doc, _ in index_order(plain)] == ["new", "old"]

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import require_module
+
 ROOTS = Path(__file__).resolve().parent / "roots"
 REPO = Path(__file__).resolve().parent.parent
 
-pytest.importorskip("sphinx.application")
+require_module("sphinx.application", "sphinx")
 
 
 @pytest.fixture()

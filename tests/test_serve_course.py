@@ -8,13 +8,12 @@ import shutil
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from conftest import ABSENT_DATA, SHARED
 from test_serve import free_port, get, status, wait_for
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 COURSE = SHARED / "reference" / "course-execed"
 SNIPPETS = SHARED / "corpus" / "snippets"
 LECTURES = ["the-new-world", "the-data-crisis", "data-quality", "intellectual-debt",
@@ -23,7 +22,7 @@ SNIPPET = "_data-science/includes/the-data-crisis.md"
 """Used by one lecture, the-data-crisis, only."""
 
 pytestmark = pytest.mark.skipif(not (COURSE.is_dir() and SNIPPETS.is_dir()),
-                                reason="the reference course and corpus (../shared) are absent")
+                                reason=f"{ABSENT_DATA} the reference course and corpus (../shared)")
 
 
 @pytest.fixture

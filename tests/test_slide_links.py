@@ -14,8 +14,9 @@ import pytest
 from build_tools.api import expand_talk
 from build_tools.config import TalkConfig
 from helpers import write_repo
+from conftest import require_module
 
-pytest.importorskip("sphinx.application")
+require_module("sphinx.application", "sphinx")
 
 CONF = ('extensions = ["myst_parser", "build_tools.sphinx_ext"]\n'
         'exclude_patterns = ["_build", "includes"]\n'

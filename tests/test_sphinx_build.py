@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_module
+
 ROOTS = Path(__file__).resolve().parent / "roots"
 REPO = Path(__file__).resolve().parent.parent
 
-sphinx_application = pytest.importorskip("sphinx.application")
+sphinx_application = require_module("sphinx.application", "sphinx")
 
 
 def build(project: Path, variant: str, builder: str = "html", **overrides

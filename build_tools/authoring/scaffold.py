@@ -54,7 +54,7 @@ def init_project(folder: Path) -> list[Path]:
 
     Leaves any of them that exists as it is; returns the files and folders made.
     """
-    from ..config import DEFAULT_CONF_DIR
+    from ..project import DEFAULT_CONF_DIR
 
     made = []
     folder.mkdir(parents=True, exist_ok=True)

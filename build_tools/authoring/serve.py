@@ -22,7 +22,8 @@ from pathlib import Path
 
 from watchfiles import watch
 
-from ..site.build import SiteOptions, SiteReport, build_site
+from ..site.build import SiteReport, build_site
+from ..site.options import SiteOptions
 
 RELOAD_JS = """(function () {
   var key = "talks-scroll:" + location.pathname, version = null;
@@ -96,6 +97,8 @@ class PreviewServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}/"
 
     def rebuild(self, changed: list[str]) -> None:

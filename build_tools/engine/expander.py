@@ -15,7 +15,7 @@ import inspect
 import operator
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from ..diagnostics import Diagnostic, MacroError, Severity
 from .includes import IncludeHandling, resolution_key
@@ -137,8 +137,9 @@ class ExpansionState:
 
     def put(self, kind: str, name: str, value) -> None:
         """Set one entry of the state; None removes it."""
-        table = {"macro": self.macros, "label": self.labels, "counter": self.counters,
-                 "guard": self.guards}[kind]
+        tables: dict[str, dict[str, Any]] = {"macro": self.macros, "label": self.labels,
+                                             "counter": self.counters, "guard": self.guards}
+        table = tables[kind]
         if value is None:
             table.pop(name, None)
         else:
@@ -152,7 +153,7 @@ class ExpansionState:
 class Expander(IncludeHandling):
     """Expands one document for one variant."""
 
-    def __init__(self, state: ExpansionState, resolver: IncludeResolver | None,
+    def __init__(self, state: ExpansionState, resolver: IncludeResolver,
                  *, variant: str, clean_comments: bool = True, stop_at_error: bool = False,
                  limits: Limits = Limits(), options: dict | None = None,
                  vocabulary: bool = False):
@@ -182,8 +183,8 @@ class Expander(IncludeHandling):
         self._warnings = 0
         self._unclosed_comment: dict[tuple[int, int], int] = {}
         """(source, end) -> the first offset from which no ``-->`` follows before ``end``."""
-        self.advisor = None
-        """Set (lint.NameAdvisor) to warn about unknown names close to vocabulary names."""
+        self.advisor: Any = None
+        """Set (advice.NameAdvisor) to warn about unknown names close to vocabulary names."""
         self.memo: Memo | None = None
         """Recordings of included files to replay instead of expanding again (memo.py)."""
         self.memo_context: tuple = ()
@@ -335,7 +336,7 @@ class Expander(IncludeHandling):
                             "document (limit max_steps); is a macro expanding itself?")
             if meta is not None:
                 meta[0](self, src, frame, regions, params, out, s)
-            else:
+            elif definition is not None:  # always, past the unknown-name branch above
                 self._call(definition, src, frame, regions, params, out, s)
             self.site = saved
             if out.size + out.blocks > self.limits.max_output:
@@ -349,7 +350,7 @@ class Expander(IncludeHandling):
     def _advise(self, name: str, src: SourceFile, frame: Frame, offset: int) -> None:
         from .source import in_math
 
-        guess = self.advisor.suggest(name)
+        guess = self.advisor.suggest(name) if self.advisor is not None else None
         if guess and not in_math(src.text, offset):
             self.report("W-UNKNOWN-MACRO", Severity.WARNING,
                         f"unknown macro \\{name} is passed through as text; did you mean \\{guess}?",
@@ -466,14 +467,14 @@ class Expander(IncludeHandling):
                 self._unclosed(frame, opened, end == len(text))
             return q
         wanted = 2 if name == "ifeq" else 1
-        regions = []
+        regions: list[tuple[int, int]] = []
         closing = src.closing
         while p < end and text[p] == "{" and len(regions) < wanted:
-            q = closing.get(p)
-            if q is None or q >= end:
+            closer = closing.get(p)
+            if closer is None or closer >= end:
                 break
-            regions.append((p + 1, q))
-            p = q + 1
+            regions.append((p + 1, closer))
+            p = closer + 1
         if len(regions) < wanted:
             self.report("W-CONDITIONAL", Severity.WARNING,
                         f"\\{name} needs {wanted} argument{'s' if wanted > 1 else ''} in braces; "
@@ -683,7 +684,8 @@ class Expander(IncludeHandling):
     def _meta_eval(self, src, frame, regions, params, out, offset):
         if not regions:
             return
-        expr = self.expand_region(src, *regions[0], frame, params).text()
+        start, end = regions[0]
+        expr = self.expand_region(src, start, end, frame, params).text()
         try:
             value = _arithmetic(expr)
         except (ValueError, SyntaxError, ZeroDivisionError, RecursionError):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..config import TalkConfig
 from .includes import INCLUDE_RE
-from .source import Frame, IncludeResolver, display_name, load_source
+from ..paths import display_name
+from .source import Frame, IncludeResolver, load_source
 
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any, Callable
 
 from ..diagnostics import Severity
 from .memo import Recording, replay_out
 from .output import Out
 from .records import Missing
-from .source import Frame, SourceFile, display_name, load_source
+from ..paths import display_name
+from .source import Frame, IncludeResolver, SourceFile, load_source
 
 INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
 GUARD_RE = re.compile(r"\s*\\ifndef\{\s*([A-Za-z0-9_]+)\s*\}")
@@ -27,6 +29,31 @@ def resolution_key(res) -> tuple:
 
 class IncludeHandling:
     """The include half of the expander; every attribute it uses is the Expander's."""
+
+    # what this half uses of the Expander (``expander.Expander.__init__`` sets each)
+    state: Any
+    resolver: IncludeResolver
+    options: dict
+    site: tuple
+    steps: int
+    dependencies: list[str]
+    includes: list[tuple[str, str, int]]
+    recorders: list[Recording]
+    _reported_files: set[str]
+    note: Callable[..., None]
+    wrote: Callable[..., None]
+    lookup: Callable[[str], Any]
+    report: Callable[..., Any]
+    _generated: Callable[[], Any]
+    include_frame: Frame | None
+    vocabulary: bool
+    limits: Any
+    memo: Any
+    memo_context: tuple
+    _abort: Callable[..., Any]
+    current: Callable[..., Any]
+    expand: Callable[..., None]
+    expand_region: Callable[..., Out]
 
     def _guard_clash(self, included: SourceFile) -> None:
         m = GUARD_RE.match(included.text)

@@ -139,9 +139,11 @@ def replay_out(rec: Recording, new_root: Frame, out: Out):
     returns the frame mapping, for the recording's diagnostics."""
     mapped = remap(rec.root, new_root)
     moved: dict[int, Frame] = {}  # a recording's pieces come from a few frames
-    origins = []
+    origins: list[tuple | None] = []
     append = origins.append
-    for origin in rec.out.origins:
+    recorded = rec.out
+    assert recorded is not None, "a recording is replayed only once it is finished"
+    for origin in recorded.origins:
         if origin is None:
             append(None)
             continue
@@ -150,8 +152,8 @@ def replay_out(rec: Recording, new_root: Frame, out: Out):
         if new is None:
             new = moved[id(frame)] = mapped(frame)
         append((new, origin[1]) if len(origin) == 2 else (new, origin[1], origin[2]))
-    out.parts.extend(rec.out.parts)
+    out.parts.extend(recorded.parts)
     out.origins.extend(origins)
-    out.size += rec.out.size
-    out.blocks += rec.out.blocks
+    out.size += recorded.size
+    out.blocks += recorded.blocks
     return mapped

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from itertools import accumulate
+from typing import Iterator
 from dataclasses import dataclass
 
 from ..diagnostics import Location
@@ -37,7 +38,8 @@ class Out:
 
     def __init__(self) -> None:
         self.parts: list[str | Block] = []
-        self.origins: list[tuple[Frame, int] | None] = []
+        self.origins: list[tuple | None] = []
+        """(frame, offset), or (frame, offset, "site") for text a macro generated."""
         self.size = 0
         self.blocks = 0
         """How many parts are records: text() and lines() take a fast path when none are."""
@@ -75,7 +77,7 @@ class Out:
         if parts and type(parts[-1]) is str:
             parts[-1] = parts[-1].rstrip("\n")
         for part, origin in zip(parts, origins):
-            if type(part) is str:
+            if isinstance(part, str):
                 out.add(part, origin)
             else:
                 out.add_block(part, origin)
@@ -84,11 +86,11 @@ class Out:
     def text(self) -> str:
         """The text pieces; records have no text of their own."""
         if not self.blocks:
-            return "".join(self.parts)
-        return "".join(p for p in self.parts if type(p) is str)
+            return "".join(self.parts)  # type: ignore[arg-type]  # no records: all text
+        return "".join(p for p in self.parts if isinstance(p, str))
 
     def has_newline(self) -> bool:
-        return self.blocks > 0 or any("\n" in p for p in self.parts)
+        return self.blocks > 0 or any("\n" in p for p in self.parts)  # type: ignore[operator]
 
     def lines(self) -> list[tuple[str | Block, tuple[Frame, int] | None]]:
         """Split into lines, each with the origin of its first character; records stand alone.
@@ -114,7 +116,7 @@ class Out:
         return result
 
 
-def _split_text(parts: list[str], origins: list, result: list, last,
+def _split_text(parts: list, origins: list, result: list, last,
                 before_block: bool = False) -> tuple | None:
     """Append the lines of consecutive text pieces to ``result``; returns the last origin.
 
@@ -172,13 +174,16 @@ class LazyOrigins:
 
     def __init__(self, positions: list) -> None:
         self.positions = positions
-        self.cache: dict[int, object] = {}
+        self.cache: dict[int, Origin | None] = {}
         self.chains: dict[int, tuple] = {}
 
     def __len__(self) -> int:
         return len(self.positions)
 
-    def __getitem__(self, index: int):
+    def __iter__(self) -> Iterator[Origin | None]:
+        return (self[i] for i in range(len(self.positions)))
+
+    def __getitem__(self, index: int) -> Origin | None:
         if index in self.cache:
             return self.cache[index]
         position = self.positions[index]

@@ -16,7 +16,8 @@ from . import records as r
 from ..diagnostics import Severity
 from .expander import Call, Expander, Primitive
 from .output import Out
-from .source import confine, display_name, file_stamp
+from ..paths import confine, display_name
+from .source import file_stamp
 
 def _wrap(ex: Expander, before: str, inner: Out, after: str) -> Out:
     out = ex.generated(before)
@@ -37,7 +38,7 @@ def _one_line(out: Out) -> str:
     return " ".join(out.text().split())
 
 
-def heading(ex: Expander, call: Call, level: Out, title: Out = None, attrs: Out = None) -> Out:
+def heading(ex: Expander, call: Call, level: Out, title: Out | None = None, attrs: Out | None = None) -> Out:
     """``\\__heading{level}{title}{attrs}``: a slide boundary or a handout heading."""
     lvl = level.text().strip()
     lvl = lvl if lvl in ("1", "2", "3", "4", "5", "6") else "2"
@@ -45,7 +46,7 @@ def heading(ex: Expander, call: Call, level: Out, title: Out = None, attrs: Out 
                               _one_line(attrs) if attrs else ""))
 
 
-def notes(ex: Expander, call: Call, text: Out = None) -> Out | None:
+def notes(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
     """``\\__notes{text}``: text for the presenter (speaker view or notes block)."""
     if text is None or not text.text().strip():
         return None
@@ -71,7 +72,7 @@ def sandboxed_notes(ex: Expander, call: Call) -> Out | None:
     return notes(ex, call, text)
 
 
-def block(ex: Expander, call: Call, text: Out = None) -> Out | None:
+def block(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
     """``\\__block{text}``: a multi-line argument starts and ends on block boundaries."""
     if text is None:
         return None
@@ -80,14 +81,14 @@ def block(ex: Expander, call: Call, text: Out = None) -> Out | None:
     return _wrap(ex, "\n\n", text, "\n\n")
 
 
-def fragments(ex: Expander, call: Call, text: Out = None) -> Out | None:
+def fragments(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
     """``\\__fragments{text}``: reveal.js fragments around a block (usually a list)."""
     if text is None or not text.text().strip():
         return None
     return _enclose(ex, r.FragmentsStart(), text, r.FragmentsEnd())
 
 
-def code(ex: Expander, call: Call, lang: Out = None, text: Out = None) -> Out | None:
+def code(ex: Expander, call: Call, lang: Out | None = None, text: Out | None = None) -> Out | None:
     """``\\__code{language}{text}``: a fenced code block, fence longer than any inside."""
     if text is None:
         return None
@@ -168,8 +169,8 @@ def placeholder(ex: Expander, what: str, path: str) -> Out:
     return ex.block(r.Missing(what, path))
 
 
-def image(ex: Expander, call: Call, path: Out = None, ext: Out = None, width: Out = None,
-          classes: Out = None, align: Out = None) -> Out | None:
+def image(ex: Expander, call: Call, path: Out | None = None, ext: Out | None = None, width: Out | None = None,
+          classes: Out | None = None, align: Out | None = None) -> Out | None:
     """``\\__image{file}{ext}{width}{class}{align}``: an image directive.
 
     The extension is appended unless the file already has it (one corpus call
@@ -204,8 +205,8 @@ def unique_label(ex: Expander, label: str) -> str:
     return f"{label}-{count}"
 
 
-def figure(ex: Expander, call: Call, contents: Out = None, caption: Out = None,
-           label: Out = None) -> Out | None:
+def figure(ex: Expander, call: Call, contents: Out | None = None, caption: Out | None = None,
+           label: Out | None = None) -> Out | None:
     """HANDOUT's ``\\figure``: a numbered figure, or a captioned container."""
     cap = caption.text().strip() if caption else ""
     name = label.text().strip() if label else ""
@@ -230,7 +231,7 @@ def _single_image(contents: Out | None) -> r.Image | None:
     return image
 
 
-def inline_svg(ex: Expander, call: Call, path: Out = None) -> Out | None:
+def inline_svg(ex: Expander, call: Call, path: Out | None = None) -> Out | None:
     """``\\__svg{file}``: the SVG source inlined (lamd's ``\\inputdiagram`` intent)."""
     target = path.text().strip() if path else ""
     if not target:
@@ -255,11 +256,11 @@ def inline_svg(ex: Expander, call: Call, path: Out = None) -> Out | None:
     return ex.block(r.Html(f'<div class="inline-diagram">{svg}</div>'))
 
 
-def animation_start(ex: Expander, call: Call, name: Out = None) -> Out:
+def animation_start(ex: Expander, call: Call, name: Out | None = None) -> Out:
     return ex.block(r.AnimationStart(_one_line(name) if name else ""))
 
 
-def animation_frame(ex: Expander, call: Call, contents: Out = None) -> Out:
+def animation_frame(ex: Expander, call: Call, contents: Out | None = None) -> Out:
     return _enclose(ex, r.FrameStart(), contents or Out(), r.FrameEnd())
 
 
@@ -267,7 +268,7 @@ def animation_end(ex: Expander, call: Call) -> Out:
     return ex.block(r.AnimationEnd())
 
 
-def counter(ex: Expander, call: Call, name: Out = None) -> Out:
+def counter(ex: Expander, call: Call, name: Out | None = None) -> Out:
     """``\\__count{name}``: 1, 2, 3 ... per name and document."""
     return ex.generated(str(ex.bump("counter", name.text().strip() if name else "")))
 

@@ -16,11 +16,10 @@ class Block:
     __slots__ = ()
 
 
-record = dataclass(frozen=True, slots=True)
-"""Records are values: immutable, so a recorded include can be replayed as it is."""
+# Records are values (frozen): a recorded include can be replayed as it is.
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Heading(Block):
     """A slide boundary: a new slide in the deck, a section heading in the handout."""
 
@@ -30,47 +29,47 @@ class Heading(Block):
     """Pandoc attributes as written (``.scrollable data-background=...``)."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class NotesStart(Block):
     """What follows, up to the matching ``NotesEnd``, is said by the presenter."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class NotesEnd(Block):
     """Closes ``NotesStart``."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class AnimationStart(Block):
     name: str
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FrameStart(Block):
     """One frame of the animation opened last."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FrameEnd(Block):
     """Closes ``FrameStart``."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class AnimationEnd(Block):
     """Closes ``AnimationStart``."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FragmentsStart(Block):
     """The blocks up to ``FragmentsEnd`` appear one at a time in the deck."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FragmentsEnd(Block):
     """Closes ``FragmentsStart``."""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Image(Block):
     path: str
     width: str = ""
@@ -78,7 +77,7 @@ class Image(Block):
     align: str = ""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Figure(Block):
     """A numbered figure of one image, with its caption (Markdown) and label."""
 
@@ -87,19 +86,19 @@ class Figure(Block):
     label: str = ""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FigureStart(Block):
     """A figure of anything but a single image: contents follow, up to ``FigureEnd``."""
 
     label: str = ""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FigureEnd(Block):
     caption: str = ""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Code(Block):
     """A code block a code-family macro made (a notebook's code cell)."""
 
@@ -107,14 +106,14 @@ class Code(Block):
     text: str
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Html(Block):
     """Raw HTML on one line (an inlined SVG diagram)."""
 
     html: str
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Missing(Block):
     """Where an include, image or diagram could not be found (already reported)."""
 

@@ -16,7 +16,8 @@ from .expander import META, Expander, ExpansionState
 from .memo import Memo
 from .records import Block
 from .source import Frame, IncludeResolver, new_snapshot, repository_roots
-from .talkfile import Talk, read_talk, snippet_dirs
+from ..lamd import snippet_dirs
+from .talkfile import Talk, read_talk
 from .vocabulary import define_variables, load_vocabulary
 
 Item = tuple["str | Block", "tuple[Frame, int] | None"]
@@ -40,7 +41,7 @@ class ExpandedTalk:
 _MEMO = Memo()
 """Recordings of included files, shared by every talk this process expands."""
 
-_RESOLVERS: dict[tuple, IncludeResolver] = {}
+_RESOLVERS: dict[tuple, tuple[IncludeResolver, list[Diagnostic]]] = {}
 _ADVISORS: dict[int, object] = {}
 
 

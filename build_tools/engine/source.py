@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import functools
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..diagnostics import Location, Severity
+from ..paths import confine, display_name, display_name_in, forget_real_paths, real_roots
+from ..project import find_project_root
 
 BRACE_RE = re.compile(r"[{}]")
 MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
@@ -51,7 +53,7 @@ class SourceFile:
             return self.label
         cwd = os.getcwd()
         if self._display is None or self._display[0] != cwd:
-            self._display = (cwd, _display_name(self.path, cwd))
+            self._display = (cwd, display_name_in(self.path, cwd))
         return self._display[1]
 
     # -- positions ---------------------------------------------------------
@@ -100,12 +102,14 @@ class SourceFile:
         """
         if self._closing is None:
             self._match_braces()
+        assert self._closing is not None
         return self._closing
 
     @property
     def stray_closers(self) -> list[int]:
         if self._stray is None:
             self._match_braces()
+        assert self._stray is not None
         return self._stray
 
 
@@ -142,20 +146,6 @@ def decode_source(data: bytes) -> tuple[str, list[tuple[str, Severity, str, int]
     return text, problems
 
 
-def display_name(path: str) -> str:
-    return _display_name(path, os.getcwd())
-
-
-@functools.lru_cache(maxsize=4096)
-def _display_name(path: str, cwd: str) -> str:
-    try:
-        rel = os.path.relpath(path, cwd)
-    except ValueError:
-        return path
-    # a few levels up reads better than an absolute path; far away, keep it absolute
-    return path if rel.split(os.sep)[:4] == [".."] * 4 else rel
-
-
 _FILE_CACHE: dict[str, tuple[tuple[int, int], SourceFile]] = {}
 
 
@@ -179,7 +169,7 @@ def new_snapshot() -> None:
     however often it is included or its recording replayed.
     """
     _CHECKED.clear()
-    _REAL_PATHS.clear()
+    forget_real_paths()
     _FOLDER_FILES.clear()
 
 
@@ -210,7 +200,7 @@ def text_source(text: str, name: str = "<text>", shown_as: SourceFile | None = N
 def clear_caches() -> None:
     _FILE_CACHE.clear()
     _CHECKED.clear()
-    _REAL_PATHS.clear()
+    forget_real_paths()
     _FOLDER_FILES.clear()
     _LISTINGS.clear()
 
@@ -269,7 +259,7 @@ class Resolution:
 _LISTINGS: dict[str, list[str]] = {}
 
 
-def _listing(root: str) -> list[str]:
+def listing(root: str) -> list[str]:
     """Every file below ``root`` as a relative path, for did-you-mean hints."""
     if root not in _LISTINGS:
         names = []
@@ -280,50 +270,6 @@ def _listing(root: str) -> list[str]:
                 names.append(f if rel == "." else os.path.join(rel, f).replace(os.sep, "/"))
         _LISTINGS[root] = names
     return _LISTINGS[root]
-
-
-def _inside(path: str, area: str) -> bool:
-    return path == area or path.startswith(area.rstrip(os.sep) + os.sep)
-
-
-def real_roots(folders) -> tuple[str, ...]:
-    """Folders as ``confine`` compares them: symlinks followed, each once."""
-    return tuple(dict.fromkeys(os.path.realpath(f) for f in folders if f))
-
-
-def confine(path: str, allowed_roots) -> str | None:
-    """The real path of ``path`` when it lies inside one of ``allowed_roots``, else None.
-
-    The one rule for every file a talk or its settings name (includes, images,
-    diagrams, bibliographies, snippet folders): symlinks are followed first, so
-    neither ``../`` nor a link inside an allowed folder can reach anything else.
-    ``allowed_roots`` are real paths (``real_roots``).
-    """
-    if not path or "\x00" in path:
-        return None
-    try:
-        real = _real_path(os.path.abspath(path))
-    except (OSError, ValueError):
-        return None
-    return real if any(_inside(real, root) for root in allowed_roots) else None
-
-
-def _real_path(path: str) -> str:
-    """``os.path.realpath`` of an absolute, normal path, its folders' real paths reused:
-    many files share a few folders, so most paths cost one look at their last part."""
-    real = _REAL_PATHS.get(path)
-    if real is None:
-        folder, name = os.path.split(path)
-        if not name or folder == path or os.path.islink(path):
-            real = os.path.realpath(path)
-        else:
-            real = os.path.join(_real_path(folder), name)
-        _REAL_PATHS[path] = real
-    return real
-
-
-_REAL_PATHS: dict[str, str] = {}
-"""Where each path named since ``new_snapshot`` really is (symlinks followed)."""
 
 
 def is_file(path: str) -> bool:
@@ -351,8 +297,6 @@ def repository_roots(talk_path: str, include_roots=(), macros_dir: str | None = 
     The repository is the talk's project root (the nearest folder above with a
     ``conf.py`` or an ``includes/`` folder), else the talk's own folder tree.
     """
-    from ..config import find_project_root
-
     project = find_project_root(talk_path)
     repo = str(project) if project else os.path.dirname(os.path.abspath(talk_path))
     return real_roots([repo, *include_roots, macros_dir, *others])
@@ -387,7 +331,7 @@ class IncludeResolver:
         self.roots = [os.path.abspath(r) for r in roots]
         self.macros_dir = os.path.abspath(macros_dir)
         self.allowed = allowed or repository_roots(talk_path, self.roots, self.macros_dir)
-        self._cache: dict[tuple[str, str], Resolution] = {}
+        self._cache: dict[tuple[str, str, str], Resolution] = {}
         self._renames: dict[str, str] | None = None
         self._all_names: list[str] | None = None
         self._suggested: dict[str, tuple[str, ...]] = {}
@@ -476,20 +420,21 @@ class IncludeResolver:
             self._by_base: dict[str, list[str]] = {}
             for root in [*self.roots, self.repo_dir]:
                 if os.path.isdir(root):
-                    for name in _listing(root):
+                    for name in listing(root):
                         self._all_names.append(name)
                         self._by_base.setdefault(os.path.basename(name), []).append(name)
         return self._all_names
 
 
 DOLLAR_RE = re.compile(r"\$\$|\$")
-_DOLLARS: dict[str, object] = {}
+_DOLLARS: dict[str, Any] = {}
 """Where the last text asked about has its ``$$``, single ``$`` and line starts."""
 
 
 def _dollar_tables(text: str) -> tuple[list[int], list[int], list[int]]:
     if _DOLLARS.get("text") is not text:
-        doubles, singles = [], []
+        doubles: list[int] = []
+        singles: list[int] = []
         for m in DOLLAR_RE.finditer(text):
             (doubles if m.end() - m.start() == 2 else singles).append(m.start())
         lines = [m.start() for m in re.finditer("\n", text)]

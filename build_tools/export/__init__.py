@@ -10,26 +10,6 @@ in conf.py): the HTML build never waits for an export it did not ask for.
 """
 from __future__ import annotations
 
-FORMATS = ("ipynb", "docx", "pdf", "slides-pdf")
-"""Every export, in the order the index lists them."""
+from ..formats import FORMATS, LABELS, SUFFIXES, parse_formats
 
-SUFFIXES = {"ipynb": ".ipynb", "docx": ".docx", "pdf": ".pdf", "slides-pdf": ".slides.pdf"}
-LABELS = {"ipynb": "Notebook", "docx": "Handout (DOCX)", "pdf": "Handout (PDF)",
-          "slides-pdf": "Slides (PDF)"}
-
-
-def parse_formats(text: str | list | tuple | None) -> tuple[str, ...]:
-    """``"ipynb,pdf"`` (or a list) as a tuple of known formats, in the canonical order.
-
-    Raises ValueError naming an unknown format.
-    """
-    if text is None:
-        return ()
-    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
-    names = [n for n in names if n and n != "none"]
-    if names == ["all"]:
-        return FORMATS
-    unknown = [n for n in names if n not in FORMATS]
-    if unknown:
-        raise ValueError(f"unknown export {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    return tuple(f for f in FORMATS if f in names)
+__all__ = ["FORMATS", "LABELS", "SUFFIXES", "parse_formats"]

@@ -53,7 +53,7 @@ def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
 
 
 def _front_matter(meta: dict, cited: bool) -> str:
-    fields = {"title": str(meta.get("title") or "Untitled talk")}
+    fields: dict[str, str | list[str]] = {"title": str(meta.get("title") or "Untitled talk")}
     if meta.get("subtitle"):
         fields["subtitle"] = str(meta["subtitle"])
     authors = [a["name"] for a in author_list(meta)]

@@ -110,7 +110,7 @@ def _figure(image: r.Image, caption: str, style: Style) -> list[str]:
 
 
 def _image(image: r.Image, alt: str, style: Style) -> str:
-    link = style.image_link(image.path).replace(" ", "%20")
+    link = (style.image_link(image.path) or image.path).replace(" ", "%20")
     attrs = f"{{width={image.width}}}" if style.image_attrs and image.width else ""
     return f"![{alt}]({link}){attrs}"
 

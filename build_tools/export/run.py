@@ -10,16 +10,14 @@ worker processes in chunks; each worker starts one browser for its chunk.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
-from ..workers import die_with_parent
+from ..workers import cpu_count, map_chunks
 from . import SUFFIXES, tools
 
 STAMPS = ".stamps"
@@ -197,17 +195,24 @@ def run_exports(jobs: list[ExportJob], workers: int | None = None) -> list[Expor
     jobs = [j for j in jobs if j.formats]
     if not jobs:
         return []
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = max(1, min(workers or cpus, len(jobs)))
+    workers = max(1, min(workers or cpu_count(), len(jobs)))
     if workers == 1:
         return _dedupe_tools(export_talks(jobs))
-    chunks = _chunks(jobs, workers)
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                             initializer=die_with_parent) as pool:
-        parts = list(pool.map(export_talks, chunks))
-    order = {j.doc: i for i, j in enumerate(jobs)}
-    return _dedupe_tools(sorted((r for part in parts for r in part), key=lambda r: order[r.doc]))
+    results = []
+    for outcome in map_chunks(export_talks, _chunks(jobs, workers), workers):
+        results += outcome.result if outcome.result is not None else \
+            [_lost(job, outcome.failure) for job in outcome.items]
+    return _dedupe_tools(results)
+
+
+def _lost(job: ExportJob, failure: str) -> ExportResult:
+    """A talk whose worker gave no result: an error at the talk, its last good files kept."""
+    result = ExportResult(job.talk, job.doc)
+    result.diagnostics.append(Diagnostic(
+        "E-WORKER", Severity.ERROR, f"cannot export {', '.join(job.formats)}: {failure}",
+        Location(os.path.relpath(job.talk), 1, 1), subject=job.talk,
+        hint="the last good export, if any, is kept; build again to retry"))
+    return result
 
 
 

@@ -18,8 +18,9 @@ def chromium() -> str:
     """The Chromium executable (``TALKS_CHROMIUM`` overrides the search)."""
     override = os.environ.get("TALKS_CHROMIUM")
     if override:
-        if shutil.which(override):
-            return shutil.which(override)
+        found = shutil.which(override)
+        if found:
+            return found
         raise MissingTool(f"TALKS_CHROMIUM names {override}, which is not an executable")
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)

@@ -22,6 +22,7 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
@@ -198,7 +199,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             footbibliography_options = False
         if in_math and _ends_paragraph(text):
             in_math = _close_stray_math(em, out, math_opened)
-        if type(text) is not str:
+        if not isinstance(text, str):
             if isinstance(text, STRUCTURE):
                 em.has_animation |= isinstance(text, r.AnimationStart)
                 out.append((text, origin, False))
@@ -217,7 +218,8 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             text = _pandoc_fence(text)
         fence, is_fence = _fence_state(text, fence)
         if is_fence:  # directive fences ({image}, {admonition} ...) hold Markdown
-            in_code = fence is not None and not FENCE_RE.match(text).group(2).strip().startswith("{")
+            opening = FENCE_RE.match(text)
+            in_code = fence is not None and not (opening and opening.group(2).strip().startswith("{"))
             if "{bibliography}" in text or "{footbibliography}" in text:
                 em.has_bibliography = True
                 if em.options.local_citations and "{bibliography}" in text:
@@ -283,7 +285,8 @@ def _render(em: Emitter, block: r.Block, origin) -> list[str]:
     return []
 
 
-def _image_directive(name: str, image: r.Image, options: list[str], body: list[str] = ()) -> list[str]:
+def _image_directive(name: str, image: r.Image, options: list[str],
+                     body: Sequence[str] = ()) -> list[str]:
     lines = [*options]
     if image.width:
         lines.append(f":width: {image.width}")
@@ -681,8 +684,9 @@ def _cite_text(em: Emitter, text: str, origin) -> str:
     def group(m):
         # pandoc separates keys with ';'; some authors write ',' (a locator never starts with '@')
         parts = [p for part in m.group(1).split(";") for p in re.split(r",\s*(?=-?@)", part)]
-        items = [GROUP_ITEM_RE.match(part) for part in parts]
-        if not all(items):  # brackets that are not a citation: look inside them
+        matched = [GROUP_ITEM_RE.match(part) for part in parts]
+        items = [i for i in matched if i is not None]
+        if len(items) < len(matched):  # brackets that are not a citation: look inside them
             return "[" + INTEXT_CITE_RE.sub(intext, m.group(1)) + "]"
         keys = [i.group(2) for i in items]
         if not all(_known(em, k, origin) for k in keys):

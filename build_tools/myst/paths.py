@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..engine.source import confine, display_name
+from ..paths import confine, display_name
 
 REFUSED = "refused-path-outside-repository"
 """What a refused path becomes: a name Sphinx cannot find, so nothing is read or copied."""

@@ -12,7 +12,10 @@ import os
 import re
 from pathlib import Path
 
-from ..config import PACKAGE_DIR, VARIANT_LABELS, VARIANTS, TalkConfig
+from ..config import VARIANT_LABELS, VARIANTS, TalkConfig
+from ..diagnostics import MacroError
+from ..engine.talkfile import read_talk
+from ..project import PACKAGE_DIR
 from ..engine.graph import IncludeGraph, scan
 
 
@@ -71,3 +74,21 @@ def write_pages(folder: Path, pages: dict[str, str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in pages.items():
         (folder / name).write_text(text, encoding="utf-8")
+
+
+def fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str],
+                   variants) -> dict[str, str]:
+    """The pages listing each shared fragment and the talks that use it."""
+    roots = [str(project / "includes")] if (project / "includes").is_dir() else []
+    roots += [os.path.abspath(d) for d in include_roots]
+    titles = {}
+    for path, doc in docs.items():
+        try:
+            titles[doc] = read_talk(path).title
+        except MacroError:
+            titles[doc] = doc
+    try:
+        return render_fragment_pages({doc: path for path, doc in docs.items()}, titles,
+                                     TalkConfig(include_roots=roots), variants)
+    except OSError:  # a talk vanished while building: its row is simply missing next time
+        return {}

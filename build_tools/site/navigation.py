@@ -8,35 +8,27 @@ import os
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
 from ..navigation import CourseEntry
+from .discovery import course_position
+from .index_page import index_order
 
 
 def course_navigation(docs: dict[str, str]) -> list[list[str]]:
-    """``talks_navigation`` for the talks (path -> document name): a course's lectures in
-    course order, a plain folder of talks newest first, a talks repository's talks by
-    subject folder, newest first in each.  Every shard of a build gets the same list."""
-    from .build import index_order
-
-    rows = {doc: _row(path) for path, doc in docs.items()}
-    grouped = len({_folder(doc) for doc in rows}) > 1
-    order = {doc: n for n, (doc, _) in enumerate(index_order(rows))}
-    entries = [CourseEntry(doc, meta["title"], _folder(doc) if grouped else "")
-               for doc, meta in rows.items()]
-    entries.sort(key=lambda e: (e.group, order[e.doc]))
-    return [e.as_config() for e in entries]
+    """``talks_navigation`` for the talks (path -> document name), in the index's order: a
+    course's lectures in course order, a plain folder of talks newest first, a talks
+    repository's talks by subject folder, newest first in each.  Every shard of a build
+    gets the same list."""
+    rows = {doc: _row(path, doc) for path, doc in docs.items()}
+    grouped = len({meta["group"] for meta in rows.values()}) > 1
+    return [CourseEntry(doc, meta["title"], meta["group"] if grouped else "").as_config()
+            for doc, meta in index_order(rows)]
 
 
-def _row(path: str) -> dict:
-    """What the order needs of a talk: its title, date and place in its course."""
-    from .build import course_position
-
+def _row(path: str, doc: str) -> dict:
+    """What the order needs of a talk, as the index has it: title, date, course place, folder."""
     try:
         meta = read_talk(path).meta
     except MacroError:  # an unreadable talk is listed by its name
         meta = {}
-    return {"title": str(meta.get("title") or "").strip() or os.path.splitext(
-                os.path.basename(path))[0],
-            "date": str(meta.get("date") or ""), "order": course_position(path)}
-
-
-def _folder(doc: str) -> str:
-    return doc.rpartition("/")[0]
+    title = str(meta.get("title") or "").strip() or os.path.splitext(os.path.basename(path))[0]
+    return {"title": title, "date": str(meta.get("date") or ""),
+            "order": course_position(path), "group": doc.rpartition("/")[0]}

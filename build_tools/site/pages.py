@@ -25,16 +25,6 @@ def is_page(path: str | Path) -> bool:
     return "layout" in talk.meta and not MACRO.search(body)
 
 
-def find_pages(project: Path, talk_folders: list[Path]) -> list[str]:
-    """The project's pages: ``pages/*.md``, and Jekyll-style files among the talks."""
-    from .build import is_talk_file
-
-    found = sorted((project / PAGES_FOLDER).glob("*.md")) if (project / PAGES_FOLDER).is_dir() else []
-    for folder in talk_folders:
-        found += [p for p in sorted(folder.glob("*.md")) if is_talk_file(p) and is_page(p)]
-    return [str(p) for p in found if is_talk_file(p)]
-
-
 def page_summary(path: str) -> dict:
     """What the index shows of a page: its title and its ``excerpt`` as the description."""
     try:

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..config import VARIANTS
+from .index_page import export_links, render_index
+from .publish import STATUS, check_writable, has_page, swap
 
 __all__ = ["Shard", "ShardManifest", "MergeError", "MergeReport", "shard_documents",
            "merge_sites", "merge_search_indexes", "MANIFEST"]
@@ -276,8 +278,6 @@ def _merge_files(site: Path, tmp: Path, origin: dict[str, Path]) -> None:
 
 def merge_sites(sites: list[Path], out: Path) -> MergeReport:
     """Combine shard sites into ``out``, replaced whole once the merged site is complete."""
-    from .build import STATUS, _export_links, _has_page, _swap, check_writable, render_index
-
     if not sites:
         raise MergeError(".", "no shard sites to merge")
     manifests = [(site, ShardManifest.read(site)) for site in sites]
@@ -307,20 +307,18 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
                         for name, good in _shard_status(site).get(variant, {}).items() if name == doc}
               for variant in variants}
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
-    listed = {doc: meta for doc, meta in talks.items() if _has_page(tmp, doc)}
-    shown_pages = {doc: meta for doc, meta in pages.items() if _has_page(tmp, doc)}
+    listed = {doc: meta for doc, meta in talks.items() if has_page(tmp, doc)}
+    shown_pages = {doc: meta for doc, meta in pages.items() if has_page(tmp, doc)}
     published = {doc for _, m in manifests for doc in m.published}
     withheld = {doc: problems for doc, problems in failed.items() if doc not in published}
     (tmp / "index.html").write_text(render_index(listed, tuple(status), withheld,
-                                                 _export_links(tmp, listed), shown_pages),
+                                                 export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
-    _swap(tmp, out)
+    swap(tmp, out)
     return MergeReport(str(out), len(talks), failed, sorted(published & set(failed)))
 
 
 def _shard_status(site: Path) -> dict:
-    from .build import STATUS
-
     path = site / STATUS
     try:
         return json.loads(path.read_text(encoding="utf-8"))

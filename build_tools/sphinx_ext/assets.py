@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sphinx.util import logging
 
@@ -77,21 +77,22 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
 
 
 def on_builder_inited(app: Sphinx) -> None:
-    if app.builder.name in DECK_BUILDERS:
+    builder: Any = app.builder  # an HTML builder (revealjs or html): it has add_css_file
+    if builder.name in DECK_BUILDERS:
         from sphinx_revealjs.utils import get_internal_static_path
 
         internal = str(get_internal_static_path())
         app.config.html_static_path = list(app.config.revealjs_static_path)
         app.config.revealjs_static_path = [p for p in app.config.revealjs_static_path
                                            if p != internal]
-        app.builder.add_css_file("talks/talks-deck.css")
-        app.builder.add_js_file("talks/talks-deck.js", defer="defer")
-    elif app.builder.format == "html":
-        app.builder.add_css_file("talks/talks-pages.css")
+        builder.add_css_file("talks/talks-deck.css")
+        builder.add_js_file("talks/talks-deck.js", defer="defer")
+    elif builder.format == "html":
+        builder.add_css_file("talks/talks-pages.css")
         if app.config.talks_variant == "speaker-notes":
             # search is for students' handouts; indexing the presenter's copy
             # as well would double the largest cost of writing
-            app.builder.search = False
+            builder.search = False
 
 
 def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
@@ -103,7 +104,8 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
     body = ("window.MathJax = window.MathJax || {}; MathJax.tex = MathJax.tex || {};"
             "MathJax.tex.macros = Object.assign(MathJax.tex.macros || {}, "
             f"{json.dumps(info.math_macros)});")
-    app.builder.add_js_file("", body=body)
+    builder: Any = app.builder
+    builder.add_js_file("", body=body)
 
 
 def _copy_if_changed(src: Path, dest: Path) -> None:

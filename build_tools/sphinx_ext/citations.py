@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import docutils.nodes as nodes
 from docutils.nodes import make_id
@@ -139,7 +139,8 @@ class AuthorYearCite(SphinxRole):
         except ValueError:
             self._warn(f"malformed citation: {self.text}")
             return [nodes.Text(self.text)], []
-        entries = self.env.get_domain("cite").bibdata.data.entries
+        domain: Any = self.env.get_domain("cite")  # sphinxcontrib-bibtex's, with the parsed files
+        entries = domain.bibdata.data.entries
         node = nodes.inline(classes=["citation"])
         textual = self.name.rpartition(":")[2].startswith("t")
         cited = []
@@ -162,12 +163,13 @@ class AuthorYearCite(SphinxRole):
 
     def _listed(self, entry) -> str:
         """The id of the entry in the talk's coming References, adding it the first time."""
-        ids = self.env.temp_data.setdefault("talks_cite_ids", {})
+        temp: Any = self.env.temp_data  # shared with sphinxcontrib-bibtex's footnote roles
+        ids: dict[str, str] = temp.setdefault("talks_cite_ids", {})
         if entry.key in ids:
             return ids[entry.key]
-        listed = self.env.temp_data.setdefault("bibtex_foot_bibliography",
-                                               nodes.container(classes=list(LIST_CLASSES)))
-        self.env.temp_data.setdefault("bibtex_foot_new_refs", set()).add(entry.key)
+        listed: nodes.container = temp.setdefault(
+            "bibtex_foot_bibliography", nodes.container(classes=list(LIST_CLASSES)))
+        temp.setdefault("bibtex_foot_new_refs", set()).add(entry.key)
         document = self.inliner.document
         ident = base = make_id(f"ref-{entry.key}") or "ref"
         count = 1

@@ -57,7 +57,7 @@ def rewrite(app: Sphinx, docname: str, node: nodes.raw) -> str:
         if URL_RE.match(target):
             return m.group(0)
         path = on_file(app, docname, target)
-        if not os.path.isfile(path):
+        if path is None or not os.path.isfile(path):
             logger.warning("image not found: %s", target, location=node, type="talks",
                            subtype="W-IMAGE-MISSING")
             return m.group(0)

@@ -35,13 +35,15 @@ from __future__ import annotations
 import html
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence, TypeVar
 
 from docutils import nodes
 
 from ..myst.anchors import SlideAnchor, origin_key
 from . import locations
 from .reading import DECK_BUILDERS, talk_info, variant_of
+
+Section = TypeVar("Section")
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -91,7 +93,7 @@ def _append_before_subsections(section: nodes.section, node: nodes.Node) -> None
 
 def export_links(docname: str, formats) -> nodes.raw | None:
     """One block linking each export of this talk the site will hold, or None without any."""
-    from ..export import FORMATS, LABELS, SUFFIXES
+    from ..formats import FORMATS, LABELS, SUFFIXES
 
     wanted = [f for f in FORMATS if f in formats]
     if not wanted:
@@ -134,12 +136,12 @@ def link_speaker_notes(doctree: nodes.document, docname: str, exports=()) -> Non
         _insert_after_title(section, _link(f"{deck}#/{k}", f"slide {k + 1}", "Show this slide"))
 
 
-def match_sections(titles: list[str], sections: list[tuple[str, object]]) -> dict[int, object]:
+def match_sections(titles: list[str], sections: Sequence[tuple[str, Section]]) -> dict[int, Section]:
     """Slide number -> section, matching titles in order (each section at most once).
 
     The fallback for slides whose heading no section shares (``match_slides``)."""
     wanted = [normalise(t) for t in titles]
-    matched: dict[int, object] = {}
+    matched: dict[int, Section] = {}
     k = 0
     for title, section in sections:
         key = normalise(title)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging as std_logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from docutils import nodes
 from docutils.utils import get_source_line
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
 
-_ORIGINS: dict[str, object] = {}
+_ORIGINS: dict[str, Sequence[Origin | None]] = {}
 """Generated document path -> the origin of each of its lines (this process only)."""
 
 

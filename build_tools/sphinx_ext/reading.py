@@ -44,9 +44,10 @@ def variant_of(app: Sphinx) -> str:
 
 
 def talk_info(env: BuildEnvironment) -> dict[str, TalkStatus]:
+    """Each talk's status, kept in the environment so incremental builds keep it."""
     if not hasattr(env, "talks_info"):
-        env.talks_info = {}
-    return env.talks_info
+        setattr(env, "talks_info", {})
+    return getattr(env, "talks_info")
 
 
 PLAIN_DOCUMENTS = ("index",)
@@ -162,7 +163,7 @@ def _report(diag: Diagnostic, docname: str) -> None:
     if diag.hint:
         message += f"\n  hint: {diag.hint}"
     message += "".join(f"\n  included from {c}" for c in diag.chain)
-    kwargs = {"location": where, "type": "talks", "subtype": diag.code}
+    kwargs: dict[str, Any] = {"location": where, "type": "talks", "subtype": diag.code}
     if diag.severity >= Severity.ERROR:
         logger.error(message, **kwargs)
     elif diag.severity == Severity.WARNING:

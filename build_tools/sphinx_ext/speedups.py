@@ -21,14 +21,14 @@ def cache_plugin_lookup() -> None:
     if getattr(pybtex.plugin.find_plugin, "talks_cached", False):
         return
     cached = functools.lru_cache(maxsize=None)(pybtex.plugin.find_plugin)
-    cached.talks_cached = True
-    pybtex.plugin.find_plugin = cached
+    setattr(cached, "talks_cached", True)
+    setattr(pybtex.plugin, "find_plugin", cached)
     # modules that imported the function by name keep their own reference
     for name in ("pybtex.style.formatting", "sphinxcontrib.bibtex.foot_roles",
                  "sphinxcontrib.bibtex.roles"):
         module = sys.modules.get(name)
         if module is not None and getattr(module, "find_plugin", None) is not None:
-            module.find_plugin = cached
+            setattr(module, "find_plugin", cached)
 
 
 def cache_english_stems() -> None:
@@ -46,8 +46,8 @@ def cache_english_stems() -> None:
             result = stems[word] = stem(self, word)
             return result
 
-    cached_stem.talks_cached = True
-    SearchEnglish.stem = cached_stem
+    setattr(cached_stem, "talks_cached", True)
+    setattr(SearchEnglish, "stem", cached_stem)
 
 
 def setup(app) -> None:

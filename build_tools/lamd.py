@@ -1,0 +1,244 @@
+"""lamd's folder settings: ``_config.yml`` and ``_lamd.yml`` beside a talk.
+
+A talk takes its folder's settings (the legacy ``_config.yml``, then ``_lamd.yml``), over
+its parents' up to the project's root, over what a talks repository's folders agree on
+(``folder_settings``); here they add include roots (``snippetsdir``), name the images
+(``diagramsdir``) and the bibliographies (``bibdir``), give front-matter defaults
+and choose exports.  Paths that name their author's machine are mapped with
+``paths.map_path``; any other path must stay inside the tree above the settings file.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnostics import Diagnostic, Location, Severity
+from .formats import FORMATS
+from .paths import confine, display_name, map_path
+from .project import (SETTINGS_FILES, find_project_root, lamd_settings_files,
+                      subject_folders)
+from .yamlfile import YAMLError, YamlTooLarge, load_yaml, plain
+
+LAMD_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir", "author", "venue",
+                 "transition")
+"""The ``_lamd.yml`` / ``_config.yml`` keys that mean something here (the others are lamd's
+own: output folders, Jekyll layout, pptx...)."""
+
+LAMD_PATH_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir")
+
+LAMD_EXPORTS = {"ipynb": "ipynb", "slidesipynb": "ipynb", "notebook": "ipynb", "docx": "docx",
+                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf"}
+"""lamd's output switches and the export each one asks for (lamd's ``pdf`` is the deck)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: object
+    source: str
+
+
+def lamd_settings(folder: str | os.PathLike) -> list[Setting]:
+    """The lamd settings that apply to the talks in ``folder``, paths mapped for this
+    machine, each with the file it came from."""
+    settings = folder_settings(str(folder))
+    found = []
+    for key in LAMD_SETTINGS:
+        if key not in settings:
+            continue
+        value, source = settings[key].value, settings[key].source
+        if key in LAMD_PATH_SETTINGS and isinstance(value, str):
+            parts = []
+            for entry in value.split(":"):
+                mapped, mapping = map_path(entry)
+                parts.append(mapped)
+                if mapping is not None:
+                    source = f"{source}, {mapping.prefix} mapped by {mapping.origin}"
+            value = ":".join(parts)
+        found.append(Setting(key, value, source))
+    exports = lamd_exports({k: v.value for k, v in settings.items()})
+    if exports is not None:
+        origins = sorted({settings[k].source for k in LAMD_EXPORTS if k in settings})
+        found.append(Setting("exports", list(exports), " and ".join(origins)))
+    return found
+
+
+def lamd_exports(settings: dict) -> tuple[str, ...] | None:
+    """The exports lamd's output switches ask for; None when the settings name none."""
+    named = [key for key in LAMD_EXPORTS if key in settings]
+    if not named:
+        return None
+    chosen = {LAMD_EXPORTS[key] for key in named if settings[key] is True
+              or str(settings[key]).lower() in ("true", "yes", "1")}
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    value: object
+    file: str
+    """The settings file that gave it: paths in it are relative to its folder."""
+    shared: bool = False
+    """Named by no folder above the talk: the value a talks repository's folders agree on."""
+
+    @property
+    def folder(self) -> str:
+        return os.path.dirname(self.file)
+
+    @property
+    def source(self) -> str:
+        shown = os.path.relpath(self.file)
+        return f"{shown}, shared by the talks repository's folders" if self.shared else shown
+
+
+SHARED_SETTINGS = ("snippetsdir", "bibdir")
+"""The trees a speaker keeps once for all their talks: in a talks repository, a subject
+folder that names none takes the one its sibling folders agree on."""
+
+_SETTINGS: dict[str, dict[str, SettingValue]] = {}
+
+
+def folder_settings(folder: str) -> dict[str, SettingValue]:
+    """The lamd settings for the talks in ``folder``, as lamd reads them: the project's, then
+    each folder's down to ``folder`` (``_config.yml``, then ``_lamd.yml``), the nearer winning.
+
+    Above the talk's own folder only files holding lamd's keys count: a Jekyll site's
+    ``_config.yml`` at the top of a repository is not lamd's."""
+    folder = os.path.abspath(folder)
+    if folder not in _SETTINGS:
+        root = find_project_root(folder)
+        merged = _shared_settings(root) if root is not None else {}
+        for above in _folders_down_to(folder, root):
+            files = [Path(above) / n for n in SETTINGS_FILES] if above == folder \
+                else lamd_settings_files(Path(above))
+            for path in files:
+                merged.update({k: SettingValue(v, str(path)) for k, v in _read(path).items()})
+        _SETTINGS[folder] = merged
+    return _SETTINGS[folder]
+
+
+def directory_settings(folder: str) -> dict:
+    """The values of ``folder_settings`` (docs/macro-language.md, "Folder settings")."""
+    return {key: setting.value for key, setting in folder_settings(folder).items()}
+
+
+def _folders_down_to(folder: str, root: Path | None) -> list[str]:
+    """``root`` and every folder below it down to ``folder``; just ``folder`` outside it."""
+    if root is None or not Path(folder).is_relative_to(root):
+        return [folder]
+    chain = [folder]
+    while Path(chain[-1]) != root:
+        chain.append(os.path.dirname(chain[-1]))
+    return chain[::-1]
+
+
+def _shared_settings(root: Path) -> dict[str, SettingValue]:
+    """What a talks repository's subject folders agree on, for those that name nothing."""
+    named: dict[str, dict[str, str]] = {}
+    for subject in subject_folders(root):
+        for path in lamd_settings_files(subject):
+            for key, value in _read(path).items():
+                if key in SHARED_SETTINGS and isinstance(value, str):
+                    named.setdefault(key, {}).setdefault(value.rstrip("/"), str(path))
+    return {key: SettingValue(value, file, shared=True) for key, values in named.items()
+            if len(values) == 1 for value, file in values.items()}
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            data = load_yaml(fh.read())
+    except (OSError, YAMLError, YamlTooLarge):
+        return {}
+    return plain(data) if isinstance(data, dict) else {}
+
+
+def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]]:
+    """Include roots a folder's ``snippetsdir`` names (``$VAR`` expanded, ':'-separated,
+    the user's path mapping applied: ``build_tools.paths``).
+
+    Only folders that exist count: lamd configurations often name a checkout on
+    their author's machine (``$HOME/...``), which is simply not there unless the
+    user mapped it (a mapped folder is the user's choice, as ``-I`` is).  With
+    ``allowed`` (real paths, see ``source.confine``), a folder outside them is
+    refused with an error: settings come with the talk and may not widen what it
+    reads; only ``-I DIR`` can.
+    """
+    setting = folder_settings(folder).get("snippetsdir")
+    if setting is None:
+        return [], []
+    found, refused = [], []
+    for entry in str(setting.value or "").split(":"):
+        entry, mapping = map_path(entry)
+        entry = os.path.expandvars(entry)
+        if entry and "$" not in entry and "\x00" not in entry:
+            path = os.path.normpath(os.path.join(setting.folder, os.path.expanduser(entry)))
+            if not os.path.isdir(path):
+                continue
+            if allowed is None or mapping is not None or confine(path, allowed):
+                found.append(path)
+            else:
+                refused.append(Diagnostic(
+                    "E-PATH-OUTSIDE", Severity.ERROR,
+                    f"snippetsdir {entry} resolves to {display_name(os.path.realpath(path))}, outside "
+                    "the talk's repository; refused", setting_location(setting.file, "snippetsdir"),
+                    hint="give the folder with -I DIR to allow it"))
+    return found, refused
+
+
+def diagrams_dir_setting(folder: str) -> str | None:
+    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``.
+
+    lamd writes it relative to the course repository (``./slides/diagrams/`` in a course
+    whose talks sit in ``_lamd/``), so it is looked for beside the settings file first,
+    then beside its folder.  Only a folder inside that parent tree is accepted (settings
+    may not widen what a talk reads); ``$HOME/...`` values name the author's machine and
+    are ignored, as for ``snippetsdir``.
+    """
+    setting = folder_settings(folder).get("diagramsdir")
+    value = str(setting.value or "").strip() if setting is not None else ""
+    if setting is None or not value or "$" in value or "\x00" in value or "://" in value:
+        return None
+    parent = os.path.dirname(setting.folder)
+    for base in (setting.folder, parent):
+        path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+        if os.path.isdir(path) and confine(path, [os.path.realpath(parent)]):
+            return path
+    return None
+
+
+def setting_location(file: str, key: str) -> Location | None:
+    """Where the settings ``file`` gives ``key``."""
+    try:
+        with open(file, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    m = re.search(rf"^{re.escape(key)}[ \t]*:", text, re.M)
+    return Location(display_name(file), text.count("\n", 0, m.start()) + 1, 1) if m else None
+
+
+def bibdir_files(folder: str | os.PathLike) -> list[str]:
+    """Every ``*.bib`` in the folders lamd's ``bibdir`` names for the talks in ``folder``.
+
+    A path mapping (``TALKS_PATH_MAP``, ``paths.yml``) is the user's choice, as ``-I DIR``
+    is; an unmapped folder is relative to the settings file and must be inside the tree
+    above it (settings may not widen what a talk reads); ``$HOME/...`` left unmapped names
+    the author's machine and is ignored.
+    """
+    setting = folder_settings(str(folder)).get("bibdir")
+    if setting is None or not isinstance(setting.value, str):
+        return []
+    parent = os.path.realpath(os.path.dirname(setting.folder))
+    files: list[str] = []
+    for written in setting.value.split(":"):
+        entry, mapping = map_path(written.strip())
+        if not entry or "$" in entry or "\x00" in entry or "://" in entry:
+            continue
+        path = os.path.normpath(os.path.join(setting.folder, os.path.expanduser(entry)))
+        if not os.path.isdir(path) or not (mapping is not None or confine(path, [parent])):
+            continue
+        files += sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith(".bib"))
+    return files

@@ -1,0 +1,49 @@
+"""Each talk's deck expanded once, before Sphinx starts, in worker processes."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..api import (config_key, page_emit_options, prepare_talk, prepared_file,
+                   prepared_is_current, save_prepared)
+from ..config import TalkConfig, build_config, conf_values, read_conf
+from ..diagnostics import MacroError
+from ..workers import cpu_count, map_chunks
+
+__all__ = ["prepare_decks"]
+
+
+def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dict, folder: Path,
+                  jobs: int | None = None) -> None:
+    """Expand each talk's deck once, before Sphinx starts, with the settings its build will have.
+
+    The deck's build reads the record instead of expanding the talk, and the handout's
+    build takes its links' slide anchors from it.  A record still true to its files is kept.
+    """
+    conf = {**read_conf(confdir), **conf_values(overrides, confdir)}
+    diagrams = overrides.get("talks_command_line_diagrams") or None
+    work = []
+    for talk, doc in docs.items():
+        path = os.path.realpath(talk)
+        config = build_config(path, conf=conf, image_root=str(src), diagrams_dir=diagrams)
+        file = prepared_file(str(folder), doc, "slides")
+        if not prepared_is_current(file, config_key(config)):
+            work.append((path, config, file))
+    workers = min(jobs or cpu_count(), cpu_count())
+    if len(work) < 8 or workers < 2:  # a few talks: not worth starting processes
+        _prepare_decks(work)
+        return
+    # contiguous runs: talks of one folder share fragments, so each worker reuses more;
+    # a talk whose worker died has no record, and its deck's build expands it itself
+    size = -(-len(work) // workers)
+    map_chunks(_prepare_decks, [work[i:i + size] for i in range(0, len(work), size)], workers)
+
+
+def _prepare_decks(jobs: list[tuple[str, TalkConfig, str]]) -> None:
+    for path, config, file in jobs:
+        try:
+            save_prepared(prepare_talk(path, "slides", config, page_emit_options()), file)
+        except MacroError:  # the deck's build reports it, at its place
+            pass
+        except OSError:  # no record: the deck's build expands the talk itself
+            pass

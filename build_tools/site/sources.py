@@ -1,0 +1,90 @@
+"""The generated Sphinx source folder: a link per talk and page, the diagrams, a talk list."""
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from ..config import VARIANTS, build_config
+from ..diagnostics import MacroError
+from ..engine.talkfile import read_talk
+from ..project import find_project_root
+
+__all__ = ["prepare_sources", "prune_outputs", "diagrams_folder"]
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _link(target: str, link: Path) -> None:
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, link)
+
+
+def prepare_sources(src: Path, project: Path, talks: dict[str, str],
+                    pages: dict[str, str] | None = None, diagrams_dir: str | None = None,
+                    listed: dict[str, str] | None = None) -> list[str]:
+    """The generated source folder: a link per talk and page, the diagrams, an index page
+    listing ``listed`` (default: the talks; a shard lists every talk of the project).
+
+    Returns the documents that are gone since the last build (deleted or renamed)."""
+    src.mkdir(parents=True, exist_ok=True)
+    linked = {**talks, **(pages or {})}
+    wanted = {src / f"{doc}.md" for doc in linked.values()}
+    removed = []
+    for path in list(src.rglob("*.md")):
+        if path.is_symlink() and path not in wanted:
+            path.unlink()
+            removed.append(path.relative_to(src).with_suffix("").as_posix())
+    for talk, doc in linked.items():
+        _link(os.path.realpath(talk), src / f"{doc}.md")
+    diagrams = diagrams_folder(project, list(listed or talks), diagrams_dir)
+    if diagrams is not None:
+        _link(str(diagrams), src / "diagrams")
+    elif (src / "diagrams").is_symlink():
+        (src / "diagrams").unlink()
+    lines = ["# Talks", "", '<p><a href="../index.html">All talks and their variants</a></p>', ""]
+    for talk, doc in sorted((listed or talks).items(), key=lambda kv: kv[1]):
+        try:
+            title = str(read_talk(talk).meta.get("title") or doc)
+        except MacroError:  # unreadable: Sphinx reports it when it reads the talk
+            title = doc
+        # a plain link, not {doc}: a shard lists talks it does not build, and its list
+        # must be the page a build of every talk makes
+        title = html.escape(title.replace("`", "'").replace("<", "(").replace(">", ")"))
+        lines.append(f'- <a class="reference internal" href="{html.escape(doc)}.html">{title}</a>')
+    _write_if_changed(src / "index.md", "\n".join(lines) + "\n")
+    return removed
+
+
+def prune_outputs(work: Path, removed: list[str]) -> None:
+    """Sphinx leaves the pages of removed documents behind: take them out of every variant."""
+    for variant in VARIANTS:
+        for doc in removed:
+            page = work / variant / "html" / f"{doc}.html"
+            if page.is_file():
+                page.unlink()
+
+
+def diagrams_folder(project: Path, talks: list[str], given: str | None = None) -> Path | None:
+    """What ``/diagrams`` names, linked into Sphinx's source folder so that Sphinx copies
+    the images it is given: ``--diagrams``, else the first talk's configured folder
+    (``diagramsdir``, ``talks_diagrams_dir``), else the talks' project's ``diagrams/``."""
+    if given:
+        return Path(given).resolve()
+    for talk in talks:
+        configured = build_config(talk).diagrams_dir
+        if configured and os.path.isdir(configured):
+            return Path(configured).resolve()
+    for talk in talks:
+        root = find_project_root(talk)
+        if root is not None and (root / "diagrams").is_dir():
+            return (root / "diagrams").resolve()
+    return (project / "diagrams").resolve() if (project / "diagrams").is_dir() else None

@@ -1,0 +1,234 @@
+"""One Sphinx build per variant, in worker processes, reporting progress to the parent."""
+from __future__ import annotations
+
+import io
+import os
+import queue as queue_module
+import shutil
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from ..config import TalkConfig
+from ..engine.vocabulary import load_vocabulary
+from ..project import PACKAGE_DIR
+from ..status import TalkStatus, load as load_status
+from .. import workers
+from ..workers import cpu_count, process_context
+
+Meanwhile = TypeVar("Meanwhile")
+
+__all__ = ["BUILDERS", "ORDER", "VariantResult", "build_variant", "run_variants",
+           "talk_problems", "variant_overrides", "preload"]
+
+BUILDERS = {"slides": "revealjs", "speaker-notes": "html", "handout": "html"}
+
+
+ORDER = ("handout", "speaker-notes", "slides")  # longest first, when they share cores
+
+
+@dataclass
+class VariantResult:
+    variant: str
+    ok: bool
+    read: list[str] = field(default_factory=list)
+    """Documents Sphinx read (re-read) in this run."""
+    warnings: list[str] = field(default_factory=list)
+    talks: dict[str, TalkStatus] = field(default_factory=dict)
+    crash: str = ""
+
+
+_QUEUE = None
+
+
+def _init_worker(queue) -> None:
+    global _QUEUE
+    _QUEUE = queue
+    workers.start_worker()
+
+
+def _progress(kind: str, variant: str, value) -> None:
+    if _QUEUE is not None:
+        _QUEUE.put((kind, variant, value))
+
+
+def build_variant(variant: str, src: str, confdir: str, work: str, overrides: dict,
+                  parallel: int = 1) -> VariantResult:
+    """Run Sphinx for one variant; never raises (a crash is reported in the result)."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    base = Path(work) / variant
+    outdir, doctrees = base / "html", base / "doctrees"
+    marker = base / "building"
+    base.mkdir(parents=True, exist_ok=True)
+    force_all = marker.exists()  # the last build of this variant stopped half-way
+    _seed_static(outdir)
+    marker.write_text("", encoding="utf-8")
+    warnings = io.StringIO()
+    result = VariantResult(variant, ok=False)
+    try:
+        with patch_docutils(confdir), docutils_namespace():
+            app = Sphinx(src, confdir, str(outdir), str(doctrees), BUILDERS[variant],
+                         confoverrides={**overrides, "talks_variant": variant},
+                         status=None, warning=warnings, freshenv=False, parallel=parallel)
+
+            def before_read(app, env, docnames):
+                result.read.extend(sorted(docnames))
+                _progress("total", variant, 2 * len(docnames))
+
+            app.connect("env-before-read-docs", before_read)
+            app.connect("source-read", lambda app, doc, source: _progress("step", variant, doc))
+            app.connect("html-page-context",
+                        lambda app, page, *a: _progress("step", variant, page))
+            app.build(force_all=force_all)
+        result.ok = True
+    except BaseException as exc:  # noqa: BLE001 - a crash in one variant must not stop the others
+        import traceback
+
+        result.crash = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if not isinstance(exc, Exception):
+            raise
+    else:
+        marker.unlink()
+    result.warnings = _warning_lines(warnings.getvalue())
+    status = load_status(str(doctrees))
+    if status is not None:
+        result.talks = status.talks
+    return result
+
+
+def _seed_static(outdir: Path) -> None:
+    """Put the extension's CSS, JavaScript and MathJax entry point in ``_static`` before the
+    first build writes a page: Sphinx adds ``?v=<checksum>`` to an asset's link only when
+    the file is already there, and the extension copies them when the build ends, so a
+    fresh build's pages would otherwise differ from a later build's (and a shard's site,
+    built fresh, from a one-machine site built in any order)."""
+    import importlib.util
+
+    static = outdir / "_static"
+    if not (static / "talks").is_dir():
+        shutil.copytree(PACKAGE_DIR / "static", static / "talks")
+    # where sphinx_ext/assets.py finds MathJax (the site stage does not import Sphinx's side)
+    spec = importlib.util.find_spec("mathjax")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    source = Path(folders[0]) / "static" / "mathjax" / "es5" / "tex-svg.js" if folders else None
+    entry = static / "mathjax" / "tex-svg.js"
+    if source is not None and source.is_file() and not entry.is_file():
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, entry)
+
+
+def _warning_lines(text: str) -> list[str]:
+    """Sphinx's warnings, one entry each (with their continuation lines), paths made short."""
+    cwd = os.getcwd() + os.sep
+    entries: list[str] = []
+    for line in text.replace("\x1b[91m", "").replace("\x1b[31m", "").replace("\x1b[39;49;00m", "") \
+            .splitlines():
+        if not line.strip():
+            continue
+        line = line.replace(cwd, "")
+        if line.startswith("  ") and entries:
+            entries[-1] += "\n" + line
+        else:
+            entries.append(line)
+    return entries
+
+
+def talk_problems(status: TalkStatus, strict: bool) -> list[str]:
+    problems = list(status.errors)
+    if strict:
+        problems += status.warnings
+        hidden = status.warning_count - len(status.warnings)
+        if hidden > 0:
+            problems.append(f"... and {hidden} more warning(s)")
+        if status.sphinx_warnings:
+            problems.append(f"{status.sphinx_warnings} Sphinx warning(s) (see above)")
+    return problems
+
+
+def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
+                 overrides: Callable[[str], dict], jobs: int | None,
+                 progress: Callable[[str, str, object], None] | None,
+                 meanwhile: Callable[[], Meanwhile]) -> tuple[dict[str, VariantResult], Meanwhile]:
+    """Build each variant in its own process, all at once where there are cores for them.
+
+    ``meanwhile`` runs in this process while Sphinx works; its value is returned beside the
+    results.  A variant whose process died is a crashed result, never an exception.
+    """
+    cpus = cpu_count()
+    # all variants at once when there are cores to share: they finish together
+    processes = max(1, min(jobs or (len(variants) if cpus > 1 else 1), len(variants)))
+    parallel = 1  # sphinx-revealjs is not safe for parallel reading: every read is serial
+    results: dict[str, VariantResult] = {}
+    queue = process_context().Queue() if progress else None
+    with ProcessPoolExecutor(max_workers=processes, mp_context=process_context(),
+                             initializer=_init_worker, initargs=(queue,)) as pool:
+        futures = {pool.submit(build_variant, v, str(src), str(confdir), str(work),
+                               overrides(v), parallel): v for v in variants}
+        extra = meanwhile()
+        pending = set(futures)
+        while pending:
+            if queue is not None:
+                _drain(queue, progress)
+            for future in [f for f in pending if f.done()]:
+                pending.discard(future)
+                variant = futures[future]
+                results[variant] = _outcome(future, variant)
+                if progress:
+                    progress("done", variant, results[variant].ok)
+            if pending:
+                _wait(pending, queue)
+        if queue is not None:
+            _drain(queue, progress)
+    return results, extra
+
+
+def _outcome(future, variant: str) -> VariantResult:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - the worker process itself died or never started
+        return VariantResult(variant, ok=False,
+                             crash=f"the {variant} build's worker process died or could not "
+                                   f"start ({type(exc).__name__}: {exc})")
+
+
+def variant_overrides(overrides: dict, variant: str, pages: dict[str, str]) -> dict:
+    """Pages are rendered once, in the handout's theme: the other variants leave them out."""
+    if variant == "handout" or not pages:
+        return overrides
+    return {**overrides, "exclude_patterns": [*overrides["exclude_patterns"],
+                                              *(f"{doc}.md" for doc in pages.values())]}
+
+
+def preload(variants) -> None:
+    """Import Sphinx and its extensions, and load the macro vocabulary, before the
+    variant processes fork: each of them then starts with all of it in memory."""
+    import furo  # noqa: F401
+    import myst_parser.parsers.sphinx_  # noqa: F401
+    import sphinx.application  # noqa: F401
+    import sphinx.builders.html  # noqa: F401
+    import sphinx_revealjs  # noqa: F401
+    import sphinxcontrib.bibtex  # noqa: F401
+
+    for variant in variants:
+        try:
+            load_vocabulary(variant, TalkConfig())
+        except Exception:  # noqa: BLE001 - the build itself reports a broken vocabulary
+            pass
+
+
+def _wait(pending, queue) -> None:
+    wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+
+
+def _drain(queue, progress) -> None:
+    while True:
+        try:
+            kind, variant, value = queue.get_nowait()
+        except queue_module.Empty:
+            return
+        except (EOFError, OSError):
+            return
+        progress(kind, variant, value)

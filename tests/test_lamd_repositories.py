@@ -1,0 +1,170 @@
+"""Every lamd repository builds in place: a speaker's talks repository (subject folders with
+their own settings), a course whose settings are in ``_lamd/_config.yml``, and a folder of
+talks on its own; each talk takes its folder's settings, then its parents', then the
+project's, and ``talks config`` says which file gave each."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from build_tools.cli import main
+from build_tools.lamd import folder_settings, lamd_settings, snippet_dirs
+from build_tools.project import find_project_root, project_kind, talk_folders
+
+from conftest import CORPUS, SHARED, absent_data
+from helpers import write_repo
+
+COURSE = SHARED / "reference" / "course-execed"
+TALK = "---\ntitle: {title}\ndate: {date}\n---\n\\include{{_s/includes/x.md}}\n"
+JEKYLL = "title: My site\nbaseurl: /talks\nauthor:\n  name: Somebody\n"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def mapping(snippets: Path, bibliography: Path | None = None) -> str:
+    pairs = [f"$HOME/lawrennd/snippets={snippets}"]
+    if bibliography is not None:
+        pairs.append(f"$HOME/lawrennd/bibliography={bibliography}")
+    return ":".join(pairs)
+
+
+def talks_repository(root: Path) -> Path:
+    """A small talks repository: a Jekyll site whose subject folders carry lamd settings."""
+    return write_repo(root, {
+        "_config.yml": JEKYLL,
+        "_ml/_lamd.yml": "snippetsdir: $HOME/lawrennd/snippets/\nvenue: ML venue\n",
+        "_ml/old.md": TALK.format(title="Old ML", date="2019-05-01"),
+        "_ml/new.md": TALK.format(title="New ML", date="2024-05-01"),
+        "_gp/_config.yml": "ghub:\n- organization: someone\ndiagramsdir: ./slides/diagrams/\n",
+        "_gp/gp.md": TALK.format(title="GP", date="2021-01-01"),
+        "_drafts/draft.md": TALK.format(title="Draft", date="2025-01-01"),
+        "snippets/_s/includes/x.md": "FROM THE SNIPPETS\n",
+    })
+
+
+# -- detection ----------------------------------------------------------------------------
+
+def test_a_talks_repository_is_one_project_from_its_root_and_from_each_folder(tmp_path):
+    repo = talks_repository(tmp_path / "talks")
+    for start in (repo, repo / "_ml", repo / "_gp" / "gp.md"):
+        assert find_project_root(start) == repo
+    assert project_kind(repo) == "lamd talks repository"
+    assert talk_folders(repo) == [repo / "_gp", repo / "_ml"]  # drafts are not published
+
+
+def test_a_jekyll_site_alone_is_no_project(tmp_path):
+    write_repo(tmp_path, {"site/_config.yml": JEKYLL, "site/_posts/p.md": "x\n",
+                          "site/about.md": "---\nlayout: page\n---\n"})
+    assert find_project_root(tmp_path / "site") is None
+
+
+def test_a_folder_takes_its_settings_then_its_parents_then_the_repositorys(tmp_path, monkeypatch):
+    repo = talks_repository(tmp_path / "talks")
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(repo / "snippets"))
+    ml, gp = folder_settings(str(repo / "_ml")), folder_settings(str(repo / "_gp"))
+    assert ml["venue"].file == str(repo / "_ml" / "_lamd.yml")
+    assert "title" not in ml  # the Jekyll file at the top is not lamd's
+    # _gp names no snippets tree: it takes the one its sibling folders agree on
+    assert gp["snippetsdir"].shared and gp["snippetsdir"].file == str(repo / "_ml" / "_lamd.yml")
+    assert snippet_dirs(str(repo / "_gp"))[0] == [str(repo / "snippets")]
+    source = {s.name: s.source for s in lamd_settings(repo / "_gp")}["snippetsdir"]
+    assert "shared by the talks repository's folders" in source and "TALKS_PATH_MAP" in source
+
+
+def test_the_nearer_settings_file_wins(tmp_path):
+    write_repo(tmp_path, {
+        "repo/_lamd/_config.yml": "ghub: x\nvenue: From config\nauthor: Config Author\n",
+        "repo/_lamd/_lamd.yml": "ghub: x\nvenue: From lamd\n",
+        "repo/_lamd/t.md": "---\ntitle: t\n---\n",
+    })
+    settings = folder_settings(str(tmp_path / "repo" / "_lamd"))
+    assert settings["venue"].value == "From lamd" and settings["author"].value == "Config Author"
+
+
+def test_a_course_whose_settings_are_in_lamd_config_yml_is_a_course(tmp_path):
+    write_repo(tmp_path, {"course/_lamd/_config.yml": "snippetsdir: ../snippets\n",
+                          "course/_lamd/one.md": "---\ntitle: One\n---\n"})
+    assert project_kind(tmp_path / "course") == "lamd course"
+    assert find_project_root(tmp_path / "course" / "_lamd" / "one.md") == tmp_path / "course"
+
+
+# -- building in place ---------------------------------------------------------------------
+
+def test_a_talks_repository_builds_in_place_grouped_by_folder(tmp_path, monkeypatch):
+    repo = talks_repository(tmp_path / "talks")
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(repo / "snippets"))
+    monkeypatch.chdir(repo)
+    result = run("build", "--quiet", "--to", "none", "--variant", "handout")
+    assert result.exit_code == 0, result.output
+    index = (repo / "_build/site/index.html").read_text(encoding="utf-8")
+    groups = re.findall(r'<h2 class="group" id="group-([^"]+)"', index)
+    assert groups == ["gp", "ml"]
+    order = re.findall(r'href="handout/([^"]+)\.html"', index)
+    assert order == ["gp/gp", "ml/new", "ml/old"]  # newest first within a folder
+    page = (repo / "_build/site/handout/gp/gp.html").read_text(encoding="utf-8")
+    assert "FROM THE SNIPPETS" in page and "draft" not in index
+
+
+def test_a_folder_of_a_talks_repository_builds_alone(tmp_path, monkeypatch):
+    repo = talks_repository(tmp_path / "talks")
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(repo / "snippets"))
+    monkeypatch.chdir(repo)
+    result = run("build", "_ml", "--quiet", "--to", "none", "--variant", "handout")
+    assert result.exit_code == 0, result.output
+    index = (repo / "_build/site/index.html").read_text(encoding="utf-8")
+    assert re.findall(r'href="handout/([^"]+)\.html"', index) == ["new", "old"]
+
+
+def test_config_in_a_folder_shows_its_settings_and_their_files(tmp_path, monkeypatch):
+    repo = talks_repository(tmp_path / "talks")
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(repo / "snippets"))
+    monkeypatch.chdir(repo / "_gp")
+    output = run("config").output
+    assert "# project: .. (lamd talks repository)" in output
+    assert re.search(r"^diagramsdir: './slides/diagrams/'    # _config.yml$", output, re.M)
+    assert re.search(r"^snippetsdir: '.*snippets'    # \.\./_ml/_lamd\.yml, shared", output, re.M)
+    assert "venue" not in output  # _ml's own setting, not _gp's
+
+
+def test_the_shared_talks_repository_builds_in_place(tmp_path, monkeypatch):
+    """The speaker's real talks repository, with only the path mapping set."""
+    if not (CORPUS / "talks").is_dir():
+        absent_data("the corpus")
+    repo = tmp_path / "talks"
+    shutil.copytree(CORPUS / "talks", repo)
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(CORPUS / "snippets", CORPUS / "bibliography"))
+    monkeypatch.chdir(repo)
+    result = run("build", "--quiet", "--to", "none", "--variant", "handout")
+    assert "Traceback" not in result.output
+    index = (repo / "_build/site/index.html").read_text(encoding="utf-8")
+    listed = re.findall(r'href="handout/([^"]+)\.html"', index)
+    failed = len(re.findall(r'class="failed"', index))
+    built = len(listed) - failed
+    print(f"talks repository: {len(listed)} talks listed, {built} built, {failed} failed")
+    assert built >= 220
+    assert {"ml", "gp", "ai"} <= set(re.findall(r'id="group-([^"]+)"', index))
+    for folder in ("_ml", "_gp"):
+        monkeypatch.chdir(repo / folder)
+        output = run("config").output
+        assert f"# lamd settings for the talks in ./" in output
+        assert re.search(r"^snippetsdir: '.*'    # .*mapped by TALKS_PATH_MAP", output, re.M)
+
+
+def test_a_course_with_its_settings_in_config_yml_builds_in_place(tmp_path, monkeypatch):
+    if not COURSE.is_dir() or not (CORPUS / "snippets").is_dir():
+        absent_data("the reference course course-execed or the corpus snippets")
+    course = tmp_path / "course"
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("slides", "_lectures"))
+    (course / "_lamd" / "_lamd.yml").rename(course / "_lamd" / "_config.yml")
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(CORPUS / "snippets"))
+    monkeypatch.chdir(course)
+    result = run("build", "--quiet", "--to", "none", "--variant", "handout")
+    assert "no talks project" not in result.output and "Traceback" not in result.output
+    lectures = {p.stem for p in (course / "_lamd").glob("*.md")}
+    built = {p.stem for p in (course / "_build/site/handout").glob("*.html")} & lectures
+    assert built == lectures

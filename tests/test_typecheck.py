@@ -1,0 +1,34 @@
+"""The type checker passes over the whole package, and it fails on an import of a name
+that does not exist, in a function as at module level: the break that stopped every
+export of two or more talks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import require_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def mypy(*args: str, cache: Path) -> subprocess.CompletedProcess:
+    require_module("mypy")
+    return subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(cache), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_the_package_type_checks(tmp_path):
+    result = mypy(cache=tmp_path / "cache")  # the files and settings of pyproject.toml
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_import_of_a_missing_name_inside_a_function_fails(tmp_path):
+    broken = tmp_path / "broken_worker.py"
+    broken.write_text("def start():\n"
+                      "    from build_tools.workers import _die_with_parent\n"
+                      "    _die_with_parent()\n", encoding="utf-8")
+    result = mypy("--config-file", str(ROOT / "pyproject.toml"), str(broken),
+                  cache=tmp_path / "cache")
+    assert result.returncode == 1
+    assert 'Module "build_tools.workers" has no attribute "_die_with_parent"' in result.stdout
