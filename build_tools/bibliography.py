@@ -326,8 +326,9 @@ def _write_if_changed(target: str, text: str) -> str:
     return target
 
 
-def usable_entries(paths: list[str], cache_dir: str | None = None):
-    """pybtex's ``BibliographyData`` of every usable entry of the files (first key wins)."""
+def usable_entries(paths: list[str], cache_dir: str | None = None, keys=None):
+    """pybtex's ``BibliographyData`` of every usable entry of the files (first key wins);
+    of only the entries whose key is in ``keys`` when given."""
     from pybtex.database.input.bibtex import Parser
     import pybtex.errors
 
@@ -338,7 +339,7 @@ def usable_entries(paths: list[str], cache_dir: str | None = None):
             continue
         bib = read_bib(path, cache_dir)
         for chunk in bib.chunks:
-            if chunk.key and chunk.key.lower() in seen:
+            if chunk.key and (chunk.key.lower() in seen or keys is not None and chunk.key not in keys):
                 continue
             seen.add(chunk.key.lower())
             with pybtex.errors.capture():

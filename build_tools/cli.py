@@ -421,7 +421,7 @@ def _loopback(host: str) -> bool:
 @click.option("--jobs", type=int, default=None, help="Variants built at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--to", "exports", default=None, metavar="FORMATS",
-              help="Also export: a comma-separated list of ipynb, docx, pdf, slides-pdf (or all, "
+              help="Also export: a comma-separated list of ipynb, docx, pdf, slides-pdf, pptx (or all, "
                    "or none); default: conf.py's talks_exports.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
@@ -487,11 +487,11 @@ def merge(sites, out):
 @click.option("--jobs", type=int, default=None, help="Processes at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--to", "exports", default="all", show_default=True, metavar="FORMATS",
-              help="A comma-separated list of ipynb, docx, pdf, slides-pdf, or all.")
+              help="A comma-separated list of ipynb, docx, pdf, slides-pdf, pptx, or all.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
 def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
-    """Export TALKS as notebooks, DOCX and PDF: `talks build --to` over the existing build
+    """Export TALKS as notebooks, DOCX, PDF and PPTX: `talks build --to` over the existing build
     (Sphinx rereads nothing that has not changed)."""
     _build(talks, (), include, bibs, out, False, jobs, quiet, exports, slide_notes)
 

@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .lamd import bibdir_files, diagrams_dir_setting
+from .lamd import bibdir_files, diagrams_dir_setting, folder_settings
 from .project import PACKAGE_DIR, find_project_root
 
 PROJECT_MACROS = PACKAGE_DIR.parent / "macros"
@@ -86,6 +86,9 @@ class TalkConfig:
     thanks_links: list[tuple[str, str]] = field(default_factory=list,
                                                 metadata={"doc": "The closing slide's links as "
                                                           "(label, url); empty keeps the default."})
+    pptx_reference: str | None = field(default=None,
+                                       metadata={"doc": "The PowerPoint file (.pptx or .potx) "
+                                                 "whose layouts and theme PPTX exports take."})
     reuse_includes: bool = field(default=True,
                                  metadata={"doc": "Replay an included file's recorded expansion "
                                            "when nothing it read has changed."})
@@ -119,6 +122,8 @@ def option_type(option) -> type:
 
 PATH_LISTS = ("include_roots", "bib_files")
 """Fields whose values are paths, made absolute against the file that named them."""
+PATHS = ("pptx_reference",)
+"""Other fields whose value is one path, made absolute against the file that named it."""
 
 
 def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
@@ -130,7 +135,7 @@ def conf_values(namespace: dict, confdir: str | os.PathLike) -> dict:
             value = namespace[key]
             if option.name in PATH_LISTS:
                 value = [os.path.abspath(os.path.join(confdir, str(v))) for v in value]
-            elif option.name in ("macros_dir", "diagrams_dir"):
+            elif option.name in ("macros_dir", "diagrams_dir", *PATHS):
                 value = os.path.abspath(os.path.join(confdir, str(value)))
             values[option.name] = value
     return values
@@ -211,6 +216,11 @@ def _folder_settings(config: TalkConfig, talk) -> None:
     bibs = bibdir_files(folder)
     if bibs:
         _set(config, "bib_files", bibs, "_lamd.yml")
+    reference = folder_settings(folder).get("potx")
+    if reference is not None and isinstance(reference.value, str) and reference.value.strip():
+        # relative to the settings' folder; confined where it is read (export/pptx.py)
+        _set(config, "pptx_reference", os.path.join(reference.folder, reference.value.strip()),
+             reference.source)
 
 
 def _set(config: TalkConfig, name: str, value, source: str) -> None:

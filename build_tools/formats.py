@@ -1,12 +1,13 @@
 """The exports a build can make besides the HTML: their names, file suffixes and labels."""
 from __future__ import annotations
 
-FORMATS = ("ipynb", "docx", "pdf", "slides-pdf")
+FORMATS = ("ipynb", "docx", "pdf", "slides-pdf", "pptx")
 """Every export, in the order the index lists them."""
 
-SUFFIXES = {"ipynb": ".ipynb", "docx": ".docx", "pdf": ".pdf", "slides-pdf": ".slides.pdf"}
+SUFFIXES = {"ipynb": ".ipynb", "docx": ".docx", "pdf": ".pdf", "slides-pdf": ".slides.pdf",
+            "pptx": ".pptx"}
 LABELS = {"ipynb": "Notebook", "docx": "Handout (DOCX)", "pdf": "Handout (PDF)",
-          "slides-pdf": "Slides (PDF)"}
+          "slides-pdf": "Slides (PDF)", "pptx": "Slides (PPTX)"}
 
 
 def parse_formats(text: str | list | tuple | None) -> tuple[str, ...]:

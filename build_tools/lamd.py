@@ -22,14 +22,14 @@ from .project import (SETTINGS_FILES, find_project_root, lamd_settings_files,
 from .yamlfile import YAMLError, YamlTooLarge, load_yaml, plain
 
 LAMD_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir", "author", "venue",
-                 "transition")
+                 "transition", "potx")
 """The ``_lamd.yml`` / ``_config.yml`` keys that mean something here (the others are lamd's
-own: output folders, Jekyll layout, pptx...)."""
+own: output folders, Jekyll layout...)."""
 
 LAMD_PATH_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir")
 
 LAMD_EXPORTS = {"ipynb": "ipynb", "slidesipynb": "ipynb", "notebook": "ipynb", "docx": "docx",
-                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf"}
+                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf", "pptx": "pptx"}
 """lamd's output switches and the export each one asks for (lamd's ``pdf`` is the deck)."""
 
 

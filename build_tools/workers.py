@@ -37,8 +37,31 @@ def die_with_parent() -> bool:
 
 
 def start_worker() -> None:
-    """What every pool worker runs first (a name of its own, so a test can break it)."""
+    """What a worker sets up before its first share of work (a name of its own, so a test
+    can break it); its pool's initializer has already asked to end with the parent."""
     die_with_parent()
+
+
+class WorkerCannotStart(Exception):
+    """``start_worker`` failed in a worker: said once per share of work, with its cause."""
+
+
+_STARTED = False
+
+
+def ensure_started() -> None:
+    """Run ``start_worker`` once in this worker, before its first share of work.
+
+    Run in the task rather than as the pool's initializer: an initializer's failure only
+    breaks the pool (and prints a traceback); here it is an exception the caller receives.
+    """
+    global _STARTED
+    if not _STARTED:
+        try:
+            start_worker()
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, with its cause
+            raise WorkerCannotStart(f"{type(exc).__name__}: {exc}") from None
+        _STARTED = True
 
 
 def cpu_count() -> int:
@@ -67,20 +90,29 @@ def map_chunks(work: Callable[[list[Item]], Result], chunks: list[list[Item]],
     the other chunks still run; no ``BrokenProcessPool`` reaches the caller.
     """
     outcomes: list[ChunkOutcome[Item, Result]] = [ChunkOutcome(chunk) for chunk in chunks]
+    # the initializer cannot fail: a worker waiting for its first task still ends with us
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=process_context(),
-                             initializer=start_worker) as pool:
-        futures = [pool.submit(work, chunk) for chunk in chunks]
+                             initializer=die_with_parent) as pool:
+        futures = [pool.submit(_run_chunk, work, chunk) for chunk in chunks]
         for outcome, future in zip(outcomes, futures):
             try:
                 outcome.result = future.result()
             except Exception as exc:  # noqa: BLE001 - reported per chunk, never raised
-                outcome.failure = _failure_text(exc)
+                outcome.failure = failure_text(exc)
     return outcomes
 
 
-def _failure_text(exc: BaseException) -> str:
+def _run_chunk(work: Callable[[list[Item]], Result], chunk: list[Item]) -> Result:
+    ensure_started()
+    return work(chunk)
+
+
+def failure_text(exc: BaseException) -> str:
+    """Why a worker gave no result, for a message at each unit of work it held."""
     from concurrent.futures.process import BrokenProcessPool
 
+    if isinstance(exc, WorkerCannotStart):
+        return f"its worker process could not start ({exc})"
     if isinstance(exc, BrokenProcessPool):
-        return "its worker process died or could not start"
+        return "its worker process died"
     return f"its worker process failed: {type(exc).__name__}: {exc}"

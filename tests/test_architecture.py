@@ -177,10 +177,19 @@ def test_no_import_circles():
     assert cycles(package_imports()) == []
 
 
+def users_imports() -> list[Import]:
+    """What the tests, the benchmarks and CI's checks import from the package."""
+    root = PACKAGE.parent
+    files = [p for folder in ("tests", "benchmarks", ".ci") for p in sorted((root / folder).rglob("*.py"))]
+    return [i for path in files
+            for i in imports_in(path.read_text(encoding="utf-8"), path.stem)]
+
+
 def test_every_imported_name_exists():
-    """What the type checker also reports, checked here for the package's own names."""
+    """What the type checker also reports, checked here for the package's own names and for
+    every user of them in the repository (a name that moved breaks its importers)."""
     missing = []
-    for i in package_imports():
+    for i in [*package_imports(), *users_imports()]:
         module = importlib.import_module(i.target)
         missing += [f"{i}: no {n}" for n in i.names if n != "*" and not hasattr(module, n)
                     and not is_package(f"{i.target}.{n}")]

@@ -212,6 +212,7 @@ def test_missing_chromium_is_one_clear_message(site, project, monkeypatch, tmp_p
         tools.chromium.cache_clear()
     assert [d.code for d in result.diagnostics] == ["W-EXPORT-TOOL"]
     assert "no-such-chromium" in result.diagnostics[0].message
+    assert result.written == ["pdf"]  # the handout is typeset: no browser
 
 
 def test_unknown_format_is_refused():

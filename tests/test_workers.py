@@ -58,7 +58,7 @@ def test_an_export_worker_that_cannot_start_is_an_error_at_each_of_its_talks(
         [diagnostic] = result.diagnostics
         assert diagnostic.code == "E-WORKER"
         assert diagnostic.location.file.endswith(f"{job.doc}.md")
-        assert "worker process died or could not start" in diagnostic.message
+        assert "worker process could not start (ImportError: cannot import name" in diagnostic.message
     assert not (tmp_path / "exports").exists() or not list((tmp_path / "exports").glob("*.ipynb"))
 
 
@@ -81,4 +81,4 @@ def test_a_variant_worker_that_cannot_start_fails_its_talks_without_a_traceback(
     talks = {t.stem for t in (project / "talks").glob("*.md")}
     assert set(report.failed) == talks
     for problems in report.failed.values():
-        assert any("worker process died or could not start" in p for p in problems)
+        assert any("worker process could not start (ImportError" in p for p in problems)

@@ -1,12 +1,12 @@
-"""The handout as documents: DOCX through pandoc, PDF through headless Chromium.
+"""The handout as a document: DOCX through pandoc (the typeset PDF is ``typeset``).
 
 DOCX: the handout's items are written as pandoc Markdown (``$math$``, ``[@key]``,
 ``![caption](path){width=..}``) and converted by pandoc, so equations become
 Word equations, citations are resolved by ``--citeproc`` against the talk's
 BibTeX files and figures are embedded (found through ``--resource-path``).
 
-PDF: the built HTML handout printed by Chromium, which keeps the site's
-typography, figures and MathJax equations without a TeX installation.
+The same Markdown, every figure kept as a figure, is what ``typeset`` makes
+the handout PDF from.
 """
 from __future__ import annotations
 
@@ -21,20 +21,23 @@ from ..engine.run import expand
 from ..engine.talkfile import author_list
 from . import markdown as md
 from . import tools
-from .browser import print_page
 from .notebook import notation_definitions
 
 PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+citations"
 
 
 def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
-                     notation: str | None = None):
-    """(pandoc Markdown, resource folders, bib files, expansion) for the talk's handout."""
+                     notation: str | None = None, image_link=None, figure_divs: bool = False):
+    """(pandoc Markdown, resource folders, bib files, expansion) for the talk's handout.
+
+    ``image_link`` writes an image's path (default: relative to a resource folder);
+    ``figure_divs`` keeps every caption in a figure (``markdown.Style``)."""
     expanded = expand(talk, "handout", config)
     talk_dir = os.path.dirname(expanded.talk.source.path)
     roots = [talk_dir, *([os.path.abspath(diagrams)] if diagrams else [])]
-    style = md.Style(image_link=lambda path: _resource_link(path, talk_dir, diagrams),
-                     image_attrs=True, raw_html=False, split_at_headings=False)
+    style = md.Style(image_link=image_link or (lambda path: _resource_link(path, talk_dir, diagrams)),
+                     image_attrs=True, raw_html=False, split_at_headings=False,
+                     figure_divs=figure_divs)
     parts = []
     for cell in md.cells(expanded.items, style):
         if cell.kind == "code":
@@ -99,7 +102,3 @@ def write_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return [*expanded.dependencies, *bibs], errors
 
-
-def write_handout_pdf(browser, handout_html: Path, out: Path) -> None:
-    """Print the built handout page to ``out``."""
-    print_page(browser, handout_html.resolve().as_uri(), out)

@@ -52,6 +52,14 @@ class Style:
     split_at_headings: bool = True
     bibliography: Callable[[], str] = lambda: "::: {#refs}\n:::"
     """What stands where the talk lists its references (pandoc's ``#refs`` div by default)."""
+    figure_divs: bool = False
+    """Write every figure that is not one placed image (several blocks, or an image that is
+    not there) as a ``.talks-figure`` div ending in a ``.talks-caption`` div, so a typesetter
+    numbers it and keeps its caption; otherwise such a caption is an italic line."""
+
+
+FIGURE_DIV = "::::: {.talks-figure}"
+CAPTION_DIV = "::: {.talks-caption}"
 
 
 def cells(items, style: Style) -> list[Cell]:
@@ -89,8 +97,13 @@ def cells(items, style: Style) -> list[Cell]:
         elif isinstance(item, r.Image):
             if style.image_link(item.path) is not None:
                 prose += ["", _image(item, "", style), ""]
+        elif isinstance(item, r.FigureStart):
+            if style.figure_divs:
+                prose += ["", FIGURE_DIV, ""]
         elif isinstance(item, r.FigureEnd):
-            if item.caption.strip():
+            if style.figure_divs:
+                prose += ["", *_caption_div(item.caption, style), ":::::", ""]
+            elif item.caption.strip():
                 prose += ["", f"*{_one_line(_cited(item.caption, style))}*", ""]
         elif isinstance(item, r.Html):
             if style.raw_html:
@@ -103,10 +116,17 @@ def cells(items, style: Style) -> list[Cell]:
 def _figure(image: r.Image, caption: str, style: Style) -> list[str]:
     caption = _one_line(_cited(caption, style))
     if style.image_link(image.path) is None:
+        if style.figure_divs:
+            return [FIGURE_DIV, "", *_caption_div(caption, style), ":::::"]
         return [f"*{caption}*"] if caption else []
     if style.image_attrs:  # pandoc makes a captioned figure of an image alone in its paragraph
         return [_image(image, caption, style)]
     return [_image(image, "", style), "", f"*{caption}*"] if caption else [_image(image, "", style)]
+
+
+def _caption_div(caption: str, style: Style) -> list[str]:
+    caption = _one_line(_cited(caption, style))
+    return [CAPTION_DIV, caption, ":::", ""] if caption else []
 
 
 def _image(image: r.Image, alt: str, style: Style) -> str:
@@ -168,19 +188,26 @@ INTEXT = re.compile(r"(?<![\w\\@`/])@(" + CITE_KEY + r")")
 GROUP_ITEM = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*$", re.S)
 
 
-def citation_labels(bib_files: list[str]) -> dict[str, tuple[str, str, str]]:
+def citation_labels(bib_files: list[str], keys=None) -> dict[str, tuple[str, str, str]]:
     """Key -> (authors as cited, year, title) for every usable entry of the BibTeX files
-    (read entry by entry, as the HTML build reads them: one defect loses one entry)."""
+    (read entry by entry, as the HTML build reads them: one defect loses one entry); only
+    for ``keys`` when given (parsing every entry of a large shared file takes seconds)."""
     files = tuple((f, os.stat(f).st_mtime_ns) for f in bib_files if os.path.isfile(f))
-    return _labels(files)
+    return _labels(files, None if keys is None else frozenset(keys))
+
+
+def cited_keys(text: str) -> set[str]:
+    """Every key a text may cite (``@key``), for ``citation_labels``."""
+    return set(re.findall(r"@(" + CITE_KEY + ")", text))
 
 
 @functools.lru_cache(maxsize=8)
-def _labels(files: tuple[tuple[str, int], ...]) -> dict[str, tuple[str, str, str]]:
+def _labels(files: tuple[tuple[str, int], ...], keys: frozenset[str] | None = None
+            ) -> dict[str, tuple[str, str, str]]:
     """The labels of these versions of the files (every talk of a build shares them)."""
     from ..bibliography import cited_names, cited_year, latex_text, usable_entries, with_crossref
 
-    data = usable_entries([f for f, _ in files])
+    data = usable_entries([f for f, _ in files], keys=keys)
     labels: dict[str, tuple[str, str, str]] = {}
     for key, entry in data.entries.items():
         entry = with_crossref(entry, data.entries)

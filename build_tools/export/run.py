@@ -21,8 +21,8 @@ from ..workers import cpu_count, map_chunks
 from . import SUFFIXES, tools
 
 STAMPS = ".stamps"
-BROWSER_FORMATS = ("pdf", "slides-pdf")
-PAGE_OF = {"pdf": "handout", "slides-pdf": "slides"}
+BROWSER_FORMATS = ("slides-pdf",)
+PAGE_OF = {"slides-pdf": "slides"}
 """The built variant each printed export is made from."""
 
 
@@ -66,8 +66,11 @@ def _settings(job: ExportJob, fmt: str) -> dict:
     """What, besides files, changes an export: asking for other settings remakes it."""
     if fmt == "slides-pdf":
         return {"notes": job.slide_notes}
-    if fmt == "docx":
-        return {"code_level": job.config.code_level, "notation": job.notation}
+    if fmt in ("docx", "pdf"):
+        return {"code_level": job.config.code_level, "notation": job.notation,
+                **({"typeset": "typst"} if fmt == "pdf" else {})}
+    if fmt == "pptx":
+        return {"notation": job.notation, "reference": job.config.pptx_reference}
     if fmt == "ipynb":
         return {"notation": job.notation}
     return {}
@@ -105,9 +108,10 @@ def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
 
 # -- one talk ---------------------------------------------------------------------------
 
-def _export_one(job: ExportJob, fmt: str, browser_box: list) -> list[str]:
-    """Make one export; return the files it was made from."""
-    from . import documents, notebook, slides_pdf
+def _export_one(job: ExportJob, fmt: str, browser_box: list, warnings: list[Diagnostic]
+                ) -> list[str]:
+    """Make one export; return the files it was made from (its warnings go to ``warnings``)."""
+    from . import documents, notebook, pptx, slides_pdf, typeset
     from .browser import chromium
 
     out = export_path(job.out_dir, job.doc, fmt)
@@ -117,6 +121,11 @@ def _export_one(job: ExportJob, fmt: str, browser_box: list) -> list[str]:
     if fmt == "docx":
         inputs, errors = documents.write_docx(job.talk, out, job.config, job.diagrams, job.notation)
         return _raise_first(inputs, errors)
+    if fmt in ("pdf", "pptx"):
+        writer = typeset.write_handout_pdf if fmt == "pdf" else pptx.write_pptx
+        inputs, errors, found = writer(job.talk, out, job.config, job.diagrams, job.notation)
+        warnings.extend(found)
+        return _raise_first(inputs, errors)
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
@@ -125,11 +134,7 @@ def _export_one(job: ExportJob, fmt: str, browser_box: list) -> list[str]:
     if not browser_box:
         context = chromium()
         browser_box.extend([context, context.__enter__()])
-    browser = browser_box[1]
-    if fmt == "pdf":
-        documents.write_handout_pdf(browser, Path(page), out)
-    else:
-        slides_pdf.write_slides_pdf(browser, Path(page), out, notes=job.slide_notes)
+    slides_pdf.write_slides_pdf(browser_box[1], Path(page), out, notes=job.slide_notes)
     return [page]
 
 
@@ -168,12 +173,12 @@ def _export_talk(job: ExportJob, browser_box: list, missing_tools: dict[str, str
         if family in missing_tools:
             continue
         try:
-            inputs = _export_one(job, fmt, browser_box)
+            inputs = _export_one(job, fmt, browser_box, result.diagnostics)
         except tools.MissingTool as exc:
             missing_tools[family] = str(exc)
             result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
             continue
-        except ExportFailure as exc:
+        except (ExportFailure, tools.ToolFailure) as exc:
             result.diagnostics.append(_problem(job, fmt, str(exc)))
             continue
         except MacroError as exc:

@@ -10,6 +10,14 @@ class MissingTool(Exception):
     """An export needs a program that is not installed; the message says which package."""
 
 
+class ToolFailure(Exception):
+    """A program an export runs could not make its file; the message says why."""
+
+
+PANDOC_TYPST = (3, 1, 2)
+"""The first pandoc that writes Typst (and, as an official build, PPTX under ``--sandbox``)."""
+
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -31,18 +39,26 @@ def chromium() -> str:
 
 
 @lru_cache(maxsize=None)
-def pandoc() -> str:
-    """The pandoc executable pypandoc will run."""
+def pandoc(minimum: tuple[int, ...] = ()) -> str:
+    """The pandoc executable pypandoc will run (at least version ``minimum``)."""
     try:
         import pypandoc
     except ImportError:
         raise MissingTool("DOCX exports need the PyPI package 'pypandoc' (pip install pypandoc)") \
             from None
     try:
-        return pypandoc.get_pandoc_path()
+        path = pypandoc.get_pandoc_path()
     except OSError:
         raise MissingTool("DOCX exports need pandoc: install the Debian package 'pandoc' "
                           "(apt-get install pandoc)") from None
+    if minimum:
+        version = pypandoc.get_pandoc_version()
+        found = tuple(int(p) for p in version.split(".") if p.isdigit())
+        if found < minimum:
+            wanted = ".".join(map(str, minimum))
+            raise MissingTool(f"typeset handouts and PPTX need pandoc {wanted} or later (found "
+                              f"{version}): install the PyPI package 'pypandoc-binary'")
+    return path
 
 
 def playwright():

@@ -15,7 +15,7 @@ from ..engine.vocabulary import load_vocabulary
 from ..project import PACKAGE_DIR
 from ..status import TalkStatus, load as load_status
 from .. import workers
-from ..workers import cpu_count, process_context
+from ..workers import cpu_count, die_with_parent, process_context
 
 Meanwhile = TypeVar("Meanwhile")
 
@@ -45,7 +45,7 @@ _QUEUE = None
 def _init_worker(queue) -> None:
     global _QUEUE
     _QUEUE = queue
-    workers.start_worker()
+    die_with_parent()  # at once, before any task: ``ensure_started`` may fail
 
 
 def _progress(kind: str, variant: str, value) -> None:
@@ -165,7 +165,7 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
     queue = process_context().Queue() if progress else None
     with ProcessPoolExecutor(max_workers=processes, mp_context=process_context(),
                              initializer=_init_worker, initargs=(queue,)) as pool:
-        futures = {pool.submit(build_variant, v, str(src), str(confdir), str(work),
+        futures = {pool.submit(_build_in_worker, v, str(src), str(confdir), str(work),
                                overrides(v), parallel): v for v in variants}
         extra = meanwhile()
         pending = set(futures)
@@ -185,13 +185,17 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
     return results, extra
 
 
+def _build_in_worker(variant: str, *args) -> VariantResult:
+    workers.ensure_started()
+    return build_variant(variant, *args)
+
+
 def _outcome(future, variant: str) -> VariantResult:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - the worker process itself died or never started
         return VariantResult(variant, ok=False,
-                             crash=f"the {variant} build's worker process died or could not "
-                                   f"start ({type(exc).__name__}: {exc})")
+                             crash=workers.failure_text(exc))
 
 
 def variant_overrides(overrides: dict, variant: str, pages: dict[str, str]) -> dict:

@@ -1,0 +1,106 @@
+"""The images a document export places: found on disk, confined, and where each was named.
+
+The typeset handout and the PPTX deck hand their tools only images that pass
+``source.confine`` (the talk's repository and its configured roots): a path the
+talk writes that resolves anywhere else, a URL, or a missing file is never read,
+and becomes one warning at the FILE:LINE that named it.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from ..diagnostics import Diagnostic, Location, Severity
+from ..engine import records as r
+from ..engine.output import Origin, origin_of
+from ..engine.source import confine
+from . import markdown as md
+
+TEXT_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)")
+"""An image a line of text names: Markdown ``![..](path)`` or HTML ``<img src=..>``."""
+
+
+@dataclass
+class ImageFinder:
+    """Resolves the image paths one talk names, and says once why one cannot be placed."""
+
+    talk: str
+    talk_dir: str
+    diagrams: str | None
+    allowed_roots: tuple[str, ...]
+    kinds: frozenset[str]
+    """The file suffixes the consuming tool can place (``.svg``, ``.png``...)."""
+    named_at: dict[str, Origin] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)
+    """The files placed, for the export's record of what it was made from."""
+    _said: set[str] = field(default_factory=set)
+
+    @classmethod
+    def for_talk(cls, expanded, config, diagrams: str | None, kinds) -> "ImageFinder":
+        """``diagrams`` is what ``/diagrams`` names (default: the configured folder, else
+        the project's ``diagrams/``)."""
+        talk = expanded.talk.source.path
+        finder = cls(talk, os.path.dirname(talk), diagrams or _diagrams_of(talk, config),
+                     tuple(expanded.allowed_roots), frozenset(kinds))
+        finder.named_at = image_origins(expanded.items)
+        return finder
+
+    def locate(self, path: str) -> Path | None:
+        """The confined file ``path`` names, or None after one warning saying why."""
+        path = unquote(path.strip())
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+            self.refuse(path, "it is not a file of the project (only the project's own "
+                              "files are placed)")
+            return None
+        found = md.image_file(path, self.talk_dir, self.diagrams)
+        if found is None:
+            self.refuse(path, "the file is not there")
+            return None
+        real = confine(str(found), self.allowed_roots)
+        if real is None:
+            self.refuse(path, "it resolves outside the talk's repository and its roots")
+            return None
+        if found.suffix.lower() not in self.kinds:
+            self.refuse(path, f"{found.suffix or 'a file without a suffix'} images "
+                              "cannot be placed in this format")
+            return None
+        self.used.append(real)
+        return Path(real)
+
+    def refuse(self, path: str, why: str) -> None:
+        """One warning per path, at the line that first names it."""
+        if path not in self._said:
+            self._said.add(path)
+            origin = self.named_at.get(path)
+            where = origin.location if origin else Location(os.path.relpath(self.talk), 1, 1)
+            self.warnings.append(Diagnostic(
+                "W-EXPORT-FIGURE", Severity.WARNING, f"image {path} left out: {why}", where,
+                origin.chain if origin else (), hint="the rest of the document is written"))
+
+
+def _diagrams_of(talk: str, config) -> str | None:
+    from ..config import find_project_root
+
+    if config.diagrams_dir:
+        return config.diagrams_dir
+    project = find_project_root(talk)
+    return str(project / "diagrams") if project is not None else None
+
+
+def image_origins(items) -> dict[str, Origin]:
+    """Image path as written -> where the talk first names it (records and lines of text)."""
+    seen: dict[str, tuple | None] = {}
+    for item, position in items:
+        if isinstance(item, r.Figure):
+            seen.setdefault(item.image.path, position)
+        elif isinstance(item, r.Image):
+            seen.setdefault(item.path, position)
+        elif isinstance(item, str) and ("![" in item or "<img" in item):
+            for m in TEXT_IMAGE.finditer(item):
+                seen.setdefault(unquote(m.group(1) or m.group(2)), position)
+    return {path: origin for path, position in seen.items()
+            if (origin := origin_of(position)) is not None}

@@ -1,0 +1,311 @@
+"""The deck as PowerPoint: the slides variant's expansion as pandoc Markdown, then pandoc.
+
+The same records the reveal.js deck is laid out from (``engine.records``) are
+written as pandoc's slide Markdown: every slide boundary a level-2 heading (an
+untitled slide a rule), the presenter's notes a ``::: notes`` div (PowerPoint's
+notes pane), figures and images as pictures, code as code blocks, TeX math as
+equations (the notation macros as ``\\newcommand`` lines, which pandoc expands).
+An animation shows its last frame, fragments are all shown, and citations are
+written as (Author, Year), as the notebook writes them.
+
+pandoc (3.1.2 or later) runs with ``--sandbox``, so it reads nothing but its
+input and the reference presentation: images are inlined as ``data:`` URIs after
+``images.ImageFinder`` confined them, and the reference presentation (lamd's
+``potx:``, in ``_lamd.yml`` or the talk's front matter) must pass ``confine`` too.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import os
+import re
+import zipfile
+from xml.sax.saxutils import quoteattr
+from pathlib import Path
+
+import yaml
+
+from ..config import TalkConfig
+from ..diagnostics import Diagnostic, Location, Severity
+from ..engine import records as r
+from ..engine.run import expand
+from ..engine.source import confine
+from ..engine.talkfile import author_list
+from . import markdown as md
+from . import tools
+from .images import ImageFinder
+from .notebook import notation_definitions
+
+PANDOC_SLIDES = "markdown-implicit_figures+tex_math_dollars+latex_macros+fenced_divs"
+"""Captions are not shown on a slide (the deck shows none): an image's caption is its
+description, read out by screen readers."""
+
+PPTX_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".bmp", ".tif", ".tiff")
+
+ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*(?:\{[^{}]*\})?[ \t]*#*[ \t]*$|^(#{1,6})[ \t]*$")
+FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+PICTURE = "talks-picture:"
+SVG_PPI = 96
+UNTITLED = "* * *"
+"""A rule: a slide without a title."""
+HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
+MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)(\{[^{}]*\})?")
+
+
+def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
+               notation: str | None = None):
+    """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings)."""
+    import pypandoc
+
+    tools.pandoc(minimum=tools.PANDOC_TYPST)
+    expanded = expand(talk, "slides", config)
+    finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
+    bibs = _bib_files(expanded, config)
+    keys = md.cited_keys("\n".join(i for i, _ in expanded.items if isinstance(i, str)))
+    cite = md.ReadableCitations(md.citation_labels(bibs, keys)) if bibs and keys else None
+    deck = Deck(finder, cite)
+    body = deck.markdown(expanded.items)
+    macros = notation_definitions(notation or os.path.join(config.macros_dir, "notation.tex"), body)
+    text = "\n\n".join(filter(None, [_front_matter(expanded.talk.meta), macros, body])) + "\n"
+    args = ["--slide-level=2"]
+    reference, warning = _reference(expanded, config)
+    if reference:
+        args.append(f"--reference-doc={reference}")
+    # pictures go into pandoc's document tree as data: URIs: its Markdown reader is slow
+    # on megabytes of base64, its JSON reader is not
+    tree = json.loads(pypandoc.convert_text(text, "json", format=PANDOC_SLIDES, sandbox=True,
+                                            verify_format=False))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.pptx")
+    described: dict[str, str] = {}
+    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder, described)),
+                          "pptx", format="json", outputfile=str(tmp), extra_args=args,
+                          sandbox=True, verify_format=False)
+    _describe_pictures(tmp, described)
+    tmp.replace(out)
+    errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
+    inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
+    return inputs, errors, [*finder.warnings, *([warning] if warning else [])]
+
+
+class Deck:
+    """One talk's slides variant as pandoc slide Markdown."""
+
+    def __init__(self, finder: ImageFinder, cite):
+        self.finder, self.cite = finder, cite
+        self.lines: list[str] = []
+        self.content: list[tuple[bool, str]] = []
+        """The slide being read; its notes are kept apart and follow it in one div (a notes
+        div in the middle of a slide would end the slide there)."""
+        self.said: list[str] = []
+        self.notes = 0
+        """How deep inside presenter notes (notes may hold notes)."""
+        self.fence: str | None = None
+        self.in_bibliography = False
+        self.frames: list[list[tuple[bool, str]]] | None = None
+        """The frames of the animation being read, as (picture, line); only its last is shown."""
+        self.pictures: list[tuple[str, Path]] = []
+        """(path as written, file) of the pictures placed, ``talks-picture:N`` in the Markdown."""
+
+    def markdown(self, items) -> str:
+        for item, _origin in items:
+            if isinstance(item, str):
+                self._text(item)
+            else:
+                self._record(item)
+        self._end_slide()
+        return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(self.lines)).strip()
+
+    def _emit(self, *lines: str, picture: bool = False) -> None:
+        if self.notes:
+            if not picture:  # the notes pane holds text
+                self.said.extend(lines)
+        else:
+            (self.frames[-1] if self.frames else self.content).extend((picture, x) for x in lines)
+
+    def _end_slide(self) -> None:
+        pictures = [line for picture, line in self.content if picture]
+        text = [line for picture, line in self.content if not picture]
+        if self.lines[-2:-1] == [UNTITLED] and not pictures and not any(x.strip() for x in text):
+            text = ["&nbsp;"]  # pandoc leaves out an empty untitled slide; the deck has it
+        if pictures and any(line.strip() for line in text):
+            # side by side: pandoc puts a picture that text follows on a slide of its own
+            self.lines += ["", ":::::: columns", "::: column", *text, "", ":::", "::: column",
+                           *pictures, "", ":::", "::::::", ""]
+        else:
+            self.lines += text if not pictures else [line for _, line in self.content]
+        if any(line.strip() for line in self.said):
+            self.lines += ["", "::::::::: notes", *self.said, "", ":::::::::", ""]
+        self.content, self.said = [], []
+
+    def _text(self, line: str) -> None:
+        if self.in_bibliography or line.strip().startswith(md.BIBLIOGRAPHY_FENCE):
+            self.in_bibliography = not (self.in_bibliography and line.strip() == "```")
+            if not self.in_bibliography and self.cite:  # the references cited so far
+                self._emit("", self.cite.references(), "")
+            return None
+        m = FENCE.match(line)
+        if m and (self.fence is None or m.group(1)[0] == self.fence[0]):
+            self.fence = m.group(1) if self.fence is None else None
+            return self._emit(line)
+        if self.fence is not None:
+            return self._emit(line)
+        heading = ATX.match(line) if line.startswith("#") else None
+        if heading and len(heading.group(1) or heading.group(3)) <= 2:
+            return self._slide(heading.group(2) or "")
+        if md.EDIT_LINE.match(line) or HTML_ONLY.match(line):
+            return None  # the deck's HTML layout (columns, embedded video) means nothing here
+        if "![" in line:
+            line = MARKDOWN_IMAGE.sub(lambda m: self._inline_picture(m.group(1), m.group(2)), line)
+        self._emit(self.cite(line) if self.cite and "@" in line else line)
+
+    def _slide(self, title: str) -> None:
+        if self.notes:  # a heading inside notes is a line of the notes
+            if title:
+                self._emit("", f"**{title}**", "")
+            return
+        self._end_slide()
+        self.lines += ["", f"## {title}" if title.strip() else UNTITLED, ""]
+
+    def _record(self, item) -> None:
+        if isinstance(item, r.Heading):
+            self._slide(item.title)
+        elif isinstance(item, r.NotesStart):
+            self.notes += 1
+            self._emit("")
+        elif isinstance(item, r.NotesEnd):
+            self._emit("")
+            self.notes = max(0, self.notes - 1)
+        elif isinstance(item, r.AnimationStart):
+            self.frames = [[]]
+        elif isinstance(item, r.FrameStart):
+            if self.frames is not None and self.frames[-1]:
+                self.frames.append([])
+        elif isinstance(item, r.AnimationEnd):
+            last = self.frames[-1] if self.frames else []
+            self.frames = None
+            if self.notes:
+                self.said.extend(line for _, line in last)
+            else:
+                self.content.extend(last)
+        elif isinstance(item, r.Figure):
+            self._picture(item.image, item.caption)
+        elif isinstance(item, r.Image):
+            self._picture(item, "")
+        elif isinstance(item, r.Code) and item.text.strip():
+            fence = "`" * max([3, *(len(m) + 1 for m in re.findall(r"`{3,}", item.text))])
+            self._emit("", f"{fence}{item.language}", item.text.strip("\n"), fence, "")
+        # raw HTML, fragments, figure containers and what was reported missing: nothing
+
+    def _picture(self, image: r.Image, caption: str) -> None:
+        picture = self._inline_picture(caption, image.path)
+        if picture:
+            self._emit("", picture, "", picture=True)
+
+    def _inline_picture(self, caption: str, path: str) -> str:
+        """The image as Markdown naming its place in ``pictures``; "" when it cannot be
+        placed (the finder said why)."""
+        found = self.finder.locate(path)
+        if found is None:
+            return ""
+        self.pictures.append((path, found))
+        # never empty: pandoc describes a picture without one by its whole data: URI
+        alt = " ".join(re.sub(r"[\[\]]", "", caption).split()) or found.name
+        return f"![{alt}]({PICTURE}{len(self.pictures) - 1})"
+
+
+def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder,
+                   described: dict[str, str]):
+    """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file);
+    a picture that cannot be drawn is left out.  ``described`` gets data URI -> description."""
+    if isinstance(node, list):
+        out = [_with_pictures(x, pictures, finder, described) for x in node]
+        return [x for x in out if x is not None]
+    if not isinstance(node, dict):
+        return node
+    if node.get("t") == "Image" and node["c"][2][0].startswith(PICTURE):
+        attr, alt, (src, title) = node["c"]
+        written, path = pictures[int(src[len(PICTURE):])]
+        placed = _picture(path)
+        if placed is None:
+            return finder.refuse(written, "it cannot be drawn (an SVG that links files outside "
+                                          "its folder, or a damaged file)")
+        uri, width = placed
+        described[uri] = " ".join(x["c"] for x in alt if x.get("t") == "Str") or path.name
+        attr = [attr[0], attr[1], [*attr[2], *([("width", width)] if width else [])]]
+        return {"t": "Image", "c": [attr, alt, [uri, title]]}
+    return {k: _with_pictures(v, pictures, finder, described) for k, v in node.items()}
+
+
+def _describe_pictures(deck: Path, described: dict[str, str]) -> None:
+    """pandoc describes each picture by its source, here a whole data: URI in every slide
+    that shows it: the picture's caption (or file name) instead."""
+    with zipfile.ZipFile(deck) as old:
+        parts = [(info, old.read(info)) for info in old.infolist()]
+    with zipfile.ZipFile(deck, "w") as new:
+        for info, data in parts:
+            if info.filename.startswith("ppt/slides/slide") and b'descr="data:' in data:
+                text = data.decode("utf-8")
+                for uri, words in described.items():
+                    text = text.replace(f'descr="{uri}"', f"descr={quoteattr(words)}")
+                data = text.encode("utf-8")
+            new.writestr(info, data)
+
+
+def _picture(path: Path) -> tuple[str, str] | None:
+    """(data URI, width or "") of a picture.  An SVG goes as a PNG drawn at ``SVG_PPI``:
+    PowerPoint shows no SVG given alone (pandoc #10951); its width keeps its size."""
+    if path.suffix.lower() != ".svg":
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}", ""
+    import typst
+
+    from .typeset import rasterize
+
+    try:
+        png = rasterize(path, SVG_PPI)
+    except typst.TypstError:
+        return None
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+    return f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", f"{width / SVG_PPI:.2f}in"
+
+
+def _front_matter(meta: dict) -> str:
+    fields: dict[str, str | list[str]] = {"title": str(meta.get("title") or "Untitled talk")}
+    if meta.get("subtitle"):
+        fields["subtitle"] = str(meta["subtitle"])
+    authors = [a["name"] for a in author_list(meta)]
+    if authors:
+        fields["author"] = authors
+    when = ", ".join(str(meta[k]) for k in ("venue", "date") if meta.get(k))
+    if when:
+        fields["date"] = when
+    return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---"
+
+
+def _bib_files(expanded, config: TalkConfig) -> list[str]:
+    from ..api import talk_bib_files
+
+    return [f for f in talk_bib_files(expanded.talk, config) if os.path.isfile(f)]
+
+
+def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | None]:
+    """The reference presentation the talk's front matter or its folder's settings name
+    (``potx:``), when it is inside the talk's repository and its roots."""
+    meta = expanded.talk.meta.get("potx")
+    talk = expanded.talk.source.path
+    if isinstance(meta, str) and meta.strip():
+        named, where = os.path.join(os.path.dirname(talk), meta.strip()), "the talk's front matter"
+    elif config.pptx_reference:
+        named, where = config.pptx_reference, config.source_of("pptx_reference")
+    else:
+        return None, None
+    real = confine(named, expanded.allowed_roots)
+    if real and os.path.isfile(real):
+        return real, None
+    why = "it is not there" if real else "it is outside the talk's repository and its roots"
+    return None, Diagnostic("W-EXPORT-REFERENCE", Severity.WARNING,
+                            f"the reference presentation {os.path.relpath(named)} ({where}) is not "
+                            f"used: {why}", Location(os.path.relpath(talk), 1, 1),
+                            hint="the deck uses pandoc's default layouts")

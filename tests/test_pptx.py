@@ -1,0 +1,182 @@
+"""The deck as PowerPoint, read back with python-pptx: one slide per slide of the deck,
+titles, pictures, equations, the speaker notes in the notes pane, a reference
+presentation when the settings name one; and a lamd course gets one per lecture."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from build_tools.api import expand_talk
+from build_tools.config import build_config
+from build_tools.lamd import lamd_exports
+from build_tools.export.pptx import write_pptx
+
+from conftest import ROOT, SHARED
+from helpers import write_repo
+
+pptx = pytest.importorskip("pptx", reason="python-pptx is a test dependency (pip install -e '.[test]')")
+
+FIXTURE = Path(__file__).parent / "fixtures" / "exports-demo.md"
+COURSE = SHARED / "reference" / "course-execed"
+CORPUS = SHARED / "corpus"
+PICTURE = 13  # MSO_SHAPE_TYPE.PICTURE
+
+
+def deck_slides(talk: Path) -> int:
+    """The reveal.js deck's slides: the title slide and one per slide anchor."""
+    return 1 + len(expand_talk(str(talk), "slides").document.slide_anchors)
+
+
+def deck_notes(talk: Path) -> int:
+    """How many of the reveal.js deck's slides have speaker notes (one block per slide)."""
+    return expand_talk(str(talk), "slides").document.text.count("{revealjs-notes}")
+
+
+def notes_of(slide) -> str:
+    return slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
+
+
+def texts_of(slide) -> str:
+    return "\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pptx")
+    shutil.copy(ROOT / "conf.py", root / "conf.py")
+    for folder in ("includes", "diagrams", "macros"):
+        shutil.copytree(ROOT / folder, root / folder)
+    (root / "talks").mkdir()
+    shutil.copy(ROOT / "talks" / "references.bib", root / "talks" / "references.bib")
+    talk = root / "talks" / "exports-demo.md"
+    shutil.copy(FIXTURE, talk)
+    out = root / "exports-demo.pptx"
+    inputs, errors, warnings = write_pptx(str(talk), out, build_config(talk), None)
+    return root, talk, out, inputs, errors, warnings
+
+
+def test_one_slide_per_slide_with_titles_notes_and_pictures(demo):
+    _root, talk, out, _inputs, errors, warnings = demo
+    assert not errors and not warnings, [d.format() for d in [*errors, *warnings]]
+    deck = pptx.Presentation(str(out))
+    slides = list(deck.slides)
+    assert len(slides) == deck_slides(talk)
+    assert texts_of(slides[0]).startswith("Exports Demonstration")
+    titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in slides[1:]]
+    assert titles[:2] == ["Counting Zanzibar Pelicans", "Checking the Count"]
+    first, second = slides[1], slides[2]
+    # the notes pane holds what the deck's speaker view shows: captions, \speakernotes
+    assert notes_of(first) == "The bridge between the pelican count and the model."
+    assert notes_of(second) == "Ask who has counted pelicans, as The Royal Society (2024) did."
+    assert "Zanzibar pelicans" not in notes_of(first)  # \notes are the handout's
+    assert [s.shape_type for s in first.shapes].count(PICTURE) == 1
+    assert "a bullet only the deck shows" in texts_of(second)  # slide content, not notes
+    assert "print(total)" not in texts_of(second)  # as in the deck: code is the handout's
+
+
+def test_math_is_an_equation_with_the_notation_macros(demo):
+    _root, _talk, out, *_ = demo
+    with zipfile.ZipFile(out) as z:
+        xml = "".join(z.read(n).decode("utf-8") for n in z.namelist()
+                      if n.startswith("ppt/notesSlides/") or n.startswith("ppt/slides/"))
+    assert "dataScalar" not in xml and "mappingFunction" not in xml
+
+
+def test_svg_pictures_are_drawn_as_png_at_their_size(demo):
+    """PowerPoint shows no SVG given alone: the diagram is a PNG, its size the SVG's."""
+    _root, _talk, out, *_ = demo
+    deck = pptx.Presentation(str(out))
+    [picture] = [s for slide in deck.slides for s in slide.shapes if s.shape_type == PICTURE]
+    assert picture.image.content_type == "image/png"
+    assert picture.image.size == (800, 450)  # drawn at its own size (96 pixels per inch)
+    assert abs(picture.width / picture.height - 800 / 450) < 0.02  # bridge.svg is 800x450
+
+
+def reference_deck(path: Path, width: int) -> Path:
+    """pandoc's own reference presentation with another slide width."""
+    import pypandoc
+
+    default = subprocess.run([pypandoc.get_pandoc_path(), "--print-default-data-file",
+                              "reference.pptx"], capture_output=True, check=True).stdout
+    path.write_bytes(default)
+    deck = pptx.Presentation(str(path))
+    deck.slide_width = width
+    deck.save(str(path))
+    return path
+
+
+def test_potx_in_the_settings_names_the_reference_presentation(tmp_path):
+    project = write_repo(tmp_path / "course", {
+        "_lamd/_lamd.yml": "pptx: True\npotx: house-style.potx\n",
+        "_lamd/lecture.md": "---\ntitle: A Lecture\n---\n\n## One\n\n* a point\n\n"
+                            "\\speakernotes{What to say.}\n",
+    })
+    reference_deck(project / "_lamd" / "house-style.potx", 9_144_000 + 12_700)
+    talk = project / "_lamd" / "lecture.md"
+    config = build_config(talk)
+    assert config.pptx_reference == str(project / "_lamd" / "house-style.potx")
+    assert lamd_exports({"pptx": True, "docx": False}) == ("pptx",)
+    out = tmp_path / "lecture.pptx"
+    inputs, errors, warnings = write_pptx(str(talk), out, config, None)
+    assert not errors and not warnings
+    assert config.pptx_reference in inputs
+    deck = pptx.Presentation(str(out))
+    assert deck.slide_width == 9_144_000 + 12_700
+    assert notes_of(deck.slides[1]) == "What to say."
+
+
+def test_a_reference_outside_the_repository_is_refused_with_a_warning(tmp_path):
+    outside = reference_deck(tmp_path / "elsewhere.pptx", 9_144_000 + 25_400)
+    project = write_repo(tmp_path / "course", {
+        "_lamd/_lamd.yml": f"potx: {os.path.relpath(outside, tmp_path / 'course' / '_lamd')}\n",
+        "_lamd/lecture.md": "---\ntitle: A Lecture\npotx: missing.potx\n---\n\n## One\n\nText.\n",
+    })
+    talk = project / "_lamd" / "lecture.md"
+    out = tmp_path / "lecture.pptx"
+    _inputs, errors, warnings = write_pptx(str(talk), out, build_config(talk), None)
+    assert not errors
+    [warning] = warnings  # the front matter's potx wins, and is not there
+    assert warning.code == "W-EXPORT-REFERENCE" and "missing.potx" in warning.message
+    talk.write_text("---\ntitle: A Lecture\n---\n\n## One\n\nText.\n", encoding="utf-8")
+    _inputs, errors, warnings = write_pptx(str(talk), out, build_config(talk), None)
+    [warning] = warnings
+    assert "outside the talk's repository" in warning.message
+    assert pptx.Presentation(str(out)).slide_width != 9_144_000 + 25_400
+
+
+@pytest.mark.skipif(not (COURSE.is_dir() and (CORPUS / "snippets").is_dir()),
+                    reason="the reference course and corpus (../shared) are absent")
+def test_a_lamd_course_that_asks_gets_a_pptx_per_lecture_with_its_notes(tmp_path, monkeypatch):
+    """``pptx: True`` in the course's _lamd.yml: ``talks build`` at its root writes one deck
+    per lecture, linked from the index like every export."""
+    course = tmp_path / "course-execed"
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("_build", ".git"))
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/lawrennd/snippets={CORPUS / 'snippets'}:"
+                                         f"$HOME/lawrennd/bibliography={CORPUS / 'bibliography'}")
+    monkeypatch.chdir(course)
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    done = subprocess.run([talks, "build", "--quiet", "--variant", "slides"], cwd=course,
+                          capture_output=True, text=True, timeout=900)
+    assert "cannot export" not in done.stderr, done.stderr[-3000:]
+    failed = set(re.findall(r"talk '([^']+)' failed", done.stderr))  # the course's own errors
+    lectures = sorted(p.stem for p in (course / "_lamd").glob("*.md") if p.stem not in failed)
+    assert len(lectures) > len(failed)
+    index = (course / "_build" / "site" / "index.html").read_text(encoding="utf-8")
+    noted = 0
+    for lecture in lectures:
+        path = course / "_build" / "site" / "exports" / f"{lecture}.pptx"
+        deck = pptx.Presentation(str(path))
+        source = course / "_lamd" / f"{lecture}.md"
+        assert len(deck.slides) == deck_slides(source), lecture
+        with_notes = sum(bool(notes_of(s).strip()) for s in deck.slides)
+        assert with_notes == deck_notes(source), lecture
+        noted += with_notes
+        assert f'href="exports/{lecture}.pptx"' in index
+    assert noted > len(lectures)
