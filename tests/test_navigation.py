@@ -66,3 +66,16 @@ def test_handouts_list_the_talks_and_link_their_neighbours(tmp_path):
         assert (after.group(1) if after else None) == (order[n + 1] if n + 1 < len(order) else None)
         assert (before.group(1) if before else None) == (order[n - 1] if n else None)
     assert "toctree" not in (project / "index.md").read_text()
+
+
+def test_a_repository_page_lists_its_own_folder_and_one_link_per_other_folder():
+    from build_tools.sphinx_ext.navigation import neighbours, sidebar_html
+
+    entries = [CourseEntry("gp/a", "GP A", "gp"), CourseEntry("gp/b", "GP B", "gp"),
+               CourseEntry("ml/c", "ML C", "ml"), CourseEntry("ml/d", "ML D", "ml"),
+               CourseEntry("uq/e", "UQ E", "uq")]
+    page = sidebar_html(entries, "ml/d", lambda doc: f"../{doc}.html")
+    assert re.findall(r'caption-text">([^<]+)<', page) == ["ml", "Other subjects"]
+    assert re.findall(r">([^<>]+)</a>", page) == ["ML C", "ML D", "gp (2)", "uq (1)"]
+    assert 'href="../gp/a.html">gp (2)' in page and 'current-page"><a class="current' in page
+    assert neighbours(entries, "ml/c") == (entries[1], entries[3])  # across folders too

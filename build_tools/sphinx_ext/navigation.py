@@ -22,18 +22,36 @@ DECK_BUILDERS = ("revealjs",)
 
 
 def sidebar_html(entries: list[CourseEntry], current: str, pathto) -> str:
-    """The list as furo writes its navigation tree: a caption per group, one item per talk."""
-    out: list[str] = []
-    group = None
+    """The list as furo writes its navigation tree.  Ungrouped talks (a course, a folder of
+    talks) are listed in full.  Grouped talks (a talks repository's subject folders) are
+    listed in full for the current page's group only; every other group is one link, to
+    its first talk, so a page of a 280-talk site does not carry 280 links."""
+    groups: dict[str, list[CourseEntry]] = {}
     for entry in entries:
-        if entry.group != group:
-            if group is not None:
-                out.append("</ul>")
-            if entry.group:
-                out.append('<p class="caption" role="heading"><span class="caption-text">'
-                           f"{html.escape(entry.group)}</span></p>")
-            out.append("<ul>")
-            group = entry.group
+        groups.setdefault(entry.group, []).append(entry)
+    if list(groups) == [""]:
+        return _items(groups[""], current, pathto)
+    mine = next((e.group for e in entries if e.doc == current), None)
+    out = []
+    if mine is not None:
+        out += [_caption(mine or "Talks"), _items(groups[mine], current, pathto)]
+    others = [(group, members) for group, members in groups.items() if group != mine]
+    if others:
+        out.append(_caption("Other subjects" if mine is not None else "Subjects"))
+        out.append("<ul>" + "".join(
+            '<li class="toctree-l1"><a class="reference internal" href="'
+            f'{html.escape(pathto(members[0].doc))}">{html.escape(group or "Talks")} '
+            f'({len(members)})</a></li>' for group, members in others) + "</ul>")
+    return "\n".join(out)
+
+
+def _caption(text: str) -> str:
+    return f'<p class="caption" role="heading"><span class="caption-text">{html.escape(text)}</span></p>'
+
+
+def _items(entries: list[CourseEntry], current: str, pathto) -> str:
+    out = ["<ul>"]
+    for entry in entries:
         title = html.escape(entry.title)
         if entry.doc == current:
             out.append('<li class="toctree-l1 current current-page"><a class="current reference '
@@ -41,8 +59,7 @@ def sidebar_html(entries: list[CourseEntry], current: str, pathto) -> str:
         else:
             out.append('<li class="toctree-l1"><a class="reference internal" '
                        f'href="{html.escape(pathto(entry.doc))}">{title}</a></li>')
-    if group is not None:
-        out.append("</ul>")
+    out.append("</ul>")
     return "\n".join(out)
 
 
