@@ -139,8 +139,9 @@ def our_handout(path: Path) -> Page:
 
 
 def missing_images(root) -> list[str]:
-    """Images our build looked for and did not find: it shows a warning naming them."""
-    refs = []
+    """Images our build looked for and did not find: a published page shows a neutral
+    frame naming them in ``data-missing`` (the preview, a warning box)."""
+    refs = [frame["data-missing"] for frame in root.select("div.talks-missing-image[data-missing]")]
     for box in root.select("div.admonition.warning"):
         text = box.get_text(" ")
         if "Missing image" in text and box.code:

@@ -86,11 +86,19 @@ def bibliography_keys(files: list[str]) -> frozenset[str] | None:
     return _BIB_CACHE[key]
 
 
-def bibliography_problems(files: list[str]) -> list[Diagnostic]:
-    """Every defect of the BibTeX files, at its file and line (``bibliography.clean_bib_file``)."""
-    from .bibliography import read_bib
+def bibliography_problems(files: list[str], cited_keys=None) -> list[Diagnostic]:
+    """The defects of the BibTeX files, at their file and line (``bibliography.clean_bib_file``):
+    every one, or with ``cited_keys`` those of the entries cited and one warning per file
+    counting the rest (``talks check --bib FILE`` lists them)."""
+    from .bibliography import defects_to_report, read_bib
 
-    return [d for f in dict.fromkeys(files) if os.path.isfile(f) for d in read_bib(f).diagnostics]
+    defects = [d for f in dict.fromkeys(files) if os.path.isfile(f) for d in read_bib(f).defects]
+    if cited_keys is None:
+        return [d.diagnostic for d in defects]
+    report = defects_to_report(defects, cited_keys)
+    return [*(d.diagnostic for d in report.cited),
+            *(Diagnostic("W-BIB", Severity.WARNING, message, Location(file, 1, 1))
+              for file, message in report.summary())]
 
 
 def talk_bib_files(talk: Talk, config: TalkConfig) -> list[str]:
@@ -270,6 +278,7 @@ def check_talks(paths: list[str], config: TalkConfig | None = None,
     for path in paths:
         cfg = config or build_config(path)
         files: list[str] = []
+        cited: set[str] = set()
         for variant in VARIANTS:
             try:
                 expansion = expand_talk(path, variant, cfg, advisor=NameAdvisor if lint else None)
@@ -278,10 +287,11 @@ def check_talks(paths: list[str], config: TalkConfig | None = None,
                 break
             for diag in expansion.diagnostics:
                 add(diag)
+            cited.update(expansion.document.cited_keys)
             files.extend(f for f in expansion.dependencies
                          if not f.startswith(os.path.abspath(cfg.macros_dir) + os.sep))
         else:  # the talk was read: its bibliographies' defects too
-            for diag in bibliography_problems(talk_bib_files(expansion.talk, cfg)):
+            for diag in bibliography_problems(talk_bib_files(expansion.talk, cfg), cited):
                 add(diag)
         if lint:
             roots = [*cfg.include_roots, os.path.dirname(os.path.dirname(os.path.abspath(path)))]

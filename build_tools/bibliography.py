@@ -32,7 +32,7 @@ ENTRY_START_RE = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.M)
 KEY_RE = re.compile(r"@[ \t]*[A-Za-z]+[ \t]*[{(][ \t\r\n]*([^,\s{}()]+)")
 FIELD_RE = r"^[ \t]*,?[ \t]*{name}[ \t]*="
 NOT_ENTRIES = ("string", "preamble", "comment")
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -47,16 +47,30 @@ class BibChunk:
 
 
 @dataclass
+class BibDefect:
+    """A defect of one entry: the entry's key (empty when none could be read) and the warning."""
+
+    key: str
+    diagnostic: Diagnostic
+    whole_file: bool = False
+    """The file itself cannot be read: every citation of it is affected."""
+
+
+@dataclass
 class CleanBib:
     """A BibTeX file cut into usable blocks, with a diagnostic for each defect."""
 
     path: str
     chunks: list[BibChunk] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    defects: list[BibDefect] = field(default_factory=list)
 
     @property
     def keys(self) -> list[str]:
         return [c.key for c in self.chunks if c.key]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d.diagnostic for d in self.defects]
 
 
 # -- reading entry by entry ----------------------------------------------------------------
@@ -79,8 +93,8 @@ def clean_bib_file(path: str, display: str | None = None) -> CleanBib:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
             text = fh.read()
     except OSError as exc:
-        result.diagnostics.append(_warning(f"bibliography cannot be read: {exc.strerror}",
-                                           display, 1))
+        result.defects.append(BibDefect("", _warning(f"bibliography cannot be read: {exc.strerror}",
+                                                     display, 1), whole_file=True))
         return result
     macros: dict[str, str] = {}
     seen: dict[str, int] = {}
@@ -91,18 +105,27 @@ def clean_bib_file(path: str, display: str | None = None) -> CleanBib:
             if kind != "comment":
                 result.chunks.append(BibChunk(kind, line, block))
             continue
-        chunk = _clean_entry(block, kind, line, macros, display, result.diagnostics)
+        found: list[Diagnostic] = []
+        chunk = _clean_entry(block, kind, line, macros, display, found)
+        key = chunk.key if chunk is not None else _written_key(block)
+        result.defects += [BibDefect(key, d) for d in found]
         if chunk is None:
             continue
         first = seen.get(chunk.key.lower())
         if first is not None:
-            result.diagnostics.append(_warning(
+            result.defects.append(BibDefect(chunk.key, _warning(
                 f"citation key '{chunk.key}' is used again (first at line {first}); "
-                "this entry is left out", display, line))
+                "this entry is left out", display, line)))
             continue
         seen[chunk.key.lower()] = line
         result.chunks.append(chunk)
     return result
+
+
+def _written_key(block: str) -> str:
+    """The key an entry that does not parse was written with, if it can be read."""
+    m = KEY_RE.match(block.lstrip())
+    return m.group(1) if m else ""
 
 
 def _string_macros(block: str) -> dict[str, str]:
@@ -237,14 +260,16 @@ def _load_cached(path: str, stamp: str, cache_dir: str) -> CleanBib | None:
         if data["stamp"] != stamp:
             return None
         return CleanBib(path, [BibChunk(**c) for c in data["chunks"]],
-                        [_diagnostic_from(d) for d in data["diagnostics"]])
+                        [BibDefect(d["key"], _diagnostic_from(d["diagnostic"]), d["whole_file"])
+                         for d in data["defects"]])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def _save_cached(result: CleanBib, stamp: str, cache_dir: str) -> None:
     data = {"stamp": stamp, "chunks": [asdict(c) for c in result.chunks],
-            "diagnostics": [d.as_dict() for d in result.diagnostics]}
+            "defects": [{"key": d.key, "diagnostic": d.diagnostic.as_dict(),
+                         "whole_file": d.whole_file} for d in result.defects]}
     try:
         os.makedirs(cache_dir, exist_ok=True)
         with open(_cache_file(result.path, cache_dir), "w", encoding="utf-8") as fh:
@@ -259,28 +284,28 @@ def _diagnostic_from(d: dict) -> Diagnostic:
 
 
 def cleaned_copies(paths: list[str], out_dir: str, cache_dir: str | None = None
-                   ) -> tuple[list[str], list[Diagnostic]]:
+                   ) -> tuple[list[str], list[BibDefect]]:
     """A cleaned copy of each file in ``out_dir`` (keys already given by an earlier file are
     left out) and every defect found.  A copy is rewritten only when its text changes, so
     sphinxcontrib-bibtex rereads it only then."""
-    copies: list = []
-    diagnostics: list[Diagnostic] = []
-    seen: dict = {}
+    copies: list[str] = []
+    defects: list[BibDefect] = []
+    seen: dict[str, str] = {}
     for path in dict.fromkeys(os.path.abspath(p) for p in paths):
         bib = read_bib(path, cache_dir)
-        diagnostics += bib.diagnostics
+        defects += bib.defects
         kept = []
         for chunk in bib.chunks:
             if chunk.key and chunk.key.lower() in seen:
-                diagnostics.append(_warning(
+                defects.append(BibDefect(chunk.key, _warning(
                     f"citation key '{chunk.key}' is already in {seen[chunk.key.lower()]}; "
-                    "this entry is left out", os.path.relpath(path), chunk.line))
+                    "this entry is left out", os.path.relpath(path), chunk.line)))
                 continue
             if chunk.key:
                 seen[chunk.key.lower()] = os.path.relpath(path)
             kept.append(chunk.text.rstrip() + "\n")
         copies.append(_write_if_changed(_copy_name(path, out_dir), "\n".join(kept)))
-    return copies, diagnostics
+    return copies, defects
 
 
 def _copy_name(path: str, out_dir: str) -> str:
@@ -323,6 +348,49 @@ def usable_entries(paths: list[str], cache_dir: str | None = None, keys=None):
                 except Exception:  # noqa: BLE001 - checked when cleaned; never stop here
                     continue
     return parser.data
+
+
+# -- which defects to report ----------------------------------------------------------------
+
+LIST_COMMAND = "talks check --bib {file}"
+"""The command that lists every defect of one file."""
+
+
+@dataclass
+class DefectReport:
+    """What a build says about the bibliographies' defects: each defect of an entry its
+    talks cite (the user may fix the citation or the entry), and for the rest one line
+    per file (a shared bibliography's defects are not the user's to fix)."""
+
+    cited: list[BibDefect] = field(default_factory=list)
+    uncited: dict[str, int] = field(default_factory=dict)
+    """File (as the defects name it) -> how many defects its uncited entries have."""
+    totals: dict[str, int] = field(default_factory=dict)
+    """File -> how many defects it has in all."""
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(file, message) for each file with defects in uncited entries.  The message
+        counts all the file's defects, so it reads the same whichever talks (or variant)
+        the build had."""
+        return [(file, f"{self.totals[file]} defect(s) in this bibliography, each entry left "
+                       "out or repaired; only those of entries a talk cites are reported; "
+                       f"`{LIST_COMMAND.format(file=file)}` lists them all")
+                for file in self.uncited]
+
+
+def defects_to_report(defects: list[BibDefect], cited_keys) -> DefectReport:
+    """Split the defects by whether a talk cites their entry (keys compared without case,
+    as BibTeX does); a file-level defect (unreadable) is always reported."""
+    cited = {k.lower() for k in cited_keys}
+    report = DefectReport()
+    for defect in defects:
+        file = defect.diagnostic.location.file if defect.diagnostic.location else "?"
+        report.totals[file] = report.totals.get(file, 0) + 1
+        if defect.whole_file or defect.key.lower() in cited:
+            report.cited.append(defect)
+        else:
+            report.uncited[file] = report.uncited.get(file, 0) + 1
+    return report
 
 
 # -- formatting as lamd shows it ----------------------------------------------------------

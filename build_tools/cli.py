@@ -112,7 +112,7 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
 
 
 @main.command()
-@files_argument
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @include_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--fix", is_flag=True,
@@ -126,15 +126,25 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
 def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
     """Report every problem as FILE:LINE:COL: severity: message.
 
+    With no FILES, `--bib FILE` lists every defect of the bibliographies (a build
+    names only those of the entries its talks cite).
+
     Exit status: 0 when clean, 1 when there are errors, 3 when there are
     warnings and --fail-on warning was given.
     """
+    if not files and not bibs:
+        raise click.UsageError("name the talks to check, or a bibliography with --bib FILE")
+    if not files:
+        _report_check(api.bibliography_problems([os.path.abspath(b) for b in bibs]), fmt, fail_on)
     config = _config(list(files), include, clean_comments=False if compat else None,
                      diagrams_dir=diagrams, bib_files=list(bibs))
     if fix:
         _fix(list(files), config)
     api.collect_garbage_for_a_batch()
-    diagnostics = api.check_talks(list(files), config)
+    _report_check(api.check_talks(list(files), config), fmt, fail_on)
+
+
+def _report_check(diagnostics: list[Diagnostic], fmt: str, fail_on: str) -> NoReturn:
     _print(diagnostics, "json" if fmt == "json" else "stdout")
     if fmt == "text":
         click.echo(_summary(diagnostics), err=True)
@@ -190,12 +200,47 @@ def new(title, author, venue, project):
     _report_made(written)
 
 
+def workflow_options(command):
+    """The options of the GitHub workflow ``talks ci github`` and ``talks init --ci`` write."""
+    for option in reversed([
+        click.option("--shards", default=3, show_default=True, type=click.IntRange(1, 256),
+                     help="Machines the site is built on (talks build --shard I/N)."),
+        click.option("--source", "sources", multiple=True, metavar="FOLDER=OWNER/NAME",
+                     help="A repository the talks read where their lamd settings name FOLDER "
+                     "(e.g. '$HOME/lawrennd/snippets=lawrennd/snippets'); repeatable."),
+        click.option("--install", default="", metavar="SPEC",
+                     help="What CI gives pip to install talks; default: this copy's "
+                     "repository at its current commit."),
+        click.option("--branch", "branches", multiple=True, default=("main",), show_default=True,
+                     help="Branches whose pushes publish the site; repeatable."),
+        click.option("--force", is_flag=True, help="Replace an existing workflow."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _write_workflow(root, shards, sources, install, branches, force):
+    from pathlib import Path
+
+    from .authoring.ci import CiError, Source, WorkflowSettings, write_workflow
+
+    try:
+        settings = WorkflowSettings(shards=shards, install=install, branches=tuple(branches),
+                                    sources=[Source.parse(s) for s in sources])
+        return write_workflow(Path(root), settings, force=force)
+    except CiError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False))
 @click.option("--title", default="My First Talk", show_default=True,
               help="The title of the first talk.")
 @click.option("--author", default="", help="Given and family name of the speaker.")
-def init(folder, title, author):
+@click.option("--ci", type=click.Choice(["github"]),
+              help="Also write a workflow that publishes the site (talks ci github).")
+@workflow_options
+def init(folder, title, author, ci, shards, sources, install, branches, force):
     """Make FOLDER a talks project that builds: conf.py, talks/ with a first talk,
     includes/, diagrams/ and pages/."""
     from pathlib import Path
@@ -207,8 +252,55 @@ def init(folder, title, author):
     made = init_project(root)
     if not find_talks(root):
         made += new_talk(title, root, author=author)
+    if ci:
+        made.append(_write_workflow(root, shards, sources, install, branches, force))
     _report_made(made)
     click.echo(f"next: cd {os.path.relpath(root)} && talks build", err=True)
+
+
+@main.group()
+def ci():
+    """Publish the site from continuous integration."""
+
+
+@ci.command("github")
+@workflow_options
+def ci_github(shards, sources, install, branches, force):
+    """Write .github/workflows/talks.yml: the site built on N machines, merged and
+    deployed to GitHub Pages, each shard's build folder cached between runs."""
+    from .project import NoProject, require_project
+
+    try:
+        project = require_project(os.getcwd())
+    except NoProject as exc:
+        raise click.ClickException(str(exc)) from None
+    _report_made([_write_workflow(project, shards, sources, install, branches, force)])
+    click.echo("next: commit it, and set the repository's Pages source to GitHub Actions",
+               err=True)
+
+
+@ci.command("mtimes")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--state", required=True, type=click.Path(dir_okay=False),
+              help="Where the commits of the cached build are kept (inside the cache).")
+def ci_mtimes(folders, state):
+    """Date the files of FOLDERS (git checkouts) that did not change since the cached
+    build in the past, so that the build rereads only what changed."""
+    import subprocess
+
+    from .authoring.ci import settle_mtimes
+
+    try:
+        done = settle_mtimes(list(folders), state)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise click.ClickException(f"needs git checkouts with their history: {exc}") from None
+    for dated in done:
+        if dated.since:
+            click.echo(f"{dated.folder}: {len(dated.changed)} file(s) changed since "
+                       f"{dated.since[:12]}, {dated.past} dated in the past", err=True)
+        else:
+            click.echo(f"{dated.folder}: no cached build to compare with; everything is built",
+                       err=True)
 
 
 def _report_made(paths) -> None:
@@ -379,7 +471,9 @@ def merge(sites, out):
     except OSError as exc:
         raise click.ClickException(f"cannot write the site: {exc.filename}: {exc.strerror}") from None
     for doc in report.failed:
-        click.echo(f"error: talk '{doc}' failed in its shard (the index marks it)", err=True)
+        click.echo(f"error: talk '{doc}' has errors; its pages are published with placeholders"
+                   if doc in report.published else
+                   f"error: talk '{doc}' failed in its shard (the index marks it)", err=True)
     click.echo(f"{report.talks} talk(s) from {len(sites)} shard(s); "
                f"site: {os.path.relpath(report.out)}/index.html", err=True)
     sys.exit(1 if report.failed else 0)
@@ -471,7 +565,8 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
         if not result.ok:
             click.echo(f"error: the {variant} build stopped: {result.crash}", err=True)
     for doc, problems in report.failed.items():
-        click.echo(f"error: talk '{doc}' failed:", err=True)
+        click.echo(f"error: talk '{doc}' has errors; its pages are published with placeholders:"
+                   if doc in report.published else f"error: talk '{doc}' failed:", err=True)
         for problem in problems:
             click.echo("  " + problem.replace("\n", "\n  "), err=True)
     for variant, doc in report.kept:

@@ -41,12 +41,27 @@ class TalkStatus:
     math_macros: dict[str, object] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     """Formatted error diagnostics."""
+    refusals: list[str] = field(default_factory=list)
+    """Those of ``errors`` that refused a file the talk names (``PUBLISHED_ERRORS``): the
+    page shows a placeholder there and is complete otherwise."""
     warnings: list[str] = field(default_factory=list)
     """The first few formatted warnings (``warning_count`` counts them all)."""
     warning_count: int = 0
     missing: list[str] = field(default_factory=list)
     """Files on disk the talk names but that do not exist (reread when they appear)."""
     sphinx_warnings: int = 0
+
+
+PUBLISHED_ERRORS = frozenset({"E-PATH-OUTSIDE"})
+"""Errors that leave a publishable page: the refused file is a placeholder, as a missing
+image is.  The build still fails (exit 1), but the page is published, not withheld."""
+
+
+def withholds_page(status: TalkStatus, problems: list[str]) -> bool:
+    """Whether a talk's problems keep its new page from being published: any problem
+    but a refusal does."""
+    refusals = getattr(status, "refusals", [])  # a status saved before the field existed
+    return any(problem not in refusals for problem in problems)
 
 
 @dataclass

@@ -26,3 +26,30 @@ def expand(root: Path, talk: str, variant: str = "handout", **config):
 
 def codes(expansion) -> list[str]:
     return [d.code for d in expansion.diagnostics]
+
+
+def five_talks(dest: Path) -> Path:
+    """A project of five tiny talks (three of the test root, two more) and a page."""
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parent / "roots" / "test-three-talks", dest)
+    alpha = (dest / "talks/alpha.md").read_text(encoding="utf-8")
+    for name, title in (("delta", "Delta Talk"), ("epsilon", "Epsilon Talk")):
+        (dest / f"talks/{name}.md").write_text(
+            alpha.replace("title: Alpha Talk", f"title: {title}"), encoding="utf-8")
+    (dest / "pages").mkdir()
+    (dest / "pages/about.md").write_text("---\ntitle: About\nexcerpt: Who gives these talks.\n---\n\n"
+                                         "# About\n\nSearchable page words.\n", encoding="utf-8")
+    return dest
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file()}
+
+
+def assert_same_site(merged: Path, single: Path) -> None:
+    """Two sites hold the same files, byte for byte."""
+    got, want = site_files(merged), site_files(single)
+    assert sorted(got) == sorted(want)
+    assert [name for name in want if got[name] != want[name]] == []

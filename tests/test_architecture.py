@@ -21,7 +21,7 @@ LAYERS = (
     ("config", "bibliography"),
     ("engine",),
     ("myst",),
-    ("status",),
+    ("status", "navigation"),
     ("api",),
     ("sphinx_ext",),
     ("export",),

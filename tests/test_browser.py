@@ -203,8 +203,14 @@ def test_math_and_notation_render_offline(page, fixture_server):
                            timeout=20000)
     rendered = page.inner_html("mjx-container")
     assert "merror" not in rendered and "noundefined" not in rendered, "notation macros are known"
-    # the missing figure is a visible placeholder, not a broken image
-    assert "absent" in page.inner_text("article")
+    # the missing figure is a visible neutral frame with its caption, not a broken image,
+    # and readers never see the build's warning about it
+    frame = page.locator("div.talks-missing-image")
+    assert frame.count() == 1 and "absent" in frame.get_attribute("data-missing")
+    box = frame.bounding_box()
+    assert box is not None and box["height"] > 0 and box["width"] > 0
+    text = page.inner_text("article")
+    assert "A figure whose file is missing." in text and "absent" not in text
     assert page.outside == [], page.outside
 
 

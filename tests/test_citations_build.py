@@ -126,3 +126,67 @@ def test_an_entry_missing_fields_still_formats():
     odd = Entry("article", fields={"title": "{Unbalanced", "pages": None})
     odd.key = "odd"
     assert reference_pieces(odd)  # never raises
+
+
+SHARED = """@book{Shared:one99,
+  title = {One},
+  year = {1999},
+  year = {2000},
+  publisher = {Nobody}
+}
+
+@book{Shared:two99,
+  title = {Two},
+  publisher = undefinedpress,
+  year = {1999}
+}
+"""
+
+
+@pytest.fixture()
+def shared_bib(project: Path) -> Path:
+    """A bibliography the talks may cite with two defects in entries none of them cites."""
+    (project / "shared.bib").write_text(SHARED, encoding="utf-8")
+    conf = project / "conf.py"
+    conf.write_text(conf.read_text().replace('"defective.bib"]', '"defective.bib", "shared.bib"]'))
+    return project / "shared.bib"
+
+
+def test_defects_of_uncited_entries_are_one_line_per_file(project, shared_bib):
+    _, warnings = build(project, "handout", "html")
+    shared = [line for line in warnings.splitlines() if "shared.bib" in line]
+    assert len(shared) == 1, warnings
+    assert re.search(r"shared\.bib:1: WARNING: 2 defect\(s\) in this bibliography.*"
+                     r"`talks check --bib \S*shared\.bib` lists them all", shared[0]), shared
+    # defective.bib's defects are all in cited entries: each at the entry, none counted away
+    assert "defective.bib:1: WARNING" not in warnings
+
+
+def test_a_cited_defect_is_reported_at_the_citation_too(project):
+    _, warnings = build(project, "handout", "html")
+    at_citation = re.findall(r"alpha\.md:(\d+): WARNING: cites '([^']+)', whose bibliography "
+                             r"entry has a defect: see \S*defective\.bib:(\d+)", warnings)
+    assert sorted((key, int(line)) for _, key, line in at_citation) == [
+        ("Legendre:nouvelles05", 16), ("Rogers:book11", 33), ("Taigman:deepface14", 23)], warnings
+
+
+def test_check_on_a_talk_counts_uncited_defects(project, shared_bib):
+    from build_tools.api import check_talks
+    from build_tools.config import build_config
+
+    talk = project / "talks" / "alpha.md"
+    found = check_talks([str(talk)], build_config(talk, bib_files=[str(project / "defective.bib"),
+                                                                   str(shared_bib)]))
+    shared = [d for d in found if d.location and d.location.file.endswith("shared.bib")]
+    assert [(d.location.line, d.message.split(" in this")[0]) for d in shared] == [(1, "2 defect(s)")]
+
+
+def test_check_bib_lists_every_defect(shared_bib):
+    from click.testing import CliRunner
+
+    from build_tools.cli import main
+
+    result = CliRunner().invoke(main, ["check", "--bib", str(shared_bib)])
+    assert result.exit_code == 0, result.output
+    assert re.findall(r"shared\.bib:(\d+):\d+: warning: (\w+)", result.output) == [
+        ("4", "field"), ("10", "undefined")], result.output

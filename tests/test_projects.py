@@ -19,6 +19,7 @@ from helpers import write_repo
 
 COURSE = SHARED / "reference" / "course-execed"
 SNIPPETS = SHARED / "corpus" / "snippets"
+BIBLIOGRAPHY = SHARED / "corpus" / "bibliography"
 
 
 def run(*args):
@@ -108,7 +109,8 @@ KNOWN_MISSING_UPSTREAM = {"_software/includes/mythical-man-month.md"}
 
 def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
     course = _course_copy(tmp_path)
-    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/lawrennd/snippets={SNIPPETS}")
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/lawrennd/snippets={SNIPPETS}:"
+                                         f"$HOME/lawrennd/bibliography={BIBLIOGRAPHY}")
     monkeypatch.chdir(course)
     started = time.monotonic()
     result = run("build", "--quiet")
@@ -126,9 +128,32 @@ def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
     order = re.findall(r'variant-handout" href="handout/([^"]+)\.html"', index)
     expected = [row.strip() for row in (course / "_lamd/lectures.csv").read_text().splitlines()[1:]]
     assert order == expected
+    bib_lines = re.findall(r"^.*W-BIB\]$", result.output, re.M)
     print(f"course-execed: {len(order)} lectures, {len(missing)} missing include(s), "
           f"{len(re.findall('W-IMAGE-MISSING', result.output))} missing image warning(s), "
-          f"{elapsed:.1f}s")
+          f"{len(bib_lines)} bibliography line(s), {elapsed:.1f}s")
+    assert_course_pages(course / "_build/site/handout", expected)
+    # the shared bibliographies' defects in entries the course never cites: a line a file
+    whole_files = [line for line in bib_lines if "lists them all" in line]
+    assert 0 < len(whole_files) <= len(list(BIBLIOGRAPHY.glob("*.bib")))
+    assert len(bib_lines) - len(whole_files) <= 3 * len(re.findall(r"cites '", result.output)) + 3
+
+
+def assert_course_pages(handout: Path, lectures: list[str]) -> None:
+    """Each lecture's handout lists the lectures in course order beside it, links the
+    lecture before and after it, and shows readers no warning box."""
+    for n, lecture in enumerate(lectures):
+        page = (handout / f"{lecture}.html").read_text(encoding="utf-8")
+        tree = page[page.index('class="sidebar-tree"'):]
+        tree = tree[:tree.index("</div>")]
+        listed = re.findall(r'href="([^"#]+)\.html"|(current-page)', tree)
+        assert [name or lecture for name, _ in listed] == lectures
+        foot = page[page.index('class="related-pages"'):]
+        if n + 1 < len(lectures):
+            assert re.search(rf'class="next-page" href="{lectures[n + 1]}\.html"', foot)
+        if n > 0:
+            assert re.search(rf'class="prev-page" href="{lectures[n - 1]}\.html"', foot)
+        assert "admonition warning" not in page
 
 
 def test_front_matter_session_orders_a_course_and_dates_order_talks(tmp_path):

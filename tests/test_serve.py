@@ -72,6 +72,8 @@ def test_fragment_edit_rebuilds_only_its_talks_and_the_page_changes(server):
     page = get(base + "handout/alpha.html").decode()
     assert "Only the first two talks include this" in page
     assert "/__talks/reload.js" in page
+    # the author's preview shows the warning box a published page replaces by a frame
+    assert "Missing image" in get(base + "handout/gamma.html").decode()
     before = status(base)["version"]
 
     fragment = project / "includes/_shared/includes/ab.md"

@@ -9,7 +9,6 @@ manifest (``_talks-shard.json``) is not copied into the merged site.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,23 +18,14 @@ from build_tools.cli import main
 from build_tools.site.build import SiteOptions, build_site
 from build_tools.site.shards import MANIFEST, MergeError, Shard, merge_sites, shard_documents
 
-ROOTS = Path(__file__).resolve().parent / "roots"
+from helpers import assert_same_site, five_talks
+
 BROKEN = "\n\\include{_shared/includes/no-such-fragment.md}\n"
 
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
-    """Five tiny talks (three of the test root, two more) and a page."""
-    dest = tmp_path / "five-talks"
-    shutil.copytree(ROOTS / "test-three-talks", dest)
-    alpha = (dest / "talks/alpha.md").read_text(encoding="utf-8")
-    for name, title in (("delta", "Delta Talk"), ("epsilon", "Epsilon Talk")):
-        (dest / f"talks/{name}.md").write_text(
-            alpha.replace("title: Alpha Talk", f"title: {title}"), encoding="utf-8")
-    (dest / "pages").mkdir()
-    (dest / "pages/about.md").write_text("---\ntitle: About\nexcerpt: Who gives these talks.\n---\n\n"
-                                         "# About\n\nSearchable page words.\n", encoding="utf-8")
-    return dest
+    return five_talks(tmp_path / "five-talks")
 
 
 def build(project: Path, out: str, shard: Shard | None = None):
@@ -49,17 +39,6 @@ def build_shards(project: Path, count: int) -> list[Path]:
         build(project, f"_build/{shard.folder}", shard)
         sites.append(project / "_build" / shard.folder)
     return sites
-
-
-def files(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file()}
-
-
-def assert_same_site(merged: Path, single: Path) -> None:
-    got, want = files(merged), files(single)
-    assert sorted(got) == sorted(want)
-    assert [name for name in want if got[name] != want[name]] == []
 
 
 def test_shards_split_every_talk_once_by_sorted_name():

@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sphinx_application = require_module("sphinx.application", "sphinx")
 
 
-def build(project: Path, variant: str, builder: str = "html") -> tuple[list[str], str, Path]:
+def build(project: Path, variant: str, builder: str = "html", **overrides
+          ) -> tuple[list[str], str, Path]:
     """Build one variant; return (documents read, warnings, output folder)."""
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
@@ -33,7 +34,8 @@ def build(project: Path, variant: str, builder: str = "html") -> tuple[list[str]
     with patch_docutils(project), docutils_namespace():
         app = sphinx_application.Sphinx(
             str(project), str(project), str(out / "html"), str(out / "doctrees"), builder,
-            confoverrides={"talks_variant": variant}, status=None, warning=warnings)
+            confoverrides={"talks_variant": variant, **overrides}, status=None,
+            warning=warnings)
         app.connect("env-before-read-docs", lambda app, env, docs: read.extend(sorted(docs)))
         app.build()
     return read, warnings.getvalue(), out / "html"
@@ -88,7 +90,20 @@ def test_missing_image_is_a_located_warning_with_a_placeholder(project):
     assert re.search(rf"includes/_shared/includes/c-only\.md:{line}: WARNING: .*absent", warnings), warnings
     assert "included from" in warnings and "gamma.md" in warnings
     page = (out / "talks/gamma.html").read_text()
-    assert "absent" in page and "admonition warning" in page
+    # readers see a neutral frame; the warning is the author's, in the log and the preview
+    assert "admonition warning" not in page and "Missing image" not in page
+    assert re.search(r'<div class="talks-missing talks-missing-image" '
+                     r'data-missing="[^"]*absent[^"]*"></div>', page), page
+
+
+def test_the_preview_shows_the_missing_image_warning(project):
+    read, _, out = build(project, "handout")
+    assert "talks/gamma" in read
+    read, _, out = build(project, "handout", talks_preview=True)
+    assert read == [], "switching to the preview rewrites the pages without reading the talks"
+    page = (out / "talks/gamma.html").read_text()
+    assert "admonition warning" in page and re.search(r"Missing image: .*absent", page)
+    assert "talks-missing-image" not in page
 
 
 def test_missing_image_appearing_rebuilds_the_talk(project):

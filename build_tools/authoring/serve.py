@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from watchfiles import watch
@@ -84,7 +84,7 @@ class _PreviewHTTPServer(http.server.ThreadingHTTPServer):
 class PreviewServer:
     def __init__(self, options: SiteOptions, host: str = "127.0.0.1", port: int = 8000,
                  watch_paths: list[str] | None = None, log=print):
-        self.options = options
+        self.options = replace(options, preview=True)  # the pages show the build's warnings
         self.state = PreviewState()
         self.log = log
         self.site = Path(options.out).resolve()

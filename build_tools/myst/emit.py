@@ -75,6 +75,8 @@ class Document:
     the origin of its heading."""
     cited: bool = False
     """Whether any citation became a role."""
+    cited_keys: list[str] = field(default_factory=list)
+    """The citation keys of those roles, each once, in order."""
 
     @property
     def slide_titles(self) -> list[str]:
@@ -130,6 +132,7 @@ class Emitter:
         self._warned_keys: set[str] = set()
         self.cited = False
         """Whether any citation became a role (then a bibliography is due)."""
+        self.cited_keys: dict[str, None] = {}
         self.has_bibliography = False
         self.has_animation = False
         self.cite_role = "footcite" if options.local_citations else "cite"
@@ -165,7 +168,8 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
         body += _references_block(variant, body[-1][1] if body else None, options.local_citations)
     body = _squeeze_blank_lines(body)
     title = _title_block(variant, meta) if options.title_block else []
-    return Document(variant, title, body, em.diagnostics, em.math_macros, anchors, em.cited)
+    return Document(variant, title, body, em.diagnostics, em.math_macros, anchors, em.cited,
+                    list(em.cited_keys))
 
 
 # -- the one pass over the expansion ------------------------------------------------------
@@ -274,7 +278,10 @@ def _render(em: Emitter, block: r.Block, origin) -> list[str]:
     if isinstance(block, r.Missing):
         if em.variant == "slides":  # the audience sees a neutral frame; the warning is in the log
             return ["", f'<div class="talks-missing" title="{html.escape(block.target)}"></div>', ""]
-        return ["", "```{warning}", f"Missing {block.what}: `{block.target}`", "```", ""]
+        # a warning box for the author's preview; published pages show a neutral frame
+        # (sphinx_ext/placeholders.py)
+        return ["", f"```{{talks-missing}} {block.what}", f":target: {block.target}", "",
+                f"Missing {block.what}: `{block.target}`", "```", ""]
     return []
 
 
@@ -668,6 +675,7 @@ def _cite_text(em: Emitter, text: str, origin) -> str:
         if not _known(em, key, origin):
             return written
         em.cited = True
+        em.cited_keys[key] = None
         return "{" + em.cite_role + ":t}`" + key + "`"
 
     def intext(m):
@@ -687,6 +695,7 @@ def _cite_text(em: Emitter, text: str, origin) -> str:
         role = "{" + em.cite_role + ":p}`" + (("{" + pre + "}") if pre else "") + ",".join(keys)
         role += ("{" + post + "}") if post else ""
         em.cited = True
+        em.cited_keys.update(dict.fromkeys(keys))
         return role + "`"
 
     def either(m):

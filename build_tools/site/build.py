@@ -43,12 +43,13 @@ from ..lamd import bibdir_files
 from ..paths import confine
 from ..engine.source import repository_roots
 from ..project import confdir_for, require_project, talk_folders
-from ..status import TalkStatus
+from ..status import TalkStatus, withholds_page
 from .decks import prepare_decks
 from .discovery import docnames_for, find_pages, find_talks, page_docnames, site_talks
 from .exports import export_built_talks
 from .fragments import fragment_pages, write_pages
 from .index_page import export_links, render_index, talk_rows
+from .navigation import course_navigation
 from .options import SiteOptions
 from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
@@ -67,6 +68,9 @@ class SiteReport:
     results: dict[str, VariantResult] = field(default_factory=dict)
     failed: dict[str, list[str]] = field(default_factory=dict)
     """Talk document -> its errors (or, with --strict, warnings)."""
+    published: list[str] = field(default_factory=list)
+    """Failed talks whose new pages are published all the same: their only errors refused
+    a file, shown as a placeholder (``status.PUBLISHED_ERRORS``)."""
     kept: list[tuple[str, str]] = field(default_factory=list)
     """(variant, document) pages kept from the previous site."""
     talks: dict[str, dict] = field(default_factory=dict)
@@ -77,6 +81,10 @@ class SiteReport:
     def ok(self) -> bool:
         return not self.failed and all(r.ok for r in self.results.values()) \
             and not any(e.failed for e in self.exports)
+
+    def withheld(self) -> dict[str, list[str]]:
+        """The failed talks whose new pages were not published (the index marks them)."""
+        return {doc: p for doc, p in self.failed.items() if doc not in self.published}
 
     def warnings(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -103,6 +111,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
     if (out / STATUS).is_file():
         old_status = json.loads((out / STATUS).read_text(encoding="utf-8"))
     status: dict[str, dict[str, bool]] = {}
+    withheld: set[str] = set()
     for variant in VARIANTS:
         built = work / variant / "html"
         previous = out / variant if (out / variant).is_dir() else None
@@ -116,24 +125,28 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
             copy_tree(built, tmp / variant, previous)
         status[variant] = {}
         for doc in talks_meta:
-            problems = talk_problems(result.talks.get(doc, TalkStatus()), strict) if result.ok \
-                else [result.crash]
-            good = not problems
+            talk = result.talks.get(doc, TalkStatus())
+            problems = talk_problems(talk, strict) if result.ok else [result.crash]
+            good = not problems or (result.ok and not withholds_page(talk, problems))
+            if not good:
+                withheld.add(doc)
             if problems:
                 report.failed.setdefault(doc, [])
                 report.failed[doc] += [p for p in problems if p not in report.failed[doc]]
                 was_good = old_status.get(variant, {}).get(doc, False)
-                if was_good and previous is not None and keep_page(previous, tmp / variant, doc):
+                if not good and was_good and previous is not None \
+                        and keep_page(previous, tmp / variant, doc):
                     report.kept.append((variant, doc))
                     good = True
             status[variant][doc] = good
+    report.published = [doc for doc in report.failed if doc not in withheld]
     if extra_pages is not None:
         extra_pages(tmp)
     copy_exports(work / "exports", tmp / "exports", out / "exports", talks_meta, export_formats)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks_meta.items() if has_page(tmp, doc)}
     shown_pages = {doc: meta for doc, meta in (pages or {}).items() if has_page(tmp, doc)}
-    (tmp / "index.html").write_text(render_index(listed, tuple(status), report.failed,
+    (tmp / "index.html").write_text(render_index(listed, tuple(status), report.withheld(),
                                                  export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
     if before_swap is not None:
@@ -203,6 +216,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     prune_outputs(work, removed)
     preload(options.variants)
     overrides = _sphinx_overrides(options, project, talks)
+    overrides["talks_navigation"] = course_navigation(every_doc)  # the whole site's, every shard
     variants = [v for v in ORDER if v in options.variants]
     if {"slides", "handout"} & set(variants):
         overrides["talks_prepared_dir"] = str(work / "prepared")
@@ -232,7 +246,7 @@ def _manifest_writer(shard: Shard, documents: list[str], rows: dict[str, dict],
     """What a shard site tells ``talks merge``, written into the site before it is swapped in."""
     def write(site: Path, report: SiteReport, status: dict) -> None:
         ShardManifest(shard.index, shard.count, documents, list(status), rows, report.failed,
-                      page_rows).write(site)
+                      page_rows, report.published).write(site)
     return write
 
 
@@ -241,6 +255,7 @@ def _sphinx_overrides(options: SiteOptions, project: Path, talks: list[str]) -> 
     overrides = {"root_doc": "index", "exclude_patterns": ["diagrams"],
                  "talks_include_roots": [os.path.abspath(d) for d in options.include_roots],
                  "talks_linked_exports": list(options.exports),
+                 "talks_preview": options.preview,
                  "talks_command_line_diagrams": os.path.abspath(options.diagrams_dir)
                  if options.diagrams_dir else ""}
     bibs = _bib_files(talks, options.bib_files, options.include_roots)

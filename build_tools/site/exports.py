@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..config import VARIANTS, build_config, read_site_setting
 from ..export.run import ExportJob, ExportResult, run_exports
-from ..status import TalkStatus
+from ..status import TalkStatus, withholds_page
 from .options import SiteOptions
 from .sources import diagrams_folder
 from .variants import VariantResult, talk_problems
@@ -20,8 +20,8 @@ def export_built_talks(options: SiteOptions, project: Path, work: Path, docs: di
     notation = read_site_setting(str(project), "talks_notation")
     export_jobs = []
     for talk, doc in docs.items():
-        if any(talk_problems(r.talks.get(doc, TalkStatus()), options.strict) or not r.ok
-               for r in results.values()):
+        if any(not r.ok or withholds_page(r.talks.get(doc, TalkStatus()), talk_problems(
+                r.talks.get(doc, TalkStatus()), options.strict)) for r in results.values()):
             continue
         config = build_config(talk, project=str(project), include_roots=options.include_roots,
                               bib_files=options.bib_files, diagrams_dir=options.diagrams_dir)

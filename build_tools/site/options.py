@@ -31,3 +31,5 @@ class SiteOptions:
     """Slide PDFs get a page of speaker notes after each slide that has notes."""
     shard: Shard | None = None
     """Build only this shard's talks (``talks merge`` puts the shard sites together)."""
+    preview: bool = False
+    """The author's preview (``talks serve``): pages show the build's warnings."""

@@ -87,6 +87,8 @@ class ShardManifest:
     failed: dict[str, list[str]] = field(default_factory=dict)
     pages: dict[str, dict] = field(default_factory=dict)
     """The site pages this shard rendered (shard 1's), as the index lists them."""
+    published: list[str] = field(default_factory=list)
+    """Failed talks whose pages were published all the same (``SiteReport.published``)."""
 
     def write(self, site: Path) -> None:
         (site / MANIFEST).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
@@ -121,6 +123,8 @@ class MergeReport:
     out: str
     talks: int = 0
     failed: dict[str, list[str]] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)
+    """Failed talks whose pages are published all the same (``SiteReport.published``)."""
 
 
 # -- the search index -------------------------------------------------------------------
@@ -305,11 +309,13 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks.items() if has_page(tmp, doc)}
     shown_pages = {doc: meta for doc, meta in pages.items() if has_page(tmp, doc)}
-    (tmp / "index.html").write_text(render_index(listed, tuple(status), failed,
+    published = {doc for _, m in manifests for doc in m.published}
+    withheld = {doc: problems for doc, problems in failed.items() if doc not in published}
+    (tmp / "index.html").write_text(render_index(listed, tuple(status), withheld,
                                                  export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
     swap(tmp, out)
-    return MergeReport(str(out), len(talks), failed)
+    return MergeReport(str(out), len(talks), failed, sorted(published & set(failed)))
 
 
 def _shard_status(site: Path) -> dict:

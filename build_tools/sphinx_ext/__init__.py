@@ -13,6 +13,10 @@ each variant:
   from BibTeX files read entry by entry;
 * ``notes``: speaker notes keep their formatting in reveal.js's speaker view;
 * ``links``: handout sections link to their slide and slides to their section;
+* ``placeholders``: a neutral frame where a file was not found (the author's
+  warning box only in ``talks serve``'s preview);
+* ``navigation``: the site's talks beside each handout, previous and next at its
+  foot, from the list ``talks build`` hands over (no toctree);
 * ``assets``: MathJax from the build (no network), notation macros, deck CSS,
   and the sphinx-revealjs full re-read workaround.
 
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["setup"]
 
-ENV_VERSION = 5
+ENV_VERSION = 6
 
 
 
@@ -57,7 +61,8 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import assets, citations, htmlassets, links, locations, notes, parsing, reading, speedups
+    from . import (assets, citations, htmlassets, links, locations, navigation, notes, parsing,
+                   placeholders, reading, speedups)
 
     locations.setup(app)
     reading.setup(app)
@@ -68,5 +73,7 @@ def setup(app: Sphinx) -> dict:
     links.setup(app)
     assets.setup(app)
     htmlassets.setup(app)
+    placeholders.setup(app)
+    navigation.setup(app)
     return {"version": "0.1", "env_version": ENV_VERSION,
             "parallel_read_safe": True, "parallel_write_safe": True}

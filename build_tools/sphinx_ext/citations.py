@@ -14,11 +14,15 @@ each name–year linked to its entry in the talk's References (the
 entries, sorted by author, formatted by ``build_tools.bibliography``.
 
 The BibTeX files sphinxcontrib-bibtex reads are cleaned copies (entry by entry,
-see ``build_tools.bibliography``); each defect is a warning at its file and line.
+see ``build_tools.bibliography``).  A defect is a warning at its file and line, and
+at each citation of the entry, only when a talk of the build cites the entry; the
+defects of entries nobody cites (a shared bibliography's, which the user cannot
+fix) are one line per file, with the command that lists them.
 """
 from __future__ import annotations
 
 import os
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import docutils.nodes as nodes
@@ -26,8 +30,10 @@ from docutils.nodes import make_id
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
-from ..bibliography import cited_names, cited_year, cleaned_copies, reference_pieces, with_crossref
+from ..bibliography import (BibDefect, cited_names, cited_year, cleaned_copies, defects_to_report,
+                            reference_pieces, with_crossref)
 from ..diagnostics import Diagnostic
+from . import locations
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -51,19 +57,73 @@ def on_config_inited(app: Sphinx, config) -> None:
             logger.warning("bibliography not found: %s", os.path.relpath(path),
                            type="talks", subtype="W-BIB")
     folder = os.path.join(str(app.doctreedir), BIB_FOLDER)
-    copies, diagnostics = cleaned_copies(present, folder, cache_dir=os.path.join(folder, "cache"))
-    for diag in diagnostics:
-        report_bib_problem(diag)
+    copies, defects = cleaned_copies(present, folder, cache_dir=os.path.join(folder, "cache"))
+    _DEFECTS[app] = defects  # reported once the talks are read (on_env_updated)
     config.bibtex_bibfiles = list(dict.fromkeys([*(config.bibtex_bibfiles or []), *copies]))
     # sphinxcontrib-bibtex keeps the file list in the pickled environment and fails on a
     # list that changed without a re-read; a change of this value makes Sphinx re-read
     config.talks_bib_copies = list(copies)
 
 
+_DEFECTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Sphinx application -> the defects of its bibliographies."""
+
+
 def report_bib_problem(diag: Diagnostic) -> None:
     loc = diag.location
     logger.warning(diag.message, location=f"{loc.file}:{loc.line}" if loc else None,
                    type="talks", subtype=diag.code)
+
+
+# -- which citations each talk makes ---------------------------------------------------------
+
+def citations(env) -> dict[str, list[tuple[str, str]]]:
+    """Document -> (key, where the citation was written) of each of its citations."""
+    if not hasattr(env, "talks_citations"):
+        env.talks_citations = {}
+    return env.talks_citations
+
+
+def note_citation(env, key: str, lineno: int) -> None:
+    origin = locations.origin_at(str(env.doc2path(env.docname)), lineno)
+    where = f"{origin.location.file}:{origin.location.line}" if origin is not None \
+        else f"{env.doc2path(env.docname)}:{lineno}"
+    citations(env).setdefault(env.docname, []).append((key, where))
+
+
+def on_purge_doc(app: Sphinx, env, docname: str) -> None:
+    citations(env).pop(docname, None)
+
+
+def on_merge_info(app: Sphinx, env, docnames, other) -> None:
+    mine = citations(env)
+    for docname, cited in citations(other).items():
+        if docname in docnames:
+            mine[docname] = cited
+
+
+def on_env_updated(app: Sphinx, env) -> None:
+    """The defects of cited entries, at the entry and at each citation; a count per file
+    for the rest."""
+    cited: dict[str, list[str]] = {}
+    for found in citations(env).values():
+        for key, where in found:
+            cited.setdefault(key.lower(), []).append(where)
+    report = defects_to_report(_DEFECTS.get(app, []), cited)
+    for defect in report.cited:
+        report_bib_problem(defect.diagnostic)
+        for where in dict.fromkeys(cited.get(defect.key.lower(), [])):
+            _warn_at_citation(defect, where)
+    for file, message in report.summary():
+        # "FILE:LINE": a location without a line would be taken for a document name
+        logger.warning(message, location=f"{file}:1", type="talks", subtype="W-BIB")
+
+
+def _warn_at_citation(defect: BibDefect, where: str) -> None:
+    loc = defect.diagnostic.location
+    at = f": see {loc.file}:{loc.line}" if loc else ""
+    logger.warning(f"cites '{defect.key}', whose bibliography entry has a defect{at}",
+                   location=where, type="talks", subtype="W-BIB")
 
 
 # -- the roles ---------------------------------------------------------------------------
@@ -85,6 +145,7 @@ class AuthorYearCite(SphinxRole):
         textual = self.name.rpartition(":")[2].startswith("t")
         cited = []
         for target in targets:
+            note_citation(self.env, target.key, self.lineno)
             entry = entries.get(target.key)
             if entry is None:
                 self._warn(f'could not find bibtex key "{target.key}"')
@@ -182,5 +243,8 @@ def setup(app: Sphinx) -> None:
                          description="The cleaned BibTeX copies (set by the extension).")
     app.connect("config-inited", on_config_inited)
     app.connect("doctree-read", on_doctree_read)
+    app.connect("env-purge-doc", on_purge_doc)
+    app.connect("env-merge-info", on_merge_info)
+    app.connect("env-updated", on_env_updated)
     for name in ("p", "t"):
         app.add_role_to_domain("footcite", name, AuthorYearCite(), override=True)

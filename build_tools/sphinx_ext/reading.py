@@ -20,7 +20,7 @@ from ..api import (PreparedTalk, config_key, load_prepared, page_emit_options, p
 from ..config import OPTIONS, VARIANTS, TalkConfig, build_config, conf_values
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, crash_site
 from ..myst.anchors import SlideAnchor
-from ..status import TalkStatus, TalkSummary, VariantStatus, save
+from ..status import PUBLISHED_ERRORS, TalkStatus, TalkSummary, VariantStatus, save
 from . import locations
 
 if TYPE_CHECKING:
@@ -119,6 +119,8 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
         _report(diag, docname)
         if diag.severity >= Severity.ERROR:
             status.errors.append(diag.format())
+            if diag.code in PUBLISHED_ERRORS:
+                status.refusals.append(diag.format())
         elif diag.severity == Severity.WARNING:
             status.warning_count += 1
             if len(status.warnings) < KEEP_WARNINGS:

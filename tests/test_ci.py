@@ -1,0 +1,193 @@
+"""The GitHub workflow `talks ci github` writes: it passes real checkers, and its own
+steps, run here as the runners would run them, make the site one build makes and
+rebuild only what an edit affects from a cached build."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from build_tools.authoring.ci import ACTIONS, CiError, Source, WorkflowSettings, render_workflow
+from build_tools.cli import main
+from build_tools.site.shards import Shard
+
+from conftest import missing_tool
+from helpers import assert_same_site, five_talks
+
+BIN = Path(sys.executable).parent
+INSTALL = "-e git+https://github.com/example/talks@v0.1.0#egg=talks-build-tools"
+SNIPPETS = Source("$HOME/lawrennd/snippets", "lawrennd/snippets")
+
+
+def tool(name: str) -> str:
+    """A checker from the test extras (beside this Python, or on the PATH)."""
+    path = BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if found is None:
+        missing_tool(f"{name} is not installed (pip package {name}, in the test extras)")
+    return str(found)
+
+
+def workflow(shards: int = 3, sources=(SNIPPETS,)) -> dict:
+    return yaml.safe_load(render_workflow(WorkflowSettings(shards=shards, install=INSTALL,
+                                                           sources=list(sources))))
+
+
+@pytest.mark.parametrize("shards, sources", [(3, ()), (5, (SNIPPETS,))])
+def test_the_workflow_passes_the_checkers(tmp_path, shards, sources):
+    path = tmp_path / ".github" / "workflows" / "talks.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(render_workflow(WorkflowSettings(shards=shards, install=INSTALL,
+                                                     sources=list(sources))))
+    schema = subprocess.run([tool("check-jsonschema"), "--builtin-schema",
+                             "vendor.github-workflows", str(path)], capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    audit = subprocess.run([tool("zizmor"), "--offline", "--persona", "pedantic", str(path)],
+                           capture_output=True, text=True)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_the_workflow_builds_n_shards_merges_and_deploys():
+    jobs = workflow(shards=5)["jobs"]
+    assert jobs["shard"]["strategy"]["matrix"]["shard"] == [1, 2, 3, 4, 5]
+    runs = [step.get("run", "") for step in jobs["shard"]["steps"]]
+    assert any(re.fullmatch(r'talks build --shard "\$SHARD/5" --to none', r) for r in runs)
+    # the cache holds exactly the folders a shard build keeps: its site and its work folder
+    for action in ("actions/cache/restore", "actions/cache/save"):
+        [cache] = [s for s in jobs["shard"]["steps"] if s.get("uses", "").startswith(action + "@")]
+        folders = cache["with"]["path"].splitlines()
+        assert [f.replace("${{ matrix.shard }}", "2") for f in folders] == [
+            f"project/_build/.work/{Shard(2, 5).folder}", f"project/_build/{Shard(2, 5).folder}"]
+    assert any(s.get("run", "").startswith("talks merge shards/site-shard-*")
+               for s in jobs["merge"]["steps"])
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    used = {s["uses"].split("@")[0] for job in jobs.values() for s in job["steps"] if "uses" in s}
+    assert {"actions/upload-pages-artifact", "actions/deploy-pages"} <= used <= set(ACTIONS)
+
+
+def test_sources_are_checked_out_beside_the_project_and_mapped():
+    flow = workflow(sources=[SNIPPETS])
+    assert flow["env"]["TALKS_PATH_MAP"] == \
+        "$HOME/lawrennd/snippets=${{ github.workspace }}/sources/snippets"
+    checkouts = [s["with"] for s in flow["jobs"]["shard"]["steps"]
+                 if s.get("uses", "").startswith("actions/checkout@")]
+    assert [c.get("repository") for c in checkouts] == [None, "lawrennd/snippets"]
+    with pytest.raises(CiError):
+        Source.parse("lawrennd/snippets")
+
+
+def test_ci_github_writes_the_workflow_and_keeps_an_existing_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init", ".", "--ci", "github", "--install", INSTALL,
+                                       "--shards", "4"])
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load((tmp_path / ".github/workflows/talks.yml").read_text())
+    assert written["jobs"]["shard"]["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
+    again = CliRunner().invoke(main, ["ci", "github", "--install", INSTALL])
+    assert again.exit_code == 1 and "--force" in again.output
+    forced = CliRunner().invoke(main, ["ci", "github", "--install", INSTALL, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "[1, 2, 3]" in (tmp_path / ".github/workflows/talks.yml").read_text()
+
+
+# -- the workflow's own steps, run here -----------------------------------------------------
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@t",
+                           *args], check=True, capture_output=True, text=True).stdout
+
+
+def run_step(step: dict, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """A `run:` step as the runner runs it: bash, in its folder, with the job's variables."""
+    environ = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env}
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=environ,
+                          capture_output=True, text=True)
+
+
+def talks_steps(job: dict) -> list[dict]:
+    return [s for s in job["steps"] if s.get("run", "").startswith("talks ")]
+
+
+@pytest.fixture()
+def origin(tmp_path: Path) -> Path:
+    """The talks repository the workflow checks out."""
+    repo = five_talks(tmp_path / "origin")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "talks")
+    return repo
+
+
+def checkout(origin: Path, workspace: Path) -> Path:
+    """actions/checkout with its full history: a fresh clone, every file dated now."""
+    subprocess.run(["git", "clone", "-q", str(origin), str(workspace / "project")], check=True)
+    return workspace / "project"
+
+
+def test_three_shards_merged_equal_one_build(origin, tmp_path):
+    flow = workflow(shards=3, sources=())
+    workspace = tmp_path / "runner"
+    project = checkout(origin, workspace)
+    for shard in (1, 2, 3):
+        for step in talks_steps(flow["jobs"]["shard"]):
+            done = run_step(step, project, SHARD=str(shard))
+            assert done.returncode == 0, done.stdout + done.stderr
+        # actions/upload-artifact, then download-artifact in the merge job
+        shutil.copytree(project / "_build" / Shard(shard, 3).folder,
+                        workspace / "shards" / f"site-shard-{shard}")
+    [merge] = talks_steps(flow["jobs"]["merge"])
+    done = run_step(merge, workspace)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    single = run_step({"run": "talks build --to none --out _build/one-machine"}, project)
+    assert single.returncode == 0, single.stderr
+    assert_same_site(workspace / "_build/site", project / "_build/one-machine")
+
+
+def test_an_edit_rebuilds_only_the_talk_it_affects(origin, tmp_path):
+    flow = workflow(shards=1, sources=())
+    steps = talks_steps(flow["jobs"]["shard"])
+    cached = [f"_build/.work/{Shard(1, 1).folder}", f"_build/{Shard(1, 1).folder}"]
+    workspace, cache = tmp_path / "runner", tmp_path / "cache"
+    first = checkout(origin, workspace)
+    for step in steps:
+        assert run_step(step, first, SHARD="1").returncode == 0
+    for folder in cached:  # actions/cache: a tar of the folders, file times and links kept
+        shutil.copytree(first / folder, cache / folder, symlinks=True)
+
+    gamma = origin / "talks/gamma.md"
+    gamma.write_text(gamma.read_text() + "\nA sentence added later.\n")
+    git(origin, "commit", "-q", "-am", "edit gamma")
+
+    def next_run(with_dates: bool) -> dict[str, int]:
+        """A new runner: the same workspace path, a fresh checkout, the cache restored."""
+        shutil.rmtree(workspace)
+        project = checkout(origin, workspace)
+        for folder in cached:
+            shutil.copytree(cache / folder, project / folder, symlinks=True)
+        output = ""
+        for step in steps:
+            if with_dates or "talks build" in step["run"]:
+                done = run_step(step, project, SHARD="1")
+                assert done.returncode == 0, done.stdout + done.stderr
+                output += done.stderr
+        assert "A sentence added later." in \
+            (project / "_build" / Shard(1, 1).folder / "handout/gamma.html").read_text()
+        read = re.search(r"documents read: (.*);", output).group(1)
+        return {variant: int(n) for variant, n in re.findall(r"([\w-]+) (\d+)", read)}
+
+    # a fresh checkout dates every file now: without the step, every talk is read again
+    talks = len(list((origin / "talks").glob("*.md")))
+    undated = next_run(with_dates=False)
+    assert sorted(undated) == ["handout", "slides", "speaker-notes"]
+    assert all(n >= talks for n in undated.values()), undated
+    assert next_run(with_dates=True) == {"handout": 1, "speaker-notes": 1, "slides": 1}
