@@ -5,12 +5,14 @@ settings, or when any file it was made from (the talk, every fragment and
 macro file the expansion read, the bibliography, the built HTML page) is
 newer than it.  What each export was made from is kept next to the exports
 (``.stamps/``), so deciding needs no expansion.  Talks are shared out over
-worker processes in chunks; each worker starts one browser for its chunk.
+worker processes in chunks; each worker starts one browser, the first time a talk
+needs it, and keeps it for every later talk it exports.
 """
 from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -107,32 +109,96 @@ def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
 
 # -- one talk ---------------------------------------------------------------------------
 
-def _export_one(job: ExportJob, fmt: str, browser_box: list) -> list[str]:
-    """Make one export; return the files it was made from."""
+def _export_one(job: ExportJob, fmt: str) -> tuple[list[str], list[Diagnostic]]:
+    """Make one export; return the files it was made from, and its warnings."""
     from . import documents, notebook, slides_pdf
-    from .browser import chromium
 
     out = export_path(job.out_dir, job.doc, fmt)
     if fmt == "ipynb":
-        inputs, errors = notebook.write_notebook(job.talk, out, job.config, job.diagrams, job.notation)
-        return _raise_first(inputs, errors)
+        inputs, errors = notebook.write_notebook(job.talk, out, job.config, job.diagrams,
+                                                 job.notation, bib_cache=_bib_cache(job))
+        return _raise_first(inputs, errors), []
     if fmt == "docx":
-        inputs, errors = documents.write_docx(job.talk, out, job.config, job.diagrams, job.notation)
-        return _raise_first(inputs, errors)
+        inputs, errors = documents.write_docx(job.talk, out, job.config, job.diagrams, job.notation,
+                                              bib_cache=_bib_cache(job))
+        return _raise_first(inputs, errors), []
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
     if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
         raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
-    if not browser_box:
-        context = chromium()
-        browser_box.extend([context, context.__enter__()])
-    browser = browser_box[1]
+    site = site_folder(Path(page), job.doc)
     if fmt == "pdf":
-        documents.write_handout_pdf(browser, Path(page), out)
+        printed = documents.write_handout_pdf(worker_browser(), site, Path(page), out)
     else:
-        slides_pdf.write_slides_pdf(browser, Path(page), out, notes=job.slide_notes)
-    return [page]
+        printed = slides_pdf.write_slides_pdf(worker_browser(), site, Path(page), out,
+                                              notes=job.slide_notes)
+    return [page], [_refused(job, fmt, url) for url in printed.refused]
+
+
+def _bib_cache(job: ExportJob) -> str | None:
+    """Where the handout's build keeps its cleaned bibliographies: the exports share them."""
+    from ..sphinx_ext.citations import BIB_FOLDER
+
+    page = job.pages.get("handout")
+    return str(site_folder(Path(page), job.doc).parent / "doctrees" / BIB_FOLDER / "cache") \
+        if page else None
+
+
+def site_folder(page: Path, doc: str) -> Path:
+    """The built variant's folder a page of ``doc`` (``folder/name``) lies in: all the
+    printing browser may read."""
+    return page.parents[len(Path(doc).parts) - 1]
+
+
+def _refused(job: ExportJob, fmt: str, url: str) -> Diagnostic:
+    return Diagnostic("W-EXPORT-REFUSED", Severity.WARNING,
+                      f"{fmt} export: the page asked for {url}, which is not a file of the built "
+                      "site; refused (nothing was fetched)", _where_named(job.talk, url),
+                      subject=job.talk,
+                      hint="exports show only the site's own files: put the file in the project")
+
+
+def _where_named(talk: str, url: str) -> Location:
+    """The first line of the talk that names ``url`` (as written, or as the browser wrote it
+    back); the talk's first line when it is named elsewhere (in a fragment)."""
+    shown = os.path.relpath(talk)
+    forms = [url, url.rstrip("/"), url.removeprefix("file://")]
+    try:
+        with open(talk, encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                for form in forms:
+                    column = line.find(form) if form else -1
+                    if column >= 0:
+                        return Location(shown, number, column + 1)
+    except OSError:
+        pass
+    return Location(shown, 1, 1)
+
+
+_BROWSER: list = []
+"""This process's browser: (its context manager, the browser), started by the first talk
+that prints and kept for every later talk the process exports."""
+
+
+def worker_browser():
+    """The process's browser, launched once.  A worker process closes it when it exits;
+    ``export_talks`` run in the main process closes it when it returns."""
+    from .browser import chromium
+
+    if not _BROWSER:
+        context = chromium()
+        _BROWSER.extend([context, context.__enter__()])
+        if multiprocessing.parent_process() is not None:
+            multiprocessing.util.Finalize(None, close_browser, exitpriority=10)
+    return _BROWSER[1]
+
+
+def close_browser() -> None:
+    if _BROWSER:
+        context = _BROWSER[0]
+        _BROWSER.clear()
+        context.__exit__(None, None, None)
 
 
 class ExportFailure(Exception):
@@ -146,20 +212,20 @@ def _raise_first(inputs: list[str], errors: list[Diagnostic]) -> list[str]:
 
 
 def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
-    """Export a chunk of talks in this process, with one browser at most."""
+    """Export a chunk of talks in this process, with one browser at most (a worker process
+    keeps it for its next chunk)."""
     results = []
-    browser_box: list = []
     missing_tools: dict[str, str] = {}
     try:
         for job in jobs:
-            results.append(_export_talk(job, browser_box, missing_tools))
+            results.append(_export_talk(job, missing_tools))
     finally:
-        if browser_box:
-            browser_box[0].__exit__(None, None, None)
+        if multiprocessing.parent_process() is None:
+            close_browser()
     return results
 
 
-def _export_talk(job: ExportJob, browser_box: list, missing_tools: dict[str, str]) -> ExportResult:
+def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
     result = ExportResult(job.talk, job.doc)
     start = time.perf_counter()
     for fmt in job.formats:
@@ -170,7 +236,7 @@ def _export_talk(job: ExportJob, browser_box: list, missing_tools: dict[str, str
         if family in missing_tools:
             continue
         try:
-            inputs = _export_one(job, fmt, browser_box)
+            inputs, warnings = _export_one(job, fmt)
         except tools.MissingTool as exc:
             missing_tools[family] = str(exc)
             result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
@@ -184,6 +250,7 @@ def _export_talk(job: ExportJob, browser_box: list, missing_tools: dict[str, str
         except Exception as exc:  # noqa: BLE001 - one talk's failure must not stop the others
             result.diagnostics.append(_problem(job, fmt, f"{type(exc).__name__}: {exc}"))
             continue
+        result.diagnostics.extend(warnings)
         _record(job, fmt, inputs)
         result.written.append(fmt)
     result.seconds = time.perf_counter() - start
