@@ -1,16 +1,22 @@
 """The handout as documents: DOCX through pandoc, PDF through headless Chromium.
 
 DOCX: the handout's items are written as pandoc Markdown (``$math$``, ``[@key]``,
-``![caption](path){width=..}``) and converted by pandoc, so equations become
-Word equations, citations are resolved by ``--citeproc`` against the talk's
-BibTeX files and figures are embedded (found through ``--resource-path``).
+``![caption](data:...){width=..}``) and converted by pandoc, so equations become
+Word equations, citations are resolved by ``--citeproc`` against the entries
+the talk cites and figures are embedded.  pandoc runs in its sandbox and is
+handed every image inline, only after ``source.confine`` let it through.
 
 PDF: the built HTML handout printed by Chromium, which keeps the site's
 typography, figures and MathJax equations without a TeX installation.
 """
 from __future__ import annotations
 
+import base64
+import functools
+import mimetypes
 import os
+import subprocess
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -21,7 +27,8 @@ from ..engine.run import expand
 from ..engine.talkfile import author_list
 from . import markdown as md
 from . import tools
-from .browser import print_page
+from .browser import Printed, print_page
+from .citations import bib_text, cited_keys
 from .notebook import notation_definitions
 
 PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+citations"
@@ -29,12 +36,16 @@ PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+cita
 
 def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
                      notation: str | None = None):
-    """(pandoc Markdown, resource folders, bib files, expansion) for the talk's handout."""
+    """(pandoc Markdown, bib files, expansion) for the talk's handout.  Every image it names
+    is inline (a ``data:`` URL) and lies inside the talk's allowed folders: pandoc, run in
+    its sandbox, reads nothing else."""
     expanded = expand(talk, "handout", config)
     talk_dir = os.path.dirname(expanded.talk.source.path)
-    roots = [talk_dir, *([os.path.abspath(diagrams)] if diagrams else [])]
-    style = md.Style(image_link=lambda path: _resource_link(path, talk_dir, diagrams),
-                     image_attrs=True, raw_html=False, split_at_headings=False)
+    allowed = md.allowed_roots(expanded, diagrams)
+    inline = functools.lru_cache(maxsize=None)(lambda path: _inline_image(path, talk_dir, diagrams,
+                                                                         allowed))
+    style = md.Style(image_link=inline, image_attrs=True, raw_html=False,
+                     split_at_headings=False, resource_link=inline)
     parts = []
     for cell in md.cells(expanded.items, style):
         if cell.kind == "code":
@@ -49,7 +60,7 @@ def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
     listed = "{#refs}" in body  # the talk says where its references go
     text = "\n\n".join(filter(None, [_front_matter(expanded.talk.meta, bool(bibs) and not listed),
                                       macros, body]))
-    return text + "\n", roots, bibs, expanded
+    return text + "\n", bibs, expanded
 
 
 def _front_matter(meta: dict, cited: bool) -> str:
@@ -69,37 +80,43 @@ def _front_matter(meta: dict, cited: bool) -> str:
     return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---"
 
 
-def _resource_link(path: str, talk_dir: str, diagrams: str | None) -> str | None:
-    """An image path relative to a folder on ``--resource-path``, so pandoc embeds it;
-    None for an image not on disk (pandoc would stop) or on the web (nothing is downloaded)."""
-    found = md.image_file(path, talk_dir, diagrams)
+def _inline_image(path: str, talk_dir: str, diagrams: str | None, allowed) -> str | None:
+    """The image as a ``data:`` URL when it is a file inside the allowed folders; None for
+    anything else (a file elsewhere, a URL: nothing is fetched)."""
+    found = md.image_file(path, talk_dir, diagrams, allowed)
     if found is None:
         return None
-    for root in [diagrams, talk_dir]:
-        if root and found.is_relative_to(Path(root).resolve()):
-            return found.relative_to(Path(root).resolve()).as_posix()
-    return found.as_posix()
+    kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(found.read_bytes()).decode('ascii')}"
 
 
 def write_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-               notation: str | None = None):
-    """Write the handout as ``out`` (.docx); return (files it was made from, errors)."""
-    import pypandoc
+               notation: str | None = None, bib_cache: str | None = None):
+    """Write the handout as ``out`` (.docx); return (files it was made from, errors).
 
-    tools.pandoc()
-    text, roots, bibs, expanded = handout_markdown(talk, config, diagrams, notation)
-    args = ["--standalone", f"--resource-path={os.pathsep.join(roots)}"]
-    if bibs:
-        args += ["--citeproc", *(f"--bibliography={b}" for b in bibs)]
+    pandoc runs with ``--sandbox``: it reads only the Markdown it is handed on its input
+    and the bibliography written for it (the cited entries alone), never a file or URL the
+    talk names."""
+    pandoc = tools.pandoc()
+    text, bibs, expanded = handout_markdown(talk, config, diagrams, notation)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.docx")
-    pypandoc.convert_text(text, "docx", format=PANDOC_INPUT, outputfile=str(tmp),
-                          extra_args=args, cworkdir=roots[0])
+    with tempfile.TemporaryDirectory(prefix="talks-docx-") as folder:
+        args = [pandoc, "--sandbox", f"--from={PANDOC_INPUT}", "--to=docx", "--standalone",
+                f"--output={tmp}"]
+        if bibs:
+            cited = os.path.join(folder, "cited.bib")
+            with open(cited, "w", encoding="utf-8") as fh:
+                fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
+            args += ["--citeproc", f"--bibliography={cited}"]
+        done = subprocess.run(args, input=text, text=True, capture_output=True, cwd=folder)
+    if done.returncode != 0:
+        raise RuntimeError(f"pandoc: {done.stderr.strip()[-2000:]}")
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return [*expanded.dependencies, *bibs], errors
 
 
-def write_handout_pdf(browser, handout_html: Path, out: Path) -> None:
-    """Print the built handout page to ``out``."""
-    print_page(browser, handout_html.resolve().as_uri(), out)
+def write_handout_pdf(browser, site: Path, handout_html: Path, out: Path) -> Printed:
+    """Print the built handout page (inside the site folder ``site``) to ``out``."""
+    return print_page(browser, site, handout_html, out)

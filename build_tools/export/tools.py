@@ -29,19 +29,41 @@ def chromium() -> str:
                       "(apt-get install chromium)")
 
 
+PANDOC_AT_LEAST = (3, 1, 2)
+"""Official pandoc builds carry their data files (DOCX under ``--sandbox`` needs them), and
+from 3.1.2 on write Typst; ``pypandoc-binary`` ships one (docs/exports.md)."""
+
+
 @lru_cache(maxsize=None)
 def pandoc() -> str:
-    """The pandoc executable pypandoc will run."""
+    """The pandoc executable: the one pypandoc picks (its own copy from ``pypandoc-binary``,
+    or a newer one on PATH; ``PYPANDOC_PANDOC`` names another)."""
     try:
         import pypandoc
     except ImportError:
-        raise MissingTool("DOCX exports need the PyPI package 'pypandoc' (pip install pypandoc)") \
-            from None
+        raise MissingTool("DOCX exports need the PyPI package 'pypandoc-binary' "
+                          "(pip install pypandoc-binary)") from None
     try:
-        return pypandoc.get_pandoc_path()
+        path = pypandoc.get_pandoc_path()
+        version = pypandoc.get_pandoc_version()
     except OSError:
-        raise MissingTool("DOCX exports need pandoc: install the Debian package 'pandoc' "
-                          "(apt-get install pandoc)") from None
+        raise MissingTool("DOCX exports need pandoc: install the PyPI package 'pypandoc-binary' "
+                          "(pip install pypandoc-binary), which ships it") from None
+    if _version(version) < PANDOC_AT_LEAST:
+        raise MissingTool(f"DOCX exports need pandoc {'.'.join(map(str, PANDOC_AT_LEAST))} or "
+                          f"later (found {version} at {path}): install the PyPI package "
+                          "'pypandoc-binary', or name a newer pandoc in PYPANDOC_PANDOC")
+    return path
+
+
+def _version(text: str) -> tuple[int, ...]:
+    numbers = []
+    for part in str(text).split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers)
 
 
 def playwright():
