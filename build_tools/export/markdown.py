@@ -133,13 +133,16 @@ REFRESH_URL = re.compile(r"""(?<![\w-])(content\s*=\s*["']?[^"'>]*?\burl\s*=\s*)
                          re.I)
 CSS_URL = re.compile(r"""(url\(\s*)("[^"]*"|'[^']*'|[^)\s]*)(\s*\))""", re.I)
 CSS_IMPORT = re.compile(r"""(@import\s+)("[^"]*"|'[^']*')""", re.I)
+FILE_URL = re.compile(r"""(?<![\w-])file:[^\s"'<>()]*""", re.I)
+"""A ``file:`` URL anywhere else (a script's string, a link): it names only this machine."""
 
 
 def rewrite_references(text: str, link: Callable[[str], str | None]) -> str:
     """Every resource URL in ``text`` passed through ``link``: Markdown images (left as their
     alt text when ``link`` gives None), HTML URL attributes and ``srcset``, a meta refresh's
-    URL, CSS ``url()`` and ``@import`` (emptied when ``link`` gives None)."""
-    if not any(mark in text for mark in ("](", "=", "url(", "@import")):
+    URL, CSS ``url()`` and ``@import``, any other ``file:`` URL (emptied when ``link`` gives
+    None)."""
+    if not any(mark in text for mark in ("](", "=", "url(", "@import", "file:", "FILE:")):
         return text
 
     def quoted(value: str) -> tuple[str, str]:
@@ -169,7 +172,8 @@ def rewrite_references(text: str, link: Callable[[str], str | None]) -> str:
     text = URL_ATTR.sub(lambda m: m.group(1) + m.group(2) + one(m.group(3)), text)
     text = REFRESH_URL.sub(lambda m: m.group(1) + (link(m.group(2)) or ""), text)
     text = CSS_URL.sub(lambda m: m.group(1) + one(m.group(2)) + m.group(3), text)
-    return CSS_IMPORT.sub(lambda m: m.group(1) + one(m.group(2)), text)
+    text = CSS_IMPORT.sub(lambda m: m.group(1) + one(m.group(2)), text)
+    return FILE_URL.sub(lambda m: link(m.group(0)) or "", text) if "file:" in text.lower() else text
 
 
 def is_web(url: str) -> bool:
