@@ -38,8 +38,6 @@ from pathlib import Path
 from measure import ROOT
 
 SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus"
-COURSE = SHARED / "reference" / "course-execed"
 NOT_TALKS = {"_posts", "_layouts", "_includes", "_notes", "_notebooks"}
 PATH_MAP = "$HOME/lawrennd/snippets={snippets}:$HOME/lawrennd/bibliography={bibliography}"
 """How lamd settings name the snippets and bibliography on their author's machine."""
@@ -50,13 +48,17 @@ import json, sys, time
 import build_tools.export.run as export_run
 from build_tools.cli import main
 timed = export_run.run_exports
-spent = []
+spent, by_format = [], {}
 def run_exports(*args, **kwargs):
     start = time.perf_counter()
     try:
-        return timed(*args, **kwargs)
+        results = timed(*args, **kwargs)
     finally:
         spent.append(time.perf_counter() - start)
+    for result in results:
+        for fmt, seconds in result.seconds_by_format.items():
+            by_format[fmt] = by_format.get(fmt, 0.0) + seconds
+    return results
 export_run.run_exports = run_exports
 start = time.perf_counter()
 try:
@@ -65,7 +67,8 @@ try:
 except SystemExit as exc:
     code = exc.code or 0
 wall = time.perf_counter() - start
-print("BENCH " + json.dumps({"wall": wall, "exports": sum(spent), "code": code}), file=sys.stderr)
+print("BENCH " + json.dumps({"wall": wall, "exports": sum(spent), "by_format": by_format,
+                             "code": code}), file=sys.stderr)
 """
 
 
@@ -158,31 +161,36 @@ def measure(label: str, cwd: Path, args: list[str], env: dict, work: Path) -> fl
     print(f"  all exports (export step)    {first['exports']:7.1f} s   peak {first['peak_kb'] / 1024:6.0f} MB"
           f"   ratio to HTML {ratio:.2f} (target <= 1.0)")
     print(f"    the no-change rebuild around it: {first['wall'] - first['exports']:.1f} s (not counted)")
+    print("    time per format, summed over talks and workers: "
+          + ", ".join(f"{fmt} {s:.1f} s" for fmt, s in first.get("by_format", {}).items()))
     print(f"  unchanged, exported again    {again['exports']:7.1f} s   {again['summary']}")
     print(f"  files: {exported_files(site)}; first run: {first['summary']}")
     return ratio
 
 
-def course_workload(work: Path, jobs: list[str]) -> tuple[Path, list[str], dict] | None:
-    if not (COURSE / "_lamd").is_dir() or not (CORPUS / "snippets").is_dir():
-        print(f"no course at {COURSE} (or no corpus beside it); the course workload is skipped")
+def course_workload(shared: Path, work: Path, jobs: list[str]) -> tuple[Path, list[str], dict] | None:
+    corpus, course_source = shared / "corpus", shared / "reference" / "course-execed"
+    if not (course_source / "_lamd").is_dir() or not (corpus / "snippets").is_dir():
+        print(f"no course at {course_source} (or no corpus beside it); the course workload is skipped")
         return None
     course = work / "course"
     shutil.rmtree(course, ignore_errors=True)
-    shutil.copytree(COURSE, course)
-    env = {"TALKS_PATH_MAP": PATH_MAP.format(snippets=CORPUS.resolve() / "snippets",
-                                             bibliography=CORPUS.resolve() / "bibliography")}
+    shutil.copytree(course_source, course)
+    env = {"TALKS_PATH_MAP": PATH_MAP.format(snippets=corpus.resolve() / "snippets",
+                                             bibliography=corpus.resolve() / "bibliography")}
     return course, jobs, env
 
 
-def corpus_workload(work: Path, limit: int, jobs: list[str]) -> tuple[Path, list[str], dict] | None:
-    if not (CORPUS / "talks").is_dir():
-        print(f"no corpus at {CORPUS}; the corpus workload is skipped")
+def corpus_workload(shared: Path, work: Path, limit: int, jobs: list[str]
+                    ) -> tuple[Path, list[str], dict] | None:
+    corpus = shared / "corpus"
+    if not (corpus / "talks").is_dir():
+        print(f"no corpus at {corpus}; the corpus workload is skipped")
         return None
     project = work / "corpus"
     shutil.rmtree(project, ignore_errors=True)
     for part in ("talks", "snippets", "bibliography"):
-        shutil.copytree(CORPUS / part, project / part)
+        shutil.copytree(corpus / part, project / part)
     shutil.copy(ROOT / "build_tools" / "templates" / "project" / "conf.py", project)
     talks = sorted(p for p in (project / "talks").glob("_*/*.md")
                    if p.parent.name not in NOT_TALKS)[:limit]
@@ -198,15 +206,17 @@ def main() -> int:
     parser.add_argument("--keep", default=None, help="Build here and keep it.")
     parser.add_argument("--jobs", type=int, default=None, help="Processes at once (default: the cores).")
     parser.add_argument("--only", choices=("course", "corpus"), default=None)
+    parser.add_argument("--shared", default=str(SHARED), help="The shared folder (corpus, reference).")
     opts = parser.parse_args()
     work = Path(opts.keep or tempfile.mkdtemp(prefix="talks-exports-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     jobs = ["--jobs", str(opts.jobs)] if opts.jobs else []
+    shared = Path(opts.shared).resolve()
     print(f"cores: {len(os.sched_getaffinity(0))}; work in {work}")
     ratios = {}
     started = time.perf_counter()
-    for label, make in (("course", lambda: course_workload(work, jobs)),
-                        ("corpus", lambda: corpus_workload(work, opts.limit, jobs))):
+    for label, make in (("course", lambda: course_workload(shared, work, jobs)),
+                        ("corpus", lambda: corpus_workload(shared, work, opts.limit, jobs))):
         if opts.only in (None, label):
             workload = make()
             if workload:

@@ -147,7 +147,6 @@ def print_page(browser, site: Path, page_file: Path, out: Path, *, query: str = 
         page.goto(server.url_of(page_file) + query, wait_until="load")
         value = page.evaluate(ready) if ready else None
         page.evaluate(MATHJAX_DONE)
-        page.emulate_media(media="print")
         tmp = out.with_name(out.name + ".tmp")
         out.parent.mkdir(parents=True, exist_ok=True)
         options = {"path": str(tmp), "print_background": True}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import mimetypes
 import os
 import subprocess
@@ -32,20 +33,33 @@ from .citations import bib_text, cited_keys
 from .notebook import notation_definitions
 
 PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+citations"
+IMAGE_PLACEHOLDER = "talks-image-"
+"""What the Markdown names an image by until it is put in inline."""
 
 
 def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
                      notation: str | None = None):
-    """(pandoc Markdown, bib files, expansion) for the talk's handout.  Every image it names
-    is inline (a ``data:`` URL) and lies inside the talk's allowed folders: pandoc, run in
-    its sandbox, reads nothing else."""
+    """(pandoc Markdown, bib files, expansion, images) for the talk's handout.
+
+    Each image it names that lies inside the talk's allowed folders is written as a
+    placeholder, ``images`` maps each placeholder to its file; any other image is left out.
+    """
     expanded = expand(talk, "handout", config)
     talk_dir = os.path.dirname(expanded.talk.source.path)
     allowed = md.allowed_roots(expanded, diagrams)
-    inline = functools.lru_cache(maxsize=None)(lambda path: _inline_image(path, talk_dir, diagrams,
-                                                                         allowed))
-    style = md.Style(image_link=inline, image_attrs=True, raw_html=False,
-                     split_at_headings=False, resource_link=inline)
+    images: dict[str, Path] = {}
+
+    @functools.lru_cache(maxsize=None)
+    def placeholder(path: str) -> str | None:
+        found = md.image_file(path, talk_dir, diagrams, allowed)
+        if found is None:
+            return None
+        name = f"{IMAGE_PLACEHOLDER}{len(images)}{found.suffix}"
+        images[name] = found
+        return name
+
+    style = md.Style(image_link=placeholder, image_attrs=True, raw_html=False,
+                     split_at_headings=False, resource_link=placeholder)
     parts = []
     for cell in md.cells(expanded.items, style):
         if cell.kind == "code":
@@ -60,7 +74,7 @@ def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
     listed = "{#refs}" in body  # the talk says where its references go
     text = "\n\n".join(filter(None, [_front_matter(expanded.talk.meta, bool(bibs) and not listed),
                                       macros, body]))
-    return text + "\n", bibs, expanded
+    return text + "\n", bibs, expanded, images
 
 
 def _front_matter(meta: dict, cited: bool) -> str:
@@ -80,41 +94,61 @@ def _front_matter(meta: dict, cited: bool) -> str:
     return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---"
 
 
-def _inline_image(path: str, talk_dir: str, diagrams: str | None, allowed) -> str | None:
-    """The image as a ``data:`` URL when it is a file inside the allowed folders; None for
-    anything else (a file elsewhere, a URL: nothing is fetched)."""
-    found = md.image_file(path, talk_dir, diagrams, allowed)
-    if found is None:
-        return None
-    kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(found.read_bytes()).decode('ascii')}"
+def inline_images(node, images: dict[str, Path]) -> None:
+    """Every image of a pandoc AST (JSON) whose target is a placeholder of ``images`` made a
+    ``data:`` URL of its file, in place."""
+    if isinstance(node, list):
+        for child in node:
+            inline_images(child, images)
+    elif isinstance(node, dict):
+        if node.get("t") == "Image":
+            target = node["c"][2]
+            if target[0] in images:
+                target[0] = _data_url(images[target[0]])
+        for child in node.values():
+            if isinstance(child, (list, dict)):
+                inline_images(child, images)
+
+
+def _data_url(path: Path) -> str:
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
 def write_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                notation: str | None = None, bib_cache: str | None = None):
     """Write the handout as ``out`` (.docx); return (files it was made from, errors).
 
-    pandoc runs with ``--sandbox``: it reads only the Markdown it is handed on its input
-    and the bibliography written for it (the cited entries alone), never a file or URL the
-    talk names."""
+    pandoc runs with ``--sandbox``: it reads only what it is handed on its input and the
+    bibliography written for it (the cited entries alone), never a file or URL the talk
+    names.  The Markdown is read with images as placeholders, then the images (only those
+    ``confine`` let through) are put in inline: pandoc's Markdown reader is slow on long
+    ``data:`` URLs, its JSON reader is not."""
     pandoc = tools.pandoc()
-    text, bibs, expanded = handout_markdown(talk, config, diagrams, notation)
+    text, bibs, expanded, images = handout_markdown(talk, config, diagrams, notation)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.docx")
     with tempfile.TemporaryDirectory(prefix="talks-docx-") as folder:
-        args = [pandoc, "--sandbox", f"--from={PANDOC_INPUT}", "--to=docx", "--standalone",
-                f"--output={tmp}"]
+        ast = json.loads(_run(pandoc, ["--sandbox", f"--from={PANDOC_INPUT}", "--to=json"],
+                              text, folder))
+        inline_images(ast, images)
+        args = ["--sandbox", "--from=json", "--to=docx", "--standalone", f"--output={tmp}"]
         if bibs:
             cited = os.path.join(folder, "cited.bib")
             with open(cited, "w", encoding="utf-8") as fh:
                 fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
             args += ["--citeproc", f"--bibliography={cited}"]
-        done = subprocess.run(args, input=text, text=True, capture_output=True, cwd=folder)
-    if done.returncode != 0:
-        raise RuntimeError(f"pandoc: {done.stderr.strip()[-2000:]}")
+        _run(pandoc, args, json.dumps(ast), folder)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    return [*expanded.dependencies, *bibs], errors
+    return [*expanded.dependencies, *bibs, *map(str, images.values())], errors
+
+
+def _run(pandoc: str, args: list[str], text: str, folder: str) -> str:
+    done = subprocess.run([pandoc, *args], input=text, text=True, capture_output=True, cwd=folder)
+    if done.returncode != 0:
+        raise RuntimeError(f"pandoc: {done.stderr.strip()[-2000:]}")
+    return done.stdout
 
 
 def write_handout_pdf(browser, site: Path, handout_html: Path, out: Path) -> Printed:

@@ -52,6 +52,8 @@ class ExportResult:
     up_to_date: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
+    seconds_by_format: dict[str, float] = field(default_factory=dict)
+    """How long each export written took (the benchmark shows where the time goes)."""
 
     @property
     def failed(self) -> bool:
@@ -235,6 +237,7 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
         family = "browser" if fmt in BROWSER_FORMATS else fmt
         if family in missing_tools:
             continue
+        began = time.perf_counter()
         try:
             inputs, warnings = _export_one(job, fmt)
         except tools.MissingTool as exc:
@@ -253,6 +256,7 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
         result.diagnostics.extend(warnings)
         _record(job, fmt, inputs)
         result.written.append(fmt)
+        result.seconds_by_format[fmt] = time.perf_counter() - began
     result.seconds = time.perf_counter() - start
     return result
 

@@ -49,14 +49,14 @@ def pandoc() -> str:
     except OSError:
         raise MissingTool("DOCX exports need pandoc: install the PyPI package 'pypandoc-binary' "
                           "(pip install pypandoc-binary), which ships it") from None
-    if _version(version) < PANDOC_AT_LEAST:
+    if version_tuple(version) < PANDOC_AT_LEAST:
         raise MissingTool(f"DOCX exports need pandoc {'.'.join(map(str, PANDOC_AT_LEAST))} or "
                           f"later (found {version} at {path}): install the PyPI package "
                           "'pypandoc-binary', or name a newer pandoc in PYPANDOC_PANDOC")
     return path
 
 
-def _version(text: str) -> tuple[int, ...]:
+def version_tuple(text: str) -> tuple[int, ...]:
     numbers = []
     for part in str(text).split("."):
         digits = "".join(ch for ch in part if ch.isdigit())
