@@ -14,6 +14,9 @@ Sphinx whether anything changed (nothing has): only the export step itself is
 counted as export time, the no-change rebuild around it is shown apart.  A second
 ``talks export`` over the unchanged talks shows that no export is made again.
 
+CPU time (user and system, of the command and every process it started) is shown
+beside the wall time: on a machine others share, it varies less.
+
 Peak memory is the largest sum, over the processes alive at one moment (the command,
 its workers, pandoc, every Chromium process), of their proportional set size (PSS:
 memory shared between processes is divided among them, so the sum is what the
@@ -44,19 +47,23 @@ PATH_MAP = "$HOME/lawrennd/snippets={snippets}:$HOME/lawrennd/bibliography={bibl
 
 # Runs ``talks ARGS`` and reports its wall time and the time of its export step alone.
 RUNNER = """
-import json, sys, time
+import json, resource, sys, time
 import build_tools.export.run as export_run
 from build_tools.cli import main
+def cpu():
+    return sum(getattr(resource.getrusage(who), field) for who in
+               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for field in ("ru_utime", "ru_stime"))
 timed = export_run.run_exports
-spent, by_format = [], {}
+spent, spent_cpu, by_format = [], [], {}
 def run_exports(*args, **kwargs):
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), cpu()
     try:
         results = timed(*args, **kwargs)
     finally:
         spent.append(time.perf_counter() - start)
+        spent_cpu.append(cpu() - start_cpu)
     for result in results:
-        for fmt, seconds in result.seconds_by_format.items():
+        for fmt, seconds in getattr(result, "seconds_by_format", {}).items():
             by_format[fmt] = by_format.get(fmt, 0.0) + seconds
     return results
 export_run.run_exports = run_exports
@@ -67,8 +74,9 @@ try:
 except SystemExit as exc:
     code = exc.code or 0
 wall = time.perf_counter() - start
-print("BENCH " + json.dumps({"wall": wall, "exports": sum(spent), "by_format": by_format,
-                             "code": code}), file=sys.stderr)
+print("BENCH " + json.dumps({"wall": wall, "cpu": cpu(), "exports": sum(spent),
+                             "exports_cpu": sum(spent_cpu), "by_format": by_format, "code": code}),
+      file=sys.stderr)
 """
 
 
@@ -138,7 +146,7 @@ def run(args: list[str], cwd: Path, env: dict, log: Path) -> dict:
 
 
 def exported_files(site: Path) -> dict[str, int]:
-    files = [f.name for f in (site / "exports").glob("*.*")] if (site / "exports").is_dir() else []
+    files = [f.name for f in (site / "exports").rglob("*.*")] if (site / "exports").is_dir() else []
     made = {suffix: sum(1 for f in files if f.endswith(suffix))
             for suffix in (".ipynb", ".docx", ".slides.pdf")}
     made[".pdf"] = sum(1 for f in files if f.endswith(".pdf") and not f.endswith(".slides.pdf"))
@@ -157,9 +165,12 @@ def measure(label: str, cwd: Path, args: list[str], env: dict, work: Path) -> fl
     ratio = first["exports"] / html["wall"]
     talks = len(list((site / "handout").glob("**/*.html"))) if (site / "handout").is_dir() else 0
     print(f"{label}: {talks} handout pages built, {html['failed']} talk(s) failed")
-    print(f"  HTML build (3 variants)      {html['wall']:7.1f} s   peak {html['peak_kb'] / 1024:6.0f} MB")
+    print(f"  HTML build (3 variants)      {html['wall']:7.1f} s   peak {html['peak_kb'] / 1024:6.0f} MB"
+          f"   CPU {html['cpu']:6.1f} s")
     print(f"  all exports (export step)    {first['exports']:7.1f} s   peak {first['peak_kb'] / 1024:6.0f} MB"
-          f"   ratio to HTML {ratio:.2f} (target <= 1.0)")
+          f"   CPU {first['exports_cpu']:6.1f} s")
+    print(f"  ratio to HTML: wall {ratio:.2f} (target <= 1.0); CPU {first['exports_cpu'] / html['cpu']:.2f}"
+          " (the CPU time of every process: steadier on a shared machine)")
     print(f"    the no-change rebuild around it: {first['wall'] - first['exports']:.1f} s (not counted)")
     print("    time per format, summed over talks and workers: "
           + ", ".join(f"{fmt} {s:.1f} s" for fmt, s in first.get("by_format", {}).items()))

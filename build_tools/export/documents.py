@@ -18,12 +18,13 @@ import mimetypes
 import os
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from ..config import TalkConfig
-from ..diagnostics import Severity
+from ..diagnostics import Diagnostic, Severity
 from ..engine.run import expand
 from ..engine.talkfile import author_list
 from . import markdown as md
@@ -117,31 +118,75 @@ def _data_url(path: Path) -> str:
 
 def write_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                notation: str | None = None, bib_cache: str | None = None):
-    """Write the handout as ``out`` (.docx); return (files it was made from, errors).
+    """Write the handout as ``out`` (.docx); return (files it was made from, errors)."""
+    return start_docx(talk, out, config, diagrams, notation, bib_cache).finish()
 
-    pandoc runs with ``--sandbox``: it reads only what it is handed on its input and the
-    bibliography written for it (the cited entries alone), never a file or URL the talk
+
+def start_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
+               notation: str | None = None, bib_cache: str | None = None) -> "PendingDocx":
+    """Start writing the handout as ``out`` (.docx); ``finish()`` the result to wait for it.
+
+    pandoc runs with ``--sandbox``: it reads only what it is handed (the document, the
+    bibliography written for it with the cited entries alone), never a file or URL the talk
     names.  The Markdown is read with images as placeholders, then the images (only those
     ``confine`` let through) are put in inline: pandoc's Markdown reader is slow on long
-    ``data:`` URLs, its JSON reader is not."""
+    ``data:`` URLs, its JSON reader is not.  The writing runs while the caller goes on
+    (printing the PDFs, say)."""
     pandoc = tools.pandoc()
     text, bibs, expanded, images = handout_markdown(talk, config, diagrams, notation)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.docx")
-    with tempfile.TemporaryDirectory(prefix="talks-docx-") as folder:
+    folder = tempfile.TemporaryDirectory(prefix="talks-docx-")
+    try:
         ast = json.loads(_run(pandoc, ["--sandbox", f"--from={PANDOC_INPUT}", "--to=json"],
-                              text, folder))
+                              text, folder.name))
         inline_images(ast, images)
-        args = ["--sandbox", "--from=json", "--to=docx", "--standalone", f"--output={tmp}"]
+        document = os.path.join(folder.name, "handout.json")
+        with open(document, "w", encoding="utf-8") as fh:
+            json.dump(ast, fh)
+        tmp = out.with_name(out.name + ".tmp.docx")
+        args = ["--sandbox", "--from=json", "--to=docx", "--standalone", f"--output={tmp}", document]
         if bibs:
-            cited = os.path.join(folder, "cited.bib")
+            cited = os.path.join(folder.name, "cited.bib")
             with open(cited, "w", encoding="utf-8") as fh:
                 fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
             args += ["--citeproc", f"--bibliography={cited}"]
-        _run(pandoc, args, json.dumps(ast), folder)
-    tmp.replace(out)
+        log = open(os.path.join(folder.name, "pandoc.log"), "w+", encoding="utf-8")
+        process = subprocess.Popen([pandoc, *args], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=log, cwd=folder.name)
+    except BaseException:
+        folder.cleanup()
+        raise
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    return [*expanded.dependencies, *bibs, *map(str, images.values())], errors
+    return PendingDocx(process, log, folder, tmp, out,
+                       [*expanded.dependencies, *bibs, *map(str, images.values())], errors)
+
+
+@dataclass
+class PendingDocx:
+    """A DOCX pandoc is writing."""
+
+    process: subprocess.Popen
+    log: object
+    folder: tempfile.TemporaryDirectory
+    tmp: Path
+    out: Path
+    inputs: list[str]
+    errors: list[Diagnostic]
+
+    def finish(self) -> tuple[list[str], list[Diagnostic]]:
+        """Wait for pandoc; put the file in place (the last good one stays when it failed).
+        Returns (files it was made from, the engine's errors)."""
+        try:
+            code = self.process.wait()
+            self.log.seek(0)
+            message = self.log.read()
+            self.log.close()
+            if code != 0:
+                raise RuntimeError(f"pandoc: {message.strip()[-2000:]}")
+            self.tmp.replace(self.out)
+        finally:
+            self.folder.cleanup()
+        return self.inputs, self.errors
 
 
 def _run(pandoc: str, args: list[str], text: str, folder: str) -> str:

@@ -111,8 +111,9 @@ def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
 
 # -- one talk ---------------------------------------------------------------------------
 
-def _export_one(job: ExportJob, fmt: str) -> tuple[list[str], list[Diagnostic]]:
-    """Make one export; return the files it was made from, and its warnings."""
+def _export_one(job: ExportJob, fmt: str):
+    """Make one export; return the files it was made from, and its warnings.  The DOCX
+    is only started: ``_start_one`` returns it pending, to finish after the PDFs."""
     from . import documents, notebook, slides_pdf
 
     out = export_path(job.out_dir, job.doc, fmt)
@@ -121,9 +122,9 @@ def _export_one(job: ExportJob, fmt: str) -> tuple[list[str], list[Diagnostic]]:
                                                  job.notation, bib_cache=_bib_cache(job))
         return _raise_first(inputs, errors), []
     if fmt == "docx":
-        inputs, errors = documents.write_docx(job.talk, out, job.config, job.diagrams, job.notation,
-                                              bib_cache=_bib_cache(job))
-        return _raise_first(inputs, errors), []
+        pending = documents.start_docx(job.talk, out, job.config, job.diagrams, job.notation,
+                                       bib_cache=_bib_cache(job))
+        return lambda: (_raise_first(*pending.finish()), [])
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
@@ -156,26 +157,39 @@ def site_folder(page: Path, doc: str) -> Path:
 def _refused(job: ExportJob, fmt: str, url: str) -> Diagnostic:
     return Diagnostic("W-EXPORT-REFUSED", Severity.WARNING,
                       f"{fmt} export: the page asked for {url}, which is not a file of the built "
-                      "site; refused (nothing was fetched)", _where_named(job.talk, url),
+                      "site; refused (nothing was fetched)", _where_named(job, url),
                       subject=job.talk,
                       hint="exports show only the site's own files: put the file in the project")
 
 
-def _where_named(talk: str, url: str) -> Location:
-    """The first line of the talk that names ``url`` (as written, or as the browser wrote it
-    back); the talk's first line when it is named elsewhere (in a fragment)."""
-    shown = os.path.relpath(talk)
-    forms = [url, url.rstrip("/"), url.removeprefix("file://")]
-    try:
-        with open(talk, encoding="utf-8", errors="replace") as fh:
-            for number, line in enumerate(fh, 1):
-                for form in forms:
-                    column = line.find(form) if form else -1
+def _where_named(job: ExportJob, url: str) -> Location:
+    """Where the talk names ``url`` (as written, or as the browser wrote it back): the first
+    line naming it in the talk, else in a fragment it includes (as far as this talk's other
+    exports recorded them); the talk's first line when none does (an SVG may name it)."""
+    forms = [form for form in dict.fromkeys([url, url.rstrip("/"), url.removeprefix("file://")])
+             if form]
+    for path in _talk_sources(job):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                for number, line in enumerate(fh, 1):
+                    column = next((line.find(f) for f in forms if f in line), -1)
                     if column >= 0:
-                        return Location(shown, number, column + 1)
-    except OSError:
-        pass
-    return Location(shown, 1, 1)
+                        return Location(os.path.relpath(path), number, column + 1)
+        except OSError:
+            continue
+    return Location(os.path.relpath(job.talk), 1, 1)
+
+
+def _talk_sources(job: ExportJob) -> list[str]:
+    """The talk, then the Markdown files its notebook or DOCX export was made from."""
+    sources = [job.talk]
+    for fmt in ("ipynb", "docx"):
+        try:
+            recorded = json.loads(_stamp_path(job, fmt).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        sources += [f for f in recorded.get("inputs", []) if f.endswith(".md")]
+    return list(dict.fromkeys(sources))
 
 
 _BROWSER: list = []
@@ -228,8 +242,11 @@ def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
 
 
 def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
+    """Every format of one talk asked for and out of date.  pandoc writes the DOCX while
+    the browser prints: it is finished last."""
     result = ExportResult(job.talk, job.doc)
     start = time.perf_counter()
+    pending = []
     for fmt in job.formats:
         if is_up_to_date(job, fmt):
             result.up_to_date.append(fmt)
@@ -238,27 +255,42 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
         if family in missing_tools:
             continue
         began = time.perf_counter()
-        try:
-            inputs, warnings = _export_one(job, fmt)
-        except tools.MissingTool as exc:
-            missing_tools[family] = str(exc)
-            result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
-            continue
-        except ExportFailure as exc:
-            result.diagnostics.append(_problem(job, fmt, str(exc)))
-            continue
-        except MacroError as exc:
-            result.diagnostics.append(_problem(job, fmt, exc.diagnostic.format()))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one talk's failure must not stop the others
-            result.diagnostics.append(_problem(job, fmt, f"{type(exc).__name__}: {exc}"))
-            continue
-        result.diagnostics.extend(warnings)
-        _record(job, fmt, inputs)
-        result.written.append(fmt)
-        result.seconds_by_format[fmt] = time.perf_counter() - began
+        made = _attempt(job, fmt, lambda: _export_one(job, fmt), result, missing_tools)
+        if callable(made):
+            pending.append((fmt, made, began))
+        elif made is not None:
+            _made(job, fmt, made, began, result)
+    for fmt, finish, began in pending:
+        made = _attempt(job, fmt, finish, result, missing_tools)
+        if made is not None:
+            _made(job, fmt, made, began, result)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools: dict[str, str]):
+    """``step()``, or None with the failure said in ``result``."""
+    try:
+        return step()
+    except tools.MissingTool as exc:
+        missing_tools["browser" if fmt in BROWSER_FORMATS else fmt] = str(exc)
+        result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
+    except ExportFailure as exc:
+        result.diagnostics.append(_problem(job, fmt, str(exc)))
+    except MacroError as exc:
+        result.diagnostics.append(_problem(job, fmt, exc.diagnostic.format()))
+    except Exception as exc:  # noqa: BLE001 - one talk's failure must not stop the others
+        result.diagnostics.append(_problem(job, fmt, f"{type(exc).__name__}: {exc}"))
+    return None
+
+
+def _made(job: ExportJob, fmt: str, made: tuple[list[str], list[Diagnostic]], began: float,
+          result: ExportResult) -> None:
+    inputs, warnings = made
+    result.diagnostics.extend(warnings)
+    _record(job, fmt, inputs)
+    result.written.append(fmt)
+    result.seconds_by_format[fmt] = time.perf_counter() - began
 
 
 # -- many talks in parallel ---------------------------------------------------------------
