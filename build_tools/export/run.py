@@ -156,7 +156,7 @@ def site_folder(page: Path, doc: str) -> Path:
 
 def _refused(job: ExportJob, fmt: str, url: str) -> Diagnostic:
     return Diagnostic("W-EXPORT-REFUSED", Severity.WARNING,
-                      f"{fmt} export: the page asked for {url}, which is not a file of the built "
+                      f"the printed exports asked for {url}, which is not a file of the built "
                       "site; refused (nothing was fetched)", _where_named(job, url),
                       subject=job.talk,
                       hint="exports show only the site's own files: put the file in the project")
@@ -287,7 +287,7 @@ def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools
 def _made(job: ExportJob, fmt: str, made: tuple[list[str], list[Diagnostic]], began: float,
           result: ExportResult) -> None:
     inputs, warnings = made
-    result.diagnostics.extend(warnings)
+    result.diagnostics.extend(w for w in warnings if w not in result.diagnostics)  # once a talk
     _record(job, fmt, inputs)
     result.written.append(fmt)
     result.seconds_by_format[fmt] = time.perf_counter() - began
