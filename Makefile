@@ -8,7 +8,7 @@ VENV ?= .venv
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
 	$$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
-APT_PACKAGES = chromium chromium-driver gpp pandoc poppler-utils librsvg2-bin
+APT_PACKAGES = chromium chromium-driver gpp poppler-utils librsvg2-bin
 
 .PHONY: site test setup system-deps bench clean
 

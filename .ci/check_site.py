@@ -31,7 +31,9 @@ def read_notebook(path: Path) -> str:
 def read_docx(path: Path) -> str:
     with zipfile.ZipFile(path) as docx:
         body = docx.read("word/document.xml")
-    text = subprocess.run(["pandoc", "--from", "docx", "--to", "plain", str(path)],
+    import pypandoc  # the pandoc the project installs (pypandoc-binary)
+
+    text = subprocess.run([pypandoc.get_pandoc_path(), "--from", "docx", "--to", "plain", str(path)],
                           capture_output=True, text=True, check=True).stdout
     if not text.strip():
         raise ValueError("pandoc reads no text in it")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from build_tools.export import parse_formats
+from build_tools.export import parse_formats, tools
 from build_tools.export.run import is_up_to_date
 from build_tools.site.build import SiteOptions, build_site
 
@@ -42,7 +42,6 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site(project):
-    tool_or_skip("pandoc", "pandoc")
     chromium_or_skip()
     options = SiteOptions(talks=[str(project / "talks" / f"{DOC}.md")], project=str(project),
                           out=str(project / "_build/site"), exports=parse_formats("all"))
@@ -113,7 +112,7 @@ def test_docx_has_headings_equations_citations_and_an_image(site):
         document = archive.read("word/document.xml").decode("utf-8")
     assert any(n.startswith("word/media/") for n in names), names
     assert "<m:oMath" in document  # a Word equation, not TeX source
-    text = subprocess.run([tool_or_skip("pandoc", "pandoc"), str(docx), "-t", "plain"],
+    text = subprocess.run([tools.pandoc(), str(docx), "-t", "plain"],
                           capture_output=True, text=True, check=True).stdout
     for heading in ("Counting Zanzibar Pelicans", "Checking the Count", "References"):
         assert heading in text
@@ -286,3 +285,20 @@ def test_a_build_without_exports_links_none_and_carries_no_stale_file(project):
     assert "exports/" not in (out / "index.html").read_text(encoding="utf-8")
     assert "../exports/" not in (out / "handout" / f"{DOC}.html").read_text(encoding="utf-8")
     assert list((project / "_build" / ".work" / "no-exports" / "exports").glob("*.ipynb"))
+
+
+def test_pandoc_is_official_and_writes_docx_in_its_sandbox(tmp_path):
+    """Debian's pandoc 2.17 cannot write DOCX under --sandbox (its data files are not built
+    in); the pandoc the exports use can, and writes Typst (3.1.2 and later)."""
+    pandoc = tools.pandoc()
+    version = subprocess.run([pandoc, "--version"], capture_output=True, text=True,
+                             check=True).stdout.split()[1]
+    assert tools.version_tuple(version) >= tools.PANDOC_AT_LEAST
+    out = tmp_path / "x.docx"
+    subprocess.run([pandoc, "--sandbox", "--from=markdown", f"--output={out}"],
+                   input="# Title\n\nText $x^2$.\n", text=True, check=True)
+    with zipfile.ZipFile(out) as archive:
+        assert "<m:oMath" in archive.read("word/document.xml").decode("utf-8")
+    typst = subprocess.run([pandoc, "--sandbox", "--from=markdown", "--to=typst"],
+                           input="# Title\n", capture_output=True, text=True, check=True).stdout
+    assert typst.startswith("= Title")

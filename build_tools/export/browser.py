@@ -1,28 +1,116 @@
-"""One headless Chromium per worker process, driven by Playwright, printing pages to PDF.
+"""One headless Chromium per worker process, driven by Playwright, printing built pages to PDF.
 
 Chromium lays out the built HTML exactly as readers see it (figures, MathJax,
-reveal.js's print mode) and needs no TeX installation; Playwright waits for
-the page to be ready, which a bare ``chromium --print-to-pdf`` cannot.  The
-browser is the Debian one: nothing is downloaded.
+reveal.js's print mode) and needs no TeX installation; Playwright waits for the
+page to be ready, which a bare ``chromium --print-to-pdf`` cannot.  The browser
+is the Debian one: nothing is downloaded.
+
+A talk is untrusted, and its raw HTML may name anything (``<iframe
+src="file:///...">``, ``<img src="http://127.0.0.1:...">``).  So the browser
+never sees the disk or the network: pages are loaded from a made-up origin
+(``http://talks.invalid/``) and every request is answered by ``SiteServer``
+from the built site's own folder (real paths, symlinks followed, must stay
+inside); anything else is refused before it leaves the process and reported.
+Chromium has no file access from pages, service workers (which would bypass
+the routing) are blocked, and its host resolver resolves no name at all, so
+even a request that escaped the routing could reach nothing.
 """
 from __future__ import annotations
 
+import mimetypes
+import os
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from . import tools
 
-MATHJAX_DONE = """() => new Promise(resolve => {
-  const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
-  const start = Date.now();
-  (function poll() {
-    if (ready()) { MathJax.startup.promise.then(() => resolve(true)); }
-    else if (!document.querySelector('script[src*="mathjax" i], script[src*="tex-" i]')
-             || Date.now() - start > 15000) { resolve(false); }
-    else { setTimeout(poll, 50); }
-  })();
-})"""
-"""Resolves when MathJax has typeset the page, or at once on a page without math."""
+HOST = "talks.invalid"
+"""A name that can never resolve (RFC 2606): the pages' origin, answered by us alone."""
+ORIGIN = f"http://{HOST}"
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-pings", "--disable-domain-reliability"]
+"""No ``--allow-file-access-from-files``, no ``--disable-web-security``: pages get the
+web's ordinary rules, and no name resolves (the site's requests never reach the network)."""
+
+LOCAL_REFUSED = "Not allowed to load local resource: "
+"""How Chromium says it refused a page's ``file:`` URL (no request is ever made)."""
+
+MATHJAX_DONE = """async () => {
+  const startup = window.MathJax && window.MathJax.startup;
+  if (startup && startup.promise) { await startup.promise; return true; }
+  return false;
+}"""
+"""After the load event (MathJax's script is deferred, so it has run by then): resolves when
+MathJax has typeset the page, at once on a page without it."""
+
+
+@dataclass
+class SiteServer:
+    """Answers a browser's requests from one folder only; remembers every URL it refused."""
+
+    root: Path
+    refused: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = Path(os.path.realpath(self.root))
+
+    def url_of(self, page: Path) -> str:
+        """The page's URL on the made-up origin (``page`` lies inside ``root``)."""
+        rel = Path(os.path.realpath(page)).relative_to(self.root)
+        return f"{ORIGIN}/{rel.as_posix()}"
+
+    def answer(self, url: str) -> tuple[str, Path | None]:
+        """``("file", path)`` for a file of the folder, ``("missing", None)`` for a name on the
+        site's origin with no file, ``("refused", None)`` for anything else (another scheme,
+        another host, a path that resolves outside the folder)."""
+        parts = urlsplit(url)
+        if parts.scheme != "http" or parts.netloc.lower() != HOST:
+            return "refused", None
+        rel = unquote(parts.path).lstrip("/")
+        if "\x00" in rel:
+            return "refused", None
+        found = os.path.realpath(os.path.join(self.root, rel))
+        if os.path.commonpath([found, str(self.root)]) != str(self.root):
+            return "refused", None
+        return ("file", Path(found)) if os.path.isfile(found) else ("missing", None)
+
+    def refuse(self, url: str) -> None:
+        if url not in self.refused:
+            self.refused.append(url)
+
+    def handle(self, route) -> None:
+        """Playwright's route handler: fulfil from the folder, else abort (nothing is sent)."""
+        url = route.request.url
+        kind, found = self.answer(url)
+        if kind == "file" and found is not None:
+            route.fulfill(status=200, body=found.read_bytes(),
+                          content_type=mimetypes.guess_type(found.name)[0] or "application/octet-stream")
+        elif kind == "missing":
+            route.fulfill(status=404, body="")
+        else:
+            self.refuse(url)
+            route.abort("blockedbyclient")
+
+    def refuse_socket(self, socket) -> None:
+        self.refuse(socket.url)
+        socket.close()
+
+    def console(self, message) -> None:
+        if message.text.startswith(LOCAL_REFUSED):
+            self.refuse(message.text[len(LOCAL_REFUSED):].strip())
+
+
+@dataclass
+class Printed:
+    """What printing a page gave: the ready value (the deck's slide count, say) and every URL
+    the page asked for that was refused."""
+
+    value: object
+    refused: list[str]
 
 
 @contextmanager
@@ -31,30 +119,34 @@ def chromium():
     executable = tools.chromium()
     sync_playwright = tools.playwright()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu",
-                                           "--allow-file-access-from-files"])
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=BROWSER_ARGS)
         try:
             yield browser
         finally:
             browser.close()
 
 
-def print_page(browser, url: str, out: Path, *, init_script: str = "", ready: str = "",
-               css_page_size: bool = False, timeout_ms: int = 60000):
-    """Load ``url``, wait for ``ready`` (a JS predicate) and MathJax, print it to ``out``.
+def print_page(browser, site: Path, page_file: Path, out: Path, *, query: str = "",
+               init_script: str = "", ready: str = "", css_page_size: bool = False,
+               timeout_ms: int = 60000) -> Printed:
+    """Load ``page_file`` (inside the built site folder ``site``) and print it to ``out``.
 
-    Returns what ``ready`` evaluated to (the deck's slide count, say).
+    ``ready`` is an async JS function the page is waited on (its value is returned);
+    MathJax is waited for too.  Only files inside ``site`` are served.
     """
-    page = browser.new_page()
+    server = SiteServer(site)
+    context = browser.new_context(service_workers="block", accept_downloads=False)
     try:
-        page.set_default_timeout(timeout_ms)
+        context.set_default_timeout(timeout_ms)
+        context.route("**/*", server.handle)
+        context.route_web_socket("**/*", server.refuse_socket)
         if init_script:
-            page.add_init_script(init_script)
-        page.goto(url, wait_until="load")
-        value = page.wait_for_function(ready).json_value() if ready else None
+            context.add_init_script(init_script)
+        page = context.new_page()
+        page.on("console", server.console)
+        page.goto(server.url_of(page_file) + query, wait_until="load")
+        value = page.evaluate(ready) if ready else None
         page.evaluate(MATHJAX_DONE)
-        page.emulate_media(media="print")
         tmp = out.with_name(out.name + ".tmp")
         out.parent.mkdir(parents=True, exist_ok=True)
         options = {"path": str(tmp), "print_background": True}
@@ -65,6 +157,6 @@ def print_page(browser, url: str, out: Path, *, init_script: str = "", ready: st
                                                 "left": "16mm", "right": "16mm"})
         page.pdf(**options)
         tmp.replace(out)
-        return value
+        return Printed(value, list(server.refused))
     finally:
-        page.close()
+        context.close()

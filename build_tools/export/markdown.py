@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote
 
 from ..engine import records as r
+from ..engine.source import confine, real_roots
 from ..engine.talkfile import author_list
 
 EDIT_LINE = re.compile(r"^\s*(\{\.editsection\}|\[edit\]\([^)]*\))\s*$")
@@ -56,6 +58,9 @@ class Style:
     """Write every figure that is not one placed image (several blocks, or an image that is
     not there) as a ``.talks-figure`` div ending in a ``.talks-caption`` div, so a typesetter
     numbers it and keeps its caption; otherwise such a caption is an italic line."""
+    resource_link: Callable[[str], str | None] | None = None
+    """A resource URL the talk's own text names (a Markdown image, an HTML ``src``, a CSS
+    ``url()``) -> the URL to write, None to write none; None keeps them as written."""
 
 
 FIGURE_DIV = "::::: {.talks-figure}"
@@ -83,7 +88,8 @@ def cells(items, style: Style) -> list[Cell]:
                     prose += ["", style.bibliography(), ""]
                 continue
             if not EDIT_LINE.match(item):
-                prose.append(style.cite(item) if style.cite and "@" in item else item)
+                line = style.cite(item) if style.cite and "@" in item else item
+                prose.append(_relinked(line, style))
         elif isinstance(item, r.Code):
             flush()
             if item.text.strip():
@@ -107,10 +113,85 @@ def cells(items, style: Style) -> list[Cell]:
                 prose += ["", f"*{_one_line(_cited(item.caption, style))}*", ""]
         elif isinstance(item, r.Html):
             if style.raw_html:
-                prose += ["", item.html, ""]
+                prose += ["", _relinked(item.html, style), ""]
         # FigureStart and the deck-only records add nothing to a document
     flush()
     return out
+
+
+def texts_of(items):
+    """The prose of the items: lines, headings and captions (where citations stand)."""
+    for item, _origin in items:
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, (r.Figure, r.FigureEnd)):
+            yield item.caption
+        elif isinstance(item, r.Heading):
+            yield item.title
+
+
+def _relinked(text: str, style: Style) -> str:
+    return rewrite_references(text, style.resource_link) if style.resource_link else text
+
+
+# -- resources named in the talk's own text ----------------------------------------------
+
+MD_IMAGE = re.compile(r'!\[([^\]]*)\]\(\s*(<[^>\n]*>|[^)\s]+)((?:\s+"[^"\n]*")?\s*)\)')
+URL_ATTR = re.compile(r"""(?<![\w-])((?:xlink:)?href|src|data|poster|background|action|formaction|"""
+                      r"""manifest|codebase|cite|longdesc|lowsrc|dynsrc|icon)(\s*=\s*)"""
+                      r"""("[^"]*"|'[^']*'|[^\s>"']+)""", re.I)
+SRCSET_ATTR = re.compile(r"""(?<![\w-])((?:image)?srcset)(\s*=\s*)("[^"]*"|'[^']*'|[^\s>"']+)""",
+                         re.I)
+REFRESH_URL = re.compile(r"""(?<![\w-])(content\s*=\s*["']?[^"'>]*?\burl\s*=\s*)([^"'\s>;]+)""",
+                         re.I)
+CSS_URL = re.compile(r"""(url\(\s*)("[^"]*"|'[^']*'|[^)\s]*)(\s*\))""", re.I)
+CSS_IMPORT = re.compile(r"""(@import\s+)("[^"]*"|'[^']*')""", re.I)
+FILE_URL = re.compile(r"""(?<![\w-])file:[^\s"'<>()]*""", re.I)
+"""A ``file:`` URL anywhere else (a script's string, a link): it names only this machine."""
+
+
+def rewrite_references(text: str, link: Callable[[str], str | None]) -> str:
+    """Every resource URL in ``text`` passed through ``link``: Markdown images (left as their
+    alt text when ``link`` gives None), HTML URL attributes and ``srcset``, a meta refresh's
+    URL, CSS ``url()`` and ``@import``, any other ``file:`` URL (emptied when ``link`` gives
+    None)."""
+    if not any(mark in text for mark in ("](", "=", "url(", "@import", "file:", "FILE:")):
+        return text
+
+    def quoted(value: str) -> tuple[str, str]:
+        return (value[0], value[1:-1]) if value[:1] in "\"'" and len(value) > 1 else ("", value)
+
+    def one(value: str) -> str:
+        quote, url = quoted(value)
+        new = link(url.strip().strip("<>")) if url.strip() else url
+        return f"{quote}{new or ''}{quote}"
+
+    def image(m: re.Match) -> str:
+        new = link(m.group(2).strip("<>"))
+        return m.group(1) if new is None else f"![{m.group(1)}]({new}{m.group(3)})"
+
+    def srcset(m: re.Match) -> str:
+        quote, value = quoted(m.group(3))
+        kept = []
+        for candidate in value.split(","):
+            parts = candidate.split()
+            new = link(parts[0]) if parts else None
+            if new:
+                kept.append(" ".join([new, *parts[1:]]))
+        return f"{m.group(1)}{m.group(2)}{quote}{', '.join(kept)}{quote}"
+
+    text = MD_IMAGE.sub(image, text)
+    text = SRCSET_ATTR.sub(srcset, text)
+    text = URL_ATTR.sub(lambda m: m.group(1) + m.group(2) + one(m.group(3)), text)
+    text = REFRESH_URL.sub(lambda m: m.group(1) + (link(m.group(2)) or ""), text)
+    text = CSS_URL.sub(lambda m: m.group(1) + one(m.group(2)) + m.group(3), text)
+    text = CSS_IMPORT.sub(lambda m: m.group(1) + one(m.group(2)), text)
+    return FILE_URL.sub(lambda m: link(m.group(0)) or "", text) if "file:" in text.lower() else text
+
+
+def is_web(url: str) -> bool:
+    """A URL the reader's browser fetches from the web (or carries inline), not a local file."""
+    return bool(re.match(r"^(https?:|data:|mailto:|//)", url, re.I))
 
 
 def _figure(image: r.Image, caption: str, style: Style) -> list[str]:
@@ -165,10 +246,20 @@ def title_block(meta: dict) -> str:
 
 # -- images on disk ----------------------------------------------------------------------
 
-def image_file(path: str, talk_dir: str, diagrams: str | None) -> Path | None:
+def allowed_roots(expanded, diagrams: str | None) -> tuple[str, ...]:
+    """The folders a talk's images may come from: those its expansion may read, and the
+    configured diagrams folder."""
+    return (*expanded.allowed_roots, *real_roots([diagrams]))
+
+
+def image_file(path: str, talk_dir: str, diagrams: str | None, allowed=None) -> Path | None:
     """The file an image path names: ``/diagrams/...`` under the diagrams folder, other
-    ``/``-rooted paths under it too (lamd's ``\\diagramsDir``), else relative to the talk."""
-    if re.match(r"^[a-z]+://", path):
+    ``/``-rooted paths under it too (lamd's ``\\diagramsDir``), else relative to the talk;
+    None when it names none, or one outside the ``allowed`` folders (``paths.confine``; a
+    caller that gives none confines the file itself)."""
+    path = unquote(path.split("#")[0].split("?")[0]) if not re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) \
+        else ""
+    if not path:
         return None
     candidates = []
     if path.startswith("/"):
@@ -177,7 +268,11 @@ def image_file(path: str, talk_dir: str, diagrams: str | None) -> Path | None:
             candidates += [Path(diagrams) / rest.removeprefix("diagrams/"), Path(diagrams).parent / rest]
     else:
         candidates.append(Path(talk_dir) / path)
-    return next((c.resolve() for c in candidates if c.is_file()), None)
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None or allowed is None:
+        return found
+    real = confine(str(found), allowed)
+    return Path(real) if real else None
 
 
 # -- citations as readable text -----------------------------------------------------------
@@ -188,26 +283,36 @@ INTEXT = re.compile(r"(?<![\w\\@`/])@(" + CITE_KEY + r")")
 GROUP_ITEM = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*$", re.S)
 
 
-def citation_labels(bib_files: list[str], keys=None) -> dict[str, tuple[str, str, str]]:
+def citation_labels(bib_files: list[str], keys: set[str] | None = None,
+                    cache_dir: str | None = None) -> dict[str, tuple[str, str, str]]:
     """Key -> (authors as cited, year, title) for every usable entry of the BibTeX files
-    (read entry by entry, as the HTML build reads them: one defect loses one entry); only
-    for ``keys`` when given (parsing every entry of a large shared file takes seconds)."""
+    among ``keys`` (lower case; None: every entry), read entry by entry, as the HTML build
+    reads them: one defect loses one entry."""
     files = tuple((f, os.stat(f).st_mtime_ns) for f in bib_files if os.path.isfile(f))
-    return _labels(files, None if keys is None else frozenset(keys))
-
-
-def cited_keys(text: str) -> set[str]:
-    """Every key a text may cite (``@key``), for ``citation_labels``."""
-    return set(re.findall(r"@(" + CITE_KEY + ")", text))
+    return _labels(files, frozenset(keys) if keys is not None else None, cache_dir)
 
 
 @functools.lru_cache(maxsize=8)
-def _labels(files: tuple[tuple[str, int], ...], keys: frozenset[str] | None = None
-            ) -> dict[str, tuple[str, str, str]]:
-    """The labels of these versions of the files (every talk of a build shares them)."""
-    from ..bibliography import cited_names, cited_year, latex_text, usable_entries, with_crossref
+def _labels(files: tuple[tuple[str, int], ...], keys: frozenset[str] | None,
+            cache_dir: str | None) -> dict[str, tuple[str, str, str]]:
+    """The labels of these versions of the files."""
+    import pybtex.errors
+    from pybtex.database.input.bibtex import Parser
 
-    data = usable_entries([f for f, _ in files], keys=keys)
+    from ..bibliography import cited_names, cited_year, latex_text, usable_entries, with_crossref
+    from .citations import cited_chunks
+
+    if keys is None:
+        data = usable_entries([f for f, _ in files], cache_dir)
+    else:
+        parser = Parser()
+        for chunk in cited_chunks([f for f, _ in files], set(keys), cache_dir):
+            with pybtex.errors.capture():
+                try:
+                    parser.parse_string(chunk.text)
+                except Exception:  # noqa: BLE001 - checked when cleaned; never stop here
+                    continue
+        data = parser.data
     labels: dict[str, tuple[str, str, str]] = {}
     for key, entry in data.entries.items():
         entry = with_crossref(entry, data.entries)

@@ -18,6 +18,7 @@ from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Severity
 from ..engine.run import expand
 from . import markdown as md
+from .citations import cited_keys
 
 NOTEBOOK_CODE_LEVEL = "full"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -25,17 +26,22 @@ NEWCOMMAND = re.compile(r"^\s*\\(?:re)?newcommand\s*\{?\\(\w+)\}?")
 
 
 def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-                   notation: str | None = None, code_level: str = NOTEBOOK_CODE_LEVEL
-                   ) -> tuple[list[str], list[Diagnostic]]:
-    """Write ``out`` (.ipynb); return the files it was made from and the engine's problems."""
+                   notation: str | None = None, code_level: str = NOTEBOOK_CODE_LEVEL,
+                   bib_cache: str | None = None) -> tuple[list[str], list[Diagnostic]]:
+    """Write ``out`` (.ipynb); return the files it was made from and the engine's problems.
+
+    ``bib_cache`` is where the HTML build keeps its cleaned bibliographies."""
     import nbformat
 
     expanded = expand(talk, "handout", replace(config, code_level=code_level))
     files_dir = out.with_name(out.stem + "_files")
     bibs = _bib_files(expanded.talk, config)
-    cite = md.ReadableCitations(md.citation_labels(bibs))
-    style = md.Style(image_link=_image_copier(expanded.talk.source.path, diagrams, files_dir, out.parent),
-                     cite=cite, bibliography=cite.references)
+    keys = cited_keys(md.texts_of(expanded.items))
+    cite = md.ReadableCitations(md.citation_labels(bibs, keys, bib_cache))
+    copier = _image_copier(expanded.talk.source.path, diagrams, md.allowed_roots(expanded, diagrams),
+                           files_dir, out.parent)
+    style = md.Style(image_link=copier, cite=cite, bibliography=cite.references,
+                     resource_link=copier)
     body = md.cells(expanded.items, style)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -61,18 +67,24 @@ def _bib_files(talk, config: TalkConfig) -> list[str]:
     return [f for f in talk_bib_files(talk, config) if os.path.isfile(f)]
 
 
-def _image_copier(talk_path: str, diagrams: str | None, files_dir: Path, out_dir: Path):
-    """A link maker that copies each image it finds into ``files_dir`` (once)."""
+def _image_copier(talk_path: str, diagrams: str | None, allowed, files_dir: Path, out_dir: Path):
+    """A link maker that copies each file it finds inside the ``allowed`` folders into
+    ``files_dir`` (once) and links the copy.  A web URL stays as written; any other
+    reference (a file outside the project, a ``file:`` URL, a file not on this machine)
+    gets no link: the notebook names nothing outside itself and the web."""
     talk_dir = os.path.dirname(talk_path)
-    copied: dict[str, str] = {}
+    copied: dict[str, str | None] = {}
 
-    def link(path: str) -> str:
+    def link(path: str) -> str | None:
         if path in copied:
             return copied[path]
-        found = md.image_file(path, talk_dir, diagrams)
-        if found is None:  # a web image, or one not on this machine: keep the talk's own path
+        if md.is_web(path) or path.startswith("#"):
             copied[path] = path
             return path
+        found = md.image_file(path, talk_dir, diagrams, allowed)
+        if found is None:
+            copied[path] = None
+            return None
         name = _unique_name(found, copied)
         files_dir.mkdir(parents=True, exist_ok=True)
         target = files_dir / name
@@ -84,8 +96,8 @@ def _image_copier(talk_path: str, diagrams: str | None, files_dir: Path, out_dir
     return link
 
 
-def _unique_name(found: Path, copied: dict[str, str]) -> str:
-    used = {os.path.basename(v) for v in copied.values()}
+def _unique_name(found: Path, copied: dict[str, str | None]) -> str:
+    used = {os.path.basename(v) for v in copied.values() if v}
     name, n = found.name, 2
     while name in used:
         name, n = f"{found.stem}-{n}{found.suffix}", n + 1

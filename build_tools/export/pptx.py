@@ -33,6 +33,7 @@ from ..engine.run import expand
 from ..engine.source import confine
 from ..engine.talkfile import author_list
 from . import markdown as md
+from .citations import cited_keys
 from . import tools
 from .images import ImageFinder
 from .notebook import notation_definitions
@@ -58,11 +59,11 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings)."""
     import pypandoc
 
-    tools.pandoc(minimum=tools.PANDOC_TYPST)
+    tools.pandoc()
     expanded = expand(talk, "slides", config)
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
     bibs = _bib_files(expanded, config)
-    keys = md.cited_keys("\n".join(i for i, _ in expanded.items if isinstance(i, str)))
+    keys = cited_keys(i for i, _ in expanded.items if isinstance(i, str))
     cite = md.ReadableCitations(md.citation_labels(bibs, keys)) if bibs and keys else None
     deck = Deck(finder, cite)
     body = deck.markdown(expanded.items)

@@ -5,11 +5,14 @@ settings, or when any file it was made from (the talk, every fragment and
 macro file the expansion read, the bibliography, the built HTML page) is
 newer than it.  What each export was made from is kept next to the exports
 (``.stamps/``), so deciding needs no expansion.  Talks are shared out over
-worker processes in chunks; each worker starts one browser for its chunk.
+worker processes in chunks; each worker starts one browser, the first time a talk
+needs it, and keeps it for every later talk it exports.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.util
 import os
 import time
 from dataclasses import dataclass, field
@@ -48,6 +51,8 @@ class ExportResult:
     up_to_date: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
+    seconds_by_format: dict[str, float] = field(default_factory=dict)
+    """How long each export written took (the benchmark shows where the time goes)."""
 
     @property
     def failed(self) -> bool:
@@ -108,34 +113,110 @@ def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
 
 # -- one talk ---------------------------------------------------------------------------
 
-def _export_one(job: ExportJob, fmt: str, browser_box: list, warnings: list[Diagnostic]
-                ) -> list[str]:
-    """Make one export; return the files it was made from (its warnings go to ``warnings``)."""
+def _export_one(job: ExportJob, fmt: str):
+    """Make one export; return the files it was made from, and its warnings.  The DOCX
+    is only started: ``_start_one`` returns it pending, to finish after the PDFs."""
     from . import documents, notebook, pptx, slides_pdf, typeset
-    from .browser import chromium
 
     out = export_path(job.out_dir, job.doc, fmt)
     if fmt == "ipynb":
-        inputs, errors = notebook.write_notebook(job.talk, out, job.config, job.diagrams, job.notation)
-        return _raise_first(inputs, errors)
+        inputs, errors = notebook.write_notebook(job.talk, out, job.config, job.diagrams,
+                                                 job.notation, bib_cache=_bib_cache(job))
+        return _raise_first(inputs, errors), []
     if fmt == "docx":
-        inputs, errors = documents.write_docx(job.talk, out, job.config, job.diagrams, job.notation)
-        return _raise_first(inputs, errors)
+        pending = documents.start_docx(job.talk, out, job.config, job.diagrams, job.notation,
+                                       bib_cache=_bib_cache(job))
+        return lambda: (_raise_first(*pending.finish()), [])
     if fmt in ("pdf", "pptx"):
         writer = typeset.write_handout_pdf if fmt == "pdf" else pptx.write_pptx
         inputs, errors, found = writer(job.talk, out, job.config, job.diagrams, job.notation)
-        warnings.extend(found)
-        return _raise_first(inputs, errors)
+        return _raise_first(inputs, errors), found
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
     if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
         raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
-    if not browser_box:
+    printed = slides_pdf.write_slides_pdf(worker_browser(), site_folder(Path(page), job.doc),
+                                          Path(page), out, notes=job.slide_notes)
+    return [page], [_refused(job, fmt, url) for url in printed.refused]
+
+
+def _bib_cache(job: ExportJob) -> str | None:
+    """Where the handout's build keeps its cleaned bibliographies: the exports share them."""
+    from ..sphinx_ext.citations import BIB_FOLDER
+
+    page = job.pages.get("handout")
+    return str(site_folder(Path(page), job.doc).parent / "doctrees" / BIB_FOLDER / "cache") \
+        if page else None
+
+
+def site_folder(page: Path, doc: str) -> Path:
+    """The built variant's folder a page of ``doc`` (``folder/name``) lies in: all the
+    printing browser may read."""
+    return page.parents[len(Path(doc).parts) - 1]
+
+
+def _refused(job: ExportJob, fmt: str, url: str) -> Diagnostic:
+    return Diagnostic("W-EXPORT-REFUSED", Severity.WARNING,
+                      f"the printed exports asked for {url}, which is not a file of the built "
+                      "site; refused (nothing was fetched)", _where_named(job, url),
+                      subject=job.talk,
+                      hint="exports show only the site's own files: put the file in the project")
+
+
+def _where_named(job: ExportJob, url: str) -> Location:
+    """Where the talk names ``url`` (as written, or as the browser wrote it back): the first
+    line naming it in the talk, else in a fragment it includes (as far as this talk's other
+    exports recorded them); the talk's first line when none does (an SVG may name it)."""
+    forms = [form for form in dict.fromkeys([url, url.rstrip("/"), url.removeprefix("file://")])
+             if form]
+    for path in _talk_sources(job):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                for number, line in enumerate(fh, 1):
+                    column = next((line.find(f) for f in forms if f in line), -1)
+                    if column >= 0:
+                        return Location(os.path.relpath(path), number, column + 1)
+        except OSError:
+            continue
+    return Location(os.path.relpath(job.talk), 1, 1)
+
+
+def _talk_sources(job: ExportJob) -> list[str]:
+    """The talk, then the Markdown files its notebook or DOCX export was made from."""
+    sources = [job.talk]
+    for fmt in ("ipynb", "docx"):
+        try:
+            recorded = json.loads(_stamp_path(job, fmt).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        sources += [f for f in recorded.get("inputs", []) if f.endswith(".md")]
+    return list(dict.fromkeys(sources))
+
+
+_BROWSER: list = []
+"""This process's browser: (its context manager, the browser), started by the first talk
+that prints and kept for every later talk the process exports."""
+
+
+def worker_browser():
+    """The process's browser, launched once.  A worker process closes it when it exits;
+    ``export_talks`` run in the main process closes it when it returns."""
+    from .browser import chromium
+
+    if not _BROWSER:
         context = chromium()
-        browser_box.extend([context, context.__enter__()])
-    slides_pdf.write_slides_pdf(browser_box[1], Path(page), out, notes=job.slide_notes)
-    return [page]
+        _BROWSER.extend([context, context.__enter__()])
+        if multiprocessing.parent_process() is not None:
+            multiprocessing.util.Finalize(None, close_browser, exitpriority=10)
+    return _BROWSER[1]
+
+
+def close_browser() -> None:
+    if _BROWSER:
+        context = _BROWSER[0]
+        _BROWSER.clear()
+        context.__exit__(None, None, None)
 
 
 class ExportFailure(Exception):
@@ -149,22 +230,25 @@ def _raise_first(inputs: list[str], errors: list[Diagnostic]) -> list[str]:
 
 
 def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
-    """Export a chunk of talks in this process, with one browser at most."""
+    """Export a chunk of talks in this process, with one browser at most (a worker process
+    keeps it for its next chunk)."""
     results = []
-    browser_box: list = []
     missing_tools: dict[str, str] = {}
     try:
         for job in jobs:
-            results.append(_export_talk(job, browser_box, missing_tools))
+            results.append(_export_talk(job, missing_tools))
     finally:
-        if browser_box:
-            browser_box[0].__exit__(None, None, None)
+        if multiprocessing.parent_process() is None:
+            close_browser()
     return results
 
 
-def _export_talk(job: ExportJob, browser_box: list, missing_tools: dict[str, str]) -> ExportResult:
+def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
+    """Every format of one talk asked for and out of date.  pandoc writes the DOCX while
+    the browser prints: it is finished last."""
     result = ExportResult(job.talk, job.doc)
     start = time.perf_counter()
+    pending = []
     for fmt in job.formats:
         if is_up_to_date(job, fmt):
             result.up_to_date.append(fmt)
@@ -172,25 +256,43 @@ def _export_talk(job: ExportJob, browser_box: list, missing_tools: dict[str, str
         family = "browser" if fmt in BROWSER_FORMATS else fmt
         if family in missing_tools:
             continue
-        try:
-            inputs = _export_one(job, fmt, browser_box, result.diagnostics)
-        except tools.MissingTool as exc:
-            missing_tools[family] = str(exc)
-            result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
-            continue
-        except (ExportFailure, tools.ToolFailure) as exc:
-            result.diagnostics.append(_problem(job, fmt, str(exc)))
-            continue
-        except MacroError as exc:
-            result.diagnostics.append(_problem(job, fmt, exc.diagnostic.format()))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one talk's failure must not stop the others
-            result.diagnostics.append(_problem(job, fmt, f"{type(exc).__name__}: {exc}"))
-            continue
-        _record(job, fmt, inputs)
-        result.written.append(fmt)
+        began = time.perf_counter()
+        made = _attempt(job, fmt, lambda: _export_one(job, fmt), result, missing_tools)
+        if callable(made):
+            pending.append((fmt, made, began))
+        elif made is not None:
+            _made(job, fmt, made, began, result)
+    for fmt, finish, began in pending:
+        made = _attempt(job, fmt, finish, result, missing_tools)
+        if made is not None:
+            _made(job, fmt, made, began, result)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools: dict[str, str]):
+    """``step()``, or None with the failure said in ``result``."""
+    try:
+        return step()
+    except tools.MissingTool as exc:
+        missing_tools["browser" if fmt in BROWSER_FORMATS else fmt] = str(exc)
+        result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
+    except (ExportFailure, tools.ToolFailure) as exc:
+        result.diagnostics.append(_problem(job, fmt, str(exc)))
+    except MacroError as exc:
+        result.diagnostics.append(_problem(job, fmt, exc.diagnostic.format()))
+    except Exception as exc:  # noqa: BLE001 - one talk's failure must not stop the others
+        result.diagnostics.append(_problem(job, fmt, f"{type(exc).__name__}: {exc}"))
+    return None
+
+
+def _made(job: ExportJob, fmt: str, made: tuple[list[str], list[Diagnostic]], began: float,
+          result: ExportResult) -> None:
+    inputs, warnings = made
+    result.diagnostics.extend(w for w in warnings if w not in result.diagnostics)  # once a talk
+    _record(job, fmt, inputs)
+    result.written.append(fmt)
+    result.seconds_by_format[fmt] = time.perf_counter() - began
 
 
 # -- many talks in parallel ---------------------------------------------------------------
@@ -218,7 +320,6 @@ def _lost(job: ExportJob, failure: str) -> ExportResult:
         Location(os.path.relpath(job.talk), 1, 1), subject=job.talk,
         hint="the last good export, if any, is kept; build again to retry"))
     return result
-
 
 
 def _chunks(jobs: list[ExportJob], workers: int) -> list[list[ExportJob]]:

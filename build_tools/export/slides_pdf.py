@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .browser import print_page
+from .browser import Printed, print_page
 
-READY = """() => window.Reveal && Reveal.isReady && Reveal.isReady()
-  && document.querySelector('.pdf-page') && Reveal.getTotalSlides()"""
+READY = "() => window.__talksPdfReady"
+"""The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is done."""
 
 
 def print_options(notes: bool) -> dict:
@@ -29,6 +29,8 @@ def init_script(options: dict) -> str:
     """
     return f"""(() => {{
   const extra = {json.dumps(options)};
+  window.__talksPdfReady = new Promise(resolve => document.addEventListener(
+    'pdf-ready', () => resolve(window.Reveal.getTotalSlides()), {{ once: true }}));
   let reveal;
   Object.defineProperty(window, 'Reveal', {{
     configurable: true,
@@ -51,8 +53,10 @@ def has_slides(deck_html: Path) -> bool:
     return "<section" in deck_html.read_text(encoding="utf-8", errors="replace")
 
 
-def write_slides_pdf(browser, deck_html: Path, out: Path, notes: bool = False) -> int:
-    """Print the built deck to ``out``; return its slide count."""
-    url = deck_html.resolve().as_uri() + "?print-pdf"
-    return int(print_page(browser, url, out, init_script=init_script(print_options(notes)),
-                          ready=READY, css_page_size=True))
+def write_slides_pdf(browser, site: Path, deck_html: Path, out: Path, notes: bool = False
+                     ) -> Printed:
+    """Print the built deck (inside the site folder ``site``) to ``out``; the value is its
+    slide count."""
+    return print_page(browser, site, deck_html, out, query="?print-pdf",
+                      init_script=init_script(print_options(notes)), ready=READY,
+                      css_page_size=True)

@@ -14,10 +14,6 @@ class ToolFailure(Exception):
     """A program an export runs could not make its file; the message says why."""
 
 
-PANDOC_TYPST = (3, 1, 2)
-"""The first pandoc that writes Typst (and, as an official build, PPTX under ``--sandbox``)."""
-
-
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -38,27 +34,41 @@ def chromium() -> str:
                       "(apt-get install chromium)")
 
 
+PANDOC_AT_LEAST = (3, 1, 2)
+"""Official pandoc builds carry their data files (DOCX under ``--sandbox`` needs them), and
+from 3.1.2 on write Typst; ``pypandoc-binary`` ships one (docs/exports.md)."""
+
+
 @lru_cache(maxsize=None)
-def pandoc(minimum: tuple[int, ...] = ()) -> str:
-    """The pandoc executable pypandoc will run (at least version ``minimum``)."""
+def pandoc() -> str:
+    """The pandoc executable: the one pypandoc picks (its own copy from ``pypandoc-binary``,
+    or a newer one on PATH; ``PYPANDOC_PANDOC`` names another)."""
     try:
         import pypandoc
     except ImportError:
-        raise MissingTool("DOCX exports need the PyPI package 'pypandoc' (pip install pypandoc)") \
-            from None
+        raise MissingTool("exports through pandoc need the PyPI package 'pypandoc-binary' "
+                          "(pip install pypandoc-binary)") from None
     try:
         path = pypandoc.get_pandoc_path()
-    except OSError:
-        raise MissingTool("DOCX exports need pandoc: install the Debian package 'pandoc' "
-                          "(apt-get install pandoc)") from None
-    if minimum:
         version = pypandoc.get_pandoc_version()
-        found = tuple(int(p) for p in version.split(".") if p.isdigit())
-        if found < minimum:
-            wanted = ".".join(map(str, minimum))
-            raise MissingTool(f"typeset handouts and PPTX need pandoc {wanted} or later (found "
-                              f"{version}): install the PyPI package 'pypandoc-binary'")
+    except OSError:
+        raise MissingTool("exports through pandoc need pandoc: install the PyPI package 'pypandoc-binary' "
+                          "(pip install pypandoc-binary), which ships it") from None
+    if version_tuple(version) < PANDOC_AT_LEAST:
+        raise MissingTool(f"exports through pandoc need pandoc {'.'.join(map(str, PANDOC_AT_LEAST))} or "
+                          f"later (found {version} at {path}): install the PyPI package "
+                          "'pypandoc-binary', or name a newer pandoc in PYPANDOC_PANDOC")
     return path
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    numbers = []
+    for part in str(text).split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers)
 
 
 def playwright():

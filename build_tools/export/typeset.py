@@ -32,6 +32,7 @@ from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine.output import origin_of
 from . import tools
+from .citations import bib_text, cited_keys
 from .documents import PANDOC_INPUT, handout_markdown
 from .images import ImageFinder
 
@@ -44,11 +45,11 @@ PAPER = "a4"
 def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                       notation: str | None = None):
     """Typeset the handout as ``out``; return (files it was made from, errors, warnings)."""
-    tools.pandoc(minimum=tools.PANDOC_TYPST)
+    tools.pandoc()
     compiler = _compiler()
     notation = notation or os.path.join(config.macros_dir, "notation.tex")
-    text, _roots, bibs, expanded = handout_markdown(talk, config, diagrams, notation,
-                                                     image_link=lambda path: path, figure_divs=True)
+    text, bibs, expanded, _ = handout_markdown(talk, config, diagrams, notation,
+                                               image_link=lambda path: path, figure_divs=True)
     finder = ImageFinder.for_talk(expanded, config, diagrams, TYPST_IMAGES)
     tree = json.loads(_pandoc(text, "json", PANDOC_INPUT, []))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -56,13 +57,24 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
             _PandocWarnings() as said:
         placed = Placement(finder, Path(root))
         document = _fitted(tree, placed)
-        pdf = _typeset(compiler, document, bibs, placed)
+        pdf = _typeset(compiler, document, _cited_only(bibs, text, root), placed)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(pdf)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     warnings = [*finder.warnings, *_math_left_as_tex(said.messages, expanded)]
     return [*expanded.dependencies, *bibs, *finder.used], errors, warnings
+
+
+def _cited_only(bibs: list[str], text: str, folder: str) -> list[str]:
+    """A bibliography of the entries the handout cites (citeproc parses every entry it is
+    given, and a course's shared files hold thousands)."""
+    if not bibs:
+        return []
+    cited = os.path.join(folder, "cited.bib")
+    with open(cited, "w", encoding="utf-8") as fh:
+        fh.write(bib_text(bibs, cited_keys([text])))
+    return [cited]
 
 
 # -- what pandoc could not convert ----------------------------------------------------

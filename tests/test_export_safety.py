@@ -1,0 +1,295 @@
+"""A hostile talk through every export: it names a secret file outside the project and a
+service on the loopback interface in every way a talk can name a resource.  No exported
+file may hold the secret, and the service must see no request.
+
+(A path the engine sees that climbs out of the project, ``![](../../x.svg)``, is already an
+error that fails the talk, so it never reaches an export: ``test_robustness`` covers it.)
+
+One build of one talk makes all four exports (real Sphinx, real Chromium, real pandoc);
+the exports are read back with real readers (zip, nbformat, pdftotext).
+"""
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import threading
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from build_tools.export import parse_formats
+from build_tools.site.build import SiteOptions, build_site
+
+from conftest import ROOT, chromium_or_skip
+
+DOC = "hostile"
+TOKEN = f"SECRET-{uuid.uuid4().hex}"
+"""In every secret file and in every answer of the loopback service."""
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers anything with the secret, and remembers what was asked."""
+
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the standard library's name
+        Recorder.seen.append(self.path)
+        body = {".svg": f'<svg xmlns="http://www.w3.org/2000/svg"><text y="20">{TOKEN}</text></svg>',
+                ".css": f'body::before {{ content: "{TOKEN}"; }}',
+                ".js": f"document.body.append('{TOKEN}');",
+                ".vtt": f"WEBVTT\n\n00:00.000 --> 00:10.000\n{TOKEN}\n"}.get(Path(self.path).suffix,
+                                                                        f"<p>{TOKEN}</p>")
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def loopback():
+    """A service on 127.0.0.1 for the module's build; it stops itself after ten minutes."""
+    Recorder.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    stop = threading.Timer(600, server.shutdown)
+    stop.daemon = True
+    stop.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", Recorder.seen
+    stop.cancel()
+    server.shutdown()
+    server.server_close()
+
+
+def secret_files(outside: Path) -> None:
+    outside.mkdir()
+    (outside / "secret.txt").write_text(f"{TOKEN}\n")
+    (outside / "secret.svg").write_text(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="400" height="40">'
+        f'<text x="5" y="25">{TOKEN}</text></svg>')
+    (outside / "secret.css").write_text(f'body::before {{ content: "{TOKEN}"; }}')
+    (outside / "secret.html").write_text(f"<p>{TOKEN}</p>")
+    (outside / "secret.js").write_text(f"document.body.append('{TOKEN}');")
+
+
+def hostile_svg(out: str, web: str) -> str:
+    """A diagram inside the project that names an outside file and a URL."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'width="300" height="120"><style>@import url("{web}/svg-import.css");</style>'
+            f'<image href="file://{out}/secret.svg" width="100" height="100"/>'
+            f'<image xlink:href="{web}/svg-image.svg" x="100" width="100" height="100"/>'
+            f'<image href="../../outside/secret.svg" x="200" width="100" height="100"/>'
+            f'<rect width="10" height="10" fill="url({web}/svg-fill.svg#p)"/></svg>')
+
+
+def hostile_html(out: str, web: str) -> str:
+    """Every HTML element and CSS construct that names a resource, twice: the secret file
+    and the loopback service."""
+    file = f"file://{out}"
+    return f"""
+<iframe src="{file}/secret.txt"></iframe>
+<iframe src="{web}/iframe.html"></iframe>
+<object data="{file}/secret.svg" type="image/svg+xml"></object>
+<object data="{web}/object.svg" type="image/svg+xml"></object>
+<embed src="{file}/secret.svg" type="image/svg+xml">
+<embed src="{web}/embed.svg" type="image/svg+xml">
+<img src="{file}/secret.svg" alt="file img">
+<img src="{web}/img.svg" alt="web img">
+<img srcset="{file}/secret.svg 1x, {web}/srcset.svg 2x" alt="srcset">
+<picture><source srcset="{web}/picture.svg" type="image/svg+xml"><source srcset="{file}/secret.svg"><img src="{web}/picture-img.svg" alt="picture"></picture>
+<video src="{web}/video.mp4" poster="{file}/secret.svg" controls><track src="{web}/track.vtt" kind="captions" default></video>
+<video controls poster="{web}/poster.svg"><source src="{file}/secret.txt"><track src="{file}/secret.txt" kind="subtitles" default></video>
+<audio src="{web}/audio.mp3" controls></audio>
+<link rel="stylesheet" href="{web}/link.css">
+<link rel="stylesheet" href="{file}/secret.css">
+<link rel="prefetch" href="{web}/prefetch.html">
+<script src="{web}/script.js"></script>
+<script src="{file}/secret.js"></script>
+<script>fetch("{web}/fetch").catch(() => null); fetch("{file}/secret.txt").catch(() => null);
+new Image().src = "{web}/script-image.png"; navigator.sendBeacon && navigator.sendBeacon("{web}/beacon");
+try {{ new WebSocket("{web.replace('http', 'ws')}/socket"); }} catch (e) {{}}</script>
+<style>@import url("{web}/import.css"); @import "{file}/secret.css";
+.hostile-bg {{ background-image: url("{web}/background.svg"); }}
+.hostile-file {{ background-image: url("{file}/secret.svg"); }}</style>
+<div class="hostile-bg hostile-file" style="width:50px;height:50px;background:url('{web}/inline.svg')">styled</div>
+<span style="background-image:url({file}/secret.svg)">inline file</span>
+"""
+
+
+def hostile_talk(out: str, web: str) -> str:
+    return f"""---
+title: Hostile Resources
+author:
+- given: Mallory
+  family: Hacker
+date: 2025-01-15
+---
+
+\\include{{talk-macros.gpp}}
+
+\\section{{Resources Everywhere}}
+
+{hostile_html(out, web)}
+
+\\notes{{A paragraph of the handout.
+
+<meta http-equiv="refresh" content="3;url={web}/refresh">
+<base href="{web}/base/">
+
+![absolute path]({out}/secret.svg)
+
+![file url](file://{out}/secret.svg)
+
+![loopback]({web}/markdown.svg)
+}}
+
+\\figure{{\\includediagram{{\\diagramsDir/hostile}}{{60%}}}}{{A diagram that names things outside.}}{{hostile-diagram}}
+
+\\section{{The Diagram as an Object}}
+
+<object data="/diagrams/hostile.svg" type="image/svg+xml"></object>
+
+\\notes{{The end.}}
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, loopback):
+    chromium_or_skip()
+    web, _seen = loopback
+    base = tmp_path_factory.mktemp("hostile")
+    project, outside = base / "project", base / "outside"
+    secret_files(outside)
+    project.mkdir()
+    shutil.copy(ROOT / "conf.py", project / "conf.py")
+    for folder in ("includes", "macros"):
+        shutil.copytree(ROOT / folder, project / folder)
+    (project / "diagrams").mkdir()
+    (project / "diagrams" / "hostile.svg").write_text(hostile_svg(str(outside), web))
+    (project / "talks").mkdir()
+    (project / "talks" / "references.bib").write_text("")
+    talk = project / "talks" / f"{DOC}.md"
+    talk.write_text(hostile_talk(str(outside), web))
+    report = build_site(SiteOptions(talks=[str(talk)], project=str(project),
+                                    out=str(project / "_build" / "site"),
+                                    exports=parse_formats("all")))
+    return project / "_build" / "site" / "exports", report, outside
+
+
+def test_every_format_was_exported(exported):
+    folder, report, _ = exported
+    [result] = report.exports
+    assert sorted(result.written) == sorted(parse_formats("all")), \
+        [d.format() for d in result.diagnostics]
+    for suffix in (".ipynb", ".docx", ".pdf", ".slides.pdf"):
+        assert (folder / f"{DOC}{suffix}").is_file()
+
+
+def test_no_exported_file_holds_the_secret(exported):
+    folder, _, _ = exported
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path.name
+
+
+def test_the_docx_holds_no_secret_inside(exported):
+    folder, _, _ = exported
+    with zipfile.ZipFile(folder / f"{DOC}.docx") as archive:
+        for name in archive.namelist():
+            assert TOKEN.encode() not in archive.read(name), name
+        document = archive.read("word/document.xml").decode("utf-8")
+    assert "A paragraph of the handout" in document  # the export is real, not empty
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".slides.pdf"])
+def test_the_pdfs_show_no_secret(exported, suffix):
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext:
+        pytest.skip("pdftotext is not installed (Debian package poppler-utils)")
+    folder, _, _ = exported
+    text = subprocess.run([pdftotext, str(folder / f"{DOC}{suffix}"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Resources Everywhere" in text.replace("RESOURCES EVERYWHERE", "Resources Everywhere")
+    assert TOKEN not in text
+
+
+def test_the_notebook_names_nothing_outside_the_project(exported):
+    import nbformat
+
+    folder, _, outside = exported
+    notebook = nbformat.read(folder / f"{DOC}.ipynb", as_version=4)
+    text = json.dumps(notebook)
+    assert TOKEN not in text
+    assert str(outside) not in text and "file:" not in text and "../outside" not in text
+    assert "A paragraph of the handout" in text
+    copied = folder / f"{DOC}_files"
+    for path in copied.rglob("*") if copied.is_dir() else []:
+        assert path.resolve().is_relative_to(folder.resolve())
+
+
+def test_the_loopback_service_saw_no_request(exported, loopback):
+    _, seen = loopback
+    assert seen == []
+
+
+def test_refused_urls_are_warnings_at_the_talks_line(exported, loopback):
+    web, _ = loopback
+    _, report, outside = exported
+    [result] = report.exports
+    refused = [d for d in result.diagnostics if d.code == "W-EXPORT-REFUSED"]
+    messages = " ".join(d.message for d in refused)
+    for name in ("iframe.html", "object.svg", "img.svg", "link.css", "script.js", "import.css"):
+        assert f"{web}/{name}" in messages, name
+    assert f"file://{outside}/secret.txt" in messages
+    talk_lines = Path(refused[0].location.file).read_text().splitlines()
+    located = [d for d in refused if "iframe.html" in d.message]
+    assert "iframe.html" in talk_lines[located[0].location.line - 1]
+    assert len({d.message for d in refused}) == len(refused)  # each once, for both PDFs
+
+
+def test_the_server_answers_only_from_its_folder(tmp_path):
+    """The browser's file server on its own: symlinks out, other hosts and schemes refused."""
+    from build_tools.export.browser import ORIGIN, SiteServer
+
+    site = tmp_path / "site"
+    (site / "sub").mkdir(parents=True)
+    (site / "sub" / "page.html").write_text("<p>page</p>")
+    (tmp_path / "secret.txt").write_text(TOKEN)
+    (site / "link.txt").symlink_to(tmp_path / "secret.txt")
+    server = SiteServer(site)
+    assert server.answer(f"{ORIGIN}/sub/page.html")[0] == "file"
+    assert server.answer(f"{ORIGIN}/sub/../sub/page.html?print-pdf")[0] == "file"
+    assert server.answer(f"{ORIGIN}/nothing.html") == ("missing", None)
+    for url in (f"{ORIGIN}/link.txt", f"{ORIGIN}/%2e%2e/secret.txt", "http://TALKS.invalid.evil/x",
+                "http://127.0.0.1/", "http://[::ffff:127.0.0.1]/", f"file://{tmp_path}/secret.txt",
+                f"https://{ORIGIN[7:]}/sub/page.html", "ftp://talks.invalid/sub/page.html",
+                f"{ORIGIN}:8080/sub/page.html", f"http://user@{ORIGIN[7:]}/sub/page.html"):
+        assert server.answer(url) == ("refused", None), url
+
+
+def test_notebook_and_docx_links_are_rewritten_or_dropped():
+    from build_tools.export.markdown import rewrite_references
+
+    kept = []
+
+    def link(url):
+        kept.append(url)
+        return "ok.png" if url == "inside.png" else None
+
+    text = ('![a](inside.png) ![b](file:///x/secret.svg) <img src="/etc/x" srcset="inside.png 1x, '
+            'b.png 2x"> <div style="background:url(\'../x.png\')"></div> <style>@import "y.css";</style>'
+            ' <meta http-equiv="refresh" content="0;url=file:///z">')
+    out = rewrite_references(text, link)
+    assert "![a](ok.png)" in out and "secret" not in out and "/etc/x" not in out
+    assert 'srcset="ok.png 1x"' in out and "../x.png" not in out and "y.css" not in out
+    assert "file:///z" not in out
+    assert re.search(r"!\[b\]", out) is None and " b " in f" {out} "
