@@ -23,7 +23,7 @@ import pytest
 from build_tools.export import parse_formats
 from build_tools.site.build import SiteOptions, build_site
 
-from conftest import ROOT, chromium_or_skip
+from conftest import ROOT, chromium_or_skip, require_tool
 
 DOC = "hostile"
 TOKEN = f"SECRET-{uuid.uuid4().hex}"
@@ -212,9 +212,7 @@ def test_the_docx_holds_no_secret_inside(exported):
 
 @pytest.mark.parametrize("suffix", [".pdf", ".slides.pdf"])
 def test_the_pdfs_show_no_secret(exported, suffix):
-    pdftotext = shutil.which("pdftotext")
-    if not pdftotext:
-        pytest.skip("pdftotext is not installed (Debian package poppler-utils)")
+    pdftotext = require_tool("pdftotext", "poppler-utils")
     folder, _, _ = exported
     text = subprocess.run([pdftotext, str(folder / f"{DOC}{suffix}"), "-"], capture_output=True,
                           text=True, check=True).stdout

@@ -15,17 +15,10 @@ from build_tools.export import parse_formats, tools
 from build_tools.export.run import is_up_to_date
 from build_tools.site.build import SiteOptions, build_site
 
-from conftest import ROOT, chromium_or_skip
+from conftest import ROOT, chromium_or_skip, require_module, require_tool
 
 FIXTURE = Path(__file__).parent / "fixtures" / "exports-demo.md"
 DOC = "exports-demo"
-
-
-def tool_or_skip(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        pytest.skip(f"{name} is not installed (Debian package {package})")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +86,8 @@ def test_notebook_is_valid_and_keeps_code_in_order(site):
 
 
 def test_notebook_runs(site):
-    pytest.importorskip("ipykernel")
-    nbclient = pytest.importorskip("nbclient")
+    require_module("ipykernel")
+    nbclient = require_module("nbclient")
     import nbformat
 
     out, _ = site
@@ -120,13 +113,13 @@ def test_docx_has_headings_equations_citations_and_an_image(site):
 
 
 def pdf_pages(path: Path) -> int:
-    info = subprocess.run([tool_or_skip("pdfinfo", "poppler-utils"), str(path)],
+    info = subprocess.run([require_tool("pdfinfo", "poppler-utils"), str(path)],
                           capture_output=True, text=True, check=True).stdout
     return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run([tool_or_skip("pdftotext", "poppler-utils"), str(path), "-"],
+    return subprocess.run([require_tool("pdftotext", "poppler-utils"), str(path), "-"],
                           capture_output=True, text=True, check=True).stdout
 
 
@@ -158,7 +151,7 @@ def test_slides_pdf_has_one_page_per_slide(site, project):
 def test_rendered_slide_page_is_not_blank(site, tmp_path):
     out, _ = site
     prefix = tmp_path / "page"
-    subprocess.run([tool_or_skip("pdftoppm", "poppler-utils"), "-png", "-r", "30", "-f", "2",
+    subprocess.run([require_tool("pdftoppm", "poppler-utils"), "-png", "-r", "30", "-f", "2",
                     "-l", "2", "-singlefile", str(out / "exports" / f"{DOC}.slides.pdf"),
                     str(prefix)], check=True)
     assert png_variance(prefix.with_suffix(".png")) > 10

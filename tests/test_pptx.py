@@ -18,10 +18,10 @@ from build_tools.config import build_config
 from build_tools.lamd import lamd_exports
 from build_tools.export.pptx import write_pptx
 
-from conftest import ROOT, SHARED
+from conftest import ABSENT_DATA, ROOT, SHARED, require_module
 from helpers import write_repo
 
-pptx = pytest.importorskip("pptx", reason="python-pptx is a test dependency (pip install -e '.[test]')")
+pptx = require_module("pptx", "python-pptx")
 
 FIXTURE = Path(__file__).parent / "fixtures" / "exports-demo.md"
 COURSE = SHARED / "reference" / "course-execed"
@@ -152,7 +152,7 @@ def test_a_reference_outside_the_repository_is_refused_with_a_warning(tmp_path):
 
 
 @pytest.mark.skipif(not (COURSE.is_dir() and (CORPUS / "snippets").is_dir()),
-                    reason="the reference course and corpus (../shared) are absent")
+                    reason=f"{ABSENT_DATA} the reference course and corpus (../shared)")
 def test_a_lamd_course_that_asks_gets_a_pptx_per_lecture_with_its_notes(tmp_path, monkeypatch):
     """``pptx: True`` in the course's _lamd.yml: ``talks build`` at its root writes one deck
     per lecture, linked from the index like every export."""

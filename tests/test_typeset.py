@@ -3,7 +3,6 @@ a title block, page numbers, numbered figures with every caption, equations with
 notation macros, citations and References, code, and nothing of the site's pages."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from build_tools.engine import records as r
 from build_tools.engine.run import expand
 from build_tools.export.typeset import write_handout_pdf
 
-from conftest import ROOT, SHARED
+from conftest import ABSENT_DATA, ROOT, SHARED, require_tool
 from helpers import write_repo
 
 FIXTURE = Path(__file__).parent / "fixtures" / "exports-demo.md"
@@ -30,11 +29,7 @@ SITE_CONTROLS = ("Skip to content", "open the deck", "Handout (DOCX)", "Notebook
 
 
 def poppler(name: str) -> str:
-    path = shutil.which(name)
-    if not path:  # a missing tool is a failure in CI, never a skip
-        assert not os.environ.get("CI"), f"{name} is missing (Debian package poppler-utils)"
-        pytest.skip(f"{name} is not installed (Debian package poppler-utils)")
-    return path
+    return require_tool(name, "poppler-utils")
 
 
 def pages(pdf: Path) -> int:
@@ -201,7 +196,7 @@ def test_figures_that_cannot_be_placed_are_warnings_and_the_pdf_is_written(tmp_p
 
 
 pytestmark_course = pytest.mark.skipif(not (COURSE.is_dir() and (CORPUS / "snippets").is_dir()),
-                                       reason="the reference course and corpus (../shared) are absent")
+                                       reason=f"{ABSENT_DATA} the reference course and corpus (../shared)")
 
 
 def test_information_session_handout(tmp_path):
