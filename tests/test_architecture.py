@@ -196,6 +196,31 @@ def test_every_imported_name_exists():
     assert missing == []
 
 
+def defined_names(module: str) -> set[str]:
+    """What a module defines itself, or offers in ``__all__``: what others may import from it."""
+    path = PACKAGE.parent / module.replace(".", "/")
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+                names.update(ast.literal_eval(node.value))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def test_names_are_imported_from_where_they_are_defined():
+    """Not from a module that only imported them: one home for each name."""
+    passed_on = [f"{i}: {n}" for i in [*package_imports(), *users_imports()]
+                 for n in i.names if n != "*" and not is_package(f"{i.target}.{n}")
+                 and n not in defined_names(i.target)]
+    assert passed_on == []
+
+
 # -- the checks themselves fail on what they are there to catch ---------------------------
 
 def test_a_back_import_inside_a_function_is_caught():

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from build_tools.api import check_talks, expand_talk
 from build_tools.cli import main
 from build_tools.config import VARIANTS, TalkConfig
-from build_tools.engine.graph import INCLUDE_RE, find_talks
+from build_tools.engine.graph import find_talks
+from build_tools.engine.includes import INCLUDE_RE
 
 from conftest import ROOT, corpus_or_skip, seeds_or_skip
 from helpers import write_repo

@@ -121,7 +121,7 @@ def test_a_batch_whose_worker_dies_reports_each_of_its_talks(tmp_path, monkeypat
 
     from build_tools import api
     from build_tools.config import TalkConfig
-    from build_tools.engine.source import display_name
+    from build_tools.paths import display_name
 
     talks = {f"talks/t{n:02d}.md": FRONT + f"\\notes{{body {n}}}\n" for n in range(20)}
     write_repo(tmp_path, talks)

@@ -22,12 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import yaml
-
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Severity
 from ..engine.run import expand
-from ..engine.talkfile import author_list
 from . import markdown as md
 from . import tools
 from .citations import bib_text, cited_keys
@@ -76,26 +73,10 @@ def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
 
     bibs = [f for f in talk_bib_files(expanded.talk, config) if os.path.isfile(f)]
     listed = "{#refs}" in body  # the talk says where its references go
-    text = "\n\n".join(filter(None, [_front_matter(expanded.talk.meta, bool(bibs) and not listed),
+    text = "\n\n".join(filter(None, [md.metadata_block(expanded.talk.meta, abstract=True,
+                                                      references=bool(bibs) and not listed),
                                       macros, body]))
     return text + "\n", bibs, expanded, images
-
-
-def _front_matter(meta: dict, cited: bool) -> str:
-    fields: dict[str, str | list[str]] = {"title": str(meta.get("title") or "Untitled talk")}
-    if meta.get("subtitle"):
-        fields["subtitle"] = str(meta["subtitle"])
-    authors = [a["name"] for a in author_list(meta)]
-    if authors:
-        fields["author"] = authors
-    when = ", ".join(str(meta[k]) for k in ("venue", "date") if meta.get(k))
-    if when:
-        fields["date"] = when
-    if isinstance(meta.get("abstract"), str) and meta["abstract"].strip():
-        fields["abstract"] = " ".join(meta["abstract"].split())
-    if cited:
-        fields["reference-section-title"] = "References"
-    return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---"
 
 
 def inline_images(node, images: dict[str, Path]) -> None:

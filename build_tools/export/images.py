@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine import records as r
 from ..engine.output import Origin, origin_of
-from ..engine.source import confine
+from ..paths import confine
 from . import markdown as md
 
 TEXT_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)")
@@ -83,7 +83,7 @@ class ImageFinder:
 
 
 def _diagrams_of(talk: str, config) -> str | None:
-    from ..config import find_project_root
+    from ..project import find_project_root
 
     if config.diagrams_dir:
         return config.diagrams_dir

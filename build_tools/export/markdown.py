@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote
 
+import yaml
+
 from ..engine import records as r
-from ..engine.source import confine, real_roots
+from ..paths import confine, real_roots
 from ..engine.talkfile import author_list
 
 EDIT_LINE = re.compile(r"^\s*(\{\.editsection\}|\[edit\]\([^)]*\))\s*$")
@@ -273,6 +275,25 @@ def image_file(path: str, talk_dir: str, diagrams: str | None, allowed=None) -> 
         return found
     real = confine(str(found), allowed)
     return Path(real) if real else None
+
+
+def metadata_block(meta: dict, *, abstract: bool = False, references: bool = False) -> str:
+    """pandoc's metadata block for a talk: its title, subtitle, authors, venue and date; the
+    abstract and the References heading where the document shows them."""
+    fields: dict[str, str | list[str]] = {"title": str(meta.get("title") or "Untitled talk")}
+    if meta.get("subtitle"):
+        fields["subtitle"] = str(meta["subtitle"])
+    authors = [a["name"] for a in author_list(meta)]
+    if authors:
+        fields["author"] = authors
+    when = ", ".join(str(meta[k]) for k in ("venue", "date") if meta.get(k))
+    if when:
+        fields["date"] = when
+    if abstract and isinstance(meta.get("abstract"), str) and meta["abstract"].strip():
+        fields["abstract"] = " ".join(meta["abstract"].split())
+    if references:
+        fields["reference-section-title"] = "References"
+    return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---"
 
 
 # -- citations as readable text -----------------------------------------------------------

@@ -24,14 +24,11 @@ import zipfile
 from xml.sax.saxutils import quoteattr
 from pathlib import Path
 
-import yaml
-
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine import records as r
 from ..engine.run import expand
-from ..engine.source import confine
-from ..engine.talkfile import author_list
+from ..paths import confine
 from . import markdown as md
 from .citations import cited_keys
 from . import tools
@@ -68,7 +65,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     deck = Deck(finder, cite)
     body = deck.markdown(expanded.items)
     macros = notation_definitions(notation or os.path.join(config.macros_dir, "notation.tex"), body)
-    text = "\n\n".join(filter(None, [_front_matter(expanded.talk.meta), macros, body])) + "\n"
+    text = "\n\n".join(filter(None, [md.metadata_block(expanded.talk.meta), macros, body])) + "\n"
     args = ["--slide-level=2"]
     reference, warning = _reference(expanded, config)
     if reference:
@@ -270,19 +267,6 @@ def _picture(path: Path) -> tuple[str, str] | None:
         return None
     width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
     return f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", f"{width / SVG_PPI:.2f}in"
-
-
-def _front_matter(meta: dict) -> str:
-    fields: dict[str, str | list[str]] = {"title": str(meta.get("title") or "Untitled talk")}
-    if meta.get("subtitle"):
-        fields["subtitle"] = str(meta["subtitle"])
-    authors = [a["name"] for a in author_list(meta)]
-    if authors:
-        fields["author"] = authors
-    when = ", ".join(str(meta[k]) for k in ("venue", "date") if meta.get(k))
-    if when:
-        fields["date"] = when
-    return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---"
 
 
 def _bib_files(expanded, config: TalkConfig) -> list[str]:
