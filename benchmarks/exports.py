@@ -148,7 +148,7 @@ def run(args: list[str], cwd: Path, env: dict, log: Path) -> dict:
 def exported_files(site: Path) -> dict[str, int]:
     files = [f.name for f in (site / "exports").rglob("*.*")] if (site / "exports").is_dir() else []
     made = {suffix: sum(1 for f in files if f.endswith(suffix))
-            for suffix in (".ipynb", ".docx", ".slides.pdf")}
+            for suffix in (".ipynb", ".docx", ".slides.pdf", ".pptx")}
     made[".pdf"] = sum(1 for f in files if f.endswith(".pdf") and not f.endswith(".slides.pdf"))
     return made
 
