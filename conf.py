@@ -63,7 +63,7 @@ talks_notation = os.path.join(HERE, "macros", "notation.tex")
 
 # What ``talks build`` exports besides the HTML (``--to`` overrides it; ``--to none``
 # builds the HTML alone).  The demo site shows every output.
-talks_exports = ["ipynb", "docx", "pdf", "slides-pdf"]
+talks_exports = ["ipynb", "docx", "pdf", "slides-pdf", "pptx"]
 
 # Large flat sites: no global toctree, so no page is "not included".
 suppress_warnings = ["toc.not_included", "myst.header", "misc.highlighting_failure"]

@@ -168,3 +168,41 @@ def test_a_course_with_its_settings_in_config_yml_builds_in_place(tmp_path, monk
     lectures = {p.stem for p in (course / "_lamd").glob("*.md")}
     built = {p.stem for p in (course / "_build/site/handout").glob("*.html")} & lectures
     assert built == lectures
+
+
+def test_serve_previews_a_talks_repository_and_rebuilds_an_edited_talk(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from test_serve import free_port, get, status, wait_for
+
+    repo = talks_repository(tmp_path / "talks")
+    port = free_port()
+    env = {**os.environ, "TALKS_PATH_MAP": mapping(repo / "snippets")}
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=repo, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(lambda: proc.poll() is None and status(base)["version"] >= 1
+                 and not status(base)["building"], 300, "the first build of the repository")
+        first = status(base)
+        assert sorted(d for d in first["rebuilt"]["handout"] if d != "index") == \
+            ["gp/gp", "ml/new", "ml/old"]
+        assert "FROM THE SNIPPETS" in get(base + "handout/gp/gp.html").decode()
+        talk = repo / "_ml" / "new.md"
+        talk.write_text(talk.read_text(encoding="utf-8") + "\nEdited while served.\n",
+                        encoding="utf-8")
+        after = wait_for(lambda: (s := status(base))["version"] > first["version"]
+                         and not s["building"] and s, 120, "the rebuild after an edit")
+        assert after["rebuilt"]["handout"] == ["ml/new"]
+        assert "Edited while served." in get(base + "handout/ml/new.html").decode()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
