@@ -3,8 +3,8 @@
 A project is the nearest folder, from a talk or the current folder up, holding a
 ``conf.py`` or an ``includes/`` folder, or a lamd repository: a course (its lectures and
 settings in ``_lamd/``), a talks repository (subject folders such as ``_ml/`` of talks
-with their ``_lamd.yml`` or ``_config.yml``), or one such folder on its own.  A settings
-file counts only when it holds lamd's keys: a Jekyll site's ``_config.yml`` does not.
+with their ``_lamd.yml`` or ``_config.yml``), or one such folder on its own.  A
+``_config.yml`` counts only when it holds lamd's keys: a Jekyll site's does not.
 """
 from __future__ import annotations
 
@@ -103,9 +103,11 @@ def subject_folders(folder: Path) -> list[Path]:
 
 
 def lamd_settings_files(folder: Path) -> list[Path]:
-    """``folder``'s settings files that hold lamd settings, in the order lamd reads them."""
+    """``folder``'s settings files that hold lamd settings, in the order lamd reads them:
+    a ``_lamd.yml`` always (the name is lamd's own), a ``_config.yml`` with lamd's keys."""
     return [folder / name for name in SETTINGS_FILES
-            if LAMD_KEYS & settings_keys(folder / name)]
+            if (name == "_lamd.yml" and (folder / name).is_file())
+            or LAMD_KEYS & settings_keys(folder / name)]
 
 
 def settings_keys(path: Path) -> frozenset[str]:
