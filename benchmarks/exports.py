@@ -203,8 +203,10 @@ def corpus_workload(shared: Path, work: Path, limit: int, jobs: list[str]
     for part in ("talks", "snippets", "bibliography"):
         shutil.copytree(corpus / part, project / part)
     shutil.copy(ROOT / "build_tools" / "templates" / "project" / "conf.py", project)
-    talks = sorted(p for p in (project / "talks").glob("_*/*.md")
-                   if p.parent.name not in NOT_TALKS)[:limit]
+    every = sorted(p for p in (project / "talks").glob("_*/*.md") if p.parent.name not in NOT_TALKS)
+    talks = every[:limit]
+    for other in every[limit:]:  # the copy is a talks repository: its talks are all built
+        other.unlink()
     args = [*jobs, "-I", str(project / "snippets"), "-I", str(project / "talks"),
             *[a for bib in sorted((project / "bibliography").glob("*.bib")) for a in ("--bib", str(bib))],
             *map(str, talks)]
