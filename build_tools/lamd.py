@@ -9,6 +9,7 @@ and choose exports.  Paths that name their author's machine are mapped with
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -102,17 +103,18 @@ _SETTINGS: dict[str, dict[str, SettingValue]] = {}
 
 def folder_settings(folder: str) -> dict[str, SettingValue]:
     """The lamd settings for the talks in ``folder``, as lamd reads them: the project's, then
-    each folder's down to ``folder`` (``_config.yml``, then ``_lamd.yml``), the nearer winning.
+    each folder's ``_lamd.yml`` down to ``folder``, then the folder's own (``_config.yml``,
+    then ``_lamd.yml``), the nearer winning.
 
-    Above the talk's own folder only files holding lamd's keys count: a Jekyll site's
-    ``_config.yml`` at the top of a repository is not lamd's."""
+    Above the talk's own folder a ``_config.yml`` never counts: lamd's legacy file lives
+    beside the talks, and one higher up is a Jekyll site's."""
     folder = os.path.abspath(folder)
     if folder not in _SETTINGS:
         root = find_project_root(folder)
-        merged = _shared_settings(root) if root is not None else {}
+        merged = dict(_shared_settings(root)) if root is not None else {}
         for above in _folders_down_to(folder, root):
             files = [Path(above) / n for n in SETTINGS_FILES] if above == folder \
-                else lamd_settings_files(Path(above))
+                else [Path(above) / "_lamd.yml"]
             for path in files:
                 merged.update({k: SettingValue(v, str(path)) for k, v in _read(path).items()})
         _SETTINGS[folder] = merged
@@ -134,8 +136,10 @@ def _folders_down_to(folder: str, root: Path | None) -> list[str]:
     return chain[::-1]
 
 
+@functools.lru_cache(maxsize=64)
 def _shared_settings(root: Path) -> dict[str, SettingValue]:
-    """What a talks repository's subject folders agree on, for those that name nothing."""
+    """What a talks repository's subject folders agree on, for those that name nothing
+    (once per repository and process, as ``folder_settings`` is once per folder)."""
     named: dict[str, dict[str, str]] = {}
     for subject in subject_folders(root):
         for path in lamd_settings_files(subject):

@@ -19,7 +19,9 @@ from helpers import write_repo
 
 COURSE = SHARED / "reference" / "course-execed"
 TALK = "---\ntitle: {title}\ndate: {date}\n---\n\\include{{_s/includes/x.md}}\n"
-JEKYLL = "title: My site\nbaseurl: /talks\nauthor:\n  name: Somebody\n"
+JEKYLL = ("title: My site\nbaseurl: /talks\nauthor:\n  name: Somebody\ntransition: none\n"
+          "notesdir: _notes\nghub:\n- organization: someone\n")
+"""A Jekyll site's settings, with keys lamd's also have (as the real talks repository's)."""
 
 
 def run(*args):
@@ -58,7 +60,7 @@ def test_a_talks_repository_is_one_project_from_its_root_and_from_each_folder(tm
 
 
 def test_a_jekyll_site_alone_is_no_project(tmp_path):
-    write_repo(tmp_path, {"site/_config.yml": JEKYLL, "site/_posts/p.md": "x\n",
+    write_repo(tmp_path, {"site/_config.yml": "title: My site\nbaseurl: /blog\n", "site/_posts/p.md": "x\n",
                           "site/about.md": "---\nlayout: page\n---\n"})
     assert find_project_root(tmp_path / "site") is None
 
@@ -68,7 +70,7 @@ def test_a_folder_takes_its_settings_then_its_parents_then_the_repositorys(tmp_p
     monkeypatch.setenv("TALKS_PATH_MAP", mapping(repo / "snippets"))
     ml, gp = folder_settings(str(repo / "_ml")), folder_settings(str(repo / "_gp"))
     assert ml["venue"].file == str(repo / "_ml" / "_lamd.yml")
-    assert "title" not in ml  # the Jekyll file at the top is not lamd's
+    assert not {"title", "transition", "notesdir"} & set(ml)  # the Jekyll file is not lamd's
     # _gp names no snippets tree: it takes the one its sibling folders agree on
     assert gp["snippetsdir"].shared and gp["snippetsdir"].file == str(repo / "_ml" / "_lamd.yml")
     assert snippet_dirs(str(repo / "_gp"))[0] == [str(repo / "snippets")]
