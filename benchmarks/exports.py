@@ -38,7 +38,7 @@ import threading
 import time
 from pathlib import Path
 
-from measure import ROOT
+from measure import ROOT, RUN_COMMAND
 
 SHARED = ROOT.parent / "shared"
 NOT_TALKS = {"_posts", "_layouts", "_includes", "_notes", "_notebooks"}
@@ -49,7 +49,6 @@ PATH_MAP = "$HOME/lawrennd/snippets={snippets}:$HOME/lawrennd/bibliography={bibl
 RUNNER = """
 import json, resource, sys, time
 import build_tools.export.run as export_run
-from build_tools.cli import main
 def cpu():
     return sum(getattr(resource.getrusage(who), field) for who in
                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for field in ("ru_utime", "ru_stime"))
@@ -67,13 +66,7 @@ def run_exports(*args, **kwargs):
             by_format[fmt] = by_format.get(fmt, 0.0) + seconds
     return results
 export_run.run_exports = run_exports
-start = time.perf_counter()
-try:
-    main(sys.argv[1:], standalone_mode=False)
-    code = 0
-except SystemExit as exc:
-    code = exc.code or 0
-wall = time.perf_counter() - start
+""" + RUN_COMMAND + """
 print("BENCH " + json.dumps({"wall": wall, "cpu": cpu(), "exports": sum(spent),
                              "exports_cpu": sum(spent_cpu), "by_format": by_format, "code": code}),
       file=sys.stderr)

@@ -22,9 +22,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 INTERVAL = 0.02
 
-# Reports the command's own wall time and exit status (the interpreter's start excluded).
-RUNNER = """
-import json, sys, time
+RUN_COMMAND = """
 from build_tools.cli import main
 start = time.perf_counter()
 try:
@@ -33,8 +31,12 @@ try:
 except SystemExit as exc:
     code = exc.code or 0
 wall = time.perf_counter() - start
-print("BENCH " + json.dumps({"wall": wall, "code": code}), file=sys.stderr)
 """
+"""Runs ``talks ARGS`` in the script it is part of, leaving ``wall`` and ``code`` set."""
+
+# Reports the command's own wall time and exit status (the interpreter's start excluded).
+RUNNER = ("import json, sys, time\n" + RUN_COMMAND
+          + 'print("BENCH " + json.dumps({"wall": wall, "code": code}), file=sys.stderr)\n')
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Small builders for tests: a talk repository in a temporary folder."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from build_tools.api import expand_talk
@@ -53,3 +54,20 @@ def assert_same_site(merged: Path, single: Path) -> None:
     got, want = site_files(merged), site_files(single)
     assert sorted(got) == sorted(want)
     assert [name for name in want if got[name] != want[name]] == []
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+EXPORTS_DEMO = Path(__file__).parent / "fixtures" / "exports-demo.md"
+
+
+def exports_demo_project(root: Path) -> Path:
+    """A copy of this project's configuration, fragments, diagrams and macros whose one
+    talk is the exports fixture (with the bibliography it cites); returns the talk."""
+    shutil.copy(PROJECT / "conf.py", root / "conf.py")
+    for folder in ("includes", "diagrams", "macros"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    (root / "talks").mkdir()
+    shutil.copy(PROJECT / "talks" / "references.bib", root / "talks" / "references.bib")
+    talk = root / "talks" / EXPORTS_DEMO.name
+    shutil.copy(EXPORTS_DEMO, talk)
+    return talk

@@ -1,8 +1,5 @@
 """Every export opened with a real reader: nbformat and a kernel for the notebook,
 pandoc and the zip for the DOCX, poppler for the PDFs."""
-import json
-import os
-import shutil
 import struct
 import subprocess
 import zipfile
@@ -12,24 +9,18 @@ from pathlib import Path
 import pytest
 
 from build_tools.export import parse_formats, tools
-from build_tools.export.run import is_up_to_date
 from build_tools.site.build import SiteOptions, build_site
 
-from conftest import ROOT, chromium_or_skip, require_module, require_tool
+from conftest import chromium_or_skip, require_module, require_tool
+from helpers import exports_demo_project
 
-FIXTURE = Path(__file__).parent / "fixtures" / "exports-demo.md"
 DOC = "exports-demo"
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("exports")
-    shutil.copy(ROOT / "conf.py", root / "conf.py")
-    for folder in ("includes", "diagrams", "macros"):
-        shutil.copytree(ROOT / folder, root / folder)
-    (root / "talks").mkdir()
-    shutil.copy(ROOT / "talks" / "references.bib", root / "talks" / "references.bib")
-    shutil.copy(FIXTURE, root / "talks" / f"{DOC}.md")
+    exports_demo_project(root)
     return root
 
 

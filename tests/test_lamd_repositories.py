@@ -153,7 +153,7 @@ def test_the_shared_talks_repository_builds_in_place(tmp_path, monkeypatch):
     for folder in ("_ml", "_gp"):
         monkeypatch.chdir(repo / folder)
         output = run("config").output
-        assert f"# lamd settings for the talks in ./" in output
+        assert "# lamd settings for the talks in ./" in output
         assert re.search(r"^snippetsdir: '.*'    # .*mapped by TALKS_PATH_MAP", output, re.M)
 
 
@@ -174,23 +174,12 @@ def test_a_course_with_its_settings_in_config_yml_builds_in_place(tmp_path, monk
 
 def test_serve_previews_a_talks_repository_and_rebuilds_an_edited_talk(tmp_path):
     import os
-    import signal
-    import subprocess
-    import sys
 
-    from test_serve import free_port, get, status, wait_for
+    from test_serve import get, serving, status, wait_for
 
     repo = talks_repository(tmp_path / "talks")
-    port = free_port()
     env = {**os.environ, "TALKS_PATH_MAP": mapping(repo / "snippets")}
-    talks = os.path.join(os.path.dirname(sys.executable), "talks")
-    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=repo, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for(lambda: proc.poll() is None and status(base)["version"] >= 1
-                 and not status(base)["building"], 300, "the first build of the repository")
+    with serving(repo, env) as base:
         first = status(base)
         assert sorted(d for d in first["rebuilt"]["handout"] if d != "index") == \
             ["gp/gp", "ml/new", "ml/old"]
@@ -202,9 +191,3 @@ def test_serve_previews_a_talks_repository_and_rebuilds_an_edited_talk(tmp_path)
                          and not s["building"] and s, 120, "the rebuild after an edit")
         assert after["rebuilt"]["handout"] == ["ml/new"]
         assert "Edited while served." in get(base + "handout/ml/new.html").decode()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)

@@ -18,12 +18,11 @@ from build_tools.config import build_config
 from build_tools.lamd import lamd_exports
 from build_tools.export.pptx import write_pptx
 
-from conftest import ABSENT_DATA, ROOT, SHARED, require_module
-from helpers import write_repo
+from conftest import ABSENT_DATA, SHARED, require_module
+from helpers import exports_demo_project, write_repo
 
 pptx = require_module("pptx", "python-pptx")
 
-FIXTURE = Path(__file__).parent / "fixtures" / "exports-demo.md"
 COURSE = SHARED / "reference" / "course-execed"
 CORPUS = SHARED / "corpus"
 PICTURE = 13  # MSO_SHAPE_TYPE.PICTURE
@@ -50,13 +49,7 @@ def texts_of(slide) -> str:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("pptx")
-    shutil.copy(ROOT / "conf.py", root / "conf.py")
-    for folder in ("includes", "diagrams", "macros"):
-        shutil.copytree(ROOT / folder, root / folder)
-    (root / "talks").mkdir()
-    shutil.copy(ROOT / "talks" / "references.bib", root / "talks" / "references.bib")
-    talk = root / "talks" / "exports-demo.md"
-    shutil.copy(FIXTURE, talk)
+    talk = exports_demo_project(root)
     out = root / "exports-demo.pptx"
     inputs, errors, warnings = write_pptx(str(talk), out, build_config(talk), None)
     return root, talk, out, inputs, errors, warnings

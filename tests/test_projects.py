@@ -2,7 +2,6 @@
 course repositories built in place with the user's path mapping."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time

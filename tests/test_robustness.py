@@ -5,7 +5,6 @@ import time
 
 import pytest
 
-from build_tools.diagnostics import Severity
 
 from helpers import codes, expand, write_repo
 

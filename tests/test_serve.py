@@ -1,5 +1,6 @@
 """talks serve: a change to a fragment rebuilds only the talks that use it, and the page follows."""
 import json
+import contextlib
 import os
 import shutil
 import signal
@@ -44,20 +45,20 @@ def wait_for(predicate, timeout: float, what: str):
     pytest.fail(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def server(tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(ROOTS / "test-three-talks", project)
+@contextlib.contextmanager
+def serving(folder, env=None, first_build: float = 180):
+    """``talks serve`` run in ``folder`` on a free loopback port, its first build done;
+    yields the base URL, and ends the server (and its workers) afterwards."""
     port = free_port()
     talks = os.path.join(os.path.dirname(sys.executable), "talks")
-    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=project,
+    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=folder, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}/"
     try:
-        wait_for(lambda: status(base)["version"] >= 1 and not status(base)["building"], 180,
-                 "the first build")
-        yield project, base
+        wait_for(lambda: proc.poll() is None and status(base)["version"] >= 1
+                 and not status(base)["building"], first_build, "the first build")
+        yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -65,6 +66,14 @@ def server(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         assert proc.poll() is not None
+
+
+@pytest.fixture
+def server(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    with serving(project) as base:
+        yield project, base
 
 
 def test_fragment_edit_rebuilds_only_its_talks_and_the_page_changes(server):

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
 
 import pytest
 
 from conftest import ABSENT_DATA, SHARED
-from test_serve import free_port, get, status, wait_for
+from test_serve import get, serving, status, wait_for
 
 COURSE = SHARED / "reference" / "course-execed"
 SNIPPETS = SHARED / "corpus" / "snippets"
@@ -32,23 +29,9 @@ def course(tmp_path):
     shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("_build", ".git"))
     snippets = tmp_path / "snippets"
     shutil.copytree(SNIPPETS, snippets, ignore=shutil.ignore_patterns(".git"))
-    port = free_port()
     env = {**os.environ, "TALKS_PATH_MAP": f"$HOME/lawrennd/snippets={snippets}"}
-    talks = os.path.join(os.path.dirname(sys.executable), "talks")
-    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=course, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for(lambda: proc.poll() is None and status(base)["version"] >= 1
-                 and not status(base)["building"], 300, "the first build of the course")
+    with serving(course, env, first_build=300) as base:
         yield course, snippets, base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_serve_builds_a_lamd_course_and_a_snippet_edit_rebuilds_its_lecture(course):

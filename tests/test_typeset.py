@@ -16,9 +16,8 @@ from build_tools.engine.run import expand
 from build_tools.export.typeset import write_handout_pdf
 
 from conftest import ABSENT_DATA, ROOT, SHARED, require_tool
-from helpers import write_repo
+from helpers import EXPORTS_DEMO, exports_demo_project, write_repo
 
-FIXTURE = Path(__file__).parent / "fixtures" / "exports-demo.md"
 COURSE = SHARED / "reference" / "course-execed"
 CORPUS = SHARED / "corpus"
 COURSE_MAP = "$HOME/lawrennd/snippets={s}:$HOME/lawrennd/bibliography={b}"
@@ -76,13 +75,7 @@ def assert_is_a_document(pdf: Path, talk: str, config) -> str:
 def demo(tmp_path_factory):
     """The exports fixture talk in a copy of this project, typeset once."""
     root = tmp_path_factory.mktemp("typeset")
-    shutil.copy(ROOT / "conf.py", root / "conf.py")
-    for folder in ("includes", "diagrams", "macros"):
-        shutil.copytree(ROOT / folder, root / folder)
-    (root / "talks").mkdir()
-    shutil.copy(ROOT / "talks" / "references.bib", root / "talks" / "references.bib")
-    talk = root / "talks" / "exports-demo.md"
-    shutil.copy(FIXTURE, talk)
+    talk = exports_demo_project(root)
     config = build_config(talk)
     pdf = root / "out" / "exports-demo.pdf"
     inputs, errors, warnings = write_handout_pdf(str(talk), pdf, config, None)
@@ -101,7 +94,7 @@ def test_demo_handout_is_a_typeset_document(demo):
     assert "a bullet only the deck shows" not in flat
     assert "(The Royal Society 2024)" in flat  # author-date, by citeproc
     assert "print(1+1)" in flat  # the code block
-    assert str(FIXTURE.name) not in inputs and str(talk) in inputs
+    assert str(EXPORTS_DEMO.name) not in inputs and str(talk) in inputs
 
 
 def test_demo_equations_use_the_notation_macros(demo):
