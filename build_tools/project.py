@@ -78,7 +78,10 @@ def is_lamd_course(folder: Path) -> bool:
 
 def is_lamd_talk_folder(folder: Path) -> bool:
     """Talk sources with lamd settings beside them."""
-    return bool(lamd_settings_files(folder)) and any(folder.glob("*.md"))
+    try:
+        return bool(lamd_settings_files(folder)) and any(folder.glob("*.md"))
+    except OSError:
+        return False
 
 
 def is_talks_repository(folder: Path) -> bool:
@@ -93,10 +96,14 @@ def subject_folders(folder: Path) -> list[Path]:
     stamp = _stamp(folder)
     cached = _SUBJECTS.get(key)
     if cached is None or cached[0] != stamp:
-        candidates = [] if stamp is None else [
-            child for child in sorted(folder.iterdir())
-            if child.name.startswith(TALK_FOLDER_PREFIX) and child.name not in NOT_TALK_FOLDERS
-            and child.name != "_lamd" and child.is_dir() and any(child.glob("*.md"))]
+        try:  # a folder this user may not list holds no talks of theirs
+            candidates = [] if stamp is None else [
+                child for child in sorted(folder.iterdir())
+                if child.name.startswith(TALK_FOLDER_PREFIX)
+                and child.name not in NOT_TALK_FOLDERS and child.name != "_lamd"
+                and child.is_dir() and any(child.glob("*.md"))]
+        except OSError:
+            candidates = []
         found = candidates if any(lamd_settings_files(c) for c in candidates) else []
         cached = _SUBJECTS[key] = (stamp, found)
     return cached[1]
@@ -106,7 +113,7 @@ def lamd_settings_files(folder: Path) -> list[Path]:
     """``folder``'s settings files that hold lamd settings, in the order lamd reads them:
     a ``_lamd.yml`` always (the name is lamd's own), a ``_config.yml`` with lamd's keys."""
     return [folder / name for name in SETTINGS_FILES
-            if (name == "_lamd.yml" and (folder / name).is_file())
+            if (name == "_lamd.yml" and _stamp(folder / name) is not None)
             or LAMD_KEYS & settings_keys(folder / name)]
 
 

@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from build_tools.cli import main
@@ -191,3 +192,30 @@ def test_serve_previews_a_talks_repository_and_rebuilds_an_edited_talk(tmp_path)
                          and not s["building"] and s, 120, "the rebuild after an edit")
         assert after["rebuilt"]["handout"] == ["ml/new"]
         assert "Edited while served." in get(base + "handout/ml/new.html").decode()
+
+
+def test_a_folder_this_user_cannot_list_is_passed_over(tmp_path):
+    """Finding a project looks at every folder above a lone folder of talks; one the user
+    may not list (many a home folder) is none of theirs and stops nothing.  Run as an
+    ordinary user: root may list anything."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    setpriv = shutil.which("setpriv")  # util-linux, in every Debian
+    if setpriv is None or os.geteuid() != 0:
+        pytest.skip("runs as another user: needs root and setpriv")
+    solo = write_repo(tmp_path / "solo", {"_lamd.yml": "venue: Somewhere\n",
+                                          "t.md": "---\ntitle: t\n---\n"})
+    for path in [*tmp_path.parents, *solo.rglob("*"), solo]:
+        path.chmod(path.stat().st_mode | 0o005)
+    tmp_path.chmod(0o711)  # others may pass through, not list it
+    check = ("from build_tools.project import find_project_root, talk_folders; "
+             f"r = find_project_root({str(solo / 't.md')!r}); "
+             "print(r, [f.name for f in talk_folders(r)])")
+    done = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                           sys.executable, "-c", check], capture_output=True, text=True,
+                          cwd="/", timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(solo), "['solo']"]
