@@ -521,16 +521,22 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
 
 def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes,
            diagrams=None, shard=None):
+    from pathlib import Path
+
     from tqdm import tqdm
 
     from .project import NoProject
     from .site.build import build_site
+    from .site.discovery import find_talks
     from .site.options import SiteOptions
     from .site.publish import SiteBusy
 
     folders = [t for t in talks if os.path.isdir(t)]
     if folders and (len(folders) > 1 or len(talks) > 1):
         raise click.UsageError("name one folder of talks, or talk files, not both")
+    if folders and not find_talks(Path(folders[0])):  # never replace a site with an empty one
+        raise click.UsageError(f"{folders[0]} holds no talks (a folder of talks has its Markdown "
+                               "files beside a _lamd.yml or _config.yml); the site is left as it is")
     options = SiteOptions(talks=[] if folders else list(talks), project=folders[0] if folders else None,
                           variants=tuple(variants) or VARIANTS,
                           include_roots=list(include), bib_files=list(bibs), out=out,

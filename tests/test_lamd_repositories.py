@@ -123,6 +123,18 @@ def test_a_folder_of_a_talks_repository_builds_alone(tmp_path, monkeypatch):
     assert re.findall(r'href="handout/([^"]+)\.html"', index) == ["new", "old"]
 
 
+def test_a_folder_without_talks_is_refused_and_the_site_kept(tmp_path, monkeypatch):
+    repo = talks_repository(tmp_path / "talks")
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(repo / "snippets"))
+    monkeypatch.chdir(repo)
+    assert run("build", "_ml", "--quiet", "--to", "none", "--variant", "handout").exit_code == 0
+    index = (repo / "_build/site/index.html").read_text(encoding="utf-8")
+    result = run("build", "snippets", "--quiet", "--to", "none")
+    assert result.exit_code == 2 and "snippets holds no talks" in result.output
+    assert "Traceback" not in result.output
+    assert (repo / "_build/site/index.html").read_text(encoding="utf-8") == index
+
+
 def test_config_in_a_folder_shows_its_settings_and_their_files(tmp_path, monkeypatch):
     repo = talks_repository(tmp_path / "talks")
     monkeypatch.setenv("TALKS_PATH_MAP", mapping(repo / "snippets"))
