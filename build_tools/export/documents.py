@@ -11,10 +11,8 @@ the handout PDF from.
 """
 from __future__ import annotations
 
-import base64
 import functools
 import json
-import mimetypes
 import os
 import subprocess
 import tempfile
@@ -29,6 +27,7 @@ from . import markdown as md
 from . import tools
 from .citations import bib_text, cited_keys
 from .notebook import notation_definitions
+from .standins import Pictures
 
 PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+citations"
 IMAGE_PLACEHOLDER = "talks-image-"
@@ -79,25 +78,21 @@ def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
     return text + "\n", bibs, expanded, images
 
 
-def inline_images(node, images: dict[str, Path]) -> None:
+def inline_images(node, images: dict[str, Path], pictures: Pictures) -> None:
     """Every image of a pandoc AST (JSON) whose target is a placeholder of ``images`` made a
-    ``data:`` URL of its file, in place."""
+    ``data:`` URL of its file (a stand-in, ``standins``), in place."""
     if isinstance(node, list):
         for child in node:
-            inline_images(child, images)
+            inline_images(child, images, pictures)
     elif isinstance(node, dict):
         if node.get("t") == "Image":
             target = node["c"][2]
             if target[0] in images:
-                target[0] = _data_url(images[target[0]])
+                path = images[target[0]]
+                target[0] = pictures.data_url(path.read_bytes(), path.name)
         for child in node.values():
             if isinstance(child, (list, dict)):
-                inline_images(child, images)
-
-
-def _data_url(path: Path) -> str:
-    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+                inline_images(child, images, pictures)
 
 
 def write_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
@@ -113,8 +108,8 @@ def start_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     pandoc runs with ``--sandbox``: it reads only what it is handed (the document, the
     bibliography written for it with the cited entries alone), never a file or URL the talk
     names.  The Markdown is read with images as placeholders, then the images (only those
-    ``confine`` let through) are put in inline: pandoc's Markdown reader is slow on long
-    ``data:`` URLs, its JSON reader is not.  The writing runs while the caller goes on
+    ``confine`` let through) are put in inline, as stand-ins whose pictures go into the
+    package once pandoc is done (``standins``).  The writing runs while the caller goes on
     (printing the PDFs, say)."""
     pandoc = tools.pandoc()
     text, bibs, expanded, images = handout_markdown(talk, config, diagrams, notation)
@@ -123,10 +118,11 @@ def start_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     try:
         ast = json.loads(_run(pandoc, ["--sandbox", f"--from={PANDOC_INPUT}", "--to=json"],
                               text, folder.name))
-        inline_images(ast, images)
+        pictures = Pictures()
+        inline_images(ast, images, pictures)
         document = os.path.join(folder.name, "handout.json")
         with open(document, "w", encoding="utf-8") as fh:
-            json.dump(ast, fh)
+            fh.write(json.dumps(ast))  # dumps is C; dump to a file is pure Python, 10x slower
         tmp = out.with_name(out.name + ".tmp.docx")
         args = ["--sandbox", "--from=json", "--to=docx", "--standalone", f"--output={tmp}", document]
         if bibs:
@@ -141,7 +137,7 @@ def start_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
         folder.cleanup()
         raise
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    return PendingDocx(process, log, folder, tmp, out,
+    return PendingDocx(process, log, folder, tmp, out, pictures,
                        [*expanded.dependencies, *bibs, *map(str, images.values())], errors)
 
 
@@ -154,6 +150,7 @@ class PendingDocx:
     folder: tempfile.TemporaryDirectory
     tmp: Path
     out: Path
+    pictures: Pictures
     inputs: list[str]
     errors: list[Diagnostic]
 
@@ -167,6 +164,7 @@ class PendingDocx:
             self.log.close()
             if code != 0:
                 raise RuntimeError(f"pandoc: {message.strip()[-2000:]}")
+            self.pictures.put_in(self.tmp)
             self.tmp.replace(self.out)
         finally:
             self.folder.cleanup()

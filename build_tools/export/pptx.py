@@ -9,19 +9,15 @@ An animation shows its last frame, fragments are all shown, and citations are
 written as (Author, Year), as the notebook writes them.
 
 pandoc (3.1.2 or later) runs with ``--sandbox``, so it reads nothing but its
-input and the reference presentation: images are inlined as ``data:`` URIs after
+input and the reference presentation: images are inlined as ``data:`` URIs (stand-ins, ``standins``) after
 ``images.ImageFinder`` confined them, and the reference presentation (lamd's
 ``potx:``, in ``_lamd.yml`` or the talk's front matter) must pass ``confine`` too.
 """
 from __future__ import annotations
 
-import base64
 import json
-import mimetypes
 import os
 import re
-import zipfile
-from xml.sax.saxutils import quoteattr
 from pathlib import Path
 
 from ..config import TalkConfig
@@ -34,6 +30,7 @@ from .citations import cited_keys
 from . import tools
 from .images import ImageFinder
 from .notebook import notation_definitions
+from .standins import Pictures
 
 PANDOC_SLIDES = "markdown-implicit_figures+tex_math_dollars+latex_macros+fenced_divs"
 """Captions are not shown on a slide (the deck shows none): an image's caption is its
@@ -52,8 +49,9 @@ MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?
 
 
 def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-               notation: str | None = None):
-    """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings)."""
+               notation: str | None = None, bib_cache: str | None = None):
+    """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings).
+    ``bib_cache`` is where the HTML build keeps its cleaned bibliographies."""
     import pypandoc
 
     tools.pandoc()
@@ -61,7 +59,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
     bibs = _bib_files(expanded, config)
     keys = cited_keys(i for i, _ in expanded.items if isinstance(i, str))
-    cite = md.ReadableCitations(md.citation_labels(bibs, keys)) if bibs and keys else None
+    cite = md.ReadableCitations(md.citation_labels(bibs, keys, bib_cache)) if bibs and keys else None
     deck = Deck(finder, cite)
     body = deck.markdown(expanded.items)
     macros = notation_definitions(notation or os.path.join(config.macros_dir, "notation.tex"), body)
@@ -70,17 +68,16 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     reference, warning = _reference(expanded, config)
     if reference:
         args.append(f"--reference-doc={reference}")
-    # pictures go into pandoc's document tree as data: URIs: its Markdown reader is slow
-    # on megabytes of base64, its JSON reader is not
+    # pictures go into pandoc's document tree as data: URIs of stand-ins (``standins``)
     tree = json.loads(pypandoc.convert_text(text, "json", format=PANDOC_SLIDES, sandbox=True,
                                             verify_format=False))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
-    described: dict[str, str] = {}
-    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder, described)),
+    packed = Pictures()
+    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder, packed)),
                           "pptx", format="json", outputfile=str(tmp), extra_args=args,
                           sandbox=True, verify_format=False)
-    _describe_pictures(tmp, described)
+    packed.put_in(tmp)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
@@ -214,11 +211,11 @@ class Deck:
 
 
 def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder,
-                   described: dict[str, str]):
-    """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file);
-    a picture that cannot be drawn is left out.  ``described`` gets data URI -> description."""
+                   packed: Pictures):
+    """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file;
+    ``packed`` gives the stand-in it is handed); a picture that cannot be drawn is left out."""
     if isinstance(node, list):
-        out = [_with_pictures(x, pictures, finder, described) for x in node]
+        out = [_with_pictures(x, pictures, finder, packed) for x in node]
         return [x for x in out if x is not None]
     if not isinstance(node, dict):
         return node
@@ -229,34 +226,19 @@ def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder,
         if placed is None:
             return finder.refuse(written, "it cannot be drawn (an SVG that links files outside "
                                           "its folder, or a damaged file)")
-        uri, width = placed
-        described[uri] = " ".join(x["c"] for x in alt if x.get("t") == "Str") or path.name
+        content, name, width = placed
+        uri = packed.data_url(content, name, " ".join(x["c"] for x in alt if x.get("t") == "Str"))
         attr = [attr[0], attr[1], [*attr[2], *([("width", width)] if width else [])]]
         return {"t": "Image", "c": [attr, alt, [uri, title]]}
-    return {k: _with_pictures(v, pictures, finder, described) for k, v in node.items()}
+    return {k: _with_pictures(v, pictures, finder, packed) for k, v in node.items()}
 
 
-def _describe_pictures(deck: Path, described: dict[str, str]) -> None:
-    """pandoc describes each picture by its source, here a whole data: URI in every slide
-    that shows it: the picture's caption (or file name) instead."""
-    with zipfile.ZipFile(deck) as old:
-        parts = [(info, old.read(info)) for info in old.infolist()]
-    with zipfile.ZipFile(deck, "w") as new:
-        for info, data in parts:
-            if info.filename.startswith("ppt/slides/slide") and b'descr="data:' in data:
-                text = data.decode("utf-8")
-                for uri, words in described.items():
-                    text = text.replace(f'descr="{uri}"', f"descr={quoteattr(words)}")
-                data = text.encode("utf-8")
-            new.writestr(info, data)
-
-
-def _picture(path: Path) -> tuple[str, str] | None:
-    """(data URI, width or "") of a picture.  An SVG goes as a PNG drawn at ``SVG_PPI``:
-    PowerPoint shows no SVG given alone (pandoc #10951); its width keeps its size."""
+def _picture(path: Path) -> tuple[bytes, str, str] | None:
+    """(content, file name, width or "") of a picture.  An SVG goes as a PNG drawn at
+    ``SVG_PPI``: PowerPoint shows no SVG given alone (pandoc #10951); its width keeps its
+    size."""
     if path.suffix.lower() != ".svg":
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}", ""
+        return path.read_bytes(), path.name, ""
     import typst
 
     from .typeset import rasterize
@@ -266,7 +248,7 @@ def _picture(path: Path) -> tuple[str, str] | None:
     except typst.TypstError:
         return None
     width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
-    return f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", f"{width / SVG_PPI:.2f}in"
+    return png, path.with_suffix(".png").name, f"{width / SVG_PPI:.2f}in"
 
 
 def _bib_files(expanded, config: TalkConfig) -> list[str]:

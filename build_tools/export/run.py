@@ -129,7 +129,8 @@ def _export_one(job: ExportJob, fmt: str):
         return lambda: (_raise_first(*pending.finish()), [])
     if fmt in ("pdf", "pptx"):
         writer = typeset.write_handout_pdf if fmt == "pdf" else pptx.write_pptx
-        inputs, errors, found = writer(job.talk, out, job.config, job.diagrams, job.notation)
+        inputs, errors, found = writer(job.talk, out, job.config, job.diagrams, job.notation,
+                                       bib_cache=_bib_cache(job))
         return _raise_first(inputs, errors), found
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):

@@ -43,8 +43,9 @@ PAPER = "a4"
 
 
 def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-                      notation: str | None = None):
-    """Typeset the handout as ``out``; return (files it was made from, errors, warnings)."""
+                      notation: str | None = None, bib_cache: str | None = None):
+    """Typeset the handout as ``out``; return (files it was made from, errors, warnings).
+    ``bib_cache`` is where the HTML build keeps its cleaned bibliographies."""
     tools.pandoc()
     compiler = _compiler()
     notation = notation or os.path.join(config.macros_dir, "notation.tex")
@@ -57,7 +58,7 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
             _PandocWarnings() as said:
         placed = Placement(finder, Path(root))
         document = _fitted(tree, placed)
-        pdf = _typeset(compiler, document, _cited_only(bibs, text, root), placed)
+        pdf = _typeset(compiler, document, _cited_only(bibs, text, root, bib_cache), placed)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(pdf)
     tmp.replace(out)
@@ -66,14 +67,14 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     return [*expanded.dependencies, *bibs, *finder.used], errors, warnings
 
 
-def _cited_only(bibs: list[str], text: str, folder: str) -> list[str]:
+def _cited_only(bibs: list[str], text: str, folder: str, bib_cache: str | None) -> list[str]:
     """A bibliography of the entries the handout cites (citeproc parses every entry it is
     given, and a course's shared files hold thousands)."""
     if not bibs:
         return []
     cited = os.path.join(folder, "cited.bib")
     with open(cited, "w", encoding="utf-8") as fh:
-        fh.write(bib_text(bibs, cited_keys([text])))
+        fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
     return [cited]
 
 
