@@ -291,3 +291,66 @@ def test_notebook_and_docx_links_are_rewritten_or_dropped():
     assert 'srcset="ok.png 1x"' in out and "../x.png" not in out and "y.css" not in out
     assert "file:///z" not in out
     assert re.search(r"!\[b\]", out) is None and " b " in f" {out} "
+
+
+STORING = """<p id="wrote">nothing written</p>
+<script>
+localStorage.setItem("leak", "LEAKLOCAL"); sessionStorage.setItem("leak", "LEAKSESSION");
+document.cookie = "leak=LEAKCOOKIE; domain=talks.invalid; path=/";
+document.cookie = "leakhere=LEAKHOSTCOOKIE; path=/";
+document.getElementById("wrote").textContent = "wrote " + localStorage.getItem("leak") + " "
+  + sessionStorage.getItem("leak") + " " + document.cookie.replace(/[=;]/g, " ");
+</script>"""
+
+READING = """<p id="seen">nothing read</p>
+<script>
+document.getElementById("seen").textContent = "seen " + localStorage.length + " "
+  + sessionStorage.length + " [" + document.cookie + "]";
+</script>"""
+
+
+def deck_talk(title: str, html: str) -> str:
+    return f"""---
+title: {title}
+author:
+- given: Ada
+  family: Lovelace
+date: 2025-01-15
+---
+
+\\section{{Storage}}
+
+{html}
+"""
+
+
+def test_a_printed_deck_sees_nothing_an_earlier_talk_stored(tmp_path):
+    """Both decks are printed by one browser tab, one after the other: what the first
+    stores (local and session storage, cookies for its host and for the parent domain)
+    must not reach the second."""
+    chromium_or_skip()
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "conf.py", project / "conf.py")
+    for folder in ("includes", "macros"):
+        shutil.copytree(ROOT / folder, project / folder)
+    (project / "talks").mkdir()
+    talks = [project / "talks" / "a-stores.md", project / "talks" / "b-reads.md"]
+    talks[0].write_text(deck_talk("Stores", STORING))
+    talks[1].write_text(deck_talk("Reads", READING))
+    report = build_site(SiteOptions(talks=[str(t) for t in talks], project=str(project),
+                                    out=str(project / "_build" / "site"), jobs=1,
+                                    exports=parse_formats("slides-pdf")))
+    assert [sorted(r.written) for r in report.exports] == [["slides-pdf"]] * 2
+    folder = project / "_build" / "site" / "exports"
+
+    def text(doc: str) -> str:
+        return subprocess.run([require_tool("pdftotext", "poppler-utils"),
+                               str(folder / f"{doc}.slides.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+
+    stored, read = text("a-stores"), text("b-reads")
+    for value in ("LEAKLOCAL", "LEAKSESSION", "LEAKCOOKIE", "LEAKHOSTCOOKIE"):
+        assert value in stored  # the first deck could store it...
+        assert value not in read  # ...and the second cannot see it
+    assert "seen 0 0 []" in read

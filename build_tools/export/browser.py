@@ -8,7 +8,7 @@ is the Debian one: nothing is downloaded.
 A talk is untrusted, and its raw HTML may name anything (``<iframe
 src="file:///...">``, ``<img src="http://127.0.0.1:...">``).  So the browser
 never sees the disk or the network: pages are loaded from a made-up origin
-(``http://talks.invalid/``) and every request is answered by ``SiteServer``
+(``http://pageN.talks.invalid/``, one per page) and every request is answered by ``SiteServer``
 from the built site's own folder (real paths, symlinks followed, must stay
 inside); anything else is refused before it leaves the process and reported.
 Chromium has no file access from pages, service workers (which would bypass
@@ -22,6 +22,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import tools
@@ -53,6 +54,8 @@ class SiteServer:
     """Answers a browser's requests from one folder only; remembers every URL it refused."""
 
     root: Path
+    host: str = HOST
+    """The made-up host the folder is served at (a name under ``HOST``)."""
     refused: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -61,14 +64,14 @@ class SiteServer:
     def url_of(self, page: Path) -> str:
         """The page's URL on the made-up origin (``page`` lies inside ``root``)."""
         rel = Path(os.path.realpath(page)).relative_to(self.root)
-        return f"{ORIGIN}/{rel.as_posix()}"
+        return f"http://{self.host}/{rel.as_posix()}"
 
     def answer(self, url: str) -> tuple[str, Path | None]:
         """``("file", path)`` for a file of the folder, ``("missing", None)`` for a name on the
         site's origin with no file, ``("refused", None)`` for anything else (another scheme,
         another host, a path that resolves outside the folder)."""
         parts = urlsplit(url)
-        if parts.scheme != "http" or parts.netloc.lower() != HOST:
+        if parts.scheme != "http" or parts.netloc.lower() != self.host:
             return "refused", None
         rel = unquote(parts.path).lstrip("/")
         if "\x00" in rel:
@@ -115,48 +118,109 @@ class Printed:
 
 @contextmanager
 def chromium():
-    """A launched browser; closed (with its processes) when the block ends."""
+    """A launched browser, as a ``Printer``; closed (with its processes) when the block ends."""
     executable = tools.chromium()
     sync_playwright = tools.playwright()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=BROWSER_ARGS)
         try:
-            yield browser
+            yield Printer(browser)
         finally:
             browser.close()
 
 
-def print_page(browser, site: Path, page_file: Path, out: Path, *, query: str = "",
-               init_script: str = "", ready: str = "", css_page_size: bool = False,
-               timeout_ms: int = 60000) -> Printed:
-    """Load ``page_file`` (inside the built site folder ``site``) and print it to ``out``.
+class Printer:
+    """Prints built pages, one after another, in one browser tab.
 
-    ``ready`` is an async JS function the page is waited on (its value is returned);
-    MathJax is waited for too.  Only files inside ``site`` are served.
+    A fresh tab (or browser context) for every page costs Chromium twice the work,
+    so one tab goes from page to page.  Each page is served at an origin of its own
+    (``pageN.talks.invalid``) by the ``SiteServer`` of its own site folder: what one
+    talk's page stores (local and session storage, IndexedDB, caches) belongs to its
+    origin, which no later page has; cookies, which a page may set for the parent
+    domain, are cleared when it is left, and so is its origin's storage.
     """
-    server = SiteServer(site)
-    context = browser.new_context(service_workers="block", accept_downloads=False)
-    try:
-        context.set_default_timeout(timeout_ms)
-        context.route("**/*", server.handle)
-        context.route_web_socket("**/*", server.refuse_socket)
-        if init_script:
-            context.add_init_script(init_script)
-        page = context.new_page()
-        page.on("console", server.console)
-        page.goto(server.url_of(page_file) + query, wait_until="load")
-        value = page.evaluate(ready) if ready else None
-        page.evaluate(MATHJAX_DONE)
-        tmp = out.with_name(out.name + ".tmp")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        options = {"path": str(tmp), "print_background": True}
-        if css_page_size:
-            options["prefer_css_page_size"] = True
+
+    def __init__(self, browser, timeout_ms: int = 60000):
+        self.browser, self.timeout_ms = browser, timeout_ms
+        self.server: SiteServer | None = None
+        self.printed = 0
+        self._tabs: dict[str, tuple[Any, Any]] = {}
+        """Init script -> (context, page): the script runs before each page's own."""
+
+    def print_page(self, site: Path, page_file: Path, out: Path, *, query: str = "",
+                   init_script: str = "", ready: str = "", css_page_size: bool = False) -> Printed:
+        """Load ``page_file`` (inside the built site folder ``site``) and print it to ``out``.
+
+        ``ready`` is an async JS function the page is waited on (its value is returned);
+        MathJax is waited for too.  Only files inside ``site`` are served.
+        """
+        self.printed += 1
+        server = self.server = SiteServer(site, host=f"page{self.printed}.{HOST}")
+        context, page = self._tab(init_script)
+        try:
+            page.goto(server.url_of(page_file) + query, wait_until="load")
+            value = page.evaluate(ready) if ready else None
+            page.evaluate(MATHJAX_DONE)
+            tmp = out.with_name(out.name + ".tmp")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            options = {"path": str(tmp), "print_background": True}
+            if css_page_size:
+                options["prefer_css_page_size"] = True
+            else:
+                options.update(format="A4", margin={"top": "18mm", "bottom": "18mm",
+                                                    "left": "16mm", "right": "16mm"})
+            page.pdf(**options)
+            tmp.replace(out)
+            return Printed(value, list(server.refused))
+        finally:
+            self._leave(init_script, server)
+
+    def _tab(self, init_script: str):
+        if init_script not in self._tabs:
+            context = self.browser.new_context(service_workers="block", accept_downloads=False)
+            context.set_default_timeout(self.timeout_ms)
+            context.route("**/*", self._answer)
+            context.route_web_socket("**/*", self._refuse_socket)
+            if init_script:
+                context.add_init_script(init_script)
+            page = context.new_page()
+            page.on("console", self._console)
+            self._tabs[init_script] = (context, page)
+        return self._tabs[init_script]
+
+    def _answer(self, route) -> None:
+        if self.server is None:
+            route.abort("blockedbyclient")
         else:
-            options.update(format="A4", margin={"top": "18mm", "bottom": "18mm",
-                                                "left": "16mm", "right": "16mm"})
-        page.pdf(**options)
-        tmp.replace(out)
-        return Printed(value, list(server.refused))
-    finally:
-        context.close()
+            self.server.handle(route)
+
+    def _refuse_socket(self, socket) -> None:
+        if self.server is None:
+            socket.close()
+        else:
+            self.server.refuse_socket(socket)
+
+    def _console(self, message) -> None:
+        if self.server is not None:
+            self.server.console(message)
+
+    def _leave(self, init_script: str, server: SiteServer) -> None:
+        """Unload the page (its scripts stop), then clear its cookies and its origin's
+        storage; a tab that cannot be left so is closed, and the next page gets a new one."""
+        context, page = self._tabs[init_script]
+        try:
+            page.goto("about:blank")
+            self.server = None
+            session = context.new_cdp_session(page)
+            session.send("Storage.clearDataForOrigin",
+                         {"origin": f"http://{server.host}", "storageTypes": "all"})
+            session.detach()
+            context.clear_cookies()
+        except Exception:  # noqa: BLE001 - a crashed or hung page: start afresh
+            del self._tabs[init_script]
+            try:
+                context.close()
+            except Exception:  # noqa: BLE001 - already gone with the page
+                pass
+        finally:
+            self.server = None

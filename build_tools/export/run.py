@@ -137,7 +137,7 @@ def _export_one(job: ExportJob, fmt: str):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
     if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
         raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
-    printed = slides_pdf.write_slides_pdf(worker_browser(), site_folder(Path(page), job.doc),
+    printed = slides_pdf.write_slides_pdf(worker_printer(), site_folder(Path(page), job.doc),
                                           Path(page), out, notes=job.slide_notes)
     return [page], [_refused(job, fmt, url) for url in printed.refused]
 
@@ -196,11 +196,11 @@ def _talk_sources(job: ExportJob) -> list[str]:
 
 
 _BROWSER: list = []
-"""This process's browser: (its context manager, the browser), started by the first talk
-that prints and kept for every later talk the process exports."""
+"""This process's browser: (its context manager, its ``Printer``), started by the first
+talk that prints and kept for every later talk the process exports."""
 
 
-def worker_browser():
+def worker_printer():
     """The process's browser, launched once.  A worker process closes it when it exits;
     ``export_talks`` run in the main process closes it when it returns."""
     from .browser import chromium

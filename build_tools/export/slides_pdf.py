@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .browser import Printed, print_page
+from .browser import Printed, Printer
 
 READY = "() => window.__talksPdfReady"
 """The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is done."""
@@ -53,10 +53,10 @@ def has_slides(deck_html: Path) -> bool:
     return "<section" in deck_html.read_text(encoding="utf-8", errors="replace")
 
 
-def write_slides_pdf(browser, site: Path, deck_html: Path, out: Path, notes: bool = False
-                     ) -> Printed:
+def write_slides_pdf(printer: Printer, site: Path, deck_html: Path, out: Path,
+                     notes: bool = False) -> Printed:
     """Print the built deck (inside the site folder ``site``) to ``out``; the value is its
     slide count."""
-    return print_page(browser, site, deck_html, out, query="?print-pdf",
-                      init_script=init_script(print_options(notes)), ready=READY,
-                      css_page_size=True)
+    return printer.print_page(site, deck_html, out, query="?print-pdf",
+                              init_script=init_script(print_options(notes)), ready=READY,
+                              css_page_size=True)
