@@ -299,7 +299,8 @@ def _made(job: ExportJob, fmt: str, made: tuple[list[str], list[Diagnostic]], be
 # -- many talks in parallel ---------------------------------------------------------------
 
 def run_exports(jobs: list[ExportJob], workers: int | None = None) -> list[ExportResult]:
-    """Export every job, in up to ``workers`` processes (default: the cores)."""
+    """Export every job, in up to ``workers`` processes (default: the cores); the results
+    in the order of the jobs."""
     jobs = [j for j in jobs if j.formats]
     if not jobs:
         return []
@@ -307,10 +308,11 @@ def run_exports(jobs: list[ExportJob], workers: int | None = None) -> list[Expor
     if workers == 1:
         return _dedupe_tools(export_talks(jobs))
     results = []
-    for outcome in map_chunks(export_talks, _chunks(jobs, workers), workers):
+    for outcome in map_chunks(export_talks, _chunks(jobs), workers):
         results += outcome.result if outcome.result is not None else \
             [_lost(job, outcome.failure) for job in outcome.items]
-    return _dedupe_tools(results)
+    place = {job.doc: n for n, job in enumerate(jobs)}
+    return _dedupe_tools(sorted(results, key=lambda result: place[result.doc]))
 
 
 def _lost(job: ExportJob, failure: str) -> ExportResult:
@@ -323,11 +325,16 @@ def _lost(job: ExportJob, failure: str) -> ExportResult:
     return result
 
 
-def _chunks(jobs: list[ExportJob], workers: int) -> list[list[ExportJob]]:
-    """Small chunks, dealt out in turn: the pool keeps both cores busy to the end,
-    and a chunk is long enough to pay for starting its browser."""
-    size = max(1, min(8, len(jobs) // (workers * 2) or 1))
-    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+def _chunks(jobs: list[ExportJob]) -> list[list[ExportJob]]:
+    """One talk per task, the largest first: a worker keeps its browser from task to task,
+    so small tasks cost nothing, and the last to finish are the quick ones (both cores stay
+    busy to the end)."""
+    return [[job] for job in sorted(jobs, key=_weight, reverse=True)]
+
+
+def _weight(job: ExportJob) -> int:
+    """How much there is to export, roughly: the size of the talk's built pages."""
+    return sum(os.path.getsize(page) for page in job.pages.values() if os.path.isfile(page))
 
 
 def _dedupe_tools(results: list[ExportResult]) -> list[ExportResult]:
