@@ -14,8 +14,11 @@ Sphinx whether anything changed (nothing has): only the export step itself is
 counted as export time, the no-change rebuild around it is shown apart.  A second
 ``talks export`` over the unchanged talks shows that no export is made again.
 
-CPU time (user and system, of the command and every process it started) is shown
-beside the wall time: on a machine others share, it varies less.
+CPU time (user and system, of the command and every process it waited for) is shown
+beside the wall time: on a machine others share, it varies less.  It misses Chromium's
+renderer processes, which leave the command's process tree; the machine's busy time over
+the same span (every core, from ``/proc/stat``) counts them, and on a machine nobody else
+uses it is the truer figure.
 
 Peak memory is the largest sum, over the processes alive at one moment (the command,
 its workers, pandoc, every Chromium process), of their proportional set size (PSS:
@@ -47,29 +50,36 @@ PATH_MAP = "$HOME/lawrennd/snippets={snippets}:$HOME/lawrennd/bibliography={bibl
 
 # Runs ``talks ARGS`` and reports its wall time and the time of its export step alone.
 RUNNER = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 import build_tools.export.run as export_run
 def cpu():
     return sum(getattr(resource.getrusage(who), field) for who in
                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for field in ("ru_utime", "ru_stime"))
+def machine():
+    with open("/proc/stat", encoding="ascii") as fh:
+        ticks = [int(x) for x in fh.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+start_machine = machine()
 timed = export_run.run_exports
-spent, spent_cpu, by_format = [], [], {}
+spent, spent_cpu, spent_machine, by_format = [], [], [], {}
 def run_exports(*args, **kwargs):
-    start, start_cpu = time.perf_counter(), cpu()
+    start, start_cpu, start_busy = time.perf_counter(), cpu(), machine()
     try:
         results = timed(*args, **kwargs)
     finally:
         spent.append(time.perf_counter() - start)
         spent_cpu.append(cpu() - start_cpu)
+        spent_machine.append(machine() - start_busy)
     for result in results:
         for fmt, seconds in getattr(result, "seconds_by_format", {}).items():
             by_format[fmt] = by_format.get(fmt, 0.0) + seconds
     return results
 export_run.run_exports = run_exports
 """ + RUN_COMMAND + """
-print("BENCH " + json.dumps({"wall": wall, "cpu": cpu(), "exports": sum(spent),
-                             "exports_cpu": sum(spent_cpu), "by_format": by_format, "code": code}),
-      file=sys.stderr)
+print("BENCH " + json.dumps({"wall": wall, "cpu": cpu(), "machine": machine() - start_machine,
+                             "exports": sum(spent), "exports_cpu": sum(spent_cpu),
+                             "exports_machine": sum(spent_machine), "by_format": by_format,
+                             "code": code}), file=sys.stderr)
 """
 
 
@@ -159,11 +169,13 @@ def measure(label: str, cwd: Path, args: list[str], env: dict, work: Path) -> fl
     talks = len(list((site / "handout").glob("**/*.html"))) if (site / "handout").is_dir() else 0
     print(f"{label}: {talks} handout pages built, {html['failed']} talk(s) failed")
     print(f"  HTML build (3 variants)      {html['wall']:7.1f} s   peak {html['peak_kb'] / 1024:6.0f} MB"
-          f"   CPU {html['cpu']:6.1f} s")
+          f"   CPU {html['cpu']:6.1f} s   machine {html['machine']:6.1f} s")
     print(f"  all exports (export step)    {first['exports']:7.1f} s   peak {first['peak_kb'] / 1024:6.0f} MB"
-          f"   CPU {first['exports_cpu']:6.1f} s")
+          f"   CPU {first['exports_cpu']:6.1f} s   machine {first['exports_machine']:6.1f} s")
     print(f"  ratio to HTML: wall {ratio:.2f} (target <= 1.0); CPU {first['exports_cpu'] / html['cpu']:.2f}"
-          " (the CPU time of every process: steadier on a shared machine)")
+          f"; machine {first['exports_machine'] / html['machine']:.2f}")
+    print("    (CPU: of the command and the children it waited for; machine: every core's busy"
+          " time meanwhile, which counts the browser's processes that leave the command's tree)")
     print(f"    the no-change rebuild around it: {first['wall'] - first['exports']:.1f} s (not counted)")
     print("    time per format, summed over talks and workers: "
           + ", ".join(f"{fmt} {s:.1f} s" for fmt, s in first.get("by_format", {}).items()))
