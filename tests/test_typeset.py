@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import pytest
 from build_tools.config import build_config
 from build_tools.engine import records as r
 from build_tools.engine.run import expand
+from build_tools.export import tools
+from build_tools.export.documents import handout_tree, start_docx
 from build_tools.export.typeset import write_handout_pdf
 
 from conftest import ABSENT_DATA, ROOT, SHARED, require_tool
@@ -162,7 +165,8 @@ def hostile_project(tmp_path: Path) -> tuple[Path, Path]:
             "\\figure{\\includeimg{\\diagramsDir/links-out.svg}}{It links outside.}{links-out}\n\n"
             "\\figure{\\includeimg{\\diagramsDir/film.mp4}}{A film.}{film}\n\n"  # line 13
             "\\figure{\\includeimg{\\diagramsDir/plain.svg}}{A plain diagram.}{plain}\n\n"
-            "\\notes{```{=typst}\n#text[INJECTED]\n```}\n"
+            "\\notes{```{=typst}\n#text[INJECTED]\n```}\n\n"
+            "\\notes{```{=openxml}\n<w:p><w:r><w:t>INJECTED</w:t></w:r></w:p>\n```}\n"
         ),
     })
     return project, project / "talks" / "hostile.md"
@@ -186,6 +190,27 @@ def test_figures_that_cannot_be_placed_are_warnings_and_the_pdf_is_written(tmp_p
     assert "Figure 4: A plain diagram." in flat
     assert "PLAIN" in flat and "INSIDE" not in flat
     assert "INJECTED" not in flat and "SECRETTEXT" not in flat
+
+
+def test_the_docx_places_what_the_pdf_places_and_says_where_the_rest_is_named(tmp_path):
+    """The DOCX is written from the same tree: the same images refused at the same lines
+    (an SVG that links outside is kept, as SVG: Word reads no file it names), no raw
+    Typst or Office XML, every caption."""
+    _project, talk = hostile_project(tmp_path)
+    config = build_config(talk)
+    out = tmp_path / "hostile.docx"
+    _inputs, errors, warnings = start_docx(handout_tree(str(talk), config), out, config,
+                                           None).finish()
+    assert not errors
+    assert {d.message.split(" left out")[0]: d.location.line for d in warnings} == {
+        "image ../../outside/secret.svg": 9, "image /diagrams/film.mp4": 13}
+    text = words(subprocess.run([tools.pandoc(), str(out), "-t", "plain"], capture_output=True,
+                                text=True, check=True).stdout)
+    for caption in ("An outside image", "It links outside.", "A film.", "A plain diagram."):
+        assert caption in text
+    with zipfile.ZipFile(out) as package:
+        everything = b"".join(package.read(name) for name in package.namelist())
+    assert b"INJECTED" not in everything and b"SECRETTEXT" not in everything
 
 
 pytestmark_course = pytest.mark.skipif(not (COURSE.is_dir() and (CORPUS / "snippets").is_dir()),

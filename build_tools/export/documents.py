@@ -1,17 +1,16 @@
-"""The handout as a document: DOCX through pandoc (the typeset PDF is ``typeset``).
+"""The handout as a document: its pandoc tree, shared by the DOCX (written here) and the
+typeset PDF (``typeset``).
 
-DOCX: the handout's items are written as pandoc Markdown (``$math$``, ``[@key]``,
-``![caption](data:...){width=..}``) and converted by pandoc, so equations become
-Word equations, citations are resolved by ``--citeproc`` against the entries
-the talk cites and figures are embedded.  pandoc runs in its sandbox and is
-handed every image inline, only after ``source.confine`` let it through.
-
-The same Markdown, every figure kept as a figure, is what ``typeset`` makes
-the handout PDF from.
+The handout's items are written as pandoc Markdown (``$math$``, ``[@key]``,
+``![caption](path){width=..}``, figures as ``.talks-figure`` divs) and read by
+pandoc once per talk, citations resolved there by ``--citeproc`` against the
+entries the talk cites (``handout_tree``).  Each document then fits that tree to
+itself (``tree.fitted``): the DOCX hands pandoc every image inline, after
+``source.confine`` let it through, so equations become Word equations and figures
+are embedded.  pandoc always runs in its sandbox.
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import subprocess
@@ -22,44 +21,25 @@ from typing import IO
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Severity
-from ..engine.run import expand
+from ..engine.run import ExpandedTalk, expand
 from . import markdown as md
 from . import tools
 from .citations import bib_text, cited_keys
+from .images import ImageFinder
 from .notebook import notation_definitions
 from .standins import Pictures
+from .tree import fitted
 
 PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+citations"
-IMAGE_PLACEHOLDER = "talks-image-"
-"""What the Markdown names an image by until it is put in inline."""
 
 
-def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
-                     notation: str | None = None, image_link=None, figure_divs: bool = False):
-    """(pandoc Markdown, bib files, expansion, images) for the talk's handout.
-
-    By default each image it names that lies inside the talk's allowed folders is written
-    as a placeholder, ``images`` mapping each placeholder to its file, and any other image
-    is left out; ``image_link`` writes them otherwise (the typesetter places them itself).
-    ``figure_divs`` keeps every caption in a figure (``markdown.Style``).
-    """
+def handout_markdown(talk: str, config: TalkConfig, notation: str | None = None):
+    """(pandoc Markdown, bib files, expansion) for the talk's handout: images as the talk
+    names them (each document places them itself), every caption in a figure
+    (``markdown.Style.figure_divs``), raw HTML left out."""
     expanded = expand(talk, "handout", config)
-    talk_dir = os.path.dirname(expanded.talk.source.path)
-    allowed = md.allowed_roots(expanded, diagrams)
-    images: dict[str, Path] = {}
-
-    @functools.lru_cache(maxsize=None)
-    def placeholder(path: str) -> str | None:
-        found = md.image_file(path, talk_dir, diagrams, allowed)
-        if found is None:
-            return None
-        name = f"{IMAGE_PLACEHOLDER}{len(images)}{found.suffix}"
-        images[name] = found
-        return name
-
-    link = image_link or placeholder
-    style = md.Style(image_link=link, image_attrs=True, raw_html=False, split_at_headings=False,
-                     resource_link=link, figure_divs=figure_divs)
+    style = md.Style(image_link=lambda path: path, image_attrs=True, raw_html=False,
+                     split_at_headings=False, figure_divs=True)
     parts = []
     for cell in md.cells(expanded.items, style):
         if cell.kind == "code":
@@ -75,70 +55,79 @@ def handout_markdown(talk: str, config: TalkConfig, diagrams: str | None,
     text = "\n\n".join(filter(None, [md.metadata_block(expanded.talk.meta, abstract=True,
                                                       references=bool(bibs) and not listed),
                                       macros, body]))
-    return text + "\n", bibs, expanded, images
+    return text + "\n", bibs, expanded
 
 
-def inline_images(node, images: dict[str, Path], pictures: Pictures) -> None:
-    """Every image of a pandoc AST (JSON) whose target is a placeholder of ``images`` made a
-    ``data:`` URL of its file (a stand-in, ``standins``), in place."""
-    if isinstance(node, list):
-        for child in node:
-            inline_images(child, images, pictures)
-    elif isinstance(node, dict):
-        if node.get("t") == "Image":
-            target = node["c"][2]
-            if target[0] in images:
-                path = images[target[0]]
-                target[0] = pictures.data_url(path.read_bytes(), path.name)
-        for child in node.values():
-            if isinstance(child, (list, dict)):
-                inline_images(child, images, pictures)
+DOCX_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".bmp", ".tif", ".tiff", ".emf", ".wmf")
+"""What pandoc places in a DOCX."""
 
 
-def write_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-               notation: str | None = None, bib_cache: str | None = None):
-    """Write the handout as ``out`` (.docx); return (files it was made from, errors)."""
-    return start_docx(talk, out, config, diagrams, notation, bib_cache).finish()
+@dataclass
+class HandoutTree:
+    """The handout as pandoc's document tree (JSON), citations resolved, images as the talk
+    writes them; made once per talk for every document export."""
+
+    tree: dict
+    expanded: ExpandedTalk
+    bibs: list[str]
+    """The BibTeX files the talk's citations were resolved against."""
 
 
-def start_docx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-               notation: str | None = None, bib_cache: str | None = None) -> "PendingDocx":
+def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
+                 bib_cache: str | None = None) -> HandoutTree:
+    """Read the handout into pandoc's tree (in its sandbox), with ``--citeproc`` given only
+    the entries the talk cites (taken from the cleaned copies in ``bib_cache``)."""
+    pandoc = tools.pandoc()
+    notation = notation or os.path.join(config.macros_dir, "notation.tex")
+    text, bibs, expanded = handout_markdown(talk, config, notation)
+    with tempfile.TemporaryDirectory(prefix="talks-handout-") as folder:
+        args = ["--sandbox", f"--from={PANDOC_INPUT}", "--to=json"]
+        if bibs:
+            with open(os.path.join(folder, "cited.bib"), "w", encoding="utf-8") as fh:
+                fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
+            args += ["--citeproc", "--bibliography=cited.bib"]
+        tree = json.loads(_run(pandoc, args, text, folder))
+    return HandoutTree(tree, expanded, bibs)
+
+
+def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: str | None
+               ) -> "PendingDocx":
     """Start writing the handout as ``out`` (.docx); ``finish()`` the result to wait for it.
 
-    pandoc runs with ``--sandbox``: it reads only what it is handed (the document, the
-    bibliography written for it with the cited entries alone), never a file or URL the talk
-    names.  The Markdown is read with images as placeholders, then the images (only those
-    ``confine`` let through) are put in inline, as stand-ins whose pictures go into the
-    package once pandoc is done (``standins``).  The writing runs while the caller goes on
-    (printing the PDFs, say)."""
+    pandoc reads only what it is handed, never a file or URL the talk names: each image
+    ``confine`` lets through goes in inline, as a stand-in whose picture goes into the
+    package once pandoc is done (``standins``); any other is left out, with a warning at
+    the line that named it.  The writing runs while the caller goes on (printing the
+    PDFs, say)."""
     pandoc = tools.pandoc()
-    text, bibs, expanded, images = handout_markdown(talk, config, diagrams, notation)
+    finder = ImageFinder.for_talk(handout.expanded, config, diagrams, DOCX_IMAGES)
+    pictures = Pictures()
+
+    def inline(path: str) -> str | None:
+        found = finder.locate(path)
+        return pictures.data_url(found.read_bytes(), found.name) if found else None
+
+    document = fitted(handout.tree, inline)
     out.parent.mkdir(parents=True, exist_ok=True)
     folder = tempfile.TemporaryDirectory(prefix="talks-docx-")
     try:
-        ast = json.loads(_run(pandoc, ["--sandbox", f"--from={PANDOC_INPUT}", "--to=json"],
-                              text, folder.name))
-        pictures = Pictures()
-        inline_images(ast, images, pictures)
-        document = os.path.join(folder.name, "handout.json")
-        with open(document, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(ast))  # dumps is C; dump to a file is pure Python, 10x slower
+        source = os.path.join(folder.name, "handout.json")
+        with open(source, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(document))  # dumps is C; dump to a file is pure Python, 10x slower
         tmp = out.with_name(out.name + ".tmp.docx")
-        args = ["--sandbox", "--from=json", "--to=docx", "--standalone", f"--output={tmp}", document]
-        if bibs:
-            cited = os.path.join(folder.name, "cited.bib")
-            with open(cited, "w", encoding="utf-8") as fh:
-                fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
-            args += ["--citeproc", f"--bibliography={cited}"]
         log = open(os.path.join(folder.name, "pandoc.log"), "w+", encoding="utf-8")
-        process = subprocess.Popen([pandoc, *args], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=log, cwd=folder.name)
+        process = subprocess.Popen(
+            [pandoc, "--sandbox", "--from=json", "--to=docx", "--standalone", f"--output={tmp}",
+             source], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+            cwd=folder.name)
     except BaseException:
         folder.cleanup()
         raise
+    expanded = handout.expanded
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return PendingDocx(process, log, folder, tmp, out, pictures,
-                       [*expanded.dependencies, *bibs, *map(str, images.values())], errors)
+                       [*expanded.dependencies, *handout.bibs, *finder.used], errors,
+                       finder.warnings)
 
 
 @dataclass
@@ -153,10 +142,11 @@ class PendingDocx:
     pictures: Pictures
     inputs: list[str]
     errors: list[Diagnostic]
+    warnings: list[Diagnostic]
 
-    def finish(self) -> tuple[list[str], list[Diagnostic]]:
+    def finish(self) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
         """Wait for pandoc; put the file in place (the last good one stays when it failed).
-        Returns (files it was made from, the engine's errors)."""
+        Returns (files it was made from, the engine's errors, the images' warnings)."""
         try:
             code = self.process.wait()
             self.log.seek(0)
@@ -168,7 +158,7 @@ class PendingDocx:
             self.tmp.replace(self.out)
         finally:
             self.folder.cleanup()
-        return self.inputs, self.errors
+        return self.inputs, self.errors, self.warnings
 
 
 def _run(pandoc: str, args: list[str], text: str, folder: str) -> str:

@@ -10,6 +10,7 @@ needs it, and keeps it for every later talk it exports.
 """
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import multiprocessing.util
@@ -113,9 +114,10 @@ def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
 
 # -- one talk ---------------------------------------------------------------------------
 
-def _export_one(job: ExportJob, fmt: str):
+def _export_one(job: ExportJob, fmt: str, handout):
     """Make one export; return the files it was made from, and its warnings.  The DOCX
-    is only started: ``_start_one`` returns it pending, to finish after the PDFs."""
+    is only started: what is returned is the function that finishes it, called after the
+    PDFs.  ``handout()`` is the talk's handout tree, read once for the DOCX and the PDF."""
     from . import documents, notebook, pptx, slides_pdf, typeset
 
     out = export_path(job.out_dir, job.doc, fmt)
@@ -124,13 +126,19 @@ def _export_one(job: ExportJob, fmt: str):
                                                  job.notation, bib_cache=_bib_cache(job))
         return _raise_first(inputs, errors), []
     if fmt == "docx":
-        pending = documents.start_docx(job.talk, out, job.config, job.diagrams, job.notation,
-                                       bib_cache=_bib_cache(job))
-        return lambda: (_raise_first(*pending.finish()), [])
-    if fmt in ("pdf", "pptx"):
-        writer = typeset.write_handout_pdf if fmt == "pdf" else pptx.write_pptx
-        inputs, errors, found = writer(job.talk, out, job.config, job.diagrams, job.notation,
-                                       bib_cache=_bib_cache(job))
+        pending = documents.start_docx(handout(), out, job.config, job.diagrams)
+
+        def finish():
+            inputs, errors, warnings = pending.finish()
+            return _raise_first(inputs, errors), warnings
+        return finish
+    if fmt == "pdf":
+        inputs, errors, found = typeset.write_handout_pdf(
+            job.talk, out, job.config, job.diagrams, job.notation, handout=handout())
+        return _raise_first(inputs, errors), found
+    if fmt == "pptx":
+        inputs, errors, found = pptx.write_pptx(job.talk, out, job.config, job.diagrams,
+                                                job.notation, bib_cache=_bib_cache(job))
         return _raise_first(inputs, errors), found
     page = job.pages.get(PAGE_OF[fmt])
     if not page or not os.path.isfile(page):
@@ -247,9 +255,13 @@ def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
 def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
     """Every format of one talk asked for and out of date.  pandoc writes the DOCX while
     the browser prints: it is finished last."""
+    from .documents import handout_tree
+
     result = ExportResult(job.talk, job.doc)
     start = time.perf_counter()
     pending = []
+    handout = functools.cache(lambda: handout_tree(job.talk, job.config, job.notation,
+                                                   _bib_cache(job)))
     for fmt in job.formats:
         if is_up_to_date(job, fmt):
             result.up_to_date.append(fmt)
@@ -258,7 +270,7 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
         if family in missing_tools:
             continue
         began = time.perf_counter()
-        made = _attempt(job, fmt, lambda: _export_one(job, fmt), result, missing_tools)
+        made = _attempt(job, fmt, lambda: _export_one(job, fmt, handout), result, missing_tools)
         if callable(made):
             pending.append((fmt, made, began))
         elif made is not None:

@@ -1,20 +1,15 @@
-"""The handout as a typeset PDF: pandoc Markdown -> pandoc's document tree -> Typst -> PDF.
+"""The handout as a typeset PDF: the handout's pandoc tree -> Typst -> PDF.
 
-The Markdown is the one the DOCX export writes (``documents.handout_markdown``),
-with every figure kept as a figure.  pandoc (3.1.2 or later, run with
-``--sandbox``) reads it into its document tree; here the tree is fitted to a
-printed document:
+The tree is the one the DOCX is written from (``documents.handout_tree``: read by
+pandoc 3.1.2 or later in its sandbox, citations resolved by ``--citeproc``,
+author-date, with a References section), fitted to a printed document
+(``tree.fitted``: numbered figures, no raw Typst or HTML, headings from level 1).
+Its images are looked up on disk and confined (``images.ImageFinder``); one that
+cannot be placed is a warning at the FILE:LINE that named it, and is left out.
+Those that pass are copied into a fresh folder, the only folder the Typst compiler
+may read (its ``root``); nothing else is there.
 
-* every image is looked up on disk and confined (``images.ImageFinder``); one that
-  cannot be placed is a warning at the FILE:LINE that named it, and is left out;
-* the images that pass are copied into a fresh folder, the only folder the Typst
-  compiler may read (its ``root``); nothing else is there;
-* a figure of several blocks (``.talks-figure``) becomes a numbered figure;
-* raw Typst and raw HTML are dropped (a talk cannot program the typesetter);
-* headings are lifted so the first level is 1.
-
-pandoc then writes Typst (citations formatted by ``--citeproc``, author-date, with
-a References section) and the ``typst`` package compiles it.  docs/handout-pdf.md
+pandoc then writes Typst and the ``typst`` package compiles it.  docs/handout-pdf.md
 says why Typst and not LaTeX or the browser.
 """
 from __future__ import annotations
@@ -32,9 +27,9 @@ from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine.output import origin_of
 from . import tools
-from .citations import bib_text, cited_keys
-from .documents import PANDOC_INPUT, handout_markdown
+from .documents import HandoutTree, handout_tree
 from .images import ImageFinder
+from .tree import fitted, without_images
 
 TYPST_IMAGES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf")
 """What Typst places (vector SVG and PDF stay vector)."""
@@ -43,39 +38,27 @@ PAPER = "a4"
 
 
 def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-                      notation: str | None = None, bib_cache: str | None = None):
+                      notation: str | None = None, bib_cache: str | None = None,
+                      handout: HandoutTree | None = None):
     """Typeset the handout as ``out``; return (files it was made from, errors, warnings).
-    ``bib_cache`` is where the HTML build keeps its cleaned bibliographies."""
+    ``handout`` is the talk's tree when another export has read it already; ``bib_cache``
+    is where the HTML build keeps its cleaned bibliographies."""
     tools.pandoc()
     compiler = _compiler()
-    notation = notation or os.path.join(config.macros_dir, "notation.tex")
-    text, bibs, expanded, _ = handout_markdown(talk, config, diagrams, notation,
-                                               image_link=lambda path: path, figure_divs=True)
+    handout = handout or handout_tree(talk, config, notation, bib_cache)
+    expanded = handout.expanded
     finder = ImageFinder.for_talk(expanded, config, diagrams, TYPST_IMAGES)
-    tree = json.loads(_pandoc(text, "json", PANDOC_INPUT, []))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="talks-typeset-") as root, \
             _PandocWarnings() as said:
         placed = Placement(finder, Path(root))
-        document = _fitted(tree, placed)
-        pdf = _typeset(compiler, document, _cited_only(bibs, text, root, bib_cache), placed)
+        pdf = _typeset(compiler, fitted(handout.tree, placed.name_for), placed)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(pdf)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     warnings = [*finder.warnings, *_math_left_as_tex(said.messages, expanded)]
-    return [*expanded.dependencies, *bibs, *finder.used], errors, warnings
-
-
-def _cited_only(bibs: list[str], text: str, folder: str, bib_cache: str | None) -> list[str]:
-    """A bibliography of the entries the handout cites (citeproc parses every entry it is
-    given, and a course's shared files hold thousands)."""
-    if not bibs:
-        return []
-    cited = os.path.join(folder, "cited.bib")
-    with open(cited, "w", encoding="utf-8") as fh:
-        fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
-    return [cited]
+    return [*expanded.dependencies, *handout.bibs, *finder.used], errors, warnings
 
 
 # -- what pandoc could not convert ----------------------------------------------------
@@ -152,109 +135,14 @@ class Placement:
         self.finder.refuse(path, why)
 
 
-def _fitted(tree: dict, placed: Placement) -> dict:
-    shift = _lowest_heading(tree["blocks"]) - 1
-    return {**tree, "blocks": _blocks(tree["blocks"], placed, shift)}
-
-
-def _lowest_heading(node) -> int:
-    levels = []
-
-    def visit(n):
-        if isinstance(n, dict):
-            if n.get("t") == "Header":
-                levels.append(n["c"][0])
-            visit(n.get("c"))
-        elif isinstance(n, list):
-            for x in n:
-                visit(x)
-
-    visit(node)
-    return min(levels, default=1)
-
-
-def _blocks(blocks: list, placed: Placement, shift: int) -> list:
-    out = []
-    for block in blocks:
-        kind = block.get("t")
-        if kind == "RawBlock":
-            continue  # raw Typst would let a talk program the typesetter; raw HTML means nothing
-        if kind == "Div" and "talks-figure" in block["c"][0][1]:
-            out.append(_figure(block["c"][1], placed, shift))
-            continue
-        if kind == "Header":
-            level, attr, inlines = block["c"]
-            out.append({"t": "Header", "c": [max(1, level - shift), attr, _inlines(inlines, placed)]})
-            continue
-        out.append(_inside(block, placed, shift))
-    return out
-
-
-def _figure(blocks: list, placed: Placement, shift: int) -> dict:
-    """A ``.talks-figure`` div as pandoc's Figure: its contents, then its caption."""
-    caption = [b for b in blocks if b.get("t") == "Div" and "talks-caption" in b["c"][0][1]]
-    body = [b for b in blocks if not any(b is c for c in caption)]
-    caption_blocks = caption[-1]["c"][1] if caption else []
-    return {"t": "Figure", "c": [["", [], []], [None, _blocks(caption_blocks, placed, shift)],
-                                 _blocks(body, placed, shift)]}
-
-
-def _inside(node, placed: Placement, shift: int):
-    """Any other element: its block and inline lists fitted in turn."""
-    if isinstance(node, list):
-        if node and all(isinstance(x, dict) and "t" in x for x in node):
-            kinds = {x["t"] for x in node}
-            if kinds & BLOCK_KINDS:
-                return _blocks(node, placed, shift)
-            if kinds & INLINE_KINDS:
-                return _inlines(node, placed)
-        return [_inside(x, placed, shift) for x in node]
-    if isinstance(node, dict) and "c" in node:
-        return {**node, "c": _inside(node["c"], placed, shift)}
-    return node
-
-
-BLOCK_KINDS = {"Plain", "Para", "LineBlock", "CodeBlock", "RawBlock", "BlockQuote", "OrderedList",
-               "BulletList", "DefinitionList", "Header", "HorizontalRule", "Table", "Figure", "Div"}
-INLINE_KINDS = {"Str", "Emph", "Underline", "Strong", "Strikeout", "Superscript", "Subscript",
-                "SmallCaps", "Quoted", "Cite", "Code", "Space", "SoftBreak", "LineBreak", "Math",
-                "RawInline", "Link", "Image", "Note", "Span"}
-
-
-def _inlines(inlines: list, placed: Placement) -> list:
-    out = []
-    for inline in inlines:
-        kind = inline.get("t")
-        if kind == "RawInline":
-            continue
-        if kind == "Image":
-            attr, alt, (src, title) = inline["c"]
-            name = placed.name_for(src)
-            if name is not None:
-                out.append({"t": "Image", "c": [attr, _inlines(alt, placed), [name, title]]})
-            continue
-        out.append(_inside(inline, placed, 0))
-    return out
-
-
-def _without(node, refused: set[str]):
-    """The fitted tree without the images named (by their name in the root)."""
-    if isinstance(node, list):
-        return [_without(x, refused) for x in node
-                if not (isinstance(x, dict) and x.get("t") == "Image" and x["c"][2][0] in refused)]
-    if isinstance(node, dict):
-        return {key: _without(value, refused) for key, value in node.items()}
-    return node
-
-
 # -- Typst ----------------------------------------------------------------------------
 
-def _typeset(compiler, document: dict, bibs: list[str], placed: Placement) -> bytes:
+def _typeset(compiler, document: dict, placed: Placement) -> bytes:
     """The PDF; an image the compiler cannot read (an SVG that links a file outside, a
     damaged file) is found, left out with a warning, and the rest typeset again."""
     import typst
 
-    source = _typst_source(document, bibs)
+    source = _typst_source(document)
     try:
         return compiler.compile(input=source.encode("utf-8"), root=str(placed.root), format="pdf")
     except typst.TypstError as first:
@@ -264,7 +152,7 @@ def _typeset(compiler, document: dict, bibs: list[str], placed: Placement) -> by
         for name in bad:
             placed.refuse(name, "Typst cannot read it (an SVG that links files outside its "
                                 "folder, or a damaged file)")
-        source = _typst_source(_without(document, set(bad)), bibs)
+        source = _typst_source(without_images(document, set(bad)))
         return compiler.compile(input=source.encode("utf-8"), root=str(placed.root), format="pdf")
 
 
@@ -278,11 +166,11 @@ def _places(compiler, name: str, root: Path) -> bool:
         return False
 
 
-def _typst_source(document: dict, bibs: list[str]) -> str:
-    args = ["--standalone", f"--variable=papersize:{PAPER}"]
-    if bibs:
-        args += ["--citeproc", *(f"--bibliography={b}" for b in bibs)]
-    return _pandoc(json.dumps(document), "typst-citations", "json", args)
+def _typst_source(document: dict) -> str:
+    """Typst markup of the fitted tree (its citations already resolved: pandoc writes their
+    text, not Typst's own citations)."""
+    return _pandoc(json.dumps(document), "typst-citations", "json",
+                   ["--standalone", f"--variable=papersize:{PAPER}"])
 
 
 def _pandoc(text: str, to: str, source_format: str, args: list[str]) -> str:
