@@ -15,6 +15,7 @@ input and the reference presentation: images are inlined as ``data:`` URIs (stan
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -239,16 +240,26 @@ def _picture(path: Path) -> tuple[bytes, str, str] | None:
     size."""
     if path.suffix.lower() != ".svg":
         return path.read_bytes(), path.name, ""
+    stat = path.stat()
+    png = _drawn(str(path), stat.st_mtime_ns, stat.st_size)
+    if png is None:
+        return None
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+    return png, path.with_suffix(".png").name, f"{width / SVG_PPI:.2f}in"
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
+    """This version of the SVG drawn as a PNG, None when it cannot be drawn; once per
+    worker (talks share their diagrams)."""
     import typst
 
     from .typeset import rasterize
 
     try:
-        png = rasterize(path, SVG_PPI)
+        return rasterize(Path(svg), SVG_PPI)
     except typst.TypstError:
         return None
-    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
-    return png, path.with_suffix(".png").name, f"{width / SVG_PPI:.2f}in"
 
 
 def _bib_files(expanded, config: TalkConfig) -> list[str]:
