@@ -286,3 +286,21 @@ def test_pandoc_is_official_and_writes_docx_in_its_sandbox(tmp_path):
     typst = subprocess.run([pandoc, "--sandbox", "--from=markdown", "--to=typst"],
                            input="# Title\n", capture_output=True, text=True, check=True).stdout
     assert typst.startswith("= Title")
+
+
+def test_a_page_named_with_the_talks_is_published_as_a_page_and_not_exported(tmp_path):
+    """A Jekyll page among the talks (``layout:``, no macro) named on the command line, as
+    a repository's file list names it: a page of the site, with no exports to fail."""
+    from conftest import ROOT
+    from helpers import write_repo
+
+    project = write_repo(tmp_path, {
+        "conf.py": (ROOT / "conf.py").read_text(), "includes/.keep": "",
+        "talks/lecture.md": "---\ntitle: A Lecture\n---\n\n\\section{Start}\n\n\\notes{Words.}\n",
+        "talks/evidence.md": "---\ntitle: Evidence\nlayout: talk\n---\n\nA session's page.\n"})
+    talks = [str(project / "talks" / name) for name in ("lecture.md", "evidence.md")]
+    report = build_site(SiteOptions(talks=talks, project=str(project),
+                                    out=str(project / "_build" / "site"),
+                                    exports=parse_formats("ipynb")))
+    assert [(r.doc, r.written, r.failed) for r in report.exports] == [("lecture", ["ipynb"], False)]
+    assert (project / "_build" / "site" / "handout" / "pages" / "evidence.html").is_file()
