@@ -288,6 +288,23 @@ def test_pandoc_is_official_and_writes_docx_in_its_sandbox(tmp_path):
     assert typst.startswith("= Title")
 
 
+def test_pandoc_gets_runtime_options_only_when_it_takes_them(tmp_path, monkeypatch):
+    """The shipped pandoc takes a larger collector area; a pandoc built without runtime
+    options would refuse to start with them, and is run without."""
+    tools.pandoc_runtime.cache_clear()
+    assert tools.pandoc_runtime() == tools.PANDOC_RUNTIME
+    strict = tmp_path / "pandoc"
+    strict.write_text('#!/bin/sh\n[ "$1" = "+RTS" ] && { echo "Most RTS options are disabled" >&2; '
+                      'exit 1; }\necho "pandoc 3.9"\n')
+    strict.chmod(0o755)
+    monkeypatch.setattr(tools, "pandoc", lambda: str(strict))
+    tools.pandoc_runtime.cache_clear()
+    try:
+        assert tools.pandoc_runtime() == ()
+    finally:
+        tools.pandoc_runtime.cache_clear()
+
+
 def test_a_page_named_with_the_talks_is_published_as_a_page_and_not_exported(tmp_path):
     """A Jekyll page among the talks (``layout:``, no macro) named on the command line, as
     a repository's file list names it: a page of the site, with no exports to fail."""

@@ -117,9 +117,9 @@ def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: st
         tmp = out.with_name(out.name + ".tmp.docx")
         log = open(os.path.join(folder.name, "pandoc.log"), "w+", encoding="utf-8")
         process = subprocess.Popen(
-            [pandoc, "--sandbox", "--from=json", "--to=docx", "--standalone", f"--output={tmp}",
-             source], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-            cwd=folder.name)
+            [pandoc, *tools.pandoc_runtime(), "--sandbox", "--from=json", "--to=docx",
+             "--standalone", f"--output={tmp}", source], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=log, cwd=folder.name)
     except BaseException:
         folder.cleanup()
         raise
@@ -162,7 +162,8 @@ class PendingDocx:
 
 
 def _run(pandoc: str, args: list[str], text: str, folder: str) -> str:
-    done = subprocess.run([pandoc, *args], input=text, text=True, capture_output=True, cwd=folder)
+    done = subprocess.run([pandoc, *tools.pandoc_runtime(), *args], input=text, text=True,
+                          capture_output=True, cwd=folder)
     if done.returncode != 0:
         raise RuntimeError(f"pandoc: {done.stderr.strip()[-2000:]}")
     return done.stdout

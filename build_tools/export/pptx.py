@@ -65,12 +65,13 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     body = deck.markdown(expanded.items)
     macros = notation_definitions(notation or os.path.join(config.macros_dir, "notation.tex"), body)
     text = "\n\n".join(filter(None, [md.metadata_block(expanded.talk.meta), macros, body])) + "\n"
-    args = ["--slide-level=2"]
+    args = [*tools.pandoc_runtime(), "--slide-level=2"]
     reference, warning = _reference(expanded, config)
     if reference:
         args.append(f"--reference-doc={reference}")
     # pictures go into pandoc's document tree as data: URIs of stand-ins (``standins``)
-    tree = json.loads(pypandoc.convert_text(text, "json", format=PANDOC_SLIDES, sandbox=True,
+    tree = json.loads(pypandoc.convert_text(text, "json", format=PANDOC_SLIDES,
+                                            extra_args=list(tools.pandoc_runtime()), sandbox=True,
                                             verify_format=False))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")

@@ -176,7 +176,8 @@ def _typst_source(document: dict) -> str:
 def _pandoc(text: str, to: str, source_format: str, args: list[str]) -> str:
     import pypandoc
 
-    return pypandoc.convert_text(text, to, format=source_format, extra_args=args, sandbox=True,
+    return pypandoc.convert_text(text, to, format=source_format,
+                                 extra_args=[*tools.pandoc_runtime(), *args], sandbox=True,
                                  verify_format=False)
 
 
