@@ -261,3 +261,36 @@ def test_a_formula_pandoc_cannot_convert_is_a_warning_at_its_line(tmp_path):
     assert warning.code == "W-EXPORT-MATH" and "\\unknownmacro{x}" in warning.message
     assert warning.location.line == 9
     assert pages(pdf) == 1
+
+
+def test_a_picture_claiming_too_many_pixels_is_left_out_of_every_document(tmp_path):
+    """A small file whose header claims 40000x40000 pixels (Typst aborts decoding one): the
+    DOCX, the PDF and the PPTX are written without it, each saying so at its line."""
+    import struct
+    import zlib
+
+    from build_tools.export.pptx import write_pptx
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    project = write_repo(tmp_path, {
+        "conf.py": "", "includes/.keep": "", "diagrams/bomb.png": bomb,
+        "diagrams/fine.png": tiny_png(),
+        "talks/big.md": "---\ntitle: Big\n---\n\n\\section{Pictures}\n\n"
+                        "\\figure{\\includeimg{\\diagramsDir/bomb.png}}{Too big.}{bomb}\n\n"  # line 7
+                        "\\figure{\\includeimg{\\diagramsDir/fine.png}}{Fine.}{fine}\n"})
+    talk = project / "talks" / "big.md"
+    config = build_config(talk)
+    docx = start_docx(handout_tree(str(talk), config), tmp_path / "big.docx", config, None).finish()
+    pdf = write_handout_pdf(str(talk), tmp_path / "big.pdf", config, None)
+    deck = write_pptx(str(talk), tmp_path / "big.pptx", config, None)
+    for inputs, errors, warnings in (docx, pdf, deck):
+        assert not errors
+        [warning] = warnings
+        assert "40000x40000 pixels" in warning.message and warning.location.line == 7
+        assert any(i.endswith("fine.png") for i in inputs)
+        assert not any(i.endswith("bomb.png") for i in inputs)
+    assert "Too big." in words(page_text(tmp_path / "big.pdf"))

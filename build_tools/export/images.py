@@ -1,9 +1,11 @@
 """The images a document export places: found on disk, confined, and where each was named.
 
-The typeset handout and the PPTX deck hand their tools only images that pass
-``source.confine`` (the talk's repository and its configured roots): a path the
+The DOCX, the typeset handout and the PPTX deck hand their tools only images that
+pass ``source.confine`` (the talk's repository and its configured roots): a path the
 talk writes that resolves anywhere else, a URL, or a missing file is never read,
-and becomes one warning at the FILE:LINE that named it.
+and becomes one warning at the FILE:LINE that named it.  So does a picture whose
+header claims more pixels than ``standins.MAX_PIXELS``: decoding it would take the
+machine's memory.
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from ..engine import records as r
 from ..engine.output import Origin, origin_of
 from ..paths import confine
 from . import markdown as md
+from .standins import MAX_PIXELS, picture_size
 
+HEADER_BYTES = 256 * 1024
 TEXT_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)")
 """An image a line of text names: Markdown ``![..](path)`` or HTML ``<img src=..>``."""
 
@@ -68,6 +72,11 @@ class ImageFinder:
             self.refuse(path, f"{found.suffix or 'a file without a suffix'} images "
                               "cannot be placed in this format")
             return None
+        size = _claimed_size(real)
+        if size and size[0] * size[1] > MAX_PIXELS:
+            self.refuse(path, f"it claims {size[0]}x{size[1]} pixels, more than the "
+                              f"{MAX_PIXELS // 10**6} million an export decodes")
+            return None
         self.used.append(real)
         return Path(real)
 
@@ -80,6 +89,15 @@ class ImageFinder:
             self.warnings.append(Diagnostic(
                 "W-EXPORT-FIGURE", Severity.WARNING, f"image {path} left out: {why}", where,
                 origin.chain if origin else (), hint="the rest of the document is written"))
+
+
+def _claimed_size(path: str) -> tuple[int, int] | None:
+    """What the picture's header claims (its first 256 KB hold it, past any Exif)."""
+    try:
+        with open(path, "rb") as fh:
+            return picture_size(fh.read(HEADER_BYTES))
+    except OSError:
+        return None
 
 
 def _diagrams_of(talk: str, config) -> str | None:

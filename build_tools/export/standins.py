@@ -33,8 +33,10 @@ JPEG_STANDALONE = set(range(0xD0, 0xD8)) | {0x01}
 """Markers without a length (restart markers, TEM)."""
 JPEG_RESOLUTION = (0xE0, 0xE1)
 """JFIF and Exif, where a JPEG's resolution is written."""
-MAX_PIXELS = 400_000_000
-"""Beyond this a header is not believed: the picture goes in as it is."""
+MAX_PIXELS = 100_000_000
+"""The most pixels a picture handed to an export's tools may claim: decoding one costs
+memory in proportion (Typst aborts on a 40000x40000 PNG of 4.6 MB), and a photograph
+from a 50-megapixel camera has half as many."""
 MEDIA_FOLDERS = ("word/media/", "ppt/media/")
 DESCRIBED_PARTS = ("word/document.xml", "ppt/slides/slide")
 
@@ -90,61 +92,62 @@ class Pictures:
 
 def stand_in(content: bytes, marker: bytes) -> bytes | None:
     """A blank picture of the same kind, size and resolution, carrying ``marker``; None for
-    a kind without one (or a file whose header cannot be read)."""
+    a kind without one, a header that cannot be read, or more than ``MAX_PIXELS``."""
+    header = _header(content)
+    if header is None or not 0 < header.width * header.height <= MAX_PIXELS:
+        return None
+    return {"png": _png, "jpeg": _jpeg, "gif": _gif}[header.kind](header, marker)
+
+
+def picture_size(content: bytes) -> tuple[int, int] | None:
+    """(width, height) that a PNG, JPEG or GIF header (the start of the file will do)
+    claims; None for another kind, or a header that cannot be read."""
+    header = _header(content)
+    return (header.width, header.height) if header else None
+
+
+@dataclass(frozen=True)
+class _Header:
+    kind: str
+    width: int
+    height: int
+    kept: tuple[bytes, ...] = ()
+    """What the stand-in keeps of the original: its resolution (PNG pHYs; JFIF, Exif)."""
+
+
+def _header(content: bytes) -> _Header | None:
     try:
         if content.startswith(PNG_SIGNATURE):
-            return _png(content, marker)
+            return _png_header(content)
         if content.startswith(b"\xff\xd8\xff"):
-            return _jpeg(content, marker)
-        if content[:6] in (b"GIF87a", b"GIF89a"):
-            return _gif(content, marker)
+            return _jpeg_header(content)
+        if content[:6] in (b"GIF87a", b"GIF89a") and len(content) >= 10:
+            return _Header("gif", *struct.unpack("<HH", content[6:10]))
     except (struct.error, IndexError, ValueError):
         return None
     return None
 
 
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _png(content: bytes, marker: bytes) -> bytes | None:
-    """Same width, height and pHYs resolution; one bit of grey per pixel, all black."""
-    at, resolution = len(PNG_SIGNATURE), b""
-    length, kind = struct.unpack(">I4s", content[at:at + 8])
-    if kind != b"IHDR":
+def _png_header(content: bytes) -> _Header | None:
+    at = len(PNG_SIGNATURE)
+    if content[at + 4:at + 8] != b"IHDR":
         return None
     width, height = struct.unpack(">II", content[at + 8:at + 16])
+    kept = []
     while at + 8 <= len(content):
         length, kind = struct.unpack(">I4s", content[at:at + 8])
         if kind == b"pHYs":
-            resolution = _png_chunk(kind, content[at + 8:at + 8 + length])
+            kept.append(_png_chunk(kind, content[at + 8:at + 8 + length]))
         if kind == b"IDAT":
             break
         at += 12 + length
-    if not 0 < width * height <= MAX_PIXELS:
-        return None
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey, no interlace
-    return b"".join([PNG_SIGNATURE, _png_chunk(b"IHDR", header), resolution,
-                     _png_chunk(b"tEXt", b"talks\0" + marker),
-                     _png_chunk(b"IDAT", _blank_rows(height, 1 + (width + 7) // 8)),
-                     _png_chunk(b"IEND", b"")])
+    return _Header("png", width, height, tuple(kept))
 
 
-def _blank_rows(rows: int, row_bytes: int) -> bytes:
-    """``rows`` rows of zeros (filter byte and pixels), compressed a block at a time."""
-    packer, block = zlib.compressobj(9), bytes(row_bytes * max(1, 65536 // row_bytes))
-    out, left = [], rows * row_bytes
-    while left > 0:
-        out.append(packer.compress(block[:left]))
-        left -= len(block)
-    return b"".join(out) + packer.flush()
-
-
-def _jpeg(content: bytes, marker: bytes) -> bytes | None:
-    """The JFIF or Exif segments (the resolution), then a grey baseline picture of the same
-    size whose every block is flat: two bits of data per block."""
-    at, kept, size = 2, [], None
-    while at + 4 <= len(content) and size is None:
+def _jpeg_header(content: bytes) -> _Header | None:
+    """The frame's size, and the JFIF or Exif segments before it."""
+    at, kept = 2, []
+    while at + 4 <= len(content):
         if content[at] != 0xFF:
             return None
         kind = content[at + 1]
@@ -160,11 +163,41 @@ def _jpeg(content: bytes, marker: bytes) -> bytes | None:
         if kind in JPEG_RESOLUTION:
             kept.append(content[at:end])
         elif kind in JPEG_FRAMES:
-            size = struct.unpack(">HH", content[at + 5:at + 9])  # height, width
+            height, width = struct.unpack(">HH", content[at + 5:at + 9])
+            return _Header("jpeg", width, height, tuple(kept))
         at = end
-    if size is None or not 0 < size[0] * size[1] <= MAX_PIXELS:
-        return None
-    height, width = size
+    return None
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png(header: _Header, marker: bytes) -> bytes:
+    """Same width, height and pHYs resolution; one bit of grey per pixel, all black.  (pandoc
+    reads no size from a PNG without picture data, so it has some.)"""
+    width, height = header.width, header.height
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey, no interlace
+    return b"".join([PNG_SIGNATURE, _png_chunk(b"IHDR", ihdr), *header.kept,
+                     _png_chunk(b"tEXt", b"talks\0" + marker),
+                     _png_chunk(b"IDAT", _blank_rows(height, 1 + (width + 7) // 8)),
+                     _png_chunk(b"IEND", b"")])
+
+
+def _blank_rows(rows: int, row_bytes: int) -> bytes:
+    """``rows`` rows of zeros (filter byte and pixels), compressed a block at a time."""
+    packer, block = zlib.compressobj(9), bytes(row_bytes * max(1, 65536 // row_bytes))
+    out, left = [], rows * row_bytes
+    while left > 0:
+        out.append(packer.compress(block[:left]))
+        left -= len(block)
+    return b"".join(out) + packer.flush()
+
+
+def _jpeg(header: _Header, marker: bytes) -> bytes:
+    """The JFIF or Exif segments (the resolution), then a grey baseline picture of the same
+    size whose every block is flat: two bits of data per block."""
+    width, height = header.width, header.height
     blocks = ((width + 7) // 8) * ((height + 7) // 8)
     bits = 2 * blocks  # each block: DC difference 0 ("0"), end of block ("0")
     data = bytes(bits // 8) + (bytes([0xFF >> (bits % 8)]) if bits % 8 else b"")  # 1s pad
@@ -173,17 +206,16 @@ def _jpeg(content: bytes, marker: bytes) -> bytes | None:
         return bytes([0xFF, kind]) + struct.pack(">H", len(payload) + 2) + payload
 
     one_code = bytes([1] + [0] * 15) + b"\x00"  # a single one-bit code, for symbol 0
-    return b"".join([b"\xff\xd8", *kept, segment(0xFE, marker),
+    return b"".join([b"\xff\xd8", *header.kept, segment(0xFE, marker),
                      segment(0xDB, b"\x00" + bytes([1] * 64)),
                      segment(0xC0, struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00"),
                      segment(0xC4, b"\x00" + one_code), segment(0xC4, b"\x10" + one_code),
                      segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"), data, b"\xff\xd9"])
 
 
-def _gif(content: bytes, marker: bytes) -> bytes:
+def _gif(header: _Header, marker: bytes) -> bytes:
     """The same screen size, a comment with the marker, one blank pixel."""
-    width, height = struct.unpack("<HH", content[6:10])
-    return b"".join([b"GIF89a", struct.pack("<HHBBB", width, height, 0x80, 0, 0),
+    return b"".join([b"GIF89a", struct.pack("<HHBBB", header.width, header.height, 0x80, 0, 0),
                      b"\x00\x00\x00\xff\xff\xff",  # two colours
                      b"\x21\xfe", bytes([len(marker)]), marker, b"\x00",
                      b"\x2c", struct.pack("<HHHHB", 0, 0, 1, 1, 0),
