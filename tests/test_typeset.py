@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -129,17 +131,19 @@ SVG_LINKING = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.
                '<text x="0" y="48">INSIDE</text></svg>')
 
 
-def tiny_png() -> bytes:
-    """A 4x4 red PNG."""
-    import struct
-    import zlib
-
+def rgb_png(width: int, height: int, rows: bytes) -> bytes:
+    """A PNG of 8-bit RGB ``width`` x ``height`` whose picture data is ``rows``, compressed."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 4 for _ in range(4))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+def tiny_png() -> bytes:
+    """A 4x4 red PNG."""
+    return rgb_png(4, 4, b"".join(b"\x00" + b"\xff\x00\x00" * 4 for _ in range(4)))
 
 
 def hostile_project(tmp_path: Path) -> tuple[Path, Path]:
@@ -266,16 +270,9 @@ def test_a_formula_pandoc_cannot_convert_is_a_warning_at_its_line(tmp_path):
 def test_a_picture_claiming_too_many_pixels_is_left_out_of_every_document(tmp_path):
     """A small file whose header claims 40000x40000 pixels (Typst aborts decoding one): the
     DOCX, the PDF and the PPTX are written without it, each saying so at its line."""
-    import struct
-    import zlib
-
     from build_tools.export.pptx import write_pptx
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    bomb = rgb_png(40000, 40000, b"")
     project = write_repo(tmp_path, {
         "conf.py": "", "includes/.keep": "", "diagrams/bomb.png": bomb,
         "diagrams/fine.png": tiny_png(),
