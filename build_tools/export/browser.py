@@ -7,13 +7,13 @@ is the Debian one: nothing is downloaded.
 
 A talk is untrusted, and its raw HTML may name anything (``<iframe
 src="file:///...">``, ``<img src="http://127.0.0.1:...">``).  So the browser
-never sees the disk or the network: pages are loaded from a made-up origin
-(``http://pageN.talks.invalid/``, one per page) and every request is answered by ``SiteServer``
-from the built site's own folder (real paths, symlinks followed, must stay
-inside); anything else is refused before it leaves the process and reported.
-Chromium has no file access from pages, service workers (which would bypass
-the routing) are blocked, and its host resolver resolves no name at all, so
-even a request that escaped the routing could reach nothing.
+never sees the disk or the network: pages are loaded from made-up origins
+(``http://pageN.talks.invalid/``, one per page) and every request is answered by
+``SiteServer`` from the built site's own folder (real paths, symlinks followed,
+must stay inside); anything else is refused before it leaves the process and
+reported.  Chromium has no file access from pages, service workers (which would
+bypass the routing) are blocked, and its host resolver resolves no name at all,
+so even a request that escaped the routing could reach nothing.
 """
 from __future__ import annotations
 
