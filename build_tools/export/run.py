@@ -5,8 +5,8 @@ settings, or when any file it was made from (the talk, every fragment and
 macro file the expansion read, the bibliography, the built HTML page) is
 newer than it.  What each export was made from is kept next to the exports
 (``.stamps/``), so deciding needs no expansion.  Talks are shared out over
-worker processes in chunks; each worker starts one browser, the first time a talk
-needs it, and keeps it for every later talk it exports.
+worker processes one at a time, the largest first; each worker starts one browser,
+the first time a talk needs it, and keeps it for every later talk it exports.
 """
 from __future__ import annotations
 
