@@ -1,14 +1,14 @@
 """Pictures in DOCX and PPTX packages: pandoc lays the document out around stand-ins, and
 the pictures' own bytes are put in the package afterwards.
 
-pandoc's DOCX and PPTX writers spend most of their time on the pictures (decoding
-megabytes of base64, compressing JPEG data that does not compress), though all they
-need of a picture is its size and resolution.  So pandoc is handed, for each PNG,
-JPEG or GIF, a stand-in: a valid picture of the same kind, size and resolution, blank
-(one bit of grey per pixel, which compresses to almost nothing), with a marker that
-makes it unique.  pandoc decodes pictures, so a stand-in is a whole, well-formed file,
-never a truncated one.  Once pandoc has written the package, each stand-in is replaced
-by the picture.  Other pictures (SVG, which is small) go in as they are.
+pandoc's DOCX and PPTX writers spend most of their time on the pictures, which they
+decode, though all they need of a picture is its size and resolution (a lecture's
+photographs cost seconds).  So pandoc is handed, for each PNG, JPEG or GIF, a
+stand-in: a valid picture of the same kind, size and resolution, blank (one bit per
+PNG pixel, two bits per JPEG block: a few hundred bytes), with a marker that makes it
+unique.  Because pandoc decodes it, a stand-in is a whole, well-formed file, never a
+truncated one.  Once pandoc has written the package, each stand-in is replaced by the
+picture.  Other pictures (SVG, which is small) go in as they are.
 
 pandoc describes a picture that has no alternative text by its source, here a
 ``data:`` URL: each such description is replaced by the picture's caption or name.
