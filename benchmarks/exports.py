@@ -180,7 +180,11 @@ def measure(label: str, cwd: Path, args: list[str], env: dict, work: Path) -> fl
     print("    time per format, summed over talks and workers: "
           + ", ".join(f"{fmt} {s:.1f} s" for fmt, s in first.get("by_format", {}).items()))
     print(f"  unchanged, exported again    {again['exports']:7.1f} s   {again['summary']}")
-    print(f"  files: {exported_files(site)}; first run: {first['summary']}")
+    files = exported_files(site)
+    print(f"  files: {files}; first run: {first['summary']}")
+    exported = files[".ipynb"] or 1
+    print(f"  machine CPU per talk: HTML {html['machine'] / max(talks, 1):.2f} s (of {talks} built), "
+          f"exports {first['exports_machine'] / exported:.2f} s (of {files['.ipynb']} exported)")
     return ratio
 
 
