@@ -25,7 +25,7 @@ its workers, pandoc, every Chromium process), of their proportional set size (PS
 memory shared between processes is divided among them, so the sum is what the
 machine holds), sampled every 0.2 s.
 
-    python benchmarks/exports.py [--limit N] [--keep DIR] [--jobs N]
+    python benchmarks/exports.py [--limit N] [--keep DIR] [--jobs N] [--repeat N]
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -229,21 +230,26 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=None, help="Processes at once (default: the cores).")
     parser.add_argument("--only", choices=("course", "corpus"), default=None)
     parser.add_argument("--shared", default=str(SHARED), help="The shared folder (corpus, reference).")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="Measure each workload this many times and give the median ratio "
+                             "(on a shared machine one run can be off by a third).")
     opts = parser.parse_args()
     work = Path(opts.keep or tempfile.mkdtemp(prefix="talks-exports-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     jobs = ["--jobs", str(opts.jobs)] if opts.jobs else []
     shared = Path(opts.shared).resolve()
     print(f"cores: {len(os.sched_getaffinity(0))}; work in {work}")
-    ratios = {}
+    ratios: dict[str, list[float]] = {}
     started = time.perf_counter()
     for label, make in (("course", lambda: course_workload(shared, work, jobs)),
                         ("corpus", lambda: corpus_workload(shared, work, opts.limit, jobs))):
         if opts.only in (None, label):
             workload = make()
             if workload:
-                ratios[label] = measure(label, *workload, work)
-    print("ratios, exports to HTML: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())
+                ratios[label] = [measure(label, *workload, work) for _ in range(max(1, opts.repeat))]
+    print("ratios, exports to HTML: " + "; ".join(
+        f"{k} {statistics.median(v):.2f}" + (f" (median of {', '.join(f'{r:.2f}' for r in v)})"
+                                             if len(v) > 1 else "") for k, v in ratios.items())
           + f"; benchmark took {time.perf_counter() - started:.0f} s")
     if not opts.keep:
         shutil.rmtree(work, ignore_errors=True)
