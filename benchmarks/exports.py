@@ -25,7 +25,10 @@ its workers, pandoc, every Chromium process), of their proportional set size (PS
 memory shared between processes is divided among them, so the sum is what the
 machine holds), sampled every 0.2 s.
 
-    python benchmarks/exports.py [--limit N] [--keep DIR] [--jobs N] [--repeat N]
+``--to`` exports only some formats (``--to slides-pdf``: what the slide PDFs alone cost
+against the same HTML build).
+
+    python benchmarks/exports.py [--limit N] [--keep DIR] [--jobs N] [--repeat N] [--to FORMATS]
 """
 from __future__ import annotations
 
@@ -157,21 +160,22 @@ def exported_files(site: Path) -> dict[str, int]:
     return made
 
 
-def measure(label: str, cwd: Path, args: list[str], env: dict, work: Path) -> float:
+def measure(label: str, cwd: Path, args: list[str], env: dict, work: Path, formats: str = "all"
+            ) -> float:
     """Fresh HTML build, fresh exports over it, exports again unchanged; return the ratio."""
     site = work / f"{label}-site"
     for stale in (site, work / ".work"):
         shutil.rmtree(stale, ignore_errors=True)
     common = ["--quiet", "--out", str(site), *args]
     html = run(["build", "--to", "none", *common], cwd, env, work / f"{label}-html.log")
-    first = run(["export", "--to", "all", *common], cwd, env, work / f"{label}-export.log")
-    again = run(["export", "--to", "all", *common], cwd, env, work / f"{label}-again.log")
+    first = run(["export", "--to", formats, *common], cwd, env, work / f"{label}-export.log")
+    again = run(["export", "--to", formats, *common], cwd, env, work / f"{label}-again.log")
     ratio = first["exports"] / html["wall"]
     talks = len(list((site / "handout").glob("**/*.html"))) if (site / "handout").is_dir() else 0
     print(f"{label}: {talks} handout pages built, {html['failed']} talk(s) failed")
     print(f"  HTML build (3 variants)      {html['wall']:7.1f} s   peak {html['peak_kb'] / 1024:6.0f} MB"
           f"   CPU {html['cpu']:6.1f} s   machine {html['machine']:6.1f} s")
-    print(f"  all exports (export step)    {first['exports']:7.1f} s   peak {first['peak_kb'] / 1024:6.0f} MB"
+    print(f"  {'exports: ' + formats:<28} {first['exports']:7.1f} s   peak {first['peak_kb'] / 1024:6.0f} MB"
           f"   CPU {first['exports_cpu']:6.1f} s   machine {first['exports_machine']:6.1f} s")
     print(f"  ratio to HTML: wall {ratio:.2f} (target <= 1.0); CPU {first['exports_cpu'] / html['cpu']:.2f}"
           f"; machine {first['exports_machine'] / html['machine']:.2f}")
@@ -183,9 +187,9 @@ def measure(label: str, cwd: Path, args: list[str], env: dict, work: Path) -> fl
     print(f"  unchanged, exported again    {again['exports']:7.1f} s   {again['summary']}")
     files = exported_files(site)
     print(f"  files: {files}; first run: {first['summary']}")
-    exported = files[".ipynb"] or 1
+    exported = max(files.values())
     print(f"  machine CPU per talk: HTML {html['machine'] / max(talks, 1):.2f} s (of {talks} built), "
-          f"exports {first['exports_machine'] / exported:.2f} s (of {files['.ipynb']} exported)")
+          f"exports {first['exports_machine'] / max(exported, 1):.2f} s (of {exported} exported)")
     return ratio
 
 
@@ -233,6 +237,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="Measure each workload this many times and give the median ratio "
                              "(on a shared machine one run can be off by a third).")
+    parser.add_argument("--to", default="all",
+                        help="The formats to export (as `talks export --to`); default: all.")
     opts = parser.parse_args()
     work = Path(opts.keep or tempfile.mkdtemp(prefix="talks-exports-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -246,7 +252,8 @@ def main() -> int:
         if opts.only in (None, label):
             workload = make()
             if workload:
-                ratios[label] = [measure(label, *workload, work) for _ in range(max(1, opts.repeat))]
+                ratios[label] = [measure(label, *workload, work, opts.to)
+                                  for _ in range(max(1, opts.repeat))]
     print("ratios, exports to HTML: " + "; ".join(
         f"{k} {statistics.median(v):.2f}" + (f" (median of {', '.join(f'{r:.2f}' for r in v)})"
                                              if len(v) > 1 else "") for k, v in ratios.items())

@@ -117,14 +117,15 @@ class Printed:
 
 
 @contextmanager
-def chromium():
-    """A launched browser, as a ``Printer``; closed (with its processes) when the block ends."""
+def chromium(server: type[SiteServer] = SiteServer):
+    """A launched browser, as a ``Printer`` whose pages are answered by ``server``; closed
+    (with its processes) when the block ends."""
     executable = tools.chromium()
     sync_playwright = tools.playwright()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=BROWSER_ARGS)
         try:
-            yield Printer(browser)
+            yield Printer(browser, server=server)
         finally:
             browser.close()
 
@@ -140,8 +141,8 @@ class Printer:
     domain, are cleared when it is left, and so is its origin's storage.
     """
 
-    def __init__(self, browser, timeout_ms: int = 60000):
-        self.browser, self.timeout_ms = browser, timeout_ms
+    def __init__(self, browser, timeout_ms: int = 60000, server: type[SiteServer] = SiteServer):
+        self.browser, self.timeout_ms, self.server_class = browser, timeout_ms, server
         self.server: SiteServer | None = None
         self.printed = 0
         self._tabs: dict[str, tuple[Any, Any]] = {}
@@ -155,7 +156,7 @@ class Printer:
         MathJax is waited for too.  Only files inside ``site`` are served.
         """
         self.printed += 1
-        server = self.server = SiteServer(site, host=f"page{self.printed}.{HOST}")
+        server = self.server = self.server_class(site, host=f"page{self.printed}.{HOST}")
         context, page = self._tab(init_script)
         try:
             page.goto(server.url_of(page_file) + query, wait_until="load")
