@@ -15,6 +15,7 @@ machine.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -31,7 +32,7 @@ BARE = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".woff", ".woff2", ".t
 def busy_seconds() -> float:
     with open("/proc/stat", encoding="ascii") as fh:
         ticks = [int(x) for x in fh.readline().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / 100
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 class BareSite(browser.SiteServer):
