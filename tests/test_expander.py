@@ -167,7 +167,76 @@ def test_define_without_backslash_before_parameters_is_an_error(tmp_path):
     write_repo(tmp_path, {"talks/t.md": FRONT + "\\define{f{x}}{y}\\f{1}"})
     e = expand(tmp_path, "talks/t.md")
     assert "E-DEFINE" in codes(e)
-    assert "\\f{1}" in e.text
+    assert "\\f" not in e.text and "W-UNKNOWN-MACRO" in codes(e)  # \\f stays undefined
+
+
+# -- names no macro file defines ----------------------------------------------------
+
+def unknown(tmp_path, body: str, variant: str = "handout"):
+    write_repo(tmp_path, {"talks/t.md": FRONT + body})
+    e = expand(tmp_path, "talks/t.md", variant)
+    return e, [(d.location.line, d.location.column, d.code, d.message) for d in e.diagnostics]
+
+
+def test_latex_pandoc_reads_is_rendered_with_its_meaning_and_no_warning(tmp_path):
+    e, found = unknown(tmp_path, "An \\emph{a} \\textbf{b} \\textit{c} \\url{http://x.org} "
+                       "\\href{http://y.org}{why} \\ref{sec}.\n")
+    assert "An *a* **b** *c* <http://x.org> [why](http://y.org) [](#sec)." in e.text
+    assert not found
+
+
+def test_latex_citations_become_pandoc_citations(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "See \\citep{a, b} and \\citet{c}.\n"})
+    e = expand(tmp_path, "talks/t.md")
+    assert "See {cite:p}`a,b` and {cite:t}`c`." in e.text
+
+
+def test_lamd_names_with_an_obvious_reading_are_rendered_and_warned(tmp_path):
+    e, found = unknown(tmp_path, "An \\alert{x} and \\refnotes{that part}{part-two}.\n")
+    assert "An *x* and [that part](#part-two)." in e.text
+    assert [(line, column, code) for line, column, code, _ in found] == \
+        [(4, 4, "W-UNKNOWN-MACRO"), (4, 18, "W-UNKNOWN-MACRO")]
+    assert "\\alert is rendered as emphasis" in found[0][3]
+
+
+def test_assignments_written_in_camel_case_are_the_exercise_macros(tmp_path):
+    e, found = unknown(tmp_path, "\\writeAssignment{Prove it.}{5}{}\n\n\\codeAssignment{Code it.}{}{3}{}\n")
+    assert "# Exercise 1\n\nProve it." in e.text and "# Exercise 2\n\nCode it." in e.text
+    assert "Assignment" not in e.text
+    assert "rendered as `\\writeassignment`" in found[0][3] and "did you mean" not in found[0][3]
+
+
+def test_other_unknown_names_are_dropped_with_their_arguments_and_a_near_name(tmp_path):
+    e, found = unknown(tmp_path, "A \\notse{hidden words} and \\frobnicate[x]{y}{z} end.\n")
+    assert "A  and  end." in e.text and "hidden" not in e.text
+    (_, first, _, notse), (_, second, _, frobnicate) = found
+    assert notse.endswith("is dropped with its arguments, as pandoc drops raw TeX from HTML; "
+                          "did you mean \\notes?")
+    assert "\\frobnicate is dropped" in frobnicate and (first, second) == (3, 28)
+
+
+def test_unknown_names_in_math_and_code_stay_as_written(tmp_path):
+    body = ("$\\frac{a}{b}$ and `\\foo{x}`\n\n```python\nprint('a\\nb')\n```\n\n"
+            "\\code{print('c\\nd')}\n\n$$\n\\begin{cases} 1 \\end{cases}\n$$\n")
+    e, found = unknown(tmp_path, body)
+    for kept in ("$\\frac{a}{b}$", "`\\foo{x}`", "print('a\\nb')", "print('c\\nd')",
+                 "\\begin{cases} 1 \\end{cases}"):
+        assert kept in e.text
+    assert not any(code == "W-UNKNOWN-MACRO" for _, _, code, _ in found)
+
+
+def test_raw_latex_environments_go_with_one_warning_and_math_ones_become_display_math(tmp_path):
+    body = ("\\begin{tikzpicture}\n\\draw (0,0);\n\\end{tikzpicture}\n\n\\only<2->{later}\n\n"
+            "\\begin{center}\nmiddle\n\\end{center}\n\n\\begin{align}\nx &= \\frac{1}{2}\n\\end{align}\n")
+    e, found = unknown(tmp_path, body, "slides")
+    assert "draw" not in e.text and "later" not in e.text and "middle" not in e.text
+    assert "$$\n\\begin{align}\nx &= \\frac{1}{2}\n\\end{align}\n$$" in e.text
+    assert [(line, code) for line, _, code, _ in found] == [(4, "W-RAW-LATEX")]
+
+
+def test_a_mathjax_definition_keeps_its_arguments(tmp_path):
+    e, found = unknown(tmp_path, "\\newcommand{\\R}{\\mathbb{R}}\n\n$\\R$\n")
+    assert e.document.math_macros == {"R": "\\mathbb{R}"} and not found
 
 
 def test_dropped_notes_do_not_read_their_includes(tmp_path):

@@ -116,8 +116,19 @@ class NameAdvisor:
                 close = difflib.get_close_matches(name, near, n=1, cutoff=0.84)
                 if close and _edit_distance(name, close[0]) <= 2:
                     guess = close[0]
+                else:  # two letters swapped (\\notse): too far apart for the ratio above
+                    guess = next((n for n in near if _swapped(name, n)), None)
         self._cache[name] = guess
         return guess
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with two neighbouring letters swapped."""
+    if len(a) != len(b):
+        return False
+    differ = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return len(differ) == 2 and differ[1] == differ[0] + 1 \
+        and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]
 
 
 def _edit_distance(a: str, b: str) -> int:

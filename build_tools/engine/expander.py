@@ -22,7 +22,8 @@ from .includes import IncludeHandling, resolution_key
 from .memo import Memo, Recording, value_key
 from .output import Out
 from .records import Block
-from .source import Frame, IncludeResolver, SourceFile, file_stamp, text_source
+from .source import Frame, IncludeResolver, SourceFile, file_stamp, in_code, in_math, text_source
+from .unknown import MATH_ENVIRONMENTS, PASSED_ON, RAW_LATEX, READINGS, Reading, citation_keys
 
 NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
 NAME_OR_COMMENT_RE = re.compile(r"\\([A-Za-z0-9_]+)|<!--")
@@ -83,6 +84,12 @@ class Definition:
             else:
                 self._shape = ANY_BODY
         return self._shape
+
+    @property
+    def makes_code(self) -> bool:
+        """Whether its body hands its arguments to a code block: they are code, not prose."""
+        body = self.src.text[self.start:self.end]
+        return "\\__code" in body or "\\__python" in body
 
     @property
     def key(self) -> tuple:
@@ -184,7 +191,12 @@ class Expander(IncludeHandling):
         self._unclosed_comment: dict[tuple[int, int], int] = {}
         """(source, end) -> the first offset from which no ``-->`` follows before ``end``."""
         self.advisor: Any = None
-        """Set (advice.NameAdvisor) to warn about unknown names close to vocabulary names."""
+        """Set (advice.NameAdvisor) to say which vocabulary name an unknown one is close to."""
+        self.math_depth = 0
+        """Inside a math environment the expander wrapped as display math."""
+        self.verbatim_depth = 0
+        """Evaluating the arguments of a code macro: what they hold is code."""
+        self.raw_latex_reported = False
         self.memo: Memo | None = None
         """Recordings of included files to replay instead of expanding again (memo.py)."""
         self.memo_context: tuple = ()
@@ -291,8 +303,8 @@ class Expander(IncludeHandling):
                     slot = ("macro", name)
                     if slot not in rec.reads and slot not in rec.writes:
                         rec.reads[slot] = value_key(definition)
-                if meta is None and definition is None and not (user and self.advisor is not None):
-                    pos = p  # an unknown name is text like the text around it
+                if meta is None and definition is None and not self._is_markup(name, src, s):
+                    pos = p  # an unknown name in math or code is text like the text around it
                     continue
             if s > written:
                 self._text(src, frame, written, s, out, user)
@@ -312,9 +324,10 @@ class Expander(IncludeHandling):
                 self.site = saved
                 continue
             if meta is None and definition is None:
-                out.add("\\" + name, (frame, s))
-                self._advise(name, src, frame, s)
-                pos = written = p
+                saved = self.site
+                self.site = (frame, s)
+                pos = written = self._unknown(name, src, frame, s, p, end, params, out)
+                self.site = saved
                 continue
             # collect the brace groups that follow immediately
             regions: list[tuple[int, int]] = []
@@ -346,14 +359,125 @@ class Expander(IncludeHandling):
         for opened, past_else in open_blocks:
             self._unclosed(text, frame, opened, past_else, end == len(text))
 
-    def _advise(self, name: str, src: SourceFile, frame: Frame, offset: int) -> None:
-        from .source import in_math
+    # -- names no macro file defines (unknown.py) ---------------------------------
+    def _is_markup(self, name: str, src: SourceFile, offset: int) -> bool:
+        """Whether an unknown name is markup a reader would see: written in a talk or
+        fragment, outside math and code (there it is LaTeX for MathJax, or code)."""
+        return not src.is_vocabulary and not self.math_depth and not self.verbatim_depth \
+            and not in_math(src.text, offset) and not in_code(src.text, offset)
 
-        guess = self.advisor.suggest(name) if self.advisor is not None else None
-        if guess and not in_math(src.text, offset):
-            self.report("W-UNKNOWN-MACRO", Severity.WARNING,
-                        f"unknown macro \\{name} is passed through as text; did you mean \\{guess}?",
-                        at=(frame, offset), fix=("name", name, guess))
+    def _unknown(self, name: str, src: SourceFile, frame: Frame, s: int, p: int, end: int,
+                 params: dict[str, Out] | None, out: Out) -> int:
+        """Render or drop an unknown name and its arguments; returns where the text goes on."""
+        if name == "begin":
+            return self._environment(src, frame, s, p, end, params, out)
+        if name in PASSED_ON:  # a MathJax definition: its arguments are math
+            _, q = self._groups(src, p, end, 1_000_000)
+            out.add("\\" + name, (frame, s))
+            self._as_math(src, p, q, frame, params, out)
+            return q
+        reading = READINGS.get(name)
+        q = p if reading else self._skip_options(src.text, p, end)
+        regions, q = self._groups(src, q, end, reading.groups if reading else 1_000_000)
+        if reading is None or len(regions) < reading.groups:
+            if name in RAW_LATEX:
+                self._raw_latex(frame, s, f"\\{name}")
+            else:
+                self._report_unknown(name, frame, s, "is dropped with its arguments, as pandoc "
+                                     "drops raw TeX from HTML")
+            return q
+        if reading.warn:
+            self._report_unknown(name, frame, s, f"is rendered as {reading.meaning}",
+                                 advise=not reading.alias)
+        if reading.alias:
+            definition = self.lookup(reading.alias)
+            if definition is not None:
+                self._call(definition, src, frame, regions, params, out, s)
+            return q
+        self._render_reading(reading, [self._arg(src, r, frame, params) for r in regions], out)
+        return q
+
+    def _render_reading(self, reading: Reading, args: list[Out], out: Out) -> None:
+        if not any(arg.text().strip() for arg in args):
+            return  # \\emph{} is no emphasis: nothing to show
+        for piece in reading.template:
+            if isinstance(piece, str):
+                out.add(piece, self._generated())
+            elif piece == reading.keys:
+                out.add(citation_keys(args[piece].text()), self._generated())
+            else:
+                out.extend(args[piece])
+
+    def _report_unknown(self, name: str, frame: Frame, offset: int, fate: str,
+                        advise: bool = True) -> None:
+        guess = self.advisor.suggest(name) if self.advisor is not None and advise else None
+        advice = f"; did you mean \\{guess}?" if guess else ""
+        self.report("W-UNKNOWN-MACRO", Severity.WARNING,
+                    f"unknown macro \\{name} {fate}{advice}", at=(frame, offset),
+                    fix=("name", name, guess) if guess else ())
+
+    def _raw_latex(self, frame: Frame, offset: int, what: str) -> None:
+        """LaTeX layout is dropped from the pages; said once per talk, where it first stands."""
+        if not self.raw_latex_reported:
+            self.raw_latex_reported = True
+            self.report("W-RAW-LATEX", Severity.WARNING,
+                        f"raw LaTeX ({what} here) is dropped from the pages, as pandoc drops it "
+                        "from HTML; later raw LaTeX in this talk is dropped without a word",
+                        at=(frame, offset))
+
+    def _environment(self, src: SourceFile, frame: Frame, s: int, p: int, end: int,
+                     params: dict[str, Out] | None, out: Out) -> int:
+        """``\\begin{x} ... \\end{x}``: math environments become display math, others go."""
+        text = src.text
+        closer = src.closing.get(p) if p < end and text[p] == "{" else None
+        if closer is None or closer >= end:
+            self._raw_latex(frame, s, "\\begin")
+            return p
+        env = text[p + 1:closer].strip()
+        finish = re.compile(r"\\end\s*\{" + re.escape(env) + r"\}").search(text, closer + 1, end)
+        if finish is None:  # never closed: only the \begin goes
+            self._raw_latex(frame, s, f"\\begin{{{env}}}")
+            return closer + 1
+        if env.rstrip("*") not in MATH_ENVIRONMENTS:
+            self._raw_latex(frame, s, f"\\begin{{{env}}}")
+            return finish.end()
+        out.add("\n\n$$\n", self._generated())
+        out.add(text[s:closer + 1], (frame, s))
+        self._as_math(src, closer + 1, finish.start(), frame, params, out)
+        out.add(finish.group(0), (frame, finish.start()))
+        out.add("\n$$\n\n", self._generated())
+        return finish.end()
+
+    def _as_math(self, src: SourceFile, start: int, end: int, frame: Frame,
+                 params: dict[str, Out] | None, out: Out) -> None:
+        """Expand text that is math wherever it stands: its unknown names are MathJax's."""
+        self.math_depth += 1
+        try:
+            self.expand(src, start, end, frame, params, out)
+        finally:
+            self.math_depth -= 1
+
+    def _groups(self, src: SourceFile, p: int, end: int, most: int) -> tuple[list[tuple[int, int]], int]:
+        """The brace groups that follow at ``p`` (at most ``most``) and where they end."""
+        regions: list[tuple[int, int]] = []
+        text, closing = src.text, src.closing
+        while p < end and text[p] == "{" and len(regions) < most:
+            q = closing.get(p)
+            if q is None or q >= end:
+                break
+            regions.append((p + 1, q))
+            p = q + 1
+        return regions, p
+
+    @staticmethod
+    def _skip_options(text: str, p: int, end: int) -> int:
+        """Past LaTeX's ``[options]`` and beamer's ``<overlay>`` right after a name (one line each)."""
+        while p < end and text[p] in "[<":
+            close = text.find("]" if text[p] == "[" else ">", p, min(end, p + 200))
+            if close < 0 or "\n" in text[p:close]:
+                break
+            p = close + 1
+        return p
 
     def _text(self, src: SourceFile, frame: Frame, a: int, b: int, out: Out, user: bool) -> None:
         out.add(src.text[a:b], (frame, a) if user else self._generated())
@@ -538,14 +662,14 @@ class Expander(IncludeHandling):
             elif not self._arity_ok(d, len(regions)):
                 return
             else:
-                args = [self._arg(src, r, frame, params) for r in regions]
+                args = self._args(d.name == "__code", src, regions, frame, params)
                 result = d.func(self, Call(d.name, src, frame, regions, offset), *args)
             if result is not None:
                 out.extend(result)
             return
         if d.empty:  # an empty body does not evaluate its arguments
             return
-        args = [self._arg(src, r, frame, params) for r in regions]
+        args = self._args(bool(regions) and d.makes_code, src, regions, frame, params)
         shape = d.shape
         if shape == PLAIN_BODY and (d.params or not args):  # a named value: \diagramsDir ...
             out.add(d.src.text[d.start:d.end], self._generated())
@@ -589,6 +713,15 @@ class Expander(IncludeHandling):
                     "nothing is produced",
                     hint="\\__ macros are the vocabulary's building blocks; use the documented macros")
         return False
+
+    def _args(self, code: bool, src: SourceFile, regions: list[tuple[int, int]], frame: Frame,
+              params: dict[str, Out] | None) -> list[Out]:
+        """The arguments of a call, expanded; those of a code macro are code (``_is_markup``)."""
+        self.verbatim_depth += code
+        try:
+            return [self._arg(src, r, frame, params) for r in regions]
+        finally:
+            self.verbatim_depth -= code
 
     def _arg(self, src: SourceFile, region: tuple[int, int], frame: Frame,
              params: dict[str, Out] | None) -> Out:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic
 from ..paths import mapped_roots
+from .advice import NameAdvisor
 from .expander import META, Expander, ExpansionState
 from .memo import Memo
 from .records import Block
@@ -50,7 +51,7 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
     """Expand the talk at ``path`` for ``variant``.
 
     ``advisor`` is a factory given every known name; the advisor it makes
-    suggests the closest name for an unknown macro (the authoring tools use it).
+    suggests the closest name for an unknown macro (``NameAdvisor`` unless given).
     ``fresh_view`` checks every cached file against the disk again; a batch that
     took one view of the disk for all its talks (``source.new_snapshot``) says False.
     Raises ``MacroError`` only for a talk that cannot be read at all.
@@ -68,11 +69,10 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
                   options={"image_root": config.image_root, "doc_dir": talk_dir,
                            "talk_dir": talk_dir, "allowed_roots": resolver.allowed,
                            "diagrams": diagrams_mapping(config)})
-    if advisor is not None:
-        ex.advisor = _advisor(advisor, vocabulary)
+    ex.advisor = _advisor(advisor or NameAdvisor, vocabulary)
     if config.reuse_includes:
         ex.memo = _MEMO
-        ex.memo_context = (variant, config.clean_comments, config.stop_at_error, advisor is not None,
+        ex.memo_context = (variant, config.clean_comments, config.stop_at_error,
                            tuple(resolver.roots), resolver.macros_dir, config.image_root,
                            config.diagrams_dir, id(vocabulary))
     out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)

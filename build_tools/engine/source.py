@@ -427,19 +427,56 @@ class IncludeResolver:
 
 
 DOLLAR_RE = re.compile(r"\$\$|\$")
-_DOLLARS: dict[str, Any] = {}
-"""Where the last text asked about has its ``$$``, single ``$`` and line starts."""
+FENCE_LINE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+_TABLES: dict[int, tuple[str, tuple]] = {}
+"""id(text) -> (text, its ``$$``, single ``$``, line starts and code-fence lines), for the last
+few texts asked about (a talk and the fragments it includes take turns)."""
+_TABLES_KEPT = 32
 
 
-def _dollar_tables(text: str) -> tuple[list[int], list[int], list[int]]:
-    if _DOLLARS.get("text") is not text:
-        doubles: list[int] = []
-        singles: list[int] = []
-        for m in DOLLAR_RE.finditer(text):
-            (doubles if m.end() - m.start() == 2 else singles).append(m.start())
-        lines = [m.start() for m in re.finditer("\n", text)]
-        _DOLLARS.update(text=text, tables=(doubles, singles, lines))
-    return _DOLLARS["tables"]
+def _dollar_tables(text: str) -> tuple:
+    cached = _TABLES.get(id(text))
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    doubles: list[int] = []
+    singles: list[int] = []
+    for m in DOLLAR_RE.finditer(text):
+        (doubles if m.end() - m.start() == 2 else singles).append(m.start())
+    lines = [m.start() for m in re.finditer("\n", text)]
+    if len(_TABLES) >= _TABLES_KEPT:
+        _TABLES.pop(next(iter(_TABLES)))
+    tables = (doubles, singles, lines, _code_blocks(text))
+    _TABLES[id(text)] = (text, tables)
+    return tables
+
+
+def _code_blocks(text: str) -> list[int]:
+    """Start and end offsets of the fenced code blocks, flattened (an unclosed one runs on)."""
+    bounds: list[int] = []
+    fence = ""
+    for m in FENCE_LINE_RE.finditer(text):
+        mark = m.group(1)
+        if not fence:
+            fence = mark
+            bounds.append(m.start())
+        elif mark[0] == fence[0] and len(mark) >= len(fence):
+            line_end = text.find("\n", m.end())
+            if not text[m.end():line_end if line_end >= 0 else len(text)].strip():
+                fence = ""
+                bounds.append(m.end())
+    if fence:
+        bounds.append(len(text))
+    return bounds
+
+
+def in_code(text: str, offset: int) -> bool:
+    """Whether ``offset`` sits in a fenced code block or in inline code on its line."""
+    _, _, newlines, blocks = _dollar_tables(text)
+    if bisect.bisect_right(blocks, offset) % 2 == 1:
+        return True
+    line_index = bisect.bisect_left(newlines, offset) - 1
+    line_start = newlines[line_index] + 1 if line_index >= 0 else 0
+    return text.count("`", line_start, offset) % 2 == 1
 
 
 def in_math(text: str, offset: int) -> bool:
@@ -448,7 +485,7 @@ def in_math(text: str, offset: int) -> bool:
     The positions of every ``$`` are found once per text, so asking about many
     offsets stays linear in the text.
     """
-    doubles, singles, newlines = _dollar_tables(text)
+    doubles, singles, newlines, _ = _dollar_tables(text)
     if bisect.bisect_right(doubles, offset - 2) % 2 == 1:  # "$$" wholly before offset
         return True
     line_index = bisect.bisect_left(newlines, offset) - 1

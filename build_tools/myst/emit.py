@@ -239,7 +239,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
                 continue
         if "@" in text:
             text = _cite_line(em, text, origin)
-        if not in_math and ("^[" in text or "\\begin{" in text or text[:1] in ("|", "+")):
+        if not in_math and ("^[" in text or text[:1] in ("|", "+")):
             _warn_pandoc_only(em, text, origin)
         if "$$" in text:
             was_open, start = in_math, len(out)
@@ -735,9 +735,6 @@ RAW_FENCE_RE = re.compile(r"^([ \t]*(?:`{3,}|~{3,}))[ \t]*\{=([\w-]+)\}[ \t]*$")
 INLINE_NOTE_RE = re.compile(r"\^\[[^\]]+\]")
 LINE_BLOCK_RE = re.compile(r"^\|[ \t].*[^|\s][ \t]*$")
 GRID_TABLE_RE = re.compile(r"^\+(?:[-=:]+\+)+[ \t]*$")
-RAW_ENVIRONMENT_RE = re.compile(r"\\begin\{([A-Za-z*]+)\}")
-MATH_ENVIRONMENTS = {"align", "aligned", "equation", "eqnarray", "gather", "multline", "split",
-                     "array", "matrix", "pmatrix", "bmatrix", "cases"}
 PANDOC_ONLY = (
     (INLINE_NOTE_RE, "a pandoc inline footnote ^[...] is shown as written; "
                      "write [^name] and a '[^name]: ...' line instead"),
@@ -751,12 +748,6 @@ def _warn_pandoc_only(em: Emitter, text: str, origin) -> None:
     for pattern, message in PANDOC_ONLY:
         if pattern.search(text):
             em.warn("W-PANDOC-SYNTAX", message, origin)
-    m = RAW_ENVIRONMENT_RE.search(text)
-    if m and "$" not in text:
-        env = m.group(1)
-        advice = ("wrap it in $$ ... $$ so it stays math" if env.rstrip("*") in MATH_ENVIRONMENTS
-                  else "it is shown as written")
-        em.warn("W-PANDOC-SYNTAX", f"raw LaTeX \\begin{{{env}}} outside math: {advice}", origin)
 
 
 PANDOC_DIV_RE = re.compile(r"^([ \t]*:{3,})[ \t]*(?:\{([^}]*)\}|([\w-]+))[ \t]*:*[ \t]*$")
