@@ -170,8 +170,9 @@ def placeholder(ex: Expander, what: str, path: str) -> Out:
 
 
 def image(ex: Expander, call: Call, path: Out | None = None, ext: Out | None = None, width: Out | None = None,
-          classes: Out | None = None, align: Out | None = None) -> Out | None:
-    """``\\__image{file}{ext}{width}{class}{align}``: an image directive.
+          classes: Out | None = None, align: Out | None = None, alt: Out | None = None,
+          link: Out | None = None) -> Out | None:
+    """``\\__image{file}{ext}{width}{class}{align}{alt}{link}``: an image directive.
 
     The extension is appended unless the file already has it (one corpus call
     writes ``...Slow.jpg``; lamd would ask for ``.jpg.jpg``).
@@ -192,7 +193,9 @@ def image(ex: Expander, call: Call, path: Out | None = None, ext: Out | None = N
         return placeholder(ex, "image", target)
     return ex.block(r.Image(target, width.text().strip() if width else "",
                             " ".join(classes.text().split()) if classes else "",
-                            align.text().strip() if align else ""))
+                            align.text().strip() if align else "",
+                            " ".join(alt.text().split()) if alt else "",
+                            link.text().strip() if link else ""))
 
 
 def unique_label(ex: Expander, label: str) -> str:

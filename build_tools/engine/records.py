@@ -75,6 +75,10 @@ class Image(Block):
     width: str = ""
     classes: str = ""
     align: str = ""
+    alt: str = ""
+    """What the image shows, for readers who cannot see it (a portrait's name)."""
+    target: str = ""
+    """Where the image links to, if anywhere."""
 
 
 @dataclass(frozen=True, slots=True)

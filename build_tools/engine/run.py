@@ -19,7 +19,7 @@ from .records import Block
 from .source import Frame, IncludeResolver, new_snapshot, repository_roots
 from ..lamd import snippet_dirs
 from .talkfile import Talk, read_talk
-from .vocabulary import define_variables, load_vocabulary
+from .vocabulary import define_people, define_variables, load_vocabulary, project_people
 
 Item = tuple["str | Block", "tuple[Frame, int] | None"]
 """One expanded line (or record) and the (frame, offset) it came from."""
@@ -64,6 +64,9 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
     define_variables(state.macros, talk, config)
     resolver, setting_diagnostics = _resolver(path, config)
     talk_dir = os.path.dirname(talk.source.path)
+    people = project_people(resolver, talk_dir)
+    if people is not None:
+        setting_diagnostics = [*setting_diagnostics, *define_people(state, people, variant)]
     ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
                   stop_at_error=config.stop_at_error,
                   options={"image_root": config.image_root, "doc_dir": talk_dir,
@@ -77,7 +80,8 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
                            config.diagrams_dir, id(vocabulary))
     out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
     diagnostics = [*talk.diagnostics, *setting_diagnostics, *vocab_diagnostics, *ex.diagnostics]
-    dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files]))
+    dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files,
+                                       *([people] if people else [])]))
     return ExpandedTalk(talk, variant, out.lines(), diagnostics, dependencies, ex.includes,
                         resolver.allowed)
 

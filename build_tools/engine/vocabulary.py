@@ -10,6 +10,7 @@ import os
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, MacroError, Severity
 from .expander import Expander, ExpansionState, Primitive
+from .people import PEOPLE_FILE, people_source, read_people, stamp as people_stamp
 from .primitives import PRIMITIVES
 from .source import Frame, IncludeResolver, load_source, text_source
 from .talkfile import Talk
@@ -41,7 +42,9 @@ def load_vocabulary(variant: str, config: TalkConfig) -> tuple[dict, list[str], 
     key = (variant, symbols, tuple(sorted(config.symbols.items())), config.macros_dir,
            tuple(config.thanks_links))
     entry_path = os.path.join(config.macros_dir, "talk-macros.gpp")
-    stamp = os.stat(entry_path).st_mtime_ns if os.path.exists(entry_path) else 0
+    people_path = os.path.join(config.macros_dir, "people.yml")
+    stamp = (os.stat(entry_path).st_mtime_ns if os.path.exists(entry_path) else 0,
+             people_stamp(people_path))
     cached = _LOADED.get(key)
     if cached is not None and cached[3] == stamp:
         return cached[0], cached[1], cached[2]
@@ -64,8 +67,35 @@ def load_vocabulary(variant: str, config: TalkConfig) -> tuple[dict, list[str], 
                   vocabulary=True)
     ex.expand_document(vocab, 0, "talk-macros.gpp")
     files = [vocab.path, *ex.dependencies]
-    _LOADED[key] = (state.macros, files, ex.diagnostics, stamp)
-    return state.macros, files, ex.diagnostics
+    diagnostics = ex.diagnostics
+    if os.path.exists(people_path):
+        diagnostics += define_people(state, people_path, variant)
+        files.append(people_path)
+    _LOADED[key] = (state.macros, files, diagnostics, stamp)
+    return state.macros, files, diagnostics
+
+
+_PEOPLE: dict[str, tuple[int, object, list[Diagnostic]]] = {}
+
+
+def define_people(state: ExpansionState, path: str, variant: str) -> list[Diagnostic]:
+    """Define the portrait macros of a people file (people.py); its problems."""
+    cached = _PEOPLE.get(path)
+    if cached is None or cached[0] != people_stamp(path):
+        people, problems = read_people(path)
+        source = text_source(people_source(people), path)
+        source.is_vocabulary = True
+        cached = _PEOPLE[path] = (people_stamp(path), source, problems)
+    _, source, problems = cached
+    ex = Expander(state, IncludeResolver(path, [], os.path.dirname(path)), variant=variant,
+                  vocabulary=True)
+    ex.expand_document(source, 0, os.path.basename(path))
+    return [*problems, *ex.diagnostics]
+
+
+def project_people(resolver: IncludeResolver, talk_dir: str) -> str | None:
+    """A project's or course's own people file (lamd's ``_people/people.yml``), if any."""
+    return resolver.resolve_from(PEOPLE_FILE, "", talk_dir).path
 
 
 def define_variables(macros: dict, talk: Talk, config: TalkConfig) -> None:

@@ -294,6 +294,10 @@ def _image_directive(name: str, image: r.Image, options: list[str],
         lines.append(f":class: {image.classes}")
     if image.align:
         lines.append(f":align: {image.align}")
+    if image.alt:
+        lines.append(f":alt: {image.alt}")
+    if image.target:
+        lines.append(f":target: {image.target}")
     if body:
         lines += ["", *body]
     f = _fence_for("`", [(t, None) for t in body])
