@@ -130,8 +130,43 @@ def test_pandoc_syntax_myst_cannot_read_is_translated_or_warned_at_its_line(tmp_
                                         "$$\n\\begin{aligned} a &= b \\end{aligned}\n$$\n"})
     e = expand(tmp_path, "talks/t.md")
     lines = sorted(d.location.line for d in e.diagnostics if d.code == "W-PANDOC-SYNTAX")
-    assert lines == [5, 7, 8, 10, 12], lines  # not the pipe table, not math
+    assert lines == [7, 8, 10, 12], lines  # not the footnote, not the pipe table, not math
+    assert "A note.[^note-1]" in e.text and "[^note-1]: The footnote." in e.text
     # raw LaTeX outside math is dropped, as pandoc drops it from HTML
     assert [d.location.line for d in e.diagnostics if d.code == "W-RAW-LATEX"] == [14]
     assert "tabular" not in e.text and "\\begin{aligned} a &= b" in e.text
     assert "```{raw} html\n<b>raw</b>" in e.text
+
+
+def test_pandoc_pauses_reveal_what_follows_in_the_deck_and_vanish_elsewhere(tmp_path):
+    from helpers import expand, write_repo
+
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\n## S\n\nOne.\n\n. . .\n\nTwo.\n\n"
+                                        ". . .\n\nThree.\n\n```\n. . .\n```\n"})
+    deck = expand(tmp_path, "talks/t.md", "slides").document.body
+    assert deck.split("## S\n\n", 1)[1] == (
+        "One.\n\n:::{container} fragment\n\nTwo.\n\n:::\n\n"
+        ":::{container} fragment\n\nThree.\n\n```\n. . .\n```\n\n:::")
+    for variant in ("handout", "speaker-notes"):
+        text = expand(tmp_path, "talks/t.md", variant).text
+        assert "One.\n\nTwo.\n\nThree." in text and text.count(". . .") == 1  # in code only
+
+
+def test_inline_footnotes_become_myst_footnotes(tmp_path):
+    from helpers import expand, write_repo
+
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\nA^[See [x](http://x.org).] b^[Two.]\n"})
+    e = expand(tmp_path, "talks/t.md")
+    assert "A[^note-1] b[^note-2]" in e.text
+    assert e.text.rstrip().endswith("[^note-1]: See [x](http://x.org).\n\n[^note-2]: Two.")
+    assert not e.diagnostics
+
+
+def test_a_fragment_of_paragraphs_is_a_block_and_of_words_a_span(tmp_path):
+    from helpers import expand, write_repo
+
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\nA \\fragment{word}{fade-in} b\n\n"
+                                        "\\fragment{\\smalltext{Long.}}{fade-in}\n"})
+    deck = expand(tmp_path, "talks/t.md", "slides").text
+    assert "A [word]{.fragment .fade-in} b" in deck
+    assert ":::{container} fragment fade-in\n\n<small>\n\nLong.\n\n</small>\n\n:::" in deck

@@ -271,6 +271,23 @@ def animation_end(ex: Expander, call: Call) -> Out:
     return ex.block(r.AnimationEnd())
 
 
+COLON_RUN_RE = re.compile(r"^[ \t]*(:{3,})", re.M)
+
+
+def fragment(ex: Expander, call: Call, text: Out | None = None, kind: Out | None = None) -> Out | None:
+    """``\\__fragment{text}{type}``: text revealed in turn, as a span where it is inline and as
+    a block where it holds paragraphs or HTML blocks (a span cannot hold those)."""
+    if text is None or not text.text().strip():
+        return None
+    classes = ["fragment", *(kind.text().split() if kind else [])]
+    body = text.text().strip()
+    if text.blocks or "\n\n" in body or body.startswith("<"):
+        fence = ":" * max([3, *(len(m) + 1 for m in COLON_RUN_RE.findall(body))])
+        return _wrap(ex, f"\n\n{fence}{{container}} {' '.join(classes)}\n\n", text,
+                     f"\n\n{fence}\n\n")
+    return _wrap(ex, "[", text, "]{" + " ".join("." + c for c in classes) + "}")
+
+
 def counter(ex: Expander, call: Call, name: Out | None = None) -> Out:
     """``\\__count{name}``: 1, 2, 3 ... per name and document."""
     return ex.generated(str(ex.bump("counter", name.text().strip() if name else "")))
@@ -290,4 +307,5 @@ PRIMITIVES = {p.name: p for p in [
     Primitive("__frame", animation_frame),
     Primitive("__endanimation", animation_end),
     Primitive("__count", counter),
+    Primitive("__fragment", fragment),
 ]}

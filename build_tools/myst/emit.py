@@ -56,6 +56,17 @@ PLAIN_LINE_STOP = re.compile(r"[\]=:}{`~@$^\\]").search
 """Every character one of ``_prepare``'s rewrites or checks starts from (a line starting
 with ``|`` or ``+`` aside): a line with none of them is passed on as it is."""
 
+class Pause:
+    """Where pandoc's ``. . .`` stood in a slide: what follows it is revealed next."""
+
+
+PAUSE = Pause()
+
+
+def _is_pause(text: str) -> bool:
+    return text[:1] == "." and text.strip() == ". . ."
+
+
 STRUCTURE = (r.Heading, r.NotesStart, r.NotesEnd, r.AnimationStart, r.FrameStart, r.FrameEnd,
              r.AnimationEnd)
 """Records that layout places; every other record is rendered where it stands."""
@@ -137,6 +148,8 @@ class Emitter:
         self.has_animation = False
         self.cite_role = "footcite" if options.local_citations else "cite"
         """Whether the talk places its own bibliography."""
+        self.footnotes: list[Line] = []
+        """The text of each pandoc inline footnote ``^[...]``, numbered in order."""
 
     def warn(self, code: str, message: str, position, severity=Severity.WARNING):
         origin = origin_of(position)
@@ -164,6 +177,8 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
         headings = LazyOrigins([None if s.opening else s.origin for s in slides[1:]])
         anchors = [SlideAnchor.at(s.title, headings[i]) for i, s in enumerate(slides[1:])]
         body = _slides(em, slides) if variant == "slides" else _speaker_notes(em, slides)
+    if em.footnotes:
+        body += _footnote_definitions(em.footnotes)
     if options.append_references and em.cited and not em.has_bibliography:
         body += _references_block(variant, body[-1][1] if body else None, options.local_citations)
     body = _squeeze_blank_lines(body)
@@ -239,6 +254,8 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
                 continue
         if "@" in text:
             text = _cite_line(em, text, origin)
+        if not in_math and "^[" in text:
+            text = _inline_notes(em, text, origin)
         if not in_math and ("^[" in text or text[:1] in ("|", "+")):
             _warn_pandoc_only(em, text, origin)
         if "$$" in text:
@@ -414,6 +431,10 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 else:
                     slides.append(Slide(text.title, not text.title, text.attrs, origin))
             continue
+        if not verbatim and _is_pause(text):  # a pause means something only in the deck
+            if depth == 0 and em.variant == "slides":
+                slides[-1].content.append((PAUSE, origin))  # type: ignore[arg-type]
+            continue
         if depth == 0 and not verbatim and text[:1] == "#":
             m = ATX_RE.match(text)
             if m and len(m.group(1)) <= 2:
@@ -435,7 +456,8 @@ def _lift_opening(slides: list[Slide]) -> list[Slide]:
     (pandoc makes the title slide from the front matter alone); comments alone stay
     on the title slide, so no blank slide as lamd's decks have."""
     title = slides[0]
-    shown = HTML_COMMENT_RE.sub("", "\n".join(text for text, _ in title.content)).strip()
+    shown = HTML_COMMENT_RE.sub("", "\n".join(text for text, _ in title.content
+                                              if type(text) is str)).strip()
     if not shown:
         return slides
     origin = next((o for text, o in title.content if text.strip()), title.origin)
@@ -511,7 +533,7 @@ def _slides(em: Emitter, slides: list[Slide]) -> list[Line]:
                 out.extend(_block([("```{revealjs-section}", slide.origin),
                                    *((o, slide.origin) for o in options),
                                    ("```", slide.origin)], slide.origin))
-        out.extend(slide.content)
+        out.extend(_paused(slide.content))
         notes = _notes_text(slide.notes)
         if notes:
             f = _fence_for("`", notes)
@@ -521,6 +543,24 @@ def _slides(em: Emitter, slides: list[Slide]) -> list[Line]:
 
 
 FENCE_RUN_RE = {"`": re.compile(r"[ \t]*(`+)"), ":": re.compile(r"[ \t]*(:+)")}
+
+
+def _paused(content: list[Line]) -> list[Line]:
+    """A slide's content with what follows each pause as one fragment, shown in turn."""
+    if not any(text is PAUSE for text, _ in content):
+        return content
+    out: list[Line] = []
+    parts: list[tuple[object, list[Line]]] = [(None, [])]
+    for text, origin in content:
+        if text is PAUSE:
+            parts.append((origin, []))
+        else:
+            parts[-1][1].append((text, origin))
+    out.extend(parts[0][1])
+    for origin, lines in parts[1:]:
+        f = _fence_for(":", lines)
+        out.extend(_block([(f + "{container} fragment", origin), *lines, (f, origin)], origin))
+    return out
 
 
 def _fence_for(char: str, lines: list[Line]) -> str:
@@ -641,7 +681,8 @@ def _handout(em: Emitter, lines: list[tuple]) -> list[Line]:
                 continue
             level, title = text.level, text.title
         elif verbatim or text[:1] != "#" or not (m := ATX_RE.match(text)):
-            out.append((text, origin))
+            if verbatim or not _is_pause(text):  # the handout reads on through a pause
+                out.append((text, origin))
             continue
         else:
             title, attrs = _heading_text(m.group(2) or "")
@@ -736,15 +777,49 @@ def _references_block(variant: str, origin, local: bool) -> list[Line]:
 
 ATTRIBUTE_FENCE_RE = re.compile(r"^([ \t]*(?:`{3,}|~{3,}))[ \t]*\{\.([\w+-]+)[^}]*\}[ \t]*$")
 RAW_FENCE_RE = re.compile(r"^([ \t]*(?:`{3,}|~{3,}))[ \t]*\{=([\w-]+)\}[ \t]*$")
-INLINE_NOTE_RE = re.compile(r"\^\[[^\]]+\]")
+INLINE_NOTE_RE = re.compile(r"\^\[")
 LINE_BLOCK_RE = re.compile(r"^\|[ \t].*[^|\s][ \t]*$")
 GRID_TABLE_RE = re.compile(r"^\+(?:[-=:]+\+)+[ \t]*$")
 PANDOC_ONLY = (
-    (INLINE_NOTE_RE, "a pandoc inline footnote ^[...] is shown as written; "
-                     "write [^name] and a '[^name]: ...' line instead"),
+    (INLINE_NOTE_RE, "a pandoc inline footnote ^[... is not closed on its line: it is shown "
+                     "as written; close it, or write [^name] and a '[^name]: ...' line"),
     (LINE_BLOCK_RE, "a pandoc line block ('| text') is shown as written"),
     (GRID_TABLE_RE, "a pandoc grid table is shown as written; write a pipe table instead"),
 )
+
+
+def _inline_notes(em: Emitter, text: str, origin) -> str:
+    """Pandoc's inline footnotes ``^[text]`` as MyST footnotes ``[^note-N]`` (defined at the
+    end, where MyST gathers footnotes anyway); one left open on its line stays, and is warned."""
+    pieces, pos = [], 0
+    while (start := text.find("^[", pos)) >= 0:
+        end = _closing_bracket(text, start + 1)
+        if end < 0:
+            break
+        em.footnotes.append((text[start + 2:end], origin))
+        pieces += [text[pos:start], f"[^note-{len(em.footnotes)}]"]
+        pos = end + 1
+    return "".join(pieces) + text[pos:]
+
+
+def _closing_bracket(text: str, opening: int) -> int:
+    """The ``]`` that closes the ``[`` at ``opening`` on this line, or -1."""
+    depth = 0
+    for i in range(opening, len(text)):
+        if text[i] == "[":
+            depth += 1
+        elif text[i] == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _footnote_definitions(notes: list[Line]) -> list[Line]:
+    lines: list[Line] = []
+    for number, (text, origin) in enumerate(notes, start=1):
+        lines += [("", origin), (f"[^note-{number}]: {text}", origin)]
+    return lines
 
 
 def _warn_pandoc_only(em: Emitter, text: str, origin) -> None:
