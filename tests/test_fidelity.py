@@ -170,3 +170,12 @@ def test_a_fragment_of_paragraphs_is_a_block_and_of_words_a_span(tmp_path):
     deck = expand(tmp_path, "talks/t.md", "slides").text
     assert "A [word]{.fragment .fade-in} b" in deck
     assert ":::{container} fragment fade-in\n\n<small>\n\nLong.\n\n</small>\n\n:::" in deck
+
+
+def test_a_web_address_without_its_scheme_is_a_link(tmp_path):
+    from helpers import expand, write_repo
+
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\nSee [ImageNet](www.image-net.org), "
+                                        "`[x](www.y)`.\n"})
+    assert "See [ImageNet](https://www.image-net.org), `[x](www.y)`." in \
+        expand(tmp_path, "talks/t.md").text

@@ -24,7 +24,7 @@ def located(expansion, code):
 
 # -- no crashes ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("call", ["\\__heading", "\\__svg{a}{b}", "\\__image{a}{b}{c}{d}{e}{f}",
+@pytest.mark.parametrize("call", ["\\__heading", "\\__svg{a}{b}", "\\__image{a}{b}{c}{d}{e}{f}{g}{h}",
                                   "\\__count{a}{b}"])
 def test_internal_macros_with_the_wrong_number_of_arguments(tmp_path, call):
     write_repo(tmp_path, {"talks/t.md": FRONT + "\n" + call + "\n"})
@@ -133,6 +133,18 @@ def test_markdown_and_html_paths_outside(tmp_path, line):
     repo = confined_repo(tmp_path, "\n" + line + "\n")
     for e in expand_all(repo):
         assert [d.location.line for d in refused(e)] == [5]
+        assert "secret" not in e.text
+
+
+@pytest.mark.parametrize("body,lines", [("<!--![x](../../secret/s.png)-->\n", [7]),
+                                        ("<!--\n![x](../../secret/s.png)\n-->\n", [9]),
+                                        ("`<!--` ![x](../../secret/s.png)\n", [5, 7])])
+def test_a_path_in_a_comment_fails_nothing_and_reaches_nothing(tmp_path, body, lines):
+    """A comment is not content: no error, but its paths are replaced all the same; a
+    ``<!--`` written in code opens no comment."""
+    repo = confined_repo(tmp_path, "\n" + body + "\n![y](../../secret/s.png)\n")
+    for e in expand_all(repo):
+        assert [d.location.line for d in refused(e)] == lines
         assert "secret" not in e.text
 
 

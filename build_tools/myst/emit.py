@@ -52,7 +52,8 @@ PROTECTED_RE = re.compile(INLINE_CODE_RE.pattern + "|" + URL_RE.pattern)
 """What the citation scanner must not look into: inline code, URLs and link targets."""
 CITATION_RE = re.compile(CITE_GROUP_RE.pattern + "|" + INTEXT_CITE_RE.pattern)
 
-PLAIN_LINE_STOP = re.compile(r"[\]=:}{`~@$^\\]").search
+WEB_TARGET_RE = re.compile(r"(\]\(\s*<?)www\.")
+PLAIN_LINE_STOP = re.compile(r"[\]=:}{`~@$^\\<>]").search
 """Every character one of ``_prepare``'s rewrites or checks starts from (a line starting
 with ``|`` or ``+`` aside): a line with none of them is passed on as it is."""
 
@@ -199,6 +200,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     fence = None
     in_code = False
     in_math = False
+    in_comment = False  # inside an HTML comment that an earlier line opened
     math_opened: tuple = ()  # the line of ``out`` that opened the display-math block
     groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
     footbibliography_options = False  # the options of a {bibliography} made {footbibliography}
@@ -227,8 +229,11 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
             else:
                 out.extend((line, origin, True) for line in _render(em, text, origin))
             continue
-        if not (in_code and fence is not None) and may_name_a_file(text):
-            text = _guard_paths(em, text, origin)
+        if not (in_code and fence is not None) and (in_comment or may_name_a_file(text)
+                                                    or "<!--" in text):
+            text, in_comment = _guard_paths(em, text, origin, in_comment)
+            if "](www." in text:
+                text = _web_targets(text)
         if fence is None and ("{." in text or ":::" in text or "{=" in text):
             text = _pandoc_fence(text)
         fence, is_fence = _fence_state(text, fence)
@@ -268,14 +273,54 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     return out
 
 
-def _guard_paths(em: Emitter, text: str, origin) -> str:
-    """Refuse local files outside the repository that the text itself names (paths.py)."""
+def _guard_paths(em: Emitter, text: str, origin, in_comment: bool) -> tuple[str, bool]:
+    """Refuse local files outside the repository that the text itself names (paths.py), and
+    whether an HTML comment is open after the line. A path in a comment is replaced all the
+    same (nothing may reach Sphinx), but it is no error: a comment is not content."""
     def refuse(path: str, shown: str) -> None:
         em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, outside the talk's repository and "
                 "its include roots; refused", origin, Severity.ERROR)
 
+    def ignore(path: str, shown: str) -> None:
+        pass
+
     options = em.options
-    return guard_line(text, options.doc_dir, options.image_root, options.allowed_roots, refuse)
+    pieces, in_comment = _comment_pieces(text, in_comment)
+    return "".join(guard_line(piece, options.doc_dir, options.image_root, options.allowed_roots,
+                              ignore if commented else refuse)
+                   for piece, commented in pieces), in_comment
+
+
+def _web_targets(text: str) -> str:
+    """``[text](www.x.org)`` links to ``https://www.x.org``, as a reader expects: MyST would look
+    for a page of that name. Inline code is left alone."""
+    pieces, pos = [], 0
+    for m in INLINE_CODE_RE.finditer(text):
+        pieces += [WEB_TARGET_RE.sub(r"\1https://www.", text[pos:m.start()]), m.group(0)]
+        pos = m.end()
+    pieces.append(WEB_TARGET_RE.sub(r"\1https://www.", text[pos:]))
+    return "".join(pieces)
+
+
+def _comment_pieces(text: str, in_comment: bool) -> tuple[list[tuple[str, bool]], bool]:
+    """The line cut where HTML comments open and close, (piece, whether it is commented) each,
+    and whether a comment is still open at its end."""
+    pieces: list[tuple[str, bool]] = []
+    pos = 0
+    code = [m.span() for m in INLINE_CODE_RE.finditer(text)] if "`" in text else []
+    while pos < len(text):
+        mark = "-->" if in_comment else "<!--"
+        found = text.find(mark, pos)
+        while found >= 0 and not in_comment and any(a <= found < b for a, b in code):
+            found = text.find(mark, found + 1)  # `<!--` written in code opens nothing
+        end = len(text) if found < 0 else found + (len(mark) if in_comment else 0)
+        if end > pos:
+            pieces.append((text[pos:end], in_comment))
+        if found < 0:
+            break
+        pos = end
+        in_comment = not in_comment
+    return pieces, in_comment
 
 
 def _render(em: Emitter, block: r.Block, origin) -> list[str]:
