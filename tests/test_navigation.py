@@ -79,3 +79,18 @@ def test_a_repository_page_lists_its_own_folder_and_one_link_per_other_folder():
     assert re.findall(r">([^<>]+)</a>", page) == ["ML C", "ML D", "gp (2)", "uq (1)"]
     assert 'href="../gp/a.html">gp (2)' in page and 'current-page"><a class="current' in page
     assert neighbours(entries, "ml/c") == (entries[1], entries[3])  # across folders too
+
+
+def test_a_lecture_of_front_matter_alone_listed_in_lectures_csv_stays_a_lecture(tmp_path):
+    from build_tools.site.discovery import find_pages, find_talks
+
+    course = write_repo(tmp_path / "course", {
+        "_lamd/_lamd.yml": "snippetsdir: ../snippets\n",
+        "_lamd/lectures.csv": "lectureId\nplanned\nintro\n",
+        "_lamd/intro.md": "---\ntitle: Intro\nlayout: lecture\n---\n\\include{x.md}\n",
+        "_lamd/planned.md": "---\ntitle: Planned\nlayout: lecture\n---\n",
+        "_lamd/about.md": "---\ntitle: About\nlayout: page\n---\nText.\n",
+    })
+    lamd = course / "_lamd"
+    assert find_talks(course) == [str(lamd / "intro.md"), str(lamd / "planned.md")]
+    assert find_pages(course, [lamd]) == [str(lamd / "about.md")]

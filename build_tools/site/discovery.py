@@ -27,14 +27,20 @@ def is_talk_file(path: Path) -> bool:
 def find_talks(project: Path) -> list[str]:
     """Every talk of a project: under ``talks/``, and a lamd course's lectures in ``_lamd/``."""
     return [str(p) for folder in talk_folders(project) for p in sorted(folder.glob("*.md"))
-            if is_talk_file(p) and not is_page(p)]
+            if is_talk_file(p) and not _site_page(p)]
+
+
+def _site_page(path: str | Path) -> bool:
+    """A page of the site, unless its course's ``lectures.csv`` lists it: a lecture with
+    nothing but front matter yet is still a lecture, in its place."""
+    return is_page(path) and _lecture_row(str(path)) is None
 
 
 def find_pages(project: Path, talk_folders: list[Path]) -> list[str]:
     """The project's pages: ``pages/*.md``, and Jekyll-style files among the talks."""
     found = sorted((project / PAGES_FOLDER).glob("*.md")) if (project / PAGES_FOLDER).is_dir() else []
     for folder in talk_folders:
-        found += [p for p in sorted(folder.glob("*.md")) if is_talk_file(p) and is_page(p)]
+        found += [p for p in sorted(folder.glob("*.md")) if is_talk_file(p) and _site_page(p)]
     return [str(p) for p in found if is_talk_file(p)]
 
 
@@ -66,7 +72,7 @@ def site_talks(project: Path, talks: list[str]) -> list[str]:
     inside = all(Path(t).resolve().is_relative_to(project.resolve()) for t in talks)
     if not inside:
         return talks
-    return list(dict.fromkeys([*find_talks(project), *(t for t in talks if not is_page(t))]))
+    return list(dict.fromkeys([*find_talks(project), *(t for t in talks if not _site_page(t))]))
 
 
 def page_docnames(pages: list[str], taken: set[str]) -> dict[str, str]:
@@ -84,8 +90,7 @@ def page_docnames(pages: list[str], taken: set[str]) -> dict[str, str]:
 def course_position(path: str) -> tuple | None:
     """Where a lecture comes in its course: its row in the folder's ``lectures.csv``, else
     its front matter's ``week`` and ``session``; None for a talk in no course."""
-    position = _lecture_rows(os.path.dirname(os.path.abspath(path))).get(
-        os.path.splitext(os.path.basename(path))[0])
+    position = _lecture_row(path)
     if position is not None:
         return (position,)
     try:
@@ -102,6 +107,12 @@ def _number(value) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _lecture_row(path: str) -> int | None:
+    """The lecture's row in its folder's ``lectures.csv``, if it has one."""
+    return _lecture_rows(os.path.dirname(os.path.abspath(path))).get(
+        os.path.splitext(os.path.basename(path))[0])
 
 
 def _lecture_rows(folder: str) -> dict[str, int]:
