@@ -94,3 +94,22 @@ def test_a_lecture_of_front_matter_alone_listed_in_lectures_csv_stays_a_lecture(
     lamd = course / "_lamd"
     assert find_talks(course) == [str(lamd / "intro.md"), str(lamd / "planned.md")]
     assert find_pages(course, [lamd]) == [str(lamd / "about.md")]
+
+
+def test_a_course_site_takes_its_title_and_author_from_its_jekyll_settings(tmp_path):
+    from build_tools.site.build import _sphinx_overrides, SiteOptions
+    from build_tools.site.discovery import site_identity
+    from build_tools.site.index_page import render_index
+
+    course = write_repo(tmp_path / "course", {
+        "_config.yml": "title: Short  Program\nauthor:\n  name: Ada Lovelace\n  email:\n",
+        "_lamd/_lamd.yml": "snippetsdir: ../snippets\n"})
+    assert site_identity(course) == ("Short Program", "Ada Lovelace")
+    overrides = _sphinx_overrides(SiteOptions(talks=[], out=str(tmp_path / "site")), course, [])
+    assert {k: overrides[k] for k in ("project", "html_title", "copyright", "html_show_copyright")} \
+        == {"project": "Short Program", "html_title": "Short Program", "copyright": "Ada Lovelace",
+            "html_show_copyright": True}
+    assert "<h1>Short Program</h1>" in render_index({}, ("handout",), {}, title="Short Program")
+    (course / "_config.yml").write_text("baseurl: /x\n")
+    assert _sphinx_overrides(SiteOptions(talks=[], out=str(tmp_path / "site")), course, [])[
+        "html_show_copyright"] is False  # no bare "Copyright ©"

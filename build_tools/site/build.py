@@ -45,7 +45,7 @@ from ..engine.source import repository_roots
 from ..project import confdir_for, require_project, talk_folders
 from ..status import TalkStatus, withholds_page
 from .decks import prepare_decks
-from .discovery import docnames_for, find_pages, find_talks, page_docnames, site_talks
+from .discovery import docnames_for, find_pages, find_talks, page_docnames, site_identity, site_talks
 from .exports import export_built_talks
 from .fragments import fragment_pages, write_pages
 from .index_page import export_links, render_index, talk_rows
@@ -100,7 +100,8 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
              extra_pages: Callable[[Path], None] | None = None,
              export_formats: tuple[str, ...] = (),
              pages: dict[str, dict] | None = None,
-             before_swap: Callable[[Path, SiteReport, dict], None] | None = None) -> SiteReport:
+             before_swap: Callable[[Path, SiteReport, dict], None] | None = None,
+             title: str = "Talks") -> SiteReport:
     report = SiteReport(str(out), results)
     check_writable(out)
     tmp = out.with_name(out.name + ".tmp")
@@ -147,7 +148,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
     listed = {doc: meta for doc, meta in talks_meta.items() if has_page(tmp, doc)}
     shown_pages = {doc: meta for doc, meta in (pages or {}).items() if has_page(tmp, doc)}
     (tmp / "index.html").write_text(render_index(listed, tuple(status), report.withheld(),
-                                                 export_links(tmp, listed), shown_pages),
+                                                 export_links(tmp, listed), shown_pages, title),
                                     encoding="utf-8")
     if before_swap is not None:
         before_swap(tmp, report, status)
@@ -236,7 +237,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         finish = _manifest_writer(options.shard, list(every_doc.values()), rows, page_rows)
     report = assemble(out, work, results, variants, rows, options.strict,
                       lambda site: write_pages(site / "fragments", fragments),
-                      export_formats=options.exports, pages=page_rows, before_swap=finish)
+                      export_formats=options.exports, pages=page_rows, before_swap=finish,
+                      title=overrides.get("html_title", "Talks"))
     report.exports = exported
     return report
 
@@ -258,10 +260,25 @@ def _sphinx_overrides(options: SiteOptions, project: Path, talks: list[str]) -> 
                  "talks_preview": options.preview,
                  "talks_command_line_diagrams": os.path.abspath(options.diagrams_dir)
                  if options.diagrams_dir else ""}
+    overrides.update(_site_identity(project))
     bibs = _bib_files(talks, options.bib_files, options.include_roots)
     if bibs:  # conf.py's own first: in the documented order (README, Configuration)
         overrides["talks_bib_files"] = list(dict.fromkeys(_conf_bib_files(project) + bibs))
     return overrides
+
+
+def _site_identity(project: Path) -> dict:
+    """A project built with the default conf.py (a lamd course) takes its site's title and
+    author from its Jekyll ``_config.yml``: the pages' title and sidebar, and the footer's
+    copyright line, which shows no bare "Copyright ©" without a name."""
+    if (project / "conf.py").is_file():
+        return {}
+    title, author = site_identity(project)
+    identity: dict = {"project": title, "html_title": title} if title else {}
+    if author:
+        identity.update(author=author, copyright=author)
+    identity["html_show_copyright"] = bool(author)
+    return identity
 
 
 def _conf_bib_files(project: Path) -> list[str]:

@@ -9,10 +9,11 @@ from pathlib import Path
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
 from ..project import talk_folders
+from ..yamlfile import load_yaml
 from .pages import PAGES_FOLDER, is_page
 
 __all__ = ["is_talk_file", "find_talks", "find_pages", "site_talks", "docnames_for",
-           "page_docnames", "course_position"]
+           "page_docnames", "course_position", "site_identity"]
 
 NOT_TALKS = {"readme.md", "index.md"}
 """Markdown files in ``talks/`` that describe the folder instead of being talks."""
@@ -100,6 +101,30 @@ def course_position(path: str) -> tuple | None:
     numbers = [_number(meta.get(key)) for key in ("week", "session")]
     return tuple(n if n is not None else 0 for n in numbers) if any(
         n is not None for n in numbers) else None
+
+
+def site_identity(project: Path) -> tuple[str, str]:
+    """(title, author) of the Jekyll site a lamd course or talks repository is: its
+    ``_config.yml``'s ``title`` and ``author`` (a name, or a mapping with ``name``)."""
+    path = project / "_config.yml"
+    try:
+        settings = load_yaml(path.read_text(encoding="utf-8", errors="replace")[:MAX_SETTINGS])
+    except (OSError, ValueError):
+        return "", ""
+    if not isinstance(settings, dict):
+        return "", ""
+    author = settings.get("author")
+    if isinstance(author, dict):
+        author = author.get("name")
+    return _one_line(settings.get("title")), _one_line(author)
+
+
+MAX_SETTINGS = 200_000
+"""Characters of a site's settings file read: far more than any has."""
+
+
+def _one_line(value) -> str:
+    return " ".join(str(value).split()) if isinstance(value, (str, int, float)) else ""
 
 
 def _number(value) -> float | None:

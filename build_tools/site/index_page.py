@@ -37,7 +37,7 @@ def _in_order(talks: dict[str, dict]) -> list[tuple[str, dict]]:
 
 def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict,
                  exports: dict[str, list[tuple[str, str]]] | None = None,
-                 pages: dict[str, dict] | None = None) -> str:
+                 pages: dict[str, dict] | None = None, title: str = "Talks") -> str:
     env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates"),
                              autoescape=True)
     return env.get_template("index.html").render(
@@ -47,7 +47,7 @@ def render_index(talks: dict[str, dict], variants: tuple[str, ...], failed: dict
         variants=[v for v in VARIANTS if v in variants],
         labels=VARIANT_LABELS,
         pages=[{"doc": doc, **meta} for doc, meta in sorted((pages or {}).items())],
-        search="handout/search.html" if "handout" in variants else None)
+        search="handout/search.html" if "handout" in variants else None, title=title)
 
 
 def export_links(site: Path, talks_meta: dict[str, dict]) -> dict[str, list[tuple[str, str]]]:

@@ -42,6 +42,8 @@ suppress_warnings = ["toc.not_included", "myst.header", "misc.highlighting_failu
 # -- handout and speaker notes: HTML ---------------------------------------------------
 html_theme = "furo"
 html_title = project
+copyright = author
+html_show_copyright = bool(author)  # no bare "Copyright ©" without a name
 html_show_sourcelink = False
 html_copy_source = False
 html_use_index = False
