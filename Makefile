@@ -9,6 +9,10 @@ PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
 	$$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 APT_PACKAGES = chromium chromium-driver gpp poppler-utils librsvg2-bin
+# lamd's own package, only read (never installed): tests/test_lamd_vocabulary.py derives the
+# macros its macro files define from it.
+LAMD_VERSION = 0.1.2
+LAMD_WHEEL = $(VENV)/lamd/lamd-$(LAMD_VERSION)-py2.py3-none-any.whl
 
 .PHONY: site test setup system-deps bench clean
 
@@ -21,7 +25,7 @@ test: setup system-deps
 
 # The package is installed editable, which compiles none of it: compile it here (only
 # what changed), or every command compiles it anew where writing bytecode is turned off.
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(LAMD_WHEEL)
 	@$(VENV)/bin/python -m compileall -q build_tools
 
 $(VENV)/.installed: pyproject.toml
@@ -29,6 +33,9 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
+
+$(LAMD_WHEEL): | $(VENV)/.installed
+	$(VENV)/bin/pip download -q --no-deps --only-binary=:all: lamd==$(LAMD_VERSION) -d $(VENV)/lamd
 
 # Debian packages the browser tests and benchmarks use; installed only when missing.
 system-deps:
