@@ -356,3 +356,20 @@ def test_an_image_that_appears_is_shown_by_the_next_build(tmp_path):
     assert not any("later.svg" in w for w in second.warnings()), second.warnings()
     for variant in ("slides", "handout"):
         assert (tmp_path / "site" / variant / "_images" / "later.svg").is_file(), variant
+
+
+def test_figures_of_one_image_and_of_several_are_numbered_alike(project):
+    shots = sorted(p.name for p in (project / "diagrams/shared").iterdir())[:1]
+    image = f"/diagrams/shared/{shots[0]}"
+    (project / "talks/alpha.md").write_text(
+        "---\ntitle: Alpha Talk\n---\n\n## Figures\n\n"
+        f"\\figure{{\\includeimg{{{image}}}}}{{One *image*.}}{{one-image}}\n\n"
+        f"\\figure{{\\includeimg{{{image}}}\\includeimg{{{image}}}}}{{Two images.}}{{two-images}}\n\n"
+        "See [](#two-images).\n", encoding="utf-8")
+    _, warnings, out = build(project, "handout")
+    page = (out / "talks/alpha.html").read_text(encoding="utf-8")
+    numbers = re.findall(r'<span class="caption-number">([^<]*)</span>', page)
+    assert numbers == ["Figure 1: ", "Figure 2: "], numbers
+    assert 'alt="One image."' in page and page.count('alt="Two images."') == 2
+    assert "Figure:" not in page  # no unnumbered prefix
+    assert "two-images" not in warnings

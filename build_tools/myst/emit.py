@@ -21,7 +21,7 @@ import json
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from ..engine import records as r
@@ -330,7 +330,8 @@ def _render(em: Emitter, block: r.Block, origin) -> list[str]:
     if isinstance(block, r.Figure):
         caption = _cite_line(em, block.caption, origin) if "@" in block.caption else block.caption
         options = [f":name: {block.label}"] if block.label else []
-        return ["", *_image_directive("figure", block.image, options, caption.split("\n")), ""]
+        image = block.image if block.image.alt else replace(block.image, alt=_plain(block.caption))
+        return ["", *_image_directive("figure", image, options, caption.split("\n")), ""]
     if isinstance(block, r.Code):
         body = block.text.split("\n")
         f = _fence_for("`", [(t, None) for t in body])
@@ -345,6 +346,15 @@ def _render(em: Emitter, block: r.Block, origin) -> list[str]:
         return ["", f"```{{talks-missing}} {block.what}", f":target: {block.target}", "",
                 f"Missing {block.what}: `{block.target}`", "```", ""]
     return []
+
+
+PLAIN_MARKUP_RE = re.compile(r"\{[\w:-]+\}`[^`]*`|[*_`]|\[\^[^\]]*\]|!?\[([^\]]*)\]\([^)]*\)")
+
+
+def _plain(markdown: str) -> str:
+    """A caption as alt text: its words, without markup, roles or footnote marks."""
+    text = PLAIN_MARKUP_RE.sub(lambda m: m.group(1) or "", markdown)
+    return " ".join(text.split())
 
 
 def _image_directive(name: str, image: r.Image, options: list[str],
@@ -374,11 +384,15 @@ def _group(em: Emitter, opened: r.Block, closed: r.Block, inner: list[tuple], or
     else:
         f = _fence_for(":", [(t, None) for t, _, _ in inner if type(t) is str])
         label = opened.label if isinstance(opened, r.FigureStart) else ""
-        head = ([f"({label})="] if label else []) + [f + "{container} figure"]
         caption = getattr(closed, "caption", "")
         if caption and "@" in caption:
             caption = _cite_line(em, caption, origin)
-        tail = (["", f"Figure: {caption}"] if caption else []) + [f]
+        if caption and em.variant != "slides":  # numbered with the single-image figures
+            head = [f + "{talks-figure}"] + ([f":name: {label}"] if label else [])
+            tail = ["", " ".join(caption.split()), f]
+        else:
+            head = ([f"({label})="] if label else []) + [f + "{container} figure"]
+            tail = (["", caption] if caption else []) + [f]
     return [("", origin, True), *((t, origin, True) for t in head), *inner,
             *((t, origin, True) for t in tail), ("", origin, True)]
 

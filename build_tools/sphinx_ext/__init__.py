@@ -15,6 +15,7 @@ each variant:
 * ``links``: handout sections link to their slide and slides to their section;
 * ``placeholders``: a neutral frame where a file was not found (the author's
   warning box only in ``talks serve``'s preview);
+* ``figures``: numbered figures, of one image or of several pieces;
 * ``navigation``: the site's talks beside each handout, previous and next at its
   foot, from the list ``talks build`` hands over (no toctree);
 * ``assets``: MathJax from the build (no network), notation macros, deck CSS,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["setup"]
 
-ENV_VERSION = 6
+ENV_VERSION = 7
 
 
 
@@ -61,8 +62,8 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import (assets, citations, htmlassets, links, locations, navigation, notes, parsing,
-                   placeholders, reading, speedups)
+    from . import (assets, citations, figures, htmlassets, links, locations, navigation, notes,
+                   parsing, placeholders, reading, speedups)
 
     locations.setup(app)
     reading.setup(app)
@@ -75,5 +76,6 @@ def setup(app: Sphinx) -> dict:
     htmlassets.setup(app)
     placeholders.setup(app)
     navigation.setup(app)
+    figures.setup(app)
     return {"version": "0.1", "env_version": ENV_VERSION,
             "parallel_read_safe": True, "parallel_write_safe": True}

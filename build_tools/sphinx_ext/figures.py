@@ -1,0 +1,89 @@
+"""Figures: numbered in handouts and speaker notes, as the README promises, whether they
+hold one image (MyST's ``{figure}``) or several pieces (``{talks-figure}``, which the emit
+stage writes for ``\\figure`` of anything but a single image); both are figure nodes, so
+they are numbered in one sequence and their captions read alike ("Figure 3: ...").
+
+Sphinx numbers only the figures of documents in a toctree, and the site has none (see
+``navigation``): each talk's labelled figures are numbered here, in their order on the page,
+for every document Sphinx left unnumbered."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util.docutils import SphinxDirective
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+    from sphinx.environment import BuildEnvironment
+
+FIGURE_FORMAT = "Figure %s:"
+SPHINX_FIGURE_FORMAT = "Fig. %s"
+
+
+class TalksFigure(SphinxDirective):
+    """``{talks-figure}`` with ``:name:``: its content, the last paragraph being the caption."""
+
+    has_content = True
+    option_spec = {"name": directives.unchanged, "class": directives.class_option}
+
+    def run(self) -> list[nodes.Node]:
+        figure = nodes.figure(classes=["talks-figure", *self.options.get("class", [])])
+        self.set_source_info(figure)
+        self.state.nested_parse(self.content, self.content_offset, figure)
+        last = figure.children[-1] if figure.children else None
+        if isinstance(last, nodes.paragraph):
+            caption = nodes.caption(last.rawsource, "", *last.children)
+            caption.source, caption.line = last.source, last.line
+            figure.replace(last, caption)
+            for image in figure.findall(nodes.image):  # what the pictures show, for the blind
+                image.setdefault("alt", caption.astext())
+        self.add_name(figure)
+        return [figure]
+
+
+def number_figures(app: Sphinx, config: Config) -> None:
+    """Figures are numbered; their prefix is ours unless conf.py gave one of its own."""
+    config.numfig = True
+    formats = dict(config.numfig_format or {})
+    if formats.get("figure", SPHINX_FIGURE_FORMAT) == SPHINX_FIGURE_FORMAT:
+        config.numfig_format = {**formats, "figure": FIGURE_FORMAT}
+
+
+def record_numbers(app: Sphinx, doctree: nodes.document) -> None:
+    numbers = [node["ids"][0] for node in doctree.findall(nodes.figure) if node["ids"]]
+    _numbers(app.env)[app.env.docname] = {ident: (n,) for n, ident in enumerate(numbers, start=1)}
+
+
+def give_numbers(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """After Sphinx's own numbering (which left out every document in no toctree)."""
+    for docname, numbers in _numbers(env).items():
+        if numbers and not env.toc_fignumbers.get(docname, {}).get("figure"):
+            env.toc_fignumbers.setdefault(docname, {})["figure"] = numbers
+    return []
+
+
+def forget(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    _numbers(env).pop(docname, None)
+
+
+def merge(app: Sphinx, env: BuildEnvironment, docnames, other: BuildEnvironment) -> None:
+    ours, theirs = _numbers(env), _numbers(other)
+    ours.update({doc: theirs[doc] for doc in docnames if doc in theirs})
+
+
+def _numbers(env: BuildEnvironment) -> dict[str, dict[str, tuple[int]]]:
+    if not hasattr(env, "talks_figure_numbers"):
+        env.talks_figure_numbers = {}  # type: ignore[attr-defined]
+    return env.talks_figure_numbers  # type: ignore[attr-defined]
+
+
+def setup(app: Sphinx) -> None:
+    app.add_directive("talks-figure", TalksFigure)
+    app.connect("config-inited", number_figures)
+    app.connect("doctree-read", record_numbers)
+    app.connect("env-get-updated", give_numbers, priority=900)
+    app.connect("env-purge-doc", forget)
+    app.connect("env-merge-info", merge)
