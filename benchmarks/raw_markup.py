@@ -8,7 +8,7 @@ styles, math or code) it counts what a reader should never see:
 
 - lamd macros ``\\name{``, LaTeX environments ``\\begin{``,
 - pandoc's fenced-div colons ``:::``, bracketed-span attributes ``]{.x}``,
-  inline footnotes ``^[``, and pause lines ``. . .`` (or the "…" they become).
+  inline footnotes ``^[``, and pause lines ``. . .``.
 
 It prints the totals per kind, the pages with any, and the most frequent macro
 names; the target is 0. Says so and exits cleanly without the shared folder.
@@ -37,7 +37,7 @@ KINDS = {
     "div colons": re.compile(r":::"),
     "span attributes": re.compile(r"\]\{\.[\w-]"),
     "inline footnote": re.compile(r"\^\["),
-    "pause": re.compile(r"^[ \t]*(?:\. \. \.|…)[ \t]*$", re.M),
+    "pause": re.compile(r"^[ \t]*\. \. \.[ \t]*$", re.M),
 }
 HIDDEN = ["script", "style", "pre", "code", "span.math", "div.math", "math", "mjx-container",
           "div.highlight", "a.headerlink"]

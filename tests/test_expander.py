@@ -307,3 +307,8 @@ def test_display_math_left_open_inside_a_figure_is_escaped_where_it_was_opened(t
         result = expand(tmp_path, "talks/t.md", variant=variant)
         assert "\\$\\$x" in result.text and "\n$$x" not in result.text
         assert [d.code for d in result.diagnostics] == ["W-MATH-UNCLOSED"]
+
+
+def test_a_fence_closed_where_its_macro_argument_closes_ends_the_code(tmp_path):
+    e, found = unknown(tmp_path, "\\notes{Code:\n\n```python\nx = 1\n```}\n\nText \\frobnicate{z}.\n")
+    assert "Text ." in e.text and [code for _, _, code, _ in found] == ["W-UNKNOWN-MACRO"]

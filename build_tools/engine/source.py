@@ -461,7 +461,8 @@ def _code_blocks(text: str) -> list[int]:
             bounds.append(m.start())
         elif mark[0] == fence[0] and len(mark) >= len(fence):
             line_end = text.find("\n", m.end())
-            if not text[m.end():line_end if line_end >= 0 else len(text)].strip():
+            # "```}" closes a fence that a macro argument held, as the argument ends
+            if not text[m.end():line_end if line_end >= 0 else len(text)].strip(" \t}"):
                 fence = ""
                 bounds.append(m.end())
     if fence:
