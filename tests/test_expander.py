@@ -312,3 +312,11 @@ def test_display_math_left_open_inside_a_figure_is_escaped_where_it_was_opened(t
 def test_a_fence_closed_where_its_macro_argument_closes_ends_the_code(tmp_path):
     e, found = unknown(tmp_path, "\\notes{Code:\n\n```python\nx = 1\n```}\n\nText \\frobnicate{z}.\n")
     assert "Text ." in e.text and [code for _, _, code, _ in found] == ["W-UNKNOWN-MACRO"]
+
+
+def test_a_name_in_a_macro_a_talk_defines_is_judged_where_the_macro_is_called(tmp_path):
+    e, found = unknown(tmp_path, "\\define{designMatrix}{\\inputMatrix}\n\\define{\\shout{x}}{\\emph{\\x} \\foo}\n"
+                       "\nA $\\designMatrix$ and\n$$\n\\designMatrix = 1\n$$\n\n\\shout{hey}\n")
+    assert "A $\\inputMatrix$ and" in e.text and "$$\n\\inputMatrix = 1\n$$" in e.text
+    assert "*hey*" in e.text and "foo" not in e.text
+    assert [(line, code) for line, _, code, _ in found] == [(5, "W-UNKNOWN-MACRO")]

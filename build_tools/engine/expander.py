@@ -303,7 +303,7 @@ class Expander(IncludeHandling):
                     slot = ("macro", name)
                     if slot not in rec.reads and slot not in rec.writes:
                         rec.reads[slot] = value_key(definition)
-                if meta is None and definition is None and not self._is_markup(name, src, s):
+                if meta is None and definition is None and not self._is_markup(src, s, user):
                     pos = p  # an unknown name in math or code is text like the text around it
                     continue
             if s > written:
@@ -360,11 +360,17 @@ class Expander(IncludeHandling):
             self._unclosed(text, frame, opened, past_else, end == len(text))
 
     # -- names no macro file defines (unknown.py) ---------------------------------
-    def _is_markup(self, name: str, src: SourceFile, offset: int) -> bool:
+    def _is_markup(self, src: SourceFile, offset: int, user: bool) -> bool:
         """Whether an unknown name is markup a reader would see: written in a talk or
-        fragment, outside math and code (there it is LaTeX for MathJax, or code)."""
-        return not src.is_vocabulary and not self.math_depth and not self.verbatim_depth \
-            and not in_math(src.text, offset) and not in_code(src.text, offset)
+        fragment, outside math and code (there it is LaTeX for MathJax, or code). A name in
+        the body of a macro a talk defined stands where the macro was called."""
+        if src.is_vocabulary or self.math_depth or self.verbatim_depth:
+            return False
+        if not user:
+            if not self.site:
+                return False
+            src, offset = self.site[0].source, self.site[1]
+        return not in_math(src.text, offset) and not in_code(src.text, offset)
 
     def _unknown(self, name: str, src: SourceFile, frame: Frame, s: int, p: int, end: int,
                  params: dict[str, Out] | None, out: Out) -> int:
