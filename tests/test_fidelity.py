@@ -179,3 +179,19 @@ def test_a_web_address_without_its_scheme_is_a_link(tmp_path):
                                         "`[x](www.y)`.\n"})
     assert "See [ImageNet](https://www.image-net.org), `[x](www.y)`." in \
         expand(tmp_path, "talks/t.md").text
+
+
+def test_display_math_whose_next_line_starts_with_a_minus_sign_stays_math(tmp_path):
+    from helpers import expand, write_repo
+
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\nThe gradient,\n\n  $$\\frac{a}{b} =\n"
+                                        "-2\\sum_i c_i$$\n\nNext.\n"})
+    e = expand(tmp_path, "talks/t.md")
+    assert "  $$\\frac{a}{b} =\n-2\\sum_i c_i$$" in e.text and not e.diagnostics
+
+
+def test_display_math_left_open_is_closed_at_the_paragraph_end_and_reported(tmp_path):
+    result = _expand(tmp_path, "Before.\n\n$$\n\\frac{a}{b} = \\text{c}\n\nAfter.\n", "handout")
+    assert "$$\n\\frac{a}{b} = \\text{c}\n$$\n\nAfter." in result.text
+    assert [(d.code, d.location.line, d.message.rsplit("; ", 1)[1]) for d in result.diagnostics] == \
+        [("W-MATH-UNCLOSED", 7, "it is closed there")]

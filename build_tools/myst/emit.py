@@ -922,18 +922,33 @@ def _ends_paragraph(item) -> bool:
     return not stripped or stripped.startswith("#")
 
 
+LATEX_RE = re.compile(r"\\[A-Za-z]|[\^_]\{?\w")
+"""What tells math from prose: a command, a superscript or a subscript."""
+
+
 def _close_stray_math(em: Emitter, out: list[tuple], opened: tuple) -> bool:
     """A ``$$`` never closed before the paragraph ends would swallow the slides after it:
-    escape it (it shows as written, as pandoc shows it) and say where it is.
+    where what follows it is LaTeX, close it there, so the reader sees math rather than its
+    source; otherwise (``Costs $$ in dollars``), or where a figure or fragments closed since
+    (their lines now follow it, and closing would cut them), escape it: it shows as written.
+    Either way, say where it opened.
 
-    ``opened`` is the line itself, not its place: a figure or fragments closed since may
-    have put lines before it."""
+    ``opened`` is the line itself, not its place: a group closed since may have put lines
+    before it."""
     text, origin, verbatim = opened
     index = next((i for i in range(len(out) - 1, -1, -1) if out[i] is opened), None)
-    if index is not None:
-        out[index] = (text.replace("$$", "\\$\\$"), origin, verbatim)
+    after = [text.split("$$", 1)[-1], *(line[0] for line in out[index + 1:] if type(line[0]) is str)] \
+        if index is not None else []
+    if index is not None and not any(line[2] for line in out[index + 1:]) \
+            and LATEX_RE.search("\n".join(after)):
+        out.append(("$$", origin, False))
+        fate = "it is closed there"
+    else:
+        if index is not None:
+            out[index] = (text.replace("$$", "\\$\\$"), origin, verbatim)
+        fate = "the $$ is shown as written"
     em.warn("W-MATH-UNCLOSED", "display math opened with $$ is not closed before the paragraph "
-            "ends; the $$ is shown as written", origin)
+            f"ends; {fate}", origin)
     return False
 
 
@@ -943,7 +958,7 @@ def _display_math(text: str, origin, in_math: bool, out: list[tuple]) -> bool:
     Returns whether a display block is still open after this line.
     """
     stripped = text.strip()
-    if stripped.startswith(("*", "-", ">", "|")):  # inside a list, quote or table: leave it
+    if not in_math and stripped.startswith(("*", "-", ">", "|")):  # a list, quote or table: leave it
         out.append((text, origin, False))
         return in_math
     if not in_math and stripped.startswith("$$") and out and type(out[-1][0]) is str \
