@@ -77,3 +77,18 @@ def test_figures_are_numbered_in_the_handout_and_captions_go_to_notes_on_slides(
     assert re.search(r"^```\{figure\} /diagrams/\S+\.svg\n:name: ", handout, re.M)
     slides = outputs["slides"].text
     assert "{figure}" not in slides and "{image} /diagrams/" in slides
+
+
+def test_notes_written_inside_a_sentence_stay_in_it_for_the_presenter(tmp_path):
+    """lamd's course-execed, the-new-world: the link of an article cited inside the notes,
+    and notes split around a blog post on one line, read as the sentences they are."""
+    talk = tmp_path / "t.md"
+    talk.write_text("---\ntitle: N\n---\n\n## S\n\n\\notes{Thoughts.\n\nSee \\addguardian{marketing}{2015/x} "
+                    "from 2015.}\n\n\\notes{You can also check my }\\addblog{System Zero}{2015/y}"
+                    "\\notes{ This was also written in 2015.}\n\n\\notes{Separate.}\n", encoding="utf-8")
+    for variant in ("speaker-notes", "handout"):
+        text = expand_talk(str(talk), variant, TalkConfig()).text
+        assert "\n\nSee Guardian article on [marketing](https://www.theguardian.com/media-network/2015/x)" \
+               " from 2015.\n\n" in text
+        assert "\n\nYou can also check my blog post on [System Zero](http://inverseprobability.com/"  \
+               "2015/y). This was also written in 2015.\n\nSeparate.\n" in text

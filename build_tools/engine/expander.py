@@ -180,6 +180,8 @@ class Expander(IncludeHandling):
         self.dependencies: list[str] = []
         self.include_frame: Frame | None = None
         self.site: tuple = ()
+        self.site_end = 0
+        """Where the call at ``site`` ends in its source."""
         self.depth = 0
         self.call_stack: list[str] = []
         self.steps = 0
@@ -341,9 +343,9 @@ class Expander(IncludeHandling):
                     break
                 regions.append((p + 1, q))
                 p = q + 1
-            saved = self.site
+            saved, saved_end = self.site, self.site_end
             if user:
-                self.site = (frame, s)
+                self.site, self.site_end = (frame, s), p
             self.steps += 1
             if self.steps > self.limits.max_steps:
                 self._abort("E-LIMIT", f"more than {self.limits.max_steps:,} macro calls in one "
@@ -352,7 +354,7 @@ class Expander(IncludeHandling):
                 meta[0](self, src, frame, regions, params, out, s)
             elif definition is not None:  # always, past the unknown-name branch above
                 self._call(definition, src, frame, regions, params, out, s)
-            self.site = saved
+            self.site, self.site_end = saved, saved_end
             if out.size + out.blocks > self.limits.max_output:
                 self._check_size(out)
             pos = written = p
@@ -743,6 +745,16 @@ class Expander(IncludeHandling):
         self.expand(src, a, b, frame, params, out)
         self._check_size(out)
         return out
+
+    def call_neighbours(self) -> tuple[bool, bool]:
+        """Whether the talk wrote other text on the line before and after the current call."""
+        if not self.site:
+            return False, False
+        text, start, end = self.site[0].source.text, self.site[1], self.site_end
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        return bool(text[line_start:start].strip()), \
+            bool(text[end:line_end if line_end >= 0 else len(text)].strip())
 
     def _generated(self) -> tuple | None:
         """The origin of text a macro makes up: its call site (one tuple per site)."""

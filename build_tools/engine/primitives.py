@@ -50,7 +50,8 @@ def notes(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
     """``\\__notes{text}``: text for the presenter (speaker view or notes block)."""
     if text is None or not text.text().strip():
         return None
-    return _enclose(ex, r.NotesStart(), text, r.NotesEnd())
+    before, after = ex.call_neighbours()
+    return _enclose(ex, r.NotesStart(inline=before), text, r.NotesEnd(inline=after))
 
 
 def sandboxed_notes(ex: Expander, call: Call) -> Out | None:

@@ -33,10 +33,16 @@ class Heading(Block):
 class NotesStart(Block):
     """What follows, up to the matching ``NotesEnd``, is said by the presenter."""
 
+    inline: bool = False
+    """Written on a line after other text: the notes go on the sentence before."""
+
 
 @dataclass(frozen=True, slots=True)
 class NotesEnd(Block):
     """Closes ``NotesStart``."""
+
+    inline: bool = False
+    """Followed by other text on its line: the sentence goes on after the notes."""
 
 
 @dataclass(frozen=True, slots=True)

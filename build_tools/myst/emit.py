@@ -473,15 +473,24 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
     slides = [Slide("", True, "", None)]
     depth = 0
     notes: list[Line] = []
+    glue = False  # the next text goes on the last line of the notes: one sentence in the source
+    ended_inline = False  # the last notes ended with more text on their line, nothing since
     for text, origin, verbatim in lines:
         if type(text) is not str:
             if isinstance(text, r.NotesStart):
+                if depth == 0:
+                    resumed = ended_inline and text.inline and slides[-1].notes
+                    notes = slides[-1].notes.pop() if resumed else []
+                    glue = bool(resumed)
+                else:
+                    glue = text.inline
                 depth += 1
-                if depth == 1:
-                    notes = []
             elif isinstance(text, r.NotesEnd):
                 if depth == 1:
                     slides[-1].notes.append(notes)
+                    ended_inline = text.inline
+                elif depth > 1:
+                    glue = text.inline
                 depth = max(0, depth - 1)
             elif isinstance(text, r.Heading):
                 if depth:
@@ -490,6 +499,14 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 else:
                     slides.append(Slide(text.title, not text.title, text.attrs, origin))
             continue
+        if glue or ended_inline:
+            if not text.strip():
+                continue  # a notes block's own blank lines: the source had none here
+            if depth and glue:
+                _go_on(notes, text, origin)
+                glue = False
+                continue
+            glue = ended_inline = False
         if not verbatim and _is_pause(text):  # a pause means something only in the deck
             if depth == 0 and em.variant == "slides":
                 slides[-1].content.append((PAUSE, origin))  # type: ignore[arg-type]
@@ -505,6 +522,16 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 text = f"<h3>{title}</h3>" if em.variant == "slides" else text
         (notes if depth else slides[-1].content).append((text, origin))
     return _lift_opening(slides) if em.options.title_block else slides
+
+
+def _go_on(notes: list[Line], text: str, origin) -> None:
+    """``text`` on the last line of ``notes``, as the sentence it continues."""
+    while notes and not notes[-1][0].strip():
+        notes.pop()
+    if notes:
+        notes[-1] = (notes[-1][0] + text, notes[-1][1])
+    else:
+        notes.append((text, origin))
 
 
 HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
