@@ -84,6 +84,77 @@ class MacroError(Exception):
         return (type(self), (self.diagnostic,))
 
 
+@dataclass(frozen=True)
+class Code:
+    """A kind of problem: its stable name and what it means, in one line."""
+
+    name: str
+    meaning: str
+
+
+CATALOGUE: tuple[Code, ...] = (
+    Code('E-READ', 'the talk file cannot be read'),
+    Code('E-FRONTMATTER', 'front matter is not valid YAML, or not a mapping'),
+    Code('W-FRONTMATTER', 'a front-matter value of an odd shape, or front matter that lost its opening `---`'),
+    Code('E-ENCODING', 'a file is not valid UTF-8 (it is read with replacement characters)'),
+    Code('W-ENCODING', 'a byte-order mark or a stray U+FEFF'),
+    Code('W-MOJIBAKE', 'a byte-order mark that was decoded as Latin-1'),
+    Code('E-DEFINE', 'a `\\define`/`\\defeval` whose head cannot be read, or a parameter list without the backslash'),
+    Code('W-BRACE', 'an argument never closed, or a `}` without a matching `{`'),
+    Code('W-CONDITIONAL', 'a conditional not closed in its file, argument or body; a stray `\\else` or `\\endif`; a conditional without its braces'),
+    Code('W-COMMENT-INCLUDE', 'clean mode: `\\include` or `\\define` inside an HTML comment'),
+    Code('W-EVAL', '`\\eval` cannot compute its expression'),
+    Code('E-INCLUDE', '`\\include` without a name, or a file that cannot be read'),
+    Code('E-INCLUDE-MISSING', 'an include that resolves to no file, or to a file outside the allowed folders'),
+    Code('E-INCLUDE-CYCLE', 'a file includes itself'),
+    Code('W-INCLUDE-RELATIVE', 'an include found only relative to the including file'),
+    Code('W-INCLUDE-RENAMED', 'an include found through `filename_changes.txt`'),
+    Code('W-LEGACY-MACROS', '`\\include{talk-macros.tex}` (notice)'),
+    Code('W-GUARD-CLASH', "an included file's guard was already defined by another file"),
+    Code('E-RECURSION', 'macro nesting exceeds `max_depth`'),
+    Code('E-LIMIT', 'another limit was exceeded'),
+    Code('W-IMAGE', 'an image macro names no file, or names another image as its file'),
+    Code('W-IMAGE-MISSING', 'an image, inlined diagram or slide background is not on disk'),
+    Code('W-PEOPLE', 'a people file that cannot be read, or an entry of it that gives no portrait macro'),
+    Code('W-LABEL', 'a figure label used twice in one document; the later one is renamed'),
+    Code('W-SLIDE-ATTR', 'a slide attribute class with no meaning'),
+    Code('W-ANIMATION', '`\\startanimation` without `\\endanimation`'),
+    Code('W-CITE-KEY', 'a citation key not in the bibliography'),
+    Code('W-UNKNOWN-MACRO', 'a name no macro file defines, outside math and code: rendered or dropped (see [Unknown names](#unknown-names))'),
+    Code('W-RAW-LATEX', 'raw LaTeX layout outside math (an environment, a beamer overlay, TikZ) dropped from the pages; once per talk'),
+    Code('W-PANDOC-SYNTAX', 'pandoc syntax MyST does not read (line block, grid table); see `docs/pandoc-syntax.md`'),
+    Code('W-MATH-UNCLOSED', 'a `$$` not closed before the paragraph ends: closed there when LaTeX follows it, else shown as written'),
+    Code('W-MATH-UNDEFINED', 'a name used in math that neither MathJax, the notation file nor the talk defines'),
+    Code('E-PATH-OUTSIDE', 'a file the talk or its settings name lies outside the repository and the configured roots; refused, never read'),
+    Code('E-PRIMITIVE-ARGS', 'an internal `\\__` macro called with the wrong number of arguments'),
+    Code('W-LIMIT', 'more warnings than `max_warnings`; says how many were left out'),
+    Code('E-INTERNAL', 'a fault of the tool met by one talk; that talk fails, the others build'),
+    Code('E-WORKER', 'a worker process died or could not start: an error at each talk it held'),
+    Code('E-DAMAGED-INCLUDE', '`talks check`: a line that looks like an include target that has lost its `\\include{`'),
+    Code('E-VOCABULARY', '`macros/talk-macros.gpp` is missing'),
+    Code('E-WRITE', 'an output file cannot be written'),
+    Code('W-BIB', 'a bibliography file is missing, or one of its entries has a defect (reported at its line; the entry is kept when usable)'),
+    Code('E-RENDER', 'Sphinx could not render a talk'),
+    Code('E-EXPORT', 'an export of a talk failed; its last good file is kept'),
+    Code('W-EXPORT-FIGURE', 'an export cannot place an image; the file is still written'),
+    Code('W-EXPORT-MATH', 'the handout PDF cannot write an equation as Typst math; it shows it as TeX'),
+    Code('W-EXPORT-REFERENCE', 'the PowerPoint reference presentation is missing or outside the repository; pandoc’s default layouts are used'),
+    Code('W-EXPORT-REFUSED', 'the printing browser was asked for something that is not a file of the built site; refused'),
+    Code('W-EXPORT-TOOL', 'a program an export needs is missing (one warning, naming the package)'),
+)
+"""Every diagnostic code the tool reports, in the order docs/macro-language.md lists them
+("Diagnostics"); that table is made from this one (``catalogue_table``), and a test checks
+that every code the package raises is here."""
+
+CODES: dict[str, str] = {code.name: code.meaning for code in CATALOGUE}
+
+
+def catalogue_table() -> str:
+    """The catalogue as the Markdown table of docs/macro-language.md."""
+    rows = [f"| `{code.name}` | {code.meaning} |" for code in CATALOGUE]
+    return "\n".join(["| code | raised when |", "|---|---|", *rows])
+
+
 def has_errors(diagnostics) -> bool:
     return any(d.severity >= Severity.ERROR for d in diagnostics)
 
