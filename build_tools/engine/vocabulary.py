@@ -12,7 +12,7 @@ from ..diagnostics import Diagnostic, MacroError, Severity
 from .expander import Expander, ExpansionState, Primitive
 from .people import PEOPLE_FILE, people_source, read_people, stamp as people_stamp
 from .primitives import PRIMITIVES
-from .source import Frame, IncludeResolver, load_source, text_source
+from .source import Frame, IncludeResolver, SourceFile, load_source, text_source
 from .talkfile import Talk
 from .expander import Definition
 
@@ -33,7 +33,7 @@ def define_text(macros: dict, name: str, value: str) -> None:
     macros[name] = Definition(name, (), src, 0, len(value), Frame(src, src.display))
 
 
-_LOADED: dict[tuple, tuple[dict, list[str], list[Diagnostic], int]] = {}
+_LOADED: dict[tuple, tuple[dict, list[str], list[Diagnostic], tuple[int, int]]] = {}
 
 
 def load_vocabulary(variant: str, config: TalkConfig) -> tuple[dict, list[str], list[Diagnostic]]:
@@ -75,7 +75,7 @@ def load_vocabulary(variant: str, config: TalkConfig) -> tuple[dict, list[str], 
     return state.macros, files, diagnostics
 
 
-_PEOPLE: dict[str, tuple[int, object, list[Diagnostic]]] = {}
+_PEOPLE: dict[str, tuple[int, SourceFile, list[Diagnostic]]] = {}
 
 
 def define_people(state: ExpansionState, path: str, variant: str) -> list[Diagnostic]:

@@ -636,16 +636,16 @@ def _paused(content: list[Line]) -> list[Line]:
     if not any(text is PAUSE for text, _ in content):
         return content
     out: list[Line] = []
-    parts: list[tuple[object, list[Line]]] = [(None, [])]
+    parts: list[tuple[tuple | None, list[Line]]] = [(None, [])]
     for text, origin in content:
         if text is PAUSE:
             parts.append((origin, []))
         else:
             parts[-1][1].append((text, origin))
     out.extend(parts[0][1])
-    for origin, lines in parts[1:]:
+    for opened, lines in parts[1:]:
         f = _fence_for(":", lines)
-        out.extend(_block([(f + "{container} fragment", origin), *lines, (f, origin)], origin))
+        out.extend(_block([(f + "{container} fragment", opened), *lines, (f, opened)], opened))
     return out
 
 

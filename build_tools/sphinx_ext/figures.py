@@ -74,7 +74,7 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames, other: BuildEnvironment)
     ours.update({doc: theirs[doc] for doc in docnames if doc in theirs})
 
 
-def _numbers(env: BuildEnvironment) -> dict[str, dict[str, tuple[int]]]:
+def _numbers(env: BuildEnvironment) -> dict[str, dict[str, tuple[int, ...]]]:
     if not hasattr(env, "talks_figure_numbers"):
         env.talks_figure_numbers = {}  # type: ignore[attr-defined]
     return env.talks_figure_numbers  # type: ignore[attr-defined]
