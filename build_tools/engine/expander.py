@@ -66,6 +66,7 @@ class Definition:
     frame: Frame
     _key: tuple | None = field(default=None, repr=False, compare=False)
     _shape: int | None = field(default=None, repr=False, compare=False)
+    _code: bool | None = field(default=None, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -88,8 +89,10 @@ class Definition:
     @property
     def makes_code(self) -> bool:
         """Whether its body hands its arguments to a code block: they are code, not prose."""
-        body = self.src.text[self.start:self.end]
-        return "\\__code" in body or "\\__python" in body
+        if self._code is None:
+            body = self.src.text[self.start:self.end]
+            self._code = "\\__code" in body or "\\__python" in body
+        return self._code
 
     @property
     def key(self) -> tuple:
@@ -725,11 +728,13 @@ class Expander(IncludeHandling):
     def _args(self, code: bool, src: SourceFile, regions: list[tuple[int, int]], frame: Frame,
               params: dict[str, Out] | None) -> list[Out]:
         """The arguments of a call, expanded; those of a code macro are code (``_is_markup``)."""
-        self.verbatim_depth += code
+        if not code:
+            return [self._arg(src, r, frame, params) for r in regions]
+        self.verbatim_depth += 1
         try:
             return [self._arg(src, r, frame, params) for r in regions]
         finally:
-            self.verbatim_depth -= code
+            self.verbatim_depth -= 1
 
     def _arg(self, src: SourceFile, region: tuple[int, int], frame: Frame,
              params: dict[str, Out] | None) -> Out:

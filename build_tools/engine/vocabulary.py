@@ -75,22 +75,25 @@ def load_vocabulary(variant: str, config: TalkConfig) -> tuple[dict, list[str], 
     return state.macros, files, diagnostics
 
 
-_PEOPLE: dict[str, tuple[int, SourceFile, list[Diagnostic]]] = {}
+_PEOPLE: dict[str, tuple[int, dict, list[Diagnostic]]] = {}
 
 
 def define_people(state: ExpansionState, path: str, variant: str) -> list[Diagnostic]:
-    """Define the portrait macros of a people file (people.py); its problems."""
+    """Define the portrait macros of a people file (people.py); its problems. The
+    definitions are made once per file and shared, as the vocabulary's are."""
     cached = _PEOPLE.get(path)
     if cached is None or cached[0] != people_stamp(path):
         people, problems = read_people(path)
         source = text_source(people_source(people), path)
         source.is_vocabulary = True
-        cached = _PEOPLE[path] = (people_stamp(path), source, problems)
-    _, source, problems = cached
-    ex = Expander(state, IncludeResolver(path, [], os.path.dirname(path)), variant=variant,
-                  vocabulary=True)
-    ex.expand_document(source, 0, os.path.basename(path))
-    return [*problems, *ex.diagnostics]
+        made = ExpansionState({})
+        ex = Expander(made, IncludeResolver(path, [], os.path.dirname(path)), variant=variant,
+                      vocabulary=True)
+        ex.expand_document(source, 0, os.path.basename(path))
+        cached = _PEOPLE[path] = (people_stamp(path), made.macros, [*problems, *ex.diagnostics])
+    _, definitions, problems = cached
+    state.macros.update(definitions)
+    return list(problems)
 
 
 def project_people(resolver: IncludeResolver, talk_dir: str) -> str | None:

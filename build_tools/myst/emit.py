@@ -53,7 +53,7 @@ PROTECTED_RE = re.compile(INLINE_CODE_RE.pattern + "|" + URL_RE.pattern)
 CITATION_RE = re.compile(CITE_GROUP_RE.pattern + "|" + INTEXT_CITE_RE.pattern)
 
 WEB_TARGET_RE = re.compile(r"(\]\(\s*<?)www\.")
-PLAIN_LINE_STOP = re.compile(r"[\]=:}{`~@$^\\<>]").search
+PLAIN_LINE_STOP = re.compile(r"[\]=:}{`~@$^\\]").search
 """Every character one of ``_prepare``'s rewrites or checks starts from (a line starting
 with ``|`` or ``+`` aside): a line with none of them is passed on as it is."""
 
@@ -206,8 +206,8 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     footbibliography_options = False  # the options of a {bibliography} made {footbibliography}
     append = out.append
     for text, origin in items:
-        if type(text) is str and not in_math and not footbibliography_options \
-                and not PLAIN_LINE_STOP(text) and text[:1] not in ("|", "+"):
+        if type(text) is str and not in_math and not footbibliography_options and not in_comment \
+                and not PLAIN_LINE_STOP(text) and text[:1] not in ("|", "+") and "<!--" not in text:
             append((text, origin, in_code and fence is not None))  # nothing below applies
             continue
         if footbibliography_options:
@@ -466,6 +466,8 @@ class Slide:
     notes: list[list[Line]] = field(default_factory=list)
     opening: bool = False
     """The content before the first heading: it continues no slide."""
+    paused: bool = False
+    """Whether its content holds a pause."""
 
 
 def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
@@ -507,9 +509,10 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 glue = False
                 continue
             glue = ended_inline = False
-        if not verbatim and _is_pause(text):  # a pause means something only in the deck
+        if text[:1] == "." and not verbatim and _is_pause(text):  # only the deck has pauses
             if depth == 0 and em.variant == "slides":
                 slides[-1].content.append((PAUSE, origin))  # type: ignore[arg-type]
+                slides[-1].paused = True
             continue
         if depth == 0 and not verbatim and text[:1] == "#":
             m = ATX_RE.match(text)
@@ -619,7 +622,7 @@ def _slides(em: Emitter, slides: list[Slide]) -> list[Line]:
                 out.extend(_block([("```{revealjs-section}", slide.origin),
                                    *((o, slide.origin) for o in options),
                                    ("```", slide.origin)], slide.origin))
-        out.extend(_paused(slide.content))
+        out.extend(_paused(slide.content) if slide.paused else slide.content)
         notes = _notes_text(slide.notes)
         if notes:
             f = _fence_for("`", notes)
@@ -633,8 +636,6 @@ FENCE_RUN_RE = {"`": re.compile(r"[ \t]*(`+)"), ":": re.compile(r"[ \t]*(:+)")}
 
 def _paused(content: list[Line]) -> list[Line]:
     """A slide's content with what follows each pause as one fragment, shown in turn."""
-    if not any(text is PAUSE for text, _ in content):
-        return content
     out: list[Line] = []
     parts: list[tuple[tuple | None, list[Line]]] = [(None, [])]
     for text, origin in content:
