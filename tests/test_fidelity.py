@@ -195,3 +195,13 @@ def test_display_math_left_open_is_closed_at_the_paragraph_end_and_reported(tmp_
     assert "$$\n\\frac{a}{b} = \\text{c}\n$$\n\nAfter." in result.text
     assert [(d.code, d.location.line, d.message.rsplit("; ", 1)[1]) for d in result.diagnostics] == \
         [("W-MATH-UNCLOSED", 7, "it is closed there")]
+
+
+def test_build_summary_counts_errors_apart_from_warnings():
+    from build_tools.site.summary import summary
+
+    lines = summary(["talks/a.md:3: WARNING: x [talks.W-IMAGE-MISSING]",
+                     "talks/a.md:5: ERROR: y [talks.E-PATH-OUTSIDE]",
+                     "talks/b.md:1: WARNING: z [talks.E-INCLUDE-MISSING]"])
+    assert lines[:2] == ["2 error(s): E-PATH-OUTSIDE 1, E-INCLUDE-MISSING 1",
+                         "1 warning(s): W-IMAGE-MISSING 1"]

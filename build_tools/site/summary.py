@@ -31,7 +31,8 @@ def source_namer(src: Path, docs: dict[str, str]) -> Callable[[str], str]:
 
 
 def summary(warnings: list[str], most: int = 5) -> list[str]:
-    """Counts of warnings by code, and the files with most warnings."""
+    """Counts of errors and of warnings by code (an ``E-`` code is an error, whatever the
+    logger called it), and the files with most problems."""
     codes: collections.Counter = collections.Counter()
     files: collections.Counter = collections.Counter()
     for warning in warnings:
@@ -43,8 +44,13 @@ def summary(warnings: list[str], most: int = 5) -> list[str]:
             files[where.group(1)] += 1
     if not codes:
         return []
-    lines = [f"{sum(codes.values())} warning(s): "
-             + ", ".join(f"{code} {n}" for code, n in codes.most_common())]
+    lines = []
+    for kind, counted in (("error", [(c, n) for c, n in codes.most_common() if c.startswith("E-")]),
+                          ("warning", [(c, n) for c, n in codes.most_common()
+                                       if not c.startswith("E-")])):
+        if counted:
+            lines.append(f"{sum(n for _, n in counted)} {kind}(s): "
+                         + ", ".join(f"{code} {n}" for code, n in counted))
     if files:
         lines.append("most warnings: " + ", ".join(f"{f} ({n})" for f, n in files.most_common(most)))
     return lines
