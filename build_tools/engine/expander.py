@@ -400,6 +400,8 @@ class Expander(IncludeHandling):
         if reading.warn:
             self._report_unknown(name, frame, s, f"is rendered as {reading.meaning}",
                                  advise=not reading.alias)
+        if reading.handout_only and self.variant != "handout":
+            return q
         if reading.alias:
             definition = self.lookup(reading.alias)
             if definition is not None:

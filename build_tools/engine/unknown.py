@@ -27,6 +27,8 @@ class Reading:
     """A lamd name no macro file defines (warned); False for LaTeX pandoc's readers know."""
     keys: int = -1
     """The argument that is a comma-separated list of citation keys, written ``@a; @b``."""
+    handout_only: bool = False
+    """What it names exists only in the handout (numbered figures): elsewhere it is dropped."""
     meaning: str = ""
 
 
@@ -37,8 +39,9 @@ READINGS: dict[str, Reading] = {
     "cite": Reading(1, ("[", 0, "]"), warn=False, keys=0, meaning="a citation, as `[@key]`"),
     "citep": Reading(1, ("[", 0, "]"), warn=False, keys=0, meaning="a citation, as `[@key]`"),
     "citet": Reading(1, (0,), warn=False, keys=0, meaning="an in-text citation, as `@key`"),
-    "ref": Reading(1, ("[](#", 0, ")"), warn=False,
-                   meaning="a cross-reference to the label, as `[](#label)`"),
+    "ref": Reading(1, ("{numref}`%s <", 0, ">`"), warn=False, handout_only=True,
+                   meaning="the number of the labelled figure, as LaTeX gives it; nothing "
+                           "where figures are not numbered (the deck, the speaker notes)"),
     "url": Reading(1, ("<", 0, ">"), warn=False, meaning="a link showing its address"),
     "href": Reading(2, ("[", 1, "](", 0, ")"), warn=False, meaning="a link, as `[text](url)`"),
     "alert": Reading(1, ("*", 0, "*"), meaning="emphasis (beamer's highlight)"),
