@@ -205,3 +205,8 @@ def test_build_summary_counts_errors_apart_from_warnings():
                      "talks/b.md:1: WARNING: z [talks.E-INCLUDE-MISSING]"])
     assert lines[:2] == ["2 error(s): E-PATH-OUTSIDE 1, E-INCLUDE-MISSING 1",
                          "1 warning(s): W-IMAGE-MISSING 1"]
+
+
+def test_text_after_the_closing_dollars_of_display_math_starts_below_it(tmp_path):
+    result = _expand(tmp_path, "It has the form,\n$$\nx = 1\n$$where we assumed\n\n$$\ny\n$$\n", "handout")
+    assert "$$\nx = 1\n$$\n\nwhere we assumed\n\n$$\ny\n$$" in result.text and not result.diagnostics

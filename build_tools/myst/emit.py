@@ -992,6 +992,11 @@ def _display_math(text: str, origin, in_math: bool, out: list[tuple]) -> bool:
     if not in_math and stripped.startswith("$$") and out and type(out[-1][0]) is str \
             and out[-1][0].strip():
         out.append(("", origin, False))
+    closes = in_math and stripped.count("$$") % 2 == 1
+    end = text.rfind("$$") + 2
+    if closes and text[end:].strip():  # "$$where ...": the sentence after the block goes on below
+        out += [(text[:end], origin, False), ("", origin, False), (text[end:].lstrip(), origin, False)]
+        return False
     out.append((text, origin, False))
     if stripped.count("$$") % 2:
         in_math = not in_math
