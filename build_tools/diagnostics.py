@@ -123,7 +123,7 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-UNKNOWN-MACRO', 'a name no macro file defines, outside math and code: rendered or dropped (see [Unknown names](#unknown-names))'),
     Code('W-RAW-LATEX', 'raw LaTeX layout outside math (an environment, a beamer overlay, TikZ) dropped from the pages; once per talk'),
     Code('W-PANDOC-SYNTAX', 'pandoc syntax MyST does not read (line block, grid table); see `docs/pandoc-syntax.md`'),
-    Code('W-MATH-UNCLOSED', 'a `$$` not closed before the paragraph ends: closed there when LaTeX follows it, else shown as written'),
+    Code('W-MATH-UNCLOSED', 'a `$$` not closed before the paragraph ends (closed there when LaTeX follows it, else shown as written), or a `$` of inline math of LaTeX its paragraph never closes'),
     Code('W-MATH-UNDEFINED', 'a name used in math that neither MathJax, the notation file nor the talk defines'),
     Code('E-PATH-OUTSIDE', 'a file the talk or its settings name lies outside the repository and the configured roots; refused, never read'),
     Code('E-PRIMITIVE-ARGS', 'an internal `\\__` macro called with the wrong number of arguments'),

@@ -210,3 +210,10 @@ def test_build_summary_counts_errors_apart_from_warnings():
 def test_text_after_the_closing_dollars_of_display_math_starts_below_it(tmp_path):
     result = _expand(tmp_path, "It has the form,\n$$\nx = 1\n$$where we assumed\n\n$$\ny\n$$\n", "handout")
     assert "$$\nx = 1\n$$\n\nwhere we assumed\n\n$$\ny\n$$" in result.text and not result.diagnostics
+
+
+def test_inline_math_left_open_is_reported_at_its_line_and_money_is_not(tmp_path):
+    result = _expand(tmp_path, "The parameters, $\\mathbf{w}, are a means.\nWe write $\\beta$ too.\n\n"
+                               "It costs $5 or `$x`.\n\nPaired $a$ and $b$\nacross $c\nd$ lines.\n",
+                     "handout")
+    assert [(d.code, d.location.line) for d in result.diagnostics] == [("W-MATH-UNCLOSED", 5)]

@@ -15,6 +15,7 @@ Every line keeps the origin it had in the expansion.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import html
 import json
@@ -167,6 +168,7 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
     options = options or EmitOptions()
     em = Emitter(variant, options)
     lines = _prepare(em, items)
+    _check_inline_math(em, lines)
     if variant == "handout":
         body = _handout(em, lines)
         anchors: list[SlideAnchor] = []
@@ -948,6 +950,51 @@ def _ends_paragraph(item) -> bool:
         return isinstance(item, STRUCTURE) or isinstance(item, r.Heading)
     stripped = item.strip()
     return not stripped or stripped.startswith("#")
+
+
+SINGLE_DOLLAR_RE = re.compile(r"(?<![\\$])\$(?!\$)")
+
+
+def _check_inline_math(em: Emitter, lines: list[tuple]) -> None:
+    """Report inline math a paragraph opens with ``$`` and never closes, where LaTeX follows
+    it (``$\\mathbf{w}, are ...``): readers see its source. A lone ``$5`` is money."""
+    paragraph: list[tuple[str, object]] = []
+    for text, origin, verbatim in [*lines, ("", None, False)]:
+        if type(text) is str and not verbatim and text.strip() and "$$" not in text:
+            paragraph.append((text, origin))
+            continue
+        if paragraph:
+            for origin_of_open in _unclosed_dollars(paragraph):
+                em.warn("W-MATH-UNCLOSED", "inline math opened with $ is not closed in its "
+                        "paragraph; readers see its source", origin_of_open)
+            paragraph = []
+
+
+def _unclosed_dollars(paragraph: list[tuple[str, object]]) -> list:
+    """The origins of the lines whose ``$`` opens math MyST finds no end for, with LaTeX
+    after it. MyST's rule: math opens at a ``$`` with no space after it and closes at the next
+    ``$``, unless a space comes before that one: then the first is text."""
+    if not any("$" in text for text, _ in paragraph):
+        return []
+    text = "\n".join(t for t, _ in paragraph)
+    if "`" in text:
+        text = INLINE_CODE_RE.sub(lambda m: " " * len(m.group(0)), text)
+    starts = [0]
+    for line, _ in paragraph[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    dollars = [m.start() for m in SINGLE_DOLLAR_RE.finditer(text)]
+    found, i = [], 0
+    while i < len(dollars):
+        start = dollars[i]
+        if start + 1 < len(text) and not text[start + 1].isspace():
+            if i + 1 < len(dollars) and not text[dollars[i + 1] - 1].isspace():
+                i += 2
+                continue
+            rest = text[start + 1:text.find("\n", start) if "\n" in text[start:] else len(text)]
+            if LATEX_RE.search(rest):
+                found.append(paragraph[bisect.bisect_right(starts, start) - 1][1])
+        i += 1
+    return found
 
 
 LATEX_RE = re.compile(r"\\[A-Za-z]|[\^_]\{?\w")
