@@ -322,3 +322,11 @@ def test_a_name_in_a_macro_a_talk_defines_is_judged_where_the_macro_is_called(tm
     assert "A $\\inputMatrix$ and" in e.text and "$$\n\\inputMatrix = 1\n$$" in e.text
     assert "*hey*" in e.text and "foo" not in e.text
     assert [(line, code) for line, _, code, _ in found] == [(5, "W-UNKNOWN-MACRO")]
+
+
+def test_names_math_knows_stay_wherever_they_stand(tmp_path):
+    """A body may become math only where a vocabulary macro puts it in $$...$$."""
+    e, found = unknown(tmp_path, "\\define{\\formula}{\\kernelScalar_f(\\inputVector^\\prime) = \\alpha \\R}\n"
+                       "\\newcommand{\\R}{\\mathbb{R}}\n\n\\includecovariance{add}{\\formula}{Additive.}\n")
+    assert "$$\\kernelScalar_f(\\inputVector^\\prime) = \\alpha \\R$$" in e.text
+    assert not [code for _, _, code, _ in found if code == "W-UNKNOWN-MACRO"]

@@ -32,6 +32,9 @@ DEFINE_HEAD_RE = re.compile(r"\s*(\\?)([A-Za-z0-9_]+)((?:\{[^{}]*\})*)\s*$")
 PARAM_RE = re.compile(r"\{([^{}]*)\}")
 IDENT_RE = re.compile(r"[A-Za-z0-9_]+$")
 
+TEX_NAME_RE = re.compile(r"[A-Za-z]*")
+"""The part of a macro name TeX reads as the command's name (gpp's names may go on with ``_``)."""
+
 CONDITIONALS = frozenset({"ifdef", "ifndef", "ifeq", "else", "endif"})
 
 
@@ -202,6 +205,9 @@ class Expander(IncludeHandling):
         self.verbatim_depth = 0
         """Evaluating the arguments of a code macro: what they hold is code."""
         self.raw_latex_reported = False
+        self.math_names: frozenset[str] | set[str] = frozenset()
+        """TeX names math knows (texnames.py): left as written wherever they stand, since a
+        macro body may be put into math only by the macro that uses it."""
         self.memo: Memo | None = None
         """Recordings of included files to replay instead of expanding again (memo.py)."""
         self.memo_context: tuple = ()
@@ -383,11 +389,16 @@ class Expander(IncludeHandling):
         if name == "begin":
             return self._environment(src, frame, s, p, end, params, out)
         if name in PASSED_ON:  # a MathJax definition: its arguments are math
-            _, q = self._groups(src, p, end, 1_000_000)
+            regions, q = self._groups(src, p, end, 1_000_000)
+            if regions:  # the name it defines is math's from here on
+                self.math_names = {*self.math_names, src.text[slice(*regions[0])].strip().lstrip("\\")}
             out.add("\\" + name, (frame, s))
             self._as_math(src, p, q, frame, params, out)
             return q
         reading = READINGS.get(name)
+        if reading is None and _tex_name(name) in self.math_names:
+            out.add("\\" + name, (frame, s))  # \kernelScalar_f is \kernelScalar, then _f
+            return p
         q = p if reading else self._skip_options(src.text, p, end)
         regions, q = self._groups(src, q, end, reading.groups if reading else 1_000_000)
         if reading is None or len(regions) < reading.groups:
@@ -857,6 +868,12 @@ class Expander(IncludeHandling):
             out.add(expr, self._generated())
             return
         out.add(str(value), self._generated())
+
+def _tex_name(name: str) -> str:
+    """The command TeX reads where gpp reads ``name``: ``kernelScalar_f`` is ``kernelScalar``."""
+    m = TEX_NAME_RE.match(name)
+    return m.group(0) if m else ""
+
 
 def _substitute(text: str, params: dict[str, Out]) -> str:
     """Replace parameter references only; every other macro stays for later."""

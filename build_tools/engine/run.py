@@ -13,6 +13,7 @@ from ..config import TalkConfig
 from ..diagnostics import Diagnostic
 from ..paths import mapped_roots
 from .advice import NameAdvisor
+from .texnames import mathjax_names, notation_names
 from .expander import META, Expander, ExpansionState
 from .memo import Memo
 from .records import Block
@@ -73,6 +74,7 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
                            "talk_dir": talk_dir, "allowed_roots": resolver.allowed,
                            "diagrams": diagrams_mapping(config)})
     ex.advisor = _advisor(advisor or NameAdvisor, vocabulary)
+    ex.math_names = mathjax_names() | notation_names(os.path.join(config.macros_dir, "notation.tex"))
     if config.reuse_includes:
         ex.memo = _MEMO
         ex.memo_context = (variant, config.clean_comments, config.stop_at_error,

@@ -29,6 +29,7 @@ from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import LazyOrigins, Origin, origin_of
 from ..engine.talkfile import author_list
+from ..engine.texnames import NEWCOMMAND_RE
 from .anchors import SlideAnchor
 from .paths import guard_line, may_name_a_file
 
@@ -41,8 +42,6 @@ Item = tuple["str | r.Block", "tuple | None"]
 FENCE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 ATX_RE = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 HEADING_ATTRS_RE = re.compile(r"\s*\{([^{}]*)\}\s*$")
-NEWCOMMAND_RE = re.compile(
-    r"^\s*\\(?:re)?newcommand\s*\{?\\([A-Za-z]+)\}?\s*(?:\[(\d)\])?\s*\{(.*)\}\s*$")
 CITE_GROUP_RE = re.compile(r"\[([^\[\]]*?@[^\[\]]*?)\](?!\()")
 CITE_KEY = r"[A-Za-z0-9_][A-Za-z0-9_:.\-]*[A-Za-z0-9_]|[A-Za-z0-9_]"
 INTEXT_CITE_RE = re.compile(r"(?<![\w\\@`])@(" + CITE_KEY + r")")

@@ -7,53 +7,18 @@ the talk defines it with ``\\newcommand``.  Every other command met in ``$...$``
 """
 from __future__ import annotations
 
-import functools
-import importlib.util
-import os
 import re
-from pathlib import Path
 
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import origin_of
+from ..engine.texnames import mathjax_names, notation_names
+
+__all__ = ["MATH_RE", "mathjax_names", "notation_names", "undefined_math"]
 
 # starts with a literal "$" so the scan jumps from dollar to dollar; the look-behind
 # after it asks that the "$" follow neither a backslash nor another "$"
 MATH_RE = re.compile(r"\$(?:\$(.+?)\$\$|(?<![\\$]\$)(?!\s)([^$\n]+?)(?<![\s\\])\$)", re.S)
 COMMAND_RE = re.compile(r"\\([A-Za-z]+)")
-MAP_KEY_RE = re.compile(r"^\s*'?(?:\\\\)?([A-Za-z]+)'?\s*:", re.M)
-FALLBACK = {"frac", "sum", "int", "left", "right", "mathbf", "mathrm", "alpha", "beta", "begin",
-            "end", "text", "operatorname", "boldsymbol", "mathcal", "top", "times", "cdot"}
-
-
-@functools.lru_cache(maxsize=1)
-def mathjax_names() -> frozenset[str]:
-    """Every command name MathJax's TeX input knows (base, AMS and the other packages)."""
-    spec = importlib.util.find_spec("mathjax")
-    if spec is None or not spec.submodule_search_locations:
-        return frozenset(FALLBACK)
-    ts = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax" / "ts" / "input" / "tex"
-    names = set(FALLBACK)
-    for path in ts.rglob("*Mappings.ts"):
-        names.update(MAP_KEY_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
-    for path in ts.rglob("*Configuration.ts"):  # packages define a few names there
-        names.update(MAP_KEY_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
-    return frozenset(names)
-
-
-@functools.lru_cache(maxsize=8)
-def _notation_names(path: str, stamp: int) -> frozenset[str]:
-    from .emit import NEWCOMMAND_RE
-
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        return frozenset(m.group(1) for m in map(NEWCOMMAND_RE.match, fh) if m)
-
-
-def notation_names(path: str | None) -> frozenset[str]:
-    if not path or not os.path.isfile(path):
-        return frozenset()
-    return _notation_names(path, os.stat(path).st_mtime_ns)
-
-
 def undefined_math(text: str, lines, known: set[str] | frozenset[str]) -> list[Diagnostic]:
     """One warning per command used in math that ``known`` and MathJax do not define.
 
