@@ -146,7 +146,9 @@ def _export_one(job: ExportJob, fmt: str, handout):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
     if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
         raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
-    printed = slides_pdf.write_slides_pdf(worker_printer(), site_folder(Path(page), job.doc),
+    printer = worker_printer()
+    printer.timeout_ms = int(job.config.step_timeout * 1000)
+    printed = slides_pdf.write_slides_pdf(printer, site_folder(Path(page), job.doc),
                                           Path(page), out, notes=job.slide_notes)
     return [page], [_refused(job, fmt, url) for url in printed.refused]
 
