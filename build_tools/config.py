@@ -94,6 +94,10 @@ class TalkConfig:
                                           "take (one pandoc or Typst run, loading and printing "
                                           "one deck) before it is stopped and the talk's export "
                                           "fails."})
+    max_slides: int = field(default=1500,
+                            metadata={"doc": "The most slides a deck may have for its slide "
+                                      "PDF and PPTX to be made (each slide costs the printer "
+                                      "and pandoc time)."})
     reuse_includes: bool = field(default=True,
                                  metadata={"doc": "Replay an included file's recorded expansion "
                                            "when nothing it read has changed."})

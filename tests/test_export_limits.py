@@ -188,3 +188,27 @@ def test_a_page_that_is_never_ready_is_stopped_at_the_limit(tmp_path):
         printer.print_page(good.parent, good, tmp_path / "good.pdf", ready="() => window.ok")
     assert time.monotonic() - start < 60
     assert (tmp_path / "good.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_deck_over_the_slide_budget_is_refused_and_the_rest_exported(tmp_path, monkeypatch):
+    require_module("sphinx.application", "sphinx")
+    from click.testing import CliRunner
+
+    from build_tools.cli import main
+
+    conf = Path(__file__).resolve().parent.parent / "build_tools/templates/project/conf.py"
+    slides = "\n\n".join(f"\\slides{{## Slide {n}\n\n* point {n}}}" for n in range(8))
+    project = write_repo(tmp_path, {
+        "conf.py": conf.read_text(encoding="utf-8") + "\ntalks_max_slides = 5\n",
+        "includes/.keep": "",
+        "talks/long.md": f"---\ntitle: Long\ndate: 2025-01-15\n---\n\n{slides}\n",
+        "talks/short.md": "---\ntitle: Short\ndate: 2025-01-16\n---\n\n\\slides{## One\n\n* a}\n",
+    })
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--quiet", "--to", "pptx,ipynb"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "talks/long.md:1:1: error: cannot export as pptx: the deck has" in result.output
+    assert "more than the 5 a pptx is made of (talks_max_slides)" in result.output
+    exports = {p.name for p in (project / "_build/site/exports").iterdir()}
+    assert {"short.pptx", "short.ipynb", "long.ipynb"} <= exports and "long.pptx" not in exports
