@@ -109,19 +109,21 @@ class PreviewServer:
         """Whether a request's ``Host`` names this server.  A page elsewhere can make a name
         of its own resolve to 127.0.0.1 (DNS rebinding) and read the preview through it:
         a server on loopback answers only the names of loopback, at its own port."""
-        host, port = self.httpd.server_address[:2]
-        if isinstance(host, bytes):
-            host = host.decode()
+        host, port = self.bound
         if not is_loopback(host):
             return True  # --allow-remote: whoever reaches the machine may read, as said there
         names = {host, "localhost", "127.0.0.1", "[::1]", f"[{host}]"}
         return (header or "").strip().lower() in {f"{n}:{port}" for n in names} | names
 
     @property
-    def url(self) -> str:
+    def bound(self) -> tuple[str, int]:
+        """The address and port the server listens on."""
         host, port = self.httpd.server_address[:2]
-        if isinstance(host, bytes):
-            host = host.decode()
+        return (host if isinstance(host, str) else bytes(host).decode()), int(port)
+
+    @property
+    def url(self) -> str:
+        host, port = self.bound
         return f"http://{host}:{port}/"
 
     def rebuild(self, changed: list[str]) -> None:
