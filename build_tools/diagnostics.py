@@ -125,7 +125,8 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-PANDOC-SYNTAX', 'pandoc syntax MyST does not read (line block, grid table); see `docs/pandoc-syntax.md`'),
     Code('W-MATH-UNCLOSED', 'a `$$` not closed before the paragraph ends (closed there when LaTeX follows it, else shown as written), or a `$` of inline math of LaTeX its paragraph never closes'),
     Code('W-MATH-UNDEFINED', 'a name used in math that neither MathJax, the notation file nor the talk defines'),
-    Code('E-PATH-OUTSIDE', 'a file the talk or its settings name lies outside the repository and the configured roots; refused, never read'),
+    Code('E-PATH-OUTSIDE', 'a file the talk or its settings name lies outside the repository and the configured roots (or in a hidden, dot-named folder such as `.git/`); refused, never read'),
+    Code('E-FILE-NOT-MEDIA', 'a file the talk shows or links is not a picture, video, audio, caption or PDF file, or its content is not what its suffix says; never published (docs/exports.md, "What a talk may publish")'),
     Code('E-PRIMITIVE-ARGS', 'an internal `\\__` macro called with the wrong number of arguments'),
     Code('W-LIMIT', 'more warnings than `max_warnings`; says how many were left out'),
     Code('E-INTERNAL', 'a fault of the tool met by one talk; that talk fails, the others build'),
@@ -139,6 +140,7 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-EXPORT-FIGURE', 'an export cannot place an image; the file is still written'),
     Code('W-EXPORT-MATH', 'the handout PDF cannot write an equation as Typst math; it shows it as TeX'),
     Code('W-EXPORT-REFERENCE', 'the PowerPoint reference presentation is missing or outside the repository; pandoc’s default layouts are used'),
+    Code('W-EXPORT-ATTRIBUTE', 'an attribute a document writer would obey (raw Typst, a Word style) is left out of the documents'),
     Code('W-EXPORT-REFUSED', 'the printing browser was asked for something that is not a file of the built site; refused'),
     Code('W-EXPORT-TOOL', 'a program an export needs is missing (one warning, naming the package)'),
 )

@@ -30,6 +30,7 @@ from ..diagnostics import Diagnostic, Severity
 from ..engine.output import LazyOrigins, Origin, origin_of
 from ..engine.talkfile import author_list
 from ..engine.texnames import NEWCOMMAND_RE
+from ..paths import hidden
 from .anchors import SlideAnchor
 from .paths import guard_line, may_name_a_file
 
@@ -278,11 +279,17 @@ def _guard_paths(em: Emitter, text: str, origin, in_comment: bool) -> tuple[str,
     """Refuse local files outside the repository that the text itself names (paths.py), and
     whether an HTML comment is open after the line. A path in a comment is replaced all the
     same (nothing may reach Sphinx), but it is no error: a comment is not content."""
-    def refuse(path: str, shown: str) -> None:
-        em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, outside the talk's repository and "
-                "its include roots; refused", origin, Severity.ERROR)
+    def refuse(path: str, shown: str, why: str | None) -> None:
+        if why is not None:
+            em.warn("E-FILE-NOT-MEDIA", f"{path} is not published: {why}", origin, Severity.ERROR)
+        elif hidden(shown):
+            em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, in a hidden folder or file, "
+                    "which is never read or published; refused", origin, Severity.ERROR)
+        else:
+            em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, outside the talk's repository "
+                    "and its include roots; refused", origin, Severity.ERROR)
 
-    def ignore(path: str, shown: str) -> None:
+    def ignore(path: str, shown: str, why: str | None) -> None:
         pass
 
     options = em.options
