@@ -180,8 +180,10 @@ def unknown(tmp_path, body: str, variant: str = "handout"):
 
 def test_latex_pandoc_reads_is_rendered_with_its_meaning_and_no_warning(tmp_path):
     e, found = unknown(tmp_path, "An \\emph{a} \\textbf{b} \\textit{c} \\url{http://x.org} "
-                       "\\href{http://y.org}{why}, Figure \\ref{fig-a}.\n")
-    assert "An *a* **b** *c* <http://x.org> [why](http://y.org), Figure {numref}`%s <fig-a>`." in e.text
+                       "\\href{http://y.org}{why}, Figure \\ref{fig-a}, \\texttt{d}\\ldots "
+                       "\\textsection 2.\n")
+    assert "An *a* **b** *c* <http://x.org> [why](http://y.org), Figure {numref}`%s <fig-a>`, " \
+           "`d`… § 2." in e.text
     assert not found
     deck, found = unknown(tmp_path, "Figure \\ref{fig-a}.\n", "slides")
     assert "Figure ." in deck.text and not found  # figures are numbered in the handout only

@@ -422,7 +422,7 @@ class Expander(IncludeHandling):
         return q
 
     def _render_reading(self, reading: Reading, args: list[Out], out: Out) -> None:
-        if not any(arg.text().strip() for arg in args):
+        if args and not any(arg.text().strip() for arg in args):
             return  # \\emph{} is no emphasis: nothing to show
         for piece in reading.template:
             if isinstance(piece, str):
