@@ -169,7 +169,7 @@ def test_a_fragment_of_paragraphs_is_a_block_and_of_words_a_span(tmp_path):
                                         "\\fragment{\\smalltext{Long.}}{fade-in}\n"})
     deck = expand(tmp_path, "talks/t.md", "slides").text
     assert "A [word]{.fragment .fade-in} b" in deck
-    assert ":::{container} fragment fade-in\n\n<small>\n\nLong.\n\n</small>\n\n:::" in deck
+    assert '<div class="fragment fade-in">\n\n<small>\n\nLong.\n\n</small>\n\n</div>' in deck
 
 
 def test_a_web_address_without_its_scheme_is_a_link(tmp_path):

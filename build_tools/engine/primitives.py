@@ -9,6 +9,7 @@ them out per variant as slides, notes blocks, headings, images and figures.
 from __future__ import annotations
 
 import difflib
+import html
 import os
 import re
 
@@ -273,20 +274,17 @@ def animation_end(ex: Expander, call: Call) -> Out:
     return ex.block(r.AnimationEnd())
 
 
-COLON_RUN_RE = re.compile(r"^[ \t]*(:{3,})", re.M)
-
-
 def fragment(ex: Expander, call: Call, text: Out | None = None, kind: Out | None = None) -> Out | None:
     """``\\__fragment{text}{type}``: text revealed in turn, as a span where it is inline and as
-    a block where it holds paragraphs or HTML blocks (a span cannot hold those)."""
+    an HTML block where it holds paragraphs or HTML blocks (a span cannot hold those; the
+    Markdown inside a block, between blank lines, is read as Markdown, as the columns' is)."""
     if text is None or not text.text().strip():
         return None
     classes = ["fragment", *(kind.text().split() if kind else [])]
     body = text.text().strip()
     if text.blocks or "\n\n" in body or body.startswith("<"):
-        fence = ":" * max([3, *(len(m) + 1 for m in COLON_RUN_RE.findall(body))])
-        return _wrap(ex, f"\n\n{fence}{{container}} {' '.join(classes)}\n\n", text,
-                     f"\n\n{fence}\n\n")
+        return _wrap(ex, f'\n\n<div class="{html.escape(" ".join(classes))}">\n\n', text,
+                     "\n\n</div>\n\n")
     return _wrap(ex, "[", text, "]{" + " ".join("." + c for c in classes) + "}")
 
 
