@@ -87,7 +87,7 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
                 _progress("total", variant, 2 * len(docnames))
 
             app.connect("env-before-read-docs", before_read)
-            app.connect("env-updated", lambda app, env: clock.mark("Sphinx read") or [])
+            app.connect("env-updated", lambda app, env: clock.mark("Sphinx read"))
             app.connect("source-read", lambda app, doc, source: _progress("step", variant, doc))
             app.connect("html-page-context",
                         lambda app, page, *a: _progress("step", variant, page))
@@ -119,10 +119,12 @@ class _PhaseClock:
         self.last = time.perf_counter()
         self.phases: list[tuple[str, float]] = []
 
-    def mark(self, phase: str) -> None:
+    def mark(self, phase: str) -> list[str]:
+        """(The empty list: as an ``env-updated`` handler, no document to write besides.)"""
         now = time.perf_counter()
         self.phases.append((phase, now - self.last))
         self.last = now
+        return []
 
 
 def _seed_static(outdir: Path) -> None:
