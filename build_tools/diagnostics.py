@@ -119,6 +119,7 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-LABEL', 'a figure label used twice in one document; the later one is renamed'),
     Code('W-SLIDE-ATTR', 'a slide attribute class with no meaning'),
     Code('W-ANIMATION', '`\\startanimation` without `\\endanimation`'),
+    Code('W-REF', 'a `\\ref` to a label no numbered figure of the talk has: nothing is shown, as pandoc shows nothing'),
     Code('W-CITE-KEY', 'a citation key not in the bibliography'),
     Code('W-UNKNOWN-MACRO', 'a name no macro file defines, outside math and code: rendered or dropped (see [Unknown names](#unknown-names))'),
     Code('W-RAW-LATEX', 'raw LaTeX layout outside math (an environment, a beamer overlay, TikZ) dropped from the pages; once per talk'),

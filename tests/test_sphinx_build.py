@@ -365,7 +365,8 @@ def test_figures_of_one_image_and_of_several_are_numbered_alike(project):
         "---\ntitle: Alpha Talk\n---\n\n## Figures\n\n"
         f"\\figure{{\\includeimg{{{image}}}}}{{One *image*.}}{{one-image}}\n\n"
         f"\\figure{{\\includeimg{{{image}}}\\includeimg{{{image}}}}}{{Two images.}}{{two-images}}\n\n"
-        "See [](#two-images) and Figure \\ref{one-image}.\n", encoding="utf-8")
+        "See [](#two-images) and Figure \\ref{one-image}.\n\nSection \\ref{sec:gone} ends.\n",
+        encoding="utf-8")
     _, warnings, out = build(project, "handout")
     page = (out / "talks/alpha.html").read_text(encoding="utf-8")
     numbers = re.findall(r'<span class="caption-number">([^<]*)</span>', page)
@@ -373,5 +374,8 @@ def test_figures_of_one_image_and_of_several_are_numbered_alike(project):
     assert 'alt="One image."' in page and page.count('alt="Two images."') == 2
     assert "Figure:" not in page  # no unnumbered prefix
     assert "two-images" not in warnings and "one-image" not in warnings
+    assert "Section <span></span> ends." in page and "%s" not in page
+    assert re.search(r"alpha\.md:13: WARNING: \\ref\{sec:gone\} names no numbered figure.*\[talks\.W-REF\]",
+                     warnings), warnings
     assert re.search(r'and Figure <a class="reference internal" href="#one-image">'
                      r'<span class="std std-numref">1</span></a>', page)

@@ -336,7 +336,8 @@ class Expander(IncludeHandling):
                 continue
             if meta is None and definition is None:
                 saved = self.site
-                self.site = (frame, s)
+                if user:  # in a macro's body the call stays the site: where its math is judged
+                    self.site = (frame, s)
                 pos = written = self._unknown(name, src, frame, s, p, end, params, out)
                 self.site = saved
                 continue

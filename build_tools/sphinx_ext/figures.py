@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 if TYPE_CHECKING:
@@ -19,7 +22,11 @@ if TYPE_CHECKING:
     from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
 
+logger = logging.getLogger(__name__)
+
 FIGURE_FORMAT = "Figure %s:"
+NUMBER_ONLY = "%s"
+"""The title the engine gives ``\\ref{label}``'s cross-reference: the figure's number alone."""
 SPHINX_FIGURE_FORMAT = "Fig. %s"
 
 
@@ -80,8 +87,31 @@ def _numbers(env: BuildEnvironment) -> dict[str, dict[str, tuple[int, ...]]]:
     return env.talks_figure_numbers  # type: ignore[attr-defined]
 
 
+class UnnumberedReferences(SphinxPostTransform):
+    """``\\ref{label}`` of a label no numbered figure of the page has (a section of lamd's
+    LaTeX output, a figure of another talk) shows nothing, as pandoc shows nothing, and is
+    a warning at its line; Sphinx would show the bare ``%s``."""
+
+    default_priority = 5  # before the references are resolved
+
+    def run(self, **kwargs) -> None:
+        docname = self.env.docname
+        numbers = self.env.toc_fignumbers.get(docname, {}).get("figure", {})
+        labels = self.env.get_domain("std").anonlabels  # type: ignore[attr-defined]
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            if node.get("reftype") != "numref" or node.astext() != NUMBER_ONLY:
+                continue
+            where, ident = labels.get(node["reftarget"], ("", ""))
+            if where == docname and ident in numbers:
+                continue
+            logger.warning(f"\\ref{{{node['reftarget']}}} names no numbered figure of this talk; "
+                           "nothing is shown", location=node, type="talks", subtype="W-REF")
+            node.replace_self(nodes.inline())
+
+
 def setup(app: Sphinx) -> None:
     app.add_directive("talks-figure", TalksFigure)
+    app.add_post_transform(UnnumberedReferences)
     app.connect("config-inited", number_figures)
     app.connect("doctree-read", record_numbers)
     app.connect("env-get-updated", give_numbers, priority=900)
