@@ -29,7 +29,10 @@ from ..site.options import SiteOptions
 RELOAD_JS = """(function () {
   var key = "talks-scroll:" + location.pathname, version = null;
   var saved = sessionStorage.getItem(key);
-  if (saved !== null) { sessionStorage.removeItem(key); addEventListener("load", function () { scrollTo(0, +saved); }); }
+  if (saved !== null) {
+    sessionStorage.removeItem(key);
+    addEventListener("load", function () { scrollTo(0, +saved); });
+  }
   function overlay(errors) {
     var box = document.getElementById("talks-preview-errors");
     if (!errors.length) { if (box) box.remove(); return; }
@@ -136,7 +139,7 @@ class PreviewServer:
             self.state.errors = _errors(report)
             for line in report.warnings():
                 self.log(line)
-        except Exception as exc:  # a preview must survive anything a build does
+        except Exception as exc:  # noqa: BLE001 - a preview must survive anything a build does
             self.state.errors = [f"the build failed: {exc!r}"]
         finally:
             self.state.version += 1
