@@ -150,10 +150,12 @@ class PreviewServer:
             self.log(f"error: {line}")
 
     def _watch(self) -> None:
-        ignore = str(self.site.parent)
+        # what the build itself writes; a folder beside them (the project, when the site is
+        # written outside it) is watched
+        written = tuple(str(f) + os.sep for f in self.options.folders())
         for changes in watch(*self.watch_paths, stop_event=self.stop, debounce=300, step=50,
                              rust_timeout=500, yield_on_timeout=False):
-            paths = sorted({p for _, p in changes if not p.startswith(ignore)
+            paths = sorted({p for _, p in changes if not (p + os.sep).startswith(written)
                             and not os.path.basename(p).startswith((".", "#")) and not p.endswith("~")})
             if paths:
                 self.log("changed: " + ", ".join(os.path.relpath(p) for p in paths))

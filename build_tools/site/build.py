@@ -196,8 +196,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
                ) -> SiteReport:
     project = _project(options)
     talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
-    out = Path(options.out).resolve()
-    work = Path(options.work).resolve() if options.work else out.parent / ".work" / out.name
+    out, work = options.folders()
     check_writable(out)
     with lock_site(work):
         return _build_locked(options, project, talks, out, work, progress)
