@@ -101,7 +101,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-MOJIBAKE', 'a byte-order mark that was decoded as Latin-1'),
     Code('E-DEFINE', 'a `\\define`/`\\defeval` whose head cannot be read, or a parameter list without the backslash'),
     Code('W-BRACE', 'an argument never closed, or a `}` without a matching `{`'),
-    Code('W-CONDITIONAL', 'a conditional not closed in its file, argument or body; a stray `\\else` or `\\endif`; a conditional without its braces'),
+    Code('W-CONDITIONAL',
+         'a conditional not closed in its file, argument or body; a stray `\\else` or `\\endif`; a '
+         'conditional without its braces'),
     Code('W-COMMENT-INCLUDE', 'clean mode: `\\include` or `\\define` inside an HTML comment'),
     Code('W-EVAL', '`\\eval` cannot compute its expression'),
     Code('E-INCLUDE', '`\\include` without a name, or a file that cannot be read'),
@@ -121,13 +123,24 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-ANIMATION', '`\\startanimation` without `\\endanimation`'),
     Code('W-REF', 'a `\\ref` to a label no numbered figure of the talk has: nothing is shown, as pandoc shows nothing'),
     Code('W-CITE-KEY', 'a citation key not in the bibliography'),
-    Code('W-UNKNOWN-MACRO', 'a name no macro file defines, outside math and code: rendered or dropped (see [Unknown names](#unknown-names))'),
-    Code('W-RAW-LATEX', 'raw LaTeX layout outside math (an environment, a beamer overlay, TikZ) dropped from the pages; once per talk'),
+    Code('W-UNKNOWN-MACRO',
+         'a name no macro file defines, outside math and code: rendered or dropped (see [Unknown '
+         'names](#unknown-names))'),
+    Code('W-RAW-LATEX',
+         'raw LaTeX layout outside math (an environment, a beamer overlay, TikZ) dropped from the '
+         'pages; once per talk'),
     Code('W-PANDOC-SYNTAX', 'pandoc syntax MyST does not read (line block, grid table); see `docs/pandoc-syntax.md`'),
-    Code('W-MATH-UNCLOSED', 'a `$$` not closed before the paragraph ends (closed there when LaTeX follows it, else shown as written), or a `$` of inline math of LaTeX its paragraph never closes'),
+    Code('W-MATH-UNCLOSED',
+         'a `$$` not closed before the paragraph ends (closed there when LaTeX follows it, else '
+         'shown as written), or a `$` of inline math of LaTeX its paragraph never closes'),
     Code('W-MATH-UNDEFINED', 'a name used in math that neither MathJax, the notation file nor the talk defines'),
-    Code('E-PATH-OUTSIDE', 'a file the talk or its settings name lies outside the repository and the configured roots (or in a hidden, dot-named folder such as `.git/`); refused, never read'),
-    Code('E-FILE-NOT-MEDIA', 'a file the talk shows or links is not a picture, video, audio, caption or PDF file, or its content is not what its suffix says; never published (docs/exports.md, "What a talk may publish")'),
+    Code('E-PATH-OUTSIDE',
+         'a file the talk or its settings name lies outside the repository and the configured '
+         'roots (or in a hidden, dot-named folder such as `.git/`); refused, never read'),
+    Code('E-FILE-NOT-MEDIA',
+         'a file the talk shows or links is not a picture, video, audio, caption or PDF file, or '
+         'its content is not what its suffix says; never published (docs/exports.md, "What a talk '
+         'may publish")'),
     Code('E-PRIMITIVE-ARGS', 'an internal `\\__` macro called with the wrong number of arguments'),
     Code('W-LIMIT', 'more warnings than `max_warnings`; says how many were left out'),
     Code('E-INTERNAL', 'a fault of the tool met by one talk; that talk fails, the others build'),
@@ -135,14 +148,22 @@ CATALOGUE: tuple[Code, ...] = (
     Code('E-DAMAGED-INCLUDE', '`talks check`: a line that looks like an include target that has lost its `\\include{`'),
     Code('E-VOCABULARY', '`macros/talk-macros.gpp` is missing'),
     Code('E-WRITE', 'an output file cannot be written'),
-    Code('W-BIB', 'a bibliography file is missing, or one of its entries has a defect (reported at its line; the entry is kept when usable)'),
+    Code('W-BIB',
+         'a bibliography file is missing, or one of its entries has a defect (reported at its '
+         'line; the entry is kept when usable)'),
     Code('E-RENDER', 'Sphinx could not render a talk'),
     Code('E-EXPORT', 'an export of a talk failed; its last good file is kept'),
     Code('W-EXPORT-FIGURE', 'an export cannot place an image; the file is still written'),
     Code('W-EXPORT-MATH', 'the handout PDF cannot write an equation as Typst math; it shows it as TeX'),
-    Code('W-EXPORT-REFERENCE', 'the PowerPoint reference presentation is missing or outside the repository; pandoc’s default layouts are used'),
-    Code('W-EXPORT-ATTRIBUTE', 'an attribute a document writer would obey (raw Typst, a Word style) is left out of the documents'),
-    Code('W-EXPORT-REFUSED', 'the printing browser was asked for something that is not a file of the built site; refused'),
+    Code('W-EXPORT-REFERENCE',
+         'the PowerPoint reference presentation is missing or outside the repository; pandoc’s '
+         'default layouts are used'),
+    Code('W-EXPORT-ATTRIBUTE',
+         'an attribute a document writer would obey (raw Typst, a Word style) is left out of the '
+         'documents'),
+    Code('W-EXPORT-REFUSED',
+         'the printing browser was asked for something that is not a file of the built site; '
+         'refused'),
     Code('W-EXPORT-TOOL', 'a program an export needs is missing (one warning, naming the package)'),
 )
 """Every diagnostic code the tool reports, in the order docs/macro-language.md lists them

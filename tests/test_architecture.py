@@ -35,7 +35,8 @@ layer's part or from the layers below."""
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 INNER_LAYERS = {
-    "engine": (("records", "source", "unknown", "texnames", "people"), ("output", "talkfile", "advice"), ("memo",), ("includes",),
+    "engine": (("records", "source", "unknown", "texnames", "people"), ("output", "talkfile", "advice"),
+               ("memo",), ("includes",),
                ("graph", "expander"), ("primitives",), ("vocabulary",), ("run",)),
     "myst": (("anchors", "paths"), ("emit",), ("mathnames",)),
     "sphinx_ext": (("locations",), ("reading",),

@@ -91,7 +91,8 @@ def encoding_repairs(text: str) -> list[Repair]:
 
 
 class NameAdvisor:
-    """Did-you-mean for unknown macro names that are near a vocabulary name (docs/macro-language.md, "Unknown names")."""
+    """Did-you-mean for unknown macro names that are near a vocabulary name
+    (docs/macro-language.md, "Unknown names")."""
 
     LATEX = frozenset("text textbf textit texttt emph item begin end label ref cite caption "
                       "section paragraph frac mathbf mathrm sqrt left right hline vspace hspace "
@@ -126,7 +127,7 @@ def _swapped(a: str, b: str) -> bool:
     """Whether ``b`` is ``a`` with two neighbouring letters swapped."""
     if len(a) != len(b):
         return False
-    differ = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
     return len(differ) == 2 and differ[1] == differ[0] + 1 \
         and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]
 

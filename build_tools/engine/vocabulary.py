@@ -12,7 +12,7 @@ from ..diagnostics import Diagnostic, MacroError, Severity
 from .expander import Expander, ExpansionState, Primitive
 from .people import PEOPLE_FILE, people_source, read_people, stamp as people_stamp
 from .primitives import PRIMITIVES
-from .source import Frame, IncludeResolver, SourceFile, load_source, text_source
+from .source import Frame, IncludeResolver, load_source, text_source
 from .talkfile import Talk
 from .expander import Definition
 

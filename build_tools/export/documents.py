@@ -95,7 +95,7 @@ def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
 
 
 def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: str | None
-               ) -> "PendingDocx":
+               ) -> PendingDocx:
     """Start writing the handout as ``out`` (.docx); ``finish()`` the result to wait for it.
 
     pandoc reads only what it is handed, never a file or URL the talk names: each image

@@ -22,8 +22,8 @@ import json
 import os
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
