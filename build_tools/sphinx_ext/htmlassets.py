@@ -10,7 +10,6 @@ repository never get here: emit has already refused them (``myst/paths.py``).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ from docutils import nodes
 from sphinx.util import logging
 
 from ..myst.paths import URL_RE
+from .images import content_name
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -28,14 +28,6 @@ logger = logging.getLogger(__name__)
 
 SHOWN_FILE_RE = re.compile(r"""(<(?:img|object|source|video|embed|iframe)\b[^>]*?\b(?:src|data|poster)\s*=\s*["']?)"""
                            r"""([^"'\s>]+)""", re.I)
-
-
-def copied_name(path: str) -> str:
-    """A name for the copy that only the same content shares (shard sites merge cleanly)."""
-    with open(path, "rb") as fh:
-        digest = hashlib.sha1(fh.read()).hexdigest()[:10]
-    stem, ext = os.path.splitext(os.path.basename(path))
-    return f"{stem}-{digest}{ext}"
 
 
 def on_file(app: Sphinx, docname: str, target: str) -> str | None:
@@ -61,7 +53,7 @@ def rewrite(app: Sphinx, docname: str, node: nodes.raw) -> str:
             logger.warning("image not found: %s", target, location=node, type="talks",
                            subtype="W-IMAGE-MISSING")
             return m.group(0)
-        name = copied_name(path)
+        name = content_name(path)  # as Sphinx's own images are named (images.py)
         os.makedirs(images, exist_ok=True)
         if not os.path.isfile(os.path.join(images, name)):
             shutil.copyfile(path, os.path.join(images, name))
