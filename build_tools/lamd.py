@@ -193,24 +193,44 @@ def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]
 
 
 def diagrams_dir_setting(folder: str) -> str | None:
-    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``.
+    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``."""
+    found, _ = diagrams_dir_candidates(folder)
+    return found
+
+
+def diagrams_dir_candidates(folder: str) -> tuple[str | None, list[str]]:
+    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``, and
+    every place looked (for the one warning a build gives when none holds it).
 
     lamd writes it relative to the course repository (``./slides/diagrams/`` in a course
     whose talks sit in ``_lamd/``), so it is looked for beside the settings file first,
     then beside its folder.  Only a folder inside that parent tree is accepted (settings
-    may not widen what a talk reads); ``$HOME/...`` values name the author's machine and
-    are ignored, as for ``snippetsdir``.
+    may not widen what a talk reads).  A talks repository's ``./slides/diagrams/`` is the
+    ``diagrams/`` of the slides repository its ``slidesdir`` names (``$HOME/lawrennd/slides/``):
+    found there when the user mapped that folder (``TALKS_PATH_MAP``).
     """
-    setting = folder_settings(folder).get("diagramsdir")
+    settings = folder_settings(folder)
+    setting = settings.get("diagramsdir")
     value = str(setting.value or "").strip() if setting is not None else ""
     if setting is None or not value or "$" in value or "\x00" in value or "://" in value:
-        return None
+        return None, []
     parent = os.path.dirname(setting.folder)
+    looked = []
     for base in (setting.folder, parent):
         path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+        looked.append(path)
         if os.path.isdir(path) and confine(path, [os.path.realpath(parent)]):
-            return path
-    return None
+            return path, looked
+    slides = settings.get("slidesdir")
+    first, _, rest = os.path.normpath(value).partition(os.sep)
+    written = str(slides.value or "").strip().rstrip("/") if slides is not None else ""
+    if written and rest and os.path.basename(written) == first:
+        mapped, mapping = map_path(written)
+        path = os.path.join(mapped, rest)
+        looked.append(path if mapping is not None else os.path.join(written, rest))
+        if mapping is not None and os.path.isdir(path):
+            return os.path.normpath(path), looked
+    return None, looked
 
 
 def setting_location(file: str, key: str) -> Location | None:
