@@ -205,14 +205,18 @@ def workflow_options(command):
     for option in reversed([
         click.option("--shards", default=3, show_default=True, type=click.IntRange(1, 256),
                      help="Machines the site is built on (talks build --shard I/N)."),
-        click.option("--source", "sources", multiple=True, metavar="FOLDER=OWNER/NAME",
+        click.option("--source", "sources", multiple=True,
+                     metavar="FOLDER=OWNER/NAME[/SUBFOLDER][@REF]",
                      help="A repository the talks read where their lamd settings name FOLDER "
-                     "(e.g. '$HOME/lawrennd/snippets=lawrennd/snippets'); repeatable."),
-        click.option("--install", default="", metavar="SPEC",
-                     help="What CI gives pip to install talks; default: this copy's "
-                     "repository at its current commit."),
-        click.option("--branch", "branches", multiple=True, default=("main",), show_default=True,
-                     help="Branches whose pushes publish the site; repeatable."),
+                     "(e.g. '$HOME/lawrennd/slides=lawrennd/slides/diagrams@main'); repeatable; "
+                     "kept in .github/talks-sources.yml."),
+        click.option("--install", default="", metavar="REQUIREMENT",
+                     help="What CI gives pip to install talks: a pinned requirement "
+                     "('talks-build-tools==0.1.0', or '... @ git+https://...@COMMIT'); default: "
+                     "this copy's repository at its commit, when that commit is pushed."),
+        click.option("--branch", "branches", multiple=True,
+                     help="Branches whose pushes publish the site; repeatable (default: the "
+                     "repository's default branch)."),
         click.option("--force", is_flag=True, help="Replace an existing workflow."),
     ]):
         command = option(command)
@@ -220,16 +224,30 @@ def workflow_options(command):
 
 
 def _write_workflow(root, shards, sources, install, branches, force):
+    """The workflow, and the lock of the sources it checks out (when there are any)."""
     from pathlib import Path
 
-    from .authoring.ci import CiError, Source, WorkflowSettings, write_workflow
+    from .authoring.ci import (CiError, Source, WorkflowSettings, default_branch, pin,
+                               project_sources, write_lock, write_workflow)
 
+    root = Path(root)
     try:
-        settings = WorkflowSettings(shards=shards, install=install, branches=tuple(branches),
-                                    sources=[Source.parse(s) for s in sources])
-        return write_workflow(Path(root), settings, force=force)
+        chosen = project_sources(root, [Source.parse(s) for s in sources])
+        pinned = [source if source.commit else pin(source) for source in chosen]
+        settings = WorkflowSettings(shards=shards, install=install, sources=pinned,
+                                    branches=tuple(branches) or (default_branch(root),))
+        made = [write_workflow(root, settings, force=force)]
     except CiError as exc:
         raise click.ClickException(str(exc)) from None
+    for source in pinned:
+        click.echo(f"source: {source.written} = {source.spec}"
+                   + (f" at {source.commit[:12]}" if source.commit else
+                      " (not pinned: its commit could not be looked up; pushes build the latest)")
+                   + (" (from the lamd settings; map it in the lock to change it)"
+                      if source.derived else ""), err=True)
+    if pinned:
+        made.append(write_lock(root, pinned))
+    return made
 
 
 @main.command()
@@ -253,7 +271,7 @@ def init(folder, title, author, ci, shards, sources, install, branches, force):
     if not find_talks(root):
         made += new_talk(title, root, author=author)
     if ci:
-        made.append(_write_workflow(root, shards, sources, install, branches, force))
+        made += _write_workflow(root, shards, sources, install, branches, force)
     _report_made(made)
     click.echo(f"next: cd {os.path.relpath(root)} && talks build", err=True)
 
@@ -274,7 +292,7 @@ def ci_github(shards, sources, install, branches, force):
         project = require_project(os.getcwd())
     except NoProject as exc:
         raise click.ClickException(str(exc)) from None
-    _report_made([_write_workflow(project, shards, sources, install, branches, force)])
+    _report_made(_write_workflow(project, shards, sources, install, branches, force))
     click.echo("next: commit it, and set the repository's Pages source to GitHub Actions",
                err=True)
 
@@ -301,6 +319,26 @@ def ci_mtimes(folders, state):
         else:
             click.echo(f"{dated.folder}: no cached build to compare with; everything is built",
                        err=True)
+
+
+@ci.command("record")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--site", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The shard site the record goes into.")
+def ci_record(folders, site):
+    """Note in a shard SITE the commits of FOLDERS (the project and its sources) its talks
+    were built from; `talks merge` keeps the note talk by talk."""
+    import subprocess
+    from pathlib import Path
+
+    from .authoring.ci import record_sources
+
+    try:
+        record = record_sources(Path(site), list(folders))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise click.ClickException(f"needs git checkouts: {exc}") from None
+    for name, commit in record["commits"].items():
+        click.echo(f"{name}: {commit}", err=True)
 
 
 def _report_made(paths) -> None:
@@ -476,7 +514,21 @@ def merge(sites, out):
                    f"error: talk '{doc}' failed in its shard (the index marks it)", err=True)
     click.echo(f"{report.talks} talk(s) from {len(sites)} shard(s); "
                f"site: {os.path.relpath(report.out)}/index.html", err=True)
+    _report_size(report.out)
     sys.exit(1 if report.failed else 0)
+
+
+def _report_size(site) -> None:
+    """The site's size, and a warning as it nears what GitHub Pages publishes."""
+    from pathlib import Path
+
+    from .site.shards import PAGES_LIMIT, site_size
+
+    size, files = site_size(Path(site))
+    click.echo(f"site size: {size / 1e6:.1f} MB in {files} files", err=True)
+    if size > 0.8 * PAGES_LIMIT:
+        click.echo(f"warning: the site is {size / 1e9:.2f} GB; GitHub Pages publishes at most "
+                   f"{PAGES_LIMIT / 1e9:.0f} GB (build fewer variants, or smaller images)", err=True)
 
 
 @main.command()
@@ -586,6 +638,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     click.echo(f"{len(report.talks)} talk(s); documents read: "
                + ", ".join(f"{v} {n}" for v, n in read.items())
                + f"; site: {os.path.relpath(report.out)}/index.html", err=True)
+    _report_size(report.out)
     sys.exit(0 if report.ok else 1)
 
 

@@ -3,6 +3,7 @@ steps, run here as the runners would run them, make the site one build makes and
 rebuild only what an edit affects from a cached build."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -14,15 +15,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from build_tools.authoring.ci import ACTIONS, CiError, Source, WorkflowSettings, render_workflow
+from build_tools.authoring.ci import (ACTIONS, CiError, Source, WorkflowSettings, project_sources,
+                                     render_workflow)
 from build_tools.cli import main
-from build_tools.site.shards import Shard
+from build_tools.site.shards import SOURCES_RECORD, Shard
 
-from conftest import missing_tool
-from helpers import assert_same_site, five_talks
+from conftest import CORPUS, SHARED, absent_data, missing_tool
+from helpers import assert_same_site, five_talks, site_files
 
 BIN = Path(sys.executable).parent
-INSTALL = "-e git+https://github.com/example/talks@v0.1.0#egg=talks-build-tools"
+INSTALL = "talks-build-tools @ git+https://github.com/example/talks@v0.1.0"
 SNIPPETS = Source("$HOME/lawrennd/snippets", "lawrennd/snippets")
 
 
@@ -150,6 +152,9 @@ def test_three_shards_merged_equal_one_build(origin, tmp_path):
 
     single = run_step({"run": "talks build --to none --out _build/one-machine"}, project)
     assert single.returncode == 0, single.stderr
+    record = json.loads((workspace / "_build/site" / SOURCES_RECORD).read_text())
+    assert sorted(record["talks"]) == ["alpha", "beta", "delta", "epsilon", "gamma"]
+    (workspace / "_build/site" / SOURCES_RECORD).unlink()  # CI's note of the commits built
     assert_same_site(workspace / "_build/site", project / "_build/one-machine")
 
 
@@ -191,3 +196,80 @@ def test_an_edit_rebuilds_only_the_talk_it_affects(origin, tmp_path):
     assert sorted(undated) == ["handout", "slides", "speaker-notes"]
     assert all(n >= talks for n in undated.values()), undated
     assert next_run(with_dates=True) == {"handout": 1, "speaker-notes": 1, "slides": 1}
+
+
+# -- the workflow on the speaker's talks repository -----------------------------------------
+
+DIAGRAMS = SHARED / "reference" / "course-execed" / "slides" / "diagrams"
+SUBJECTS = ("_governance", "_ml")
+"""Two subject folders of the talks repository: 39 talks, among them the two that show
+different pictures both called ``safe-boda.png`` (``ai/`` and ``africa/``)."""
+
+
+def repository(folder: Path, files: dict[str, Path]) -> Path:
+    """A git repository of copies: its path inside ('' for the whole) -> what is copied."""
+    for inside, source in files.items():
+        if source.is_dir():
+            shutil.copytree(source, folder / inside)
+        else:
+            (folder / inside).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, folder / inside)
+    git(folder, "init", "-q")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "copies")
+    return folder
+
+
+def test_the_talks_repository_built_in_three_shards_is_the_one_machine_site(tmp_path):
+    """The workflow's own steps on a copy of the talks repository, its snippets, bibliography
+    and diagrams in repositories of their own, found from its lamd settings."""
+    if not (CORPUS / "talks").is_dir() or not DIAGRAMS.is_dir():
+        absent_data("the corpus or the reference course's diagrams")
+    talks = CORPUS / "talks"
+    origin = repository(tmp_path / "origin", {"_config.yml": talks / "_config.yml",
+                                              **{s: talks / s for s in SUBJECTS}})
+    flow = workflow(shards=3, sources=project_sources(origin, []))
+    workspace = tmp_path / "runner"
+    upstream = {"snippets": ("", CORPUS / "snippets"), "slides": ("diagrams", DIAGRAMS),
+                "bibliography": ("", CORPUS / "bibliography")}
+    for name, (inside, copy) in upstream.items():  # actions/checkout of each source
+        source = repository(tmp_path / "upstream" / name, {inside: copy})
+        subprocess.run(["git", "clone", "-q", str(source), str(workspace / "sources" / name)],
+                       check=True)
+    checkouts = [s["with"] for s in flow["jobs"]["shard"]["steps"]
+                 if s.get("uses", "").startswith("actions/checkout@") and "repository" in s["with"]]
+    assert {(c["repository"], c.get("sparse-checkout")) for c in checkouts} == {
+        ("lawrennd/bibliography", None), ("lawrennd/slides", "diagrams"),
+        ("lawrennd/snippets", None)}
+    mapped = flow["env"]["TALKS_PATH_MAP"].replace("${{ github.workspace }}", str(workspace))
+    project = checkout(origin, workspace)
+    for shard in (1, 2, 3):
+        for step in talks_steps(flow["jobs"]["shard"]):
+            done = run_step(step, project, SHARD=str(shard), TALKS_PATH_MAP=mapped)
+            # talks whose includes are missing upstream fail: the build says so, and goes on
+            assert done.returncode == (1 if "talks build" in step["run"] else 0), done.stderr[-3000:]
+        shutil.copytree(project / "_build" / Shard(shard, 3).folder,
+                        workspace / "shards" / f"site-shard-{shard}")
+    [merge] = talks_steps(flow["jobs"]["merge"])
+    merged = run_step(merge, workspace)
+    assert merged.returncode == 1, merged.stderr  # failed talks are marked, the rest published
+    assert "failed in its shard (the index marks it)" in merged.stderr
+    assert re.search(r"site size: [\d.]+ MB in \d+ files", merged.stderr)
+
+    single = run_step({"run": "talks build --to none --out _build/one-machine"}, project,
+                      TALKS_PATH_MAP=mapped)
+    assert single.returncode == 1 and "Traceback" not in single.stderr
+    site = workspace / "_build/site"
+    record = json.loads((site / SOURCES_RECORD).read_text())
+    commits = {name: git(project if name == "project" else workspace / name, "rev-parse",
+                         "HEAD").strip()
+               for name in ("project", "sources/snippets", "sources/bibliography", "sources/slides")}
+    assert len(record["talks"]) == 39 and all(c == commits for c in record["talks"].values())
+    (site / SOURCES_RECORD).unlink()  # CI's note of the commits; the rest is the one build's
+    assert_same_site(site, project / "_build/one-machine")
+    files = site_files(site)
+    boda = sorted(n for n in files if re.fullmatch(r"handout/_images/safe-boda-\w+\.png", n))
+    assert len(boda) == 2 and files[boda[0]] != files[boda[1]]
+    assert (DIAGRAMS / "ai/safe-boda.png").read_bytes() in (files[boda[0]], files[boda[1]])
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'class="failed"' in index and "real-world-machine-learning-challenges" in index

@@ -30,9 +30,13 @@ from .index_page import export_links, render_index
 from .publish import STATUS, check_writable, has_page, swap
 
 __all__ = ["Shard", "ShardManifest", "MergeError", "MergeReport", "shard_documents",
-           "merge_sites", "merge_search_indexes", "MANIFEST"]
+           "merge_sites", "merge_search_indexes", "MANIFEST", "SOURCES_RECORD", "site_size",
+           "PAGES_LIMIT"]
 
 MANIFEST = "_talks-shard.json"
+SOURCES_RECORD = "_talks-sources.json"
+"""In a shard site built by CI: the commits of the project and of each source it was built
+from, and its talks (``talks ci record``); merged into one record, talk by talk."""
 SEARCH_INDEX = "searchindex.js"
 SEARCH_PREFIX, SEARCH_SUFFIX = "Search.setIndex(", ")"
 
@@ -228,7 +232,7 @@ def merge_search_indexes(indexes: list[dict], where: Path) -> dict:
 
 # -- the merge ----------------------------------------------------------------------------
 
-REWRITTEN = {MANIFEST, "index.html", "_talks-status.json"}
+REWRITTEN = {MANIFEST, SOURCES_RECORD, "index.html", "_talks-status.json"}
 """Top-level files the merge writes itself, from the manifests."""
 
 
@@ -314,8 +318,44 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
     (tmp / "index.html").write_text(render_index(listed, tuple(status), withheld,
                                                  export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
+    _merge_source_records([site for site, _ in manifests], tmp)
     swap(tmp, out)
     return MergeReport(str(out), len(talks), failed, sorted(published & set(failed)))
+
+
+def _merge_source_records(sites: list[Path], tmp: Path) -> None:
+    """One record of the commits each talk was built from, from the shards' records."""
+    talks: dict[str, dict] = {}
+    for site in sites:
+        try:
+            record = json.loads((site / SOURCES_RECORD).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            raise MergeError(site / SOURCES_RECORD, f"unreadable: {exc}") from None
+        for doc in record.get("talks", []):
+            talks[doc] = record.get("commits", {})
+    if talks:
+        (tmp / SOURCES_RECORD).write_text(json.dumps({"talks": dict(sorted(talks.items()))},
+                                                     indent=1), encoding="utf-8")
+
+
+PAGES_LIMIT = 1_000_000_000
+"""GitHub Pages publishes sites of at most 1 GB."""
+
+
+def site_size(site: Path) -> tuple[int, int]:
+    """Bytes and files in a site (a file linked twice counted once, as Pages stores it)."""
+    seen: set[tuple[int, int]] = set()
+    total = files = 0
+    for folder, _, names in os.walk(site):
+        for name in names:
+            stat = os.lstat(os.path.join(folder, name))
+            files += 1
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total, files
 
 
 def _shard_status(site: Path) -> dict:
