@@ -404,7 +404,7 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
     from .config import PROJECT_MACROS
     from .project import NoProject, require_project, talk_folders
     from .authoring.serve import PreviewServer
-    from .lamd import snippet_dirs
+    from .lamd import settings_roots, snippet_dirs
     from .site.options import SiteOptions
 
     try:
@@ -413,7 +413,7 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
         raise click.ClickException(str(exc)) from None
     watched = [os.path.join(project, d) for d in ("includes", "diagrams", "macros", "pages")]
     for folder in talk_folders(project):  # a course's snippets are watched too
-        watched += [str(folder), *snippet_dirs(str(folder))[0]]
+        watched += [str(folder), *snippet_dirs(str(folder), settings_roots(str(folder), include))]
     watched += [str(PROJECT_MACROS), *(os.path.abspath(d) for d in include), *talks,
                 *(os.path.abspath(b) for b in bibs)]
     options = SiteOptions(talks=list(talks), include_roots=list(include), out=out,
@@ -649,8 +649,8 @@ def show_config(talk, include):
     """Print every effective setting for TALK (or this folder's project) and where it came from."""
     from dataclasses import fields
 
-    from .config import SITE_SETTINGS, read_site_setting
-    from .lamd import lamd_settings
+    from .config import SITE_SETTINGS, granted_roots, read_site_setting
+    from .lamd import lamd_settings, refused_settings, settings_roots
     from .paths import ENV_VAR, path_mappings, user_file
     from .project import find_project_root, project_kind, talk_folders
 
@@ -669,14 +669,19 @@ def show_config(talk, include):
     folders = [str(f) for f in talk_folders(project)] if project else []
     # in one talk folder (or given one of its talks): that folder's settings alone
     folders = [here] if here in folders or talk else folders
+    refused = []
     for folder in folders:
         click.echo(f"# lamd settings for the talks in {os.path.relpath(folder)}/")
         for setting in lamd_settings(folder):
             click.echo(f"{setting.name}: {setting.value!r}    # {setting.source}")
+        refused += refused_settings(folder, settings_roots(folder, granted_roots(config)))
     mappings = path_mappings()
     click.echo(f"# path mappings ({ENV_VAR}, then {user_file()}): {len(mappings) or 'none'}")
     for mapping in mappings:
         click.echo(f"{mapping.prefix} = {mapping.target}    # {mapping.origin}")
+    if refused:  # the settings name folders no build will read
+        _print(list(dict.fromkeys(refused)))
+        _exit(1)
 
 
 def _report_exports(results) -> None:

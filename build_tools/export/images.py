@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine import records as r
 from ..engine.output import Origin, origin_of
+from ..media import unpublishable
 from ..paths import confine
 from . import markdown as md
 from .standins import MAX_PIXELS, picture_size
@@ -67,6 +68,10 @@ class ImageFinder:
         real = confine(str(found), self.allowed_roots)
         if real is None:
             self.refuse(path, "it resolves outside the talk's repository and its roots")
+            return None
+        why = unpublishable(real)
+        if why is not None:
+            self.refuse(path, why)
             return None
         if found.suffix.lower() not in self.kinds:
             self.refuse(path, f"{found.suffix or 'a file without a suffix'} images "

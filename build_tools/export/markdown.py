@@ -19,6 +19,7 @@ from urllib.parse import unquote
 import yaml
 
 from ..engine import records as r
+from ..media import unpublishable
 from ..paths import confine, real_roots
 from ..engine.talkfile import author_list
 
@@ -257,8 +258,8 @@ def allowed_roots(expanded, diagrams: str | None) -> tuple[str, ...]:
 def image_file(path: str, talk_dir: str, diagrams: str | None, allowed=None) -> Path | None:
     """The file an image path names: ``/diagrams/...`` under the diagrams folder, other
     ``/``-rooted paths under it too (lamd's ``\\diagramsDir``), else relative to the talk;
-    None when it names none, or one outside the ``allowed`` folders (``paths.confine``; a
-    caller that gives none confines the file itself)."""
+    None when it names none, or one outside the ``allowed`` folders (``paths.confine``) or
+    no picture or media (``media.unpublishable``); a caller that gives none checks itself."""
     path = unquote(path.split("#")[0].split("?")[0]) if not re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) \
         else ""
     if not path:
@@ -274,7 +275,7 @@ def image_file(path: str, talk_dir: str, diagrams: str | None, allowed=None) -> 
     if found is None or allowed is None:
         return found
     real = confine(str(found), allowed)
-    return Path(real) if real else None
+    return Path(real) if real and unpublishable(real) is None else None
 
 
 def metadata_block(meta: dict, *, abstract: bool = False, references: bool = False) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 
+from ..media import unpublishable
 from ..paths import confine, display_name
 
 REFUSED = "refused-path-outside-repository"
@@ -22,6 +23,8 @@ HTML_ATTR_RE = re.compile(r"""(\b(?:src|data|href|data-src|data-background(?:-im
                           r"""([^"'\s>]+)""", re.I)
 DIRECTIVE_RE = re.compile(r"^(\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude|image|figure)\}\s+)(\S+)",
                           re.I)
+READING_DIRECTIVE_RE = re.compile(r"^\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude)\}", re.I)
+"""Directives whose file becomes page text: any text file of the project may be shown."""
 FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)", re.I)
 ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)", re.I)
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
@@ -71,18 +74,32 @@ def local_file(path: str, doc_dir: str | None, image_root: str | None) -> str | 
     return os.path.join(doc_dir, path) if doc_dir else None
 
 
+DOCUMENT_SUFFIXES = frozenset({".md"})
+"""Files a talk may link that are pages of the site (talk sources), not files to copy."""
+
+
 def guard_line(text: str, doc_dir: str | None, image_root: str | None, allowed,
                refuse) -> str:
-    """``text`` with every local path outside ``allowed`` replaced; ``refuse(path, real)`` reports each."""
+    """``text`` with every local path outside ``allowed``, or naming a file that is no
+    picture or media (``media.unpublishable``), replaced; ``refuse(path, shown, why)``
+    reports each (``why`` is None for a path outside)."""
     if not allowed or not may_name_a_file(text):
         return text
+    reading = bool(READING_DIRECTIVE_RE.match(text)) or bool(FILE_OPTION_RE.match(text))
 
     def check(m: re.Match) -> str:
         path = m.group(2)
         on_disk = local_file(path, doc_dir, image_root)
-        if on_disk is None or confine(on_disk, allowed):
+        if on_disk is None:
             return m.group(0)
-        refuse(path, display_name(os.path.normpath(on_disk)))
+        real = confine(on_disk, allowed)
+        why = None if real else "outside"
+        if real and not reading and os.path.isfile(real) \
+                and os.path.splitext(real)[1].lower() not in DOCUMENT_SUFFIXES:
+            why = unpublishable(real)
+        if why is None:
+            return m.group(0)
+        refuse(path, display_name(os.path.normpath(on_disk)), None if why == "outside" else why)
         return m.group(1) + REFUSED
 
     low = text.lower()

@@ -62,8 +62,8 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import (assets, citations, htmlassets, images, links, locations, navigation, notes, parsing,
-                   placeholders, reading, speedups)
+    from . import (assets, citations, htmlassets, images, links, locations, navigation, notes,
+                   parsing, placeholders, reading, speedups)
 
     locations.setup(app)
     reading.setup(app)
