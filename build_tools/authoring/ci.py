@@ -155,8 +155,8 @@ def _unpinned(spec: str) -> str:
             ref = url.rpartition("@")[2].split("#")[0] if url.count("@") else ""
             return "" if _COMMIT_RE.fullmatch(ref) or re.fullmatch(r"v?\d[\w.]*", ref) else \
                 "a git URL must end in @COMMIT (40 hex digits) or @TAG (v1.2.3)"
-        return "" if "#sha256=" in url or re.search(r"\d[\w.]*(?:\.whl|\.tar\.gz)$", url) else \
-            "an archive URL must name a release file"
+        return "" if "#sha256=" in url or url.endswith((".whl", ".tar.gz", ".zip")) else \
+            "an archive URL must name a release file (.whl, .tar.gz)"
     return "" if re.fullmatch(r"[A-Za-z0-9_.-]+(?:\[[\w,]+\])?\s*===?\s*[\w.+!-]+", text) else \
         "a requirement must pin its version (NAME==VERSION)"
 
