@@ -679,9 +679,28 @@ def show_config(talk, include):
     click.echo(f"# path mappings ({ENV_VAR}, then {user_file()}): {len(mappings) or 'none'}")
     for mapping in mappings:
         click.echo(f"{mapping.prefix} = {mapping.target}    # {mapping.origin}")
+    if project:
+        _show_ci_sources(project)
     if refused:  # the settings name folders no build will read
         _print(list(dict.fromkeys(refused)))
         _exit(1)
+
+
+def _show_ci_sources(project) -> None:
+    """The repositories the CI workflow checks out for the folders the settings name."""
+    from .authoring.ci import LOCK, CiError, project_sources
+
+    try:
+        sources = project_sources(project, [])
+    except CiError as exc:
+        click.echo(f"# CI sources: {exc}")
+        return
+    click.echo(f"# CI sources ({LOCK.as_posix()}, else found from the lamd settings): "
+               f"{len(sources) or 'none'}")
+    for source in sources:
+        pinned = f" at {source.commit}" if source.commit else ""
+        origin = "the lamd settings' layout" if source.derived else LOCK.as_posix()
+        click.echo(f"{source.written} = {source.spec}{pinned}    # {origin}")
 
 
 def _report_exports(results) -> None:

@@ -157,7 +157,7 @@ def test_sources_name_a_repository_a_subfolder_and_a_ref_and_are_pinned(tmp_path
     assert (mapped.subfolder, mapped.ref, mapped.commit) == ("figures", "v2", "")
 
 
-def test_sources_are_found_from_a_talks_repositorys_settings(tmp_path):
+def test_sources_are_found_from_a_talks_repositorys_settings(tmp_path, monkeypatch):
     if not (CORPUS / "talks").is_dir():
         absent_data("the corpus")
     shutil.copytree(CORPUS / "talks" / "_ml", tmp_path / "talks" / "_ml")
@@ -168,6 +168,10 @@ def test_sources_are_found_from_a_talks_repositorys_settings(tmp_path):
     given = project_sources(tmp_path / "talks", [Source.parse(
         "$HOME/lawrennd/snippets=me/snippets@v3")])
     assert [s.spec for s in given if s.written.endswith("snippets")] == ["me/snippets@v3"]
+    write_lock(tmp_path / "talks", given)  # mapped once, in the project; `talks config` shows it
+    monkeypatch.chdir(tmp_path / "talks")
+    shown = CliRunner().invoke(main, ["config"]).output
+    assert "$HOME/lawrennd/snippets = me/snippets@v3    # .github/talks-sources.yml" in shown
 
 
 def test_pushes_publish_from_the_repositorys_default_branch(tmp_path):
