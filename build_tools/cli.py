@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -518,6 +519,11 @@ def merge(sites, out):
     sys.exit(1 if report.failed else 0)
 
 
+def _names_a_diagram(warning: str) -> bool:
+    """A missing-image warning for a file of the diagrams folder (``\\diagramsDir``)."""
+    return "W-IMAGE-MISSING" in warning and re.search(r"(?:^|[\s(])/?diagrams/", warning) is not None
+
+
 def _report_size(site) -> None:
     """The site's size, and a warning as it nears what GitHub Pages publishes."""
     from pathlib import Path
@@ -618,7 +624,10 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     finally:
         bar.close()
     for line in report.warnings():
-        click.echo(line, err=True)
+        if not (report.diagrams_missing and _names_a_diagram(line)):
+            click.echo(line, err=True)
+    if report.diagrams_missing:  # once, not once per diagram
+        click.echo(f"warning: {report.diagrams_missing}", err=True)
     for variant, result in report.results.items():
         if not result.ok:
             click.echo(f"error: the {variant} build stopped: {result.crash}", err=True)

@@ -231,3 +231,28 @@ def test_a_folder_this_user_cannot_list_is_passed_over(tmp_path):
                           cwd="/", timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(solo), "['solo']"]
+
+
+def test_diagrams_are_found_in_the_mapped_slides_repository_or_missed_once(tmp_path, monkeypatch):
+    """lamd's ``./slides/diagrams/`` is the slides repository's ``diagrams/``, which
+    ``slidesdir`` names; unmapped, one warning says where the tool looked."""
+    figure = "\\figure{\\includediagram{\\diagramsDir/ml/loop}{40%}}{A loop}{loop}\n"
+    repo = write_repo(tmp_path / "talks", {
+        "_ml/_lamd.yml": "diagramsdir: ./slides/diagrams/\nslidesdir: $HOME/someone/slides/\n",
+        **{f"_ml/t{i}.md": f"---\ntitle: T{i}\ndate: 2024-01-0{i}\n---\n\n## One\n\n" + figure * 3
+           for i in (1, 2)}})
+    slides = write_repo(tmp_path / "slides", {
+        "diagrams/ml/loop.svg": '<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>'})
+    monkeypatch.chdir(repo)
+    missed = run("build", "--quiet", "--to", "none", "--variant", "handout")
+    assert missed.exit_code == 0, missed.output
+    [warning] = [line for line in missed.output.splitlines() if "DIAGRAMS" in line]
+    assert "looked in _ml/slides/diagrams, slides/diagrams, $HOME/someone/slides/diagrams" in warning
+    assert "TALKS_PATH_MAP='$HOME/someone/slides=DIR'" in warning
+    assert "W-IMAGE-MISSING]" not in missed.output  # counted in the summary, not listed
+    assert "W-IMAGE-MISSING 6" in missed.output
+
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/someone/slides={slides}")
+    found = run("build", "--quiet", "--to", "none", "--variant", "handout")
+    assert found.exit_code == 0 and "DIAGRAMS" not in found.output, found.output
+    assert "<circle" in (repo / "_build/site/handout/t1.html").read_text(encoding="utf-8")

@@ -55,7 +55,7 @@ from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
                       lock_site, recover, swap)
 from .shards import Shard, ShardManifest, shard_documents
-from .sources import prepare_sources, prune_outputs
+from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer
 from .variants import ORDER, VariantResult, preload, run_variants, talk_problems, variant_overrides
 
@@ -76,6 +76,9 @@ class SiteReport:
     talks: dict[str, dict] = field(default_factory=dict)
     exports: list[ExportResult] = field(default_factory=list)
     """One ``ExportResult`` per talk exported (empty when no export was asked for)."""
+    diagrams_missing: str | None = None
+    """One warning when the folder the lamd settings name for diagrams is nowhere: every
+    diagram is then missing, and the warning says where the tool looked."""
 
     @property
     def ok(self) -> bool:
@@ -240,6 +243,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                       lambda site: write_pages(site / "fragments", fragments),
                       export_formats=options.exports, pages=page_rows, before_swap=finish)
     report.exports = exported
+    report.diagrams_missing = diagrams_not_found(project, list(every_doc), options.diagrams_dir)
     return report
 
 
