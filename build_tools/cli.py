@@ -127,22 +127,33 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
 def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
     """Report every problem as FILE:LINE:COL: severity: message.
 
-    With no FILES, `--bib FILE` lists every defect of the bibliographies (a build
-    names only those of the entries its talks cite).
+    With no FILES, every talk of the project (as `talks build` finds them); with no FILES
+    and `--bib FILE`, every defect of the bibliographies (a build names only those of the
+    entries its talks cite).
 
     Exit status: 0 when clean, 1 when there are errors, 3 when there are
     warnings and --fail-on warning was given.
     """
-    if not files and not bibs:
-        raise click.UsageError("name the talks to check, or a bibliography with --bib FILE")
-    if not files:
+    if not files and bibs:
         _report_check(api.bibliography_problems([os.path.abspath(b) for b in bibs]), fmt, fail_on)
+    files = files or tuple(_project_talks())  # every talk `talks build` builds
     config = _config(list(files), include, clean_comments=False if compat else None,
                      diagrams_dir=diagrams, bib_files=list(bibs))
     if fix:
         _fix(list(files), config)
     api.collect_garbage_for_a_batch()
     _report_check(api.check_talks(list(files), config), fmt, fail_on)
+
+
+def _project_talks() -> list[str]:
+    """Every talk of the project the current folder is in, as `talks build` finds them."""
+    from .project import NoProject, require_project
+    from .site.discovery import find_talks
+
+    try:
+        return find_talks(require_project(os.getcwd()))
+    except NoProject as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _report_check(diagnostics: list[Diagnostic], fmt: str, fail_on: str) -> NoReturn:
@@ -362,24 +373,27 @@ def deps(talk, include):
 @main.command("where-used")
 @click.argument("fragment")
 @include_option
-@click.option("--talks", "talks_dir", type=click.Path(file_okay=False), default="talks",
-              help="The folder of talks to search.")
+@click.option("--talks", "talks_dir", type=click.Path(file_okay=False), default=None,
+              help="The folder of talks to search (default: every talk of the project, as "
+                   "talks build finds them).")
 def where_used(fragment, include, talks_dir):
     """List the talks that use FRAGMENT, directly or through other fragments.
 
     FRAGMENT is a file, or an include name such as _ml/includes/what-is-ml.md.
     """
     from .engine.graph import find_talks, scan, where_used as using
+    from .engine.run import include_resolver
 
-    talks = find_talks(talks_dir)
+    talks = find_talks(talks_dir) if talks_dir else _project_talks()
     if not talks:
         raise click.ClickException(f"no talks under {talks_dir}")
     config = _config(talks, include)
     path = fragment if os.path.isfile(fragment) else next(
-        (os.path.join(r, fragment) for r in config.include_roots
-         if os.path.isfile(os.path.join(r, fragment))), None)
+        (found for talk in talks for found in [include_resolver(talk, config)[0].resolve_from(
+            fragment, "", os.path.dirname(os.path.abspath(talk))).path] if found), None)
     if path is None:
-        raise click.ClickException(f"{fragment} is neither a file nor found under the include roots")
+        raise click.ClickException(f"{fragment} is neither a file nor found where the talks "
+                                   "include from")
     for talk in using(path, talks, scan(talks, config)):
         click.echo(os.path.relpath(talk))
 

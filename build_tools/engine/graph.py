@@ -14,6 +14,7 @@ from pathlib import Path
 from ..config import TalkConfig
 from .includes import INCLUDE_RE
 from ..paths import display_name
+from .run import include_resolver
 from .source import Frame, IncludeResolver, load_source
 
 
@@ -53,8 +54,8 @@ def scan(talks: list[str], config: TalkConfig) -> IncludeGraph:
     for talk in talks:
         talk = os.path.abspath(talk)
         folder = os.path.dirname(talk)
-        if folder not in resolvers:
-            resolvers[folder] = IncludeResolver(talk, config.include_roots, config.macros_dir)
+        if folder not in resolvers:  # as expansion searches: its snippetsdir too
+            resolvers[folder] = include_resolver(talk, config)[0]
         resolver = resolvers[folder]
         root = Frame(load_source(talk), talk)
         todo = [root]

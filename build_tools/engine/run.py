@@ -61,7 +61,7 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
     vocabulary, vocab_files, vocab_diagnostics = load_vocabulary(variant, config)
     state = ExpansionState(dict(vocabulary))
     define_variables(state.macros, talk, config)
-    resolver, setting_diagnostics = _resolver(path, config)
+    resolver, setting_diagnostics = include_resolver(path, config)
     talk_dir = os.path.dirname(talk.source.path)
     ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
                   stop_at_error=config.stop_at_error,
@@ -98,8 +98,9 @@ def _advisor(factory, vocabulary: dict):
     return _ADVISORS[key]
 
 
-def _resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diagnostic]]:
-    """The talk folder's include resolver, and the errors its settings' folders gave."""
+def include_resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diagnostic]]:
+    """The talk folder's include resolver, and the errors its settings' folders gave: the
+    one search order every command follows (expansion, ``talks deps``, ``where-used``)."""
     folder = os.path.dirname(os.path.abspath(path))
     key = (folder, tuple(config.include_roots), config.macros_dir, config.image_root,
            tuple(config.bib_files), config.diagrams_dir)
