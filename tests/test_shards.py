@@ -59,6 +59,11 @@ def test_merged_shards_equal_a_one_machine_build(project, monkeypatch):
     report = merge_sites(sites, merged)
     assert report.talks == 5 and report.failed == {}
     assert_same_site(merged, single)
+    # lamd's address of each deck forwards to it, in the merged site as in the one build's
+    forward = (merged / "slides/beta.slides.html").read_text(encoding="utf-8")
+    assert 'content="0; url=beta.html"' in forward and "Beta" in forward
+    assert sorted(p.name for p in merged.glob("slides/*.slides.html")) == [
+        f"{doc}.slides.html" for doc in ("alpha", "beta", "delta", "epsilon", "gamma")]
     search = (merged / "handout/searchindex.js").read_text(encoding="utf-8")
     assert all(f'"{doc}"' in search for doc in ("alpha", "beta", "gamma", "delta", "epsilon",
                                                  "pages/about"))

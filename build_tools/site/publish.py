@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import html
 import os
 import re
 import shutil
@@ -12,7 +13,8 @@ from pathlib import Path
 from ..config import VARIANTS
 from ..formats import SUFFIXES
 
-__all__ = ["STATUS", "SiteBusy", "lock_site", "check_writable", "copy_tree", "keep_page",
+__all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "is_lamd_deck_address",
+           "lock_site", "check_writable", "copy_tree", "keep_page",
            "has_page", "copy_exports", "swap", "recover"]
 
 SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
@@ -143,3 +145,31 @@ def recover(out: Path) -> None:
     old = out.with_name(out.name + ".old")
     if not out.exists() and old.is_dir():
         os.replace(old, out)
+
+
+LAMD_DECK = "slides/{name}.slides.html"
+FORWARD = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>\n'
+           '<meta http-equiv="refresh" content="0; url={url}"><link rel="canonical" href="{url}">'
+           '</head>\n<body><p><a href="{url}">{title}</a></p></body></html>\n')
+
+
+def is_lamd_deck_address(rel: str) -> bool:
+    """A forwarding page at lamd's address of a deck (written from the whole site's talks)."""
+    return rel.startswith("slides/") and rel.endswith(".slides.html") and rel.count("/") == 1
+
+
+def lamd_deck_addresses(site: Path, talks: dict[str, dict]) -> None:
+    """A page at lamd's address of each deck (``slides/NAME.slides.html``, NAME the talk's
+    file name) that forwards to the deck, so links to a lamd site keep working.  Two talks
+    of one file name in different folders: the first by document name has the address."""
+    taken: set[str] = set()
+    for doc in sorted(talks):
+        name = doc.rpartition("/")[2]
+        if name in taken or not (site / "slides" / f"{doc}.html").is_file():
+            continue
+        taken.add(name)
+        page = site / LAMD_DECK.format(name=name)
+        page.unlink(missing_ok=True)  # may be a link to the old site's copy: never write through it
+        title = html.escape(str(talks[doc].get("title") or doc))
+        page.write_text(FORWARD.format(title=title, url=html.escape(f"{doc}.html")),
+                        encoding="utf-8")

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from ..config import VARIANTS
 from .index_page import export_links, render_index
-from .publish import STATUS, check_writable, has_page, swap
+from .publish import (STATUS, check_writable, has_page, is_lamd_deck_address, lamd_deck_addresses,
+                      swap)
 
 __all__ = ["Shard", "ShardManifest", "MergeError", "MergeReport", "shard_documents",
            "merge_sites", "merge_search_indexes", "MANIFEST", "SOURCES_RECORD", "site_size",
@@ -263,7 +264,7 @@ def _merge_files(site: Path, tmp: Path, origin: dict[str, Path]) -> None:
         for name in files:
             source = Path(folder) / name
             rel = source.relative_to(site).as_posix()
-            if rel in REWRITTEN or name == SEARCH_INDEX:
+            if rel in REWRITTEN or name == SEARCH_INDEX or is_lamd_deck_address(rel):
                 continue
             target = tmp / rel
             if rel in origin:
@@ -312,6 +313,7 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
               for variant in variants}
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks.items() if has_page(tmp, doc)}
+    lamd_deck_addresses(tmp, listed)
     shown_pages = {doc: meta for doc, meta in pages.items() if has_page(tmp, doc)}
     published = {doc for _, m in manifests for doc in m.published}
     withheld = {doc: problems for doc, problems in failed.items() if doc not in published}
