@@ -363,7 +363,7 @@ def test_the_talks_repository_built_in_three_shards_is_the_one_machine_site(tmp_
     (site / SOURCES_RECORD).unlink()  # CI's note of the commits; the rest is the one build's
     assert_same_site(site, project / "_build/one-machine")
     files = site_files(site)
-    boda = sorted(n for n in files if re.fullmatch(r"handout/_images/safe-boda-\w+\.png", n))
+    boda = sorted(n for n in files if re.fullmatch(r"_images/safe-boda-\w+\.png", n))
     assert len(boda) == 2 and files[boda[0]] != files[boda[1]]
     assert (DIAGRAMS / "ai/safe-boda.png").read_bytes() in (files[boda[0]], files[boda[1]])
     index = (site / "index.html").read_text(encoding="utf-8")

@@ -53,7 +53,7 @@ from .navigation import course_navigation
 from .options import SiteOptions
 from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
-                      lamd_deck_addresses, lock_site, recover, swap)
+                      lamd_deck_addresses, lock_site, recover, share_images, swap)
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer
@@ -115,17 +115,20 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
         old_status = json.loads((out / STATUS).read_text(encoding="utf-8"))
     status: dict[str, dict[str, bool]] = {}
     withheld: set[str] = set()
+    image_sources = []
     for variant in VARIANTS:
         built = work / variant / "html"
         previous = out / variant if (out / variant).is_dir() else None
         result = results.get(variant)
         if result is None or (result.ok and not built.is_dir()):  # not asked for: keep the old
             if previous is not None and variant in old_status:
-                copy_tree(previous, tmp / variant, previous)
+                copy_tree(previous, tmp / variant, previous, depth=0)
+                image_sources.append(out)  # its pages show the old site's shared images
                 status[variant] = old_status[variant]
             continue
         if built.is_dir():
-            copy_tree(built, tmp / variant, previous)
+            copy_tree(built, tmp / variant, previous, depth=0)
+            image_sources.append(built)
         status[variant] = {}
         for doc in talks_meta:
             talk = result.talks.get(doc, TalkStatus())
@@ -142,6 +145,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
                     report.kept.append((variant, doc))
                     good = True
             status[variant][doc] = good
+    share_images(image_sources, tmp, out if out.is_dir() else None)
     report.published = [doc for doc in report.failed if doc not in withheld]
     if extra_pages is not None:
         extra_pages(tmp)
