@@ -381,6 +381,10 @@ def test_the_variants_share_one_images_folder_and_a_rebuild_links_unchanged_page
         for name in ("a", "b"):
             page = (site / variant / f"{name}.html").read_text(encoding="utf-8")
             assert f'"../_images/{picture.name}"' in page, (variant, name)
+    work = tmp_path / ".work" / "site"  # what CI caches beside the site: the picture once
+    copies = [work / variant / "html" / "_images" / picture.name
+              for variant in ("handout", "slides", "speaker-notes")]
+    assert {c.stat().st_ino for c in copies} == {picture.stat().st_ino}
     before = {p: p.stat().st_ino for p in site.glob("*/a.html")}
     (project / "talks" / "b.md").write_text((project / "talks" / "b.md").read_text() + "\nMore.\n")
     assert build_site(options).ok

@@ -86,7 +86,8 @@ class Source:
         name, _, subfolder = rest.partition("/")
         if not written.startswith("$HOME/") or not _NAME_RE.fullmatch(owner) \
                 or not _NAME_RE.fullmatch(name) or not _SUBFOLDER_RE.fullmatch(subfolder) \
-                or (ref and not _REF_RE.fullmatch(ref)) or (commit and not _COMMIT_RE.fullmatch(commit)):
+                or (ref and not _REF_RE.fullmatch(ref)) \
+                or (commit and not _COMMIT_RE.fullmatch(commit)):
             return cls._refuse(given or f"{written}={target}")
         return cls(written.rstrip("/"), f"{owner}/{name}", subfolder.strip("/"), ref, commit)
 

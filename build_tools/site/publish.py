@@ -120,18 +120,49 @@ def _place_page(src: Path, dest: Path, old: Path | None, depth: int) -> None:
 
 def share_images(variants: list[Path], site: Path, old: Path | None) -> None:
     """Every variant's images in the site's one ``_images/`` (named by content, so one name
-    is one picture): a figure the handout, the deck and the notes show is stored once."""
+    is one picture): a figure the handout, the deck and the notes show is stored once.
+
+    A content-named file never changes (Sphinx copies an image only when it differs), so
+    the site's file is the work folder's own, linked, and each variant's work copy is a
+    link to the first: a cache of the work folder and the site holds each picture once."""
     shared = site / IMAGES
     for folder in variants:
         if not (folder / IMAGES).is_dir():
             continue
         shared.mkdir(exist_ok=True)
         for entry in os.scandir(folder / IMAGES):
+            if not entry.is_file():
+                continue
             target = shared / entry.name
-            if entry.is_file() and not target.exists():
-                previous = old / IMAGES / entry.name if old is not None else None
-                _place(Path(entry.path), target,
-                       previous if previous is not None and previous.is_file() else None)
+            if target.exists():
+                if CONTENT_NAMED.search(entry.name) and folder != old:
+                    _relink(target, Path(entry.path))
+                continue
+            if CONTENT_NAMED.search(entry.name):
+                try:
+                    os.link(entry.path, target)
+                    continue
+                except OSError:
+                    pass
+            previous = old / IMAGES / entry.name if old is not None else None
+            _place(Path(entry.path), target,
+                   previous if previous is not None and previous.is_file() else None)
+
+
+CONTENT_NAMED = re.compile(r"-[0-9a-f]{10}\.\w+$")
+"""An image name made from its content (``sphinx_ext/images.py``)."""
+
+
+def _relink(first: Path, copy: Path) -> None:
+    """Make ``copy`` (another variant's work copy of one picture) a link to ``first``."""
+    try:
+        if os.path.samefile(first, copy) or first.stat().st_size != copy.stat().st_size:
+            return
+        spare = copy.with_name(copy.name + ".link")
+        os.link(first, spare)
+        os.replace(spare, copy)
+    except OSError:
+        pass
 
 
 def keep_page(old_root: Path, new_root: Path, doc: str) -> bool:
