@@ -410,7 +410,9 @@ def where_used(fragment, include, talks_dir):
               help="Another BibTeX file every talk may cite.")
 def serve(talks, include, host, allow_remote, port, out, bibs):
     """Preview the site live: rebuild what a change affects and reload the browser."""
-    if not _loopback(host):
+    from .authoring.serve import is_loopback
+
+    if not is_loopback(host):
         if not allow_remote:
             raise click.ClickException(f"--host {host} lets other machines reach the preview; "
                                        "add --allow-remote if that is meant")
@@ -442,17 +444,6 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # -- talks build: the site (Sphinx) -------------------------------------------------------

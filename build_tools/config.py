@@ -89,6 +89,15 @@ class TalkConfig:
     pptx_reference: str | None = field(default=None,
                                        metadata={"doc": "The PowerPoint file (.pptx or .potx) "
                                                  "whose layouts and theme PPTX exports take."})
+    step_timeout: float = field(default=180.0,
+                                metadata={"doc": "Seconds each outside step of an export may "
+                                          "take (one pandoc or Typst run, loading and printing "
+                                          "one deck) before it is stopped and the talk's export "
+                                          "fails."})
+    max_slides: int = field(default=1500,
+                            metadata={"doc": "The most slides a deck may have for its slide "
+                                      "PDF and PPTX to be made (each slide costs the printer "
+                                      "and pandoc time)."})
     reuse_includes: bool = field(default=True,
                                  metadata={"doc": "Replay an included file's recorded expansion "
                                            "when nothing it read has changed."})

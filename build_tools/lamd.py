@@ -281,7 +281,7 @@ def _setting_folders(folder: str, key: str, allowed, *,
 def _outside(setting: SettingValue, key: str, written: str, path: str) -> Diagnostic:
     return Diagnostic(
         "E-PATH-OUTSIDE", Severity.ERROR,
-        f"{key} {written} resolves to {display_name(os.path.realpath(path))}, outside the "
+        f"{key} {written} resolves to {display_name(path)}, outside the "
         "project; a settings file may not name folders outside its repository; refused",
         setting_location(setting.file, key),
         hint="map the folder with TALKS_PATH_MAP or ~/.config/talks/paths.yml, or give it "

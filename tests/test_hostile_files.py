@@ -96,3 +96,65 @@ def test_a_build_publishes_no_file_that_is_not_a_picture(tmp_path, monkeypatch):
     assert any(p.read_bytes() == PNG for p in (site / "exports").rglob("*.png"))  # the good one
     page = (site / "handout" / "files.html").read_text(encoding="utf-8")
     assert "a real picture" in page
+
+
+REFERENCE_TALK = """---
+title: References
+date: 2025-01-15
+---
+
+\\section{Pictures by Reference}
+
+\\notes{A picture ![from outside][r1] and ![from the checkout][r2] and ![a good one][r3].
+
+[r1]: ../../outside.png
+[r2]: ../.git/config
+[r3]: ../good.png
+}
+"""
+
+
+@pytest.mark.timeout(600)
+def test_reference_style_targets_are_confined_and_reported_where_written(tmp_path, monkeypatch):
+    require_module("sphinx.application", "sphinx")
+    import json
+
+    (tmp_path / "outside.png").write_bytes(PNG + TOKEN.encode())
+    project = hostile_project(tmp_path / "p")
+    (project / "talks" / "files.md").write_text(REFERENCE_TALK, encoding="utf-8")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--quiet", "--to", "ipynb,docx"])
+    assert "Traceback" not in result.output
+    assert re.search(r"talks/files\.md:10:\d+: error: \.\./\.\./outside\.png resolves to .*outside "
+                     r"the talk's repository", result.output), result.output
+    assert "talks/files.md:1:1" not in result.output
+    build = project / "_build"
+    leaked = sorted(str(p.relative_to(build)) for p in build.rglob("*")
+                    if p.is_file() and TOKEN.encode() in p.read_bytes())
+    assert leaked == []
+    notebook = json.dumps(json.loads((build / "site/exports/files.ipynb").read_text()))
+    assert "outside.png" not in notebook and ".git" not in notebook
+    assert "a good one" in notebook and "files_files/good.png" in notebook
+
+
+def test_a_refused_symlink_is_named_not_where_it_points(tmp_path, monkeypatch):
+    from helpers import expand
+
+    hidden_target = tmp_path / "maintainer-private" / "id-key.png"
+    hidden_target.parent.mkdir()
+    hidden_target.write_bytes(PNG)
+    project = write_repo(tmp_path / "p", {
+        "includes/.keep": "",
+        "talks/t.md": "---\ntitle: T\n---\n\n\\figure{\\includeimg{../diagrams/evil.png}}{X}{x}\n",
+        "_lamd.yml": "bibdir: linked\n",
+    })
+    (project / "diagrams").mkdir()
+    (project / "diagrams" / "evil.png").symlink_to(hidden_target)
+    (project / "linked").symlink_to(hidden_target.parent)
+    monkeypatch.chdir(project)
+    messages = " ".join(d.message for d in expand(project, "talks/t.md").diagnostics)
+    assert "evil.png" in messages and "E-PATH-OUTSIDE" not in messages
+    assert "maintainer-private" not in messages and "id-key" not in messages
+    result = CliRunner().invoke(main, ["config"])
+    assert "bibdir linked resolves to linked, outside the project" in result.output
+    assert "maintainer-private" not in result.output

@@ -24,8 +24,10 @@ from . import markdown as md
 from .standins import MAX_PIXELS, picture_size
 
 HEADER_BYTES = 256 * 1024
-TEXT_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)")
-"""An image a line of text names: Markdown ``![..](path)`` or HTML ``<img src=..>``."""
+TEXT_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)"
+                        r"|^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)")
+"""An image a line of text names: Markdown ``![..](path)``, HTML ``<img src=..>``, or a
+reference target (``[r1]: path``) that ``![..][r1]`` names."""
 
 
 @dataclass
@@ -122,8 +124,8 @@ def image_origins(items) -> dict[str, Origin]:
             seen.setdefault(item.image.path, position)
         elif isinstance(item, r.Image):
             seen.setdefault(item.path, position)
-        elif isinstance(item, str) and ("![" in item or "<img" in item):
+        elif isinstance(item, str) and ("![" in item or "<img" in item or "]:" in item):
             for m in TEXT_IMAGE.finditer(item):
-                seen.setdefault(unquote(m.group(1) or m.group(2)), position)
+                seen.setdefault(unquote(m.group(1) or m.group(2) or m.group(3)), position)
     return {path: origin for path, position in seen.items()
             if (origin := origin_of(position)) is not None}

@@ -13,7 +13,8 @@ from pathlib import Path
 from .browser import Printed, Printer
 
 READY = "() => window.__talksPdfReady"
-"""The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is done."""
+"""The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is
+done; polled until then."""
 
 
 def print_options(notes: bool) -> dict:
@@ -29,8 +30,9 @@ def init_script(options: dict) -> str:
     """
     return f"""(() => {{
   const extra = {json.dumps(options)};
-  window.__talksPdfReady = new Promise(resolve => document.addEventListener(
-    'pdf-ready', () => resolve(window.Reveal.getTotalSlides()), {{ once: true }}));
+  window.__talksPdfReady = 0;
+  document.addEventListener('pdf-ready', () => {{
+    window.__talksPdfReady = window.Reveal.getTotalSlides() || -1; }}, {{ once: true }});
   let reveal;
   Object.defineProperty(window, 'Reveal', {{
     configurable: true,

@@ -26,6 +26,8 @@ DIRECTIVE_RE = re.compile(r"^(\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinc
 READING_DIRECTIVE_RE = re.compile(r"^\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude)\}", re.I)
 """Directives whose file becomes page text: any text file of the project may be shown."""
 FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)", re.I)
+REFERENCE_RE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*<?)([^\s>]+)")
+"""A reference-style target (``[r1]: ../x.png``), which ``![alt][r1]`` shows."""
 ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)", re.I)
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
 
@@ -42,11 +44,16 @@ def _file_option(low: str) -> bool:
     return ":file:" in low or ":source:" in low
 
 
+def _reference(low: str) -> bool:
+    return "]:" in low
+
+
 def _role(low: str) -> bool:
     return "}`" in low and ("download}" in low or "doc}" in low or "file}" in low)
 
 
-PATTERNS = ((MD_TARGET_RE, lambda low: "](" in low), (HTML_ATTR_RE, _html_attribute),
+PATTERNS = ((MD_TARGET_RE, lambda low: "](" in low), (REFERENCE_RE, _reference),
+            (HTML_ATTR_RE, _html_attribute),
             (DIRECTIVE_RE, _directive), (FILE_OPTION_RE, _file_option), (ROLE_RE, _role))
 """Each pattern with a quick look that rules out most lines before it runs.
 
@@ -55,7 +62,7 @@ docutils and browsers read them."""
 
 
 def may_name_a_file(text: str) -> bool:
-    if "](" in text:
+    if "](" in text or "]:" in text:
         return True
     if "=" not in text and ":" not in text and "}" not in text:  # what every other look needs
         return False
