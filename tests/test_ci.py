@@ -368,3 +368,45 @@ def test_the_talks_repository_built_in_three_shards_is_the_one_machine_site(tmp_
     assert (DIAGRAMS / "ai/safe-boda.png").read_bytes() in (files[boda[0]], files[boda[1]])
     index = (site / "index.html").read_text(encoding="utf-8")
     assert 'class="failed"' in index and "real-world-machine-learning-challenges" in index
+
+
+def test_ci_github_in_a_talks_repository_pins_the_sources_its_settings_name(tmp_path, monkeypatch):
+    """`talks ci github` as a maintainer runs it: the checkouts come from the lamd settings,
+    each pinned to the commit its repository has now, pushes on the default branch."""
+    if not (CORPUS / "talks").is_dir():
+        absent_data("the corpus")
+    upstream = tmp_path / "github"
+    heads = {}
+    for name in ("snippets", "bibliography", "slides"):
+        work = repository(tmp_path / "work" / name, {"README.md": Path(__file__)})
+        subprocess.run(["git", "clone", "-q", "--bare", str(work), str(upstream / f"{name}.git")],
+                       check=True)
+        heads[name] = git(work, "rev-parse", "HEAD").strip()
+    # github.com/lawrennd/NAME answered by the bare repositories here
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{upstream.as_uri()}/.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/lawrennd/")
+    repo = repository(tmp_path / "talks", {"_config.yml": CORPUS / "talks" / "_config.yml",
+                                           "_ml": CORPUS / "talks" / "_ml"})
+    git(repo, "branch", "-m", "gh-pages")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(main, ["ci", "github", "--install", INSTALL])
+    assert result.exit_code == 0, result.output
+    flow = yaml.safe_load((repo / ".github/workflows/talks.yml").read_text())
+    assert flow[True]["push"]["branches"] == ["gh-pages"]
+    refs = {s["with"]["repository"]: s["with"].get("ref") for s in flow["jobs"]["shard"]["steps"]
+            if s.get("uses", "").startswith("actions/checkout@") and "repository" in s["with"]}
+    assert refs == {f"lawrennd/{name}": f"${{{{ github.event_name == 'push' && '{commit}' || '' }}}}"
+                    for name, commit in heads.items()}
+    assert {s.written: s.commit for s in read_lock(repo)} == {
+        f"$HOME/lawrennd/{name}": commit for name, commit in heads.items()}
+    assert f"$HOME/lawrennd/slides = lawrennd/slides/diagrams at {heads['slides'][:12]}" \
+        in result.output
+    written = repo / ".github/workflows/talks.yml"
+    for check in (actionlint(written),
+                  subprocess.run([tool("check-jsonschema"), "--builtin-schema",
+                                  "vendor.github-workflows", str(written)], capture_output=True,
+                                 text=True),
+                  subprocess.run([tool("zizmor"), "--offline", "--persona", "pedantic",
+                                  str(written)], capture_output=True, text=True)):
+        assert check.returncode == 0, check.stdout + check.stderr
