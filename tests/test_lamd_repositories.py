@@ -309,3 +309,7 @@ def test_the_courses_fragments_page_lists_the_snippets_its_lectures_include(tmp_
     page = (course / "_build/site/fragments/index.html").read_text(encoding="utf-8")
     count = int(re.search(r"(\d+) fragments?, most used first", page).group(1))
     assert count >= 50 and "_data-science/includes/the-data-crisis.md" in page
+    # lamd's address of the second lecture's notes (its row in lectures.csv, its collection)
+    forward = (course / "_build/site/lectures/02-the-data-crisis.html").read_text(encoding="utf-8")
+    assert 'url=../handout/the-data-crisis.html"' in forward
+    assert not (course / "_build/site/slides").exists()  # no deck built, no deck address

@@ -6,6 +6,7 @@ import errno
 import fcntl
 import html
 import os
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from ..config import VARIANTS
 from ..formats import SUFFIXES
 
-__all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "is_lamd_deck_address",
+__all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "lamd_address_files",
            "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
            "has_page", "copy_exports", "swap", "recover"]
 
@@ -228,29 +229,30 @@ def recover(out: Path) -> None:
         os.replace(old, out)
 
 
-LAMD_DECK = "slides/{name}.slides.html"
 FORWARD = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>\n'
            '<meta http-equiv="refresh" content="0; url={url}"><link rel="canonical" href="{url}">'
            '</head>\n<body><p><a href="{url}">{title}</a></p></body></html>\n')
 
 
-def is_lamd_deck_address(rel: str) -> bool:
-    """A forwarding page at lamd's address of a deck (written from the whole site's talks)."""
-    return rel.startswith("slides/") and rel.endswith(".slides.html") and rel.count("/") == 1
+def lamd_address_files(talks: dict[str, dict]) -> set[str]:
+    """Every forwarding page ``lamd_deck_addresses`` may write for these talks."""
+    return {address for meta in talks.values() for address, _ in meta.get("lamd", [])}
 
 
 def lamd_deck_addresses(site: Path, talks: dict[str, dict]) -> None:
-    """A page at lamd's address of each deck (``slides/NAME.slides.html``, NAME the talk's
-    file name) that forwards to the deck, so links to a lamd site keep working.  Two talks
-    of one file name in different folders: the first by document name has the address."""
-    taken: set[str] = set()
+    """A page at each address lamd published a talk at (its deck, a lecture's numbered deck
+    and notes: ``discovery.lamd_addresses``) that forwards to our page, so links to a lamd
+    site keep working.  An address two talks claim goes to the first by document name; one
+    that is a page of ours, or whose page is missing, is left alone."""
+    taken = {f"{variant}/{doc}.html" for variant in VARIANTS for doc in talks}  # our own pages
     for doc in sorted(talks):
-        name = doc.rpartition("/")[2]
-        if name in taken or not (site / "slides" / f"{doc}.html").is_file():
-            continue
-        taken.add(name)
-        page = site / LAMD_DECK.format(name=name)
-        page.unlink(missing_ok=True)  # may be a link to the old site's copy: never write through it
-        title = html.escape(str(talks[doc].get("title") or doc))
-        page.write_text(FORWARD.format(title=title, url=html.escape(f"{doc}.html")),
-                        encoding="utf-8")
+        for address, target in talks[doc].get("lamd", []):
+            page = site / address
+            if address in taken or not (site / target).is_file():
+                continue
+            taken.add(address)
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.unlink(missing_ok=True)  # may be a link to the old site's copy: never write it
+            url = html.escape(posixpath.relpath(target, posixpath.dirname(address)))
+            title = html.escape(str(talks[doc].get("title") or doc))
+            page.write_text(FORWARD.format(title=title, url=url), encoding="utf-8")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..config import VARIANTS
 from .index_page import export_links, render_index
-from .publish import (STATUS, check_writable, has_page, is_lamd_deck_address, lamd_deck_addresses,
+from .publish import (STATUS, check_writable, has_page, lamd_address_files, lamd_deck_addresses,
                       swap)
 
 __all__ = ["Shard", "ShardManifest", "MergeError", "MergeReport", "shard_documents",
@@ -258,13 +258,13 @@ def check_shards(manifests: list[tuple[Path, ShardManifest]]) -> None:
                          "missing; a merged site needs every shard")
 
 
-def _merge_files(site: Path, tmp: Path, origin: dict[str, Path]) -> None:
+def _merge_files(site: Path, tmp: Path, origin: dict[str, Path], rewritten: set[str]) -> None:
     """Copy one shard's files in; a file another shard already gave must be the same."""
     for folder, _, files in os.walk(site):
         for name in files:
             source = Path(folder) / name
             rel = source.relative_to(site).as_posix()
-            if rel in REWRITTEN or name == SEARCH_INDEX or is_lamd_deck_address(rel):
+            if rel in REWRITTEN or rel in rewritten or name == SEARCH_INDEX:
                 continue
             target = tmp / rel
             if rel in origin:
@@ -293,8 +293,9 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     origin: dict[str, Path] = {}
-    for site, _ in manifests:
-        _merge_files(site, tmp, origin)
+    forwards = lamd_address_files({doc: meta for _, m in manifests for doc, meta in m.talks.items()})
+    for site, _ in manifests:  # lamd's addresses are written below, from every shard's talks
+        _merge_files(site, tmp, origin, forwards)
     for variant in VARIANTS:
         found = [site / variant / SEARCH_INDEX for site, _ in manifests
                  if (site / variant / SEARCH_INDEX).is_file()]
