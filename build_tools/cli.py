@@ -382,7 +382,7 @@ def where_used(fragment, include, talks_dir):
     FRAGMENT is a file, or an include name such as _ml/includes/what-is-ml.md.
     """
     from .engine.graph import find_talks, scan, where_used as using
-    from .engine.run import include_resolver
+    from .engine.includes import include_resolver
 
     talks = find_talks(talks_dir) if talks_dir else _project_talks()
     if not talks:
@@ -469,9 +469,11 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
                    "or none); default: conf.py's talks_exports.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
+@click.option("--timings", is_flag=True,
+              help="Say at the end where the time went: each stage, in the process that ran it.")
 @diagrams_option
 def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, exports, slide_notes,
-          diagrams):
+          timings, diagrams):
     """Render TALKS (default: every talk of the project) as one site: slides, speaker notes,
     handouts.  A FOLDER of talks (a talks repository's ``_gp/``) is built as a site of its own."""
     if shard is not None and talks:
@@ -480,7 +482,7 @@ def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, expor
     if out is None:
         out = f"_build/{shard.folder}" if shard else "_build/site"
     _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes, diagrams,
-           shard)
+           shard, timings)
 
 
 def _shard(value: str | None):
@@ -583,7 +585,7 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
 
 
 def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes,
-           diagrams=None, shard=None):
+           diagrams=None, shard=None, timings=False):
     from pathlib import Path
 
     from tqdm import tqdm
@@ -648,6 +650,11 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
 
     for line in summary(report.warnings()):
         click.echo(line, err=True)
+    if timings:
+        from .timings import report as timing_report
+
+        for line in timing_report(report.timings):
+            click.echo(line, err=True)
     read = {v: len(r.read) for v, r in report.results.items()}
     click.echo(f"{len(report.talks)} talk(s); documents read: "
                + ", ".join(f"{v} {n}" for v, n in read.items())

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import TalkConfig
-from .includes import INCLUDE_RE
+from .includes import INCLUDE_RE, include_resolver
 from ..paths import display_name
-from .run import include_resolver
 from .source import Frame, IncludeResolver, load_source
 
 
