@@ -117,6 +117,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code('E-LIMIT', 'another limit was exceeded'),
     Code('W-IMAGE', 'an image macro names no file, or names another image as its file'),
     Code('W-IMAGE-MISSING', 'an image, inlined diagram or slide background is not on disk'),
+    Code('W-DIAGRAMS-MISSING',
+         'once per `talks build`: the diagrams folder lamd’s `diagramsdir` names is nowhere (every '
+         'place looked is named); the diagrams’ own `W-IMAGE-MISSING` are then counted, not listed'),
     Code('W-PEOPLE', 'a people file that cannot be read, or an entry of it that gives no portrait macro'),
     Code('W-LABEL', 'a figure label used twice in one document; the later one is renamed'),
     Code('W-SLIDE-ATTR', 'a slide attribute class with no meaning'),

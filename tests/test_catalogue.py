@@ -14,7 +14,8 @@ from build_tools.diagnostics import CATALOGUE, CODES, catalogue_table
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs" / "macro-language.md"
-CODE_RE = re.compile(r"""["']([EWN]-[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)["']""")
+CODE_RE = re.compile(r"""["'\[]([EWN]-[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)["'\]]""")
+"""A code in quotes, or in brackets at the end of a message written out whole."""
 TABLE_RE = re.compile(r"^\| code \| raised when \|\n(?:^\|.*\n?)+", re.M)
 
 

@@ -18,6 +18,7 @@ each variant:
 * ``figures``: numbered figures, of one image or of several pieces;
 * ``navigation``: the site's talks beside each handout, previous and next at its
   foot, from the list ``talks build`` hands over (no toctree);
+* ``images``: image files named by their content, so shards agree on them;
 * ``assets``: MathJax from the build (no network), notation macros, deck CSS,
   and the sphinx-revealjs full re-read workaround.
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["setup"]
 
-ENV_VERSION = 7
+ENV_VERSION = 8  # 7: images named by content (images.py); 8: figures numbered (figures.py)
 
 
 
@@ -62,7 +63,8 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import (assets, citations, figures, htmlassets, links, locations, navigation, notes,
+    from . import (assets, citations, figures, htmlassets, images, links, locations, navigation,
+                   notes,
                    parsing, placeholders, reading, speedups)
 
     locations.setup(app)
@@ -74,6 +76,7 @@ def setup(app: Sphinx) -> dict:
     links.setup(app)
     assets.setup(app)
     htmlassets.setup(app)
+    images.setup(app)
     placeholders.setup(app)
     navigation.setup(app)
     figures.setup(app)
