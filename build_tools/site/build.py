@@ -261,7 +261,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     page_rows = {doc: page_summary(path) for path, doc in pages.items()}
     finish = None
     if options.shard is not None:
-        finish = _manifest_writer(options.shard, list(every_doc.values()), rows, page_rows)
+        finish = _manifest_writer(options.shard, list(every_doc.values()), rows, page_rows,
+                                  overrides.get("html_title", "Talks"))
     with timed("publish"):
         report = assemble(out, work, results, variants, rows, options.strict,
                           lambda site: write_pages(site / "fragments", fragments),
@@ -289,11 +290,11 @@ def _export_timings(exported: list[ExportResult]) -> list[StageTime]:
 
 
 def _manifest_writer(shard: Shard, documents: list[str], rows: dict[str, dict],
-                     page_rows: dict[str, dict]) -> Callable[[Path, SiteReport, dict], None]:
+                     page_rows: dict[str, dict], title: str) -> Callable[[Path, SiteReport, dict], None]:
     """What a shard site tells ``talks merge``, written into the site before it is swapped in."""
     def write(site: Path, report: SiteReport, status: dict) -> None:
         ShardManifest(shard.index, shard.count, documents, list(status), rows, report.failed,
-                      page_rows, report.published).write(site)
+                      page_rows, report.published, title).write(site)
     return write
 
 

@@ -94,6 +94,8 @@ class ShardManifest:
     """The site pages this shard rendered (shard 1's), as the index lists them."""
     published: list[str] = field(default_factory=list)
     """Failed talks whose pages were published all the same (``SiteReport.published``)."""
+    title: str = "Talks"
+    """The site's title, on its index (``build._site_identity``)."""
 
     def write(self, site: Path) -> None:
         (site / MANIFEST).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
@@ -319,7 +321,8 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
     published = {doc for _, m in manifests for doc in m.published}
     withheld = {doc: problems for doc, problems in failed.items() if doc not in published}
     (tmp / "index.html").write_text(render_index(listed, tuple(status), withheld,
-                                                 export_links(tmp, listed), shown_pages),
+                                                 export_links(tmp, listed), shown_pages,
+                                                 manifests[0][1].title),
                                     encoding="utf-8")
     _merge_source_records([site for site, _ in manifests], tmp)
     swap(tmp, out)
