@@ -24,9 +24,21 @@ def test_a_typst_document_that_never_ends_is_stopped_at_its_limit(tmp_path):
     require_module("typst")
     start = time.monotonic()
     with pytest.raises(tools.StepTimeout, match="Typst ran past its time limit of 2 s"):
-        compile_typst(b"#for i in range(1000000000) { }", str(tmp_path), timeout=2)
+        compile_typst(b"#for i in range(100000) { for j in range(100000) { } }", str(tmp_path),
+                      timeout=2)
     assert time.monotonic() - start < 10
     # the next document gets a fresh compiler
+    assert compile_typst(b"Hello", str(tmp_path), timeout=60).startswith(b"%PDF")
+
+
+def test_a_typst_document_that_takes_all_memory_is_stopped(tmp_path):
+    """An array of a billion numbers: the child's memory ceiling stops it (or, on a machine
+    that fills memory slowly, the time limit), never the machine."""
+    require_module("typst")
+    start = time.monotonic()
+    with pytest.raises(tools.ToolFailure, match="memory|time limit"):
+        compile_typst(b"#let a = range(1000000000)\n#a.len()", str(tmp_path), timeout=20)
+    assert time.monotonic() - start < 30
     assert compile_typst(b"Hello", str(tmp_path), timeout=60).startswith(b"%PDF")
 
 
