@@ -1,8 +1,8 @@
 """The deck as a PDF, one slide per page: reveal.js's print mode in headless Chromium.
 
 ``?print-pdf`` lays every slide out as a page of the deck's size; fragments are
-shown all at once (one page per slide, not per step) and a slide that overflows
-is clipped rather than spilling onto a second page.  With ``notes`` each slide
+shown all at once (one page per slide, not per step) and a slide taller than the page
+is scaled down to fit it, never cut or spilled onto a second page.  With ``notes`` each slide
 is followed by a page of its speaker notes (``showNotes: 'separate-page'``).
 """
 from __future__ import annotations
@@ -12,8 +12,28 @@ from pathlib import Path
 
 from .browser import Printed, Printer
 
-READY = "() => window.__talksPdfReady"
-"""The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is done."""
+READY = """async () => {
+  const count = await window.__talksPdfReady;
+  await Promise.all([...document.images].map(image => image.decode().catch(() => null)));
+  for (const page of document.querySelectorAll('.pdf-page')) {
+    const slide = page.querySelector(':scope > section');
+    if (!slide) continue;
+    const room = page.getBoundingClientRect();
+    let box = slide.getBoundingClientRect();
+    if (box.bottom <= room.bottom + 0.5) continue;
+    const scale = Math.max(0.2, (room.height - 2 * (box.top - room.top)) / box.height);
+    slide.style.zoom = String(scale);
+    box = slide.getBoundingClientRect();
+    const shift = (room.left + room.width / 2) - (box.left + box.width / 2);
+    slide.style.left = (parseFloat(slide.style.left || '0') + shift / scale) + 'px';
+  }
+  return count;
+}"""
+"""The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is
+done, every picture is decoded, and each slide taller than its page is scaled down to fit
+it (``zoom``, which lays it out again, centred).  A slide left taller than its page would be
+cut, and Chromium moves a picture that crosses the page's foot to the next page, where
+reveal.js's clipping hides it: the picture printed blank."""
 
 
 def print_options(notes: bool) -> dict:
