@@ -631,13 +631,33 @@ def _report_exports(results) -> None:
         return
     for result in results:
         _print(result.diagnostics)
+    for line in export_summary(results):
+        click.echo(line, err=True)
+
+
+def export_summary(results) -> list[str]:
+    """What was written, found incomplete, skipped and failed, per format; then the totals."""
+    from .formats import FORMATS
+
+    lines = []
+    for fmt in FORMATS:
+        counts = []
+        for what, names in (("written", [r.doc for r in results if fmt in r.written]),
+                            ("incomplete", [r.doc for r in results if fmt in r.incomplete]),
+                            ("skipped", [r.doc for r in results if fmt in r.skipped])):
+            if names:
+                counts.append(f"{len(names)} {what}" + (f" ({', '.join(names)})"
+                                                        if what != "written" else ""))
+        if counts:
+            lines.append(f"  {fmt}: {', '.join(counts)}")
     written = sum(len(r.written) for r in results)
     kept = sum(len(r.up_to_date) for r in results)
+    incomplete = sum(len(r.incomplete) for r in results)
     failed = [r.doc for r in results if r.failed]
-    click.echo(f"exports: {written} written, {kept} up to date"
-               + (f", failed for {', '.join(failed)} (last good files kept)" if failed else ""),
-               err=True)
-
+    return [f"exports: {written} written, {kept} up to date"
+            + (f", {incomplete} incomplete" if incomplete else "")
+            + (f", failed for {', '.join(failed)} (last good files kept)" if failed else ""),
+            *lines]
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import multiprocessing.util
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,10 @@ class ExportResult:
     doc: str
     written: list[str] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    """Formats written but lacking part of their source (set aside, the last good file kept)."""
+    skipped: list[str] = field(default_factory=list)
+    """Formats not attempted: a program they need is missing."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     seconds_by_format: dict[str, float] = field(default_factory=dict)
@@ -63,6 +68,11 @@ class ExportResult:
 
 def export_path(out_dir: str | Path, doc: str, fmt: str) -> Path:
     return Path(out_dir) / f"{doc}{SUFFIXES[fmt]}"
+
+
+def incomplete_path(out_dir: str | Path, doc: str, fmt: str) -> Path:
+    """Where an export found incomplete is set aside, to be looked at, never published."""
+    return Path(out_dir) / f"{doc}.incomplete{SUFFIXES[fmt]}"
 
 
 def _stamp_path(job: ExportJob, fmt: str) -> Path:
@@ -269,7 +279,9 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
             continue
         family = "browser" if fmt in BROWSER_FORMATS else fmt
         if family in missing_tools:
+            result.skipped.append(fmt)
             continue
+        _keep_last_good(job, fmt)
         began = time.perf_counter()
         made = _attempt(job, fmt, lambda: _export_one(job, fmt, handout), result, missing_tools)
         if callable(made):  # its time: starting it, then waiting for it (not the others')
@@ -282,6 +294,8 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
         if made is not None:
             _made(job, fmt, made, started + time.perf_counter() - began, result)
     result.seconds = time.perf_counter() - start
+    for fmt in job.formats:
+        _previous(job, fmt).unlink(missing_ok=True)
     return result
 
 
@@ -291,6 +305,7 @@ def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools
         return step()
     except tools.MissingTool as exc:
         missing_tools["browser" if fmt in BROWSER_FORMATS else fmt] = str(exc)
+        result.skipped.append(fmt)
         result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
     except (ExportFailure, tools.ToolFailure) as exc:
         result.diagnostics.append(_problem(job, fmt, str(exc)))
@@ -305,9 +320,89 @@ def _made(job: ExportJob, fmt: str, made: tuple[list[str], list[Diagnostic]], se
           result: ExportResult) -> None:
     inputs, warnings = made
     result.diagnostics.extend(w for w in warnings if w not in result.diagnostics)  # once a talk
+    result.seconds_by_format[fmt] = seconds
+    shortfall = _check(job, fmt, result, {w.subject for w in warnings
+                                          if w.code == "W-EXPORT-FIGURE" and w.subject})
+    if shortfall is not None and not shortfall.complete:
+        _set_aside(job, fmt)
+        result.incomplete.append(fmt)
+        result.diagnostics.append(_incomplete(job, fmt, shortfall))
+        return
     _record(job, fmt, inputs)
     result.written.append(fmt)
-    result.seconds_by_format[fmt] = seconds
+
+
+# -- is it complete? -------------------------------------------------------------------------
+
+SOURCE_OF = {"ipynb": "handout", "docx": "handout", "pdf": "handout", "slides-pdf": "slides",
+             "pptx": "slides"}
+"""The built variant each export is compared with."""
+
+
+def _reader(fmt: str):
+    from . import completeness as c
+
+    return {"ipynb": c.notebook_content, "docx": c.docx_content, "pdf": c.pdf_content,
+            "slides-pdf": c.pdf_content, "pptx": c.pptx_content}[fmt]
+
+
+def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]):
+    """How much of its variant's page the export holds; None when there is no page to compare
+    with, or the export cannot be read back (a warning says why, once a talk)."""
+    from . import completeness as c
+
+    page = job.pages.get(SOURCE_OF[fmt])
+    if not page or not os.path.isfile(page):
+        return None
+    try:
+        source = (c.deck_content if SOURCE_OF[fmt] == "slides" else c.handout_content)(Path(page))
+        return c.compare(source, _reader(fmt)(export_path(job.out_dir, job.doc, fmt)), left_out)
+    except Exception as exc:  # noqa: BLE001 - a reader's failure must not lose the export
+        warning = Diagnostic("W-EXPORT-TOOL", Severity.WARNING,
+                             f"cannot check the {fmt} export is complete: {exc}",
+                             Location(os.path.relpath(job.talk), 1, 1), subject=job.talk)
+        if warning not in result.diagnostics:
+            result.diagnostics.append(warning)
+        return None
+
+
+def _incomplete(job: ExportJob, fmt: str, shortfall) -> Diagnostic:
+    missing = shortfall.first_missing
+    where = _where_named(job, missing.split("'", 1)[1].rstrip("'.")[:60]) if "'" in missing \
+        else Location(os.path.relpath(job.talk), 1, 1)
+    pictures = f" (not there: {', '.join(shortfall.missing_pictures[:5])})" \
+        if shortfall.missing_pictures else ""
+    return Diagnostic(
+        "E-EXPORT-INCOMPLETE", Severity.ERROR,
+        f"the {fmt} export is incomplete: it holds {shortfall.figures()} of the "
+        f"{SOURCE_OF[fmt]} page{pictures}"
+        + (f"; the first missing is {missing}" if missing else ""), where, subject=job.talk,
+        hint=f"it is set aside as {incomplete_path(job.out_dir, job.doc, fmt).name}, not "
+             "published; the last good export, if any, is kept")
+
+
+def _previous(job: ExportJob, fmt: str) -> Path:
+    out = export_path(job.out_dir, job.doc, fmt)
+    return out.with_name(out.name + ".previous")
+
+
+def _keep_last_good(job: ExportJob, fmt: str) -> None:
+    """A link to the export there now, put back if the new one is incomplete."""
+    out, previous = export_path(job.out_dir, job.doc, fmt), _previous(job, fmt)
+    previous.unlink(missing_ok=True)
+    if out.is_file():
+        try:
+            os.link(out, previous)
+        except OSError:  # a file system without hard links
+            shutil.copy2(out, previous)
+
+
+def _set_aside(job: ExportJob, fmt: str) -> None:
+    out, previous = export_path(job.out_dir, job.doc, fmt), _previous(job, fmt)
+    os.replace(out, incomplete_path(job.out_dir, job.doc, fmt))
+    if previous.is_file():
+        os.replace(previous, out)
+    _stamp_path(job, fmt).unlink(missing_ok=True)  # made again next time
 
 
 # -- many talks in parallel ---------------------------------------------------------------
