@@ -50,15 +50,31 @@ def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | Non
     macros = notation_definitions(notation, "\n".join(c.text for c in body if c.kind == "markdown"))
     if macros:  # MathJax in Jupyter keeps definitions from one cell for the next
         notebook.cells.append(nbformat.v4.new_markdown_cell(f"$$\n{macros}\n$$"))
+    diagrams_here = _diagrams_here(expanded.talk.meta, config.diagrams_url)
     for cell in body:
         if cell.kind == "code":
-            notebook.cells.append(nbformat.v4.new_code_cell(cell.text))
+            notebook.cells.append(nbformat.v4.new_code_cell(diagrams_here(cell.text)))
         else:
             notebook.cells.append(nbformat.v4.new_markdown_cell(cell.text))
+    if cite.cited and not any(isinstance(item, str) and item.strip().startswith(md.BIBLIOGRAPHY_FENCE)
+                              for item, _ in expanded.items):
+        # the handout lists what it cites at its end when the talk says nowhere
+        notebook.cells.append(nbformat.v4.new_markdown_cell(f"## References\n\n{cite.references()}"))
     nbformat.validate(notebook)
     _write_atomically(out, nbformat.writes(notebook, version=4))
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return [*expanded.dependencies, *bibs], errors
+
+
+def _diagrams_here(meta: dict, diagrams_url: str):
+    """Code that names the diagrams folder by its site address (``'/diagrams'``, what
+    ``\\diagramsDir`` expands to) names it, as lamd's notebooks do, relative to where the
+    notebook runs: the folder its own code writes its diagrams to (``writediagramsdir``, by
+    default ``diagrams``).  A reader has no ``/diagrams``."""
+    here = str(meta.get("writediagramsdir", "diagrams")).rstrip("/") or "."
+    quoted = re.compile(r"""(['"])""" + re.escape(diagrams_url.rstrip("/")) + r"""(/[^'"\n]*)?\1""")
+    return lambda code: quoted.sub(lambda m: f"{m[1]}{here}{m[2] or ''}{m[1]}", code) \
+        if diagrams_url.rstrip("/") in code else code
 
 
 def _bib_files(talk, config: TalkConfig) -> list[str]:

@@ -45,6 +45,7 @@ PICTURE = "talks-picture:"
 SVG_PPI = 96
 UNTITLED = "* * *"
 """A rule: a slide without a title."""
+FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:\s*(.*)$")
 HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)(\{[^{}]*\})?")
 
@@ -79,7 +80,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder, packed)),
                           "pptx", format="json", outputfile=str(tmp), extra_args=args,
                           sandbox=True, verify_format=False)
-    packed.put_in(tmp)
+    packed.put_in(tmp, with_math_fallback)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
@@ -102,8 +103,12 @@ class Deck:
         self.in_bibliography = False
         self.frames: list[list[tuple[bool, str]]] | None = None
         """The frames of the animation being read, as (picture, line); only its last is shown."""
-        self.pictures: list[tuple[str, Path]] = []
-        """(path as written, file) of the pictures placed, ``talks-picture:N`` in the Markdown."""
+        self.pictures: list[tuple[str, Path, str]] = []
+        """(path as written, file, caption) of the pictures placed, ``talks-picture:N`` in the
+        Markdown."""
+        self.title = ""
+        """The title of the slide being read."""
+        self.references_listed = False
 
     def markdown(self, items) -> str:
         for item, _origin in items:
@@ -111,6 +116,9 @@ class Deck:
                 self._text(item)
             else:
                 self._record(item)
+        if self.cite and self.cite.cited and not self.references_listed:
+            self._slide("References")  # the deck lists what it cites at its end
+            self._emit("", self.cite.references(), "")
         self._end_slide()
         return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(self.lines)).strip()
 
@@ -124,6 +132,17 @@ class Deck:
     def _end_slide(self) -> None:
         pictures = [line for picture, line in self.content if picture]
         text = [line for picture, line in self.content if not picture]
+        if len([line for line in pictures if line.strip()]) > 1:
+            # pandoc places one picture on a slide and drops the rest of a column with
+            # more: each further picture goes on a slide of its own, under the same title
+            first, *more = [line for line in pictures if line.strip()]
+            self.content = [(False, line) for line in text] + [(True, first)]
+            title = self.title
+            self._end_slide()
+            for line in more:
+                self.lines += ["", f"## {f'{title} ' if title.strip() else ''}(continued)", "",
+                               line, ""]
+            return
         if self.lines[-2:-1] == [UNTITLED] and not pictures and not any(x.strip() for x in text):
             text = ["&nbsp;"]  # pandoc leaves out an empty untitled slide; the deck has it
         if pictures and any(line.strip() for line in text):
@@ -141,6 +160,7 @@ class Deck:
             self.in_bibliography = not (self.in_bibliography and line.strip() == "```")
             if not self.in_bibliography and self.cite:  # the references cited so far
                 self._emit("", self.cite.references(), "")
+                self.references_listed = True
             return None
         m = FENCE.match(line)
         if m and (self.fence is None or m.group(1)[0] == self.fence[0]):
@@ -153,6 +173,11 @@ class Deck:
             return self._slide(heading.group(2) or "")
         if md.EDIT_LINE.match(line) or HTML_ONLY.match(line):
             return None  # the deck's HTML layout (columns, embedded video) means nothing here
+        note = FOOTNOTE.match(line)
+        if note and not self.notes:
+            # the deck lists a footnote on the slide that defines it, wherever it is cited
+            # (in the notes, say); pandoc drops a definition the slide does not cite
+            line = f"\\[{note[1]}\\] {note[2]}"
         if "![" in line:
             line = MARKDOWN_IMAGE.sub(lambda m: self._inline_picture(m.group(1), m.group(2)), line)
         self._emit(self.cite(line) if self.cite and "@" in line else line)
@@ -163,6 +188,7 @@ class Deck:
                 self._emit("", f"**{title}**", "")
             return
         self._end_slide()
+        self.title = title
         self.lines += ["", f"## {title}" if title.strip() else UNTITLED, ""]
 
     def _record(self, item) -> None:
@@ -202,17 +228,17 @@ class Deck:
 
     def _inline_picture(self, caption: str, path: str) -> str:
         """The image as Markdown naming its place in ``pictures``; "" when it cannot be
-        placed (the finder said why)."""
+        placed (the finder said why).  Its alternative text is empty: pandoc would print it
+        under the picture as a caption, which the deck has not; the caption (or the file's
+        name) describes the picture instead (``standins.Pictures``)."""
         found = self.finder.locate(path)
         if found is None:
             return ""
-        self.pictures.append((path, found))
-        # never empty: pandoc describes a picture without one by its whole data: URI
-        alt = " ".join(re.sub(r"[\[\]]", "", caption).split()) or found.name
-        return f"![{alt}]({PICTURE}{len(self.pictures) - 1})"
+        self.pictures.append((path, found, " ".join(caption.split())))
+        return f"![]({PICTURE}{len(self.pictures) - 1})"
 
 
-def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder,
+def _with_pictures(node, pictures: list[tuple[str, Path, str]], finder: ImageFinder,
                    packed: Pictures):
     """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file;
     ``packed`` gives the stand-in it is handed); a picture that cannot be drawn is left out."""
@@ -223,13 +249,13 @@ def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder,
         return node
     if node.get("t") == "Image" and node["c"][2][0].startswith(PICTURE):
         attr, alt, (src, title) = node["c"]
-        written, path = pictures[int(src[len(PICTURE):])]
+        written, path, caption = pictures[int(src[len(PICTURE):])]
         placed = _picture(path)
         if placed is None:
             return finder.refuse(written, "it cannot be drawn (an SVG that links files outside "
                                           "its folder, or a damaged file)")
         content, name, width = placed
-        uri = packed.data_url(content, name, " ".join(x["c"] for x in alt if x.get("t") == "Str"))
+        uri = packed.data_url(content, name, caption or path.name)
         attr = [attr[0], attr[1], [*attr[2], *([("width", width)] if width else [])]]
         return {"t": "Image", "c": [attr, alt, [uri, title]]}
     return {k: _with_pictures(v, pictures, finder, packed) for k, v in node.items()}
@@ -263,6 +289,40 @@ def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
         return None
 
 
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+A14 = "http://schemas.microsoft.com/office/drawing/2010/main"
+OMML = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+
+
+def with_math_fallback(part: str, xml: bytes) -> bytes:
+    """A slide whose text holds an equation is written by pandoc as Office 2010 math alone
+    (``mc:AlternateContent`` with no ``mc:Fallback``): a reader without it (LibreOffice,
+    older PowerPoint) shows nothing of that text box, its words included.  Each gets a
+    fallback: the same text box, each equation as its text."""
+    if b"AlternateContent" not in xml:
+        return xml
+    from copy import deepcopy
+
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    for alternate in root.iter(f"{{{MC}}}AlternateContent"):
+        choice = alternate.find(f"{{{MC}}}Choice")
+        if choice is None or alternate.find(f"{{{MC}}}Fallback") is not None:
+            continue
+        fallback = etree.SubElement(alternate, f"{{{MC}}}Fallback")
+        for child in choice:
+            fallback.append(deepcopy(child))
+        for math in list(fallback.iter(f"{{{A14}}}m")):
+            run = etree.Element(f"{{{A}}}r")
+            etree.SubElement(run, f"{{{A}}}rPr", lang="en-GB")
+            etree.SubElement(run, f"{{{A}}}t").text = "".join(
+                text.text or "" for text in math.iter(f"{{{OMML}}}t"))
+            math.getparent().replace(math, run)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def _bib_files(expanded, config: TalkConfig) -> list[str]:
     from ..api import talk_bib_files
 
@@ -280,11 +340,28 @@ def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | N
         named, where = config.pptx_reference, config.source_of("pptx_reference")
     else:
         return None, None
-    real = confine(named, expanded.allowed_roots)
-    if real and os.path.isfile(real):
-        return real, None
-    why = "it is not there" if real else "it is outside the talk's repository and its roots"
+    outside = False
+    for candidate in _reference_places(named, talk, config):
+        real = confine(candidate, expanded.allowed_roots)
+        if real and os.path.isfile(real):
+            return real, None
+        outside = outside or (real is None and os.path.isfile(candidate))
+    why = "it is outside the talk's repository and its roots" if outside else \
+        "it is not there, nor in the project's includes/, the include roots or the macros folder"
     return None, Diagnostic("W-EXPORT-REFERENCE", Severity.WARNING,
                             f"the reference presentation {os.path.relpath(named)} ({where}) is not "
                             f"used: {why}", Location(os.path.relpath(talk), 1, 1),
                             hint="the deck uses pandoc's default layouts")
+
+
+def _reference_places(named: str, talk: str, config: TalkConfig) -> list[str]:
+    """Where a reference presentation is looked for, as lamd looks: where the setting names
+    it, then by its file name in the project's ``includes/`` and the include roots (lamd's
+    own ``includes/`` holds the templates its courses name), then the macros folder."""
+    from ..project import find_project_root
+
+    project = find_project_root(talk)
+    folders = [*([str(project / "includes")] if project else []), *config.include_roots,
+               config.macros_dir]
+    name = os.path.basename(named)
+    return list(dict.fromkeys([named, *(os.path.join(folder, name) for folder in folders)]))
