@@ -357,7 +357,9 @@ def where_used(fragment, include, talks_dir):
               help="Another BibTeX file every talk may cite.")
 def serve(talks, include, host, allow_remote, port, out, bibs):
     """Preview the site live: rebuild what a change affects and reload the browser."""
-    if not _loopback(host):
+    from .authoring.serve import is_loopback
+
+    if not is_loopback(host):
         if not allow_remote:
             raise click.ClickException(f"--host {host} lets other machines reach the preview; "
                                        "add --allow-remote if that is meant")
@@ -366,7 +368,7 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
     from .config import PROJECT_MACROS
     from .project import NoProject, require_project, talk_folders
     from .authoring.serve import PreviewServer
-    from .lamd import snippet_dirs
+    from .lamd import settings_roots, snippet_dirs
     from .site.options import SiteOptions
 
     try:
@@ -375,7 +377,7 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
         raise click.ClickException(str(exc)) from None
     watched = [os.path.join(project, d) for d in ("includes", "diagrams", "macros", "pages")]
     for folder in talk_folders(project):  # a course's snippets are watched too
-        watched += [str(folder), *snippet_dirs(str(folder))[0]]
+        watched += [str(folder), *snippet_dirs(str(folder), settings_roots(str(folder), include))]
     watched += [str(PROJECT_MACROS), *(os.path.abspath(d) for d in include), *talks,
                 *(os.path.abspath(b) for b in bibs)]
     options = SiteOptions(talks=list(talks), include_roots=list(include), out=out,
@@ -389,17 +391,6 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # -- talks build: the site (Sphinx) -------------------------------------------------------
@@ -596,8 +587,8 @@ def show_config(talk, include):
     """Print every effective setting for TALK (or this folder's project) and where it came from."""
     from dataclasses import fields
 
-    from .config import SITE_SETTINGS, read_site_setting
-    from .lamd import lamd_settings
+    from .config import SITE_SETTINGS, granted_roots, read_site_setting
+    from .lamd import lamd_settings, refused_settings, settings_roots
     from .paths import ENV_VAR, path_mappings, user_file
     from .project import find_project_root, project_kind, talk_folders
 
@@ -616,14 +607,19 @@ def show_config(talk, include):
     folders = [str(f) for f in talk_folders(project)] if project else []
     # in one talk folder (or given one of its talks): that folder's settings alone
     folders = [here] if here in folders or talk else folders
+    refused = []
     for folder in folders:
         click.echo(f"# lamd settings for the talks in {os.path.relpath(folder)}/")
         for setting in lamd_settings(folder):
             click.echo(f"{setting.name}: {setting.value!r}    # {setting.source}")
+        refused += refused_settings(folder, settings_roots(folder, granted_roots(config)))
     mappings = path_mappings()
     click.echo(f"# path mappings ({ENV_VAR}, then {user_file()}): {len(mappings) or 'none'}")
     for mapping in mappings:
         click.echo(f"{mapping.prefix} = {mapping.target}    # {mapping.origin}")
+    if refused:  # the settings name folders no build will read
+        _print(list(dict.fromkeys(refused)))
+        _exit(1)
 
 
 def _report_exports(results) -> None:

@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .lamd import bibdir_files, diagrams_dir_setting, folder_settings
+from .lamd import bibdir_files, diagrams_dir_setting, folder_settings, settings_roots
 from .project import PACKAGE_DIR, find_project_root
 
 PROJECT_MACROS = PACKAGE_DIR.parent / "macros"
@@ -89,6 +89,15 @@ class TalkConfig:
     pptx_reference: str | None = field(default=None,
                                        metadata={"doc": "The PowerPoint file (.pptx or .potx) "
                                                  "whose layouts and theme PPTX exports take."})
+    step_timeout: float = field(default=180.0,
+                                metadata={"doc": "Seconds each outside step of an export may "
+                                          "take (one pandoc or Typst run, loading and printing "
+                                          "one deck) before it is stopped and the talk's export "
+                                          "fails."})
+    max_slides: int = field(default=1500,
+                            metadata={"doc": "The most slides a deck may have for its slide "
+                                      "PDF and PPTX to be made (each slide costs the printer "
+                                      "and pandoc time)."})
     reuse_includes: bool = field(default=True,
                                  metadata={"doc": "Replay an included file's recorded expansion "
                                            "when nothing it read has changed."})
@@ -192,7 +201,7 @@ def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = N
         conf = read_conf(project) if project else {}
     for name, value in conf.items():
         _set(config, name, value, "conf.py")
-    _folder_settings(config, talk)
+    command_line = {}
     for name, value in overrides.items():
         if value is None or (name in PATH_LISTS and not value):
             continue
@@ -200,20 +209,38 @@ def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = N
             value = [os.path.abspath(v) for v in value]
         elif name == "diagrams_dir":
             value = os.path.abspath(value)
+        command_line[name] = value
+    _folder_settings(config, talk, granted_roots(config, command_line))
+    for name, value in command_line.items():
         _set(config, name, value, "command line")
     return config
 
 
-def _folder_settings(config: TalkConfig, talk) -> None:
+def granted_roots(config: TalkConfig, command_line: dict | None = None) -> list[str]:
+    """The folders given from outside the talks' settings files, which those may name too:
+    conf.py's (the project's code, reviewed as code) and the command line's.  What lamd's
+    settings added to ``config`` is inside these already (``_folder_settings``)."""
+    given = {**{name: getattr(config, name) for name in GRANTING}, **(command_line or {})}
+    folders = [*given.get("include_roots", []), given.get("diagrams_dir"), given.get("macros_dir"),
+               *(os.path.dirname(b) for b in given.get("bib_files", []))]
+    return [str(f) for f in dict.fromkeys(folders) if f]
+
+
+GRANTING = ("include_roots", "diagrams_dir", "macros_dir", "bib_files")
+"""The settings whose folders lamd settings may then name (``lamd.settings_roots``)."""
+
+
+def _folder_settings(config: TalkConfig, talk, granted: list[str]) -> None:
     """lamd's folder settings that override conf.py: ``diagramsdir``; ``bibdir`` adds to
-    conf.py's bibliographies."""
+    conf.py's bibliographies.  Their paths stay inside the project and the granted roots."""
     if talk is None:
         return
     folder = os.path.dirname(os.path.abspath(talk))
-    diagrams = diagrams_dir_setting(folder)
+    allowed = settings_roots(folder, granted)
+    diagrams = diagrams_dir_setting(folder, allowed)
     if diagrams:
         _set(config, "diagrams_dir", diagrams, "_lamd.yml")
-    bibs = bibdir_files(folder)
+    bibs = bibdir_files(folder, allowed)
     if bibs:
         _set(config, "bib_files", bibs, "_lamd.yml")
     reference = folder_settings(folder).get("potx")

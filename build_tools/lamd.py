@@ -5,7 +5,8 @@ its parents' up to the project's root, over what a talks repository's folders ag
 (``folder_settings``); here they add include roots (``snippetsdir``), name the images
 (``diagramsdir``) and the bibliographies (``bibdir``), give front-matter defaults
 and choose exports.  Paths that name their author's machine are mapped with
-``paths.map_path``; any other path must stay inside the tree above the settings file.
+``paths.map_path``; a settings file is part of the repository, so any path it names must
+stay inside the project or a folder granted from outside it (``settings_roots``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, Location, Severity
 from .formats import FORMATS
-from .paths import confine, display_name, map_path
+from .paths import confine, display_name, map_path, mapped_roots, real_roots
 from .project import (SETTINGS_FILES, find_project_root, lamd_settings_files,
                       subject_folders)
 from .yamlfile import YAMLError, YamlTooLarge, load_yaml, plain
@@ -159,58 +160,104 @@ def _read(path: Path) -> dict:
     return plain(data) if isinstance(data, dict) else {}
 
 
-def snippet_dirs(folder: str, allowed=None) -> tuple[list[str], list[Diagnostic]]:
+def settings_roots(folder: str, granted=()) -> tuple[str, ...]:
+    """Where the paths a settings file names may lead (real paths, as ``confine`` takes them).
+
+    A settings file comes with the repository, so by itself it may name only folders inside
+    the project that holds ``folder``.  Anything else must have been granted from outside the
+    repository: a folder the user mapped (``TALKS_PATH_MAP``, the user's ``paths.yml``) or
+    one of ``granted`` (``-I DIR``, ``--diagrams``, ``--bib``, the project's ``conf.py``).
+    """
+    project = find_project_root(folder)
+    return real_roots([str(project) if project else folder, *mapped_roots(), *granted])
+
+
+def snippet_dirs(folder: str, allowed=None) -> list[str]:
     """Include roots a folder's ``snippetsdir`` names (``$VAR`` expanded, ':'-separated,
     the user's path mapping applied: ``build_tools.paths``).
 
     Only folders that exist count: lamd configurations often name a checkout on
     their author's machine (``$HOME/...``), which is simply not there unless the
-    user mapped it (a mapped folder is the user's choice, as ``-I`` is).  With
-    ``allowed`` (real paths, see ``source.confine``), a folder outside them is
-    refused with an error: settings come with the talk and may not widen what it
-    reads; only ``-I DIR`` can.
+    user mapped it.  ``allowed`` defaults to ``settings_roots``; a folder outside it is left
+    out (``refused_settings`` reports it).
     """
-    setting = folder_settings(folder).get("snippetsdir")
-    if setting is None:
-        return [], []
-    found, refused = [], []
-    for entry in str(setting.value or "").split(":"):
-        entry, mapping = map_path(entry)
-        entry = os.path.expandvars(entry)
-        if entry and "$" not in entry and "\x00" not in entry:
-            path = os.path.normpath(os.path.join(setting.folder, os.path.expanduser(entry)))
-            if not os.path.isdir(path):
-                continue
-            if allowed is None or mapping is not None or confine(path, allowed):
-                found.append(path)
-            else:
-                refused.append(Diagnostic(
-                    "E-PATH-OUTSIDE", Severity.ERROR,
-                    f"snippetsdir {entry} resolves to {display_name(os.path.realpath(path))}, outside "
-                    "the talk's repository; refused", setting_location(setting.file, "snippetsdir"),
-                    hint="give the folder with -I DIR to allow it"))
-    return found, refused
+    return _setting_folders(folder, "snippetsdir", allowed)[0]
 
 
-def diagrams_dir_setting(folder: str) -> str | None:
+def diagrams_dir_setting(folder: str, allowed=None) -> str | None:
     """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``.
 
     lamd writes it relative to the course repository (``./slides/diagrams/`` in a course
     whose talks sit in ``_lamd/``), so it is looked for beside the settings file first,
-    then beside its folder.  Only a folder inside that parent tree is accepted (settings
-    may not widen what a talk reads); ``$HOME/...`` values name the author's machine and
-    are ignored, as for ``snippetsdir``.
+    then beside its folder.  A folder outside ``allowed`` (default ``settings_roots``) is
+    left out; unmapped ``$HOME/...`` values name the author's machine and are ignored.
     """
-    setting = folder_settings(folder).get("diagramsdir")
-    value = str(setting.value or "").strip() if setting is not None else ""
-    if setting is None or not value or "$" in value or "\x00" in value or "://" in value:
-        return None
-    parent = os.path.dirname(setting.folder)
-    for base in (setting.folder, parent):
-        path = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
-        if os.path.isdir(path) and confine(path, [os.path.realpath(parent)]):
-            return path
-    return None
+    found = _setting_folders(folder, "diagramsdir", allowed, beside_parent=True)[0]
+    return found[0] if found else None
+
+
+def bibdir_files(folder: str | os.PathLike, allowed=None) -> list[str]:
+    """Every ``*.bib`` in the folders lamd's ``bibdir`` names for the talks in ``folder``
+    (relative to the settings file; outside ``allowed``, default ``settings_roots``, left out)."""
+    files: list[str] = []
+    for path in _setting_folders(str(folder), "bibdir", allowed)[0]:
+        files += sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith(".bib"))
+    return files
+
+
+FOLDER_SETTINGS = {"snippetsdir": False, "diagramsdir": True, "bibdir": False}
+"""The settings that name folders a talk reads, and whether lamd also looks for the folder
+beside the settings file's own folder (``diagramsdir``, written relative to a course)."""
+
+
+def refused_settings(folder: str, allowed=None) -> list[Diagnostic]:
+    """An ``E-PATH-OUTSIDE`` error, at the settings file's line, for every folder (or the
+    ``potx`` file) that the settings of ``folder`` name outside ``allowed``."""
+    allowed = settings_roots(folder) if allowed is None else allowed
+    refused = [d for key, beside in FOLDER_SETTINGS.items()
+               for d in _setting_folders(folder, key, allowed, beside_parent=beside)[1]]
+    potx = folder_settings(folder).get("potx")
+    if potx is not None and isinstance(potx.value, str) and potx.value.strip():
+        path = os.path.join(potx.folder, os.path.expanduser(potx.value.strip()))
+        if os.path.exists(path) and not confine(path, allowed):
+            refused.append(_outside(potx, "potx", potx.value.strip(), path))
+    return refused
+
+
+def _setting_folders(folder: str, key: str, allowed, *,
+                     beside_parent: bool = False) -> tuple[list[str], list[Diagnostic]]:
+    """The existing folders setting ``key`` names for the talks in ``folder``: those inside
+    ``allowed``, and an error for each outside."""
+    setting = folder_settings(folder).get(key)
+    if setting is None or not isinstance(setting.value, str):
+        return [], []
+    allowed = settings_roots(folder) if allowed is None else allowed
+    bases = (setting.folder, os.path.dirname(setting.folder)) if beside_parent else (setting.folder,)
+    found, refused = [], []
+    for written in setting.value.split(":"):
+        entry = os.path.expandvars(map_path(written.strip())[0])
+        if not entry or "$" in entry or "\x00" in entry or "://" in entry:
+            continue  # unmapped, it names its author's machine
+        candidates = [os.path.normpath(os.path.join(base, os.path.expanduser(entry)))
+                      for base in bases]
+        path = next((c for c in candidates if os.path.isdir(c)), None)
+        if path is None:
+            continue
+        if confine(path, allowed):
+            found.append(path)
+        else:
+            refused.append(_outside(setting, key, written.strip(), path))
+    return found, refused
+
+
+def _outside(setting: SettingValue, key: str, written: str, path: str) -> Diagnostic:
+    return Diagnostic(
+        "E-PATH-OUTSIDE", Severity.ERROR,
+        f"{key} {written} resolves to {display_name(path)}, outside the "
+        "project; a settings file may not name folders outside its repository; refused",
+        setting_location(setting.file, key),
+        hint="map the folder with TALKS_PATH_MAP or ~/.config/talks/paths.yml, or give it "
+             "with -I DIR, to allow it")
 
 
 def setting_location(file: str, key: str) -> Location | None:
@@ -222,27 +269,3 @@ def setting_location(file: str, key: str) -> Location | None:
         return None
     m = re.search(rf"^{re.escape(key)}[ \t]*:", text, re.M)
     return Location(display_name(file), text.count("\n", 0, m.start()) + 1, 1) if m else None
-
-
-def bibdir_files(folder: str | os.PathLike) -> list[str]:
-    """Every ``*.bib`` in the folders lamd's ``bibdir`` names for the talks in ``folder``.
-
-    A path mapping (``TALKS_PATH_MAP``, ``paths.yml``) is the user's choice, as ``-I DIR``
-    is; an unmapped folder is relative to the settings file and must be inside the tree
-    above it (settings may not widen what a talk reads); ``$HOME/...`` left unmapped names
-    the author's machine and is ignored.
-    """
-    setting = folder_settings(str(folder)).get("bibdir")
-    if setting is None or not isinstance(setting.value, str):
-        return []
-    parent = os.path.realpath(os.path.dirname(setting.folder))
-    files: list[str] = []
-    for written in setting.value.split(":"):
-        entry, mapping = map_path(written.strip())
-        if not entry or "$" in entry or "\x00" in entry or "://" in entry:
-            continue
-        path = os.path.normpath(os.path.join(setting.folder, os.path.expanduser(entry)))
-        if not os.path.isdir(path) or not (mapping is not None or confine(path, [parent])):
-            continue
-        files += sorted(os.path.join(path, n) for n in os.listdir(path) if n.endswith(".bib"))
-    return files

@@ -114,10 +114,6 @@ def display_name_in(path: str, cwd: str) -> str:
     return path if rel.split(os.sep)[:4] == [".."] * 4 else rel
 
 
-def _inside(path: str, area: str) -> bool:
-    return path == area or path.startswith(area.rstrip(os.sep) + os.sep)
-
-
 def real_roots(folders) -> tuple[str, ...]:
     """Folders as ``confine`` compares them: symlinks followed, each once."""
     return tuple(dict.fromkeys(os.path.realpath(f) for f in folders if f))
@@ -128,7 +124,8 @@ def confine(path: str, allowed_roots) -> str | None:
 
     The one rule for every file a talk or its settings name (includes, images,
     diagrams, bibliographies, snippet folders): symlinks are followed first, so
-    neither ``../`` nor a link inside an allowed folder can reach anything else.
+    neither ``../`` nor a link inside an allowed folder can reach anything else, and
+    nothing below a root may sit in a hidden (dot-named) folder or be a hidden file.
     ``allowed_roots`` are real paths (``real_roots``).
     """
     if not path or "\x00" in path:
@@ -137,7 +134,23 @@ def confine(path: str, allowed_roots) -> str | None:
         real = _real_path(os.path.abspath(path))
     except (OSError, ValueError):
         return None
-    return real if any(_inside(real, root) for root in allowed_roots) else None
+    return real if any(_inside_visible(real, root) for root in allowed_roots) else None
+
+
+def hidden(path: str) -> bool:
+    """``path`` names a hidden (dot-named) folder or file on its way (``..`` aside)."""
+    return any(part.startswith(".") and part not in (".", "..")
+               for part in path.replace("\\", "/").split("/"))
+
+
+def _inside_visible(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it, and no folder or file on the way down is hidden
+    (``.git/``, ``.github/``, ``.env``, ``.venv/``): a repository keeps there what it never
+    means to publish, such as a CI checkout's token in ``.git/config``."""
+    if path == root:
+        return True
+    prefix = root.rstrip(os.sep) + os.sep
+    return path.startswith(prefix) and not (os.sep + path[len(prefix):]).count(os.sep + ".")
 
 
 def _real_path(path: str) -> str:

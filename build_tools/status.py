@@ -52,7 +52,7 @@ class TalkStatus:
     sphinx_warnings: int = 0
 
 
-PUBLISHED_ERRORS = frozenset({"E-PATH-OUTSIDE"})
+PUBLISHED_ERRORS = frozenset({"E-PATH-OUTSIDE", "E-FILE-NOT-MEDIA"})
 """Errors that leave a publishable page: the refused file is a placeholder, as a missing
 image is.  The build still fails (exit 1), but the page is published, not withheld."""
 

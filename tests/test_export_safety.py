@@ -13,13 +13,17 @@ import json
 import re
 import shutil
 import subprocess
+import socket
 import threading
+import time
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from build_tools.diagnostics import Severity
 from build_tools.export import parse_formats
 from build_tools.site.build import SiteOptions, build_site
 
@@ -54,20 +58,102 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class HTTPServerV6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+class Listeners:
+    """Raw TCP and UDP listeners on IPv4 and IPv6 loopback: every connection or datagram is
+    remembered (WebRTC's STUN and TURN, or anything else that escapes the routing)."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+        self.sockets = {}
+        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                sock = socket.socket(family, kind)
+                sock.bind((host, 0))
+                if kind == socket.SOCK_STREAM:
+                    sock.listen(8)
+                sock.settimeout(0.2)
+                self.sockets[(host, kind)] = sock
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._listen, args=(key, sock), daemon=True)
+                        for key, sock in self.sockets.items()]
+        for thread in self.threads:
+            thread.start()
+
+    def port(self, host: str, kind) -> int:
+        return self.sockets[(host, kind)].getsockname()[1]
+
+    def _listen(self, key, sock) -> None:
+        deadline = time.monotonic() + 900  # stops by itself
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                if key[1] == socket.SOCK_STREAM:
+                    conn, _ = sock.accept()
+                    conn.close()
+                    self.seen.append(f"tcp {key[0]}")
+                else:
+                    sock.recv(4096)
+                    self.seen.append(f"udp {key[0]}")
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+        for sock in self.sockets.values():
+            sock.close()
+
+
 @pytest.fixture(scope="module")
 def loopback():
-    """A service on 127.0.0.1 for the module's build; it stops itself after ten minutes."""
+    """Services on 127.0.0.1 and ::1 for the module's build (HTTP, and raw TCP and UDP
+    listeners); they stop themselves after fifteen minutes."""
     Recorder.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    thread.start()
-    stop = threading.Timer(600, server.shutdown)
-    stop.daemon = True
-    stop.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", Recorder.seen
-    stop.cancel()
-    server.shutdown()
-    server.server_close()
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder),
+               HTTPServerV6(("::1", 0), Recorder)]
+    stops = []
+    for server in servers:
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                         daemon=True).start()
+        stop = threading.Timer(900, server.shutdown)
+        stop.daemon = True
+        stop.start()
+        stops.append(stop)
+    raw = Listeners()
+    web, web6 = (f"http://127.0.0.1:{servers[0].server_address[1]}",
+                 f"http://[::1]:{servers[1].server_address[1]}")
+    yield Loopback(web, web6, raw), Recorder.seen
+    for stop, server in zip(stops, servers):
+        stop.cancel()
+        server.shutdown()
+        server.server_close()
+    raw.close()
+
+
+@dataclass
+class Loopback:
+    web: str
+    web6: str
+    raw: Listeners
+
+    def __str__(self) -> str:
+        return self.web
+
+    def webrtc(self) -> str:
+        """A script that asks WebRTC to reach every raw listener (STUN over UDP, TURN over TCP)."""
+        urls = [f"stun:127.0.0.1:{self.raw.port('127.0.0.1', socket.SOCK_DGRAM)}",
+                f"stun:[::1]:{self.raw.port('::1', socket.SOCK_DGRAM)}",
+                f"turn:127.0.0.1:{self.raw.port('127.0.0.1', socket.SOCK_STREAM)}?transport=tcp",
+                f"turn:[::1]:{self.raw.port('::1', socket.SOCK_STREAM)}?transport=tcp"]
+        return ("<script>for (const url of " + json.dumps(urls) + ") { try {"
+                " const pc = new (window.RTCPeerConnection || window.webkitRTCPeerConnection)("
+                "{iceServers: [{urls: url, username: 'u', credential: 'c'}]});"
+                " pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o));"
+                " } catch (e) {} }</script>")
 
 
 def secret_files(outside: Path) -> None:
@@ -125,7 +211,14 @@ try {{ new WebSocket("{web.replace('http', 'ws')}/socket"); }} catch (e) {{}}</s
 """
 
 
-def hostile_talk(out: str, web: str) -> str:
+def hostile_ipv6(web6: str) -> str:
+    """The same kinds of request, to the service on IPv6 loopback."""
+    return (f'<iframe src="{web6}/iframe6.html"></iframe><img src="{web6}/img6.svg" alt="v6">'
+            f'<link rel="stylesheet" href="{web6}/link6.css"><script>fetch("{web6}/fetch6")'
+            '.catch(() => null);</script>')
+
+
+def hostile_talk(out: str, web: str, extra_html: str = "") -> str:
     return f"""---
 title: Hostile Resources
 author:
@@ -139,6 +232,7 @@ date: 2025-01-15
 \\section{{Resources Everywhere}}
 
 {hostile_html(out, web)}
+{extra_html}
 
 \\notes{{A paragraph of the handout.
 
@@ -150,7 +244,17 @@ date: 2025-01-15
 ![file url](file://{out}/secret.svg)
 
 ![loopback]({web}/markdown.svg)
+
+![the checkout's settings](../.git/config)
+
+<img src="../.git/config" alt="git config"> <object data="../conf.py"></object>
+
+Typeset [in red]{{typst:text:fill="red)[INJECTED] #text(fill: red"}} and styled
+[as a title]{{custom-style="Title"}}, with `<a:t>OPENXML</a:t>`{{=openxml}} inline.
 }}
+
+\\slides{{* [A point]{{typst:text:fill="blue)[SLIDEINJECTED] #text(fill: blue"}}
+* `<a:t>SLIDEOPENXML</a:t>`{{=openxml}}}}
 
 \\figure{{\\includediagram{{\\diagramsDir/hostile}}{{60%}}}}{{A diagram that names things outside.}}{{hostile-diagram}}
 
@@ -162,15 +266,47 @@ date: 2025-01-15
 """
 
 
+STEP_SECONDS = 20
+"""The project's limit on each outside step: the talk whose deck never loads waits that long."""
+
+NEVER_READY = """---
+title: A Deck That Never Loads
+date: 2025-01-16
+---
+
+\\section{The Base}
+
+<base href="file:///">
+
+\\notes{reveal.js is named relative to the page, so the base sends it to the disk.}
+"""
+
+SETTINGS_REACH_OUT = """---
+title: Settings That Reach Out
+date: 2025-01-17
+---
+
+\\section{Figures}
+
+\\figure{\\includediagram{\\diagramsDir/secret}{60%}}{From the settings' folder.}{secret}
+"""
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, loopback):
+    """The hostile talk, a deck that never becomes ready and a folder whose settings name the
+    secret folder, built with every export; the report and how long the build took."""
     chromium_or_skip()
-    web, _seen = loopback
+    net, _seen = loopback
+    web = net.web
     base = tmp_path_factory.mktemp("hostile")
     project, outside = base / "project", base / "outside"
     secret_files(outside)
     project.mkdir()
-    shutil.copy(ROOT / "conf.py", project / "conf.py")
+    (project / "conf.py").write_text((ROOT / "conf.py").read_text(encoding="utf-8")
+                                     + f"\ntalks_step_timeout = {STEP_SECONDS}\n# {TOKEN}\n")
+    (project / ".git").mkdir()
+    (project / ".git" / "config").write_text(f"[http]\n\textraheader = AUTHORIZATION: {TOKEN}\n")
     for folder in ("includes", "macros"):
         shutil.copytree(ROOT / folder, project / folder)
     (project / "diagrams").mkdir()
@@ -178,10 +314,19 @@ def exported(tmp_path_factory, loopback):
     (project / "talks").mkdir()
     (project / "talks" / "references.bib").write_text("")
     talk = project / "talks" / f"{DOC}.md"
-    talk.write_text(hostile_talk(str(outside), web))
-    report = build_site(SiteOptions(talks=[str(talk)], project=str(project),
+    talk.write_text(hostile_talk(str(outside), web, hostile_ipv6(net.web6) + net.webrtc()))
+    (project / "talks" / "never-ready.md").write_text(NEVER_READY)
+    (project / "talks" / "reach").mkdir()
+    (project / "talks" / "reach" / "_lamd.yml").write_text(
+        "diagramsdir: ../../../outside\nbibdir: ../../../outside\n")
+    (project / "talks" / "reach" / "settings.md").write_text(SETTINGS_REACH_OUT)
+    talks = [str(talk), str(project / "talks" / "never-ready.md"),
+             str(project / "talks" / "reach" / "settings.md")]
+    start = time.monotonic()
+    report = build_site(SiteOptions(talks=talks, project=str(project),
                                     out=str(project / "_build" / "site"),
                                     exports=parse_formats("all")))
+    report.seconds = time.monotonic() - start
     # every file written, those the completeness check set aside too
     return project / "_build" / ".work" / "site" / "exports", report, outside
 
@@ -193,9 +338,13 @@ def made(folder: Path, suffix: str) -> Path:
     return whole if whole.is_file() else folder / f"{DOC}.incomplete{suffix}"
 
 
+def result_of(report, doc: str = DOC):
+    return next(r for r in report.exports if r.doc.endswith(doc))
+
+
 def test_every_format_was_exported(exported):
     folder, report, _ = exported
-    [result] = report.exports
+    result = result_of(report)
     assert sorted(result.written + result.incomplete) == sorted(parse_formats("all")), \
         [d.format() for d in result.diagnostics]
     for suffix in (".ipynb", ".docx", ".pdf", ".slides.pdf"):
@@ -243,14 +392,62 @@ def test_the_notebook_names_nothing_outside_the_project(exported):
 
 
 def test_the_loopback_service_saw_no_request(exported, loopback):
-    _, seen = loopback
-    assert seen == []
+    net, seen = loopback
+    assert seen == []  # HTTP on 127.0.0.1 and ::1
+    assert net.raw.seen == []  # TCP and UDP (WebRTC's STUN and TURN) on both
+
+
+def test_the_whole_tree_holds_no_secret(exported):
+    """The site, the work folder and every export: nothing from outside, from ``.git`` or
+    from conf.py reaches any of them."""
+    folder, _, _ = exported
+    build = folder.parent.parent
+    leaked = sorted(str(p.relative_to(build)) for p in build.rglob("*")
+                    if p.is_file() and TOKEN.encode() in p.read_bytes())
+    assert leaked == []
+
+
+def test_no_writer_obeys_the_talk(exported):
+    folder, report, _ = exported
+    pdftotext = require_tool("pdftotext", "poppler-utils")
+    text = subprocess.run([pdftotext, str(folder / f"{DOC}.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "in red" in text and "INJECTED" not in text
+    with zipfile.ZipFile(folder / f"{DOC}.pptx") as deck:
+        xml = " ".join(deck.read(n).decode("utf-8", "replace") for n in deck.namelist()
+                       if n.endswith(".xml"))
+    assert "A point" in xml and "SLIDEINJECTED" not in xml and "OPENXML" not in xml
+    with zipfile.ZipFile(folder / f"{DOC}.docx") as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+    assert "as a title" in document and "OPENXML" not in document
+    said = {d.message.split(" left out")[0] for d in result_of(report).diagnostics
+            if d.code == "W-EXPORT-ATTRIBUTE"}
+    assert said == {"attribute typst:text:fill", "attribute custom-style"}
+
+
+def test_a_deck_that_never_loads_fails_at_its_limit_and_the_rest_is_built(exported):
+    folder, report, _ = exported
+    never = result_of(report, "never-ready")
+    [problem] = [d for d in never.diagnostics if d.severity >= Severity.ERROR]
+    assert problem.location.file.endswith("never-ready.md")
+    assert f"waited {STEP_SECONDS} s for reveal.js" in problem.message
+    assert "slides-pdf" not in never.written and "pdf" in never.written
+    assert (folder.parent / "handout" / "never-ready.html").is_file()
+    assert report.seconds < 600  # a limit per step, not a hang
+
+
+def test_settings_naming_the_secret_folder_fail_the_talk_at_their_line(exported):
+    _, report, _ = exported
+    [doc] = [d for d in report.failed if d.endswith("settings")]
+    problems = " ".join(report.failed[doc])
+    assert re.search(r"_lamd\.yml:1:1: error: diagramsdir \.\./\.\./\.\./outside resolves", problems)
+    assert "bibdir ../../../outside" in problems
 
 
 def test_refused_urls_are_warnings_at_the_talks_line(exported, loopback):
-    web, _ = loopback
+    web = loopback[0].web
     _, report, outside = exported
-    [result] = report.exports
+    result = result_of(report)
     refused = [d for d in result.diagnostics if d.code == "W-EXPORT-REFUSED"]
     messages = " ".join(d.message for d in refused)
     for name in ("iframe.html", "object.svg", "img.svg", "link.css", "script.js", "import.css"):

@@ -74,7 +74,7 @@ def test_a_folder_takes_its_settings_then_its_parents_then_the_repositorys(tmp_p
     assert not {"title", "transition", "notesdir"} & set(ml)  # the Jekyll file is not lamd's
     # _gp names no snippets tree: it takes the one its sibling folders agree on
     assert gp["snippetsdir"].shared and gp["snippetsdir"].file == str(repo / "_ml" / "_lamd.yml")
-    assert snippet_dirs(str(repo / "_gp"))[0] == [str(repo / "snippets")]
+    assert snippet_dirs(str(repo / "_gp")) == [str(repo / "snippets")]
     source = {s.name: s.source for s in lamd_settings(repo / "_gp")}["snippetsdir"]
     assert "shared by the talks repository's folders" in source and "TALKS_PATH_MAP" in source
 

@@ -155,7 +155,9 @@ def test_a_reference_outside_the_repository_is_refused_with_a_warning(tmp_path):
     talk = project / "_lamd" / "lecture.md"
     out = tmp_path / "lecture.pptx"
     _inputs, errors, warnings = write_pptx(str(talk), out, build_config(talk), None)
-    assert not errors
+    # the settings may not name a file outside the project: an error at their line
+    assert [(e.code, e.location.line) for e in errors] == [("E-PATH-OUTSIDE", 1)]
+    assert errors[0].location.file.endswith("_lamd.yml")
     [warning] = warnings  # the front matter's potx wins, and is not there
     assert warning.code == "W-EXPORT-REFERENCE" and "missing.potx" in warning.message
     talk.write_text("---\ntitle: A Lecture\n---\n\n## One\n\nText.\n", encoding="utf-8")

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -132,3 +133,19 @@ def test_errors_show_in_the_page_and_the_server_keeps_running(server):
                      30, "the failing rebuild")
     assert any("no-such-fragment.md" in e for e in after["errors"])
     assert b"Alpha Talk" in get(base + "handout/alpha.html")
+
+
+def test_only_the_address_it_serves_is_answered(server):
+    """A page elsewhere may make a name of its own resolve to 127.0.0.1 (DNS rebinding):
+    the preview answers only requests that name its own address."""
+    _project, base = server
+    port = base.rstrip("/").rsplit(":", 1)[1]
+    for host, expected in ((f"127.0.0.1:{port}", 200), (f"localhost:{port}", 200),
+                           (f"attacker.example:{port}", 421), ("127.0.0.1:9", 421), ("", 421)):
+        request = urllib.request.Request(base + "index.html", headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                code = response.status
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+        assert code == expected, host

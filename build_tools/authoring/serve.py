@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import ipaddress
 import json
 import os
 import threading
@@ -76,6 +77,16 @@ def _errors(report: SiteReport) -> list[str]:
     return lines
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback interface only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class _PreviewHTTPServer(http.server.ThreadingHTTPServer):
     request_queue_size = 128
     """Pending connections the listen backlog holds (the default 5 drops a browser's bursts)."""
@@ -94,11 +105,25 @@ class PreviewServer:
         self.httpd = _PreviewHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
 
+    def answers_host(self, header: str | None) -> bool:
+        """Whether a request's ``Host`` names this server.  A page elsewhere can make a name
+        of its own resolve to 127.0.0.1 (DNS rebinding) and read the preview through it:
+        a server on loopback answers only the names of loopback, at its own port."""
+        host, port = self.bound
+        if not is_loopback(host):
+            return True  # --allow-remote: whoever reaches the machine may read, as said there
+        names = {host, "localhost", "127.0.0.1", "[::1]", f"[{host}]"}
+        return (header or "").strip().lower() in {f"{n}:{port}" for n in names} | names
+
+    @property
+    def bound(self) -> tuple[str, int]:
+        """The address and port the server listens on."""
+        host, port = self.httpd.server_address[:2]
+        return (host if isinstance(host, str) else bytes(host).decode()), int(port)
+
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        if isinstance(host, bytes):
-            host = host.decode()
+        host, port = self.bound
         return f"http://{host}:{port}/"
 
     def rebuild(self, changed: list[str]) -> None:
@@ -152,6 +177,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        if not self.preview.answers_host(self.headers.get("Host")):
+            return self.send_error(421, "this preview answers only its own address")
         if self.path.startswith("/__talks/status"):
             return self._send(self.preview.state.as_json(), "application/json")
         if self.path.startswith("/__talks/reload.js"):
@@ -166,6 +193,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             page = page.replace(b"</body>", script + b"</body>", 1) if b"</body>" in page else page + script
             return self._send(page, "text/html; charset=utf-8")
         return super().do_GET()
+
+    def do_HEAD(self):
+        if not self.preview.answers_host(self.headers.get("Host")):
+            return self.send_error(421, "this preview answers only its own address")
+        return super().do_HEAD()
 
     def _send(self, body: bytes, kind: str) -> None:
         self.send_response(200)

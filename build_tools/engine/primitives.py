@@ -135,7 +135,8 @@ def refuse_outside(ex: Expander, what: str, path: str, on_disk: str | None) -> b
     else:
         outside = allowed is not None and confine(on_disk, allowed) is None
     if outside:
-        shown = display_name(os.path.realpath(on_disk)) if on_disk and "\x00" not in on_disk else path
+        # the path as named (a symbolic link is named, never where it points)
+        shown = display_name(os.path.normpath(on_disk)) if on_disk and "\x00" not in on_disk else path
         ex.report("E-PATH-OUTSIDE", Severity.ERROR,
                   f"{what} {path} resolves to {shown}, outside the talk's repository and its "
                   "include roots; refused", hint="add its folder with -I DIR to allow it")

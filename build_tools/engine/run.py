@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ..config import TalkConfig
+from ..config import TalkConfig, granted_roots
 from ..diagnostics import Diagnostic
 from ..paths import mapped_roots
 from .expander import META, Expander, ExpansionState
 from .memo import Memo
 from .records import Block
 from .source import Frame, IncludeResolver, new_snapshot, repository_roots
-from ..lamd import snippet_dirs
+from ..lamd import refused_settings, settings_roots, snippet_dirs
 from .talkfile import Talk, read_talk
 from .vocabulary import define_variables, load_vocabulary
 
@@ -108,7 +108,9 @@ def _resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diag
         given = repository_roots(path, config.include_roots, config.macros_dir,
                                  [config.image_root, config.diagrams_dir,
                                   *(os.path.dirname(b) for b in config.bib_files), *mapped_roots()])
-        snippets, refused = snippet_dirs(folder, given)
+        from_settings = settings_roots(folder, granted_roots(config))
+        snippets = snippet_dirs(folder, from_settings)
+        refused = refused_settings(folder, from_settings)
         roots = list(dict.fromkeys([*config.include_roots, *snippets]))
         _RESOLVERS[key] = (IncludeResolver(path, roots, config.macros_dir, given), refused)
     return _RESOLVERS[key]

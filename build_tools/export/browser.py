@@ -33,20 +33,39 @@ ORIGIN = f"http://{HOST}"
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
                 "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-pings", "--disable-domain-reliability"]
+                "--disable-sync", "--no-pings", "--disable-domain-reliability",
+                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 """No ``--allow-file-access-from-files``, no ``--disable-web-security``: pages get the
-web's ordinary rules, and no name resolves (the site's requests never reach the network)."""
+web's ordinary rules, and no name resolves (the site's requests never reach the network).
+WebRTC sends UDP (STUN) to any address it is given, past the request routing: with no
+proxy, ``disable_non_proxied_udp`` leaves it no way out."""
+
+NO_WEBRTC = """(() => {
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel',
+                      'RTCSessionDescription', 'RTCIceCandidate']) {
+    try { Object.defineProperty(window, name, { value: undefined, configurable: false }); }
+    catch (e) {}
+  }
+})();"""
+"""Run before every page's own scripts: a deck has no use for WebRTC, and without the API a
+page cannot even try (the browser's policy above stops what an escaped frame tries)."""
+
 
 LOCAL_REFUSED = "Not allowed to load local resource: "
 """How Chromium says it refused a page's ``file:`` URL (no request is ever made)."""
 
-MATHJAX_DONE = """async () => {
+MATHJAX_DONE = """() => {
   const startup = window.MathJax && window.MathJax.startup;
-  if (startup && startup.promise) { await startup.promise; return true; }
-  return false;
+  if (!startup || !startup.promise) return true;
+  if (!window.__talksMath) {
+    window.__talksMath = 'waiting';
+    startup.promise.then(() => { window.__talksMath = 'done'; });
+  }
+  return window.__talksMath === 'done';
 }"""
-"""After the load event (MathJax's script is deferred, so it has run by then): resolves when
-MathJax has typeset the page, at once on a page without it."""
+"""After the load event (MathJax's script is deferred, so it has run by then): true once
+MathJax has typeset the page, at once on a page without it.  Polled, never awaited: a page
+that never settles must not hold the printer past its time limit."""
 
 
 @dataclass
@@ -117,15 +136,15 @@ class Printed:
 
 
 @contextmanager
-def chromium(server: type[SiteServer] = SiteServer):
-    """A launched browser, as a ``Printer`` whose pages are answered by ``server``; closed
-    (with its processes) when the block ends."""
+def chromium(server: type[SiteServer] = SiteServer, timeout_ms: int = 60000):
+    """A launched browser, as a ``Printer`` whose pages are answered by ``server`` and whose
+    every wait ends after ``timeout_ms``; closed (with its processes) when the block ends."""
     executable = tools.chromium()
     sync_playwright = tools.playwright()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=BROWSER_ARGS)
         try:
-            yield Printer(browser, server=server)
+            yield Printer(browser, timeout_ms=timeout_ms, server=server)
         finally:
             browser.close()
 
@@ -152,16 +171,19 @@ class Printer:
                    init_script: str = "", ready: str = "", css_page_size: bool = False) -> Printed:
         """Load ``page_file`` (inside the built site folder ``site``) and print it to ``out``.
 
-        ``ready`` is an async JS function the page is waited on (its value is returned);
-        MathJax is waited for too.  Only files inside ``site`` are served.
+        ``ready`` is a JS function polled until it returns a true value (which is
+        returned); MathJax is waited for too.  Only files inside ``site`` are served.  Each
+        wait ends after the printer's time limit with ``tools.StepTimeout``.
         """
         self.printed += 1
         server = self.server = self.server_class(site, host=f"page{self.printed}.{HOST}")
         context, page = self._tab(init_script)
+        context.set_default_timeout(self.timeout_ms)
         try:
             page.goto(server.url_of(page_file) + query, wait_until="load")
-            value = page.evaluate(ready) if ready else None
-            page.evaluate(MATHJAX_DONE)
+            value = self._wait(page, ready, "reveal.js to lay the deck out for printing") \
+                if ready else None
+            self._wait(page, MATHJAX_DONE, "MathJax to typeset the page")
             tmp = out.with_name(out.name + ".tmp")
             out.parent.mkdir(parents=True, exist_ok=True)
             options = {"path": str(tmp), "print_background": True}
@@ -176,12 +198,23 @@ class Printer:
         finally:
             self._leave(init_script, server)
 
+    def _wait(self, page, predicate: str, what: str):
+        """The predicate's first true value, polled in the page, or ``tools.StepTimeout``."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            return page.wait_for_function(predicate, timeout=self.timeout_ms).json_value()
+        except PlaywrightTimeout:
+            raise tools.StepTimeout(f"the browser waited {self.timeout_ms / 1000:g} s for {what}, "
+                                    "which never happened (a page that never loads, or a "
+                                    "script that never ends?)") from None
+
     def _tab(self, init_script: str):
         if init_script not in self._tabs:
             context = self.browser.new_context(service_workers="block", accept_downloads=False)
-            context.set_default_timeout(self.timeout_ms)
             context.route("**/*", self._answer)
             context.route_web_socket("**/*", self._refuse_socket)
+            context.add_init_script(NO_WEBRTC)
             if init_script:
                 context.add_init_script(init_script)
             page = context.new_page()

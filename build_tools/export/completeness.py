@@ -323,9 +323,10 @@ def docx_content(path: Path) -> Content:
     """A DOCX as pandoc reads it (in its sandbox): words, headings, pictures."""
     import json
 
-    import pypandoc
+    from . import tools
 
-    tree = json.loads(pypandoc.convert_file(str(path), "json", format="docx", sandbox=True))
+    tree = json.loads(tools.run_pandoc(["--from=docx", "--to=json", str(path)], "",
+                                       timeout=READ_TIMEOUT))
     found = Content(picture_names_known=False)
     meta = tree.get("meta", {})
     title = words_of(_walk_tree(meta.get("title", {}), Content()))

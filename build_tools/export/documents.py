@@ -27,6 +27,7 @@ from . import tools
 from .citations import bib_text, cited_keys
 from .images import ImageFinder
 from .notebook import notation_definitions
+from .sanitize import dropped_attribute_warnings, writer_safe
 from .standins import Pictures
 from .tree import fitted
 
@@ -71,23 +72,26 @@ class HandoutTree:
     expanded: ExpandedTalk
     bibs: list[str]
     """The BibTeX files the talk's citations were resolved against."""
+    warnings: list[Diagnostic]
+    """What was taken out of the tree before any writer sees it (``sanitize``)."""
 
 
 def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
                  bib_cache: str | None = None) -> HandoutTree:
     """Read the handout into pandoc's tree (in its sandbox), with ``--citeproc`` given only
     the entries the talk cites (taken from the cleaned copies in ``bib_cache``)."""
-    pandoc = tools.pandoc()
+    tools.pandoc()
     notation = notation or os.path.join(config.macros_dir, "notation.tex")
     text, bibs, expanded = handout_markdown(talk, config, notation)
     with tempfile.TemporaryDirectory(prefix="talks-handout-") as folder:
-        args = ["--sandbox", f"--from={PANDOC_INPUT}", "--to=json"]
+        args = [f"--from={PANDOC_INPUT}", "--to=json"]
         if bibs:
             with open(os.path.join(folder, "cited.bib"), "w", encoding="utf-8") as fh:
                 fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
             args += ["--citeproc", "--bibliography=cited.bib"]
-        tree = json.loads(_run(pandoc, args, text, folder))
-    return HandoutTree(tree, expanded, bibs)
+        tree, dropped = writer_safe(json.loads(
+            tools.run_pandoc(args, text, timeout=config.step_timeout, cwd=folder)))
+    return HandoutTree(tree, expanded, bibs, dropped_attribute_warnings(dropped, expanded))
 
 
 def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: str | None
@@ -127,7 +131,7 @@ def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: st
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return PendingDocx(process, log, folder, tmp, out, pictures,
                        [*expanded.dependencies, *handout.bibs, *finder.used], errors,
-                       finder.warnings)
+                       [*handout.warnings, *finder.warnings], config.step_timeout)
 
 
 @dataclass
@@ -143,28 +147,27 @@ class PendingDocx:
     inputs: list[str]
     errors: list[Diagnostic]
     warnings: list[Diagnostic]
+    timeout: float
+    """Seconds pandoc may take, counted from when it is waited for."""
 
     def finish(self) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
         """Wait for pandoc; put the file in place (the last good one stays when it failed).
         Returns (files it was made from, the engine's errors, the images' warnings)."""
         try:
-            code = self.process.wait()
+            try:
+                code = self.process.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise tools.StepTimeout(f"pandoc ran past its time limit of {self.timeout:g} s "
+                                        "and was stopped") from None
             self.log.seek(0)
             message = self.log.read()
             self.log.close()
             if code != 0:
-                raise RuntimeError(f"pandoc: {message.strip()[-2000:]}")
+                raise tools.ToolFailure(f"pandoc: {message.strip()[-2000:]}")
             self.pictures.put_in(self.tmp)
             self.tmp.replace(self.out)
         finally:
             self.folder.cleanup()
         return self.inputs, self.errors, self.warnings
-
-
-def _run(pandoc: str, args: list[str], text: str, folder: str) -> str:
-    done = subprocess.run([pandoc, *tools.pandoc_runtime(), *args], input=text, text=True,
-                          capture_output=True, cwd=folder)
-    if done.returncode != 0:
-        raise RuntimeError(f"pandoc: {done.stderr.strip()[-2000:]}")
-    return done.stdout
-

@@ -18,13 +18,16 @@ from urllib.parse import unquote
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine import records as r
 from ..engine.output import Origin, origin_of
+from ..media import unpublishable
 from ..paths import confine
 from . import markdown as md
 from .standins import MAX_PIXELS, picture_size
 
 HEADER_BYTES = 256 * 1024
-TEXT_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)")
-"""An image a line of text names: Markdown ``![..](path)`` or HTML ``<img src=..>``."""
+TEXT_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)"
+                        r"|^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)")
+"""An image a line of text names: Markdown ``![..](path)``, HTML ``<img src=..>``, or a
+reference target (``[r1]: path``) that ``![..][r1]`` names."""
 
 
 @dataclass
@@ -67,6 +70,10 @@ class ImageFinder:
         real = confine(str(found), self.allowed_roots)
         if real is None:
             self.refuse(path, "it resolves outside the talk's repository and its roots")
+            return None
+        why = unpublishable(real)
+        if why is not None:
+            self.refuse(path, why)
             return None
         if found.suffix.lower() not in self.kinds:
             self.refuse(path, f"{found.suffix or 'a file without a suffix'} images "
@@ -118,8 +125,8 @@ def image_origins(items) -> dict[str, Origin]:
             seen.setdefault(item.image.path, position)
         elif isinstance(item, r.Image):
             seen.setdefault(item.path, position)
-        elif isinstance(item, str) and ("![" in item or "<img" in item):
+        elif isinstance(item, str) and ("![" in item or "<img" in item or "]:" in item):
             for m in TEXT_IMAGE.finditer(item):
-                seen.setdefault(unquote(m.group(1) or m.group(2)), position)
+                seen.setdefault(unquote(m.group(1) or m.group(2) or m.group(3)), position)
     return {path: origin for path, position in seen.items()
             if (origin := origin_of(position)) is not None}

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 import yaml
 
 from ..engine import records as r
+from ..media import unpublishable
 from ..paths import confine, real_roots
 from ..engine.talkfile import author_list
 
@@ -163,6 +164,8 @@ def _relinked(text: str, style: Style) -> str:
 # -- resources named in the talk's own text ----------------------------------------------
 
 MD_IMAGE = re.compile(r'!\[([^\]]*)\]\(\s*(<[^>\n]*>|[^)\s]+)((?:\s+"[^"\n]*")?\s*)\)')
+REFERENCE_DEFINITION = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)", re.M)
+"""A reference-style link's or image's target (``[r1]: path.png``), named by ``![alt][r1]``."""
 URL_ATTR = re.compile(r"""(?<![\w-])((?:xlink:)?href|src|data|poster|background|action|formaction|"""
                       r"""manifest|codebase|cite|longdesc|lowsrc|dynsrc|icon)(\s*=\s*)"""
                       r"""("[^"]*"|'[^']*'|[^\s>"']+)""", re.I)
@@ -178,10 +181,10 @@ FILE_URL = re.compile(r"""(?<![\w-])file:[^\s"'<>()]*""", re.I)
 
 def rewrite_references(text: str, link: Callable[[str], str | None]) -> str:
     """Every resource URL in ``text`` passed through ``link``: Markdown images (left as their
-    alt text when ``link`` gives None), HTML URL attributes and ``srcset``, a meta refresh's
+    alt text when ``link`` gives None) and reference targets, HTML URL attributes and ``srcset``, a meta refresh's
     URL, CSS ``url()`` and ``@import``, any other ``file:`` URL (emptied when ``link`` gives
     None)."""
-    if not any(mark in text for mark in ("](", "=", "url(", "@import", "file:", "FILE:")):
+    if not any(mark in text for mark in ("](", "]:", "=", "url(", "@import", "file:", "FILE:")):
         return text
 
     def quoted(value: str) -> tuple[str, str]:
@@ -207,6 +210,9 @@ def rewrite_references(text: str, link: Callable[[str], str | None]) -> str:
         return f"{m.group(1)}{m.group(2)}{quote}{', '.join(kept)}{quote}"
 
     text = MD_IMAGE.sub(image, text)
+    if "]:" in text:  # no target survives unless ``link`` gives one (an empty target shows nothing)
+        text = REFERENCE_DEFINITION.sub(
+            lambda m: m.group(1) + (link(m.group(2).strip("<>")) or "<>"), text)
     text = SRCSET_ATTR.sub(srcset, text)
     text = URL_ATTR.sub(lambda m: m.group(1) + m.group(2) + one(m.group(3)), text)
     text = REFRESH_URL.sub(lambda m: m.group(1) + (link(m.group(2)) or ""), text)
@@ -281,8 +287,8 @@ def allowed_roots(expanded, diagrams: str | None) -> tuple[str, ...]:
 def image_file(path: str, talk_dir: str, diagrams: str | None, allowed=None) -> Path | None:
     """The file an image path names: ``/diagrams/...`` under the diagrams folder, other
     ``/``-rooted paths under it too (lamd's ``\\diagramsDir``), else relative to the talk;
-    None when it names none, or one outside the ``allowed`` folders (``paths.confine``; a
-    caller that gives none confines the file itself)."""
+    None when it names none, or one outside the ``allowed`` folders (``paths.confine``) or
+    no picture or media (``media.unpublishable``); a caller that gives none checks itself."""
     path = unquote(path.split("#")[0].split("?")[0]) if not re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) \
         else ""
     if not path:
@@ -298,7 +304,7 @@ def image_file(path: str, talk_dir: str, diagrams: str | None, allowed=None) -> 
     if found is None or allowed is None:
         return found
     real = confine(str(found), allowed)
-    return Path(real) if real else None
+    return Path(real) if real and unpublishable(real) is None else None
 
 
 def metadata_block(meta: dict, *, abstract: bool = False, references: bool = False) -> str:

@@ -31,6 +31,7 @@ from .citations import cited_keys
 from . import tools
 from .images import ImageFinder
 from .notebook import notation_definitions
+from .sanitize import dropped_attribute_warnings, writer_safe
 from .standins import Pictures
 
 PANDOC_SLIDES = "markdown-implicit_figures+tex_math_dollars+latex_macros+fenced_divs"
@@ -54,8 +55,6 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                notation: str | None = None, bib_cache: str | None = None):
     """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings).
     ``bib_cache`` is where the HTML build keeps its cleaned bibliographies."""
-    import pypandoc
-
     tools.pandoc()
     expanded = expand(talk, "slides", config)
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
@@ -66,25 +65,26 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     body = deck.markdown(expanded.items)
     macros = notation_definitions(notation or os.path.join(config.macros_dir, "notation.tex"), body)
     text = "\n\n".join(filter(None, [md.metadata_block(expanded.talk.meta), macros, body])) + "\n"
-    args = [*tools.pandoc_runtime(), "--slide-level=2"]
+    args = ["--slide-level=2"]
     reference, warning = _reference(expanded, config)
     if reference:
         args.append(f"--reference-doc={reference}")
     # pictures go into pandoc's document tree as data: URIs of stand-ins (``standins``)
-    tree = json.loads(pypandoc.convert_text(text, "json", format=PANDOC_SLIDES,
-                                            extra_args=list(tools.pandoc_runtime()), sandbox=True,
-                                            verify_format=False))
+    timeout = config.step_timeout
+    tree, dropped = writer_safe(json.loads(tools.run_pandoc(
+        [f"--from={PANDOC_SLIDES}", "--to=json"], text, timeout=timeout)))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
     packed = Pictures()
-    pypandoc.convert_text(json.dumps(_with_pictures(tree, deck.pictures, finder, packed)),
-                          "pptx", format="json", outputfile=str(tmp), extra_args=args,
-                          sandbox=True, verify_format=False)
+    tools.run_pandoc(["--from=json", "--to=pptx", f"--output={tmp}", *args],
+                     json.dumps(_with_pictures(tree, deck.pictures, finder, packed)),
+                     timeout=timeout)
     packed.put_in(tmp, with_math_fallback)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
-    return inputs, errors, [*finder.warnings, *([warning] if warning else [])]
+    return inputs, errors, [*dropped_attribute_warnings(dropped, expanded), *finder.warnings,
+                            *([warning] if warning else [])]
 
 
 class Deck:
@@ -279,13 +279,12 @@ def _picture(path: Path) -> tuple[bytes, str, str] | None:
 def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
     """This version of the SVG drawn as a PNG, None when it cannot be drawn; once per
     worker (talks share their diagrams)."""
-    import typst
-
     from .typeset import rasterize
+    from .typst_process import CompileError
 
     try:
         return rasterize(Path(svg), SVG_PPI)
-    except typst.TypstError:
+    except CompileError:
         return None
 
 

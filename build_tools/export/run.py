@@ -147,6 +147,8 @@ def _export_one(job: ExportJob, fmt: str, handout):
         inputs, errors, found = typeset.write_handout_pdf(
             job.talk, out, job.config, job.diagrams, job.notation, handout=handout())
         return _raise_first(inputs, errors), found
+    if fmt in DECK_FORMATS:
+        _within_slide_budget(job, fmt)
     if fmt == "pptx":
         inputs, errors, found = pptx.write_pptx(job.talk, out, job.config, job.diagrams,
                                                 job.notation, bib_cache=_bib_cache(job))
@@ -156,9 +158,27 @@ def _export_one(job: ExportJob, fmt: str, handout):
         raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
     if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
         raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
-    printed = slides_pdf.write_slides_pdf(worker_printer(), site_folder(Path(page), job.doc),
+    printer = worker_printer()
+    printer.timeout_ms = int(job.config.step_timeout * 1000)
+    printed = slides_pdf.write_slides_pdf(printer, site_folder(Path(page), job.doc),
                                           Path(page), out, notes=job.slide_notes)
     return [page], [_refused(job, fmt, url) for url in printed.refused]
+
+
+DECK_FORMATS = ("slides-pdf", "pptx")
+"""The exports made slide by slide, bounded by ``TalkConfig.max_slides``."""
+
+
+def _within_slide_budget(job: ExportJob, fmt: str) -> None:
+    """Refuse a deck longer than the budget before any tool starts on it."""
+    page = job.pages.get("slides")
+    if not page or not os.path.isfile(page):
+        return
+    with open(page, encoding="utf-8", errors="replace") as fh:
+        slides = fh.read().count("<section")
+    if slides > job.config.max_slides:
+        raise ExportFailure(f"the deck has {slides} slides, more than the {job.config.max_slides} "
+                            f"a {fmt} is made of (talks_max_slides)")
 
 
 def _bib_cache(job: ExportJob) -> str | None:

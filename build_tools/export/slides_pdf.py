@@ -31,7 +31,8 @@ READY = """async () => {
 }"""
 """The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is
 done, every picture is decoded, and each slide taller than its page is scaled down to fit
-it (``zoom``, which lays it out again, centred).  A slide left taller than its page would be
+it (``zoom``, which lays it out again, centred); polled until then (a second call finds
+every slide fitted).  A slide left taller than its page would be
 cut, and Chromium moves a picture that crosses the page's foot to the next page, where
 reveal.js's clipping hides it: the picture printed blank."""
 
@@ -49,8 +50,9 @@ def init_script(options: dict) -> str:
     """
     return f"""(() => {{
   const extra = {json.dumps(options)};
-  window.__talksPdfReady = new Promise(resolve => document.addEventListener(
-    'pdf-ready', () => resolve(window.Reveal.getTotalSlides()), {{ once: true }}));
+  window.__talksPdfReady = 0;
+  document.addEventListener('pdf-ready', () => {{
+    window.__talksPdfReady = window.Reveal.getTotalSlides() || -1; }}, {{ once: true }});
   let reveal;
   Object.defineProperty(window, 'Reveal', {{
     configurable: true,

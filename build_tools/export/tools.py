@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from functools import lru_cache
@@ -13,6 +14,10 @@ class MissingTool(Exception):
 
 class ToolFailure(Exception):
     """A program an export runs could not make its file; the message says why."""
+
+
+class StepTimeout(ToolFailure):
+    """An outside step ran past its time limit (``TalkConfig.step_timeout``) and was stopped."""
 
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -62,9 +67,10 @@ def pandoc() -> str:
     return path
 
 
-PANDOC_RUNTIME = ("+RTS", "-A64m", "-RTS")
-"""A larger allocation area for pandoc's garbage collector: a tenth less time on a
-handout, and less memory at its peak."""
+PANDOC_RUNTIME = ("+RTS", "-A64m", "-M3g", "-RTS")
+"""A larger allocation area for pandoc's garbage collector (a tenth less time on a
+handout, and less memory at its peak), and a ceiling on its heap: a document built to
+exhaust the machine stops pandoc instead."""
 
 
 @lru_cache(maxsize=None)
@@ -97,3 +103,21 @@ def playwright():
         raise MissingTool("PDF exports need the PyPI package 'playwright' (pip install playwright)") \
             from None
     return sync_playwright
+
+
+def run_pandoc(args: list[str], text: str, *, timeout: float, cwd: str | None = None,
+               said: list[str] | None = None) -> str:
+    """pandoc, in its sandbox, on ``text``: what it writes on standard output.  It is stopped
+    after ``timeout`` seconds (``StepTimeout``); its warnings go to ``said``, one each."""
+    command = [pandoc(), *pandoc_runtime(), "--sandbox", *args]
+    try:
+        done = subprocess.run(command, input=text, text=True, capture_output=True, cwd=cwd,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise StepTimeout(f"pandoc ran past its time limit of {timeout:g} s and was stopped") \
+            from None
+    if done.returncode != 0:
+        raise ToolFailure(f"pandoc: {done.stderr.strip()[-2000:]}")
+    if said is not None:
+        said += [w.strip() for w in re.split(r"^\[WARNING\] ", done.stderr, flags=re.M) if w.strip()]
+    return done.stdout

@@ -14,9 +14,7 @@ says why Typst and not LaTeX or the browser.
 """
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import os
 import re
 import shutil
@@ -30,6 +28,7 @@ from . import tools
 from .documents import HandoutTree, handout_tree
 from .images import ImageFinder
 from .tree import fitted, without_images
+from .typst_process import CompileError, compile_typst
 
 TYPST_IMAGES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf")
 """What Typst places (vector SVG and PDF stay vector)."""
@@ -44,44 +43,25 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     ``handout`` is the talk's tree when another export has read it already; ``bib_cache``
     is where the HTML build keeps its cleaned bibliographies."""
     tools.pandoc()
-    compiler = _compiler()
     handout = handout or handout_tree(talk, config, notation, bib_cache)
     expanded = handout.expanded
     finder = ImageFinder.for_talk(expanded, config, diagrams, TYPST_IMAGES)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="talks-typeset-") as root, \
-            _PandocWarnings() as said:
+    said: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="talks-typeset-") as root:
         placed = Placement(finder, Path(root))
-        pdf = _typeset(compiler, fitted(handout.tree, placed.name_for), placed)
+        pdf = _typeset(fitted(handout.tree, placed.name_for), placed, config.step_timeout, said)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(pdf)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    warnings = [*finder.warnings, *_math_left_as_tex(said.messages, expanded)]
+    warnings = [*handout.warnings, *finder.warnings, *_math_left_as_tex(list(dict.fromkeys(said)), expanded)]
     return [*expanded.dependencies, *handout.bibs, *finder.used], errors, warnings
 
 
 # -- what pandoc could not convert ----------------------------------------------------
 
 UNCONVERTED = re.compile(r"Could not convert TeX math (.*?), rendering as TeX", re.S)
-
-
-class _PandocWarnings(logging.Handler):
-    """pandoc's warnings while in use (pypandoc passes them to its logger)."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-    def __enter__(self) -> "_PandocWarnings":
-        logging.getLogger("pypandoc").addHandler(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        logging.getLogger("pypandoc").removeHandler(self)
 
 
 def _math_left_as_tex(messages: list[str], expanded) -> list[Diagnostic]:
@@ -137,67 +117,47 @@ class Placement:
 
 # -- Typst ----------------------------------------------------------------------------
 
-def _typeset(compiler, document: dict, placed: Placement) -> bytes:
+def _typeset(document: dict, placed: Placement, timeout: float, said: list[str]) -> bytes:
     """The PDF; an image the compiler cannot read (an SVG that links a file outside, a
     damaged file) is found, left out with a warning, and the rest typeset again."""
-    import typst
-
-    source = _typst_source(document)
+    source = _typst_source(document, timeout, said)
+    root = str(placed.root)
     try:
-        return compiler.compile(input=source.encode("utf-8"), root=str(placed.root), format="pdf")
-    except typst.TypstError as first:
-        bad = [name for name in list(placed.names.values()) if not _places(compiler, name, placed.root)]
+        return compile_typst(source.encode("utf-8"), root, "pdf", timeout=timeout)
+    except CompileError as first:
+        bad = [name for name in list(placed.names.values()) if not _places(name, root, timeout)]
         if not bad:
-            raise tools.ToolFailure(f"Typst could not typeset the handout: {first.message}") from None
+            raise tools.ToolFailure(f"Typst could not typeset the handout: {first}") from None
         for name in bad:
             placed.refuse(name, "Typst cannot read it (an SVG that links files outside its "
                                 "folder, or a damaged file)")
-        source = _typst_source(without_images(document, set(bad)))
-        return compiler.compile(input=source.encode("utf-8"), root=str(placed.root), format="pdf")
+        source = _typst_source(without_images(document, set(bad)), timeout, said)
+        try:
+            return compile_typst(source.encode("utf-8"), root, "pdf", timeout=timeout)
+        except CompileError as again:
+            raise tools.ToolFailure(f"Typst could not typeset the handout: {again}") from None
 
 
-def _places(compiler, name: str, root: Path) -> bool:
-    import typst
-
+def _places(name: str, root: str, timeout: float) -> bool:
     try:
-        compiler.compile(input=f'#image("{name}")'.encode(), root=str(root), format="pdf")
+        compile_typst(f'#image("{name}")'.encode(), root, "pdf", timeout=timeout)
         return True
-    except typst.TypstError:
+    except CompileError:
         return False
 
 
-def _typst_source(document: dict) -> str:
+def _typst_source(document: dict, timeout: float, said: list[str] | None = None) -> str:
     """Typst markup of the fitted tree (its citations already resolved: pandoc writes their
     text, not Typst's own citations)."""
-    return _pandoc(json.dumps(document), "typst-citations", "json",
-                   ["--standalone", f"--variable=papersize:{PAPER}"])
+    return tools.run_pandoc(["--from=json", "--to=typst-citations", "--standalone",
+                             f"--variable=papersize:{PAPER}"], json.dumps(document),
+                            timeout=timeout, said=said)
 
 
-def _pandoc(text: str, to: str, source_format: str, args: list[str]) -> str:
-    import pypandoc
-
-    return pypandoc.convert_text(text, to, format=source_format,
-                                 extra_args=[*tools.pandoc_runtime(), *args], sandbox=True,
-                                 verify_format=False)
-
-
-def rasterize(svg: Path, ppi: int) -> bytes:
+def rasterize(svg: Path, ppi: int, timeout: float = 180.0) -> bytes:
     """An SVG drawn as a PNG by the same confined compiler (for formats whose readers do
-    not all draw SVG); raises ``typst.TypstError`` when it cannot be drawn."""
+    not all draw SVG); raises ``CompileError`` when it cannot be drawn."""
     with tempfile.TemporaryDirectory(prefix="talks-raster-") as root:
         shutil.copyfile(svg, Path(root) / "image.svg")
         page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("image.svg")\n'
-        return _compiler().compile(input=page.encode("utf-8"), root=root, format="png", ppi=ppi)
-
-
-@functools.lru_cache(maxsize=1)
-def _compiler():
-    """One compiler per process: finding the fonts is most of a cold start.  Only the fonts
-    Typst ships are used, so a handout looks the same on every machine."""
-    try:
-        import typst
-    except ImportError:
-        raise tools.MissingTool("handout PDFs need the PyPI package 'typst' (pip install typst)") \
-            from None
-    return typst.Compiler(ignore_system_fonts=True)
-
+        return compile_typst(page.encode("utf-8"), root, "png", ppi, timeout)

@@ -28,6 +28,7 @@ from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import LazyOrigins, Origin, origin_of
 from ..engine.talkfile import author_list
+from ..paths import hidden
 from .anchors import SlideAnchor
 from .paths import guard_line, may_name_a_file
 
@@ -253,9 +254,15 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
 
 def _guard_paths(em: Emitter, text: str, origin) -> str:
     """Refuse local files outside the repository that the text itself names (paths.py)."""
-    def refuse(path: str, shown: str) -> None:
-        em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, outside the talk's repository and "
-                "its include roots; refused", origin, Severity.ERROR)
+    def refuse(path: str, shown: str, why: str | None) -> None:
+        if why is not None:
+            em.warn("E-FILE-NOT-MEDIA", f"{path} is not published: {why}", origin, Severity.ERROR)
+        elif hidden(shown):
+            em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, in a hidden folder or file, "
+                    "which is never read or published; refused", origin, Severity.ERROR)
+        else:
+            em.warn("E-PATH-OUTSIDE", f"{path} resolves to {shown}, outside the talk's repository "
+                    "and its include roots; refused", origin, Severity.ERROR)
 
     options = em.options
     return guard_line(text, options.doc_dir, options.image_root, options.allowed_roots, refuse)

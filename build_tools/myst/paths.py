@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 
+from ..media import unpublishable
 from ..paths import confine, display_name
 
 REFUSED = "refused-path-outside-repository"
@@ -22,7 +23,11 @@ HTML_ATTR_RE = re.compile(r"""(\b(?:src|data|href|data-src|data-background(?:-im
                           r"""([^"'\s>]+)""", re.I)
 DIRECTIVE_RE = re.compile(r"^(\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude|image|figure)\}\s+)(\S+)",
                           re.I)
+READING_DIRECTIVE_RE = re.compile(r"^\s*(?:`{3,}|~{3,}|:{3,})\s*\{(?:include|literalinclude)\}", re.I)
+"""Directives whose file becomes page text: any text file of the project may be shown."""
 FILE_OPTION_RE = re.compile(r"^(\s*:(?:file|source):\s+)(\S+)", re.I)
+REFERENCE_RE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*<?)([^\s>]+)")
+"""A reference-style target (``[r1]: ../x.png``), which ``![alt][r1]`` shows."""
 ROLE_RE = re.compile(r"(\{(?:download|doc|file)\}`(?:[^`<]*<)?)([^`>]+)", re.I)
 URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|#|//")
 
@@ -39,11 +44,16 @@ def _file_option(low: str) -> bool:
     return ":file:" in low or ":source:" in low
 
 
+def _reference(low: str) -> bool:
+    return "]:" in low
+
+
 def _role(low: str) -> bool:
     return "}`" in low and ("download}" in low or "doc}" in low or "file}" in low)
 
 
-PATTERNS = ((MD_TARGET_RE, lambda low: "](" in low), (HTML_ATTR_RE, _html_attribute),
+PATTERNS = ((MD_TARGET_RE, lambda low: "](" in low), (REFERENCE_RE, _reference),
+            (HTML_ATTR_RE, _html_attribute),
             (DIRECTIVE_RE, _directive), (FILE_OPTION_RE, _file_option), (ROLE_RE, _role))
 """Each pattern with a quick look that rules out most lines before it runs.
 
@@ -52,7 +62,7 @@ docutils and browsers read them."""
 
 
 def may_name_a_file(text: str) -> bool:
-    if "](" in text:
+    if "](" in text or "]:" in text:
         return True
     if "=" not in text and ":" not in text and "}" not in text:  # what every other look needs
         return False
@@ -71,18 +81,32 @@ def local_file(path: str, doc_dir: str | None, image_root: str | None) -> str | 
     return os.path.join(doc_dir, path) if doc_dir else None
 
 
+DOCUMENT_SUFFIXES = frozenset({".md"})
+"""Files a talk may link that are pages of the site (talk sources), not files to copy."""
+
+
 def guard_line(text: str, doc_dir: str | None, image_root: str | None, allowed,
                refuse) -> str:
-    """``text`` with every local path outside ``allowed`` replaced; ``refuse(path, real)`` reports each."""
+    """``text`` with every local path outside ``allowed``, or naming a file that is no
+    picture or media (``media.unpublishable``), replaced; ``refuse(path, shown, why)``
+    reports each (``why`` is None for a path outside)."""
     if not allowed or not may_name_a_file(text):
         return text
+    reading = bool(READING_DIRECTIVE_RE.match(text)) or bool(FILE_OPTION_RE.match(text))
 
     def check(m: re.Match) -> str:
         path = m.group(2)
         on_disk = local_file(path, doc_dir, image_root)
-        if on_disk is None or confine(on_disk, allowed):
+        if on_disk is None:
             return m.group(0)
-        refuse(path, display_name(os.path.normpath(on_disk)))
+        real = confine(on_disk, allowed)
+        why = None if real else "outside"
+        if real and not reading and os.path.isfile(real) \
+                and os.path.splitext(real)[1].lower() not in DOCUMENT_SUFFIXES:
+            why = unpublishable(real)
+        if why is None:
+            return m.group(0)
+        refuse(path, display_name(os.path.normpath(on_disk)), None if why == "outside" else why)
         return m.group(1) + REFUSED
 
     low = text.lower()

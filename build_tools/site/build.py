@@ -39,7 +39,7 @@ from ..config import VARIANTS, read_conf
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
 from ..export.run import ExportResult
-from ..lamd import bibdir_files
+from ..lamd import bibdir_files, settings_roots
 from ..paths import confine
 from ..engine.source import repository_roots
 from ..project import confdir_for, require_project, talk_folders
@@ -171,8 +171,10 @@ def _project(options: SiteOptions) -> Path:
 def _bib_files(talks: list[str], extra: list[str], include_roots: list[str]) -> list[str]:
     """Every bibliography the talks name; one outside the repository is left out (each talk's
     build reports it), since sphinxcontrib-bibtex would read it."""
+    granted = [*include_roots, *(os.path.dirname(os.path.abspath(b)) for b in extra)]
     files = [bib for folder in dict.fromkeys(os.path.dirname(os.path.abspath(t)) for t in talks)
-             for bib in bibdir_files(folder)]  # lamd's bibdir, then the command line's (README)
+             for bib in bibdir_files(folder, settings_roots(folder, granted))]
+    # lamd's bibdir, then the command line's (README)
     files += [os.path.abspath(b) for b in extra]
     for talk in talks:
         try:

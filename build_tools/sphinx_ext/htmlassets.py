@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx.util import logging
 
-from ..myst.paths import URL_RE
+from ..media import unpublishable
+from ..myst.paths import REFUSED, URL_RE
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -61,6 +62,11 @@ def rewrite(app: Sphinx, docname: str, node: nodes.raw) -> str:
             logger.warning("image not found: %s", target, location=node, type="talks",
                            subtype="W-IMAGE-MISSING")
             return m.group(0)
+        why = unpublishable(path)
+        if why is not None:  # emit refuses these first (myst/paths.py); never copy one
+            logger.warning("%s is not published: %s", target, why, location=node, type="talks",
+                           subtype="E-FILE-NOT-MEDIA")
+            return m.group(1) + REFUSED
         name = copied_name(path)
         os.makedirs(images, exist_ok=True)
         if not os.path.isfile(os.path.join(images, name)):
