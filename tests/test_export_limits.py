@@ -212,3 +212,24 @@ def test_a_deck_over_the_slide_budget_is_refused_and_the_rest_exported(tmp_path,
     assert "more than the 5 a pptx is made of (talks_max_slides)" in result.output
     exports = {p.name for p in (project / "_build/site/exports").iterdir()}
     assert {"short.pptx", "short.ipynb", "long.ipynb"} <= exports and "long.pptx" not in exports
+
+
+def test_a_page_that_hangs_while_printing_is_stopped_at_the_limit(tmp_path):
+    """``page.pdf`` has no time limit of its own: a script looping in ``beforeprint`` would
+    hold the worker for ever."""
+    chromium_or_skip()
+    from build_tools.export.browser import chromium
+
+    page = tmp_path / "site" / "deck.html"
+    page.parent.mkdir()
+    page.write_text("<!doctype html><p>hang</p><script>window.ok = 1;"
+                    "addEventListener('beforeprint', () => { while (true) {} });</script>")
+    start = time.monotonic()
+    with chromium(timeout_ms=3000) as printer:
+        with pytest.raises(tools.StepTimeout, match="more than 3 s to print"):
+            printer.print_page(page.parent, page, tmp_path / "deck.pdf", ready="() => window.ok")
+        good = tmp_path / "site" / "good.html"
+        good.write_text("<!doctype html><p>fine</p><script>window.ok = 1;</script>")
+        printer.print_page(good.parent, good, tmp_path / "good.pdf", ready="() => window.ok")
+    assert time.monotonic() - start < 60
+    assert (tmp_path / "good.pdf").read_bytes().startswith(b"%PDF")

@@ -343,13 +343,14 @@ def test_a_worker_whose_parent_died_before_it_asked_ends_at_once():
 def test_serve_on_a_public_address_needs_allow_remote():
     from click.testing import CliRunner
 
-    from build_tools.authoring.serve import _PreviewHTTPServer
-    from build_tools.cli import _loopback, main
+    from build_tools.authoring.serve import _PreviewHTTPServer, is_loopback
+    from build_tools.cli import main
 
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code != 0 and "--allow-remote" in result.output
-    assert _loopback("127.0.0.1") and _loopback("::1") and _loopback("localhost")
-    assert not _loopback("0.0.0.0") and not _loopback("192.168.1.2")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert is_loopback("[::1]")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
     assert _PreviewHTTPServer.request_queue_size >= 64
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import signal
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +137,32 @@ class Printed:
     refused: list[str]
 
 
+def kill_renderers() -> None:
+    """Kill every page (renderer) process of the browsers this process started: the pages a
+    print is stuck in.  The browser lives on, and a killed tab is replaced (``_leave``)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    parent = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    below, found = [os.getpid()], []
+    while below:
+        for child in children.get(below.pop(), []):
+            below.append(child)
+            found.append(child)
+    for pid in found:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if b"--type=renderer" in fh.read():
+                    os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
+
+
 @contextmanager
 def chromium(server: type[SiteServer] = SiteServer, timeout_ms: int = 60000):
     """A launched browser, as a ``Printer`` whose pages are answered by ``server`` and whose
@@ -192,11 +220,34 @@ class Printer:
             else:
                 options.update(format="A4", margin={"top": "18mm", "bottom": "18mm",
                                                     "left": "16mm", "right": "16mm"})
-            page.pdf(**options)
+            self._print(page, options)
             tmp.replace(out)
             return Printed(value, list(server.refused))
         finally:
             self._leave(init_script, server)
+
+    def _print(self, page, options: dict) -> None:
+        """``page.pdf``, which Playwright lets run for ever (a script looping in the page's
+        ``beforeprint`` holds it): past the time limit this browser's pages are killed, and
+        the print fails with ``tools.StepTimeout``."""
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            kill_renderers()
+
+        timer = threading.Timer(self.timeout_ms / 1000, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            page.pdf(**options)
+        except Exception:
+            if fired.is_set():
+                raise tools.StepTimeout(f"the browser took more than {self.timeout_ms / 1000:g} s "
+                                        "to print the page, and was stopped") from None
+            raise
+        finally:
+            timer.cancel()
 
     def _wait(self, page, predicate: str, what: str):
         """The predicate's first true value, polled in the page, or ``tools.StepTimeout``."""
