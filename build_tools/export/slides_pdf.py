@@ -12,9 +12,9 @@ from pathlib import Path
 
 from .browser import Printed, Printer
 
-READY = """async () => {
-  const count = await window.__talksPdfReady;
-  await Promise.all([...document.images].map(image => image.decode().catch(() => null)));
+READY = """() => {
+  const count = window.__talksPdfReady;
+  if (!count || ![...document.images].every(image => image.complete)) return 0;
   for (const page of document.querySelectorAll('.pdf-page')) {
     const slide = page.querySelector(':scope > section');
     if (!slide) continue;
@@ -30,11 +30,10 @@ READY = """async () => {
   return count;
 }"""
 """The slide count, once reveal.js says (its ``pdf-ready`` event) that the print layout is
-done, every picture is decoded, and each slide taller than its page is scaled down to fit
-it (``zoom``, which lays it out again, centred); polled until then (a second call finds
-every slide fitted).  A slide left taller than its page would be
-cut, and Chromium moves a picture that crosses the page's foot to the next page, where
-reveal.js's clipping hides it: the picture printed blank."""
+done and every picture is loaded; polled until then.  Then each slide taller than its page
+is scaled down to fit it (``zoom``, which lays it out again, centred).  A slide left taller
+than its page would be cut, and Chromium moves a picture that crosses the page's foot to
+the next page, where reveal.js's clipping hides it: the picture printed blank."""
 
 
 def print_options(notes: bool) -> dict:
