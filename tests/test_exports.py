@@ -179,7 +179,8 @@ def test_exports_are_incremental_and_keep_the_last_good_file(site, project):
 
 def test_missing_chromium_is_one_clear_message(site, project, monkeypatch, tmp_path):
     from build_tools.export import tools
-    from build_tools.export.run import ExportJob, export_talks
+    from build_tools.export.run import export_talks
+    from build_tools.export.shared import ExportJob
     from build_tools.config import build_config
 
     monkeypatch.setenv("TALKS_CHROMIUM", "no-such-chromium")

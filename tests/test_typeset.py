@@ -17,7 +17,8 @@ from build_tools.config import build_config
 from build_tools.engine import records as r
 from build_tools.engine.run import expand
 from build_tools.export import tools
-from build_tools.export.documents import handout_tree, start_docx
+from build_tools.export.documents import start_docx
+from build_tools.export.shared import handout_tree
 from build_tools.export.typeset import write_handout_pdf
 
 from conftest import ABSENT_DATA, ROOT, SHARED, require_tool

@@ -30,7 +30,9 @@ from . import markdown as md
 from .citations import cited_keys
 from . import tools
 from .images import ImageFinder
-from .notebook import notation_definitions
+from .completeness import pptx_content as read_back  # noqa: F401 - the format's reader
+from .shared import (ExportJob, Written, bib_cache, notation_definitions, raise_first, rasterize,
+                     talk_bib_files)
 from .sanitize import dropped_attribute_warnings, writer_safe
 from .standins import Pictures
 
@@ -51,6 +53,18 @@ HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)(\{[^{}]*\})?")
 
 
+def write(job: ExportJob, out: Path, handout) -> Written:
+    """The runner's entry (``formats.FORMAT_TABLE``)."""
+    inputs, errors, warnings = write_pptx(job.talk, out, job.config, job.diagrams, job.notation,
+                                          bib_cache=bib_cache(job))
+    return Written(raise_first(inputs, errors), warnings)
+
+
+def settings(job: ExportJob) -> dict:
+    """What, besides files, changes the PPTX."""
+    return {"notation": job.notation, "reference": job.config.pptx_reference}
+
+
 def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                notation: str | None = None, bib_cache: str | None = None):
     """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings).
@@ -58,7 +72,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     tools.pandoc()
     expanded = expand(talk, "slides", config)
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
-    bibs = _bib_files(expanded, config)
+    bibs = talk_bib_files(expanded.talk, config)
     keys = cited_keys(i for i, _ in expanded.items if isinstance(i, str))
     cite = md.ReadableCitations(md.citation_labels(bibs, keys, bib_cache)) if bibs and keys else None
     deck = Deck(finder, cite)
@@ -279,7 +293,6 @@ def _picture(path: Path) -> tuple[bytes, str, str] | None:
 def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
     """This version of the SVG drawn as a PNG, None when it cannot be drawn; once per
     worker (talks share their diagrams)."""
-    from .typeset import rasterize
     from .typst_process import CompileError
 
     try:
@@ -320,12 +333,6 @@ def with_math_fallback(part: str, xml: bytes) -> bytes:
                 text.text or "" for text in math.iter(f"{{{OMML}}}t"))
             math.getparent().replace(math, run)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-def _bib_files(expanded, config: TalkConfig) -> list[str]:
-    from ..api import talk_bib_files
-
-    return [f for f in talk_bib_files(expanded.talk, config) if os.path.isfile(f)]
 
 
 def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | None]:

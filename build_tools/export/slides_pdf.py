@@ -8,9 +8,12 @@ is followed by a page of its speaker notes (``showNotes: 'separate-page'``).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .browser import Printed, Printer
+from .completeness import pdf_content as read_back  # noqa: F401 - the format's reader
+from .shared import ExportFailure, ExportJob, Written, site_folder, worker_printer
 
 READY = """() => {
   const count = window.__talksPdfReady;
@@ -81,3 +84,23 @@ def write_slides_pdf(printer: Printer, site: Path, deck_html: Path, out: Path,
     return printer.print_page(site, deck_html, out, query="?print-pdf",
                               init_script=init_script(print_options(notes)), ready=READY,
                               css_page_size=True)
+
+
+def write(job: ExportJob, out: Path, handout) -> Written:
+    """The runner's entry (``formats.FORMAT_TABLE``): the built deck, printed by this
+    process's browser."""
+    page = job.pages.get("slides")
+    if not page or not os.path.isfile(page):
+        raise ExportFailure("the built slides page is missing; build that variant first")
+    if not has_slides(Path(page)):
+        raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
+    printer = worker_printer()
+    printer.timeout_ms = int(job.config.step_timeout * 1000)
+    printed = write_slides_pdf(printer, site_folder(Path(page), job.doc), Path(page), out,
+                               notes=job.slide_notes)
+    return Written([page], refused=printed.refused)
+
+
+def settings(job: ExportJob) -> dict:
+    """What, besides files, changes the slide PDF."""
+    return {"notes": job.slide_notes}

@@ -25,7 +25,8 @@ from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine.output import origin_of
 from . import tools
-from .documents import HandoutTree, handout_tree
+from .completeness import pdf_content as read_back  # noqa: F401 - the format's reader
+from .shared import ExportJob, HandoutTree, Written, handout_tree, raise_first
 from .images import ImageFinder
 from .tree import fitted, without_images
 from .typst_process import CompileError, compile_typst
@@ -34,6 +35,18 @@ TYPST_IMAGES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf")
 """What Typst places (vector SVG and PDF stay vector)."""
 
 PAPER = "a4"
+
+
+def write(job: ExportJob, out: Path, handout) -> Written:
+    """The runner's entry (``formats.FORMAT_TABLE``)."""
+    inputs, errors, warnings = write_handout_pdf(job.talk, out, job.config, job.diagrams,
+                                                 job.notation, handout=handout())
+    return Written(raise_first(inputs, errors), warnings)
+
+
+def settings(job: ExportJob) -> dict:
+    """What, besides files, changes the handout PDF."""
+    return {"code_level": job.config.code_level, "notation": job.notation, "typeset": "typst"}
 
 
 def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
@@ -152,12 +165,3 @@ def _typst_source(document: dict, timeout: float, said: list[str] | None = None)
     return tools.run_pandoc(["--from=json", "--to=typst-citations", "--standalone",
                              f"--variable=papersize:{PAPER}"], json.dumps(document),
                             timeout=timeout, said=said)
-
-
-def rasterize(svg: Path, ppi: int, timeout: float = 180.0) -> bytes:
-    """An SVG drawn as a PNG by the same confined compiler (for formats whose readers do
-    not all draw SVG); raises ``CompileError`` when it cannot be drawn."""
-    with tempfile.TemporaryDirectory(prefix="talks-raster-") as root:
-        shutil.copyfile(svg, Path(root) / "image.svg")
-        page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("image.svg")\n'
-        return compile_typst(page.encode("utf-8"), root, "png", ppi, timeout)
