@@ -16,6 +16,10 @@ import click
 from . import api
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity, has_errors
+from .formats import FORMAT_TABLE, FORMATS
+
+EXPORT_CHOICES = ", ".join(f"{f.name} ({f.label})" for f in FORMAT_TABLE)
+"""The exports ``--to`` offers, from the formats' table."""
 
 
 def _config(talks: list[str], include: tuple[str, ...], **options) -> TalkConfig:
@@ -412,7 +416,7 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
 @click.option("--jobs", type=int, default=None, help="Variants built at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--to", "exports", default=None, metavar="FORMATS",
-              help="Also export: a comma-separated list of ipynb, docx, pdf, slides-pdf, pptx (or all, "
+              help=f"Also export: a comma-separated list of {EXPORT_CHOICES} (or all, "
                    "or none); default: conf.py's talks_exports.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
@@ -478,7 +482,7 @@ def merge(sites, out):
 @click.option("--jobs", type=int, default=None, help="Processes at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--to", "exports", default="all", show_default=True, metavar="FORMATS",
-              help="A comma-separated list of ipynb, docx, pdf, slides-pdf, pptx, or all.")
+              help=f"A comma-separated list of {EXPORT_CHOICES}, or all.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
 def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
@@ -632,9 +636,7 @@ def _report_exports(results) -> None:
 
 
 def export_summary(results) -> list[str]:
-    """What was written, found incomplete, skipped and failed, per format; then the totals."""
-    from .formats import FORMATS
-
+    """The totals, then what was written, found incomplete and skipped, per format."""
     lines = []
     for fmt in FORMATS:
         counts = []

@@ -81,6 +81,8 @@ class Content:
     """False when the reader sees pictures but not their file names (PDF, DOCX, PPTX)."""
     raster_only: bool = False
     """True when only raster pictures can be seen (a PDF)."""
+    holds_pictures: bool = True
+    """False for a format that holds no pictures at all (plain text): none is missed."""
 
 
 # -- the built page --------------------------------------------------------------------
@@ -222,7 +224,8 @@ class Shortfall:
                f"{self.pictures:.0%} of the pictures"
 
 
-def compare(source: Content, export: Content, left_out: set[str] = frozenset()) -> Shortfall:
+def compare(source: Content, export: Content, left_out: frozenset[str] | set[str] = frozenset()
+            ) -> Shortfall:
     """How much of ``source`` (the page) ``export`` holds.  ``left_out`` names the pictures
     the export reported it could not place (a warning at the line that named each): they
     are not counted against it."""
@@ -249,7 +252,7 @@ def compare(source: Content, export: Content, left_out: set[str] = frozenset()) 
 
 def _pictures(source: Content, export: Content) -> tuple[float, list[str]]:
     wanted = [p for p in source.pictures if is_raster(p)] if export.raster_only else source.pictures
-    if not wanted:
+    if not wanted or not export.holds_pictures:
         return 1.0, []
     if export.picture_names_known:
         have = Counter(picture_name(p) for p in export.pictures)
