@@ -197,3 +197,71 @@ def test_a_lamd_course_that_asks_gets_a_pptx_per_lecture_with_its_notes(tmp_path
         noted += with_notes
         assert f'href="exports/{lecture}.pptx"' in index
     assert noted > len(lectures)
+
+
+LOSSES = """---
+title: What PowerPoint Used to Lose
+author:
+- given: Ada
+  family: Lovelace
+bibliography: references.bib
+---
+
+\\include{talk-macros.gpp}
+
+## Two Pictures
+
+Text beside them, with $x^2$ in it.
+
+\\includepng{/diagrams/one}{40%}
+
+\\includepng{/diagrams/two}{40%}
+
+## A Table
+
+<table>
+<tr><td>bits/min</td><td>billions</td></tr>
+<tr><td>embodiment</td><td>20 minutes</td></tr>
+</table>
+
+## Cited
+
+* As @RoyalSociety-ai24 found.
+"""
+
+
+def test_what_pptx_used_to_lose_is_kept(tmp_path):
+    """Every picture of a slide (no file name printed as its caption), an HTML table as a
+    table, an equation's text box readable without Office math, and the References slide
+    of a talk that cites but lists them nowhere."""
+    import struct
+    import zlib
+
+    def png(colour: int) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        raw = b"".join(b"\x00" + bytes([colour]) * 8 for _ in range(8))
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+    talk = exports_demo_project(tmp_path)
+    (tmp_path / "diagrams" / "one.png").write_bytes(png(0))
+    (tmp_path / "diagrams" / "two.png").write_bytes(png(255))
+    talk.write_text(LOSSES, encoding="utf-8")
+    out = tmp_path / "losses.pptx"
+    _inputs, errors, _warnings = write_pptx(str(talk), out, build_config(talk), None)
+    assert not errors
+    deck = pptx.Presentation(str(out))
+    titles = titles_of(deck)
+    assert titles == ["What PowerPoint Used to Lose", "Two Pictures", "Two Pictures (continued)",
+                      "A Table", "Cited", "References"]
+    pictures = [sum(s.shape_type == PICTURE for s in slide.shapes) for slide in deck.slides]
+    assert pictures == [0, 1, 1, 0, 0, 0]
+    assert not any("one.png" in texts_of(slide) or "two.png" in texts_of(slide) for slide in deck.slides)
+    [table] = [s.table for s in deck.slides[3].shapes if s.has_table]
+    assert [[c.text for c in row.cells] for row in table.rows] == [["bits/min", "billions"],
+                                                                   ["embodiment", "20 minutes"]]
+    with zipfile.ZipFile(out) as package:
+        slide = package.read("ppt/slides/slide2.xml").decode("utf-8")
+    assert "mc:Fallback" in slide and "Text beside them" in slide.split("mc:Fallback")[1]
+    assert "Science in the Age of AI" in texts_of(deck.slides[5])

@@ -122,6 +122,8 @@ class Deck:
         Markdown."""
         self.title = ""
         """The title of the slide being read."""
+        self.table: list[str] | None = None
+        """The lines of an HTML table being read."""
         self.references_listed = False
 
     def markdown(self, items) -> str:
@@ -182,6 +184,8 @@ class Deck:
             return self._emit(line)
         if self.fence is not None:
             return self._emit(line)
+        if self.table is not None or line.lstrip().lower().startswith("<table"):
+            return self._table_line(line)
         heading = ATX.match(line) if line.startswith("#") else None
         if heading and len(heading.group(1) or heading.group(3)) <= 2:
             return self._slide(heading.group(2) or "")
@@ -195,6 +199,22 @@ class Deck:
         if "![" in line:
             line = MARKDOWN_IMAGE.sub(lambda m: self._inline_picture(m.group(1), m.group(2)), line)
         self._emit(self.cite(line) if self.cite and "@" in line else line)
+
+    def _table_line(self, line: str) -> None:
+        """A line of a table the talk writes in HTML: the table, once it ends, as a pipe
+        table (the deck's HTML layout is dropped, but a table's rows and cells are content:
+        read as lines, they ran together as one line)."""
+        self.table = [*(self.table or []), line]
+        if "</table" not in line.lower():
+            return
+        rows = html_table_rows("\n".join(self.table))
+        self.table = None
+        width = max((len(row) for row in rows), default=0)
+        if not width:
+            return
+        cells = [[cell.replace("|", "\\|") for cell in row] + [""] * (width - len(row)) for row in rows]
+        self._emit("", *(f"| {' | '.join(row)} |" for row in cells[:1]),
+                   f"|{'---|' * width}", *(f"| {' | '.join(row)} |" for row in cells[1:]), "")
 
     def _slide(self, title: str) -> None:
         if self.notes:  # a heading inside notes is a line of the notes
@@ -257,8 +277,9 @@ def _with_pictures(node, pictures: list[tuple[str, Path, str]], finder: ImageFin
     """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file;
     ``packed`` gives the stand-in it is handed); a picture that cannot be drawn is left out."""
     if isinstance(node, list):
-        out = [_with_pictures(x, pictures, finder, packed) for x in node]
-        return [x for x in out if x is not None]
+        # a picture that cannot be drawn goes; any other null (a table's short caption) stays
+        out = [(x, _with_pictures(x, pictures, finder, packed)) for x in node]
+        return [new for old, new in out if new is not None or old is None]
     if not isinstance(node, dict):
         return node
     if node.get("t") == "Image" and node["c"][2][0].startswith(PICTURE):
@@ -299,6 +320,42 @@ def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
         return rasterize(Path(svg), SVG_PPI)
     except CompileError:
         return None
+
+
+def html_table_rows(text: str) -> list[list[str]]:
+    """The text of each cell of each row of an HTML table (its pictures are the deck's
+    records, placed beside it)."""
+    import html.parser
+
+    class Rows(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                if not self.rows:
+                    self.rows.append([])
+                self.cell = []
+            elif tag == "br" and self.cell is not None:
+                self.cell.append(" ")
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    reader = Rows()
+    reader.feed(text)
+    reader.close()
+    return [row for row in reader.rows if row]
 
 
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
