@@ -368,14 +368,23 @@ def with_math_fallback(part: str, xml: bytes) -> bytes:
     """A slide whose text holds an equation is written by pandoc as Office 2010 math alone
     (``mc:AlternateContent`` with no ``mc:Fallback``): a reader without it (LibreOffice,
     older PowerPoint) shows nothing of that text box, its words included.  Each gets a
-    fallback: the same text box, each equation as its text."""
-    if b"AlternateContent" not in xml:
+    fallback: the same text box, each equation as its text.  An equation pandoc writes
+    outside any (in a table's cell) becomes its text."""
+    if b"a14:m" not in xml:
         return xml
     from copy import deepcopy
 
     from lxml import etree
 
+    root_tag = xml.find(b">", xml.find(b"<p:sld"))
+    if root_tag > 0 and b"xmlns:a14=" not in xml[:root_tag]:
+        # pandoc writes an equation in a table cell as a14:m with no namespace for it: a
+        # package PowerPoint and python-pptx refuse.  Declared here, it becomes text below
+        xml = xml[:root_tag] + f' xmlns:a14="{A14}"'.encode() + xml[root_tag:]
     root = etree.fromstring(xml)
+    for math in list(root.iter(f"{{{A14}}}m")):
+        if not any(a.tag == f"{{{MC}}}AlternateContent" for a in math.iterancestors()):
+            math.getparent().replace(math, _math_as_text(math))
     for alternate in root.iter(f"{{{MC}}}AlternateContent"):
         choice = alternate.find(f"{{{MC}}}Choice")
         if choice is None or alternate.find(f"{{{MC}}}Fallback") is not None:
@@ -384,12 +393,19 @@ def with_math_fallback(part: str, xml: bytes) -> bytes:
         for child in choice:
             fallback.append(deepcopy(child))
         for math in list(fallback.iter(f"{{{A14}}}m")):
-            run = etree.Element(f"{{{A}}}r")
-            etree.SubElement(run, f"{{{A}}}rPr", lang="en-GB")
-            etree.SubElement(run, f"{{{A}}}t").text = "".join(
-                text.text or "" for text in math.iter(f"{{{OMML}}}t"))
-            math.getparent().replace(math, run)
+            math.getparent().replace(math, _math_as_text(math))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _math_as_text(math):
+    """A text run of an equation's text (its ``m:t`` parts, in order)."""
+    from lxml import etree
+
+    run = etree.Element(f"{{{A}}}r")
+    etree.SubElement(run, f"{{{A}}}rPr", lang="en-GB")
+    etree.SubElement(run, f"{{{A}}}t").text = "".join(
+        text.text or "" for text in math.iter(f"{{{OMML}}}t"))
+    return run
 
 
 def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | None]:
