@@ -137,3 +137,18 @@ def test_a_missing_picture_is_named(tmp_path):
     export = c.Content(c.words_of(PAGE), pictures=["NAME_files/bridge.png"])
     shortfall = c.compare(page(tmp_path), export)
     assert shortfall.missing_pictures == ["Lotus%2049.svg"] and not shortfall.complete
+
+
+def test_raw_tex_is_shown_as_the_text_it_is():
+    """A macro the talk never defines is shown as written on the page; read as raw TeX,
+    pandoc would leave it out of every document.  Definitions stay raw."""
+    from build_tools.export.shared import raw_tex_as_text
+
+    tree = {"blocks": [{"t": "RawBlock", "c": ["tex", "\\newcommand{\\x}{y}"]},
+                       {"t": "Para", "c": [{"t": "Str", "c": "see"},
+                                           {"t": "RawInline", "c": ["tex", "\\includes{a.md}"]}]},
+                       {"t": "RawBlock", "c": ["latex", "\\tomPicture{15%}"]}]}
+    assert raw_tex_as_text(tree)["blocks"] == [
+        {"t": "RawBlock", "c": ["tex", "\\newcommand{\\x}{y}"]},
+        {"t": "Para", "c": [{"t": "Str", "c": "see"}, {"t": "Str", "c": "\\includes{a.md}"}]},
+        {"t": "Para", "c": [{"t": "Str", "c": "\\tomPicture{15%}"}]}]

@@ -32,7 +32,7 @@ from . import tools
 from .images import ImageFinder
 from .completeness import pptx_content as read_back  # noqa: F401 - the format's reader
 from .shared import (ExportJob, Written, bib_cache, notation_definitions, raise_first, rasterize,
-                     talk_bib_files)
+                     raw_tex_as_text, talk_bib_files)
 from .sanitize import dropped_attribute_warnings, writer_safe
 from .standins import Pictures
 
@@ -85,8 +85,8 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
         args.append(f"--reference-doc={reference}")
     # pictures go into pandoc's document tree as data: URIs of stand-ins (``standins``)
     timeout = config.step_timeout
-    tree, dropped = writer_safe(json.loads(tools.run_pandoc(
-        [f"--from={PANDOC_SLIDES}", "--to=json"], text, timeout=timeout)))
+    tree, dropped = writer_safe(raw_tex_as_text(json.loads(tools.run_pandoc(
+        [f"--from={PANDOC_SLIDES}", "--to=json"], text, timeout=timeout))))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
     packed = Pictures()

@@ -161,9 +161,29 @@ def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
             with open(os.path.join(folder, "cited.bib"), "w", encoding="utf-8") as fh:
                 fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
             args += ["--citeproc", "--bibliography=cited.bib"]
-        tree, dropped = writer_safe(json.loads(
-            tools.run_pandoc(args, text, timeout=config.step_timeout, cwd=folder)))
+        tree, dropped = writer_safe(raw_tex_as_text(json.loads(
+            tools.run_pandoc(args, text, timeout=config.step_timeout, cwd=folder))))
     return HandoutTree(tree, expanded, bibs, dropped_attribute_warnings(dropped, expanded))
+
+
+DEFINITION = re.compile(r"^\s*\\(?:re)?newcommand|^\s*\\def\b")
+
+
+def raw_tex_as_text(node):
+    """pandoc's tree with each piece of raw TeX as the text it is: a macro the talk never
+    defines (``\\includes{...}``) is shown as written on the page, and pandoc, reading it
+    as raw TeX, would leave it out (its paragraph with it).  A macro definition stays raw
+    (pandoc applies it to the math; no writer prints it)."""
+    if isinstance(node, list):
+        return [raw_tex_as_text(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("t")
+    if kind in ("RawInline", "RawBlock") and node["c"][0] in ("tex", "latex") \
+            and not DEFINITION.match(node["c"][1]):
+        text = {"t": "Str", "c": node["c"][1]}
+        return text if kind == "RawInline" else {"t": "Para", "c": [text]}
+    return {key: raw_tex_as_text(value) for key, value in node.items()}
 
 
 # -- pictures --------------------------------------------------------------------------
