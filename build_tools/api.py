@@ -20,6 +20,7 @@ from .engine.output import LazyOrigins
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import file_stamp, load_source, new_snapshot, repository_roots
 from .paths import confine, display_name
+from .timings import timed
 from .engine.talkfile import Talk, front_matter_location
 from .myst.anchors import SlideAnchor
 from .myst.emit import Document, EmitOptions, emit
@@ -137,7 +138,8 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
     config = config or build_config(path)
-    expanded = expand(path, variant, config, advisor, fresh_view=fresh_view)
+    with timed("expansion"):
+        expanded = expand(path, variant, config, advisor, fresh_view=fresh_view)
     options = emit_options or EmitOptions()
     options.doc_dir = options.doc_dir or os.path.dirname(expanded.talk.source.path)
     options.image_root = options.image_root or config.image_root
@@ -145,11 +147,13 @@ def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
     options.allowed_roots = options.allowed_roots or expanded.allowed_roots
     bibs, refused = _talk_bibs(expanded.talk, config)
     expanded.diagnostics.extend(refused)
-    if options.bib_keys is None:
-        options.bib_keys = bibliography_keys(bibs)
-    document = emit(expanded.items, variant, expanded.talk.meta, options)
-    known = notation_names(_notation_file(config)) | set(document.math_macros)
-    document.diagnostics.extend(undefined_math(document.text, document.lines, known))
+    with timed("bibliography keys"):
+        if options.bib_keys is None:
+            options.bib_keys = bibliography_keys(bibs)
+    with timed("MyST"):
+        document = emit(expanded.items, variant, expanded.talk.meta, options)
+        known = notation_names(_notation_file(config)) | set(document.math_macros)
+        document.diagnostics.extend(undefined_math(document.text, document.lines, known))
     return Expansion(expanded, document)
 
 

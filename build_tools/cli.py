@@ -420,9 +420,11 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
                    "or none); default: conf.py's talks_exports.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
+@click.option("--timings", is_flag=True,
+              help="Say at the end where the time went: each stage, in the process that ran it.")
 @diagrams_option
 def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, exports, slide_notes,
-          diagrams):
+          timings, diagrams):
     """Render TALKS (default: every talk of the project) as one site: slides, speaker notes,
     handouts.  A FOLDER of talks (a talks repository's ``_gp/``) is built as a site of its own."""
     if shard is not None and talks:
@@ -431,7 +433,7 @@ def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, expor
     if out is None:
         out = f"_build/{shard.folder}" if shard else "_build/site"
     _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes, diagrams,
-           shard)
+           shard, timings)
 
 
 def _shard(value: str | None):
@@ -515,7 +517,7 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
 
 
 def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes,
-           diagrams=None, shard=None):
+           diagrams=None, shard=None, timings=False):
     from pathlib import Path
 
     from tqdm import tqdm
@@ -577,6 +579,11 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
 
     for line in summary(report.warnings()):
         click.echo(line, err=True)
+    if timings:
+        from .timings import report as timing_report
+
+        for line in timing_report(report.timings):
+            click.echo(line, err=True)
     read = {v: len(r.read) for v, r in report.results.items()}
     click.echo(f"{len(report.talks)} talk(s); documents read: "
                + ", ".join(f"{v} {n}" for v, n in read.items())

@@ -14,7 +14,7 @@ PACKAGE_NAME = "build_tools"
 PACKAGE = Path(__file__).resolve().parent.parent / PACKAGE_NAME
 
 LAYERS = (
-    ("diagnostics", "workers", "yamlfile", "formats", "media"),
+    ("diagnostics", "workers", "yamlfile", "formats", "media", "timings"),
     ("paths",),
     ("project",),
     ("lamd",),
@@ -33,6 +33,27 @@ LAYERS = (
 layer's part or from the layers below."""
 
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
+
+INNER_LAYERS = {
+    "engine": (("records", "source"), ("output", "talkfile", "advice"), ("memo",), ("includes",),
+               ("graph", "expander"), ("primitives",), ("vocabulary",), ("run",)),
+    "myst": (("anchors", "paths"), ("emit",), ("mathnames",)),
+    "sphinx_ext": (("locations",), ("reading",),
+                   ("assets", "citations", "htmlassets", "links", "navigation", "notes", "parsing",
+                    "placeholders", "speedups")),
+    "export": (("tools", "citations", "standins", "sanitize", "tree"),
+               ("typst_process", "typst_child", "markdown", "browser"),
+               ("images", "notebook", "slides_pdf"), ("documents",), ("typeset",), ("pptx",),
+               ("run",)),
+    "site": (("pages", "publish", "summary", "sources", "fragments", "decks"), ("discovery",),
+             ("variants",), ("index_page",), ("navigation", "shards"), ("options",), ("exports",),
+             ("build",)),
+    "authoring": (("ci", "lint", "scaffold", "serve"),),
+}
+"""The same rule inside each subpackage: its modules, lowest first."""
+
+INNER_RANK = {(package, module): rank for package, layers in INNER_LAYERS.items()
+              for rank, modules in enumerate(layers) for module in modules}
 
 
 @dataclass(frozen=True)
@@ -56,7 +77,14 @@ def module_name(path: Path) -> str:
 
 
 def is_package(module: str) -> bool:
-    return (PACKAGE.parent / module.replace(".", "/") / "__init__.py").is_file()
+    """A folder of modules, with or without ``__init__.py`` (a namespace package is
+    imported as a module all the same)."""
+    folder = PACKAGE.parent / module.replace(".", "/")
+    return folder.is_dir() and any(folder.glob("*.py"))
+
+
+def is_module(module: str) -> bool:
+    return is_package(module) or (PACKAGE.parent / module.replace(".", "/")).with_suffix(".py").is_file()
 
 
 def resolve(importer: str, node: ast.ImportFrom) -> str:
@@ -70,25 +98,80 @@ def resolve(importer: str, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def imports_in(source: str, importer: str) -> list[Import]:
-    """Every import of the package's own modules in ``source``, however written and wherever."""
+IMPORTERS = {"import_module", "__import__"}
+"""Functions that import a module named by a string (``importlib.import_module``)."""
+
+
+def imports_in(source: str, importer: str, attributes: bool = True) -> list[Import]:
+    """Every import of the package's own modules in ``source``, however written and wherever:
+    import statements, ``importlib.import_module`` and ``__import__`` with a literal name, and
+    each attribute taken from a module bound to a name (``import build_tools`` then
+    ``build_tools.site.build.x``, or ``from . import build`` then ``build._swap()``; only
+    with ``attributes``: the tests reuse module names for other things)."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    bound: dict[str, str] = {}
+    """Name in this source -> the package's module it is bound to."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [Import(importer, alias.name, (), node.lineno) for alias in node.names
-                      if alias.name.split(".")[0] == PACKAGE_NAME]
+            for alias in node.names:
+                if alias.name.split(".")[0] == PACKAGE_NAME:
+                    found.append(Import(importer, alias.name, (), node.lineno))
+                    name = alias.asname or alias.name.split(".")[0]
+                    bound[name] = alias.name if alias.asname else PACKAGE_NAME
         elif isinstance(node, ast.ImportFrom):
             target = resolve(importer, node)
             if target.split(".")[0] != PACKAGE_NAME:
                 continue
             names = tuple(alias.name for alias in node.names)
             # ``from . import x`` imports the module x when there is one
-            modules = [n for n in names if (PACKAGE.parent / f"{target}.{n}".replace(".", "/")).with_suffix(".py").is_file()
-                       or is_package(f"{target}.{n}")]
-            found += [Import(importer, f"{target}.{n}", (), node.lineno) for n in modules]
-            rest = tuple(n for n in names if n not in modules)
+            modules = [a for a in node.names if is_module(f"{target}.{a.name}")]
+            found += [Import(importer, f"{target}.{a.name}", (), node.lineno) for a in modules]
+            bound.update({a.asname or a.name: f"{target}.{a.name}" for a in modules})
+            rest = tuple(n for n in names if n not in {a.name for a in modules})
             if rest:
                 found.append(Import(importer, target, rest, node.lineno))
+        elif isinstance(node, ast.Call) and _called(node) in IMPORTERS and node.args \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            target = _string_target(node, importer)
+            if target.split(".")[0] == PACKAGE_NAME:
+                found.append(Import(importer, target, (), node.lineno))
+    return found + (_attribute_imports(tree, importer, bound) if attributes else [])
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _string_target(node: ast.Call, importer: str) -> str:
+    """The module ``import_module("..x", package)`` names (relative to the importer's package)."""
+    name = node.args[0].value
+    if not name.startswith("."):
+        return name
+    level = len(name) - len(name.lstrip("."))
+    relative = ast.ImportFrom(module=name[level:] or None, names=[], level=level)
+    return resolve(importer, relative)
+
+
+def _attribute_imports(tree: ast.AST, importer: str, bound: dict[str, str]) -> list[Import]:
+    """``name.a.b`` for a name bound to a module: the deepest module of the chain, and the
+    attribute taken from it."""
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
+            continue  # only whole chains: ``a.b.c``, not its ``a.b``
+        chain, root = [], node
+        while isinstance(root, ast.Attribute):
+            chain.append(root.attr)
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id not in bound:
+            continue
+        module, rest = bound[root.id], chain[::-1]
+        while rest and is_module(f"{module}.{rest[0]}"):
+            module = f"{module}.{rest.pop(0)}"
+        found.append(Import(importer, module, tuple(rest[:1]), node.lineno))
     return found
 
 
@@ -113,6 +196,23 @@ def part(module: str) -> str:
 def against_the_order(imports: list[Import]) -> list[str]:
     return [str(i) for i in imports
             if part(i.target) and RANK[part(i.target)] > RANK[part(i.importer)]]
+
+
+def inner_part(module: str) -> tuple[str, str] | None:
+    """(subpackage, module) for a module inside a subpackage of the package."""
+    parts = module.split(".")
+    return (parts[1], parts[2]) if len(parts) > 2 else None
+
+
+def against_the_inner_order(imports: list[Import]) -> list[str]:
+    """Imports from a higher module of the importer's own subpackage."""
+    wrong = []
+    for i in imports:
+        here, there = inner_part(i.importer), inner_part(i.target)
+        if here and there and here[0] == there[0] and here != there \
+                and INNER_RANK[there] > INNER_RANK[here]:
+            wrong.append(str(i))
+    return wrong
 
 
 def private_names(imports: list[Import]) -> list[str]:
@@ -169,6 +269,24 @@ def test_imports_flow_one_way():
     assert against_the_order(package_imports()) == []
 
 
+def test_every_module_of_a_subpackage_has_a_place_in_its_order():
+    inner = {inner_part(m) for m in MODULES if inner_part(m) and inner_part(m)[0] in INNER_LAYERS}
+    assert inner <= set(INNER_RANK), sorted(inner - set(INNER_RANK))
+    assert set(INNER_LAYERS) == {part(m) for m in MODULES if is_package(m) and part(m)}
+
+
+def test_imports_flow_one_way_inside_each_subpackage():
+    assert against_the_inner_order(package_imports()) == []
+
+
+def test_every_subpackage_is_a_regular_package():
+    """Without ``__init__.py`` a folder is a namespace package, which import rules and
+    tools read differently."""
+    folders = {p.parent for p in package_files()}
+    assert sorted(str(f.relative_to(PACKAGE)) for f in folders
+                  if not (f / "__init__.py").is_file()) == []
+
+
 def test_no_module_takes_another_modules_private_names():
     assert private_names(package_imports()) == []
 
@@ -182,7 +300,7 @@ def users_imports() -> list[Import]:
     root = PACKAGE.parent
     files = [p for folder in ("tests", "benchmarks", ".ci") for p in sorted((root / folder).rglob("*.py"))]
     return [i for path in files
-            for i in imports_in(path.read_text(encoding="utf-8"), path.stem)]
+            for i in imports_in(path.read_text(encoding="utf-8"), path.stem, attributes=False)]
 
 
 def test_every_imported_name_exists():
@@ -267,6 +385,38 @@ def test_a_back_import_inside_a_function_is_caught():
 ])
 def test_every_form_of_import_is_seen(source):
     assert against_the_order(imports_in(source, "build_tools.engine.run"))
+
+
+@pytest.mark.parametrize("source, importer, expected", [
+    ("def f():\n    from .. import site\n", "build_tools.engine.run", "build_tools.site"),
+    ("import build_tools\nbuild_tools.site.build.build_site()\n", "build_tools.engine.run",
+     "build_tools.site.build (build_site)"),
+    ("import importlib\nimportlib.import_module('build_tools.site.build')\n",
+     "build_tools.engine.run", "build_tools.site.build"),
+    ("from importlib import import_module\nimport_module('..cli', 'build_tools.engine')\n",
+     "build_tools.engine.run", "build_tools.cli"),
+    ("__import__('build_tools.export.run')\n", "build_tools.myst.emit", "build_tools.export.run"),
+    ("import build_tools.site as s\ns.build.build_site()\n", "build_tools.export.run",
+     "build_tools.site.build (build_site)"),
+])
+def test_each_way_round_the_order_is_caught(source, importer, expected):
+    found = against_the_order(imports_in(source, importer))
+    assert any(f.split(" -> ")[1] == expected for f in found), found
+
+
+def test_a_private_name_taken_through_a_module_is_caught():
+    source = "from . import build\n\ndef f():\n    return build._swap()\n"
+    found = private_names(imports_in(source, "build_tools.site.shards"))
+    assert found == ["build_tools.site.shards:4 -> build_tools.site.build (_swap)"]
+
+
+@pytest.mark.parametrize("source, importer", [
+    ("from .run import expand\n", "build_tools.engine.source"),
+    ("from . import pptx\n", "build_tools.export.notebook"),
+    ("def f():\n    from .build import build_site\n", "build_tools.site.discovery"),
+])
+def test_a_back_import_inside_a_subpackage_is_caught(source, importer):
+    assert against_the_inner_order(imports_in(source, importer))
 
 
 def test_a_private_name_from_another_module_is_caught():

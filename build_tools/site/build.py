@@ -44,6 +44,8 @@ from ..paths import confine
 from ..engine.source import repository_roots
 from ..project import confdir_for, require_project, talk_folders
 from ..status import TalkStatus, withholds_page
+from ..timings import StageTime, taken, timed
+from ..timings import rows as timing_rows
 from .decks import prepare_decks
 from .discovery import docnames_for, find_pages, find_talks, page_docnames, site_talks
 from .exports import export_built_talks
@@ -76,6 +78,8 @@ class SiteReport:
     talks: dict[str, dict] = field(default_factory=dict)
     exports: list[ExportResult] = field(default_factory=list)
     """One ``ExportResult`` per talk exported (empty when no export was asked for)."""
+    timings: list[StageTime] = field(default_factory=list)
+    """Where the build's time went, stage by stage (``talks build --timings``)."""
 
     @property
     def ok(self) -> bool:
@@ -202,46 +206,77 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
 
 def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Path, work: Path,
                   progress) -> SiteReport:
-    recover(out)
-    # every talk of the project is in the source folder, so a partial build keeps the
-    # others' pages, links and search entries, and document names never depend on the
-    # talks named on the command line; Sphinx rereads only what changed (the named
-    # talks, and any other whose sources changed, which would otherwise be left stale)
-    every_doc = docnames_for(site_talks(project, talks))
-    pages = page_docnames(find_pages(project, talk_folders(project)), set(every_doc.values())) \
-        if set(every_doc) >= set(find_talks(project)) else {}
-    docs = every_doc
-    if options.shard is not None:  # names, list and fragments stay the whole project's
-        docs = shard_documents(every_doc, options.shard)
-        pages = pages if options.shard.index == 1 else {}
-    src = work / "src"
-    removed = prepare_sources(src, project, docs, pages, options.diagrams_dir, listed=every_doc)
-    prune_outputs(work, removed)
-    preload(options.variants)
-    overrides = _sphinx_overrides(options, project, talks)
-    overrides["talks_navigation"] = course_navigation(every_doc)  # the whole site's, every shard
+    taken()  # a long-running process (talks serve) counts each build on its own
+    with timed("discovery and settings"):
+        recover(out)
+        # every talk of the project is in the source folder, so a partial build keeps the
+        # others' pages, links and search entries, and document names never depend on the
+        # talks named on the command line; Sphinx rereads only what changed (the named
+        # talks, and any other whose sources changed, which would otherwise be left stale)
+        every_doc = docnames_for(site_talks(project, talks))
+        pages = page_docnames(find_pages(project, talk_folders(project)), set(every_doc.values())) \
+            if set(every_doc) >= set(find_talks(project)) else {}
+        docs = every_doc
+        if options.shard is not None:  # names, list and fragments stay the whole project's
+            docs = shard_documents(every_doc, options.shard)
+            pages = pages if options.shard.index == 1 else {}
+    with timed("Sphinx sources"):
+        src = work / "src"
+        removed = prepare_sources(src, project, docs, pages, options.diagrams_dir, listed=every_doc)
+        prune_outputs(work, removed)
+    with timed("Sphinx loaded"):
+        preload(options.variants)
+    with timed("settings for Sphinx"):
+        overrides = _sphinx_overrides(options, project, talks)
+    with timed("navigation"):
+        overrides["talks_navigation"] = course_navigation(every_doc)  # the whole site's
     variants = [v for v in ORDER if v in options.variants]
+    elsewhere: list[StageTime] = []
     if {"slides", "handout"} & set(variants):
         overrides["talks_prepared_dir"] = str(work / "prepared")
-        prepare_decks(docs, src, confdir_for(project), overrides, work / "prepared", options.jobs)
-    results, fragments = run_variants(
-        variants, src, confdir_for(project), work,
-        lambda variant: variant_overrides(overrides, variant, pages), options.jobs, progress,
-        meanwhile=lambda: fragment_pages(project, options.include_roots, every_doc, variants))
+        with timed("decks"):
+            elsewhere += prepare_decks(docs, src, confdir_for(project), overrides,
+                                       work / "prepared", options.jobs)
+    with timed("Sphinx variants, all at once"):
+        results, fragments = run_variants(
+            variants, src, confdir_for(project), work,
+            lambda variant: variant_overrides(overrides, variant, pages), options.jobs, progress,
+            meanwhile=lambda: _timed_fragment_pages(project, options.include_roots, every_doc,
+                                                    variants))
     name_sources = source_namer(src, docs)
     for result in results.values():
         result.warnings = [name_sources(w) for w in result.warnings]
+        elsewhere += result.timings
     rows = talk_rows(docs, results)
-    exported = export_built_talks(options, project, work, docs, results) if options.exports else []
+    with timed("exports"):
+        exported = export_built_talks(options, project, work, docs, results) \
+            if options.exports else []
     page_rows = {doc: page_summary(path) for path, doc in pages.items()}
     finish = None
     if options.shard is not None:
         finish = _manifest_writer(options.shard, list(every_doc.values()), rows, page_rows)
-    report = assemble(out, work, results, variants, rows, options.strict,
-                      lambda site: write_pages(site / "fragments", fragments),
-                      export_formats=options.exports, pages=page_rows, before_swap=finish)
+    with timed("publish"):
+        report = assemble(out, work, results, variants, rows, options.strict,
+                          lambda site: write_pages(site / "fragments", fragments),
+                          export_formats=options.exports, pages=page_rows, before_swap=finish)
     report.exports = exported
+    report.timings = [*timing_rows(taken(), "main"), *elsewhere, *_export_timings(exported)]
     return report
+
+
+def _timed_fragment_pages(*args):
+    with timed("fragment pages"):
+        return fragment_pages(*args)
+
+
+def _export_timings(exported: list[ExportResult]) -> list[StageTime]:
+    """Each format's time, summed over talks and export workers."""
+    sums: dict[str, tuple[float, int]] = {}
+    for result in exported:
+        for fmt, seconds in result.seconds_by_format.items():
+            total, count = sums.get(f"export {fmt}", (0.0, 0))
+            sums[f"export {fmt}"] = (total + seconds, count + 1)
+    return timing_rows(sums, "export workers")
 
 
 def _manifest_writer(shard: Shard, documents: list[str], rows: dict[str, dict],

@@ -1,6 +1,7 @@
 """Each talk's deck expanded once, before Sphinx starts, in worker processes."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -8,17 +9,19 @@ from ..api import (config_key, page_emit_options, prepare_talk, prepared_file,
                    prepared_is_current, save_prepared)
 from ..config import TalkConfig, build_config, conf_values, read_conf
 from ..diagnostics import MacroError
+from ..timings import StageTime, rows, taken
 from ..workers import cpu_count, map_chunks
 
 __all__ = ["prepare_decks"]
 
 
 def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dict, folder: Path,
-                  jobs: int | None = None) -> None:
+                  jobs: int | None = None) -> list[StageTime]:
     """Expand each talk's deck once, before Sphinx starts, with the settings its build will have.
 
     The deck's build reads the record instead of expanding the talk, and the handout's
     build takes its links' slide anchors from it.  A record still true to its files is kept.
+    Returns where worker processes spent their time (this process keeps its own sums).
     """
     conf = {**read_conf(confdir), **conf_values(overrides, confdir)}
     diagrams = overrides.get("talks_command_line_diagrams") or None
@@ -32,14 +35,21 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
     workers = min(jobs or cpu_count(), cpu_count())
     if len(work) < 8 or workers < 2:  # a few talks: not worth starting processes
         _prepare_decks(work)
-        return
+        return []
     # contiguous runs: talks of one folder share fragments, so each worker reuses more;
     # a talk whose worker died has no record, and its deck's build expands it itself
     size = -(-len(work) // workers)
-    map_chunks(_prepare_decks, [work[i:i + size] for i in range(0, len(work), size)], workers)
+    outcomes = map_chunks(_prepare_decks, [work[i:i + size] for i in range(0, len(work), size)],
+                          workers)
+    return [t for n, o in enumerate(outcomes) for t in rows(o.result or {}, f"deck worker {n + 1}")]
 
 
-def _prepare_decks(jobs: list[tuple[str, TalkConfig, str]]) -> None:
+def _prepare_decks(jobs: list[tuple[str, TalkConfig, str]]) -> dict[str, tuple[float, int]]:
+    """Prepare each deck; what a worker process spent on them (``timings.taken``: the sums a
+    forked worker inherited are not its own)."""
+    in_worker = multiprocessing.parent_process() is not None
+    if in_worker:
+        taken()
     for path, config, file in jobs:
         try:
             save_prepared(prepare_talk(path, "slides", config, page_emit_options()), file)
@@ -47,3 +57,4 @@ def _prepare_decks(jobs: list[tuple[str, TalkConfig, str]]) -> None:
             pass
         except OSError:  # no record: the deck's build expands the talk itself
             pass
+    return taken() if in_worker else {}

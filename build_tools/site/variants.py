@@ -5,6 +5,7 @@ import io
 import os
 import queue as queue_module
 import shutil
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from ..config import TalkConfig
 from ..engine.vocabulary import load_vocabulary
 from ..project import PACKAGE_DIR
 from ..status import TalkStatus, load as load_status
+from ..timings import StageTime, rows, taken
 from .. import workers
 from ..workers import cpu_count, die_with_parent, process_context
 
@@ -37,6 +39,9 @@ class VariantResult:
     warnings: list[str] = field(default_factory=list)
     talks: dict[str, TalkStatus] = field(default_factory=dict)
     crash: str = ""
+    timings: list[StageTime] = field(default_factory=list)
+    """Where the variant's worker spent its time: Sphinx's start, reading (the talks'
+    expansion and MyST within it), writing."""
 
 
 _QUEUE = None
@@ -68,6 +73,8 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
     marker.write_text("", encoding="utf-8")
     warnings = io.StringIO()
     result = VariantResult(variant, ok=False)
+    clock = _PhaseClock()
+    taken()  # what this process spent before is not this variant's
     try:
         with patch_docutils(confdir), docutils_namespace():
             app = Sphinx(src, confdir, str(outdir), str(doctrees), BUILDERS[variant],
@@ -75,14 +82,17 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
                          status=None, warning=warnings, freshenv=False, parallel=parallel)
 
             def before_read(app, env, docnames):
+                clock.mark("Sphinx start")
                 result.read.extend(sorted(docnames))
                 _progress("total", variant, 2 * len(docnames))
 
             app.connect("env-before-read-docs", before_read)
+            app.connect("env-updated", lambda app, env: clock.mark("Sphinx read"))
             app.connect("source-read", lambda app, doc, source: _progress("step", variant, doc))
             app.connect("html-page-context",
                         lambda app, page, *a: _progress("step", variant, page))
             app.build(force_all=force_all)
+            clock.mark("Sphinx write")
         result.ok = True
     except BaseException as exc:  # noqa: BLE001 - a crash in one variant must not stop the others
         import traceback
@@ -93,10 +103,28 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
     else:
         marker.unlink()
     result.warnings = _warning_lines(warnings.getvalue())
+    where = f"{variant} worker"
+    result.timings = [StageTime(stage, seconds, where) for stage, seconds in clock.phases] \
+        + rows(taken(), where)
     status = load_status(str(doctrees))
     if status is not None:
         result.talks = status.talks
     return result
+
+
+class _PhaseClock:
+    """The seconds between one mark and the next."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.phases: list[tuple[str, float]] = []
+
+    def mark(self, phase: str) -> list[str]:
+        """(The empty list: as an ``env-updated`` handler, no document to write besides.)"""
+        now = time.perf_counter()
+        self.phases.append((phase, now - self.last))
+        self.last = now
+        return []
 
 
 def _seed_static(outdir: Path) -> None:

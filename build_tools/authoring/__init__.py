@@ -1,0 +1,1 @@
+"""Tools for authors and maintainers: repairs, new files, the live preview, the CI workflow."""

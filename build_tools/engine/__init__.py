@@ -1,0 +1,1 @@
+"""Read a talk, its front matter and includes, and expand its macros, keeping the origin of every line."""

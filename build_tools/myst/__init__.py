@@ -1,0 +1,1 @@
+"""Emit MyST per variant: the expanded talk as the lines Sphinx reads, with their origins."""

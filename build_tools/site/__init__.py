@@ -1,0 +1,1 @@
+"""Build the site: discovery, one Sphinx build per variant, publishing, the index, exports and shards."""
