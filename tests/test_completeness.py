@@ -152,3 +152,23 @@ def test_raw_tex_is_shown_as_the_text_it_is():
         {"t": "RawBlock", "c": ["tex", "\\newcommand{\\x}{y}"]},
         {"t": "Para", "c": [{"t": "Str", "c": "see"}, {"t": "Str", "c": "\\includes{a.md}"}]},
         {"t": "Para", "c": [{"t": "Str", "c": "\\tomPicture{15%}"}]}]
+
+
+def test_a_failed_talk_links_no_export_it_never_wrote(tmp_path):
+    """A talk whose build fails is not exported; the pages it still has (and the index)
+    must not link the files its exports would have been."""
+    talk = exports_demo_project(tmp_path)
+    failing = tmp_path / "talks" / "failing.md"
+    failing.write_text("---\ntitle: Failing\n---\n\n\\include{talk-macros.gpp}\n\n## One\n\n"
+                       "\\include{_nowhere/includes/missing.md}\n\nText.\n", encoding="utf-8")
+    report = build_site(SiteOptions(talks=[str(talk), str(failing)], project=str(tmp_path),
+                                    out=str(tmp_path / "_build/site"), exports=("ipynb",)))
+    assert "failing" in report.failed and [r.doc for r in report.exports] == [DOC]
+    site = tmp_path / "_build/site"
+    assert not (site / "exports" / "failing.ipynb").exists()
+    pages = [site / variant / "failing.html" for variant in ("handout", "slides", "speaker-notes")]
+    assert all(page.is_file() for page in pages)  # published, the missing include a placeholder
+    for page in pages:
+        assert "exports/failing." not in page.read_text(encoding="utf-8")
+    assert f"exports/{DOC}.ipynb" in (site / "handout" / f"{DOC}.html").read_text(encoding="utf-8")
+    assert "exports/failing." not in (site / "index.html").read_text(encoding="utf-8")
