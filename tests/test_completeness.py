@@ -172,3 +172,17 @@ def test_a_failed_talk_links_no_export_it_never_wrote(tmp_path):
         assert "exports/failing." not in page.read_text(encoding="utf-8")
     assert f"exports/{DOC}.ipynb" in (site / "handout" / f"{DOC}.html").read_text(encoding="utf-8")
     assert "exports/failing." not in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_line_break_in_a_slide_parts_its_words(tmp_path):
+    """pandoc writes a title slide's authors one a line (``a:br``): read back, they are
+    words of their own, not run together."""
+    pptx = require_module("pptx", "python-pptx")
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[0])
+    slide.shapes.title.text_frame.text = "A Panel"
+    slide.placeholders[1].text_frame.text = "Laura Janner-Klausner\vNeil D. Lawrence"
+    deck.save(str(tmp_path / "panel.pptx"))
+    content = c.pptx_content(tmp_path / "panel.pptx")
+    assert content.headings == [["panel"]]
+    assert "klausner" in content.words and "neil" in content.words

@@ -400,7 +400,9 @@ def _slide_xml(tree, found: Content) -> None:
         if node.tag == f"{{{PRESENTATION}}}pic":
             found.pictures.append("picture")
         else:
-            found.words += words_of("".join(t.text or "" for t in node.iter(f"{{{DRAWING}}}t")))
+            found.words += words_of("".join(
+                " " if part.tag == f"{{{DRAWING}}}br" else part.text or ""
+                for part in node.iter(f"{{{DRAWING}}}t", f"{{{DRAWING}}}br")))  # a line break parts words
 
 
 MARKDOWN_PICTURE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)"
