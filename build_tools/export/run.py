@@ -14,19 +14,17 @@ import functools
 import importlib
 import json
 import multiprocessing
-import multiprocessing.util
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
-from ..workers import cpu_count, map_chunks
 from ..formats import SUFFIXES, export_format
+from ..workers import cpu_count, map_chunks
 from . import tools
-from .shared import (ExportFailure, ExportJob, Written, bib_cache, close_browser)
+from .shared import ExportFailure, ExportJob, Written, bib_cache, close_browser
 
 STAMPS = ".stamps"
 
