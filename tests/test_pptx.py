@@ -146,6 +146,23 @@ def test_potx_in_the_settings_names_the_reference_presentation(tmp_path):
     assert notes_of(deck.slides[1]) == "What to say."
 
 
+def test_a_reference_presentation_is_found_in_the_includes_as_lamd_finds_it(tmp_path):
+    """lamd looks for the course's ``potx`` in its own includes/ too: a course naming one that
+    is not beside its settings gets the one in the project's includes/."""
+    project = write_repo(tmp_path / "course", {
+        "_lamd/_lamd.yml": "pptx: True\npotx: house-style.potx\n",
+        "_lamd/lecture.md": "---\ntitle: A Lecture\n---\n\n## One\n\n* a point\n",
+    })
+    (project / "includes").mkdir()
+    found = reference_deck(project / "includes" / "house-style.potx", 9_144_000 + 12_700)
+    talk = project / "_lamd" / "lecture.md"
+    out = tmp_path / "lecture.pptx"
+    inputs, errors, warnings = write_pptx(str(talk), out, build_config(talk), None)
+    assert not errors and not warnings
+    assert str(found) in inputs
+    assert pptx.Presentation(str(out)).slide_width == 9_144_000 + 12_700
+
+
 def test_a_reference_outside_the_repository_is_refused_with_a_warning(tmp_path):
     outside = reference_deck(tmp_path / "elsewhere.pptx", 9_144_000 + 25_400)
     project = write_repo(tmp_path / "course", {
