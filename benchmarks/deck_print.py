@@ -6,9 +6,9 @@ It builds the workloads of ``exports.py`` (``course-execed`` in place, and the f
 ``--limit`` corpus talks), then prints every deck in one browser tab, as a worker does:
 as built, then, in a second browser, bare (every picture, font and MathJax script
 answered "not found", so only the HTML, its styles and reveal.js remain).  Each deck is
-printed once before it is measured, so the browser's start is not counted.  The cost is the machine's busy time over the print (every core,
-from ``/proc/stat``; Chromium's processes leave this one's tree): run it on a quiet
-machine.
+printed once before it is measured, so the browser's start is not counted.  The cost is
+the machine's busy time over the print (every core, from ``/proc/stat``; Chromium's
+processes leave this one's tree): run it on a quiet machine.
 
     python benchmarks/deck_print.py [--limit N] [--each] [--keep DIR] [--shared DIR]
 """
@@ -61,7 +61,7 @@ def measure_decks(site: Path, out: Path) -> list[tuple[str, int, float, float]]:
     with browser.chromium(server=BareSite) as printer:
         bare = [print_cost(printer, site, deck, out)[1] for deck in decks]
     return [(deck.relative_to(site).with_suffix("").as_posix(), slides, cost, bare_cost)
-            for deck, (slides, cost), bare_cost in zip(decks, built, bare)]
+            for deck, (slides, cost), bare_cost in zip(decks, built, bare, strict=True)]
 
 
 def report(label: str, html: dict, talks: int, rows: list, each: bool) -> None:

@@ -31,8 +31,8 @@ from measure import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from build_tools.export import completeness as c  # noqa: E402
-from build_tools.formats import FORMAT_TABLE  # noqa: E402
+from build_tools.export import completeness as c
+from build_tools.formats import FORMAT_TABLE
 
 
 def build(cwd: Path, args: list[str], env: dict, site: Path, code: Path, log: Path) -> float:

@@ -60,7 +60,7 @@ def family_counts(talk: Path, config) -> list[int]:
     for level, _ in FAMILIES:
         items = expand(str(talk), "handout", replace(config, code_level=level)).items
         totals.append(sum(1 for cell in md.cells(items, style) if cell.kind == "code"))
-    return [totals[0]] + [b - a for a, b in zip(totals, totals[1:])]
+    return [totals[0]] + [b - a for a, b in zip(totals, totals[1:], strict=False)]
 
 
 def notebook_pairs(shared: Path) -> list[tuple[Path, Path]]:
@@ -110,7 +110,7 @@ def main() -> int:
         totals["matched"] += matched
         totals["talks"] += 1
         if opts.families:
-            families = [a + b for a, b in zip(families, family_counts(talk, config))]
+            families = [a + b for a, b in zip(families, family_counts(talk, config), strict=True)]
         diff = (len(our_cells) - len(lamd_cells)) / max(1, len(lamd_cells))
         print(f"{theirs.stem[:58]:<58} {len(lamd_cells):>5} {len(our_cells):>5} {diff:>+6.0%} "
               f"{matcher.ratio():>6.2f}")
@@ -121,7 +121,7 @@ def main() -> int:
               f"({(ours - lamd) / max(1, lamd):+.1%}); cells matching in order "
               f"{totals['matched']} (alignment ratio {order:.2f}); our notebooks in {out}")
         if opts.families:
-            for (level, macros), count in zip(FAMILIES, families):
+            for (level, macros), count in zip(FAMILIES, families, strict=True):
                 print(f"  {count:>5} cells from {macros} (level {level})")
     return 0
 

@@ -18,18 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 PATTERNS: dict[str, tuple[re.Pattern, str]] = {
     "attribute fence ```{.lang}": (re.compile(r"^\s*(`{3,}|~{3,})\s*\{\.[\w+-]+[^}]*\}\s*$"),
                                    "translated to ```lang"),
-    "lone $$ line": (re.compile(r"^\s*\$\$\s*$"), "kept; an unclosed block is closed at the paragraph's end (W-MATH-UNCLOSED)"),
+    "lone $$ line": (re.compile(r"^\s*\$\$\s*$"),
+                     "kept; an unclosed block is closed at the paragraph's end (W-MATH-UNCLOSED)"),
     "::: div": (re.compile(r"^\s*:{3,}\s*(\{[.#][^}]*\}|[\w-]+)\s*$"), "translated to :::{container} classes"),
     "[text]{.class} span": (re.compile(r"\][{][.#][^}]*[}]"), "MyST attrs_inline reads it"),
     "definition list": (re.compile(r"^:\s{1,3}\S"), "MyST deflist reads it"),
     "grid table": (re.compile(r"^\s*\+[-=]{3,}\+"), "not translated: shown as text"),
     "pipe table": (re.compile(r"^\s*\|.*\|\s*$"), "MyST reads pipe tables"),
     "line block": (re.compile(r"^\|\s(?!.*\|\s*$)"), "not translated: shown as text"),
-    "raw \\begin{...}": (re.compile(r"\\begin\{(?!align|equation|array|bmatrix|pmatrix|matrix|cases|split|gather|aligned)"),
+    "raw \\begin{...}": (re.compile(r"\\begin\{(?!align|equation|array|bmatrix|pmatrix|matrix|cases|split"
+                                     r"|gather|aligned)"),
                          "inside math: MathJax; else shown as text"),
     "pandoc footnote ^[...]": (re.compile(r"\^\[[^\]]"), "not translated: shown as text"),
     "fenced div attribute {=html}": (re.compile(r"\{=(html|latex|tex)\}"), "raw blocks: not translated"),
-    "heading attributes # x {#id}": (re.compile(r"^#+ .*\{[#.][^}]*\}\s*$"), "MyST attrs_block reads some; others warned"),
+    "heading attributes # x {#id}": (re.compile(r"^#+ .*\{[#.][^}]*\}\s*$"),
+                                     "MyST attrs_block reads some; others warned"),
 }
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 

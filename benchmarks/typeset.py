@@ -41,7 +41,7 @@ def timed(write, talk: Path, out: Path) -> tuple[float, float]:
 
 def pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
-    return next((int(l.split()[1]) for l in info.splitlines() if l.startswith("Pages:")), 0)
+    return next((int(line.split()[1]) for line in info.splitlines() if line.startswith("Pages:")), 0)
 
 
 def slides(deck: Path) -> int:
@@ -87,7 +87,7 @@ def main() -> int:
                                     f"$HOME/lawrennd/bibliography={CORPUS / 'bibliography'}")
     os.chdir(course)
     lectures = sorted((course / "_lamd").glob("*.md"))
-    measure("course-execed", [l for l in lectures if _builds(l)], work)
+    measure("course-execed", [lecture for lecture in lectures if _builds(lecture)], work)
     return 0
 
 

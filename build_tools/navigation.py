@@ -25,7 +25,7 @@ class CourseEntry:
         return [self.doc, self.title, self.group]
 
     @classmethod
-    def from_config(cls, value) -> "CourseEntry | None":
+    def from_config(cls, value) -> CourseEntry | None:
         """The entry a configuration value holds; None for a malformed one."""
         if isinstance(value, (list, tuple)) and len(value) == 3 \
                 and all(isinstance(v, str) for v in value):

@@ -25,7 +25,7 @@ class TalkSummary:
     authors: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
-    def from_meta(cls, meta: dict) -> "TalkSummary":
+    def from_meta(cls, meta: dict) -> TalkSummary:
         from .engine.talkfile import author_list
 
         text = {key: str(meta.get(key) or "").strip() for key in ("title", "subtitle", "date", "venue")}

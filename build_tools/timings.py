@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
 
 _SPENT: dict[str, list[float]] = {}
 """Stage -> [seconds, pieces] in this process since the last ``taken``."""

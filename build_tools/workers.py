@@ -7,7 +7,8 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
+from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
 Item = TypeVar("Item")
@@ -105,7 +106,7 @@ def map_chunks(work: Callable[[list[Item]], Result], chunks: list[list[Item]],
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=process_context(),
                              initializer=die_with_parent) as pool:
         futures = [pool.submit(_run_chunk, work, chunk) for chunk in chunks]
-        for outcome, future in zip(outcomes, futures):
+        for outcome, future in zip(outcomes, futures, strict=True):
             try:
                 outcome.result = future.result()
             except Exception as exc:  # noqa: BLE001 - reported per chunk, never raised

@@ -62,7 +62,7 @@ def test_every_missing_target_is_reported_at_its_include(results):
     broken = {t: (m, d) for t, (m, d) in results.items() if m}
     assert len(broken) > 40
     reported = 0
-    for talk, (missing, diagnostics) in broken.items():
+    for _talk, (missing, diagnostics) in broken.items():
         errors = [d for d in diagnostics if d.code == "E-INCLUDE-MISSING"]
         ok = True
         for target in missing:

@@ -39,7 +39,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
     seen: list[str] = []
 
-    def do_GET(self):  # noqa: N802 - the standard library's name
+    def do_GET(self):
         Recorder.seen.append(self.path)
         body = {".svg": f'<svg xmlns="http://www.w3.org/2000/svg"><text y="20">{TOKEN}</text></svg>',
                 ".css": f'body::before {{ content: "{TOKEN}"; }}',
@@ -127,7 +127,7 @@ def loopback():
     web, web6 = (f"http://127.0.0.1:{servers[0].server_address[1]}",
                  f"http://[::1]:{servers[1].server_address[1]}")
     yield Loopback(web, web6, raw), Recorder.seen
-    for stop, server in zip(stops, servers):
+    for stop, server in zip(stops, servers, strict=True):
         stop.cancel()
         server.shutdown()
         server.server_close()
@@ -191,9 +191,12 @@ def hostile_html(out: str, web: str) -> str:
 <img src="{file}/secret.svg" alt="file img">
 <img src="{web}/img.svg" alt="web img">
 <img srcset="{file}/secret.svg 1x, {web}/srcset.svg 2x" alt="srcset">
-<picture><source srcset="{web}/picture.svg" type="image/svg+xml"><source srcset="{file}/secret.svg"><img src="{web}/picture-img.svg" alt="picture"></picture>
-<video src="{web}/video.mp4" poster="{file}/secret.svg" controls><track src="{web}/track.vtt" kind="captions" default></video>
-<video controls poster="{web}/poster.svg"><source src="{file}/secret.txt"><track src="{file}/secret.txt" kind="subtitles" default></video>
+<picture><source srcset="{web}/picture.svg" type="image/svg+xml"><source srcset="{file}/secret.svg">
+<img src="{web}/picture-img.svg" alt="picture"></picture>
+<video src="{web}/video.mp4" poster="{file}/secret.svg" controls>
+<track src="{web}/track.vtt" kind="captions" default></video>
+<video controls poster="{web}/poster.svg"><source src="{file}/secret.txt">
+<track src="{file}/secret.txt" kind="subtitles" default></video>
 <audio src="{web}/audio.mp3" controls></audio>
 <link rel="stylesheet" href="{web}/link.css">
 <link rel="stylesheet" href="{file}/secret.css">

@@ -22,14 +22,14 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
        b"\x00\x00\x00IEND\xaeB`\x82")
 SETTINGS = "author: Mallory\ndiagramsdir: ../secret\nbibdir: ../secret\nsnippetsdir: ..\n"
-TALK = f"""---
+TALK = """---
 title: Settings Reach Out
 date: 2025-01-15
 ---
 
-\\section{{A Section}}
+\\section{A Section}
 
-\\figure{{\\includediagram{{\\diagramsDir/fig}}{{50%}}}}{{A figure.}}{{fig}}
+\\figure{\\includediagram{\\diagramsDir/fig}{50%}}{A figure.}{fig}
 
 As said before [@secretkey].
 """

@@ -57,7 +57,7 @@ def test_self_referencing_yaml_anchor(tmp_path):
 
 def test_billion_laughs_stops_at_a_named_limit(tmp_path):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     write_repo(tmp_path, {"talks/t.md": "---\n" + "\n".join(lines) + "\n---\nx\n"})
     diag = located(expand(tmp_path, "talks/t.md"), "E-FRONTMATTER")

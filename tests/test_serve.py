@@ -47,12 +47,12 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @contextlib.contextmanager
-def serving(folder, env=None, first_build: float = 180):
+def serving(folder, env=None, first_build: float = 180, args=()):
     """``talks serve`` run in ``folder`` on a free loopback port, its first build done;
     yields the base URL, and ends the server (and its workers) afterwards."""
     port = free_port()
     talks = os.path.join(os.path.dirname(sys.executable), "talks")
-    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=folder, env=env,
+    proc = subprocess.Popen([talks, "serve", "--port", str(port), *args], cwd=folder, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}/"
@@ -149,3 +149,18 @@ def test_only_the_address_it_serves_is_answered(server):
         except urllib.error.HTTPError as exc:
             code = exc.code
         assert code == expected, host
+
+
+def test_a_site_written_outside_the_project_is_rebuilt_on_an_edit(tmp_path):
+    """The build's own folders are not watched, but the folder beside them is: with the
+    site outside the project, the project is that folder's neighbour, not inside it."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    with serving(project, args=("--out", str(tmp_path / "site"))) as base:
+        before = status(base)["version"]
+        talk = project / "talks" / "gamma.md"
+        talk.write_text(talk.read_text() + "\nA new closing line.\n")
+        after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
+                         30, "the rebuild")
+        assert after["rebuilt"]["handout"] == ["gamma"]
+        assert "A new closing line." in get(base + "handout/gamma.html").decode()

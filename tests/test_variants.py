@@ -69,7 +69,7 @@ def test_handout_has_one_title_and_no_skipped_levels(outputs):
     levels = [len(m.group(1)) for m in
               re.finditer(r"^(#{1,6}) ", outputs["handout"].text, re.M)]
     assert levels.count(1) == 1
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:]))
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
 
 
 def test_figures_are_numbered_in_the_handout_and_captions_go_to_notes_on_slides(outputs):

@@ -38,7 +38,7 @@ def test_the_export_pool_exports_three_talks_on_two_workers(project, tmp_path):
     jobs = notebook_jobs(project, tmp_path / "exports")
     results = run_exports(jobs, workers=2)
     assert [r.doc for r in results] == [j.doc for j in jobs]  # in the order asked
-    for job, result in zip(jobs, results):
+    for job, result in zip(jobs, results, strict=True):
         assert result.written == ["ipynb"], [d.format() for d in result.diagnostics]
         notebook = nbformat.read(tmp_path / "exports" / f"{job.doc}.ipynb", as_version=4)
         nbformat.validate(notebook)
@@ -54,7 +54,7 @@ def test_an_export_worker_that_cannot_start_is_an_error_at_each_of_its_talks(
     jobs = notebook_jobs(project, tmp_path / "exports")
     results = run_exports(jobs, workers=2)  # no BrokenProcessPool reaches here
     assert [r.doc for r in results] == [j.doc for j in jobs]
-    for job, result in zip(jobs, results):
+    for job, result in zip(jobs, results, strict=True):
         assert result.failed and not result.written
         [diagnostic] = result.diagnostics
         assert diagnostic.code == "E-WORKER"

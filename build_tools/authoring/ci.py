@@ -57,7 +57,7 @@ class Source:
         return f"{SOURCES_FOLDER}/{self.repository.rpartition('/')[2]}"
 
     @classmethod
-    def parse(cls, text: str) -> "Source":
+    def parse(cls, text: str) -> Source:
         written, sep, repository = text.rpartition("=")
         owner, slash, name = repository.partition("/")
         if not sep or not written or not owner or not slash or not name or "/" in name:

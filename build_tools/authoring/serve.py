@@ -29,7 +29,10 @@ from ..site.options import SiteOptions
 RELOAD_JS = """(function () {
   var key = "talks-scroll:" + location.pathname, version = null;
   var saved = sessionStorage.getItem(key);
-  if (saved !== null) { sessionStorage.removeItem(key); addEventListener("load", function () { scrollTo(0, +saved); }); }
+  if (saved !== null) {
+    sessionStorage.removeItem(key);
+    addEventListener("load", function () { scrollTo(0, +saved); });
+  }
   function overlay(errors) {
     var box = document.getElementById("talks-preview-errors");
     if (!errors.length) { if (box) box.remove(); return; }
@@ -136,7 +139,7 @@ class PreviewServer:
             self.state.errors = _errors(report)
             for line in report.warnings():
                 self.log(line)
-        except Exception as exc:  # a preview must survive anything a build does
+        except Exception as exc:  # noqa: BLE001 - a preview must survive anything a build does
             self.state.errors = [f"the build failed: {exc!r}"]
         finally:
             self.state.version += 1
@@ -147,10 +150,12 @@ class PreviewServer:
             self.log(f"error: {line}")
 
     def _watch(self) -> None:
-        ignore = str(self.site.parent)
+        # what the build itself writes; a folder beside them (the project, when the site is
+        # written outside it) is watched
+        written = tuple(str(f) + os.sep for f in self.options.folders())
         for changes in watch(*self.watch_paths, stop_event=self.stop, debounce=300, step=50,
                              rust_timeout=500, yield_on_timeout=False):
-            paths = sorted({p for _, p in changes if not p.startswith(ignore)
+            paths = sorted({p for _, p in changes if not (p + os.sep).startswith(written)
                             and not os.path.basename(p).startswith((".", "#")) and not p.endswith("~")})
             if paths:
                 self.log("changed: " + ", ".join(os.path.relpath(p) for p in paths))

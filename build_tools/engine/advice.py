@@ -91,7 +91,8 @@ def encoding_repairs(text: str) -> list[Repair]:
 
 
 class NameAdvisor:
-    """Did-you-mean for unknown macro names that are near a vocabulary name (docs/macro-language.md, "Unknown names")."""
+    """Did-you-mean for unknown macro names that are near a vocabulary name
+    (docs/macro-language.md, "Unknown names")."""
 
     LATEX = frozenset("text textbf textit texttt emph item begin end label ref cite caption "
                       "section paragraph frac mathbf mathrm sqrt left right hline vspace hspace "

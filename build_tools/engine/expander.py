@@ -15,7 +15,8 @@ import inspect
 import operator
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..diagnostics import Diagnostic, MacroError, Severity
 from .includes import IncludeHandling, resolution_key
@@ -145,7 +146,7 @@ class ExpansionState:
         else:
             table[name] = value
 
-    def copy(self) -> "ExpansionState":
+    def copy(self) -> ExpansionState:
         return ExpansionState(dict(self.macros), dict(self.counters), dict(self.labels),
                               dict(self.guards))
 

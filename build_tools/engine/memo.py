@@ -50,7 +50,7 @@ class Recording:
     def write(self, kind: str, name: str, value) -> None:
         self.writes[(kind, name)] = value
 
-    def absorb(self, child: "Recording", diagnostics: list[tuple] | None = None) -> None:
+    def absorb(self, child: Recording, diagnostics: list[tuple] | None = None) -> None:
         """A nested include's recording becomes part of this one.
 
         A replayed child passes its diagnostics re-rooted under this recording.
@@ -62,7 +62,7 @@ class Recording:
         self.diagnostics.extend(child.diagnostics if diagnostics is None else diagnostics)
         self.files.extend(f for f in child.files if f not in self.files)
 
-    def absorb_reads(self, sandbox: "Recording") -> None:
+    def absorb_reads(self, sandbox: Recording) -> None:
         """What a sandboxed expansion read counts; what it wrote was thrown away."""
         for slot, key in sandbox.reads.items():
             if slot not in self.writes and slot not in self.reads:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from itertools import accumulate
-from typing import Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..diagnostics import Location
@@ -55,13 +55,13 @@ class Out:
         self.origins.append(origin)
         self.blocks += 1
 
-    def extend(self, other: "Out") -> None:
+    def extend(self, other: Out) -> None:
         self.parts.extend(other.parts)
         self.origins.extend(other.origins)
         self.size += other.size
         self.blocks += other.blocks
 
-    def trimmed(self) -> "Out":
+    def trimmed(self) -> Out:
         """The same pieces without leading and trailing blank lines."""
         out = Out()
         parts, origins = list(self.parts), list(self.origins)
@@ -76,7 +76,7 @@ class Out:
                 origins[0] = (origins[0][0], origins[0][1] + lead)
         if parts and type(parts[-1]) is str:
             parts[-1] = parts[-1].rstrip("\n")
-        for part, origin in zip(parts, origins):
+        for part, origin in zip(parts, origins, strict=True):
             if isinstance(part, str):
                 out.add(part, origin)
             else:

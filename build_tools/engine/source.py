@@ -41,7 +41,7 @@ class SourceFile:
     _stray: list[int] | None = None
     _display: tuple[str, str] | None = field(default=None, repr=False, compare=False)
     """(working directory, display name) when it was last asked for."""
-    shown_as: "SourceFile | None" = field(default=None, repr=False, compare=False)
+    shown_as: SourceFile | None = field(default=None, repr=False, compare=False)
     """The file whose name this text goes by in messages (a defeval body's file)."""
 
     @property
@@ -212,7 +212,7 @@ class Frame:
     source: SourceFile
     name: str
     """The name the file was opened under (the include path, or the talk's path)."""
-    parent: "Frame | None" = None
+    parent: Frame | None = None
     at: int = 0
     """Offset of the ``\\include`` in the parent's text."""
     _chain: tuple | None = field(default=None, repr=False, compare=False)

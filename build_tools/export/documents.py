@@ -45,7 +45,7 @@ def settings(job: ExportJob) -> dict:
 
 
 def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: str | None
-               ) -> "PendingDocx":
+               ) -> PendingDocx:
     """Start writing the handout as ``out`` (.docx); ``finish()`` the result to wait for it.
 
     pandoc reads only what it is handed, never a file or URL the talk names: each image

@@ -47,7 +47,7 @@ class ImageFinder:
     _said: set[str] = field(default_factory=set)
 
     @classmethod
-    def for_talk(cls, expanded, config, diagrams: str | None, kinds) -> "ImageFinder":
+    def for_talk(cls, expanded, config, diagrams: str | None, kinds) -> ImageFinder:
         """``diagrams`` is what ``/diagrams`` names (default: the configured folder, else
         the project's ``diagrams/``)."""
         talk = expanded.talk.source.path

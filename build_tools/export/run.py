@@ -207,7 +207,8 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
             continue
         _keep_last_good(job, fmt)
         began = time.perf_counter()
-        made = _attempt(job, fmt, lambda: _export_one(job, fmt, handout), result, missing_tools)
+        made = _attempt(job, fmt, functools.partial(_export_one, job, fmt, handout), result,
+                        missing_tools)
         if callable(made):  # its time: starting it, then waiting for it (not the others')
             pending.append((fmt, made, time.perf_counter() - began))
         elif made is not None:

@@ -23,7 +23,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 from xml.sax.saxutils import quoteattr
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

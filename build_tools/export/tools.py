@@ -5,7 +5,7 @@ import os
 import re
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 
 
 class MissingTool(Exception):
@@ -23,7 +23,7 @@ class StepTimeout(ToolFailure):
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
-@lru_cache(maxsize=None)
+@cache
 def chromium() -> str:
     """The Chromium executable (``TALKS_CHROMIUM`` overrides the search)."""
     override = os.environ.get("TALKS_CHROMIUM")
@@ -45,7 +45,7 @@ PANDOC_AT_LEAST = (3, 1, 2)
 from 3.1.2 on write Typst; ``pypandoc-binary`` ships one (docs/exports.md)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def pandoc() -> str:
     """The pandoc executable: the one pypandoc picks (its own copy from ``pypandoc-binary``,
     or a newer one on PATH; ``PYPANDOC_PANDOC`` names another)."""
@@ -73,7 +73,7 @@ handout, and less memory at its peak), and a ceiling on its heap: a document bui
 exhaust the machine stops pandoc instead."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def pandoc_runtime() -> tuple[str, ...]:
     """``PANDOC_RUNTIME`` when this pandoc takes runtime options (official builds do; one
     built without them would refuse to start), else nothing."""

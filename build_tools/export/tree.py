@@ -12,7 +12,7 @@ hand out: shared by the DOCX and the typeset PDF.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 Place = Callable[[str], "str | None"]
 """An image's source as written -> the source to write, or None to leave it out."""

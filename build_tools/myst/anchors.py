@@ -45,7 +45,7 @@ class SlideAnchor:
     """Where that file was included from: (file, line) pairs, innermost first."""
 
     @classmethod
-    def at(cls, title: str, origin: Origin | None) -> "SlideAnchor":
+    def at(cls, title: str, origin: Origin | None) -> SlideAnchor:
         if origin is None:
             return cls(title)
         file, line, chain = origin_key(origin)

@@ -22,7 +22,7 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity

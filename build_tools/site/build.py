@@ -33,7 +33,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..config import VARIANTS, read_conf
 from ..diagnostics import MacroError
@@ -197,8 +197,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
                ) -> SiteReport:
     project = _project(options)
     talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
-    out = Path(options.out).resolve()
-    work = Path(options.work).resolve() if options.work else out.parent / ".work" / out.name
+    out, work = options.folders()
     check_writable(out)
     with lock_site(work):
         return _build_locked(options, project, talks, out, work, progress)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..config import VARIANTS
 from .shards import Shard
@@ -33,3 +34,8 @@ class SiteOptions:
     """Build only this shard's talks (``talks merge`` puts the shard sites together)."""
     preview: bool = False
     """The author's preview (``talks serve``): pages show the build's warnings."""
+
+    def folders(self) -> tuple[Path, Path]:
+        """(the site, the work folder), absolute: what a build writes."""
+        out = Path(self.out).resolve()
+        return out, Path(self.work).resolve() if self.work else out.parent / ".work" / out.name

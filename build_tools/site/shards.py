@@ -44,7 +44,7 @@ class Shard:
     count: int
 
     @classmethod
-    def parse(cls, text: str) -> "Shard":
+    def parse(cls, text: str) -> Shard:
         """``I/N`` with 1 <= I <= N; ValueError says what is wrong."""
         match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
         if not match:
@@ -94,7 +94,7 @@ class ShardManifest:
         (site / MANIFEST).write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
 
     @classmethod
-    def read(cls, site: Path) -> "ShardManifest":
+    def read(cls, site: Path) -> ShardManifest:
         path = site / MANIFEST
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -172,7 +172,7 @@ def merge_search_indexes(indexes: list[dict], where: Path) -> dict:
         raise MergeError(where, "the shards were built by different Sphinx versions")
     for frozen in indexes:
         names = list(frozen["docnames"])
-        for name, title, filename in zip(names, frozen["titles"], frozen["filenames"]):
+        for name, title, filename in zip(names, frozen["titles"], frozen["filenames"], strict=True):
             if name in titles and (titles[name], filenames[name]) != (title, filename):
                 raise MergeError(where, f"document '{name}' differs between shards")
             titles[name], filenames[name] = title, filename

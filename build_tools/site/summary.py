@@ -5,7 +5,7 @@ import collections
 import os
 import re
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["source_namer", "summary"]
 

@@ -9,7 +9,8 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
+from collections.abc import Callable
 
 from ..config import TalkConfig
 from ..engine.vocabulary import load_vocabulary
@@ -94,7 +95,7 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
             app.build(force_all=force_all)
             clock.mark("Sphinx write")
         result.ok = True
-    except BaseException as exc:  # noqa: BLE001 - a crash in one variant must not stop the others
+    except BaseException as exc:
         import traceback
 
         result.crash = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -239,7 +240,7 @@ def preload(variants) -> None:
     variant processes fork: each of them then starts with all of it in memory."""
     import furo  # noqa: F401
     import myst_parser.parsers.sphinx_  # noqa: F401
-    import sphinx.application  # noqa: F401
+    import sphinx.application
     import sphinx.builders.html  # noqa: F401
     import sphinx_revealjs  # noqa: F401
     import sphinxcontrib.bibtex  # noqa: F401

@@ -35,7 +35,8 @@ from __future__ import annotations
 import html
 import os
 import re
-from typing import TYPE_CHECKING, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Sequence
 
 from docutils import nodes
 

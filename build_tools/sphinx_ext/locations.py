@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging as std_logging
 import os
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from docutils import nodes
 from docutils.utils import get_source_line
@@ -57,7 +58,7 @@ def map_location(app: Sphinx, location) -> tuple[object, Origin | None]:
     if isinstance(location, tuple) and len(location) == 2 and location[0]:
         try:
             path, line = str(app.env.doc2path(location[0])), location[1]
-        except Exception:
+        except Exception:  # noqa: BLE001 - a location we cannot map stays as it was
             return location, None
     elif isinstance(location, nodes.Node):
         path, line = get_source_line(location)
@@ -99,7 +100,7 @@ class OriginFilter(std_logging.Filter):
             return False
         try:
             _rewrite(self.app, record)
-        except Exception:  # a location we cannot map stays as it was
+        except Exception:  # noqa: BLE001 - a location we cannot map stays as it was
             pass
         if record.levelno >= std_logging.WARNING:
             # a parallel reader's record is handled here after its document was read
@@ -145,7 +146,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
             record.talks_docname = app.env.docname  # counted for it where it is handled
             try:
                 _rewrite(app, record)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a location we cannot map stays as it was
                 pass
         _MAPPED[id(handler)] = len(buffer)
     if doc_path not in _ORIGINS:
