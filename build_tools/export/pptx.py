@@ -384,7 +384,7 @@ def with_math_fallback(part: str, xml: bytes) -> bytes:
     root = etree.fromstring(xml)
     for math in list(root.iter(f"{{{A14}}}m")):
         if not any(a.tag == f"{{{MC}}}AlternateContent" for a in math.iterancestors()):
-            math.getparent().replace(math, _math_as_text(math))
+            _as_text(math)
     for alternate in root.iter(f"{{{MC}}}AlternateContent"):
         choice = alternate.find(f"{{{MC}}}Choice")
         if choice is None or alternate.find(f"{{{MC}}}Fallback") is not None:
@@ -393,19 +393,23 @@ def with_math_fallback(part: str, xml: bytes) -> bytes:
         for child in choice:
             fallback.append(deepcopy(child))
         for math in list(fallback.iter(f"{{{A14}}}m")):
-            math.getparent().replace(math, _math_as_text(math))
+            _as_text(math)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _math_as_text(math):
-    """A text run of an equation's text (its ``m:t`` parts, in order)."""
+def _as_text(math) -> None:
+    """The equation replaced, in its paragraph, by a text run of its text (its ``m:t`` parts,
+    in order)."""
     from lxml import etree
 
+    parent = math.getparent()
+    if parent is None:
+        return
     run = etree.Element(f"{{{A}}}r")
     etree.SubElement(run, f"{{{A}}}rPr", lang="en-GB")
     etree.SubElement(run, f"{{{A}}}t").text = "".join(
         text.text or "" for text in math.iter(f"{{{OMML}}}t"))
-    return run
+    parent.replace(math, run)
 
 
 def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | None]:
