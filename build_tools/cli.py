@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -130,22 +131,33 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
 def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
     """Report every problem as FILE:LINE:COL: severity: message.
 
-    With no FILES, `--bib FILE` lists every defect of the bibliographies (a build
-    names only those of the entries its talks cite).
+    With no FILES, every talk of the project (as `talks build` finds them); with no FILES
+    and `--bib FILE`, every defect of the bibliographies (a build names only those of the
+    entries its talks cite).
 
     Exit status: 0 when clean, 1 when there are errors, 3 when there are
     warnings and --fail-on warning was given.
     """
-    if not files and not bibs:
-        raise click.UsageError("name the talks to check, or a bibliography with --bib FILE")
-    if not files:
+    if not files and bibs:
         _report_check(api.bibliography_problems([os.path.abspath(b) for b in bibs]), fmt, fail_on)
+    files = files or tuple(_project_talks())  # every talk `talks build` builds
     config = _config(list(files), include, clean_comments=False if compat else None,
                      diagrams_dir=diagrams, bib_files=list(bibs))
     if fix:
         _fix(list(files), config)
     api.collect_garbage_for_a_batch()
     _report_check(api.check_talks(list(files), config), fmt, fail_on)
+
+
+def _project_talks() -> list[str]:
+    """Every talk of the project the current folder is in, as `talks build` finds them."""
+    from .project import NoProject, require_project
+    from .site.discovery import find_talks
+
+    try:
+        return find_talks(require_project(os.getcwd()))
+    except NoProject as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _report_check(diagnostics: list[Diagnostic], fmt: str, fail_on: str) -> NoReturn:
@@ -209,14 +221,18 @@ def workflow_options(command):
     for option in reversed([
         click.option("--shards", default=3, show_default=True, type=click.IntRange(1, 256),
                      help="Machines the site is built on (talks build --shard I/N)."),
-        click.option("--source", "sources", multiple=True, metavar="FOLDER=OWNER/NAME",
+        click.option("--source", "sources", multiple=True,
+                     metavar="FOLDER=OWNER/NAME[/SUBFOLDER][@REF]",
                      help="A repository the talks read where their lamd settings name FOLDER "
-                     "(e.g. '$HOME/lawrennd/snippets=lawrennd/snippets'); repeatable."),
-        click.option("--install", default="", metavar="SPEC",
-                     help="What CI gives pip to install talks; default: this copy's "
-                     "repository at its current commit."),
-        click.option("--branch", "branches", multiple=True, default=("main",), show_default=True,
-                     help="Branches whose pushes publish the site; repeatable."),
+                     "(e.g. '$HOME/lawrennd/slides=lawrennd/slides/diagrams@main'); repeatable; "
+                     "kept in .github/talks-sources.yml."),
+        click.option("--install", default="", metavar="REQUIREMENT",
+                     help="What CI gives pip to install talks: a pinned requirement "
+                     "('talks-build-tools==0.1.0', or '... @ git+https://...@COMMIT'); default: "
+                     "this copy's repository at its commit, when that commit is pushed."),
+        click.option("--branch", "branches", multiple=True,
+                     help="Branches whose pushes publish the site; repeatable (default: the "
+                     "repository's default branch)."),
         click.option("--force", is_flag=True, help="Replace an existing workflow."),
     ]):
         command = option(command)
@@ -224,16 +240,30 @@ def workflow_options(command):
 
 
 def _write_workflow(root, shards, sources, install, branches, force):
+    """The workflow, and the lock of the sources it checks out (when there are any)."""
     from pathlib import Path
 
-    from .authoring.ci import CiError, Source, WorkflowSettings, write_workflow
+    from .authoring.ci import (CiError, Source, WorkflowSettings, default_branch, pin,
+                               project_sources, write_lock, write_workflow)
 
+    root = Path(root)
     try:
-        settings = WorkflowSettings(shards=shards, install=install, branches=tuple(branches),
-                                    sources=[Source.parse(s) for s in sources])
-        return write_workflow(Path(root), settings, force=force)
+        chosen = project_sources(root, [Source.parse(s) for s in sources])
+        pinned = [source if source.commit else pin(source) for source in chosen]
+        settings = WorkflowSettings(shards=shards, install=install, sources=pinned,
+                                    branches=tuple(branches) or (default_branch(root),))
+        made = [write_workflow(root, settings, force=force)]
     except CiError as exc:
         raise click.ClickException(str(exc)) from None
+    for source in pinned:
+        click.echo(f"source: {source.written} = {source.spec}"
+                   + (f" at {source.commit[:12]}" if source.commit else
+                      " (not pinned: its commit could not be looked up; pushes build the latest)")
+                   + (" (from the lamd settings; map it in the lock to change it)"
+                      if source.derived else ""), err=True)
+    if pinned:
+        made.append(write_lock(root, pinned))
+    return made
 
 
 @main.command()
@@ -257,7 +287,7 @@ def init(folder, title, author, ci, shards, sources, install, branches, force):
     if not find_talks(root):
         made += new_talk(title, root, author=author)
     if ci:
-        made.append(_write_workflow(root, shards, sources, install, branches, force))
+        made += _write_workflow(root, shards, sources, install, branches, force)
     _report_made(made)
     click.echo(f"next: cd {os.path.relpath(root)} && talks build", err=True)
 
@@ -278,7 +308,7 @@ def ci_github(shards, sources, install, branches, force):
         project = require_project(os.getcwd())
     except NoProject as exc:
         raise click.ClickException(str(exc)) from None
-    _report_made([_write_workflow(project, shards, sources, install, branches, force)])
+    _report_made(_write_workflow(project, shards, sources, install, branches, force))
     click.echo("next: commit it, and set the repository's Pages source to GitHub Actions",
                err=True)
 
@@ -307,6 +337,26 @@ def ci_mtimes(folders, state):
                        err=True)
 
 
+@ci.command("record")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--site", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The shard site the record goes into.")
+def ci_record(folders, site):
+    """Note in a shard SITE the commits of FOLDERS (the project and its sources) its talks
+    were built from; `talks merge` keeps the note talk by talk."""
+    import subprocess
+    from pathlib import Path
+
+    from .authoring.ci import record_sources
+
+    try:
+        record = record_sources(Path(site), list(folders))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise click.ClickException(f"needs git checkouts: {exc}") from None
+    for name, commit in record["commits"].items():
+        click.echo(f"{name}: {commit}", err=True)
+
+
 def _report_made(paths) -> None:
     for path in paths:
         click.echo(f"created {os.path.relpath(path)}")
@@ -327,24 +377,27 @@ def deps(talk, include):
 @main.command("where-used")
 @click.argument("fragment")
 @include_option
-@click.option("--talks", "talks_dir", type=click.Path(file_okay=False), default="talks",
-              help="The folder of talks to search.")
+@click.option("--talks", "talks_dir", type=click.Path(file_okay=False), default=None,
+              help="The folder of talks to search (default: every talk of the project, as "
+                   "talks build finds them).")
 def where_used(fragment, include, talks_dir):
     """List the talks that use FRAGMENT, directly or through other fragments.
 
     FRAGMENT is a file, or an include name such as _ml/includes/what-is-ml.md.
     """
     from .engine.graph import find_talks, scan, where_used as using
+    from .engine.includes import include_resolver
 
-    talks = find_talks(talks_dir)
+    talks = find_talks(talks_dir) if talks_dir else _project_talks()
     if not talks:
         raise click.ClickException(f"no talks under {talks_dir}")
     config = _config(talks, include)
     path = fragment if os.path.isfile(fragment) else next(
-        (os.path.join(r, fragment) for r in config.include_roots
-         if os.path.isfile(os.path.join(r, fragment))), None)
+        (found for talk in talks for found in [include_resolver(talk, config)[0].resolve_from(
+            fragment, "", os.path.dirname(os.path.abspath(talk))).path] if found), None)
     if path is None:
-        raise click.ClickException(f"{fragment} is neither a file nor found under the include roots")
+        raise click.ClickException(f"{fragment} is neither a file nor found where the talks "
+                                   "include from")
     for talk in using(path, talks, scan(talks, config)):
         click.echo(os.path.relpath(talk))
 
@@ -473,7 +526,26 @@ def merge(sites, out):
                    f"error: talk '{doc}' failed in its shard (the index marks it)", err=True)
     click.echo(f"{report.talks} talk(s) from {len(sites)} shard(s); "
                f"site: {os.path.relpath(report.out)}/index.html", err=True)
+    _report_size(report.out)
     sys.exit(1 if report.failed else 0)
+
+
+def _names_a_diagram(warning: str) -> bool:
+    """A missing-image warning for a file of the diagrams folder (``\\diagramsDir``)."""
+    return "W-IMAGE-MISSING" in warning and re.search(r"(?:^|[\s(])/?diagrams/", warning) is not None
+
+
+def _report_size(site) -> None:
+    """The site's size, and a warning as it nears what GitHub Pages publishes."""
+    from pathlib import Path
+
+    from .site.shards import PAGES_LIMIT, site_size
+
+    size, files = site_size(Path(site))
+    click.echo(f"site size: {size / 1e6:.1f} MB in {files} files", err=True)
+    if size > 0.8 * PAGES_LIMIT:
+        click.echo(f"warning: the site is {size / 1e9:.2f} GB; GitHub Pages publishes at most "
+                   f"{PAGES_LIMIT / 1e9:.0f} GB (build fewer variants, or smaller images)", err=True)
 
 
 @main.command()
@@ -563,7 +635,10 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     finally:
         bar.close()
     for line in report.warnings():
-        click.echo(line, err=True)
+        if not (report.diagrams_missing and _names_a_diagram(line)):
+            click.echo(line, err=True)
+    if report.diagrams_missing:  # once, not once per diagram
+        click.echo(f"warning: {report.diagrams_missing}", err=True)
     for variant, result in report.results.items():
         if not result.ok:
             click.echo(f"error: the {variant} build stopped: {result.crash}", err=True)
@@ -588,6 +663,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     click.echo(f"{len(report.talks)} talk(s); documents read: "
                + ", ".join(f"{v} {n}" for v, n in read.items())
                + f"; site: {os.path.relpath(report.out)}/index.html", err=True)
+    _report_size(report.out)
     sys.exit(0 if report.ok else 1)
 
 
@@ -628,9 +704,28 @@ def show_config(talk, include):
     click.echo(f"# path mappings ({ENV_VAR}, then {user_file()}): {len(mappings) or 'none'}")
     for mapping in mappings:
         click.echo(f"{mapping.prefix} = {mapping.target}    # {mapping.origin}")
+    if project:
+        _show_ci_sources(project)
     if refused:  # the settings name folders no build will read
         _print(list(dict.fromkeys(refused)))
         _exit(1)
+
+
+def _show_ci_sources(project) -> None:
+    """The repositories the CI workflow checks out for the folders the settings name."""
+    from .authoring.ci import LOCK, CiError, project_sources
+
+    try:
+        sources = project_sources(project, [])
+    except CiError as exc:
+        click.echo(f"# CI sources: {exc}")
+        return
+    click.echo(f"# CI sources ({LOCK.as_posix()}, else found from the lamd settings): "
+               f"{len(sources) or 'none'}")
+    for source in sources:
+        pinned = f" at {source.commit}" if source.commit else ""
+        origin = "the lamd settings' layout" if source.derived else LOCK.as_posix()
+        click.echo(f"{source.written} = {source.spec}{pinned}    # {origin}")
 
 
 def _report_exports(results) -> None:

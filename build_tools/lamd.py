@@ -184,15 +184,43 @@ def snippet_dirs(folder: str, allowed=None) -> list[str]:
 
 
 def diagrams_dir_setting(folder: str, allowed=None) -> str | None:
-    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``.
+    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``."""
+    return diagrams_dir_candidates(folder, allowed)[0]
+
+
+def diagrams_dir_candidates(folder: str, allowed=None) -> tuple[str | None, list[str]]:
+    """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``, and
+    every place looked (for the one warning a build gives when none holds it).
 
     lamd writes it relative to the course repository (``./slides/diagrams/`` in a course
     whose talks sit in ``_lamd/``), so it is looked for beside the settings file first,
     then beside its folder.  A folder outside ``allowed`` (default ``settings_roots``) is
     left out; unmapped ``$HOME/...`` values name the author's machine and are ignored.
+    A talks repository's ``./slides/diagrams/`` is the ``diagrams/`` of the slides
+    repository its ``slidesdir`` names (``$HOME/lawrennd/slides/``): found there when the
+    user mapped that folder (``TALKS_PATH_MAP``), a grant from outside the repository.
     """
     found = _setting_folders(folder, "diagramsdir", allowed, beside_parent=True)[0]
-    return found[0] if found else None
+    if found:
+        return found[0], []
+    settings = folder_settings(folder)
+    setting = settings.get("diagramsdir")
+    value = str(setting.value or "").strip() if setting is not None else ""
+    if setting is None or not value or "$" in value or "://" in value:
+        return None, []
+    looked = [os.path.normpath(os.path.join(base, value))
+              for base in (setting.folder, os.path.dirname(setting.folder))]
+    slides = settings.get("slidesdir")
+    written = str(slides.value or "").strip().rstrip("/") if slides is not None else ""
+    first, _, rest = os.path.normpath(value).partition(os.sep)
+    if written and rest and os.path.basename(written) == first:
+        mapped, mapping = map_path(written)
+        looked.append(os.path.join(mapped if mapping is not None else written, rest))
+        path = os.path.normpath(os.path.join(mapped, rest))
+        allowed = settings_roots(folder) if allowed is None else allowed
+        if mapping is not None and os.path.isdir(path) and confine(path, allowed):
+            return path, looked
+    return None, looked
 
 
 def bibdir_files(folder: str | os.PathLike, allowed=None) -> list[str]:

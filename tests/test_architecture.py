@@ -38,7 +38,7 @@ INNER_LAYERS = {
     "engine": (("records", "source"), ("output", "talkfile", "advice"), ("memo",), ("includes",),
                ("graph", "expander"), ("primitives",), ("vocabulary",), ("run",)),
     "myst": (("anchors", "paths"), ("emit",), ("mathnames",)),
-    "sphinx_ext": (("locations",), ("reading",),
+    "sphinx_ext": (("locations", "images"), ("reading",),
                    ("assets", "citations", "htmlassets", "links", "navigation", "notes", "parsing",
                     "placeholders", "speedups")),
     "export": (("tools", "citations", "standins", "sanitize", "tree"),

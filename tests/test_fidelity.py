@@ -63,9 +63,9 @@ def test_diagramsdir_from_lamd_settings_resolves_and_copies_images(project, tmp_
     assert "course-loop" not in warnings
     assert sum("not-there" in w for w in report.warnings()) == 1, warnings
     assert "lecture.md:" in warnings and "slides/diagrams" in warnings
-    assert (out / "handout/_images/course-loop.svg").is_file()
+    [copy] = (out / "_images").glob("course-loop-*.svg")  # shared by the variants
     deck = next((out / "slides").rglob("lecture.html")).read_text()  # named within the project
-    assert "course-loop.svg" in deck
+    assert copy.name in deck
     assert "admonition warning" not in deck and "talks-missing" in deck
 
 

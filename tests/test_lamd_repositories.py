@@ -4,6 +4,7 @@ talks on its own; each talk takes its folder's settings, then its parents', then
 project's, and ``talks config`` says which file gave each."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -231,3 +232,84 @@ def test_a_folder_this_user_cannot_list_is_passed_over(tmp_path):
                           cwd="/", timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(solo), "['solo']"]
+
+
+def test_diagrams_are_found_in_the_mapped_slides_repository_or_missed_once(tmp_path, monkeypatch):
+    """lamd's ``./slides/diagrams/`` is the slides repository's ``diagrams/``, which
+    ``slidesdir`` names; unmapped, one warning says where the tool looked."""
+    figure = "\\figure{\\includediagram{\\diagramsDir/ml/loop}{40%}}{A loop}{loop}\n"
+    repo = write_repo(tmp_path / "talks", {
+        "_ml/_lamd.yml": "diagramsdir: ./slides/diagrams/\nslidesdir: $HOME/someone/slides/\n",
+        **{f"_ml/t{i}.md": f"---\ntitle: T{i}\ndate: 2024-01-0{i}\n---\n\n## One\n\n" + figure * 3
+           for i in (1, 2)}})
+    slides = write_repo(tmp_path / "slides", {
+        "diagrams/ml/loop.svg": '<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>'})
+    monkeypatch.chdir(repo)
+    missed = run("build", "--quiet", "--to", "none", "--variant", "handout")
+    assert missed.exit_code == 0, missed.output
+    [warning] = [line for line in missed.output.splitlines() if "DIAGRAMS" in line]
+    assert "looked in _ml/slides/diagrams, slides/diagrams, $HOME/someone/slides/diagrams" in warning
+    assert "TALKS_PATH_MAP='$HOME/someone/slides=DIR'" in warning
+    assert "W-IMAGE-MISSING]" not in missed.output  # counted in the summary, not listed
+    assert "W-IMAGE-MISSING 6" in missed.output
+
+    monkeypatch.setenv("TALKS_PATH_MAP", f"$HOME/someone/slides={slides}")
+    found = run("build", "--quiet", "--to", "none", "--variant", "handout")
+    assert found.exit_code == 0 and "DIAGRAMS" not in found.output, found.output
+    assert "<circle" in (repo / "_build/site/handout/t1.html").read_text(encoding="utf-8")
+
+
+# -- the maintainer's other commands, in place --------------------------------------------------
+
+def lamd_copy(tmp_path: Path, kind: str) -> Path:
+    """A copy of the reference course, or of two subject folders of the talks repository."""
+    if kind == "course":
+        if not COURSE.is_dir() or not (CORPUS / "snippets").is_dir():
+            absent_data("the reference course course-execed or the corpus snippets")
+        shutil.copytree(COURSE, tmp_path / kind, ignore=shutil.ignore_patterns("slides"))
+    else:
+        if not (CORPUS / "talks").is_dir():
+            absent_data("the corpus")
+        (tmp_path / kind).mkdir()
+        for part in ("_config.yml", "_governance", "_ml"):
+            copy = shutil.copytree if (CORPUS / "talks" / part).is_dir() else shutil.copy
+            copy(CORPUS / "talks" / part, tmp_path / kind / part)
+    return tmp_path / kind
+
+
+@pytest.mark.parametrize("kind, talk, fragment", [
+    ("course", "_lamd/the-data-crisis.md", "_data-science/includes/the-data-crisis.md"),
+    ("talks", "_governance/data-governance-ai-for-er.md", "_data-science/includes/safe-boda.md")])
+def test_check_deps_and_where_used_read_the_project_as_build_does(kind, talk, fragment, tmp_path,
+                                                                  monkeypatch):
+    repo = lamd_copy(tmp_path, kind)
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(CORPUS / "snippets", CORPUS / "bibliography"))
+    monkeypatch.chdir(repo)
+    tree = run("deps", talk)
+    assert tree.exit_code == 0 and f"{fragment}  (" in tree.output, tree.output
+    assert "MISSING" not in tree.output.split(fragment)[0]  # the snippets tree is searched
+    users = run("where-used", fragment)
+    assert users.exit_code == 0, users.output
+    assert talk in users.output.splitlines()
+    checked = run("check")  # every talk talks build builds, with no arguments
+    assert "Traceback" not in checked.output and "name the talks" not in checked.output
+    from build_tools.site.discovery import find_talks
+
+    every = [os.path.relpath(t) for t in find_talks(repo)]
+    assert talk in every
+    assert checked.output == run("check", *every).output  # the talks build builds, no fewer
+    assert re.search(r"\d+ error\(s\), [1-9]\d* warning\(s\)", checked.output)
+
+
+def test_the_courses_fragments_page_lists_the_snippets_its_lectures_include(tmp_path, monkeypatch):
+    course = lamd_copy(tmp_path, "course")
+    monkeypatch.setenv("TALKS_PATH_MAP", mapping(CORPUS / "snippets", CORPUS / "bibliography"))
+    monkeypatch.chdir(course)
+    assert run("build", "--quiet", "--to", "none", "--variant", "handout").exit_code in (0, 1)
+    page = (course / "_build/site/fragments/index.html").read_text(encoding="utf-8")
+    count = int(re.search(r"(\d+) fragments?, most used first", page).group(1))
+    assert count >= 50 and "_data-science/includes/the-data-crisis.md" in page
+    # lamd's address of the second lecture's notes (its row in lectures.csv, its collection)
+    forward = (course / "_build/site/lectures/02-the-data-crisis.html").read_text(encoding="utf-8")
+    assert 'url=../handout/the-data-crisis.html"' in forward
+    assert not (course / "_build/site/slides").exists()  # no deck built, no deck address

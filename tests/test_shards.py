@@ -9,6 +9,7 @@ manifest (``_talks-shard.json``) is not copied into the merged site.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,11 @@ def test_merged_shards_equal_a_one_machine_build(project, monkeypatch):
     report = merge_sites(sites, merged)
     assert report.talks == 5 and report.failed == {}
     assert_same_site(merged, single)
+    # lamd's address of each deck forwards to it, in the merged site as in the one build's
+    forward = (merged / "slides/beta.slides.html").read_text(encoding="utf-8")
+    assert 'content="0; url=beta.html"' in forward and "Beta" in forward
+    assert sorted(p.name for p in merged.glob("slides/*.slides.html")) == [
+        f"{doc}.slides.html" for doc in ("alpha", "beta", "delta", "epsilon", "gamma")]
     search = (merged / "handout/searchindex.js").read_text(encoding="utf-8")
     assert all(f'"{doc}"' in search for doc in ("alpha", "beta", "gamma", "delta", "epsilon",
                                                  "pages/about"))
@@ -99,3 +105,17 @@ def test_a_wrong_shard_is_a_usage_error(given, message, project, monkeypatch):
     result = CliRunner().invoke(main, ["build", "--shard", given])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_merge_prints_the_sites_size_and_warns_near_the_pages_limit(project, monkeypatch):
+    monkeypatch.chdir(project)
+    sites = build_shards(project, 2)
+    result = CliRunner().invoke(main, ["merge", *map(str, sites), "--out", "_build/merged"])
+    assert result.exit_code == 0, result.output
+    size = float(re.search(r"site size: ([\d.]+) MB in \d+ files", result.output).group(1))
+    assert 0.5 < size < 100 and "warning" not in result.output
+    with open(sites[0] / "big.bin", "wb") as fh:  # sparse: 900 MB that take no disk
+        fh.truncate(900_000_000)
+    result = CliRunner().invoke(main, ["merge", *map(str, sites), "--out", "_build/merged"])
+    assert re.search(r"warning: the site is 0\.9\d GB; GitHub Pages publishes at most 1 GB",
+                     result.output), result.output

@@ -333,7 +333,7 @@ def test_files_shown_by_raw_html_are_copied_into_the_site(tmp_path):
                                     project=str(project), variants=("handout", "slides")))
     for variant in ("handout", "slides"):
         page = (out / variant / "raw.html").read_text(encoding="utf-8")
-        shown = re.findall(r'(?:src|data)="(_images/[^"]+)"', page)
+        shown = re.findall(r'(?:src|data)="(\.\./_images/[^"]+)"', page)  # the variants' one folder
         assert len(shown) == 2 and all((out / variant / s).is_file() for s in shown), shown
         assert "/diagrams/" not in page.replace('"/diagrams/gone.svg"', "")
     assert any("raw.md:" in w and "gone.svg" in w for w in report.warnings()), report.warnings()
@@ -355,4 +355,38 @@ def test_an_image_that_appears_is_shown_by_the_next_build(tmp_path):
     second = build_site(options)
     assert not any("later.svg" in w for w in second.warnings()), second.warnings()
     for variant in ("slides", "handout"):
-        assert (tmp_path / "site" / variant / "_images" / "later.svg").is_file(), variant
+        page = (tmp_path / "site" / variant / "a.html").read_text(encoding="utf-8")
+        [name] = set(re.findall(r'"\.\./_images/(later-\w+\.svg)"', page))  # named by content
+        copy = tmp_path / "site" / "_images" / name  # one folder all variants share
+        assert copy.read_text() == (project / "diagrams" / "later.svg").read_text(), variant
+
+
+def test_the_variants_share_one_images_folder_and_a_rebuild_links_unchanged_pages(tmp_path):
+    from build_tools.site.build import SiteOptions, build_site
+
+    project = tmp_path / "shared"
+    (project / "talks").mkdir(parents=True)
+    (project / "diagrams").mkdir()
+    (project / "conf.py").write_text('extensions = ["myst_parser", "build_tools.sphinx_ext"]\n')
+    (project / "diagrams" / "loop.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    for name in ("a", "b"):
+        (project / "talks" / f"{name}.md").write_text(
+            f"---\ntitle: {name}\n---\n\n## Picture\n\n\\includediagram{{\\diagramsDir/loop}}{{40%}}\n")
+    site = tmp_path / "site"
+    options = SiteOptions(out=str(site), project=str(project))
+    assert build_site(options).ok
+    assert not list(site.glob("*/_images"))  # no variant keeps a copy of its own
+    [picture] = site.glob("_images/loop-*.svg")
+    for variant in ("handout", "slides", "speaker-notes"):
+        for name in ("a", "b"):
+            page = (site / variant / f"{name}.html").read_text(encoding="utf-8")
+            assert f'"../_images/{picture.name}"' in page, (variant, name)
+    work = tmp_path / ".work" / "site"  # what CI caches beside the site: the picture once
+    copies = [work / variant / "html" / "_images" / picture.name
+              for variant in ("handout", "slides", "speaker-notes")]
+    assert {c.stat().st_ino for c in copies} == {picture.stat().st_ino}
+    before = {p: p.stat().st_ino for p in site.glob("*/a.html")}
+    (project / "talks" / "b.md").write_text((project / "talks" / "b.md").read_text() + "\nMore.\n")
+    assert build_site(options).ok
+    assert {p: p.stat().st_ino for p in site.glob("*/a.html")} == before  # linked, not rewritten
+    assert "More." in (site / "handout" / "b.html").read_text(encoding="utf-8")

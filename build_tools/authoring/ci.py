@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -45,52 +47,151 @@ class CiError(Exception):
 @dataclass(frozen=True)
 class Source:
     """A repository the talks read through a path their lamd settings name (snippets,
-    bibliography), checked out beside the project and mapped with ``TALKS_PATH_MAP``."""
+    bibliography, the slides repository's diagrams), checked out beside the project and
+    mapped with ``TALKS_PATH_MAP``: a folder granted from outside the repository."""
 
     written: str
     """The folder as the settings write it (``$HOME/lawrennd/snippets``)."""
     repository: str
     """``OWNER/NAME`` on GitHub."""
+    subfolder: str = ""
+    """The only part of the repository the talks read (``diagrams``): checked out alone."""
+    ref: str = ""
+    """The branch or tag followed ('' : the repository's default branch)."""
+    commit: str = ""
+    """The commit pinned in the lock ('' : none yet; the ref's latest commit is built)."""
+    derived: bool = False
+    """Found from the settings' known layout, not given by the maintainer."""
 
     @property
     def folder(self) -> str:
         return f"{SOURCES_FOLDER}/{self.repository.rpartition('/')[2]}"
 
+    @property
+    def spec(self) -> str:
+        """``OWNER/NAME[/SUBFOLDER][@REF]``, as ``--source`` and the lock write it."""
+        path = "/".join(filter(None, (self.repository, self.subfolder)))
+        return f"{path}@{self.ref}" if self.ref else path
+
     @classmethod
     def parse(cls, text: str) -> Source:
-        written, sep, repository = text.rpartition("=")
-        owner, slash, name = repository.partition("/")
-        if not sep or not written or not owner or not slash or not name or "/" in name:
-            raise CiError(f"--source {text!r}: expected FOLDER=OWNER/NAME, e.g. "
-                          "'$HOME/lawrennd/snippets=lawrennd/snippets'")
-        return cls(written, repository)
+        written, sep, target = text.rpartition("=")
+        return cls.from_spec(written, target, given=text) if sep and written else \
+            cls._refuse(text)
+
+    @classmethod
+    def from_spec(cls, written: str, target: str, commit: str = "", given: str = "") -> Source:
+        path, _, ref = target.strip().partition("@")
+        owner, _, rest = path.strip("/").partition("/")
+        name, _, subfolder = rest.partition("/")
+        if not written.startswith("$HOME/") or not _NAME_RE.fullmatch(owner) \
+                or not _NAME_RE.fullmatch(name) or not _SUBFOLDER_RE.fullmatch(subfolder) \
+                or (ref and not _REF_RE.fullmatch(ref)) \
+                or (commit and not _COMMIT_RE.fullmatch(commit)):
+            return cls._refuse(given or f"{written}={target}")
+        return cls(written.rstrip("/"), f"{owner}/{name}", subfolder.strip("/"), ref, commit)
+
+    @staticmethod
+    def _refuse(text: str) -> Source:
+        raise CiError(f"--source {text!r}: expected $HOME/FOLDER=OWNER/NAME[/SUBFOLDER][@REF], "
+                      "e.g. '$HOME/lawrennd/slides=lawrennd/slides/diagrams@main'")
+
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+_SUBFOLDER_RE = re.compile(r"(?:[A-Za-z0-9_.-]+/?)*")
+_REF_RE = re.compile(r"[A-Za-z0-9_./-]+")
+_COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass
 class WorkflowSettings:
     shards: int = 3
     install: str = ""
-    """What ``pip install`` is given to install talks (a VCS URL, editable)."""
+    """What ``pip install`` is given to install talks: a pinned requirement (``install_spec``)."""
     sources: list[Source] = field(default_factory=list)
     branches: tuple[str, ...] = ("main",)
     python: str = "3.11"
     to: str = "none"
     """``talks build --to``: ``none`` makes the HTML only (exports need more than Python)."""
+    schedule: str = "17 4 * * 1"
+    """When the site is rebuilt from its sources' latest commits (cron, UTC): weekly."""
 
 
-def tool_install() -> str:
-    """How CI installs the talks this command runs: an editable install of its own
-    repository at its current commit, or '' when that cannot be told."""
+# -- how CI installs talks ----------------------------------------------------------------
+
+PACKAGE = "talks-build-tools"
+
+
+def install_spec(given: str) -> str:
+    """The requirement pip is given on a fresh runner: ``given`` when it is pinned and
+    reachable from there, else this copy's repository at its commit when that commit is
+    pushed; CiError says what to give otherwise."""
+    if given:
+        problem = _unpinned(given)
+        if problem:
+            raise CiError(f"--install {given!r}: {problem}; give a pinned requirement a fresh "
+                          f"runner can reach, e.g. '{PACKAGE}==0.1.0' (from PyPI) or "
+                          f"'{PACKAGE} @ git+https://github.com/OWNER/talks@COMMIT'")
+        return given
+    found = pushed_commit()
+    if not found:
+        raise CiError("cannot tell where CI should install talks from: this copy's commit is "
+                      "not on a branch of a remote a runner can reach (push it, or give "
+                      f"--install, e.g. --install '{PACKAGE}==0.1.0' or --install "
+                      f"'{PACKAGE} @ git+https://github.com/OWNER/talks@COMMIT')")
+    return found
+
+
+def _unpinned(spec: str) -> str:
+    """Why ``spec`` does not name one release a runner can fetch ('' when it does)."""
+    text = spec.strip()
+    if text.startswith("-") or " -" in text:
+        return "pip options are not a requirement (an editable install needs a local clone)"
+    name, at, url = text.partition("@")
+    if at:
+        url = url.strip()
+        if not url.startswith(("git+https://", "https://")):
+            return "a URL must be https:// (a runner has no local paths, no ssh keys)"
+        if url.startswith("git+"):
+            ref = url.rpartition("@")[2].split("#")[0] if url.count("@") else ""
+            return "" if _COMMIT_RE.fullmatch(ref) or re.fullmatch(r"v?\d[\w.]*", ref) else \
+                "a git URL must end in @COMMIT (40 hex digits) or @TAG (v1.2.3)"
+        return "" if "#sha256=" in url or url.endswith((".whl", ".tar.gz", ".zip")) else \
+            "an archive URL must name a release file (.whl, .tar.gz)"
+    return "" if re.fullmatch(r"[A-Za-z0-9_.-]+(?:\[[\w,]+\])?\s*===?\s*[\w.+!-]+", text) else \
+        "a requirement must pin its version (NAME==VERSION)"
+
+
+def pushed_commit() -> str:
+    """This copy's repository at its current commit, as a requirement, when that commit is
+    on a branch of its ``origin`` (so a runner can fetch it) and origin is on the network."""
     repo = Path(__file__).resolve().parent.parent.parent
     try:
         url = _git(repo, "remote", "get-url", "origin")
         commit = _git(repo, "rev-parse", "HEAD")
+        pushed = _git(repo, "branch", "-r", "--contains", commit)
     except (OSError, subprocess.CalledProcessError):
         return ""
     if url.startswith("git@"):  # git@github.com:owner/name.git -> https://github.com/owner/name.git
         host, _, path = url[4:].partition(":")
         url = f"https://{host}/{path}"
-    return f'-e "git+{url}@{commit}#egg=talks-build-tools"'
+    if not url.startswith("https://") or not pushed.strip():
+        return ""
+    return f"{PACKAGE} @ git+{url}@{commit}"
+
+
+# -- where the site is published from -------------------------------------------------------
+
+def default_branch(project: Path) -> str:
+    """The branch pushes publish from: the remote's default branch (a lamd talks repository
+    may have only ``gh-pages``), else the branch checked out, else ``main``."""
+    for args in (("symbolic-ref", "--short", "refs/remotes/origin/HEAD"),
+                 ("symbolic-ref", "--short", "HEAD")):
+        try:
+            return _git(project, *args).removeprefix("origin/") or "main"
+        except (OSError, subprocess.CalledProcessError):
+            continue
+    return "main"
 
 
 def render_workflow(settings: WorkflowSettings) -> str:
@@ -98,11 +199,7 @@ def render_workflow(settings: WorkflowSettings) -> str:
 
     if settings.shards < 1:
         raise CiError(f"--shards {settings.shards}: at least 1")
-    install = settings.install or tool_install()
-    if not install:
-        raise CiError("cannot tell where CI should install talks from (this copy has no git "
-                      "remote): give --install, e.g. --install "
-                      "'-e git+https://github.com/OWNER/talks@v0.1.0#egg=talks-build-tools'")
+    install = install_spec(settings.install)
     env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates/ci"),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              variable_start_string="[[", variable_end_string="]]",
@@ -112,8 +209,9 @@ def render_workflow(settings: WorkflowSettings) -> str:
                         for s in settings.sources)
     return env.get_template("github.yml").render(
         shards=settings.shards, shard_list=json.dumps(list(range(1, settings.shards + 1))),
-        branches=json.dumps(list(settings.branches)), install=install, python=settings.python,
-        to=settings.to, sources=settings.sources, mappings=mappings, version=_version(),
+        branches=json.dumps(list(settings.branches)), install=shlex.quote(install),
+        python=settings.python, to=settings.to, sources=settings.sources, mappings=mappings,
+        version=_version(), schedule=settings.schedule, lock=LOCK.as_posix(),
         actions={name: f"{name}@{commit}  # {tag}" for name, (commit, tag) in ACTIONS.items()},
         mtime_folders=" ".join([".", *(f"../{s.folder}" for s in settings.sources)]))
 
@@ -127,6 +225,100 @@ def write_workflow(project: Path, settings: WorkflowSettings, force: bool = Fals
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# -- the repositories the talks read, and the commits built ---------------------------------
+
+LOCK = Path(".github") / "talks-sources.yml"
+"""The project's sources: each folder the lamd settings name, the repository (and ref) it
+maps to, and the commit pushes build (so a build can be repeated)."""
+
+KNOWN_LAYOUT = {"snippetsdir": "", "bibdir": "", "slidesdir": "diagrams"}
+"""lamd settings that name another repository, as ``$HOME/OWNER/NAME/`` on its author's
+machine, and the only part of it the talks read (the slides repository's diagrams)."""
+
+
+def read_lock(project: Path) -> list[Source]:
+    """The sources the maintainer mapped (``LOCK``); CiError names a wrong entry."""
+    from ..yamlfile import YAMLError, YamlTooLarge, load_yaml, plain
+
+    path = project / LOCK
+    try:
+        data = plain(load_yaml(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return []
+    except (OSError, YAMLError, YamlTooLarge) as exc:
+        raise CiError(f"{LOCK}: unreadable: {exc}") from None
+    if not isinstance(data, dict):
+        raise CiError(f"{LOCK}: expected FOLDER: OWNER/NAME[/SUBFOLDER][@REF] entries")
+    sources = []
+    for written, entry in data.items():
+        entry = entry if isinstance(entry, dict) else {"repository": entry}
+        try:
+            sources.append(Source.from_spec(str(written), str(entry.get("repository", "")),
+                                            str(entry.get("commit") or "")))
+        except CiError as exc:
+            raise CiError(f"{LOCK}: {exc}") from None
+    return sources
+
+
+def write_lock(project: Path, sources: list[Source]) -> Path:
+    path = project / LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# The repositories the talks read, by the folder their lamd settings name:",
+             "# OWNER/NAME[/SUBFOLDER][@REF] (edit it, then run `talks ci github --force`),",
+             "# and the commit a push builds (a schedule or a manual run builds the latest).",
+             "# Written by `talks ci github`."]
+    for source in sources:
+        lines += [f"{json.dumps(source.written)}:", f"  repository: {json.dumps(source.spec)}"]
+        if source.commit:
+            lines.append(f"  commit: {source.commit}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def derived_sources(project: Path) -> list[Source]:
+    """The repositories the talk folders' lamd settings name in the known layout
+    (``$HOME/OWNER/NAME/``, the repository ``OWNER/NAME`` on GitHub)."""
+    from ..lamd import folder_settings
+    from ..project import talk_folders
+
+    found: dict[str, Source] = {}
+    for folder in talk_folders(project):
+        settings = folder_settings(str(folder))
+        for key, part in KNOWN_LAYOUT.items():
+            value = settings[key].value if key in settings else None
+            for written in str(value or "").split(":"):
+                match = re.fullmatch(r"(\$HOME/([\w.-]+)/([\w.-]+))/?", written.strip())
+                if match and match.group(1) not in found:
+                    found[match.group(1)] = Source(match.group(1),
+                                                   f"{match.group(2)}/{match.group(3)}", part,
+                                                   derived=True)
+    return list(found.values())
+
+
+def project_sources(project: Path, given: list[Source]) -> list[Source]:
+    """The sources a workflow checks out: those given, then the lock's, then the settings'
+    (one per folder, the first winning)."""
+    chosen: dict[str, Source] = {}
+    for source in [*given, *read_lock(project), *derived_sources(project)]:
+        chosen.setdefault(source.written, source)
+    return sorted(chosen.values(), key=lambda s: s.written)
+
+
+def pin(source: Source, timeout: float = 30) -> Source:
+    """The source with the commit its ref names now (``git ls-remote``); unchanged when
+    the network or the repository cannot say."""
+    from dataclasses import replace
+
+    url = f"https://github.com/{source.repository}.git"
+    try:
+        lines = subprocess.run(["git", "ls-remote", url, source.ref or "HEAD"], check=True,
+                               capture_output=True, text=True, timeout=timeout,
+                               env={**os.environ, "GIT_TERMINAL_PROMPT": "0"}).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return source
+    return replace(source, commit=lines[0]) if lines and _COMMIT_RE.fullmatch(lines[0]) else source
 
 
 def _version() -> str:
@@ -234,3 +426,24 @@ def _read_state(path: str) -> dict[str, str]:
 def _git(folder: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True,
                           text=True).stdout.strip()
+
+
+# -- which commits the pages came from ------------------------------------------------------
+
+def record_sources(site: Path, folders: list[str]) -> dict:
+    """Write ``SOURCES_RECORD`` into a shard site: each folder's commit, and the shard's talks
+    (``talks merge`` turns the shards' records into one, talk by talk)."""
+    from ..site.shards import MANIFEST, SOURCES_RECORD
+
+    commits = {}
+    for folder in folders:
+        name = os.path.normpath(folder).removeprefix("../")
+        commits["project" if name == "." else name] = _git(Path(folder), "rev-parse", "HEAD")
+    try:
+        talks = sorted(json.loads((site / MANIFEST).read_text(encoding="utf-8"))
+                       .get("talks", {}))
+    except (OSError, ValueError):
+        talks = []
+    record = {"commits": commits, "talks": talks}
+    (site / SOURCES_RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return record

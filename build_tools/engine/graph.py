@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import TalkConfig
-from .includes import INCLUDE_RE
+from .includes import INCLUDE_RE, include_resolver
 from ..paths import display_name
 from .source import Frame, IncludeResolver, load_source
 
@@ -53,8 +53,8 @@ def scan(talks: list[str], config: TalkConfig) -> IncludeGraph:
     for talk in talks:
         talk = os.path.abspath(talk)
         folder = os.path.dirname(talk)
-        if folder not in resolvers:
-            resolvers[folder] = IncludeResolver(talk, config.include_roots, config.macros_dir)
+        if folder not in resolvers:  # as expansion searches: its snippetsdir too
+            resolvers[folder] = include_resolver(talk, config)[0]
         resolver = resolvers[folder]
         root = Frame(load_source(talk), talk)
         todo = [root]

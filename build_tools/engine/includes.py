@@ -13,12 +13,14 @@ import re
 from typing import Any
 from collections.abc import Callable
 
-from ..diagnostics import Severity
+from ..config import TalkConfig, granted_roots
+from ..diagnostics import Diagnostic, Severity
+from ..lamd import refused_settings, settings_roots, snippet_dirs
 from .memo import Recording, replay_out
 from .output import Out
 from .records import Missing
-from ..paths import display_name
-from .source import Frame, IncludeResolver, SourceFile, load_source
+from ..paths import display_name, mapped_roots
+from .source import Frame, IncludeResolver, SourceFile, load_source, repository_roots
 
 INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
 GUARD_RE = re.compile(r"\s*\\ifndef\{\s*([A-Za-z0-9_]+)\s*\}")
@@ -243,3 +245,25 @@ class IncludeHandling:
             self._reported_files.add(src.path)
             for code, severity, message, offset in src.problems:
                 self.report(code, severity, message, at=(frame, offset))
+
+
+_RESOLVERS: dict[tuple, tuple[IncludeResolver, list[Diagnostic]]] = {}
+
+
+def include_resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diagnostic]]:
+    """The talk folder's include resolver, and the errors its settings' folders gave: the
+    one search order every command follows (expansion, ``talks deps``, ``where-used``)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    key = (folder, tuple(config.include_roots), config.macros_dir, config.image_root,
+           tuple(config.bib_files), config.diagrams_dir)
+    if key not in _RESOLVERS:
+        # only the repository and the roots the user gave may be widened by settings
+        given = repository_roots(path, config.include_roots, config.macros_dir,
+                                 [config.image_root, config.diagrams_dir,
+                                  *(os.path.dirname(b) for b in config.bib_files), *mapped_roots()])
+        from_settings = settings_roots(folder, granted_roots(config))
+        snippets = snippet_dirs(folder, from_settings)
+        refused = refused_settings(folder, from_settings)
+        roots = list(dict.fromkeys([*config.include_roots, *snippets]))
+        _RESOLVERS[key] = (IncludeResolver(path, roots, config.macros_dir, given), refused)
+    return _RESOLVERS[key]

@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ..config import TalkConfig, granted_roots
+from ..config import TalkConfig
 from ..diagnostics import Diagnostic
-from ..paths import mapped_roots
 from .expander import META, Expander, ExpansionState
 from .memo import Memo
 from .records import Block
-from .source import Frame, IncludeResolver, new_snapshot, repository_roots
-from ..lamd import refused_settings, settings_roots, snippet_dirs
+from .includes import include_resolver
+from .source import Frame, new_snapshot
 from .talkfile import Talk, read_talk
 from .vocabulary import define_variables, load_vocabulary
 
@@ -41,7 +40,6 @@ class ExpandedTalk:
 _MEMO = Memo()
 """Recordings of included files, shared by every talk this process expands."""
 
-_RESOLVERS: dict[tuple, tuple[IncludeResolver, list[Diagnostic]]] = {}
 _ADVISORS: dict[int, object] = {}
 
 
@@ -61,7 +59,7 @@ def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
     vocabulary, vocab_files, vocab_diagnostics = load_vocabulary(variant, config)
     state = ExpansionState(dict(vocabulary))
     define_variables(state.macros, talk, config)
-    resolver, setting_diagnostics = _resolver(path, config)
+    resolver, setting_diagnostics = include_resolver(path, config)
     talk_dir = os.path.dirname(talk.source.path)
     ex = Expander(state, resolver, variant=variant, clean_comments=config.clean_comments,
                   stop_at_error=config.stop_at_error,
@@ -98,19 +96,3 @@ def _advisor(factory, vocabulary: dict):
     return _ADVISORS[key]
 
 
-def _resolver(path: str, config: TalkConfig) -> tuple[IncludeResolver, list[Diagnostic]]:
-    """The talk folder's include resolver, and the errors its settings' folders gave."""
-    folder = os.path.dirname(os.path.abspath(path))
-    key = (folder, tuple(config.include_roots), config.macros_dir, config.image_root,
-           tuple(config.bib_files), config.diagrams_dir)
-    if key not in _RESOLVERS:
-        # only the repository and the roots the user gave may be widened by settings
-        given = repository_roots(path, config.include_roots, config.macros_dir,
-                                 [config.image_root, config.diagrams_dir,
-                                  *(os.path.dirname(b) for b in config.bib_files), *mapped_roots()])
-        from_settings = settings_roots(folder, granted_roots(config))
-        snippets = snippet_dirs(folder, from_settings)
-        refused = refused_settings(folder, from_settings)
-        roots = list(dict.fromkeys([*config.include_roots, *snippets]))
-        _RESOLVERS[key] = (IncludeResolver(path, roots, config.macros_dir, given), refused)
-    return _RESOLVERS[key]

@@ -55,9 +55,10 @@ from .navigation import course_navigation
 from .options import SiteOptions
 from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
-                      lock_site, recover, swap, unlink_absent_exports)
+                      lamd_deck_addresses, lock_site, recover, share_images, swap,
+                      unlink_absent_exports)
 from .shards import Shard, ShardManifest, shard_documents
-from .sources import prepare_sources, prune_outputs
+from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer
 from .variants import ORDER, VariantResult, preload, run_variants, talk_problems, variant_overrides
 
@@ -78,6 +79,9 @@ class SiteReport:
     talks: dict[str, dict] = field(default_factory=dict)
     exports: list[ExportResult] = field(default_factory=list)
     """One ``ExportResult`` per talk exported (empty when no export was asked for)."""
+    diagrams_missing: str | None = None
+    """One warning when the folder the lamd settings name for diagrams is nowhere: every
+    diagram is then missing, and the warning says where the tool looked."""
     timings: list[StageTime] = field(default_factory=list)
     """Where the build's time went, stage by stage (``talks build --timings``)."""
 
@@ -116,17 +120,20 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
         old_status = json.loads((out / STATUS).read_text(encoding="utf-8"))
     status: dict[str, dict[str, bool]] = {}
     withheld: set[str] = set()
+    image_sources = []
     for variant in VARIANTS:
         built = work / variant / "html"
         previous = out / variant if (out / variant).is_dir() else None
         result = results.get(variant)
         if result is None or (result.ok and not built.is_dir()):  # not asked for: keep the old
             if previous is not None and variant in old_status:
-                copy_tree(previous, tmp / variant, previous)
+                copy_tree(previous, tmp / variant, previous, depth=0)
+                image_sources.append(out)  # its pages show the old site's shared images
                 status[variant] = old_status[variant]
             continue
         if built.is_dir():
-            copy_tree(built, tmp / variant, previous)
+            copy_tree(built, tmp / variant, previous, depth=0)
+            image_sources.append(built)
         status[variant] = {}
         for doc in talks_meta:
             talk = result.talks.get(doc, TalkStatus())
@@ -143,6 +150,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
                     report.kept.append((variant, doc))
                     good = True
             status[variant][doc] = good
+    share_images(image_sources, tmp, out if out.is_dir() else None)
     report.published = [doc for doc in report.failed if doc not in withheld]
     if extra_pages is not None:
         extra_pages(tmp)
@@ -150,6 +158,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
     unlink_absent_exports(tmp, talks_meta, export_formats)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks_meta.items() if has_page(tmp, doc)}
+    lamd_deck_addresses(tmp, listed)
     shown_pages = {doc: meta for doc, meta in (pages or {}).items() if has_page(tmp, doc)}
     (tmp / "index.html").write_text(render_index(listed, tuple(status), report.withheld(),
                                                  export_links(tmp, listed), shown_pages),
@@ -259,6 +268,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                           lambda site: write_pages(site / "fragments", fragments),
                           export_formats=options.exports, pages=page_rows, before_swap=finish)
     report.exports = exported
+    report.diagrams_missing = diagrams_not_found(project, list(every_doc), options.diagrams_dir)
     report.timings = [*timing_rows(taken(), "main"), *elsewhere, *_export_timings(exported)]
     return report
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
+from ..lamd import folder_settings
 from ..project import talk_folders
 from .pages import PAGES_FOLDER, is_page
 
-__all__ = ["is_talk_file", "find_talks", "find_pages", "site_talks", "docnames_for",
+__all__ = ["lamd_addresses", "is_talk_file", "find_talks", "find_pages", "site_talks", "docnames_for",
            "page_docnames", "course_position"]
 
 NOT_TALKS = {"readme.md", "index.md"}
@@ -118,3 +120,24 @@ def _lecture_rows(folder: str) -> dict[str, int]:
     column = header.index("lectureId") if "lectureId" in header else 0
     return {row[column].strip(): n for n, row in enumerate(rows[1:])
             if len(row) > column and row[column].strip()}
+
+
+def lamd_addresses(path: str, doc: str) -> list[list[str]]:
+    """Where lamd published this talk, each address (in the site) with the page of ours it
+    forwards to: the deck at ``slides/NAME.slides.html``; a course's lecture also at
+    ``slides/NN-NAME.slides.html`` and its notes at ``COLLECTION/NN-NAME.html`` (NN its row
+    in ``lectures.csv``, COLLECTION the Jekyll collection lamd's ``postsdir`` writes to)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    name = os.path.splitext(os.path.basename(path))[0]
+    addresses = [[f"slides/{doc.rpartition('/')[2]}.slides.html", f"slides/{doc}.html"]]
+    position = _lecture_rows(folder).get(name)
+    if position is None:
+        return addresses
+    numbered = f"{position + 1:02d}-{name}"
+    addresses.append([f"slides/{numbered}.slides.html", f"slides/{doc}.html"])
+    posts = folder_settings(folder).get("postsdir")
+    written = posts.value if posts is not None and isinstance(posts.value, str) else ""
+    collection = os.path.basename(written.strip().rstrip("/")).lstrip("_")
+    if re.fullmatch(r"[A-Za-z0-9-]+", collection) and collection != "posts":
+        addresses.append([f"{collection}/{numbered}.html", f"handout/{doc}.html"])
+    return addresses

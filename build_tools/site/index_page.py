@@ -12,7 +12,7 @@ from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
 from ..formats import FORMATS, LABELS, SUFFIXES
 from ..status import TalkSummary
-from .discovery import course_position
+from .discovery import course_position, lamd_addresses
 from .variants import VariantResult
 
 __all__ = ["talk_rows", "index_order", "render_index", "export_links"]
@@ -74,5 +74,6 @@ def talk_rows(docs: dict[str, str], results: dict[str, VariantResult]) -> dict[s
             except MacroError:  # an unreadable talk still gets a row
                 found = TalkSummary(title=doc)
         meta[doc] = {**asdict(found), "title": found.title or doc, "source": os.path.relpath(path),
-                     "order": course_position(path), "group": doc.rpartition("/")[0]}
+                     "order": course_position(path), "group": doc.rpartition("/")[0],
+                     "lamd": lamd_addresses(path, doc)}
     return meta

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import html
 import os
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +14,8 @@ from pathlib import Path
 from ..config import VARIANTS
 from ..formats import SUFFIXES
 
-__all__ = ["STATUS", "SiteBusy", "lock_site", "check_writable", "copy_tree", "keep_page",
+__all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "lamd_address_files",
+           "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
            "has_page", "copy_exports", "unlink_absent_exports", "swap", "recover"]
 
 SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
@@ -70,17 +73,97 @@ def _place(src: Path, dest: Path, old: Path | None) -> None:
     shutil.copy2(src, dest)
 
 
-def copy_tree(src: Path, dest: Path, old: Path | None) -> None:
+def copy_tree(src: Path, dest: Path, old: Path | None, depth: int | None = None) -> None:
+    """Copy ``src`` into the site, hard-linking what the old site has alike.  With ``depth``
+    (a variant's folder is 0), ``src`` is a variant's pages: its ``_images/`` is left for
+    ``share_images`` and each page is pointed at the site's one ``_images/``."""
     dest.mkdir(parents=True, exist_ok=True)
     for entry in os.scandir(src):
-        if entry.name in SKIP_IN_SITE:
+        if entry.name in SKIP_IN_SITE or (depth == 0 and entry.name == IMAGES):
             continue
         target = dest / entry.name
         previous = old / entry.name if old is not None else None
         if entry.is_dir():
-            copy_tree(Path(entry.path), target, previous if previous and previous.is_dir() else None)
+            copy_tree(Path(entry.path), target, previous if previous and previous.is_dir() else None,
+                      None if depth is None else depth + 1)
+        elif depth is not None and entry.name.endswith(".html"):
+            _place_page(Path(entry.path), target, previous if previous and previous.is_file()
+                        else None, depth)
         else:
             _place(Path(entry.path), target, previous if previous and previous.is_file() else None)
+
+
+IMAGES = "_images"
+"""Each variant's images folder; in the site, one folder beside the variants that all share."""
+
+
+def _shared_references(page: bytes, depth: int) -> bytes:
+    """A page's ``_images/`` references pointed one folder up, at the site's shared folder
+    (a page already pointed there is left as it is)."""
+    up = b"../" * depth
+    return re.sub(rb"([\"'(=])" + re.escape(up) + rb"_images/", rb"\g<1>" + up + b"../_images/",
+                  page)
+
+
+def _place_page(src: Path, dest: Path, old: Path | None, depth: int) -> None:
+    """A page pointed at the shared images; the old site's copy when it was made from this
+    very page (same modification time: Sphinx rewrote nothing)."""
+    stat = src.stat()
+    if old is not None and old.stat().st_mtime_ns == stat.st_mtime_ns:
+        try:
+            os.link(old, dest)
+            return
+        except OSError:
+            pass
+    dest.write_bytes(_shared_references(src.read_bytes(), depth))
+    os.utime(dest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def share_images(variants: list[Path], site: Path, old: Path | None) -> None:
+    """Every variant's images in the site's one ``_images/`` (named by content, so one name
+    is one picture): a figure the handout, the deck and the notes show is stored once.
+
+    A content-named file never changes (Sphinx copies an image only when it differs), so
+    the site's file is the work folder's own, linked, and each variant's work copy is a
+    link to the first: a cache of the work folder and the site holds each picture once."""
+    shared = site / IMAGES
+    for folder in variants:
+        if not (folder / IMAGES).is_dir():
+            continue
+        shared.mkdir(exist_ok=True)
+        for entry in os.scandir(folder / IMAGES):
+            if not entry.is_file():
+                continue
+            target = shared / entry.name
+            if target.exists():
+                if CONTENT_NAMED.search(entry.name) and folder != old:
+                    _relink(target, Path(entry.path))
+                continue
+            if CONTENT_NAMED.search(entry.name):
+                try:
+                    os.link(entry.path, target)
+                    continue
+                except OSError:
+                    pass
+            previous = old / IMAGES / entry.name if old is not None else None
+            _place(Path(entry.path), target,
+                   previous if previous is not None and previous.is_file() else None)
+
+
+CONTENT_NAMED = re.compile(r"-[0-9a-f]{10}\.\w+$")
+"""An image name made from its content (``sphinx_ext/images.py``)."""
+
+
+def _relink(first: Path, copy: Path) -> None:
+    """Make ``copy`` (another variant's work copy of one picture) a link to ``first``."""
+    try:
+        if os.path.samefile(first, copy) or first.stat().st_size != copy.stat().st_size:
+            return
+        spare = copy.with_name(copy.name + ".link")
+        os.link(first, spare)
+        os.replace(spare, copy)
+    except OSError:
+        pass
 
 
 def keep_page(old_root: Path, new_root: Path, doc: str) -> bool:
@@ -92,13 +175,14 @@ def keep_page(old_root: Path, new_root: Path, doc: str) -> bool:
     new_page.parent.mkdir(parents=True, exist_ok=True)
     if new_page.exists():
         new_page.unlink()
-    _place(old_page, new_page, old_page)
-    text = old_page.read_text(encoding="utf-8", errors="replace")
+    _place_page(old_page, new_page, None, doc.count("/"))
+    text = new_page.read_text(encoding="utf-8", errors="replace")
+    shared = new_root.parent / IMAGES
     for image in set(re.findall(r'_images/([^"\'?#)\s]+)', text)):
-        if not (new_root / "_images" / image).exists() and (old_root / "_images" / image).is_file():
-            (new_root / "_images").mkdir(exist_ok=True)
-            _place(old_root / "_images" / image, new_root / "_images" / image,
-                   old_root / "_images" / image)
+        for old in (old_root.parent / IMAGES / image, old_root / IMAGES / image):
+            if not (shared / image).exists() and old.is_file():
+                shared.mkdir(exist_ok=True)
+                _place(old, shared / image, old)
     return True
 
 
@@ -166,3 +250,32 @@ def recover(out: Path) -> None:
     old = out.with_name(out.name + ".old")
     if not out.exists() and old.is_dir():
         os.replace(old, out)
+
+
+FORWARD = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>\n'
+           '<meta http-equiv="refresh" content="0; url={url}"><link rel="canonical" href="{url}">'
+           '</head>\n<body><p><a href="{url}">{title}</a></p></body></html>\n')
+
+
+def lamd_address_files(talks: dict[str, dict]) -> set[str]:
+    """Every forwarding page ``lamd_deck_addresses`` may write for these talks."""
+    return {address for meta in talks.values() for address, _ in meta.get("lamd", [])}
+
+
+def lamd_deck_addresses(site: Path, talks: dict[str, dict]) -> None:
+    """A page at each address lamd published a talk at (its deck, a lecture's numbered deck
+    and notes: ``discovery.lamd_addresses``) that forwards to our page, so links to a lamd
+    site keep working.  An address two talks claim goes to the first by document name; one
+    that is a page of ours, or whose page is missing, is left alone."""
+    taken = {f"{variant}/{doc}.html" for variant in VARIANTS for doc in talks}  # our own pages
+    for doc in sorted(talks):
+        for address, target in talks[doc].get("lamd", []):
+            page = site / address
+            if address in taken or not (site / target).is_file():
+                continue
+            taken.add(address)
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.unlink(missing_ok=True)  # may be a link to the old site's copy: never write it
+            url = html.escape(posixpath.relpath(target, posixpath.dirname(address)))
+            title = html.escape(str(talks[doc].get("title") or doc))
+            page.write_text(FORWARD.format(title=title, url=url), encoding="utf-8")

@@ -27,12 +27,17 @@ from pathlib import Path
 
 from ..config import VARIANTS
 from .index_page import export_links, render_index
-from .publish import STATUS, check_writable, has_page, swap
+from .publish import (STATUS, check_writable, has_page, lamd_address_files, lamd_deck_addresses,
+                      swap)
 
 __all__ = ["Shard", "ShardManifest", "MergeError", "MergeReport", "shard_documents",
-           "merge_sites", "merge_search_indexes", "MANIFEST"]
+           "merge_sites", "merge_search_indexes", "MANIFEST", "SOURCES_RECORD", "site_size",
+           "PAGES_LIMIT"]
 
 MANIFEST = "_talks-shard.json"
+SOURCES_RECORD = "_talks-sources.json"
+"""In a shard site built by CI: the commits of the project and of each source it was built
+from, and its talks (``talks ci record``); merged into one record, talk by talk."""
 SEARCH_INDEX = "searchindex.js"
 SEARCH_PREFIX, SEARCH_SUFFIX = "Search.setIndex(", ")"
 
@@ -228,7 +233,7 @@ def merge_search_indexes(indexes: list[dict], where: Path) -> dict:
 
 # -- the merge ----------------------------------------------------------------------------
 
-REWRITTEN = {MANIFEST, "index.html", "_talks-status.json"}
+REWRITTEN = {MANIFEST, SOURCES_RECORD, "index.html", "_talks-status.json"}
 """Top-level files the merge writes itself, from the manifests."""
 
 
@@ -253,13 +258,13 @@ def check_shards(manifests: list[tuple[Path, ShardManifest]]) -> None:
                          "missing; a merged site needs every shard")
 
 
-def _merge_files(site: Path, tmp: Path, origin: dict[str, Path]) -> None:
+def _merge_files(site: Path, tmp: Path, origin: dict[str, Path], rewritten: set[str]) -> None:
     """Copy one shard's files in; a file another shard already gave must be the same."""
     for folder, _, files in os.walk(site):
         for name in files:
             source = Path(folder) / name
             rel = source.relative_to(site).as_posix()
-            if rel in REWRITTEN or name == SEARCH_INDEX:
+            if rel in REWRITTEN or rel in rewritten or name == SEARCH_INDEX:
                 continue
             target = tmp / rel
             if rel in origin:
@@ -288,8 +293,9 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     origin: dict[str, Path] = {}
-    for site, _ in manifests:
-        _merge_files(site, tmp, origin)
+    forwards = lamd_address_files({doc: meta for _, m in manifests for doc, meta in m.talks.items()})
+    for site, _ in manifests:  # lamd's addresses are written below, from every shard's talks
+        _merge_files(site, tmp, origin, forwards)
     for variant in VARIANTS:
         found = [site / variant / SEARCH_INDEX for site, _ in manifests
                  if (site / variant / SEARCH_INDEX).is_file()]
@@ -308,14 +314,51 @@ def merge_sites(sites: list[Path], out: Path) -> MergeReport:
               for variant in variants}
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks.items() if has_page(tmp, doc)}
+    lamd_deck_addresses(tmp, listed)
     shown_pages = {doc: meta for doc, meta in pages.items() if has_page(tmp, doc)}
     published = {doc for _, m in manifests for doc in m.published}
     withheld = {doc: problems for doc, problems in failed.items() if doc not in published}
     (tmp / "index.html").write_text(render_index(listed, tuple(status), withheld,
                                                  export_links(tmp, listed), shown_pages),
                                     encoding="utf-8")
+    _merge_source_records([site for site, _ in manifests], tmp)
     swap(tmp, out)
     return MergeReport(str(out), len(talks), failed, sorted(published & set(failed)))
+
+
+def _merge_source_records(sites: list[Path], tmp: Path) -> None:
+    """One record of the commits each talk was built from, from the shards' records."""
+    talks: dict[str, dict] = {}
+    for site in sites:
+        try:
+            record = json.loads((site / SOURCES_RECORD).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            raise MergeError(site / SOURCES_RECORD, f"unreadable: {exc}") from None
+        for doc in record.get("talks", []):
+            talks[doc] = record.get("commits", {})
+    if talks:
+        (tmp / SOURCES_RECORD).write_text(json.dumps({"talks": dict(sorted(talks.items()))},
+                                                     indent=1), encoding="utf-8")
+
+
+PAGES_LIMIT = 1_000_000_000
+"""GitHub Pages publishes sites of at most 1 GB."""
+
+
+def site_size(site: Path) -> tuple[int, int]:
+    """Bytes and files in a site (a file linked twice counted once, as Pages stores it)."""
+    seen: set[tuple[int, int]] = set()
+    total = files = 0
+    for folder, _, names in os.walk(site):
+        for name in names:
+            stat = os.lstat(os.path.join(folder, name))
+            files += 1
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total, files
 
 
 def _shard_status(site: Path) -> dict:

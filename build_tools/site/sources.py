@@ -8,9 +8,10 @@ from pathlib import Path
 from ..config import VARIANTS, build_config
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
+from ..lamd import diagrams_dir_candidates
 from ..project import find_project_root
 
-__all__ = ["prepare_sources", "prune_outputs", "diagrams_folder"]
+__all__ = ["prepare_sources", "prune_outputs", "diagrams_folder", "diagrams_not_found"]
 
 def _write_if_changed(path: Path, text: str) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
@@ -88,3 +89,22 @@ def diagrams_folder(project: Path, talks: list[str], given: str | None = None) -
         if root is not None and (root / "diagrams").is_dir():
             return (root / "diagrams").resolve()
     return (project / "diagrams").resolve() if (project / "diagrams").is_dir() else None
+
+
+def diagrams_not_found(project: Path, talks: list[str], given: str | None = None) -> str | None:
+    """One warning for a build whose talks' diagrams folder is nowhere (instead of
+    thousands of missing images), naming every place looked and how to give it."""
+    if diagrams_folder(project, talks, given) is not None:
+        return None
+    looked: dict[str, None] = {}
+    for folder in dict.fromkeys(os.path.dirname(os.path.abspath(t)) for t in talks):
+        looked.update(dict.fromkeys(diagrams_dir_candidates(folder)[1]))
+    if not looked:  # no lamd settings name one: images are wherever the talks say
+        return None
+    looked[str(project / "diagrams")] = None
+    home = [p for p in looked if p.startswith("$HOME/")]
+    how = (f"map its repository (TALKS_PATH_MAP='{home[0].rsplit('/', 1)[0]}=DIR'), "
+           if home else "")
+    shown = ", ".join(dict.fromkeys(p if p.startswith("$") else os.path.relpath(p) for p in looked))
+    return (f"no diagrams folder, so the talks show no diagrams: looked in {shown}; {how}"
+            "or give --diagrams DIR (README: Configuration) [W-DIAGRAMS-MISSING]")

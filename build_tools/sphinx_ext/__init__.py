@@ -17,6 +17,7 @@ each variant:
   warning box only in ``talks serve``'s preview);
 * ``navigation``: the site's talks beside each handout, previous and next at its
   foot, from the list ``talks build`` hands over (no toctree);
+* ``images``: image files named by their content, so shards agree on them;
 * ``assets``: MathJax from the build (no network), notation macros, deck CSS,
   and the sphinx-revealjs full re-read workaround.
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["setup"]
 
-ENV_VERSION = 6
+ENV_VERSION = 7  # 7: images named by content (images.py)
 
 
 
@@ -61,8 +62,8 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("talks_site_links", True, "env", types=[bool],
                          description="Link handout sections and slides to each other in the site.")
 
-    from . import (assets, citations, htmlassets, links, locations, navigation, notes, parsing,
-                   placeholders, reading, speedups)
+    from . import (assets, citations, htmlassets, images, links, locations, navigation, notes,
+                   parsing, placeholders, reading, speedups)
 
     locations.setup(app)
     reading.setup(app)
@@ -73,6 +74,7 @@ def setup(app: Sphinx) -> dict:
     links.setup(app)
     assets.setup(app)
     htmlassets.setup(app)
+    images.setup(app)
     placeholders.setup(app)
     navigation.setup(app)
     return {"version": "0.1", "env_version": ENV_VERSION,

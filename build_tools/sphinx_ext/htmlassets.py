@@ -10,7 +10,6 @@ repository never get here: emit has already refused them (``myst/paths.py``).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -21,6 +20,7 @@ from sphinx.util import logging
 
 from ..media import unpublishable
 from ..myst.paths import REFUSED, URL_RE
+from .images import content_name
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -29,14 +29,6 @@ logger = logging.getLogger(__name__)
 
 SHOWN_FILE_RE = re.compile(r"""(<(?:img|object|source|video|embed|iframe)\b[^>]*?\b(?:src|data|poster)\s*=\s*["']?)"""
                            r"""([^"'\s>]+)""", re.I)
-
-
-def copied_name(path: str) -> str:
-    """A name for the copy that only the same content shares (shard sites merge cleanly)."""
-    with open(path, "rb") as fh:
-        digest = hashlib.sha1(fh.read()).hexdigest()[:10]
-    stem, ext = os.path.splitext(os.path.basename(path))
-    return f"{stem}-{digest}{ext}"
 
 
 def on_file(app: Sphinx, docname: str, target: str) -> str | None:
@@ -67,7 +59,7 @@ def rewrite(app: Sphinx, docname: str, node: nodes.raw) -> str:
             logger.warning("%s is not published: %s", target, why, location=node, type="talks",
                            subtype="E-FILE-NOT-MEDIA")
             return m.group(1) + REFUSED
-        name = copied_name(path)
+        name = content_name(path)  # as Sphinx's own images are named (images.py)
         os.makedirs(images, exist_ok=True)
         if not os.path.isfile(os.path.join(images, name)):
             shutil.copyfile(path, os.path.join(images, name))
