@@ -67,7 +67,7 @@ date: 2025-01-15
 
 def test_no_writer_is_programmed_by_a_talk(tmp_path, monkeypatch):
     require_module("typst")
-    from build_tools.export.documents import handout_tree
+    from build_tools.export.shared import handout_tree
     from build_tools.export.pptx import write_pptx
     from build_tools.export.typeset import write_handout_pdf
 
