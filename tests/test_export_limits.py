@@ -93,6 +93,42 @@ def test_no_writer_is_programmed_by_a_talk(tmp_path, monkeypatch):
     assert "A point" in xml and "SLIDEOPENXML" not in xml and "SLIDEINJECTED" not in xml
 
 
+METADATA_TALK = """---
+title: Metadata
+date: 2025-01-15
+---
+
+\\section{Metadata}
+
+\\notes{A paragraph before the block.
+
+---
+header-includes: '`#text[HEADERINJECTED]`{=typst}'
+subtitle: '`#text[SUBTITLEINJECTED]`{=typst} kept as text'
+---
+
+A paragraph after the block.}
+"""
+
+
+def test_a_yaml_block_in_the_body_sets_no_metadata_a_writer_obeys(tmp_path, monkeypatch):
+    require_module("typst")
+    from build_tools.export.typeset import write_handout_pdf
+
+    project = write_repo(tmp_path, {"includes/.keep": "", "talks/m.md": METADATA_TALK})
+    talk = project / "talks" / "m.md"
+    monkeypatch.chdir(project)
+    pdf = tmp_path / "m.pdf"
+    _inputs, errors, warnings = write_handout_pdf(str(talk), pdf, build_config(talk), None)
+    assert not errors
+    said = [(str(w.location), w.message.split(" left out")[0]) for w in warnings
+            if w.code == "W-EXPORT-ATTRIBUTE"]
+    assert said == [("talks/m.md:11:1", "metadata header-includes")], said
+    text = _pdf_text(pdf)
+    assert "A paragraph after the block" in text
+    assert "HEADERINJECTED" not in text and "SUBTITLEINJECTED" not in text
+
+
 def _pdf_text(pdf: Path) -> str:
     import subprocess
 
