@@ -1,61 +1,38 @@
 """Check what `make site` wrote: every talk of the project in every variant, and every
-export conf.py asks for, present and opened by a real reader.
+export conf.py asks for, present, read back by its format's own reader and holding what
+the page it was made from shows.
 
 Run from the repository root after `make site`: `.venv/bin/python .ci/check_site.py`.
 Prints one line per talk and exits 1 naming each thing missing or unreadable.
 """
 from __future__ import annotations
 
-import subprocess
+import importlib
 import sys
-import zipfile
 from pathlib import Path
 
-import nbformat
-
 from build_tools.config import VARIANTS, read_site_setting
-from build_tools.formats import SUFFIXES, parse_formats
+from build_tools.export.completeness import compare, deck_content, handout_content
+from build_tools.formats import SUFFIXES, export_format, parse_formats
 from build_tools.site.discovery import docnames_for, find_talks
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "site"
 
 
-def read_notebook(path: Path) -> str:
-    notebook = nbformat.read(path, as_version=4)
-    nbformat.validate(notebook)
-    code = sum(cell.cell_type == "code" for cell in notebook.cells)
-    return f"{len(notebook.cells)} cells, {code} code"
-
-
-def read_docx(path: Path) -> str:
-    with zipfile.ZipFile(path) as docx:
-        body = docx.read("word/document.xml")
-    import pypandoc  # the pandoc the project installs (pypandoc-binary)
-
-    text = subprocess.run([pypandoc.get_pandoc_path(), "--from", "docx", "--to", "plain", str(path)],
-                          capture_output=True, text=True, check=True).stdout
-    if not text.strip():
-        raise ValueError("pandoc reads no text in it")
-    return f"{len(body):,} bytes of document, {len(text.split()):,} words"
-
-
-def read_pdf(path: Path) -> str:
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    pages = next((int(line.split()[1]) for line in info.splitlines() if line.startswith("Pages:")), 0)
-    if pages < 1:
-        raise ValueError("no pages")
-    return f"{pages} pages"
-
-
-def read_pptx(path: Path) -> str:
-    from pptx import Presentation
-
-    return f"{len(Presentation(str(path)).slides)} slides"
-
-
-READERS = {".ipynb": read_notebook, ".docx": read_docx, ".pdf": read_pdf, ".slides.pdf": read_pdf,
-           ".pptx": read_pptx}
+def read_export(fmt: str, path: Path, page: Path) -> str:
+    """The export read back by its format's own reader (``formats.FORMAT_TABLE``), and how
+    much of the built page it was made from it holds."""
+    record = export_format(fmt)
+    module = importlib.import_module(f"build_tools.export.{record.module}")
+    content = module.read_back(path)
+    source = (deck_content if record.source == "slides" else handout_content)(page)
+    shortfall = compare(source, content)
+    if not shortfall.complete:
+        raise ValueError(f"incomplete: {shortfall.figures()}; the first missing is "
+                         f"{shortfall.first_missing or 'not one paragraph'}")
+    return f"{len(content.words):,} words, {len(content.headings)} headings, " \
+           f"{len(content.pictures)} pictures ({shortfall.figures()})"
 
 
 def check_talk(doc: str, formats: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -71,7 +48,8 @@ def check_talk(doc: str, formats: tuple[str, ...]) -> tuple[list[str], list[str]
             problems.append(f"{doc}: no {fmt} export ({path.relative_to(ROOT)})")
             continue
         try:
-            found.append(f"{fmt}: {READERS[SUFFIXES[fmt]](path)}")
+            page = SITE / export_format(fmt).source / f"{doc}.html"
+            found.append(f"{fmt}: {read_export(fmt, path, page)}")
         except Exception as exc:  # noqa: BLE001 - every unreadable file is reported
             problems.append(f"{doc}: {fmt} export unreadable: {type(exc).__name__}: {exc}")
     return found, problems

@@ -17,6 +17,10 @@ import click
 from . import api
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity, has_errors
+from .formats import FORMAT_TABLE, FORMATS
+
+EXPORT_CHOICES = ", ".join(f"{f.name} ({f.label})" for f in FORMAT_TABLE)
+"""The exports ``--to`` offers, from the formats' table."""
 
 
 def _config(talks: list[str], include: tuple[str, ...], **options) -> TalkConfig:
@@ -465,7 +469,7 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
 @click.option("--jobs", type=int, default=None, help="Variants built at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--to", "exports", default=None, metavar="FORMATS",
-              help="Also export: a comma-separated list of ipynb, docx, pdf, slides-pdf, pptx (or all, "
+              help=f"Also export: a comma-separated list of {EXPORT_CHOICES} (or all, "
                    "or none); default: conf.py's talks_exports.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
@@ -552,7 +556,7 @@ def _report_size(site) -> None:
 @click.option("--jobs", type=int, default=None, help="Processes at once (default: the cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--to", "exports", default="all", show_default=True, metavar="FORMATS",
-              help="A comma-separated list of ipynb, docx, pdf, slides-pdf, pptx, or all.")
+              help=f"A comma-separated list of {EXPORT_CHOICES}, or all.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
 def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
@@ -729,13 +733,31 @@ def _report_exports(results) -> None:
         return
     for result in results:
         _print(result.diagnostics)
+    for line in export_summary(results):
+        click.echo(line, err=True)
+
+
+def export_summary(results) -> list[str]:
+    """The totals, then what was written, found incomplete and skipped, per format."""
+    lines = []
+    for fmt in FORMATS:
+        counts = []
+        for what, names in (("written", [r.doc for r in results if fmt in r.written]),
+                            ("incomplete", [r.doc for r in results if fmt in r.incomplete]),
+                            ("skipped", [r.doc for r in results if fmt in r.skipped])):
+            if names:
+                counts.append(f"{len(names)} {what}" + (f" ({', '.join(names)})"
+                                                        if what != "written" else ""))
+        if counts:
+            lines.append(f"  {fmt}: {', '.join(counts)}")
     written = sum(len(r.written) for r in results)
     kept = sum(len(r.up_to_date) for r in results)
+    incomplete = sum(len(r.incomplete) for r in results)
     failed = [r.doc for r in results if r.failed]
-    click.echo(f"exports: {written} written, {kept} up to date"
-               + (f", failed for {', '.join(failed)} (last good files kept)" if failed else ""),
-               err=True)
-
+    return [f"exports: {written} written, {kept} up to date"
+            + (f", {incomplete} incomplete" if incomplete else "")
+            + (f", failed for {', '.join(failed)} (last good files kept)" if failed else ""),
+            *lines]
 
 if __name__ == "__main__":
     main()

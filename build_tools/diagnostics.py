@@ -155,6 +155,9 @@ CATALOGUE: tuple[Code, ...] = (
          'a bibliography file is missing, or one of its entries has a defect (reported at its '
          'line; the entry is kept when usable)'),
     Code('E-RENDER', 'Sphinx could not render a talk'),
+    Code('E-EXPORT-INCOMPLETE',
+         'an export holds less of the handout or deck than its tolerance allows (words, headings, '
+         'pictures); it names the format, the figures and the first part missing'),
     Code('E-EXPORT', 'an export of a talk failed; its last good file is kept'),
     Code('W-EXPORT-FIGURE', 'an export cannot place an image; the file is still written'),
     Code('W-EXPORT-MATH', 'the handout PDF cannot write an equation as Typst math; it shows it as TeX'),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Location, Severity
-from .formats import FORMATS
+from .formats import FORMAT_TABLE, FORMATS
 from .paths import confine, display_name, map_path, mapped_roots, real_roots
 from .project import (SETTINGS_FILES, find_project_root, lamd_settings_files,
                       subject_folders)
@@ -30,8 +30,7 @@ own: output folders, Jekyll layout...)."""
 
 LAMD_PATH_SETTINGS = ("snippetsdir", "diagramsdir", "bibdir", "writediagramsdir")
 
-LAMD_EXPORTS = {"ipynb": "ipynb", "slidesipynb": "ipynb", "notebook": "ipynb", "docx": "docx",
-                "notespdf": "pdf", "pdf": "slides-pdf", "slidespdf": "slides-pdf", "pptx": "pptx"}
+LAMD_EXPORTS = {switch: f.name for f in FORMAT_TABLE for switch in f.lamd_settings}
 """lamd's output switches and the export each one asks for (lamd's ``pdf`` is the deck)."""
 
 

@@ -44,7 +44,9 @@ INNER_LAYERS = {
                     "parsing", "placeholders", "speedups")),
     "export": (("tools", "citations", "standins", "sanitize", "tree"),
                ("typst_process", "typst_child", "markdown", "browser"),
-               ("images", "notebook", "slides_pdf"), ("documents",), ("typeset",), ("pptx",),
+               ("images", "completeness"), ("shared",),
+               # the formats, side by side: none imports another (below)
+               ("notebook", "documents", "typeset", "slides_pdf", "pptx"),
                ("run",)),
     "site": (("pages", "publish", "summary", "sources", "fragments", "decks"), ("discovery",),
              ("variants",), ("index_page",), ("navigation", "shards"), ("options",), ("exports",),
@@ -340,7 +342,37 @@ def test_names_are_imported_from_where_they_are_defined():
     assert passed_on == []
 
 
+def format_modules() -> set[str]:
+    """The export formats' modules, one per record of ``formats.FORMAT_TABLE``."""
+    from build_tools.formats import FORMAT_TABLE
+
+    return {f"{PACKAGE_NAME}.export.{record.module}" for record in FORMAT_TABLE}
+
+
+def between_formats(imports: list[Import], formats: set[str]) -> list[str]:
+    """Imports of one format's module from another's: formats sit side by side, and what
+    they share lives below them (``export/shared.py``)."""
+    return [str(i) for i in imports if i.importer in formats and i.target in formats
+            and i.target != i.importer]
+
+
+def test_export_formats_never_import_each_other():
+    assert between_formats(package_imports(), format_modules()) == []
+
+
+def test_every_format_module_writes_reads_back_and_names_its_settings():
+    for module in sorted(format_modules()):
+        loaded = importlib.import_module(module)
+        assert all(callable(getattr(loaded, name, None)) for name in ("write", "read_back", "settings")), module
+
+
 # -- the checks themselves fail on what they are there to catch ---------------------------
+
+def test_an_import_between_formats_is_caught():
+    found = between_formats(imports_in("from .typeset import rasterize\n", "build_tools.export.pptx"),
+                            format_modules())
+    assert found == ["build_tools.export.pptx:1 -> build_tools.export.typeset (rasterize)"]
+
 
 def test_a_back_import_inside_a_function_is_caught():
     source = "def f():\n    from ..site.build import helper\n    return helper()\n"
@@ -383,7 +415,7 @@ def test_a_private_name_taken_through_a_module_is_caught():
 
 @pytest.mark.parametrize("source, importer", [
     ("from .run import expand\n", "build_tools.engine.source"),
-    ("from . import pptx\n", "build_tools.export.notebook"),
+    ("from . import run\n", "build_tools.export.shared"),
     ("def f():\n    from .build import build_site\n", "build_tools.site.discovery"),
 ])
 def test_a_back_import_inside_a_subpackage_is_caught(source, importer):

@@ -24,9 +24,21 @@ def test_a_typst_document_that_never_ends_is_stopped_at_its_limit(tmp_path):
     require_module("typst")
     start = time.monotonic()
     with pytest.raises(tools.StepTimeout, match="Typst ran past its time limit of 2 s"):
-        compile_typst(b"#for i in range(1000000000) { }", str(tmp_path), timeout=2)
+        compile_typst(b"#for i in range(100000) { for j in range(100000) { } }", str(tmp_path),
+                      timeout=2)
     assert time.monotonic() - start < 10
     # the next document gets a fresh compiler
+    assert compile_typst(b"Hello", str(tmp_path), timeout=60).startswith(b"%PDF")
+
+
+def test_a_typst_document_that_takes_all_memory_is_stopped(tmp_path):
+    """An array of a billion numbers: the child's memory ceiling stops it (or, on a machine
+    that fills memory slowly, the time limit), never the machine."""
+    require_module("typst")
+    start = time.monotonic()
+    with pytest.raises(tools.ToolFailure, match="memory|time limit"):
+        compile_typst(b"#let a = range(1000000000)\n#a.len()", str(tmp_path), timeout=20)
+    assert time.monotonic() - start < 30
     assert compile_typst(b"Hello", str(tmp_path), timeout=60).startswith(b"%PDF")
 
 
@@ -55,7 +67,7 @@ date: 2025-01-15
 
 def test_no_writer_is_programmed_by_a_talk(tmp_path, monkeypatch):
     require_module("typst")
-    from build_tools.export.documents import handout_tree
+    from build_tools.export.shared import handout_tree
     from build_tools.export.pptx import write_pptx
     from build_tools.export.typeset import write_handout_pdf
 
@@ -79,6 +91,42 @@ def test_no_writer_is_programmed_by_a_talk(tmp_path, monkeypatch):
         xml = " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist()
                        if n.endswith(".xml"))
     assert "A point" in xml and "SLIDEOPENXML" not in xml and "SLIDEINJECTED" not in xml
+
+
+METADATA_TALK = """---
+title: Metadata
+date: 2025-01-15
+---
+
+\\section{Metadata}
+
+\\notes{A paragraph before the block.
+
+---
+header-includes: '`#text[HEADERINJECTED]`{=typst}'
+subtitle: '`#text[SUBTITLEINJECTED]`{=typst} kept as text'
+---
+
+A paragraph after the block.}
+"""
+
+
+def test_a_yaml_block_in_the_body_sets_no_metadata_a_writer_obeys(tmp_path, monkeypatch):
+    require_module("typst")
+    from build_tools.export.typeset import write_handout_pdf
+
+    project = write_repo(tmp_path, {"includes/.keep": "", "talks/m.md": METADATA_TALK})
+    talk = project / "talks" / "m.md"
+    monkeypatch.chdir(project)
+    pdf = tmp_path / "m.pdf"
+    _inputs, errors, warnings = write_handout_pdf(str(talk), pdf, build_config(talk), None)
+    assert not errors
+    said = [(str(w.location), w.message.split(" left out")[0]) for w in warnings
+            if w.code == "W-EXPORT-ATTRIBUTE"]
+    assert said == [("talks/m.md:11:1", "metadata header-includes")], said
+    text = _pdf_text(pdf)
+    assert "A paragraph after the block" in text
+    assert "HEADERINJECTED" not in text and "SUBTITLEINJECTED" not in text
 
 
 def _pdf_text(pdf: Path) -> str:

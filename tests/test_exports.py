@@ -179,7 +179,8 @@ def test_exports_are_incremental_and_keep_the_last_good_file(site, project):
 
 def test_missing_chromium_is_one_clear_message(site, project, monkeypatch, tmp_path):
     from build_tools.export import tools
-    from build_tools.export.run import ExportJob, export_talks
+    from build_tools.export.run import export_talks
+    from build_tools.export.shared import ExportJob
     from build_tools.config import build_config
 
     monkeypatch.setenv("TALKS_CHROMIUM", "no-such-chromium")
@@ -321,3 +322,24 @@ def test_a_page_named_with_the_talks_is_published_as_a_page_and_not_exported(tmp
                                     exports=parse_formats("ipynb")))
     assert [(r.doc, r.written, r.failed) for r in report.exports] == [("lecture", ["ipynb"], False)]
     assert (project / "_build" / "site" / "handout" / "pages" / "evidence.html").is_file()
+
+
+def test_notebook_code_names_the_diagrams_where_the_notebook_runs(tmp_path):
+    """lamd's notebooks name the diagrams folder relative to where they run; '/diagrams' is
+    the site's address, which a student does not have.  The folder the notebook's own code
+    writes its diagrams to (``writediagramsdir``) is named instead."""
+    import nbformat
+
+    from build_tools.config import build_config
+    from build_tools.export.notebook import write_notebook
+
+    talk = exports_demo_project(tmp_path)
+    talk.write_text("---\ntitle: Plots\nwritediagramsdir: .\n---\n\n\\include{talk-macros.gpp}\n\n"
+                    "## Plots\n\n\\displaycode{nu.display_plots('x{sample:0>3}.svg', "
+                    "'\\diagramsDir', sample=(0, 3))}\n\n"
+                    "\\plotcode{plot.trends(diagrams='\\diagramsDir/ml')}\n", encoding="utf-8")
+    out = tmp_path / "plots.ipynb"
+    write_notebook(str(talk), out, build_config(talk), None)
+    code = "\n".join(c.source for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code")
+    assert "display_plots('x{sample:0>3}.svg', '.', sample=(0, 3))" in code
+    assert "diagrams='./ml'" in code and "/diagrams" not in code

@@ -38,6 +38,27 @@ def deck_notes(talk: Path) -> int:
     return expand_talk(str(talk), "slides").document.text.count("{revealjs-notes}")
 
 
+def titles_of(deck) -> list[str]:
+    return [s.shapes.title.text_frame.text if s.shapes.title is not None else "" for s in deck.slides]
+
+
+def continued(deck) -> int:
+    """Slides that hold a further picture of the slide before, under its title (pandoc places
+    one picture a slide)."""
+    titles = titles_of(deck)
+    return sum(1 for n, slide in enumerate(deck.slides)
+               if n and titles[n] in (f"{titles[n - 1]} (continued)".lstrip(), titles[n - 1])
+               and titles[n].endswith("(continued)"))
+
+
+def added_references(deck, talk: Path) -> int:
+    """The References slide that ends a deck whose talk cites but lists its references
+    nowhere (the deck's own list, added at its end, is no slide of the talk's)."""
+    anchors = expand_talk(str(talk), "slides").document.slide_anchors
+    return int(titles_of(deck)[-1] == "References"
+               and not any(anchor.title == "References" for anchor in anchors))
+
+
 def notes_of(slide) -> str:
     return slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
 
@@ -125,6 +146,23 @@ def test_potx_in_the_settings_names_the_reference_presentation(tmp_path):
     assert notes_of(deck.slides[1]) == "What to say."
 
 
+def test_a_reference_presentation_is_found_in_the_includes_as_lamd_finds_it(tmp_path):
+    """lamd looks for the course's ``potx`` in its own includes/ too: a course naming one that
+    is not beside its settings gets the one in the project's includes/."""
+    project = write_repo(tmp_path / "course", {
+        "_lamd/_lamd.yml": "pptx: True\npotx: house-style.potx\n",
+        "_lamd/lecture.md": "---\ntitle: A Lecture\n---\n\n## One\n\n* a point\n",
+    })
+    (project / "includes").mkdir()
+    found = reference_deck(project / "includes" / "house-style.potx", 9_144_000 + 12_700)
+    talk = project / "_lamd" / "lecture.md"
+    out = tmp_path / "lecture.pptx"
+    inputs, errors, warnings = write_pptx(str(talk), out, build_config(talk), None)
+    assert not errors and not warnings
+    assert str(found) in inputs
+    assert pptx.Presentation(str(out)).slide_width == 9_144_000 + 12_700
+
+
 def test_a_reference_outside_the_repository_is_refused_with_a_warning(tmp_path):
     outside = reference_deck(tmp_path / "elsewhere.pptx", 9_144_000 + 25_400)
     project = write_repo(tmp_path / "course", {
@@ -169,9 +207,81 @@ def test_a_lamd_course_that_asks_gets_a_pptx_per_lecture_with_its_notes(tmp_path
         path = course / "_build" / "site" / "exports" / f"{lecture}.pptx"
         deck = pptx.Presentation(str(path))
         source = course / "_lamd" / f"{lecture}.md"
-        assert len(deck.slides) == deck_slides(source), lecture
+        assert len(deck.slides) == deck_slides(source) + continued(deck) + added_references(
+            deck, source), lecture
         with_notes = sum(bool(notes_of(s).strip()) for s in deck.slides)
         assert with_notes == deck_notes(source), lecture
         noted += with_notes
         assert f'href="exports/{lecture}.pptx"' in index
     assert noted > len(lectures)
+
+
+LOSSES = """---
+title: What PowerPoint Used to Lose
+author:
+- given: Ada
+  family: Lovelace
+bibliography: references.bib
+---
+
+\\include{talk-macros.gpp}
+
+## Two Pictures
+
+Text beside them, with $x^2$ in it.
+
+\\includepng{/diagrams/one}{40%}
+
+\\includepng{/diagrams/two}{40%}
+
+## A Table
+
+<table>
+<tr><td>bits/min</td><td>billions</td></tr>
+<tr><td>embodiment</td><td>20 minutes</td></tr>
+<tr><td>area</td><td>$r^2$</td></tr>
+</table>
+
+## Cited
+
+* As @RoyalSociety-ai24 found.
+"""
+
+
+def test_what_pptx_used_to_lose_is_kept(tmp_path):
+    """Every picture of a slide (no file name printed as its caption), an HTML table as a
+    table, an equation's text box readable without Office math, and the References slide
+    of a talk that cites but lists them nowhere."""
+    import struct
+    import zlib
+
+    def png(colour: int) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        raw = b"".join(b"\x00" + bytes([colour]) * 8 for _ in range(8))
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+    talk = exports_demo_project(tmp_path)
+    (tmp_path / "diagrams" / "one.png").write_bytes(png(0))
+    (tmp_path / "diagrams" / "two.png").write_bytes(png(255))
+    talk.write_text(LOSSES, encoding="utf-8")
+    out = tmp_path / "losses.pptx"
+    _inputs, errors, _warnings = write_pptx(str(talk), out, build_config(talk), None)
+    assert not errors
+    deck = pptx.Presentation(str(out))
+    titles = titles_of(deck)
+    assert titles == ["What PowerPoint Used to Lose", "Two Pictures", "Two Pictures (continued)",
+                      "A Table", "Cited", "References"]
+    pictures = [sum(s.shape_type == PICTURE for s in slide.shapes) for slide in deck.slides]
+    assert pictures == [0, 1, 1, 0, 0, 0]
+    assert not any("one.png" in texts_of(slide) or "two.png" in texts_of(slide) for slide in deck.slides)
+    [table] = [s.table for s in deck.slides[3].shapes if s.has_table]
+    # an equation in a cell, which pandoc writes without Office math's namespace, is its text
+    assert [[c.text for c in row.cells] for row in table.rows] == [["bits/min", "billions"],
+                                                                   ["embodiment", "20 minutes"],
+                                                                   ["area", "r2"]]
+    with zipfile.ZipFile(out) as package:
+        slide = package.read("ppt/slides/slide2.xml").decode("utf-8")
+    assert "mc:Fallback" in slide and "Text beside them" in slide.split("mc:Fallback")[1]
+    assert "Science in the Age of AI" in texts_of(deck.slides[5])

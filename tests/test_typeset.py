@@ -17,7 +17,8 @@ from build_tools.config import build_config
 from build_tools.engine import records as r
 from build_tools.engine.run import expand
 from build_tools.export import tools
-from build_tools.export.documents import handout_tree, start_docx
+from build_tools.export.documents import start_docx
+from build_tools.export.shared import handout_tree
 from build_tools.export.typeset import write_handout_pdf
 
 from conftest import ABSENT_DATA, ROOT, SHARED, require_tool
@@ -291,3 +292,35 @@ def test_a_picture_claiming_too_many_pixels_is_left_out_of_every_document(tmp_pa
         assert any(i.endswith("fine.png") for i in inputs)
         assert not any(i.endswith("bomb.png") for i in inputs)
     assert "Too big." in words(page_text(tmp_path / "big.pdf"))
+
+
+def test_a_picture_taller_than_the_page_is_drawn_to_fit_it(tmp_path):
+    """A portrait photograph at the text's width would run off the page, over its caption:
+    it is given the tallest height a picture is drawn; the pictures of a figure share it."""
+    import struct
+    import zlib
+
+    from build_tools.export.typeset import TALLEST_IN, within_the_page
+
+    def png(width: int, height: int) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                + chunk(b"IEND", b""))
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "tall.png").write_bytes(png(400, 1000))
+    (tmp_path / "images" / "wide.png").write_bytes(png(1000, 400))
+
+    def image(name: str, width: str) -> dict:
+        return {"t": "Image", "c": [["", [], [["width", width]]], [], [f"images/{name}", ""]]}
+
+    def attrs(node: dict) -> list:
+        return node["c"][0][2]
+
+    tall, wide = image("tall.png", "90%"), image("wide.png", "90%")
+    assert [tuple(a) for a in attrs(within_the_page(tall, tmp_path))] == [("height", f"{TALLEST_IN:.2f}in")]
+    assert within_the_page(wide, tmp_path) == wide  # fits: as written
+    figure = {"t": "Figure", "c": [["", [], []], [None, []], [{"t": "Para", "c": [tall, tall]}]]}
+    shared = within_the_page(figure, tmp_path)["c"][2][0]["c"]
+    assert [dict(attrs(x))["height"] for x in shared] == [f"{TALLEST_IN / 2:.2f}in"] * 2

@@ -9,7 +9,8 @@ import pytest
 
 from build_tools import workers
 from build_tools.config import build_config
-from build_tools.export.run import ExportJob, run_exports
+from build_tools.export.run import run_exports
+from build_tools.export.shared import ExportJob
 from build_tools.site.build import SiteOptions, build_site
 
 from conftest import ROOT, require_module

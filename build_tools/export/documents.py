@@ -1,13 +1,9 @@
-"""The handout as a document: its pandoc tree, shared by the DOCX (written here) and the
-typeset PDF (``typeset``).
+"""The handout as DOCX, written from the handout's pandoc tree (``shared.handout_tree``,
+read once per talk for every document).
 
-The handout's items are written as pandoc Markdown (``$math$``, ``[@key]``,
-``![caption](path){width=..}``, figures as ``.talks-figure`` divs) and read by
-pandoc once per talk, citations resolved there by ``--citeproc`` against the
-entries the talk cites (``handout_tree``).  Each document then fits that tree to
-itself (``tree.fitted``): the DOCX hands pandoc every image inline, after
-``source.confine`` let it through, so equations become Word equations and figures
-are embedded.  pandoc always runs in its sandbox.
+The tree is fitted to the document (``tree.fitted``): the DOCX hands pandoc every image
+inline, after ``source.confine`` let it through, so equations become Word equations and
+figures are embedded.  pandoc always runs in its sandbox.
 """
 from __future__ import annotations
 
@@ -21,77 +17,31 @@ from typing import IO
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Severity
-from ..engine.run import ExpandedTalk, expand
-from . import markdown as md
 from . import tools
-from .citations import bib_text, cited_keys
 from .images import ImageFinder
-from .notebook import notation_definitions
-from .sanitize import dropped_attribute_warnings, writer_safe
+from .completeness import docx_content as read_back  # noqa: F401 - the format's reader
+from .shared import ExportJob, HandoutTree, Written, raise_first
 from .standins import Pictures
 from .tree import fitted
-
-PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+citations"
-
-
-def handout_markdown(talk: str, config: TalkConfig, notation: str | None = None):
-    """(pandoc Markdown, bib files, expansion) for the talk's handout: images as the talk
-    names them (each document places them itself), every caption in a figure
-    (``markdown.Style.figure_divs``), raw HTML left out."""
-    expanded = expand(talk, "handout", config)
-    style = md.Style(image_link=lambda path: path, image_attrs=True, raw_html=False,
-                     split_at_headings=False, figure_divs=True)
-    parts = []
-    for cell in md.cells(expanded.items, style):
-        if cell.kind == "code":
-            parts.append(f"```{cell.language or 'python'}\n{cell.text}\n```")
-        else:
-            parts.append(cell.text)
-    body = "\n\n".join(parts)
-    macros = notation_definitions(notation, body)  # pandoc expands them inside math
-    from ..api import talk_bib_files
-
-    bibs = [f for f in talk_bib_files(expanded.talk, config) if os.path.isfile(f)]
-    listed = "{#refs}" in body  # the talk says where its references go
-    text = "\n\n".join(filter(None, [md.metadata_block(expanded.talk.meta, abstract=True,
-                                                      references=bool(bibs) and not listed),
-                                      macros, body]))
-    return text + "\n", bibs, expanded
-
 
 DOCX_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".bmp", ".tif", ".tiff", ".emf", ".wmf")
 """What pandoc places in a DOCX."""
 
 
-@dataclass
-class HandoutTree:
-    """The handout as pandoc's document tree (JSON), citations resolved, images as the talk
-    writes them; made once per talk for every document export."""
+def write(job: ExportJob, out: Path, handout):
+    """The runner's entry (``formats.FORMAT_TABLE``): pandoc starts on the DOCX, and the
+    value is the function that waits for it (the runner calls it after the other formats)."""
+    pending = start_docx(handout(), out, job.config, job.diagrams)
 
-    tree: dict
-    expanded: ExpandedTalk
-    bibs: list[str]
-    """The BibTeX files the talk's citations were resolved against."""
-    warnings: list[Diagnostic]
-    """What was taken out of the tree before any writer sees it (``sanitize``)."""
+    def finish() -> Written:
+        inputs, errors, warnings = pending.finish()
+        return Written(raise_first(inputs, errors), warnings)
+    return finish
 
 
-def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
-                 bib_cache: str | None = None) -> HandoutTree:
-    """Read the handout into pandoc's tree (in its sandbox), with ``--citeproc`` given only
-    the entries the talk cites (taken from the cleaned copies in ``bib_cache``)."""
-    tools.pandoc()
-    notation = notation or os.path.join(config.macros_dir, "notation.tex")
-    text, bibs, expanded = handout_markdown(talk, config, notation)
-    with tempfile.TemporaryDirectory(prefix="talks-handout-") as folder:
-        args = [f"--from={PANDOC_INPUT}", "--to=json"]
-        if bibs:
-            with open(os.path.join(folder, "cited.bib"), "w", encoding="utf-8") as fh:
-                fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
-            args += ["--citeproc", "--bibliography=cited.bib"]
-        tree, dropped = writer_safe(json.loads(
-            tools.run_pandoc(args, text, timeout=config.step_timeout, cwd=folder)))
-    return HandoutTree(tree, expanded, bibs, dropped_attribute_warnings(dropped, expanded))
+def settings(job: ExportJob) -> dict:
+    """What, besides files, changes the DOCX."""
+    return {"code_level": job.config.code_level, "notation": job.notation}
 
 
 def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: str | None

@@ -95,7 +95,8 @@ class ImageFinder:
             where = origin.location if origin else Location(os.path.relpath(self.talk), 1, 1)
             self.warnings.append(Diagnostic(
                 "W-EXPORT-FIGURE", Severity.WARNING, f"image {path} left out: {why}", where,
-                origin.chain if origin else (), hint="the rest of the document is written"))
+                origin.chain if origin else (), hint="the rest of the document is written",
+                subject=path))
 
 
 def _claimed_size(path: str) -> tuple[int, int] | None:

@@ -82,6 +82,7 @@ def cells(items, style: Style) -> list[Cell]:
             out.append(Cell("markdown", text))
 
     in_bibliography = False
+    fence: str | None = None
     for item, _origin in items:
         if isinstance(item, str):
             if in_bibliography or item.strip().startswith(BIBLIOGRAPHY_FENCE):
@@ -90,7 +91,11 @@ def cells(items, style: Style) -> list[Cell]:
                 if not in_bibliography:
                     prose += ["", style.bibliography(), ""]
                 continue
+            fence = _fence_after(item, fence)
             if not EDIT_LINE.match(item):
+                if not style.raw_html and fence is None and HTML_ONLY.match(item):
+                    prose += ["", "```{=html}", item, "```", ""]  # HTML: dropped, never parsed
+                    continue
                 line = style.cite(item) if style.cite and "@" in item else item
                 prose.append(_relinked(line, style))
         elif isinstance(item, r.Code):
@@ -120,6 +125,25 @@ def cells(items, style: Style) -> list[Cell]:
         # FigureStart and the deck-only records add nothing to a document
     flush()
     return out
+
+
+HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
+"""A line of HTML tags alone.  A document's pandoc is handed it as a raw HTML block: read as
+Markdown, an HTML element pandoc does not close itself (``<video><source ...></video>``)
+swallows the closing fence of the figure around it, and all that follows with it."""
+CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+
+
+def _fence_after(line: str, fence: str | None) -> str | None:
+    """The code fence open after ``line`` (None outside code)."""
+    m = CODE_FENCE.match(line)
+    if not m:
+        return fence
+    if fence is None:
+        return m.group(1)
+    closes = m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
+        and not line.strip()[len(m.group(1)):].strip()
+    return None if closes else fence
 
 
 def texts_of(items):
@@ -311,8 +335,8 @@ GROUP_ITEM = re.compile(r"^\s*(.*?)-?@(" + CITE_KEY + r")\s*(?:,\s*(.*?))?\s*$",
 
 
 def citation_labels(bib_files: list[str], keys: set[str] | None = None,
-                    cache_dir: str | None = None) -> dict[str, tuple[str, str, str]]:
-    """Key -> (authors as cited, year, title) for every usable entry of the BibTeX files
+                    cache_dir: str | None = None) -> dict[str, tuple[str, str, str, str]]:
+    """Key -> (authors as cited, year, title, the whole reference) for every usable entry of the BibTeX files
     among ``keys`` (lower case; None: every entry), read entry by entry, as the HTML build
     reads them: one defect loses one entry."""
     files = tuple((f, os.stat(f).st_mtime_ns) for f in bib_files if os.path.isfile(f))
@@ -321,12 +345,13 @@ def citation_labels(bib_files: list[str], keys: set[str] | None = None,
 
 @functools.lru_cache(maxsize=8)
 def _labels(files: tuple[tuple[str, int], ...], keys: frozenset[str] | None,
-            cache_dir: str | None) -> dict[str, tuple[str, str, str]]:
+            cache_dir: str | None) -> dict[str, tuple[str, str, str, str]]:
     """The labels of these versions of the files."""
     import pybtex.errors
     from pybtex.database.input.bibtex import Parser
 
-    from ..bibliography import cited_names, cited_year, latex_text, usable_entries, with_crossref
+    from ..bibliography import (cited_names, cited_year, latex_text, reference_pieces,
+                                usable_entries, with_crossref)
     from .citations import cited_chunks
 
     if keys is None:
@@ -340,11 +365,12 @@ def _labels(files: tuple[tuple[str, int], ...], keys: frozenset[str] | None,
                 except Exception:  # noqa: BLE001 - checked when cleaned; never stop here
                     continue
         data = parser.data
-    labels: dict[str, tuple[str, str, str]] = {}
+    labels: dict[str, tuple[str, str, str, str]] = {}
     for key, entry in data.entries.items():
         entry = with_crossref(entry, data.entries)
         labels[key] = (cited_names(entry), cited_year(entry),
-                       latex_text(entry.fields.get("title", "")))
+                       latex_text(entry.fields.get("title", "")),
+                       "".join(piece.text for piece in reference_pieces(entry)))
     return labels
 
 
@@ -354,7 +380,7 @@ class ReadableCitations:
     Call it on a line; ``references()`` lists what was cited so far.
     """
 
-    def __init__(self, labels: dict[str, tuple[str, str, str]]):
+    def __init__(self, labels: dict[str, tuple[str, str, str, str]]):
         self.labels = labels
         self.cited: dict[str, None] = {}
         self._cite = _citer(labels, self.cited)
@@ -363,11 +389,11 @@ class ReadableCitations:
         return self._cite(line)
 
     def references(self) -> str:
-        return "\n".join(f"- {who} ({year}). {title}".rstrip(". ") + "."
-                         for who, year, title in (self.labels[k] for k in self.cited))
+        """The cited entries in full, as the handout's references list them."""
+        return "\n".join(f"- {reference}" for *_, reference in (self.labels[k] for k in self.cited))
 
 
-def _citer(labels: dict[str, tuple[str, str, str]], cited: dict[str, None]) -> Callable[[str], str]:
+def _citer(labels: dict[str, tuple[str, str, str, str]], cited: dict[str, None]) -> Callable[[str], str]:
 
     def group(m: re.Match) -> str:
         parts = [p for part in m.group(1).split(";") for p in re.split(r",\s*(?=-?@)", part)]
@@ -376,7 +402,7 @@ def _citer(labels: dict[str, tuple[str, str, str]], cited: dict[str, None]) -> C
             item = GROUP_ITEM.match(part)
             if not item or item.group(2) not in labels:
                 return m.group(0)
-            who, year, _title = labels[item.group(2)]
+            who, year, _title, _reference = labels[item.group(2)]
             cited[item.group(2)] = None
             pre, post = item.group(1).strip(), (item.group(3) or "").strip()
             shown.append(" ".join(filter(None, [pre, f"{who}, {year}" + (f", {post}" if post else "")])))

@@ -19,10 +19,24 @@ from ..diagnostics import Diagnostic, Severity
 from ..engine.run import expand
 from . import markdown as md
 from .citations import cited_keys
+from .completeness import notebook_content as read_back  # noqa: F401 - the format's reader
+from .shared import ExportJob, Written, bib_cache, notation_definitions, raise_first, talk_bib_files
 
 NOTEBOOK_CODE_LEVEL = "full"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 NEWCOMMAND = re.compile(r"^\s*\\(?:re)?newcommand\s*\{?\\(\w+)\}?")
+
+
+def write(job: ExportJob, out: Path, handout) -> Written:
+    """The runner's entry (``formats.FORMAT_TABLE``)."""
+    inputs, errors = write_notebook(job.talk, out, job.config, job.diagrams, job.notation,
+                                    bib_cache=bib_cache(job))
+    return Written(raise_first(inputs, errors))
+
+
+def settings(job: ExportJob) -> dict:
+    """What, besides files, changes the notebook."""
+    return {"notation": job.notation}
 
 
 def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
@@ -35,7 +49,7 @@ def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | Non
 
     expanded = expand(talk, "handout", replace(config, code_level=code_level))
     files_dir = out.with_name(out.stem + "_files")
-    bibs = _bib_files(expanded.talk, config)
+    bibs = talk_bib_files(expanded.talk, config)
     keys = cited_keys(md.texts_of(expanded.items))
     cite = md.ReadableCitations(md.citation_labels(bibs, keys, bib_cache))
     copier = _image_copier(expanded.talk.source.path, diagrams, md.allowed_roots(expanded, diagrams),
@@ -50,21 +64,31 @@ def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | Non
     macros = notation_definitions(notation, "\n".join(c.text for c in body if c.kind == "markdown"))
     if macros:  # MathJax in Jupyter keeps definitions from one cell for the next
         notebook.cells.append(nbformat.v4.new_markdown_cell(f"$$\n{macros}\n$$"))
+    diagrams_here = _diagrams_here(expanded.talk.meta, config.diagrams_url)
     for cell in body:
         if cell.kind == "code":
-            notebook.cells.append(nbformat.v4.new_code_cell(cell.text))
+            notebook.cells.append(nbformat.v4.new_code_cell(diagrams_here(cell.text)))
         else:
             notebook.cells.append(nbformat.v4.new_markdown_cell(cell.text))
+    if cite.cited and not any(isinstance(item, str) and item.strip().startswith(md.BIBLIOGRAPHY_FENCE)
+                              for item, _ in expanded.items):
+        # the handout lists what it cites at its end when the talk says nowhere
+        notebook.cells.append(nbformat.v4.new_markdown_cell(f"## References\n\n{cite.references()}"))
     nbformat.validate(notebook)
     _write_atomically(out, nbformat.writes(notebook, version=4))
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return [*expanded.dependencies, *bibs], errors
 
 
-def _bib_files(talk, config: TalkConfig) -> list[str]:
-    from ..api import talk_bib_files
-
-    return [f for f in talk_bib_files(talk, config) if os.path.isfile(f)]
+def _diagrams_here(meta: dict, diagrams_url: str):
+    """Code that names the diagrams folder by its site address (``'/diagrams'``, what
+    ``\\diagramsDir`` expands to) names it, as lamd's notebooks do, relative to where the
+    notebook runs: the folder its own code writes its diagrams to (``writediagramsdir``, by
+    default ``diagrams``).  A reader has no ``/diagrams``."""
+    here = str(meta.get("writediagramsdir", "diagrams")).rstrip("/") or "."
+    quoted = re.compile(r"""(['"])""" + re.escape(diagrams_url.rstrip("/")) + r"""(/[^'"\n]*)?\1""")
+    return lambda code: quoted.sub(lambda m: f"{m[1]}{here}{m[2] or ''}{m[1]}", code) \
+        if diagrams_url.rstrip("/") in code else code
 
 
 def _image_copier(talk_path: str, diagrams: str | None, allowed, files_dir: Path, out_dir: Path):
@@ -102,20 +126,6 @@ def _unique_name(found: Path, copied: dict[str, str | None]) -> str:
     while name in used:
         name, n = f"{found.stem}-{n}{found.suffix}", n + 1
     return name
-
-
-def notation_definitions(notation: str | None, text: str) -> str:
-    """The ``\\newcommand`` lines of the notation file whose names the text uses."""
-    if not notation or not os.path.isfile(notation):
-        return ""
-    used = set(re.findall(r"\\([A-Za-z]+)", text))
-    lines = []
-    with open(notation, encoding="utf-8") as fh:
-        for line in fh:
-            m = NEWCOMMAND.match(line)
-            if m and m.group(1) in used:
-                lines.append(line.split("%")[0].strip())
-    return "\n".join(lines)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -30,7 +30,9 @@ from . import markdown as md
 from .citations import cited_keys
 from . import tools
 from .images import ImageFinder
-from .notebook import notation_definitions
+from .completeness import pptx_content as read_back  # noqa: F401 - the format's reader
+from .shared import (ExportJob, Written, bib_cache, notation_definitions, raise_first, rasterize,
+                     raw_tex_as_text, talk_bib_files)
 from .sanitize import dropped_attribute_warnings, writer_safe
 from .standins import Pictures
 
@@ -46,8 +48,21 @@ PICTURE = "talks-picture:"
 SVG_PPI = 96
 UNTITLED = "* * *"
 """A rule: a slide without a title."""
+FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:\s*(.*)$")
 HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)(\{[^{}]*\})?")
+
+
+def write(job: ExportJob, out: Path, handout) -> Written:
+    """The runner's entry (``formats.FORMAT_TABLE``)."""
+    inputs, errors, warnings = write_pptx(job.talk, out, job.config, job.diagrams, job.notation,
+                                          bib_cache=bib_cache(job))
+    return Written(raise_first(inputs, errors), warnings)
+
+
+def settings(job: ExportJob) -> dict:
+    """What, besides files, changes the PPTX."""
+    return {"notation": job.notation, "reference": job.config.pptx_reference}
 
 
 def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
@@ -57,7 +72,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     tools.pandoc()
     expanded = expand(talk, "slides", config)
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
-    bibs = _bib_files(expanded, config)
+    bibs = talk_bib_files(expanded.talk, config)
     keys = cited_keys(i for i, _ in expanded.items if isinstance(i, str))
     cite = md.ReadableCitations(md.citation_labels(bibs, keys, bib_cache)) if bibs and keys else None
     deck = Deck(finder, cite)
@@ -70,15 +85,15 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
         args.append(f"--reference-doc={reference}")
     # pictures go into pandoc's document tree as data: URIs of stand-ins (``standins``)
     timeout = config.step_timeout
-    tree, dropped = writer_safe(json.loads(tools.run_pandoc(
-        [f"--from={PANDOC_SLIDES}", "--to=json"], text, timeout=timeout)))
+    tree, dropped = writer_safe(raw_tex_as_text(json.loads(tools.run_pandoc(
+        [f"--from={PANDOC_SLIDES}", "--to=json"], text, timeout=timeout))))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
     packed = Pictures()
     tools.run_pandoc(["--from=json", "--to=pptx", f"--output={tmp}", *args],
                      json.dumps(_with_pictures(tree, deck.pictures, finder, packed)),
                      timeout=timeout)
-    packed.put_in(tmp)
+    packed.put_in(tmp, with_math_fallback)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
@@ -102,8 +117,14 @@ class Deck:
         self.in_bibliography = False
         self.frames: list[list[tuple[bool, str]]] | None = None
         """The frames of the animation being read, as (picture, line); only its last is shown."""
-        self.pictures: list[tuple[str, Path]] = []
-        """(path as written, file) of the pictures placed, ``talks-picture:N`` in the Markdown."""
+        self.pictures: list[tuple[str, Path, str]] = []
+        """(path as written, file, caption) of the pictures placed, ``talks-picture:N`` in the
+        Markdown."""
+        self.title = ""
+        """The title of the slide being read."""
+        self.table: list[str] | None = None
+        """The lines of an HTML table being read."""
+        self.references_listed = False
 
     def markdown(self, items) -> str:
         for item, _origin in items:
@@ -111,6 +132,9 @@ class Deck:
                 self._text(item)
             else:
                 self._record(item)
+        if self.cite and self.cite.cited and not self.references_listed:
+            self._slide("References")  # the deck lists what it cites at its end
+            self._emit("", self.cite.references(), "")
         self._end_slide()
         return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(self.lines)).strip()
 
@@ -124,6 +148,17 @@ class Deck:
     def _end_slide(self) -> None:
         pictures = [line for picture, line in self.content if picture]
         text = [line for picture, line in self.content if not picture]
+        if len([line for line in pictures if line.strip()]) > 1:
+            # pandoc places one picture on a slide and drops the rest of a column with
+            # more: each further picture goes on a slide of its own, under the same title
+            first, *more = [line for line in pictures if line.strip()]
+            self.content = [(False, line) for line in text] + [(True, first)]
+            title = self.title
+            self._end_slide()
+            for line in more:
+                self.lines += ["", f"## {f'{title} ' if title.strip() else ''}(continued)", "",
+                               line, ""]
+            return
         if self.lines[-2:-1] == [UNTITLED] and not pictures and not any(x.strip() for x in text):
             text = ["&nbsp;"]  # pandoc leaves out an empty untitled slide; the deck has it
         if pictures and any(line.strip() for line in text):
@@ -141,6 +176,7 @@ class Deck:
             self.in_bibliography = not (self.in_bibliography and line.strip() == "```")
             if not self.in_bibliography and self.cite:  # the references cited so far
                 self._emit("", self.cite.references(), "")
+                self.references_listed = True
             return None
         m = FENCE.match(line)
         if m and (self.fence is None or m.group(1)[0] == self.fence[0]):
@@ -148,14 +184,37 @@ class Deck:
             return self._emit(line)
         if self.fence is not None:
             return self._emit(line)
+        if self.table is not None or line.lstrip().lower().startswith("<table"):
+            return self._table_line(line)
         heading = ATX.match(line) if line.startswith("#") else None
         if heading and len(heading.group(1) or heading.group(3)) <= 2:
             return self._slide(heading.group(2) or "")
         if md.EDIT_LINE.match(line) or HTML_ONLY.match(line):
             return None  # the deck's HTML layout (columns, embedded video) means nothing here
+        note = FOOTNOTE.match(line)
+        if note and not self.notes:
+            # the deck lists a footnote on the slide that defines it, wherever it is cited
+            # (in the notes, say); pandoc drops a definition the slide does not cite
+            line = f"\\[{note[1]}\\] {note[2]}"
         if "![" in line:
             line = MARKDOWN_IMAGE.sub(lambda m: self._inline_picture(m.group(1), m.group(2)), line)
         self._emit(self.cite(line) if self.cite and "@" in line else line)
+
+    def _table_line(self, line: str) -> None:
+        """A line of a table the talk writes in HTML: the table, once it ends, as a pipe
+        table (the deck's HTML layout is dropped, but a table's rows and cells are content:
+        read as lines, they ran together as one line)."""
+        self.table = [*(self.table or []), line]
+        if "</table" not in line.lower():
+            return
+        rows = html_table_rows("\n".join(self.table))
+        self.table = None
+        width = max((len(row) for row in rows), default=0)
+        if not width:
+            return
+        cells = [[cell.replace("|", "\\|") for cell in row] + [""] * (width - len(row)) for row in rows]
+        self._emit("", *(f"| {' | '.join(row)} |" for row in cells[:1]),
+                   f"|{'---|' * width}", *(f"| {' | '.join(row)} |" for row in cells[1:]), "")
 
     def _slide(self, title: str) -> None:
         if self.notes:  # a heading inside notes is a line of the notes
@@ -163,6 +222,7 @@ class Deck:
                 self._emit("", f"**{title}**", "")
             return
         self._end_slide()
+        self.title = title
         self.lines += ["", f"## {title}" if title.strip() else UNTITLED, ""]
 
     def _record(self, item) -> None:
@@ -202,34 +262,35 @@ class Deck:
 
     def _inline_picture(self, caption: str, path: str) -> str:
         """The image as Markdown naming its place in ``pictures``; "" when it cannot be
-        placed (the finder said why)."""
+        placed (the finder said why).  Its alternative text is empty: pandoc would print it
+        under the picture as a caption, which the deck has not; the caption (or the file's
+        name) describes the picture instead (``standins.Pictures``)."""
         found = self.finder.locate(path)
         if found is None:
             return ""
-        self.pictures.append((path, found))
-        # never empty: pandoc describes a picture without one by its whole data: URI
-        alt = " ".join(re.sub(r"[\[\]]", "", caption).split()) or found.name
-        return f"![{alt}]({PICTURE}{len(self.pictures) - 1})"
+        self.pictures.append((path, found, " ".join(caption.split())))
+        return f"![]({PICTURE}{len(self.pictures) - 1})"
 
 
-def _with_pictures(node, pictures: list[tuple[str, Path]], finder: ImageFinder,
+def _with_pictures(node, pictures: list[tuple[str, Path, str]], finder: ImageFinder,
                    packed: Pictures):
     """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file;
     ``packed`` gives the stand-in it is handed); a picture that cannot be drawn is left out."""
     if isinstance(node, list):
-        out = [_with_pictures(x, pictures, finder, packed) for x in node]
-        return [x for x in out if x is not None]
+        # a picture that cannot be drawn goes; any other null (a table's short caption) stays
+        out = [(x, _with_pictures(x, pictures, finder, packed)) for x in node]
+        return [new for old, new in out if new is not None or old is None]
     if not isinstance(node, dict):
         return node
     if node.get("t") == "Image" and node["c"][2][0].startswith(PICTURE):
         attr, alt, (src, title) = node["c"]
-        written, path = pictures[int(src[len(PICTURE):])]
+        written, path, caption = pictures[int(src[len(PICTURE):])]
         placed = _picture(path)
         if placed is None:
             return finder.refuse(written, "it cannot be drawn (an SVG that links files outside "
                                           "its folder, or a damaged file)")
         content, name, width = placed
-        uri = packed.data_url(content, name, " ".join(x["c"] for x in alt if x.get("t") == "Str"))
+        uri = packed.data_url(content, name, caption or path.name)
         attr = [attr[0], attr[1], [*attr[2], *([("width", width)] if width else [])]]
         return {"t": "Image", "c": [attr, alt, [uri, title]]}
     return {k: _with_pictures(v, pictures, finder, packed) for k, v in node.items()}
@@ -253,7 +314,6 @@ def _picture(path: Path) -> tuple[bytes, str, str] | None:
 def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
     """This version of the SVG drawn as a PNG, None when it cannot be drawn; once per
     worker (talks share their diagrams)."""
-    from .typeset import rasterize
     from .typst_process import CompileError
 
     try:
@@ -262,10 +322,94 @@ def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
         return None
 
 
-def _bib_files(expanded, config: TalkConfig) -> list[str]:
-    from ..api import talk_bib_files
+def html_table_rows(text: str) -> list[list[str]]:
+    """The text of each cell of each row of an HTML table (its pictures are the deck's
+    records, placed beside it)."""
+    import html.parser
 
-    return [f for f in talk_bib_files(expanded.talk, config) if os.path.isfile(f)]
+    class Rows(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                if not self.rows:
+                    self.rows.append([])
+                self.cell = []
+            elif tag == "br" and self.cell is not None:
+                self.cell.append(" ")
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    reader = Rows()
+    reader.feed(text)
+    reader.close()
+    return [row for row in reader.rows if row]
+
+
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+A14 = "http://schemas.microsoft.com/office/drawing/2010/main"
+OMML = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+
+
+def with_math_fallback(part: str, xml: bytes) -> bytes:
+    """A slide whose text holds an equation is written by pandoc as Office 2010 math alone
+    (``mc:AlternateContent`` with no ``mc:Fallback``): a reader without it (LibreOffice,
+    older PowerPoint) shows nothing of that text box, its words included.  Each gets a
+    fallback: the same text box, each equation as its text.  An equation pandoc writes
+    outside any (in a table's cell) becomes its text."""
+    if b"a14:m" not in xml:
+        return xml
+    from copy import deepcopy
+
+    from lxml import etree
+
+    root_tag = xml.find(b">", xml.find(b"<p:sld"))
+    if root_tag > 0 and b"xmlns:a14=" not in xml[:root_tag]:
+        # pandoc writes an equation in a table cell as a14:m with no namespace for it: a
+        # package PowerPoint and python-pptx refuse.  Declared here, it becomes text below
+        xml = xml[:root_tag] + f' xmlns:a14="{A14}"'.encode() + xml[root_tag:]
+    root = etree.fromstring(xml)
+    for math in list(root.iter(f"{{{A14}}}m")):
+        if not any(a.tag == f"{{{MC}}}AlternateContent" for a in math.iterancestors()):
+            _as_text(math)
+    for alternate in root.iter(f"{{{MC}}}AlternateContent"):
+        choice = alternate.find(f"{{{MC}}}Choice")
+        if choice is None or alternate.find(f"{{{MC}}}Fallback") is not None:
+            continue
+        fallback = etree.SubElement(alternate, f"{{{MC}}}Fallback")
+        for child in choice:
+            fallback.append(deepcopy(child))
+        for math in list(fallback.iter(f"{{{A14}}}m")):
+            _as_text(math)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _as_text(math) -> None:
+    """The equation replaced, in its paragraph, by a text run of its text (its ``m:t`` parts,
+    in order)."""
+    from lxml import etree
+
+    parent = math.getparent()
+    if parent is None:
+        return
+    run = etree.Element(f"{{{A}}}r")
+    etree.SubElement(run, f"{{{A}}}rPr", lang="en-GB")
+    etree.SubElement(run, f"{{{A}}}t").text = "".join(
+        text.text or "" for text in math.iter(f"{{{OMML}}}t"))
+    parent.replace(math, run)
 
 
 def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | None]:
@@ -279,11 +423,28 @@ def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | N
         named, where = config.pptx_reference, config.source_of("pptx_reference")
     else:
         return None, None
-    real = confine(named, expanded.allowed_roots)
-    if real and os.path.isfile(real):
-        return real, None
-    why = "it is not there" if real else "it is outside the talk's repository and its roots"
+    outside = False
+    for candidate in _reference_places(named, talk, config):
+        real = confine(candidate, expanded.allowed_roots)
+        if real and os.path.isfile(real):
+            return real, None
+        outside = outside or (real is None and os.path.isfile(candidate))
+    why = "it is outside the talk's repository and its roots" if outside else \
+        "it is not there, nor in the project's includes/, the include roots or the macros folder"
     return None, Diagnostic("W-EXPORT-REFERENCE", Severity.WARNING,
                             f"the reference presentation {os.path.relpath(named)} ({where}) is not "
                             f"used: {why}", Location(os.path.relpath(talk), 1, 1),
                             hint="the deck uses pandoc's default layouts")
+
+
+def _reference_places(named: str, talk: str, config: TalkConfig) -> list[str]:
+    """Where a reference presentation is looked for, as lamd looks: where the setting names
+    it, then by its file name in the project's ``includes/`` and the include roots (lamd's
+    own ``includes/`` holds the templates its courses name), then the macros folder."""
+    from ..project import find_project_root
+
+    project = find_project_root(talk)
+    folders = [*([str(project / "includes")] if project else []), *config.include_roots,
+               config.macros_dir]
+    name = os.path.basename(named)
+    return list(dict.fromkeys([named, *(os.path.join(folder, name) for folder in folders)]))

@@ -11,37 +11,22 @@ the first time a talk needs it, and keeps it for every later talk it exports.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import multiprocessing
-import multiprocessing.util
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
+from ..formats import SUFFIXES, export_format
 from ..workers import cpu_count, map_chunks
-from . import SUFFIXES, tools
+from . import tools
+from .shared import ExportFailure, ExportJob, Written, bib_cache, close_browser
 
 STAMPS = ".stamps"
-BROWSER_FORMATS = ("slides-pdf",)
-PAGE_OF = {"slides-pdf": "slides"}
-"""The built variant each printed export is made from."""
-
-
-@dataclass
-class ExportJob:
-    talk: str
-    doc: str
-    formats: tuple[str, ...]
-    out_dir: str
-    config: TalkConfig
-    pages: dict[str, str] = field(default_factory=dict)
-    """Variant -> the built HTML page of this talk."""
-    diagrams: str | None = None
-    notation: str | None = None
-    slide_notes: bool = False
 
 
 @dataclass
@@ -50,6 +35,10 @@ class ExportResult:
     doc: str
     written: list[str] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    """Formats written but lacking part of their source (set aside, the last good file kept)."""
+    skipped: list[str] = field(default_factory=list)
+    """Formats not attempted: a program they need is missing."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     seconds_by_format: dict[str, float] = field(default_factory=dict)
@@ -65,22 +54,29 @@ def export_path(out_dir: str | Path, doc: str, fmt: str) -> Path:
     return Path(out_dir) / f"{doc}{SUFFIXES[fmt]}"
 
 
+def incomplete_path(out_dir: str | Path, doc: str, fmt: str) -> Path:
+    """Where an export found incomplete is set aside, to be looked at, never published."""
+    return Path(out_dir) / f"{doc}.incomplete{SUFFIXES[fmt]}"
+
+
 def _stamp_path(job: ExportJob, fmt: str) -> Path:
     return Path(job.out_dir) / STAMPS / f"{job.doc}{SUFFIXES[fmt]}.json"
 
 
+def _module(fmt: str):
+    """The module that writes ``fmt`` and reads it back (its record's ``module``)."""
+    return importlib.import_module(f"{__package__}.{export_format(fmt).module}")
+
+
 def _settings(job: ExportJob, fmt: str) -> dict:
     """What, besides files, changes an export: asking for other settings remakes it."""
-    if fmt == "slides-pdf":
-        return {"notes": job.slide_notes}
-    if fmt in ("docx", "pdf"):
-        return {"code_level": job.config.code_level, "notation": job.notation,
-                **({"typeset": "typst"} if fmt == "pdf" else {})}
-    if fmt == "pptx":
-        return {"notation": job.notation, "reference": job.config.pptx_reference}
-    if fmt == "ipynb":
-        return {"notation": job.notation}
-    return {}
+    return _module(fmt).settings(job)
+
+
+def _printed_from(fmt: str) -> str | None:
+    """The built variant a printed export is made from (its page is one of its inputs)."""
+    record = export_format(fmt)
+    return record.source if record.printed else None
 
 
 def is_up_to_date(job: ExportJob, fmt: str) -> bool:
@@ -92,7 +88,8 @@ def is_up_to_date(job: ExportJob, fmt: str) -> bool:
         return False
     if recorded.get("settings") != _settings(job, fmt):
         return False
-    inputs = [*recorded.get("inputs", []), *([job.pages[PAGE_OF[fmt]]] if fmt in PAGE_OF else [])]
+    page = _printed_from(fmt)
+    inputs = [*recorded.get("inputs", []), *([job.pages[page]] if page else [])]
     try:
         return all(os.stat(path).st_mtime_ns <= made for path in inputs)
     except OSError:  # an input is gone: the export may name something that no longer exists
@@ -116,51 +113,18 @@ def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
 # -- one talk ---------------------------------------------------------------------------
 
 def _export_one(job: ExportJob, fmt: str, handout):
-    """Make one export; return the files it was made from, and its warnings.  The DOCX
-    is only started: what is returned is the function that finishes it, called after the
-    PDFs.  ``handout()`` is the talk's handout tree, read once for the DOCX and the PDF."""
-    from . import documents, notebook, pptx, slides_pdf, typeset
-
-    out = export_path(job.out_dir, job.doc, fmt)
-    if fmt == "ipynb":
-        inputs, errors = notebook.write_notebook(job.talk, out, job.config, job.diagrams,
-                                                 job.notation, bib_cache=_bib_cache(job))
-        return _raise_first(inputs, errors), []
-    if fmt == "docx":
-        pending = documents.start_docx(handout(), out, job.config, job.diagrams)
-
-        def finish():
-            inputs, errors, warnings = pending.finish()
-            return _raise_first(inputs, errors), warnings
-        return finish
-    if fmt == "pdf":
-        inputs, errors, found = typeset.write_handout_pdf(
-            job.talk, out, job.config, job.diagrams, job.notation, handout=handout())
-        return _raise_first(inputs, errors), found
-    if fmt in DECK_FORMATS:
+    """Make one export with its format's module: a ``Written`` (the files it was made from,
+    its warnings), or, for a format written in the background (the DOCX), the function
+    that waits for it, called after the others.  ``handout()`` is the talk's handout tree,
+    read once for every document."""
+    if export_format(fmt).source == "slides":
         _within_slide_budget(job, fmt)
-    if fmt == "pptx":
-        inputs, errors, found = pptx.write_pptx(job.talk, out, job.config, job.diagrams,
-                                                job.notation, bib_cache=_bib_cache(job))
-        return _raise_first(inputs, errors), found
-    page = job.pages.get(PAGE_OF[fmt])
-    if not page or not os.path.isfile(page):
-        raise ExportFailure(f"the built {PAGE_OF[fmt]} page is missing; build that variant first")
-    if fmt == "slides-pdf" and not slides_pdf.has_slides(Path(page)):
-        raise ExportFailure("the built deck has no slides (is the talk's front matter complete?)")
-    printer = worker_printer()
-    printer.timeout_ms = int(job.config.step_timeout * 1000)
-    printed = slides_pdf.write_slides_pdf(printer, site_folder(Path(page), job.doc),
-                                          Path(page), out, notes=job.slide_notes)
-    return [page], [_refused(job, fmt, url) for url in printed.refused]
-
-
-DECK_FORMATS = ("slides-pdf", "pptx")
-"""The exports made slide by slide, bounded by ``TalkConfig.max_slides``."""
+    return _module(fmt).write(job, export_path(job.out_dir, job.doc, fmt), handout)
 
 
 def _within_slide_budget(job: ExportJob, fmt: str) -> None:
-    """Refuse a deck longer than the budget before any tool starts on it."""
+    """Refuse a deck longer than the budget (``TalkConfig.max_slides``) before any tool
+    starts on a format made slide by slide."""
     page = job.pages.get("slides")
     if not page or not os.path.isfile(page):
         return
@@ -169,21 +133,6 @@ def _within_slide_budget(job: ExportJob, fmt: str) -> None:
     if slides > job.config.max_slides:
         raise ExportFailure(f"the deck has {slides} slides, more than the {job.config.max_slides} "
                             f"a {fmt} is made of (talks_max_slides)")
-
-
-def _bib_cache(job: ExportJob) -> str | None:
-    """Where the handout's build keeps its cleaned bibliographies: the exports share them."""
-    from ..sphinx_ext.citations import BIB_FOLDER
-
-    page = job.pages.get("handout")
-    return str(site_folder(Path(page), job.doc).parent / "doctrees" / BIB_FOLDER / "cache") \
-        if page else None
-
-
-def site_folder(page: Path, doc: str) -> Path:
-    """The built variant's folder a page of ``doc`` (``folder/name``) lies in: all the
-    printing browser may read."""
-    return page.parents[len(Path(doc).parts) - 1]
 
 
 def _refused(job: ExportJob, fmt: str, url: str) -> Diagnostic:
@@ -224,41 +173,6 @@ def _talk_sources(job: ExportJob) -> list[str]:
     return list(dict.fromkeys(sources))
 
 
-_BROWSER: list = []
-"""This process's browser: (its context manager, its ``Printer``), started by the first
-talk that prints and kept for every later talk the process exports."""
-
-
-def worker_printer():
-    """The process's browser, launched once.  A worker process closes it when it exits;
-    ``export_talks`` run in the main process closes it when it returns."""
-    from .browser import chromium
-
-    if not _BROWSER:
-        context = chromium()
-        _BROWSER.extend([context, context.__enter__()])
-        if multiprocessing.parent_process() is not None:
-            multiprocessing.util.Finalize(None, close_browser, exitpriority=10)
-    return _BROWSER[1]
-
-
-def close_browser() -> None:
-    if _BROWSER:
-        context = _BROWSER[0]
-        _BROWSER.clear()
-        context.__exit__(None, None, None)
-
-
-class ExportFailure(Exception):
-    pass
-
-
-def _raise_first(inputs: list[str], errors: list[Diagnostic]) -> list[str]:
-    if errors:  # the expansion's own message, with its file and line, says what to fix
-        raise ExportFailure(errors[0].format())
-    return inputs
-
-
 def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
     """Export a chunk of talks in this process, with one browser at most (a worker process
     keeps it for its next chunk)."""
@@ -276,20 +190,22 @@ def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
 def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
     """Every format of one talk asked for and out of date.  pandoc writes the DOCX while
     the browser prints: it is finished last."""
-    from .documents import handout_tree
+    from .shared import handout_tree
 
     result = ExportResult(job.talk, job.doc)
     start = time.perf_counter()
     pending = []
     handout = functools.cache(lambda: handout_tree(job.talk, job.config, job.notation,
-                                                   _bib_cache(job)))
+                                                   bib_cache(job)))
     for fmt in job.formats:
         if is_up_to_date(job, fmt):
             result.up_to_date.append(fmt)
             continue
-        family = "browser" if fmt in BROWSER_FORMATS else fmt
+        family = _family(fmt)
         if family in missing_tools:
+            result.skipped.append(fmt)
             continue
+        _keep_last_good(job, fmt)
         began = time.perf_counter()
         made = _attempt(job, fmt, functools.partial(_export_one, job, fmt, handout), result,
                         missing_tools)
@@ -303,7 +219,15 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
         if made is not None:
             _made(job, fmt, made, started + time.perf_counter() - began, result)
     result.seconds = time.perf_counter() - start
+    for fmt in job.formats:
+        _previous(job, fmt).unlink(missing_ok=True)
     return result
+
+
+def _family(fmt: str) -> str:
+    """What a missing program takes away: the browser every printed format needs, else the
+    format alone."""
+    return "browser" if export_format(fmt).printed else fmt
 
 
 def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools: dict[str, str]):
@@ -311,7 +235,8 @@ def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools
     try:
         return step()
     except tools.MissingTool as exc:
-        missing_tools["browser" if fmt in BROWSER_FORMATS else fmt] = str(exc)
+        missing_tools[_family(fmt)] = str(exc)
+        result.skipped.append(fmt)
         result.diagnostics.append(Diagnostic("W-EXPORT-TOOL", Severity.WARNING, str(exc)))
     except (ExportFailure, tools.ToolFailure) as exc:
         result.diagnostics.append(_problem(job, fmt, str(exc)))
@@ -322,13 +247,82 @@ def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools
     return None
 
 
-def _made(job: ExportJob, fmt: str, made: tuple[list[str], list[Diagnostic]], seconds: float,
-          result: ExportResult) -> None:
-    inputs, warnings = made
+def _made(job: ExportJob, fmt: str, made: Written, seconds: float, result: ExportResult) -> None:
+    inputs, warnings = made.inputs, [*made.warnings, *(_refused(job, fmt, url) for url in made.refused)]
     result.diagnostics.extend(w for w in warnings if w not in result.diagnostics)  # once a talk
+    result.seconds_by_format[fmt] = seconds
+    shortfall = _check(job, fmt, result, {w.subject for w in warnings
+                                          if w.code == "W-EXPORT-FIGURE" and w.subject})
+    if shortfall is not None and not shortfall.complete:
+        _set_aside(job, fmt)
+        result.incomplete.append(fmt)
+        result.diagnostics.append(_incomplete(job, fmt, shortfall))
+        return
     _record(job, fmt, inputs)
     result.written.append(fmt)
-    result.seconds_by_format[fmt] = seconds
+
+
+# -- is it complete? -------------------------------------------------------------------------
+
+def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]):
+    """How much of its variant's page the export holds; None when there is no page to compare
+    with, or the export cannot be read back (a warning says why, once a talk)."""
+    from . import completeness as c
+
+    source_variant = export_format(fmt).source
+    page = job.pages.get(source_variant)
+    if not page or not os.path.isfile(page):
+        return None
+    try:
+        source = (c.deck_content if source_variant == "slides" else c.handout_content)(Path(page))
+        return c.compare(source, _module(fmt).read_back(export_path(job.out_dir, job.doc, fmt)),
+                         left_out)
+    except Exception as exc:  # noqa: BLE001 - a reader's failure must not lose the export
+        warning = Diagnostic("W-EXPORT-TOOL", Severity.WARNING,
+                             f"cannot check the {fmt} export is complete: {exc}",
+                             Location(os.path.relpath(job.talk), 1, 1), subject=job.talk)
+        if warning not in result.diagnostics:
+            result.diagnostics.append(warning)
+        return None
+
+
+def _incomplete(job: ExportJob, fmt: str, shortfall) -> Diagnostic:
+    missing = shortfall.first_missing
+    where = _where_named(job, missing.split("'", 1)[1].rstrip("'.")[:60]) if "'" in missing \
+        else Location(os.path.relpath(job.talk), 1, 1)
+    pictures = f" (not there: {', '.join(shortfall.missing_pictures[:5])})" \
+        if shortfall.missing_pictures else ""
+    return Diagnostic(
+        "E-EXPORT-INCOMPLETE", Severity.ERROR,
+        f"the {fmt} export is incomplete: it holds {shortfall.figures()} of the "
+        f"{export_format(fmt).source} page{pictures}"
+        + (f"; the first missing is {missing}" if missing else ""), where, subject=job.talk,
+        hint=f"it is set aside as {incomplete_path(job.out_dir, job.doc, fmt).name}, not "
+             "published; the last good export, if any, is kept")
+
+
+def _previous(job: ExportJob, fmt: str) -> Path:
+    out = export_path(job.out_dir, job.doc, fmt)
+    return out.with_name(out.name + ".previous")
+
+
+def _keep_last_good(job: ExportJob, fmt: str) -> None:
+    """A link to the export there now, put back if the new one is incomplete."""
+    out, previous = export_path(job.out_dir, job.doc, fmt), _previous(job, fmt)
+    previous.unlink(missing_ok=True)
+    if out.is_file():
+        try:
+            os.link(out, previous)
+        except OSError:  # a file system without hard links
+            shutil.copy2(out, previous)
+
+
+def _set_aside(job: ExportJob, fmt: str) -> None:
+    out, previous = export_path(job.out_dir, job.doc, fmt), _previous(job, fmt)
+    os.replace(out, incomplete_path(job.out_dir, job.doc, fmt))
+    if previous.is_file():
+        os.replace(previous, out)
+    _stamp_path(job, fmt).unlink(missing_ok=True)  # made again next time
 
 
 # -- many talks in parallel ---------------------------------------------------------------

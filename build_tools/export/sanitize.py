@@ -7,10 +7,17 @@ it runs as Typst code) or ``custom-style="..."`` (a Word style by name) program 
 writer.  A talk is untrusted, so neither reaches a writer: raw content is dropped (it
 means nothing in a document), and every attribute but an image's size is dropped too;
 each one a writer would have obeyed is one ``W-EXPORT-ATTRIBUTE`` warning at its line.
+
+The same goes for the document's metadata: a YAML block in a talk's body sets it as the
+front matter does, and the writers interpolate some of it unescaped (``header-includes``
+goes into the Typst source as it is).  Only the fields the export writes itself
+(``markdown.metadata_block``) reach a writer; any other is a ``W-EXPORT-ATTRIBUTE``
+warning at the line that sets it.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine.output import origin_of
@@ -25,14 +32,31 @@ WRITER_ATTRIBUTES = ("custom-style",)
 def obeyed_by_a_writer(name: str) -> bool:
     return ":" in name or name in WRITER_ATTRIBUTES
 
+
 RAW = frozenset({"RawBlock", "RawInline"})
 
+KEPT_METADATA = frozenset({"title", "subtitle", "author", "date", "abstract",
+                           "reference-section-title", "bibliography"})
+"""The metadata the exports give the writers themselves (and the bibliography, which the
+command line sets and the talk cannot override)."""
 
-def writer_safe(tree: dict) -> tuple[dict, list[str]]:
-    """A new tree without raw content or attributes a writer interprets, and the names of
-    the attributes dropped (in the order first met)."""
+
+@dataclass(frozen=True)
+class Dropped:
+    """What ``writer_safe`` took out that the talk wrote, each name once, in order."""
+
+    attributes: tuple[str, ...] = ()
+    metadata: tuple[str, ...] = ()
+
+
+def writer_safe(tree: dict) -> tuple[dict, Dropped]:
+    """A new tree without raw content, attributes a writer interprets or metadata the export
+    did not set, and what was taken out."""
     dropped: dict[str, None] = {}
-    return {**tree, "blocks": _clean(tree["blocks"], dropped)}, list(dropped)
+    meta = tree.get("meta", {})
+    kept = {key: _clean(value, {}) for key, value in meta.items() if key in KEPT_METADATA}
+    return ({**tree, "meta": kept, "blocks": _clean(tree["blocks"], dropped)},
+            Dropped(tuple(dropped), tuple(k for k in meta if k not in KEPT_METADATA)))
 
 
 def _clean(node, dropped: dict[str, None]):
@@ -56,23 +80,28 @@ def _is_attr(node: list) -> bool:
                     for p in node[2]))
 
 
-def dropped_attribute_warnings(names: list[str], expanded) -> list[Diagnostic]:
-    """One warning per attribute the writers were not given, at the first line of the talk
-    that writes it (the talk's first line when it came from elsewhere)."""
+def dropped_attribute_warnings(dropped: Dropped, expanded) -> list[Diagnostic]:
+    """One warning per attribute a writer would obey and per metadata field the writers were
+    not given, at the first line of the talk that writes it (the talk's first line when it
+    came from elsewhere)."""
+    said = [(f"attribute {name}", name, "a document writer would obey it",
+             "only an image's width and height reach the DOCX, PDF and PPTX writers")
+            for name in dropped.attributes if obeyed_by_a_writer(name)]
+    said += [(f"metadata {name}", f"{name}:", "a YAML block in the talk's body may not set "
+              "the documents' metadata", "the front matter's title, authors, date and abstract "
+              "are what the documents show") for name in dropped.metadata]
     warnings = []
-    for name in filter(obeyed_by_a_writer, names):
-        origin = _first_origin(expanded.items, name)
+    for what, written, why, hint in said:
+        origin = _first_origin(expanded.items, written)
         where = origin.location if origin else Location(os.path.relpath(expanded.talk.source.path), 1, 1)
-        warnings.append(Diagnostic(
-            "W-EXPORT-ATTRIBUTE", Severity.WARNING,
-            f"attribute {name} left out of the documents: a document writer would obey it",
-            where, origin.chain if origin else (),
-            hint="only an image's width and height reach the DOCX, PDF and PPTX writers"))
+        warnings.append(Diagnostic("W-EXPORT-ATTRIBUTE", Severity.WARNING,
+                                   f"{what} left out of the documents: {why}", where,
+                                   origin.chain if origin else (), hint=hint))
     return warnings
 
 
-def _first_origin(items, name: str):
+def _first_origin(items, written: str):
     for item, position in items:
-        if isinstance(item, str) and name in item:
+        if isinstance(item, str) and written in item:
             return origin_of(position)
     return None

@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from xml.sax.saxutils import quoteattr
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -67,9 +68,10 @@ class Pictures:
         self.described.setdefault(url, " ".join(description.split()) or Path(name).name)
         return url
 
-    def put_in(self, package: Path) -> None:
+    def put_in(self, package: Path, rewrite: Callable[[str, bytes], bytes] | None = None) -> None:
         """Replace every stand-in in the package pandoc wrote with its picture, and every
-        description that is a ``data:`` URL with the picture's words, in place."""
+        description that is a ``data:`` URL with the picture's words, in place; ``rewrite``
+        (part name, content) -> content is given every other part of ``DESCRIBED_PARTS``."""
         with zipfile.ZipFile(package) as old:
             parts = [(info, old.read(info)) for info in old.infolist()]
         tmp = package.with_name(package.name + ".pictures")
@@ -79,8 +81,11 @@ class Pictures:
                     # pictures are compressed already: stored as they are, they cost nothing
                     info.compress_type = zipfile.ZIP_STORED
                     data = self.real[data]
-                elif info.filename.startswith(DESCRIBED_PARTS) and b'descr="data:' in data:
-                    data = self._described(data.decode("utf-8")).encode("utf-8")
+                elif info.filename.startswith(DESCRIBED_PARTS):
+                    if b'descr="data:' in data:
+                        data = self._described(data.decode("utf-8")).encode("utf-8")
+                    if rewrite is not None:
+                        data = rewrite(info.filename, data)
                 new.writestr(info, data)
         tmp.replace(package)
 

@@ -25,7 +25,8 @@ from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine.output import origin_of
 from . import tools
-from .documents import HandoutTree, handout_tree
+from .completeness import pdf_content as read_back  # noqa: F401 - the format's reader
+from .shared import ExportJob, HandoutTree, Written, handout_tree, raise_first
 from .images import ImageFinder
 from .tree import fitted, without_images
 from .typst_process import CompileError, compile_typst
@@ -34,6 +35,18 @@ TYPST_IMAGES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf")
 """What Typst places (vector SVG and PDF stay vector)."""
 
 PAPER = "a4"
+
+
+def write(job: ExportJob, out: Path, handout) -> Written:
+    """The runner's entry (``formats.FORMAT_TABLE``)."""
+    inputs, errors, warnings = write_handout_pdf(job.talk, out, job.config, job.diagrams,
+                                                 job.notation, handout=handout())
+    return Written(raise_first(inputs, errors), warnings)
+
+
+def settings(job: ExportJob) -> dict:
+    """What, besides files, changes the handout PDF."""
+    return {"code_level": job.config.code_level, "notation": job.notation, "typeset": "typst"}
 
 
 def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
@@ -50,13 +63,68 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     said: list[str] = []
     with tempfile.TemporaryDirectory(prefix="talks-typeset-") as root:
         placed = Placement(finder, Path(root))
-        pdf = _typeset(fitted(handout.tree, placed.name_for), placed, config.step_timeout, said)
+        document = within_the_page(fitted(handout.tree, placed.name_for), Path(root))
+        pdf = _typeset(document, placed, config.step_timeout, said)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(pdf)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     warnings = [*handout.warnings, *finder.warnings, *_math_left_as_tex(list(dict.fromkeys(said)), expanded)]
     return [*expanded.dependencies, *handout.bibs, *finder.used], errors, warnings
+
+
+# -- pictures that fit the page ----------------------------------------------------------
+
+TEXT_WIDTH_IN = 8.27 - 2 * 1.25
+"""The width of the text on an A4 page with pandoc's Typst margins (1.25 in each side)."""
+TALLEST_IN = 5.5
+"""The tallest a picture is drawn: with its caption it stays on the page (9.2 in of text)."""
+
+
+def within_the_page(node, root: Path, tallest: float = TALLEST_IN):
+    """The tree with each raster picture that its width would make taller than ``tallest``
+    given that height instead: a picture taller than the page runs off it, over its caption
+    and the page number.  The pictures of one figure share the height, as they stack."""
+    if isinstance(node, list):
+        return [within_the_page(x, root, tallest) for x in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("t") == "Figure":
+        tallest = tallest / max(1, _count_images(node))
+    if node.get("t") == "Image":
+        (ident, classes, attrs), alt, (src, title) = node["c"]
+        height = _drawn_height_in(root / src, dict(attrs).get("width", ""))
+        if height is not None and height > tallest:
+            attrs = [(k, v) for k, v in attrs if k not in ("width", "height")]
+            attrs.append(("height", f"{tallest:.2f}in"))
+            return {"t": "Image", "c": [[ident, classes, attrs], alt, [src, title]]}
+        return node
+    return {key: within_the_page(value, root, tallest) for key, value in node.items()}
+
+
+def _count_images(node) -> int:
+    if isinstance(node, list):
+        return sum(_count_images(x) for x in node)
+    if isinstance(node, dict):
+        return int(node.get("t") == "Image") + _count_images(node.get("c"))
+    return 0
+
+
+def _drawn_height_in(path: Path, width: str) -> float | None:
+    """How tall the picture would be drawn at ``width`` (a share of the text's width; the
+    whole width when none is given), from its header; None when that cannot be told."""
+    from .standins import picture_size
+
+    try:
+        with open(path, "rb") as fh:
+            size = picture_size(fh.read(256 * 1024))
+    except OSError:
+        return None
+    share = float(width[:-1]) / 100 if width.endswith("%") and width[:-1].replace(".", "", 1).isdigit() \
+        else 1.0 if not width else None
+    if not size or share is None or not size[0]:
+        return None
+    return share * TEXT_WIDTH_IN * size[1] / size[0]
 
 
 # -- what pandoc could not convert ----------------------------------------------------
@@ -152,12 +220,3 @@ def _typst_source(document: dict, timeout: float, said: list[str] | None = None)
     return tools.run_pandoc(["--from=json", "--to=typst-citations", "--standalone",
                              f"--variable=papersize:{PAPER}"], json.dumps(document),
                             timeout=timeout, said=said)
-
-
-def rasterize(svg: Path, ppi: int, timeout: float = 180.0) -> bytes:
-    """An SVG drawn as a PNG by the same confined compiler (for formats whose readers do
-    not all draw SVG); raises ``CompileError`` when it cannot be drawn."""
-    with tempfile.TemporaryDirectory(prefix="talks-raster-") as root:
-        shutil.copyfile(svg, Path(root) / "image.svg")
-        page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("image.svg")\n'
-        return compile_typst(page.encode("utf-8"), root, "png", ppi, timeout)

@@ -78,7 +78,7 @@ class TypstProcess:
             if not chunk:
                 self.close()
                 raise tools.ToolFailure("Typst stopped before it finished (it ran out of the "
-                                        f"{MEMORY_BYTES // 1024**3} GB it may use?)")
+                                        f"{MEMORY_BYTES // 1024**3} GB of memory it may use?)")
             data += chunk
         return data
 

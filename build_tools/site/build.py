@@ -55,7 +55,8 @@ from .navigation import course_navigation
 from .options import SiteOptions
 from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
-                      lamd_deck_addresses, lock_site, recover, share_images, swap)
+                      lamd_deck_addresses, lock_site, recover, share_images, swap,
+                      unlink_absent_exports)
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer
@@ -155,6 +156,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
     if extra_pages is not None:
         extra_pages(tmp)
     copy_exports(work / "exports", tmp / "exports", out / "exports", talks_meta, export_formats)
+    unlink_absent_exports(tmp, talks_meta, export_formats)
     (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
     listed = {doc: meta for doc, meta in talks_meta.items() if has_page(tmp, doc)}
     lamd_deck_addresses(tmp, listed)

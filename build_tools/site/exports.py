@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import VARIANTS, build_config, read_site_setting
-from ..export.run import ExportJob, ExportResult, run_exports
+from ..export.run import ExportResult, run_exports
+from ..export.shared import ExportJob
 from ..status import TalkStatus, withholds_page
 from .options import SiteOptions
 from .sources import diagrams_folder

@@ -16,7 +16,7 @@ from ..formats import SUFFIXES
 
 __all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "lamd_address_files",
            "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
-           "has_page", "copy_exports", "swap", "recover"]
+           "has_page", "copy_exports", "unlink_absent_exports", "swap", "recover"]
 
 SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
 
@@ -209,6 +209,29 @@ def copy_exports(made: Path, dest: Path, old: Path, docs, formats: tuple[str, ..
             files = f"{doc}_files"  # a notebook's figures
             if fmt == "ipynb" and (made / files).is_dir():
                 copy_tree(made / files, dest / files, old / files if (old / files).is_dir() else None)
+
+
+def unlink_absent_exports(site: Path, docs, formats: tuple[str, ...]) -> None:
+    """Take out of each talk's pages the link to every export the site does not hold (the
+    talk failed, or that export failed or was incomplete and there is no last good file):
+    a page never links a file that is not there."""
+    from ..sphinx_ext.links import export_anchor
+
+    for doc in docs:
+        absent = [fmt for fmt in formats if not (site / "exports" / f"{doc}{SUFFIXES[fmt]}").is_file()]
+        if not absent:
+            continue
+        for variant in VARIANTS:
+            page = site / variant / f"{doc}.html"
+            if not page.is_file():
+                continue
+            text = page.read_text(encoding="utf-8")
+            kept = text
+            for fmt in absent:
+                kept = kept.replace(f" {export_anchor(doc, fmt)}", "").replace(export_anchor(doc, fmt), "")
+            if kept != text:
+                page.unlink()  # it may be a link to the old site's copy: write a file of its own
+                page.write_text(kept, encoding="utf-8")
 
 
 def swap(tmp: Path, out: Path) -> None:

@@ -94,17 +94,24 @@ def _append_before_subsections(section: nodes.section, node: nodes.Node) -> None
 
 def export_links(docname: str, formats) -> nodes.raw | None:
     """One block linking each export of this talk the site will hold, or None without any."""
-    from ..formats import FORMATS, LABELS, SUFFIXES
+    from ..formats import FORMATS
 
     wanted = [f for f in FORMATS if f in formats]
     if not wanted:
         return None
-    anchors = " ".join(
-        f'<a class="talks-xref talks-export reference external" '
-        f'href="{html.escape(_up(docname))}exports/{html.escape(docname + SUFFIXES[fmt])}" '
-        f'download title="Download this talk as {html.escape(LABELS[fmt])}">'
-        f'{html.escape(LABELS[fmt])}</a>' for fmt in wanted)
+    anchors = " ".join(export_anchor(docname, fmt) for fmt in wanted)
     return nodes.raw("", f'<p class="talks-exports">{anchors}</p>', format="html")
+
+
+def export_anchor(docname: str, fmt: str) -> str:
+    """The link to one export of a talk, as its pages write it (and the site's assembly
+    finds it again, to take it out when that export is not in the site)."""
+    from ..formats import LABELS, SUFFIXES
+
+    return (f'<a class="talks-xref talks-export reference external" '
+            f'href="{html.escape(_up(docname))}exports/{html.escape(docname + SUFFIXES[fmt])}" '
+            f'download title="Download this talk as {html.escape(LABELS[fmt])}">'
+            f'{html.escape(LABELS[fmt])}</a>')
 
 
 def _add_export_links(section: nodes.section, docname: str, formats, place) -> None:
