@@ -6,6 +6,7 @@ import csv
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
@@ -99,7 +100,7 @@ def course_position(path: str) -> tuple | None:
         n is not None for n in numbers) else None
 
 
-def _number(value) -> float | None:
+def _number(value: Any) -> float | None:  # a front-matter value, whatever YAML made it
     try:
         return float(value)
     except (TypeError, ValueError):

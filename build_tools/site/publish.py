@@ -5,10 +5,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import html
+import io
 import os
 import posixpath
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..config import VARIANTS
@@ -28,7 +30,7 @@ class SiteBusy(OSError):
     """Another ``talks build`` is writing the same site."""
 
 
-def lock_site(work: Path):
+def lock_site(work: Path) -> io.TextIOWrapper:
     """Hold an exclusive lock on ``work`` for one build; refuse at once when another holds it.
 
     Returns the open lock file; closing it (or the process ending) releases the lock.
@@ -191,7 +193,8 @@ def has_page(site: Path, doc: str) -> bool:
     return any((site / variant / f"{doc}.html").is_file() for variant in VARIANTS)
 
 
-def copy_exports(made: Path, dest: Path, old: Path, docs, formats: tuple[str, ...]) -> None:
+def copy_exports(made: Path, dest: Path, old: Path, docs: Iterable[str],
+                 formats: tuple[str, ...]) -> None:
     """Put in the site only this build's formats of this build's talks.
 
     ``made`` keeps every export ever made (so a later build can reuse them), but
