@@ -214,7 +214,7 @@ def copy_exports(made: Path, dest: Path, old: Path, docs: Iterable[str],
                 copy_tree(made / files, dest / files, old / files if (old / files).is_dir() else None)
 
 
-def unlink_absent_exports(site: Path, docs, formats: tuple[str, ...]) -> None:
+def unlink_absent_exports(site: Path, docs: Iterable[str], formats: tuple[str, ...]) -> None:
     """Take out of each talk's pages the link to every export the site does not hold (the
     talk failed, or that export failed or was incomplete and there is no last good file):
     a page never links a file that is not there."""
