@@ -10,13 +10,15 @@ import gc
 import os
 import pickle
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, Location, MacroError, Severity
 from .engine.advice import NameAdvisor, damaged_includes
-from .engine.output import LazyOrigins
+from .engine.output import LazyOrigins, Origin
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import file_stamp, load_source, new_snapshot, repository_roots
 from .paths import confine, display_name
@@ -61,7 +63,7 @@ class Expansion:
         return self.document.text
 
     @property
-    def origins(self):
+    def origins(self) -> list[Origin | None]:
         return self.document.origins
 
     @property
@@ -87,7 +89,7 @@ def bibliography_keys(files: list[str]) -> frozenset[str] | None:
     return _BIB_CACHE[key]
 
 
-def bibliography_problems(files: list[str], cited_keys=None) -> list[Diagnostic]:
+def bibliography_problems(files: list[str], cited_keys: Iterable[str] | None = None) -> list[Diagnostic]:
     """The defects of the BibTeX files, at their file and line (``bibliography.clean_bib_file``):
     every one, or with ``cited_keys`` those of the entries cited and one warning per file
     counting the rest (``talks check --bib FILE`` lists them)."""
@@ -130,7 +132,8 @@ def _talk_bibs(talk: Talk, config: TalkConfig) -> tuple[list[str], list[Diagnost
 
 
 def expand_talk(path: str, variant: str, config: TalkConfig | None = None, *,
-                emit_options: EmitOptions | None = None, advisor=None,
+                emit_options: EmitOptions | None = None,
+                advisor: Callable[[list[str]], NameAdvisor] | None = None,
                 fresh_view: bool = True) -> Expansion:
     """Expand one talk for one variant: MyST text, an origin per line, diagnostics.
 
@@ -329,7 +332,7 @@ def _write_one(job: tuple[str, str, TalkConfig, str]) -> tuple[str, list[Diagnos
 
 
 def write_myst(paths: list[str], variant: str, config: TalkConfig, out_dir: str,
-               jobs: int | None = None):
+               jobs: int | None = None) -> Iterator[tuple[str, list[Diagnostic]]]:
     """Expand many talks into ``out_dir`` (mirroring their folders); yields (path, diagnostics).
 
     Large batches are shared between processes: this one and ``jobs - 1`` workers,
@@ -374,7 +377,7 @@ def _write_share(share: list[tuple]) -> list[tuple[str, list[Diagnostic]]]:
     return [_write_one(job) for job in share]
 
 
-def _write_share_to(share: list[tuple], send) -> None:
+def _write_share_to(share: list[tuple], send: Connection) -> None:
     """A worker's whole life: its share, then every result in one message."""
     die_with_parent()
     collect_garbage_for_a_batch()

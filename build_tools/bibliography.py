@@ -24,9 +24,15 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, Location, Severity
+
+if TYPE_CHECKING:  # pybtex ships no type information: these are names for its classes
+    from pybtex.backends.plaintext import Backend
+    from pybtex.database import BibliographyData, Entry, Person
 
 ENTRY_START_RE = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.M)
 KEY_RE = re.compile(r"@[ \t]*[A-Za-z]+[ \t]*[{(][ \t\r\n]*([^,\s{}()]+)")
@@ -197,7 +203,7 @@ def _plain_reason(reason: str) -> str:
     return re.sub(r"\s*in line \d+", "", reason).strip() or "it does not parse"
 
 
-def _undefined_name(error) -> str:
+def _undefined_name(error: Exception) -> str:
     m = re.search(r":\s*(\S+)\s*$", str(error))
     return m.group(1) if m else "?"
 
@@ -326,7 +332,8 @@ def _write_if_changed(target: str, text: str) -> str:
     return target
 
 
-def usable_entries(paths: list[str], cache_dir: str | None = None, keys=None):
+def usable_entries(paths: list[str], cache_dir: str | None = None,
+                   keys: Collection[str] | None = None) -> BibliographyData:
     """pybtex's ``BibliographyData`` of every usable entry of the files (first key wins);
     of only the entries whose key is in ``keys`` when given."""
     from pybtex.database.input.bibtex import Parser
@@ -378,7 +385,7 @@ class DefectReport:
                 for file in self.uncited]
 
 
-def defects_to_report(defects: list[BibDefect], cited_keys) -> DefectReport:
+def defects_to_report(defects: list[BibDefect], cited_keys: Iterable[str]) -> DefectReport:
     """Split the defects by whether a talk cites their entry (keys compared without case,
     as BibTeX does); a file-level defect (unreadable) is always reported."""
     cited = {k.lower() for k in cited_keys}
@@ -413,7 +420,7 @@ def latex_text(value: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _plain_text_backend():
+def _plain_text_backend() -> Backend:
     # made directly: pybtex's own lookup scans every installed package's entry points per call
     from pybtex.backends.plaintext import Backend
 
@@ -433,7 +440,7 @@ def _decoded(latex: str) -> str:
         return latex.replace("{", "").replace("}", "")
 
 
-def with_crossref(entry, entries):
+def with_crossref(entry: Entry, entries: Mapping[str, Entry]) -> Entry:
     """The entry with the fields its ``crossref`` parent gives, as BibTeX fills them in
     (the parent's title is the child's booktitle)."""
     parent_key = entry.fields.get("crossref", "")
@@ -452,18 +459,18 @@ def with_crossref(entry, entries):
     return merged
 
 
-def _people(entry, role: str) -> list:
+def _people(entry: Entry, role: str) -> list[Person]:
     try:
         return list(entry.persons.get(role) or [])
     except Exception:  # noqa: BLE001
         return []
 
 
-def _surname(person) -> str:
+def _surname(person: Person) -> str:
     return latex_text(" ".join([*person.prelast_names, *person.last_names]))
 
 
-def _initials(person) -> str:
+def _initials(person: Person) -> str:
     out = []
     for name in [*person.first_names, *person.middle_names]:
         parts = [p for p in latex_text(name).split("-") if p]
@@ -471,7 +478,7 @@ def _initials(person) -> str:
     return "".join(out)
 
 
-def cited_names(entry) -> str:
+def cited_names(entry: Entry) -> str:
     """Who an in-text citation names: ``Rogers``, ``Rogers and Girolami``, ``Taigman et al.``."""
     people = _people(entry, "author") or _people(entry, "editor")
     names = [_surname(p) for p in people if _surname(p)]
@@ -485,18 +492,18 @@ def cited_names(entry) -> str:
     return f"{names[0]} et al."
 
 
-def cited_year(entry) -> str:
+def cited_year(entry: Entry) -> str:
     return latex_text(entry.fields.get("year", "")) or "n.d."
 
 
-def sort_key(entry) -> tuple[str, str, str]:
+def sort_key(entry: Entry) -> tuple[str, str, str]:
     """References are listed by first author, then year, then title, as citeproc does."""
     people = _people(entry, "author") or _people(entry, "editor")
     who = " ".join(_surname(p) for p in people) or latex_text(entry.fields.get("title", ""))
     return who.lower(), cited_year(entry), latex_text(entry.fields.get("title", "")).lower()
 
 
-def reference_pieces(entry) -> list[Piece]:
+def reference_pieces(entry: Entry) -> list[Piece]:
     """One reference, elsevier-harvard as lamd's citeproc writes it; never raises."""
     try:
         return _reference_pieces(entry)
@@ -504,7 +511,7 @@ def reference_pieces(entry) -> list[Piece]:
         return [Piece(f"{entry.key}.")]
 
 
-def _reference_pieces(entry) -> list[Piece]:
+def _reference_pieces(entry: Entry) -> list[Piece]:
     f = {k.lower(): latex_text(v) for k, v in entry.fields.items()}
     people = _people(entry, "author")
     editors = _people(entry, "editor")
@@ -528,7 +535,7 @@ def _reference_pieces(entry) -> list[Piece]:
 IN_BOOK = ("inproceedings", "incollection", "conference", "inbook")
 
 
-def _name_list(people: list) -> str:
+def _name_list(people: list[Person]) -> str:
     return ", ".join(", ".join(filter(None, [_surname(p), _initials(p)])) for p in people)
 
 

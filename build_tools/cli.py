@@ -10,7 +10,9 @@ import json
 import os
 import re
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -19,11 +21,20 @@ from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity, has_errors
 from .formats import FORMAT_TABLE, FORMATS
 
+if TYPE_CHECKING:
+    from .export.run import ExportResult
+    from .site.shards import Shard
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+"""A function that ``workflow_options`` decorates, given back with its options."""
+Repeated = tuple[str, ...]
+"""What click gives for an option given many times or an argument of ``nargs=-1``."""
+
 EXPORT_CHOICES = ", ".join(f"{f.name} ({f.label})" for f in FORMAT_TABLE)
 """The exports ``--to`` offers, from the formats' table."""
 
 
-def _config(talks: list[str], include: tuple[str, ...], **options) -> TalkConfig:
+def _config(talks: list[str], include: Repeated, **options: Any) -> TalkConfig:
     """The configuration of the first talk's project, with the command line's options on top."""
     return build_config(talks[0] if talks else None, project=None if talks else os.getcwd(),
                         include_roots=list(include), **options)
@@ -92,7 +103,8 @@ def _exit(code: int) -> NoReturn:
 @click.option("--stop-at-error", is_flag=True, help="Stop expanding a talk at its first error.")
 @click.option("--compat", is_flag=True, help="Expand macros inside HTML comments, as gpp does.")
 @diagrams_option
-def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
+def preprocess(files: Repeated, variant: str, include: Repeated, out: str | None, stop_at_error: bool,
+               compat: bool, diagrams: str | None) -> None:
     """Expand talks into MyST for one variant."""
     config = _config(list(files), include, stop_at_error=stop_at_error or None,
                      clean_comments=False if compat else None, diagrams_dir=diagrams)
@@ -128,7 +140,8 @@ def preprocess(files, variant, include, out, stop_at_error, compat, diagrams):
 @diagrams_option
 @click.option("--bib", "bibs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Another BibTeX file every talk may cite.")
-def check(files, include, fmt, fix, fail_on, compat, diagrams, bibs):
+def check(files: Repeated, include: Repeated, fmt: str, fix: bool, fail_on: str, compat: bool,
+          diagrams: str | None, bibs: Repeated) -> None:
     """Report every problem as FILE:LINE:COL: severity: message.
 
     With no FILES, every talk of the project (as `talks build` finds them); with no FILES
@@ -196,7 +209,7 @@ def _fix(files: list[str], config: TalkConfig) -> None:
 @click.option("--venue", default="")
 @click.option("--project", type=click.Path(file_okay=False), default=".",
               help="The project folder (holding talks/ and includes/).")
-def new(title, author, venue, project):
+def new(title: str, author: str, venue: str, project: str) -> None:
     """Start a talk: front matter, a fragment it includes, and each main macro once.
 
     In a folder that is no project yet, make it one first (as `talks init`)."""
@@ -216,7 +229,7 @@ def new(title, author, venue, project):
     _report_made(written)
 
 
-def workflow_options(command):
+def workflow_options(command: Command) -> Command:
     """The options of the GitHub workflow ``talks ci github`` and ``talks init --ci`` write."""
     for option in reversed([
         click.option("--shards", default=3, show_default=True, type=click.IntRange(1, 256),
@@ -239,7 +252,8 @@ def workflow_options(command):
     return command
 
 
-def _write_workflow(root, shards, sources, install, branches, force):
+def _write_workflow(root: Path, shards: int, sources: Repeated, install: str, branches: Repeated,
+                    force: bool) -> list[Path]:
     """The workflow, and the lock of the sources it checks out (when there are any)."""
     from pathlib import Path
 
@@ -274,7 +288,8 @@ def _write_workflow(root, shards, sources, install, branches, force):
 @click.option("--ci", type=click.Choice(["github"]),
               help="Also write a workflow that publishes the site (talks ci github).")
 @workflow_options
-def init(folder, title, author, ci, shards, sources, install, branches, force):
+def init(folder: str, title: str, author: str, ci: str | None, shards: int, sources: Repeated,
+         install: str, branches: Repeated, force: bool) -> None:
     """Make FOLDER a talks project that builds: conf.py, talks/ with a first talk,
     includes/, diagrams/ and pages/."""
     from pathlib import Path
@@ -293,13 +308,13 @@ def init(folder, title, author, ci, shards, sources, install, branches, force):
 
 
 @main.group()
-def ci():
+def ci() -> None:
     """Publish the site from continuous integration."""
 
 
 @ci.command("github")
 @workflow_options
-def ci_github(shards, sources, install, branches, force):
+def ci_github(shards: int, sources: Repeated, install: str, branches: Repeated, force: bool) -> None:
     """Write .github/workflows/talks.yml: the site built on N machines, merged and
     deployed to GitHub Pages, each shard's build folder cached between runs."""
     from .project import NoProject, require_project
@@ -317,7 +332,7 @@ def ci_github(shards, sources, install, branches, force):
 @click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--state", required=True, type=click.Path(dir_okay=False),
               help="Where the commits of the cached build are kept (inside the cache).")
-def ci_mtimes(folders, state):
+def ci_mtimes(folders: Repeated, state: str) -> None:
     """Date the files of FOLDERS (git checkouts) that did not change since the cached
     build in the past, so that the build rereads only what changed."""
     import subprocess
@@ -341,7 +356,7 @@ def ci_mtimes(folders, state):
 @click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--site", required=True, type=click.Path(exists=True, file_okay=False),
               help="The shard site the record goes into.")
-def ci_record(folders, site):
+def ci_record(folders: Repeated, site: str) -> None:
     """Note in a shard SITE the commits of FOLDERS (the project and its sources) its talks
     were built from; `talks merge` keeps the note talk by talk."""
     import subprocess
@@ -357,7 +372,7 @@ def ci_record(folders, site):
         click.echo(f"{name}: {commit}", err=True)
 
 
-def _report_made(paths) -> None:
+def _report_made(paths: Iterable[Path]) -> None:
     for path in paths:
         click.echo(f"created {os.path.relpath(path)}")
 
@@ -365,7 +380,7 @@ def _report_made(paths) -> None:
 @main.command()
 @click.argument("talk", type=click.Path(exists=True, dir_okay=False))
 @include_option
-def deps(talk, include):
+def deps(talk: str, include: Repeated) -> None:
     """Print the include tree of a talk."""
     from .engine.graph import dependency_tree, scan
 
@@ -380,7 +395,7 @@ def deps(talk, include):
 @click.option("--talks", "talks_dir", type=click.Path(file_okay=False), default=None,
               help="The folder of talks to search (default: every talk of the project, as "
                    "talks build finds them).")
-def where_used(fragment, include, talks_dir):
+def where_used(fragment: str, include: Repeated, talks_dir: str | None) -> None:
     """List the talks that use FRAGMENT, directly or through other fragments.
 
     FRAGMENT is a file, or an include name such as _ml/includes/what-is-ml.md.
@@ -412,7 +427,8 @@ def where_used(fragment, include, talks_dir):
 @click.option("--out", type=click.Path(file_okay=False), default="_build/preview", show_default=True)
 @click.option("--bib", "bibs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Another BibTeX file every talk may cite.")
-def serve(talks, include, host, allow_remote, port, out, bibs):
+def serve(talks: Repeated, include: Repeated, host: str, allow_remote: bool, port: int, out: str,
+          bibs: Repeated) -> None:
     """Preview the site live: rebuild what a change affects and reload the browser."""
     from .authoring.serve import is_loopback
 
@@ -476,8 +492,9 @@ def serve(talks, include, host, allow_remote, port, out, bibs):
 @click.option("--timings", is_flag=True,
               help="Say at the end where the time went: each stage, in the process that ran it.")
 @diagrams_option
-def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, exports, slide_notes,
-          timings, diagrams):
+def build(talks: Repeated, variants: Repeated, include: Repeated, bibs: Repeated, out: str | None,
+          shard: Shard | None, strict: bool, jobs: int | None, quiet: bool, exports: str | None,
+          slide_notes: bool, timings: bool, diagrams: str | None) -> None:
     """Render TALKS (default: every talk of the project) as one site: slides, speaker notes,
     handouts.  A FOLDER of talks (a talks repository's ``_gp/``) is built as a site of its own."""
     if shard is not None and talks:
@@ -489,7 +506,7 @@ def build(talks, variants, include, bibs, out, shard, strict, jobs, quiet, expor
            shard, timings)
 
 
-def _shard(value: str | None):
+def _shard(value: str | None) -> Shard | None:
     from .site.shards import Shard
 
     if value is None:
@@ -504,7 +521,7 @@ def _shard(value: str | None):
 @click.argument("sites", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--out", default="_build/site", show_default=True, type=click.Path(file_okay=False),
               help="Where the merged site goes; it is replaced whole when the merge ends.")
-def merge(sites, out):
+def merge(sites: Repeated, out: str) -> None:
     """Combine the shard sites of `talks build --shard I/N` (all N of them) into one site:
     one index, one fragments section, one status file, one search index per variant."""
     from pathlib import Path
@@ -535,7 +552,7 @@ def _names_a_diagram(warning: str) -> bool:
     return "W-IMAGE-MISSING" in warning and re.search(r"(?:^|[\s(])/?diagrams/", warning) is not None
 
 
-def _report_size(site) -> None:
+def _report_size(site: str | Path) -> None:
     """The site's size, and a warning as it nears what GitHub Pages publishes."""
     from pathlib import Path
 
@@ -559,13 +576,14 @@ def _report_size(site) -> None:
               help=f"A comma-separated list of {EXPORT_CHOICES}, or all.")
 @click.option("--slide-notes", is_flag=True,
               help="In slide PDFs, a page of speaker notes after each slide that has notes.")
-def export(talks, include, bibs, out, jobs, quiet, exports, slide_notes):
+def export(talks: Repeated, include: Repeated, bibs: Repeated, out: str, jobs: int | None, quiet: bool,
+           exports: str, slide_notes: bool) -> None:
     """Export TALKS as notebooks, DOCX, PDF and PPTX: `talks build --to` over the existing build
     (Sphinx rereads nothing that has not changed)."""
     _build(talks, (), include, bibs, out, False, jobs, quiet, exports, slide_notes)
 
 
-def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
+def _export_formats(exports: str | None, talks: Sequence[str]) -> tuple[str, ...]:
     """--to, else the talk folder's lamd output switches, else conf.py's ``talks_exports``."""
     from .config import read_site_setting
     from .formats import parse_formats
@@ -588,8 +606,10 @@ def _export_formats(exports: str | None, talks) -> tuple[str, ...]:
         raise click.BadParameter(str(exc), param_hint="--to") from None
 
 
-def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, slide_notes,
-           diagrams=None, shard=None, timings=False):
+def _build(talks: Repeated, variants: Repeated, include: Repeated, bibs: Repeated, out: str, strict: bool,
+           jobs: int | None, quiet: bool, exports: str | None, slide_notes: bool,
+           diagrams: str | None = None, shard: Shard | None = None, timings: bool = False
+           ) -> NoReturn:
     from pathlib import Path
 
     from tqdm import tqdm
@@ -614,7 +634,9 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
     bar = tqdm(total=0, unit="page", desc="building", disable=quiet or None, leave=False)
     totals: dict[str, int] = {}
 
-    def progress(kind, variant, value):
+    def progress(kind: str, variant: str, value: Any) -> None:
+        # ``value`` is what ``kind`` says: a count of pages (total), a page's name (step),
+        # whether the variant built (done)
         if kind == "total":
             totals[variant] = totals.get(variant, 0) + value
             bar.total = sum(totals.values())
@@ -670,7 +692,7 @@ def _build(talks, variants, include, bibs, out, strict, jobs, quiet, exports, sl
 @main.command("config")
 @click.argument("talk", required=False, type=click.Path(exists=True, dir_okay=False))
 @include_option
-def show_config(talk, include):
+def show_config(talk: str | None, include: Repeated) -> None:
     """Print every effective setting for TALK (or this folder's project) and where it came from."""
     from dataclasses import fields
 
@@ -711,7 +733,7 @@ def show_config(talk, include):
         _exit(1)
 
 
-def _show_ci_sources(project) -> None:
+def _show_ci_sources(project: Path) -> None:
     """The repositories the CI workflow checks out for the folders the settings name."""
     from .authoring.ci import LOCK, CiError, project_sources
 
@@ -728,7 +750,7 @@ def _show_ci_sources(project) -> None:
         click.echo(f"{source.written} = {source.spec}{pinned}    # {origin}")
 
 
-def _report_exports(results) -> None:
+def _report_exports(results: list[ExportResult]) -> None:
     if not results:
         return
     for result in results:
@@ -737,7 +759,7 @@ def _report_exports(results) -> None:
         click.echo(line, err=True)
 
 
-def export_summary(results) -> list[str]:
+def export_summary(results: list[ExportResult]) -> list[str]:
     """The totals, then what was written, found incomplete and skipped, per format."""
     lines = []
     for fmt in FORMATS:

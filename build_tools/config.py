@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 
 from .lamd import bibdir_files, diagrams_dir_setting, folder_settings, settings_roots
@@ -122,7 +122,7 @@ OPTIONS = tuple(f for f in fields(TalkConfig) if f.metadata.get("conf", True))
 
 
 
-def option_type(option) -> type:
+def option_type(option: Field[typing.Any]) -> type:
     """The Python type a ``talks_<name>`` value must have (for Sphinx's checks)."""
     hint = typing.get_type_hints(TalkConfig)[option.name]
     origin = typing.get_origin(hint) or hint
@@ -176,15 +176,17 @@ SITE_SETTINGS = ("talks_exports", "talks_notation")
 """conf.py values the site builder reads itself (they change no page Sphinx renders)."""
 
 
-def read_site_setting(project: str | os.PathLike, name: str, default=None):
-    """One of ``SITE_SETTINGS`` from ``project/conf.py``, without starting Sphinx."""
+def read_site_setting(project: str | os.PathLike[str], name: str,
+                      default: object = None) -> typing.Any:
+    """One of ``SITE_SETTINGS`` from ``project/conf.py``, without starting Sphinx (whatever
+    Python value conf.py gave it)."""
     read_conf(project)
     cached = _CONF_CACHE.get(os.path.join(project, "conf.py"), {})
     return cached.get("settings", {}).get(name, default)
 
 
 def build_config(talk: str | os.PathLike | None = None, *, conf: dict | None = None,
-                 project: str | os.PathLike | None = None, **overrides) -> TalkConfig:
+                 project: str | os.PathLike[str] | None = None, **overrides: typing.Any) -> TalkConfig:
     """The configuration for the talks of one project, in the documented order.
 
     ``conf`` is the project's conf.py values (as ``conf_values`` returns them);
@@ -230,7 +232,7 @@ GRANTING = ("include_roots", "diagrams_dir", "macros_dir", "bib_files")
 """The settings whose folders lamd settings may then name (``lamd.settings_roots``)."""
 
 
-def _folder_settings(config: TalkConfig, talk, granted: list[str]) -> None:
+def _folder_settings(config: TalkConfig, talk: str | os.PathLike[str] | None, granted: list[str]) -> None:
     """lamd's folder settings that override conf.py: ``diagramsdir``; ``bibdir`` adds to
     conf.py's bibliographies.  Their paths stay inside the project and the granted roots."""
     if talk is None:
@@ -250,7 +252,7 @@ def _folder_settings(config: TalkConfig, talk, granted: list[str]) -> None:
              reference.source)
 
 
-def _set(config: TalkConfig, name: str, value, source: str) -> None:
+def _set(config: TalkConfig, name: str, value: typing.Any, source: str) -> None:
     if name in PATH_LISTS:
         value = list(dict.fromkeys([*getattr(config, name), *value]))
     setattr(config, name, value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import os
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -80,7 +81,8 @@ class MacroError(Exception):
         super().__init__(diagnostic.format())
         self.diagnostic = diagnostic
 
-    def __reduce__(self):  # keep it picklable across Sphinx's parallel workers
+    # keep it picklable across Sphinx's parallel workers
+    def __reduce__(self) -> tuple[type[MacroError], tuple[Diagnostic]]:
         return (type(self), (self.diagnostic,))
 
 
@@ -185,7 +187,7 @@ def catalogue_table() -> str:
     return "\n".join(["| code | raised when |", "|---|---|", *rows])
 
 
-def has_errors(diagnostics) -> bool:
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity >= Severity.ERROR for d in diagnostics)
 
 

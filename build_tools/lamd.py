@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def _read(path: Path) -> dict:
     return plain(data) if isinstance(data, dict) else {}
 
 
-def settings_roots(folder: str, granted=()) -> tuple[str, ...]:
+def settings_roots(folder: str, granted: Iterable[str] = ()) -> tuple[str, ...]:
     """Where the paths a settings file names may lead (real paths, as ``confine`` takes them).
 
     A settings file comes with the repository, so by itself it may name only folders inside
@@ -171,7 +172,7 @@ def settings_roots(folder: str, granted=()) -> tuple[str, ...]:
     return real_roots([str(project) if project else folder, *mapped_roots(), *granted])
 
 
-def snippet_dirs(folder: str, allowed=None) -> list[str]:
+def snippet_dirs(folder: str, allowed: Sequence[str] | None = None) -> list[str]:
     """Include roots a folder's ``snippetsdir`` names (``$VAR`` expanded, ':'-separated,
     the user's path mapping applied: ``build_tools.paths``).
 
@@ -183,12 +184,12 @@ def snippet_dirs(folder: str, allowed=None) -> list[str]:
     return _setting_folders(folder, "snippetsdir", allowed)[0]
 
 
-def diagrams_dir_setting(folder: str, allowed=None) -> str | None:
+def diagrams_dir_setting(folder: str, allowed: Sequence[str] | None = None) -> str | None:
     """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``."""
     return diagrams_dir_candidates(folder, allowed)[0]
 
 
-def diagrams_dir_candidates(folder: str, allowed=None) -> tuple[str | None, list[str]]:
+def diagrams_dir_candidates(folder: str, allowed: Sequence[str] | None = None) -> tuple[str | None, list[str]]:
     """The images folder lamd's ``diagramsdir`` names for the talks in ``folder``, and
     every place looked (for the one warning a build gives when none holds it).
 
@@ -223,7 +224,7 @@ def diagrams_dir_candidates(folder: str, allowed=None) -> tuple[str | None, list
     return None, looked
 
 
-def bibdir_files(folder: str | os.PathLike, allowed=None) -> list[str]:
+def bibdir_files(folder: str | os.PathLike[str], allowed: Sequence[str] | None = None) -> list[str]:
     """Every ``*.bib`` in the folders lamd's ``bibdir`` names for the talks in ``folder``
     (relative to the settings file; outside ``allowed``, default ``settings_roots``, left out)."""
     files: list[str] = []
@@ -237,7 +238,7 @@ FOLDER_SETTINGS = {"snippetsdir": False, "diagramsdir": True, "bibdir": False}
 beside the settings file's own folder (``diagramsdir``, written relative to a course)."""
 
 
-def refused_settings(folder: str, allowed=None) -> list[Diagnostic]:
+def refused_settings(folder: str, allowed: Sequence[str] | None = None) -> list[Diagnostic]:
     """An ``E-PATH-OUTSIDE`` error, at the settings file's line, for every folder (or the
     ``potx`` file) that the settings of ``folder`` name outside ``allowed``."""
     allowed = settings_roots(folder) if allowed is None else allowed
@@ -251,7 +252,7 @@ def refused_settings(folder: str, allowed=None) -> list[Diagnostic]:
     return refused
 
 
-def _setting_folders(folder: str, key: str, allowed, *,
+def _setting_folders(folder: str, key: str, allowed: Sequence[str] | None, *,
                      beside_parent: bool = False) -> tuple[list[str], list[Diagnostic]]:
     """The existing folders setting ``key`` names for the talks in ``folder``: those inside
     ``allowed``, and an error for each outside."""

@@ -9,6 +9,7 @@ every talk's title and place, so it hands Sphinx this list instead, as the
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -25,7 +26,7 @@ class CourseEntry:
         return [self.doc, self.title, self.group]
 
     @classmethod
-    def from_config(cls, value) -> CourseEntry | None:
+    def from_config(cls, value: object) -> CourseEntry | None:
         """The entry a configuration value holds; None for a malformed one."""
         if isinstance(value, (list, tuple)) and len(value) == 3 \
                 and all(isinstance(v, str) for v in value):
@@ -33,5 +34,5 @@ class CourseEntry:
         return None
 
 
-def entries_of(config_value) -> list[CourseEntry]:
+def entries_of(config_value: Iterable[object] | None) -> list[CourseEntry]:
     return [e for e in map(CourseEntry.from_config, config_value or []) if e is not None]

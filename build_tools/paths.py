@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .yamlfile import YamlTooLarge, load_yaml
@@ -114,12 +115,12 @@ def display_name_in(path: str, cwd: str) -> str:
     return path if rel.split(os.sep)[:4] == [".."] * 4 else rel
 
 
-def real_roots(folders) -> tuple[str, ...]:
+def real_roots(folders: Iterable[str | None]) -> tuple[str, ...]:
     """Folders as ``confine`` compares them: symlinks followed, each once."""
     return tuple(dict.fromkeys(os.path.realpath(f) for f in folders if f))
 
 
-def confine(path: str, allowed_roots) -> str | None:
+def confine(path: str, allowed_roots: Iterable[str]) -> str | None:
     """The real path of ``path`` when it lies inside one of ``allowed_roots``, else None.
 
     The one rule for every file a talk or its settings name (includes, images,

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from collections.abc import Callable
@@ -81,7 +82,7 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def process_context():
+def process_context() -> BaseContext:
     """Fork where there is fork: workers start with everything the parent loaded."""
     return multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import yaml
 
@@ -17,7 +18,7 @@ class _Loader(_SafeLoader):
     """The safe loader, except that a date that is no date stays the text written."""
 
 
-def _timestamp_or_text(loader, node):
+def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> object:
     try:
         return loader.construct_yaml_timestamp(node)
     except ValueError:  # date: 2024-13-45
@@ -35,12 +36,12 @@ MAX_YAML_DEPTH = 64
 class YamlTooLarge(ValueError):
     """A YAML document whose aliases expand too far, refer to themselves, or nest too deeply."""
 
-    def __init__(self, message: str, mark=None):
+    def __init__(self, message: str, mark: yaml.Mark | None = None):
         super().__init__(message)
         self.problem, self.problem_mark = message, mark
 
 
-def plain(value):
+def plain(value: object) -> Any:
     """YAML dates and the like as the strings authors wrote."""
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
@@ -51,12 +52,12 @@ def plain(value):
     return value
 
 
-def _expanded_size(node, mark=None) -> int:
+def _expanded_size(node: yaml.Node, mark: yaml.Mark | None = None) -> int:
     """How many values ``node`` stands for once every alias is expanded; refuses cycles."""
     sizes: dict[int, int] = {}
     busy: set[int] = set()
 
-    def size(n, depth: int) -> int:
+    def size(n: yaml.Node, depth: int) -> int:
         key = id(n)
         if key in sizes:
             return sizes[key]
@@ -81,7 +82,7 @@ def _expanded_size(node, mark=None) -> int:
     return size(node, 0)
 
 
-def load_yaml(text) -> object:
+def load_yaml(text: str) -> object:
     """Safe YAML, refusing alias bombs, self-references and deep nesting before building values."""
     loader = _Loader(text)
     try:

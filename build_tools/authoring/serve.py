@@ -18,8 +18,10 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from watchfiles import watch
 
@@ -97,7 +99,7 @@ class _PreviewHTTPServer(http.server.ThreadingHTTPServer):
 
 class PreviewServer:
     def __init__(self, options: SiteOptions, host: str = "127.0.0.1", port: int = 8000,
-                 watch_paths: list[str] | None = None, log=print):
+                 watch_paths: list[str] | None = None, log: Callable[[str], object] = print):
         self.options = replace(options, preview=True)  # the pages show the build's warnings
         self.state = PreviewState()
         self.log = log
@@ -174,14 +176,14 @@ class PreviewServer:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, server: PreviewServer, *args, **kwargs):
+    def __init__(self, server: PreviewServer, *args: Any, **kwargs: Any) -> None:
         self.preview = server
         super().__init__(*args, directory=str(server.site), **kwargs)
 
-    def log_message(self, format, *args):  # the terminal is for build news
+    def log_message(self, format: str, *args: Any) -> None:  # the terminal is for build news
         pass
 
-    def do_GET(self):
+    def do_GET(self) -> None:
         if not self.preview.answers_host(self.headers.get("Host")):
             return self.send_error(421, "this preview answers only its own address")
         if self.path.startswith("/__talks/status"):
@@ -199,7 +201,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return self._send(page, "text/html; charset=utf-8")
         return super().do_GET()
 
-    def do_HEAD(self):
+    def do_HEAD(self) -> None:
         if not self.preview.answers_host(self.headers.get("Host")):
             return self.send_error(421, "this preview answers only its own address")
         return super().do_HEAD()

@@ -21,13 +21,17 @@ import mimetypes
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from . import tools
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, WebSocketRoute
 
 HOST = "talks.invalid"
 """A name that can never resolve (RFC 2606): the pages' origin, answered by us alone."""
@@ -106,7 +110,7 @@ class SiteServer:
         if url not in self.refused:
             self.refused.append(url)
 
-    def handle(self, route) -> None:
+    def handle(self, route: Route) -> None:
         """Playwright's route handler: fulfil from the folder, else abort (nothing is sent)."""
         url = route.request.url
         kind, found = self.answer(url)
@@ -119,11 +123,11 @@ class SiteServer:
             self.refuse(url)
             route.abort("blockedbyclient")
 
-    def refuse_socket(self, socket) -> None:
+    def refuse_socket(self, socket: WebSocketRoute) -> None:
         self.refuse(socket.url)
         socket.close()
 
-    def console(self, message) -> None:
+    def console(self, message: ConsoleMessage) -> None:
         if message.text.startswith(LOCAL_REFUSED):
             self.refuse(message.text[len(LOCAL_REFUSED):].strip())
 
@@ -164,7 +168,7 @@ def kill_renderers() -> None:
 
 
 @contextmanager
-def chromium(server: type[SiteServer] = SiteServer, timeout_ms: int = 60000):
+def chromium(server: type[SiteServer] = SiteServer, timeout_ms: int = 60000) -> Iterator[Printer]:
     """A launched browser, as a ``Printer`` whose pages are answered by ``server`` and whose
     every wait ends after ``timeout_ms``; closed (with its processes) when the block ends."""
     executable = tools.chromium()
@@ -188,11 +192,11 @@ class Printer:
     domain, are cleared when it is left, and so is its origin's storage.
     """
 
-    def __init__(self, browser, timeout_ms: int = 60000, server: type[SiteServer] = SiteServer):
+    def __init__(self, browser: Browser, timeout_ms: int = 60000, server: type[SiteServer] = SiteServer):
         self.browser, self.timeout_ms, self.server_class = browser, timeout_ms, server
         self.server: SiteServer | None = None
         self.printed = 0
-        self._tabs: dict[str, tuple[Any, Any]] = {}
+        self._tabs: dict[str, tuple[BrowserContext, Page]] = {}
         """Init script -> (context, page): the script runs before each page's own."""
 
     def print_page(self, site: Path, page_file: Path, out: Path, *, query: str = "",
@@ -226,7 +230,7 @@ class Printer:
         finally:
             self._leave(init_script, server)
 
-    def _print(self, page, options: dict) -> None:
+    def _print(self, page: Page, options: dict[str, Any]) -> None:
         """``page.pdf``, which Playwright lets run for ever (a script looping in the page's
         ``beforeprint`` holds it): past the time limit this browser's pages are killed, and
         the print fails with ``tools.StepTimeout``."""
@@ -249,7 +253,7 @@ class Printer:
         finally:
             timer.cancel()
 
-    def _wait(self, page, predicate: str, what: str):
+    def _wait(self, page: Page, predicate: str, what: str) -> Any:
         """The predicate's first true value, polled in the page, or ``tools.StepTimeout``."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -260,7 +264,7 @@ class Printer:
                                     "which never happened (a page that never loads, or a "
                                     "script that never ends?)") from None
 
-    def _tab(self, init_script: str):
+    def _tab(self, init_script: str) -> tuple[BrowserContext, Page]:
         if init_script not in self._tabs:
             context = self.browser.new_context(service_workers="block", accept_downloads=False)
             context.route("**/*", self._answer)
@@ -273,19 +277,19 @@ class Printer:
             self._tabs[init_script] = (context, page)
         return self._tabs[init_script]
 
-    def _answer(self, route) -> None:
+    def _answer(self, route: Route) -> None:
         if self.server is None:
             route.abort("blockedbyclient")
         else:
             self.server.handle(route)
 
-    def _refuse_socket(self, socket) -> None:
+    def _refuse_socket(self, socket: WebSocketRoute) -> None:
         if self.server is None:
             socket.close()
         else:
             self.server.refuse_socket(socket)
 
-    def _console(self, message) -> None:
+    def _console(self, message: ConsoleMessage) -> None:
         if self.server is not None:
             self.server.console(message)
 

@@ -9,6 +9,7 @@ already made (``bibliography.read_bib``, cached by file stamp).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ..bibliography import read_bib
 
@@ -17,7 +18,7 @@ KEY_MENTION = re.compile(r"@([\w][\w:.#$%&\-+?<>~/]*[\w]|[\w])")
 CROSSREF = re.compile(r"\bcrossref\s*=\s*[{\"]\s*([^}\"\s]+)", re.I)
 
 
-def cited_keys(texts) -> set[str]:
+def cited_keys(texts: Iterable[str]) -> set[str]:
     """The lower-cased names written after ``@`` anywhere in ``texts``."""
     return {key.lower() for text in texts if "@" in text for key in KEY_MENTION.findall(text)}
 

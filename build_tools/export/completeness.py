@@ -19,6 +19,12 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .tree import PandocNode
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 WORDS_AT_LEAST = 0.98
 """The share of the page's words an export must hold (layout adds and drops a few: figure
@@ -114,7 +120,7 @@ class _PageReader(html.parser.HTMLParser):
         self.text: list[str] = []
         self.heading: list[str] | None = None
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if not self.depth:
             tag_name, attr, value = self.root
@@ -139,7 +145,7 @@ class _PageReader(html.parser.HTMLParser):
         elif tag == "br":
             self.text.append(" ")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if not self.depth or tag in VOID:
             return
         if self.skip_at is not None and self.depth == self.skip_at:
@@ -148,7 +154,7 @@ class _PageReader(html.parser.HTMLParser):
             self._end_block()
         self.depth -= 1
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if self.depth and self.skip_at is None:
             self.text.append(data)
             if self.heading is not None:
@@ -177,7 +183,7 @@ class _PageReader(html.parser.HTMLParser):
             self.content.blocks.append(("paragraph", text))
         self.content.words += words_of(text)
 
-    def close(self):
+    def close(self) -> None:
         super().close()
         self._end_block()
 
@@ -342,7 +348,7 @@ def docx_content(path: Path) -> Content:
     return found
 
 
-def _walk_tree(node, found: Content) -> str:
+def _walk_tree(node: PandocNode, found: Content) -> str:
     """The text of a pandoc tree (math left out, as on the page), collecting its headings
     and pictures into ``found``."""
     if isinstance(node, list):
@@ -390,7 +396,7 @@ DRAWING = "http://schemas.openxmlformats.org/drawingml/2006/main"
 COMPATIBILITY = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 
-def _slide_xml(tree, found: Content) -> None:
+def _slide_xml(tree: etree._Element, found: Content) -> None:
     """A slide's text (paragraph by paragraph, tables' cells too) and pictures, as a reader
     without Office 2010's math sees them: of ``mc:AlternateContent`` only the fallback (a
     text box with an equation has one, ``pptx.with_math_fallback``; without, nothing)."""

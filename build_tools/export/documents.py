@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -20,7 +21,7 @@ from ..diagnostics import Diagnostic, Severity
 from . import tools
 from .images import ImageFinder
 from .completeness import docx_content as read_back  # noqa: F401 - the format's reader
-from .shared import ExportJob, HandoutTree, Written, raise_first
+from .shared import ExportJob, Handout, HandoutTree, Written, raise_first
 from .standins import Pictures
 from .tree import fitted
 
@@ -28,7 +29,7 @@ DOCX_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".bmp", ".tif", ".tiff",
 """What pandoc places in a DOCX."""
 
 
-def write(job: ExportJob, out: Path, handout):
+def write(job: ExportJob, out: Path, handout: Handout) -> Callable[[], Written]:
     """The runner's entry (``formats.FORMAT_TABLE``): pandoc starts on the DOCX, and the
     value is the function that waits for it (the runner calls it after the other formats)."""
     pending = start_docx(handout(), out, job.config, job.diagrams)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
+from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine import records as r
 from ..engine.output import Origin, origin_of
+from ..engine.run import ExpandedTalk, Item
 from ..media import unpublishable
 from ..paths import confine
 from . import markdown as md
@@ -47,7 +50,8 @@ class ImageFinder:
     _said: set[str] = field(default_factory=set)
 
     @classmethod
-    def for_talk(cls, expanded, config, diagrams: str | None, kinds) -> ImageFinder:
+    def for_talk(cls, expanded: ExpandedTalk, config: TalkConfig, diagrams: str | None,
+                 kinds: Iterable[str]) -> ImageFinder:
         """``diagrams`` is what ``/diagrams`` names (default: the configured folder, else
         the project's ``diagrams/``)."""
         talk = expanded.talk.source.path
@@ -108,7 +112,7 @@ def _claimed_size(path: str) -> tuple[int, int] | None:
         return None
 
 
-def _diagrams_of(talk: str, config) -> str | None:
+def _diagrams_of(talk: str, config: TalkConfig) -> str | None:
     from ..project import find_project_root
 
     if config.diagrams_dir:
@@ -117,7 +121,7 @@ def _diagrams_of(talk: str, config) -> str | None:
     return str(project / "diagrams") if project is not None else None
 
 
-def image_origins(items) -> dict[str, Origin]:
+def image_origins(items: list[Item]) -> dict[str, Origin]:
     """Image path as written -> where the talk first names it (records and lines of text)."""
     seen: dict[str, tuple | None] = {}
     for item, position in items:

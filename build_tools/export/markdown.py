@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote
 
 import yaml
@@ -21,6 +21,7 @@ import yaml
 from ..engine import records as r
 from ..media import unpublishable
 from ..paths import confine, real_roots
+from ..engine.run import ExpandedTalk, Item
 from ..engine.talkfile import author_list
 
 EDIT_LINE = re.compile(r"^\s*(\{\.editsection\}|\[edit\]\([^)]*\))\s*$")
@@ -70,7 +71,7 @@ FIGURE_DIV = "::::: {.talks-figure}"
 CAPTION_DIV = "::: {.talks-caption}"
 
 
-def cells(items, style: Style) -> list[Cell]:
+def cells(items: Iterable[Item], style: Style) -> list[Cell]:
     """The talk's body as markdown and code cells, in reading order."""
     out: list[Cell] = []
     prose: list[str] = []
@@ -146,7 +147,7 @@ def _fence_after(line: str, fence: str | None) -> str | None:
     return None if closes else fence
 
 
-def texts_of(items):
+def texts_of(items: Iterable[Item]) -> Iterator[str]:
     """The prose of the items: lines, headings and captions (where citations stand)."""
     for item, _origin in items:
         if isinstance(item, str):
@@ -278,13 +279,14 @@ def title_block(meta: dict) -> str:
 
 # -- images on disk ----------------------------------------------------------------------
 
-def allowed_roots(expanded, diagrams: str | None) -> tuple[str, ...]:
+def allowed_roots(expanded: ExpandedTalk, diagrams: str | None) -> tuple[str, ...]:
     """The folders a talk's images may come from: those its expansion may read, and the
     configured diagrams folder."""
     return (*expanded.allowed_roots, *real_roots([diagrams]))
 
 
-def image_file(path: str, talk_dir: str, diagrams: str | None, allowed=None) -> Path | None:
+def image_file(path: str, talk_dir: str, diagrams: str | None,
+               allowed: Iterable[str] | None = None) -> Path | None:
     """The file an image path names: ``/diagrams/...`` under the diagrams folder, other
     ``/``-rooted paths under it too (lamd's ``\\diagramsDir``), else relative to the talk;
     None when it names none, or one outside the ``allowed`` folders (``paths.confine``) or

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,14 +21,14 @@ from ..engine.run import expand
 from . import markdown as md
 from .citations import cited_keys
 from .completeness import notebook_content as read_back  # noqa: F401 - the format's reader
-from .shared import ExportJob, Written, bib_cache, notation_definitions, raise_first, talk_bib_files
+from .shared import ExportJob, Handout, Written, bib_cache, notation_definitions, raise_first, talk_bib_files
 
 NOTEBOOK_CODE_LEVEL = "full"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 NEWCOMMAND = re.compile(r"^\s*\\(?:re)?newcommand\s*\{?\\(\w+)\}?")
 
 
-def write(job: ExportJob, out: Path, handout) -> Written:
+def write(job: ExportJob, out: Path, handout: Handout) -> Written:
     """The runner's entry (``formats.FORMAT_TABLE``)."""
     inputs, errors = write_notebook(job.talk, out, job.config, job.diagrams, job.notation,
                                     bib_cache=bib_cache(job))
@@ -80,7 +81,7 @@ def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | Non
     return [*expanded.dependencies, *bibs], errors
 
 
-def _diagrams_here(meta: dict, diagrams_url: str):
+def _diagrams_here(meta: dict, diagrams_url: str) -> Callable[[str], str]:
     """Code that names the diagrams folder by its site address (``'/diagrams'``, what
     ``\\diagramsDir`` expands to) names it, as lamd's notebooks do, relative to where the
     notebook runs: the folder its own code writes its diagrams to (``writediagramsdir``, by
@@ -91,7 +92,8 @@ def _diagrams_here(meta: dict, diagrams_url: str):
         if diagrams_url.rstrip("/") in code else code
 
 
-def _image_copier(talk_path: str, diagrams: str | None, allowed, files_dir: Path, out_dir: Path):
+def _image_copier(talk_path: str, diagrams: str | None, allowed: tuple[str, ...], files_dir: Path,
+                  out_dir: Path) -> Callable[[str], str | None]:
     """A link maker that copies each file it finds inside the ``allowed`` folders into
     ``files_dir`` (once) and links the copy.  A web URL stays as written; any other
     reference (a file outside the project, a ``file:`` URL, a file not on this machine)

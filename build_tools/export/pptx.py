@@ -20,21 +20,26 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine import records as r
-from ..engine.run import expand
+from ..engine.run import ExpandedTalk, Item, expand
 from ..paths import confine
 from . import markdown as md
 from .citations import cited_keys
 from . import tools
 from .images import ImageFinder
 from .completeness import pptx_content as read_back  # noqa: F401 - the format's reader
-from .shared import (ExportJob, Written, bib_cache, notation_definitions, raise_first, rasterize,
+from .shared import (ExportJob, Handout, Written, bib_cache, notation_definitions, raise_first, rasterize,
                      raw_tex_as_text, talk_bib_files)
 from .sanitize import dropped_attribute_warnings, writer_safe
 from .standins import Pictures
+from .tree import PandocNode
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 PANDOC_SLIDES = "markdown-implicit_figures+tex_math_dollars+latex_macros+fenced_divs"
 """Captions are not shown on a slide (the deck shows none): an image's caption is its
@@ -53,7 +58,7 @@ HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)(\{[^{}]*\})?")
 
 
-def write(job: ExportJob, out: Path, handout) -> Written:
+def write(job: ExportJob, out: Path, handout: Handout) -> Written:
     """The runner's entry (``formats.FORMAT_TABLE``)."""
     inputs, errors, warnings = write_pptx(job.talk, out, job.config, job.diagrams, job.notation,
                                           bib_cache=bib_cache(job))
@@ -66,7 +71,8 @@ def settings(job: ExportJob) -> dict:
 
 
 def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-               notation: str | None = None, bib_cache: str | None = None):
+               notation: str | None = None, bib_cache: str | None = None
+               ) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
     """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings).
     ``bib_cache`` is where the HTML build keeps its cleaned bibliographies."""
     tools.pandoc()
@@ -104,7 +110,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
 class Deck:
     """One talk's slides variant as pandoc slide Markdown."""
 
-    def __init__(self, finder: ImageFinder, cite):
+    def __init__(self, finder: ImageFinder, cite: md.ReadableCitations | None):
         self.finder, self.cite = finder, cite
         self.lines: list[str] = []
         self.content: list[tuple[bool, str]] = []
@@ -126,7 +132,7 @@ class Deck:
         """The lines of an HTML table being read."""
         self.references_listed = False
 
-    def markdown(self, items) -> str:
+    def markdown(self, items: list[Item]) -> str:
         for item, _origin in items:
             if isinstance(item, str):
                 self._text(item)
@@ -225,7 +231,7 @@ class Deck:
         self.title = title
         self.lines += ["", f"## {title}" if title.strip() else UNTITLED, ""]
 
-    def _record(self, item) -> None:
+    def _record(self, item: r.Block) -> None:
         if isinstance(item, r.Heading):
             self._slide(item.title)
         elif isinstance(item, r.NotesStart):
@@ -272,8 +278,8 @@ class Deck:
         return f"![]({PICTURE}{len(self.pictures) - 1})"
 
 
-def _with_pictures(node, pictures: list[tuple[str, Path, str]], finder: ImageFinder,
-                   packed: Pictures):
+def _with_pictures(node: PandocNode, pictures: list[tuple[str, Path, str]], finder: ImageFinder,
+                   packed: Pictures) -> PandocNode:
     """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file;
     ``packed`` gives the stand-in it is handed); a picture that cannot be drawn is left out."""
     if isinstance(node, list):
@@ -328,12 +334,12 @@ def html_table_rows(text: str) -> list[list[str]]:
     import html.parser
 
     class Rows(html.parser.HTMLParser):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__(convert_charrefs=True)
             self.rows: list[list[str]] = []
             self.cell: list[str] | None = None
 
-        def handle_starttag(self, tag, attrs):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             if tag == "tr":
                 self.rows.append([])
             elif tag in ("td", "th"):
@@ -343,12 +349,12 @@ def html_table_rows(text: str) -> list[list[str]]:
             elif tag == "br" and self.cell is not None:
                 self.cell.append(" ")
 
-        def handle_endtag(self, tag):
+        def handle_endtag(self, tag: str) -> None:
             if tag in ("td", "th") and self.cell is not None:
                 self.rows[-1].append(" ".join("".join(self.cell).split()))
                 self.cell = None
 
-        def handle_data(self, data):
+        def handle_data(self, data: str) -> None:
             if self.cell is not None:
                 self.cell.append(data)
 
@@ -397,7 +403,7 @@ def with_math_fallback(part: str, xml: bytes) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _as_text(math) -> None:
+def _as_text(math: etree._Element) -> None:
     """The equation replaced, in its paragraph, by a text run of its text (its ``m:t`` parts,
     in order)."""
     from lxml import etree
@@ -412,7 +418,7 @@ def _as_text(math) -> None:
     parent.replace(math, run)
 
 
-def _reference(expanded, config: TalkConfig) -> tuple[str | None, Diagnostic | None]:
+def _reference(expanded: ExpandedTalk, config: TalkConfig) -> tuple[str | None, Diagnostic | None]:
     """The reference presentation the talk's front matter or its folder's settings name
     (``potx:``), when it is inside the talk's repository and its roots."""
     meta = expanded.talk.meta.get("potx")

@@ -17,14 +17,22 @@ import multiprocessing
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
 
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
 from ..formats import SUFFIXES, export_format
 from ..workers import cpu_count, map_chunks
 from . import tools
-from .shared import ExportFailure, ExportJob, Written, bib_cache, close_browser
+from .shared import ExportFailure, ExportJob, Handout, Written, bib_cache, close_browser
+
+if TYPE_CHECKING:
+    from .completeness import Shortfall
+
+T = TypeVar("T")
 
 STAMPS = ".stamps"
 
@@ -63,7 +71,7 @@ def _stamp_path(job: ExportJob, fmt: str) -> Path:
     return Path(job.out_dir) / STAMPS / f"{job.doc}{SUFFIXES[fmt]}.json"
 
 
-def _module(fmt: str):
+def _module(fmt: str) -> ModuleType:
     """The module that writes ``fmt`` and reads it back (its record's ``module``)."""
     return importlib.import_module(f"{__package__}.{export_format(fmt).module}")
 
@@ -112,7 +120,7 @@ def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
 
 # -- one talk ---------------------------------------------------------------------------
 
-def _export_one(job: ExportJob, fmt: str, handout):
+def _export_one(job: ExportJob, fmt: str, handout: Handout) -> Written | Callable[[], Written]:
     """Make one export with its format's module: a ``Written`` (the files it was made from,
     its warnings), or, for a format written in the background (the DOCX), the function
     that waits for it, called after the others.  ``handout()`` is the talk's handout tree,
@@ -230,7 +238,8 @@ def _family(fmt: str) -> str:
     return "browser" if export_format(fmt).printed else fmt
 
 
-def _attempt(job: ExportJob, fmt: str, step, result: ExportResult, missing_tools: dict[str, str]):
+def _attempt(job: ExportJob, fmt: str, step: Callable[[], T], result: ExportResult,
+             missing_tools: dict[str, str]) -> T | None:
     """``step()``, or None with the failure said in ``result``."""
     try:
         return step()
@@ -264,7 +273,7 @@ def _made(job: ExportJob, fmt: str, made: Written, seconds: float, result: Expor
 
 # -- is it complete? -------------------------------------------------------------------------
 
-def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]):
+def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]) -> Shortfall | None:
     """How much of its variant's page the export holds; None when there is no page to compare
     with, or the export cannot be read back (a warning says why, once a talk)."""
     from . import completeness as c
@@ -286,7 +295,7 @@ def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]):
         return None
 
 
-def _incomplete(job: ExportJob, fmt: str, shortfall) -> Diagnostic:
+def _incomplete(job: ExportJob, fmt: str, shortfall: Shortfall) -> Diagnostic:
     missing = shortfall.first_missing
     where = _where_named(job, missing.split("'", 1)[1].rstrip("'.")[:60]) if "'" in missing \
         else Location(os.path.relpath(job.talk), 1, 1)

@@ -20,7 +20,9 @@ import os
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic, Location, Severity
-from ..engine.output import origin_of
+from ..engine.output import Origin, origin_of
+from ..engine.run import ExpandedTalk, Item
+from .tree import PandocNode
 
 KEPT_ATTRIBUTES = frozenset({"width", "height"})
 """What a writer may read from an element's attributes: an image's size."""
@@ -59,7 +61,7 @@ def writer_safe(tree: dict) -> tuple[dict, Dropped]:
             Dropped(tuple(dropped), tuple(k for k in meta if k not in KEPT_METADATA)))
 
 
-def _clean(node, dropped: dict[str, None]):
+def _clean(node: PandocNode, dropped: dict[str, None]) -> PandocNode:
     if isinstance(node, dict):
         return {key: _clean(value, dropped) for key, value in node.items()}
     if not isinstance(node, list):
@@ -80,7 +82,7 @@ def _is_attr(node: list) -> bool:
                     for p in node[2]))
 
 
-def dropped_attribute_warnings(dropped: Dropped, expanded) -> list[Diagnostic]:
+def dropped_attribute_warnings(dropped: Dropped, expanded: ExpandedTalk) -> list[Diagnostic]:
     """One warning per attribute a writer would obey and per metadata field the writers were
     not given, at the first line of the talk that writes it (the talk's first line when it
     came from elsewhere)."""
@@ -100,7 +102,7 @@ def dropped_attribute_warnings(dropped: Dropped, expanded) -> list[Diagnostic]:
     return warnings
 
 
-def _first_origin(items, written: str):
+def _first_origin(items: list[Item], written: str) -> Origin | None:
     for item, position in items:
         if isinstance(item, str) and written in item:
             return origin_of(position)

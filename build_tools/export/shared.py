@@ -19,17 +19,24 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic
 from ..engine.run import ExpandedTalk, expand
+from ..engine.talkfile import Talk
 from . import markdown as md
 from . import tools
 from .citations import bib_text, cited_keys
 from .sanitize import dropped_attribute_warnings, writer_safe
+from .tree import PandocNode
 from .typst_process import compile_typst
+
+if TYPE_CHECKING:
+    from .browser import Printer
 
 NEWCOMMAND = re.compile(r"^\s*\\(?:re)?newcommand\s*\{?\\(\w+)\}?")
 
@@ -84,7 +91,7 @@ def site_folder(page: Path, doc: str) -> Path:
     return page.parents[len(Path(doc).parts) - 1]
 
 
-def talk_bib_files(talk, config: TalkConfig) -> list[str]:
+def talk_bib_files(talk: Talk, config: TalkConfig) -> list[str]:
     """The BibTeX files the talk may cite that are there."""
     from ..api import talk_bib_files as named
 
@@ -110,7 +117,8 @@ def notation_definitions(notation: str | None, text: str) -> str:
 PANDOC_INPUT = "markdown+tex_math_dollars+latex_macros+raw_html+fenced_divs+citations"
 
 
-def handout_markdown(talk: str, config: TalkConfig, notation: str | None = None):
+def handout_markdown(talk: str, config: TalkConfig, notation: str | None = None
+                     ) -> tuple[str, list[str], ExpandedTalk]:
     """(pandoc Markdown, bib files, expansion) for the talk's handout, written as pandoc
     Markdown (``$math$``, ``[@key]``, ``![caption](path){width=..}``, figures as
     ``.talks-figure`` divs) for pandoc to read with citeproc: images as the talk
@@ -148,6 +156,11 @@ class HandoutTree:
     """What was taken out of the tree before any writer sees it (``sanitize``)."""
 
 
+Handout = Callable[[], HandoutTree]
+"""What a format is given to read the talk's handout tree: read on the first call, kept for
+the next (a talk exported with no document format never reads it)."""
+
+
 def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
                  bib_cache: str | None = None) -> HandoutTree:
     """Read the handout into pandoc's tree (in its sandbox), with ``--citeproc`` given only
@@ -169,7 +182,7 @@ def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
 DEFINITION = re.compile(r"^\s*\\(?:re)?newcommand|^\s*\\def\b")
 
 
-def raw_tex_as_text(node):
+def raw_tex_as_text(node: PandocNode) -> PandocNode:
     """pandoc's tree with each piece of raw TeX as the text it is: a macro the talk never
     defines (``\\includes{...}``) is shown as written on the page, and pandoc, reading it
     as raw TeX, would leave it out (its paragraph with it).  A macro definition stays raw
@@ -204,7 +217,7 @@ _BROWSER: list = []
 talk that prints and kept for every later talk the process exports."""
 
 
-def worker_printer():
+def worker_printer() -> Printer:
     """The process's browser, launched once.  A worker process closes it when it exits;
     ``export_talks`` run in the main process closes it when it returns."""
     from .browser import chromium

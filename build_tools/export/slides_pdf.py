@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .browser import Printed, Printer
 from .completeness import pdf_content as read_back  # noqa: F401 - the format's reader
-from .shared import ExportFailure, ExportJob, Written, site_folder, worker_printer
+from .shared import ExportFailure, ExportJob, Handout, Written, site_folder, worker_printer
 
 READY = """() => {
   const count = window.__talksPdfReady;
@@ -86,7 +86,7 @@ def write_slides_pdf(printer: Printer, site: Path, deck_html: Path, out: Path,
                               css_page_size=True)
 
 
-def write(job: ExportJob, out: Path, handout) -> Written:
+def write(job: ExportJob, out: Path, handout: Handout) -> Written:
     """The runner's entry (``formats.FORMAT_TABLE``): the built deck, printed by this
     process's browser."""
     page = job.pages.get("slides")

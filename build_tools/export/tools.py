@@ -5,7 +5,14 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from playwright.sync_api import Playwright
 
 
 class MissingTool(Exception):
@@ -95,7 +102,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-def playwright():
+def playwright() -> Callable[[], AbstractContextManager[Playwright]]:
     """Playwright's synchronous API (it drives the Debian Chromium; no browser is downloaded)."""
     try:
         from playwright.sync_api import sync_playwright

@@ -13,6 +13,11 @@ hand out: shared by the DOCX and the typeset PDF.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+PandocNode = Any
+"""Any part of pandoc's JSON tree (a dict, a list, a string, a number, None): its shape
+varies with the element's kind, so it is read by kind, not typed."""
 
 Place = Callable[[str], "str | None"]
 """An image's source as written -> the source to write, or None to leave it out."""
@@ -30,7 +35,7 @@ def fitted(tree: dict, place: Place) -> dict:
     return {**tree, "blocks": _blocks(tree["blocks"], place, shift)}
 
 
-def without_images(node, sources: set[str]):
+def without_images(node: PandocNode, sources: set[str]) -> PandocNode:
     """The tree without the images whose source is one of ``sources``."""
     if isinstance(node, list):
         return [without_images(x, sources) for x in node
@@ -40,10 +45,10 @@ def without_images(node, sources: set[str]):
     return node
 
 
-def _lowest_heading(node) -> int:
-    levels = []
+def _lowest_heading(node: PandocNode) -> int:
+    levels: list[int] = []
 
-    def visit(n):
+    def visit(n: PandocNode) -> None:
         if isinstance(n, dict):
             if n.get("t") == "Header":
                 levels.append(n["c"][0])
@@ -82,7 +87,7 @@ def _figure(blocks: list, place: Place, shift: int) -> dict:
                                  _blocks(body, place, shift)]}
 
 
-def _inside(node, place: Place, shift: int):
+def _inside(node: PandocNode, place: Place, shift: int) -> PandocNode:
     """Any other element: its block and inline lists fitted in turn."""
     if isinstance(node, list):
         if node and all(isinstance(x, dict) and "t" in x for x in node):

@@ -24,11 +24,12 @@ from pathlib import Path
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine.output import origin_of
+from ..engine.run import ExpandedTalk
 from . import tools
 from .completeness import pdf_content as read_back  # noqa: F401 - the format's reader
-from .shared import ExportJob, HandoutTree, Written, handout_tree, raise_first
+from .shared import ExportJob, Handout, HandoutTree, Written, handout_tree, raise_first
 from .images import ImageFinder
-from .tree import fitted, without_images
+from .tree import PandocNode, fitted, without_images
 from .typst_process import CompileError, compile_typst
 
 TYPST_IMAGES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf")
@@ -37,7 +38,7 @@ TYPST_IMAGES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf")
 PAPER = "a4"
 
 
-def write(job: ExportJob, out: Path, handout) -> Written:
+def write(job: ExportJob, out: Path, handout: Handout) -> Written:
     """The runner's entry (``formats.FORMAT_TABLE``)."""
     inputs, errors, warnings = write_handout_pdf(job.talk, out, job.config, job.diagrams,
                                                  job.notation, handout=handout())
@@ -51,7 +52,8 @@ def settings(job: ExportJob) -> dict:
 
 def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                       notation: str | None = None, bib_cache: str | None = None,
-                      handout: HandoutTree | None = None):
+                      handout: HandoutTree | None = None
+                      ) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
     """Typeset the handout as ``out``; return (files it was made from, errors, warnings).
     ``handout`` is the talk's tree when another export has read it already; ``bib_cache``
     is where the HTML build keeps its cleaned bibliographies."""
@@ -81,7 +83,7 @@ TALLEST_IN = 5.5
 """The tallest a picture is drawn: with its caption it stays on the page (9.2 in of text)."""
 
 
-def within_the_page(node, root: Path, tallest: float = TALLEST_IN):
+def within_the_page(node: PandocNode, root: Path, tallest: float = TALLEST_IN) -> PandocNode:
     """The tree with each raster picture that its width would make taller than ``tallest``
     given that height instead: a picture taller than the page runs off it, over its caption
     and the page number.  The pictures of one figure share the height, as they stack."""
@@ -102,7 +104,7 @@ def within_the_page(node, root: Path, tallest: float = TALLEST_IN):
     return {key: within_the_page(value, root, tallest) for key, value in node.items()}
 
 
-def _count_images(node) -> int:
+def _count_images(node: PandocNode) -> int:
     if isinstance(node, list):
         return sum(_count_images(x) for x in node)
     if isinstance(node, dict):
@@ -132,7 +134,7 @@ def _drawn_height_in(path: Path, width: str) -> float | None:
 UNCONVERTED = re.compile(r"Could not convert TeX math (.*?), rendering as TeX", re.S)
 
 
-def _math_left_as_tex(messages: list[str], expanded) -> list[Diagnostic]:
+def _math_left_as_tex(messages: list[str], expanded: ExpandedTalk) -> list[Diagnostic]:
     """A formula pandoc cannot write as Typst math stays TeX text in the PDF: say where."""
     found = []
     for message in messages:

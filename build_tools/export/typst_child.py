@@ -10,9 +10,10 @@ import json
 import resource
 import struct
 import sys
+from typing import BinaryIO
 
 
-def read_exactly(stream, size: int) -> bytes | None:
+def read_exactly(stream: BinaryIO, size: int) -> bytes | None:
     data = b""
     while len(data) < size:
         chunk = stream.read(size - len(data))
@@ -22,12 +23,12 @@ def read_exactly(stream, size: int) -> bytes | None:
     return data
 
 
-def read_part(stream) -> bytes | None:
+def read_part(stream: BinaryIO) -> bytes | None:
     head = read_exactly(stream, 4)
     return None if head is None else read_exactly(stream, struct.unpack(">I", head)[0])
 
 
-def answer(stream, kind: bytes, payload: bytes) -> None:
+def answer(stream: BinaryIO, kind: bytes, payload: bytes) -> None:
     stream.write(kind + struct.pack(">I", len(payload)) + payload)
     stream.flush()
 

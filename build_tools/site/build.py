@@ -33,7 +33,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ..config import VARIANTS, read_conf
 from ..diagnostics import MacroError
@@ -103,7 +103,7 @@ class SiteReport:
         return list(seen)
 
 
-def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants,
+def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants: Collection[str],
              talks_meta: dict[str, dict], strict: bool,
              extra_pages: Callable[[Path], None] | None = None,
              export_formats: tuple[str, ...] = (),
@@ -214,7 +214,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
 
 
 def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Path, work: Path,
-                  progress) -> SiteReport:
+                  progress: Callable[[str, str, object], None] | None) -> SiteReport:
     taken()  # a long-running process (talks serve) counts each build on its own
     with timed("discovery and settings"):
         recover(out)
@@ -276,9 +276,10 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     return report
 
 
-def _timed_fragment_pages(*args):
+def _timed_fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str],
+                          variants: Collection[str]) -> dict[str, str]:
     with timed("fragment pages"):
-        return fragment_pages(*args)
+        return fragment_pages(project, include_roots, docs, variants)
 
 
 def _export_timings(exported: list[ExportResult]) -> list[StageTime]:

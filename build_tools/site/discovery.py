@@ -6,6 +6,7 @@ import csv
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
@@ -125,11 +126,11 @@ MAX_SETTINGS = 200_000
 """Characters of a site's settings file read: far more than any has."""
 
 
-def _one_line(value) -> str:
+def _one_line(value: object) -> str:
     return " ".join(str(value).split()) if isinstance(value, (str, int, float)) else ""
 
 
-def _number(value) -> float | None:
+def _number(value: Any) -> float | None:  # a front-matter value, whatever YAML made it
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 from ..config import VARIANT_LABELS, VARIANTS, TalkConfig
@@ -44,7 +45,7 @@ def fragment_usage(docs: dict[str, str], config: TalkConfig) -> tuple[IncludeGra
 
 
 def render_fragment_pages(docs: dict[str, str], titles: dict[str, str], config: TalkConfig,
-                          variants) -> dict[str, str]:
+                          variants: Collection[str]) -> dict[str, str]:
     """The fragment pages as {file name: HTML}: one per fragment, and ``index.html``."""
     import jinja2
 
@@ -77,7 +78,7 @@ def write_pages(folder: Path, pages: dict[str, str]) -> None:
 
 
 def fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str],
-                   variants) -> dict[str, str]:
+                   variants: Collection[str]) -> dict[str, str]:
     """The pages listing each shared fragment and the talks that use it."""
     roots = [str(project / "includes")] if (project / "includes").is_dir() else []
     roots += [os.path.abspath(d) for d in include_roots]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import html
+import io
 import os
 import posixpath
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..config import VARIANTS
@@ -28,7 +30,7 @@ class SiteBusy(OSError):
     """Another ``talks build`` is writing the same site."""
 
 
-def lock_site(work: Path):
+def lock_site(work: Path) -> io.TextIOWrapper:
     """Hold an exclusive lock on ``work`` for one build; refuse at once when another holds it.
 
     Returns the open lock file; closing it (or the process ending) releases the lock.
@@ -191,7 +193,8 @@ def has_page(site: Path, doc: str) -> bool:
     return any((site / variant / f"{doc}.html").is_file() for variant in VARIANTS)
 
 
-def copy_exports(made: Path, dest: Path, old: Path, docs, formats: tuple[str, ...]) -> None:
+def copy_exports(made: Path, dest: Path, old: Path, docs: Iterable[str],
+                 formats: tuple[str, ...]) -> None:
     """Put in the site only this build's formats of this build's talks.
 
     ``made`` keeps every export ever made (so a later build can reuse them), but
@@ -211,7 +214,7 @@ def copy_exports(made: Path, dest: Path, old: Path, docs, formats: tuple[str, ..
                 copy_tree(made / files, dest / files, old / files if (old / files).is_dir() else None)
 
 
-def unlink_absent_exports(site: Path, docs, formats: tuple[str, ...]) -> None:
+def unlink_absent_exports(site: Path, docs: Iterable[str], formats: tuple[str, ...]) -> None:
     """Take out of each talk's pages the link to every export the site does not hold (the
     talk failed, or that export failed or was incomplete and there is no last good file):
     a page never links a file that is not there."""

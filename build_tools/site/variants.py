@@ -6,11 +6,11 @@ import os
 import queue as queue_module
 import shutil
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
-from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterable
 
 from ..config import TalkConfig
 from ..engine.vocabulary import load_vocabulary
@@ -19,6 +19,11 @@ from ..status import TalkStatus, load as load_status
 from ..timings import StageTime, rows, taken
 from .. import workers
 from ..workers import cpu_count, die_with_parent, process_context
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
+    from sphinx.environment import BuildEnvironment
 
 Meanwhile = TypeVar("Meanwhile")
 
@@ -45,16 +50,19 @@ class VariantResult:
     expansion and MyST within it), writing."""
 
 
-_QUEUE = None
+Progress = tuple[str, str, object]
+"""What a worker tells the parent: (kind, variant, value), as ``run_variants``'s ``progress`` takes it."""
+
+_QUEUE: Queue[Progress] | None = None
 
 
-def _init_worker(queue) -> None:
+def _init_worker(queue: Queue[Progress] | None) -> None:
     global _QUEUE
     _QUEUE = queue
     die_with_parent()  # at once, before any task: ``ensure_started`` may fail
 
 
-def _progress(kind: str, variant: str, value) -> None:
+def _progress(kind: str, variant: str, value: object) -> None:
     if _QUEUE is not None:
         _QUEUE.put((kind, variant, value))
 
@@ -82,7 +90,7 @@ def build_variant(variant: str, src: str, confdir: str, work: str, overrides: di
                          confoverrides={**overrides, "talks_variant": variant},
                          status=None, warning=warnings, freshenv=False, parallel=parallel)
 
-            def before_read(app, env, docnames):
+            def before_read(app: Sphinx, env: BuildEnvironment, docnames: set[str]) -> None:
                 clock.mark("Sphinx start")
                 result.read.extend(sorted(docnames))
                 _progress("total", variant, 2 * len(docnames))
@@ -199,7 +207,7 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
         extra = meanwhile()
         pending = set(futures)
         while pending:
-            if queue is not None:
+            if queue is not None and progress is not None:
                 _drain(queue, progress)
             for future in [f for f in pending if f.done()]:
                 pending.discard(future)
@@ -209,17 +217,18 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
                     progress("done", variant, results[variant].ok)
             if pending:
                 _wait(pending, queue)
-        if queue is not None:
+        if queue is not None and progress is not None:
             _drain(queue, progress)
     return results, extra
 
 
-def _build_in_worker(variant: str, *args) -> VariantResult:
+def _build_in_worker(variant: str, src: str, confdir: str, work: str, overrides: dict,
+                     parallel: int) -> VariantResult:
     workers.ensure_started()
-    return build_variant(variant, *args)
+    return build_variant(variant, src, confdir, work, overrides, parallel)
 
 
-def _outcome(future, variant: str) -> VariantResult:
+def _outcome(future: Future[VariantResult], variant: str) -> VariantResult:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - the worker process itself died or never started
@@ -235,7 +244,7 @@ def variant_overrides(overrides: dict, variant: str, pages: dict[str, str]) -> d
                                               *(f"{doc}.md" for doc in pages.values())]}
 
 
-def preload(variants) -> None:
+def preload(variants: Iterable[str]) -> None:
     """Import Sphinx and its extensions, and load the macro vocabulary, before the
     variant processes fork: each of them then starts with all of it in memory."""
     import furo  # noqa: F401
@@ -252,11 +261,11 @@ def preload(variants) -> None:
             pass
 
 
-def _wait(pending, queue) -> None:
+def _wait(pending: set[Future[VariantResult]], queue: Queue[Progress] | None) -> None:
     wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
 
 
-def _drain(queue, progress) -> None:
+def _drain(queue: Queue[Progress], progress: Callable[[str, str, object], None]) -> None:
     while True:
         try:
             kind, variant, value = queue.get_nowait()
