@@ -12,27 +12,36 @@ macro it used) means a fresh expansion.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from .output import Out
 from .source import Frame, SourceFile, load_source
 
+if TYPE_CHECKING:
+    from .expander import Definition, Primitive
+
 MISSING = object()
 
+Name = str | tuple[str, str, str]
+"""What a recording read: a macro, label, counter, guard, file or option by its name, or an
+include by (target, the folder it was opened from, the including file's folder)."""
 
-def value_key(value) -> tuple | None:
+
+def value_key(value: Definition | Primitive | None) -> tuple | None:
     """What a macro means, as a comparable value (two equal definitions compare equal)."""
     if value is None:
         return None
-    key = getattr(value, "key", None)
-    return key if key is not None else ("primitive", value.name, value.func)
+    key = getattr(value, "key", None)  # a Definition's; a Primitive has none
+    return key if key is not None else ("primitive", value.name, cast("Primitive", value).func)
 
 
 @dataclass(eq=False)
 class Recording:
     root: Frame
     files: list[SourceFile] = field(default_factory=list)
-    reads: dict[tuple[str, str], object] = field(default_factory=dict)
+    reads: dict[tuple[str, Name], object] = field(default_factory=dict)
     """(kind, name) -> what it was before anything here changed it."""
     writes: dict[tuple[str, str], object] = field(default_factory=dict)
     """(kind, name) -> what it is afterwards (None: undefined)."""
@@ -42,12 +51,12 @@ class Recording:
     steps: int = 0
     out: Out | None = None
 
-    def read(self, kind: str, name: str, key) -> None:
+    def read(self, kind: str, name: Name, key: object) -> None:
         slot = (kind, name)
         if slot not in self.writes and slot not in self.reads:
             self.reads[slot] = key
 
-    def write(self, kind: str, name: str, value) -> None:
+    def write(self, kind: str, name: str, value: object) -> None:
         self.writes[(kind, name)] = value
 
     def absorb(self, child: Recording, diagnostics: list[tuple] | None = None) -> None:
@@ -91,7 +100,7 @@ class Memo:
         self.store: OrderedDict[tuple, list[Recording]] = OrderedDict()
         self.weight = 0
 
-    def find(self, key: tuple, current) -> Recording | None:
+    def find(self, key: tuple, current: Callable[[str, Name], object]) -> Recording | None:
         recs = self.store.get(key)
         if not recs:
             return None
@@ -115,7 +124,7 @@ class Memo:
             self.weight -= sum(_weight(r) for r in evicted)
 
 
-def remap(old_root: Frame, new_root: Frame):
+def remap(old_root: Frame, new_root: Frame) -> Callable[[Frame], Frame]:
     """Map frames under ``old_root`` to the same files under ``new_root``."""
     cache: dict[int, Frame | None] = {id(old_root): new_root}
 
@@ -134,7 +143,7 @@ def remap(old_root: Frame, new_root: Frame):
     return mapped
 
 
-def replay_out(rec: Recording, new_root: Frame, out: Out):
+def replay_out(rec: Recording, new_root: Frame, out: Out) -> Callable[[Frame], Frame]:
     """Append the recorded output to ``out``, its origins moved under ``new_root``;
     returns the frame mapping, for the recording's diagnostics."""
     mapped = remap(rec.root, new_root)
