@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from ..diagnostics import Diagnostic, MacroError, Severity
 from .includes import IncludeHandling, resolution_key
-from .memo import Memo, Name, Recording, value_key
+from .memo import Memo, Name, Recording
 from .output import Out
 from .records import Block
 from .source import Frame, IncludeResolver, SourceFile, file_stamp, in_code, in_math, text_source
@@ -122,6 +122,14 @@ class Primitive:
             params = list(inspect.signature(self.func).parameters.values())[2:]
             required = sum(1 for p in params if p.default is inspect.Parameter.empty)
             self.arity = (required, len(params))
+
+
+def value_key(value: Definition | Primitive | None) -> tuple | None:
+    """What a macro means, as a comparable value (two equal definitions compare equal)."""
+    if value is None:
+        return None
+    key = getattr(value, "key", None)  # a Definition's; a Primitive has none
+    return key if key is not None else ("primitive", value.name, cast(Primitive, value).func)
 
 
 @dataclass(slots=True)

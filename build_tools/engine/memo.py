@@ -14,27 +14,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
 
 from .output import Out
 from .source import Frame, SourceFile, load_source
-
-if TYPE_CHECKING:
-    from .expander import Definition, Primitive
 
 MISSING = object()
 
 Name = str | tuple[str, str, str]
 """What a recording read: a macro, label, counter, guard, file or option by its name, or an
 include by (target, the folder it was opened from, the including file's folder)."""
-
-
-def value_key(value: Definition | Primitive | None) -> tuple | None:
-    """What a macro means, as a comparable value (two equal definitions compare equal)."""
-    if value is None:
-        return None
-    key = getattr(value, "key", None)  # a Definition's; a Primitive has none
-    return key if key is not None else ("primitive", value.name, cast("Primitive", value).func)
 
 
 @dataclass(eq=False)
