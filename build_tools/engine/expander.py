@@ -15,12 +15,12 @@ import inspect
 import operator
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from collections.abc import Callable
 
 from ..diagnostics import Diagnostic, MacroError, Severity
 from .includes import IncludeHandling, resolution_key
-from .memo import Memo, Recording, value_key
+from .memo import Memo, Name, Recording
 from .output import Out
 from .records import Block
 from .source import Frame, IncludeResolver, SourceFile, file_stamp, in_code, in_math, text_source
@@ -124,6 +124,14 @@ class Primitive:
             self.arity = (required, len(params))
 
 
+def value_key(value: Definition | Primitive | None) -> tuple | None:
+    """What a macro means, as a comparable value (two equal definitions compare equal)."""
+    if value is None:
+        return None
+    key = getattr(value, "key", None)  # a Definition's; a Primitive has none
+    return key if key is not None else ("primitive", value.name, cast(Primitive, value).func)
+
+
 @dataclass(slots=True)
 class Call:
     """What a primitive knows about the call it serves."""
@@ -149,7 +157,7 @@ class ExpansionState:
     guards: dict[str, str] = field(default_factory=dict)
     """Include guard -> the file whose inclusion defined it."""
 
-    def put(self, kind: str, name: str, value) -> None:
+    def put(self, kind: str, name: str, value: Definition | Primitive | int | str | None) -> None:
         """Set one entry of the state; None removes it."""
         tables: dict[str, dict[str, Any]] = {"macro": self.macros, "label": self.labels,
                                              "counter": self.counters, "guard": self.guards}
@@ -538,21 +546,21 @@ class Expander(IncludeHandling):
         return close
 
     # -- state, as seen by recordings --------------------------------------------
-    def note(self, kind: str, name, value) -> None:
+    def note(self, kind: str, name: Name, value: object) -> None:
         """Something outside the file being recorded was read."""
         if self.recorders:
             self.recorders[-1].read(kind, name, value)
 
-    def wrote(self, kind: str, name, value) -> None:
+    def wrote(self, kind: str, name: str, value: object) -> None:
         if self.recorders:
             self.recorders[-1].write(kind, name, value)
 
-    def lookup(self, name: str):
+    def lookup(self, name: str) -> Definition | Primitive | None:
         value = self.state.macros.get(name)
         self.note("macro", name, value_key(value))
         return value
 
-    def set_macro(self, name: str, value) -> None:
+    def set_macro(self, name: str, value: Definition | Primitive | None) -> None:
         self.state.put("macro", name, value)
         self.wrote("macro", name, value)
 
@@ -565,21 +573,22 @@ class Expander(IncludeHandling):
         self.wrote(kind, name, value + 1)
         return value + 1
 
-    def current(self, kind: str, name):
+    def current(self, kind: str, name: Name) -> object:
         """The present value of what a recording read, in the form it noted."""
-        if kind == "macro":
-            return value_key(self.state.macros.get(name))
-        if kind == "label":
-            return self.state.labels.get(name, 0)
-        if kind == "counter":
-            return self.state.counters.get(name, 0)
-        if kind == "guard":
-            return self.state.guards.get(name)
         if kind == "include":
-            return resolution_key(self.resolver.resolve_from(*name))
+            return resolution_key(self.resolver.resolve_from(*cast("tuple[str, str, str]", name)))
+        key = cast(str, name)  # every other kind is named by a string
+        if kind == "macro":
+            return value_key(self.state.macros.get(key))
+        if kind == "label":
+            return self.state.labels.get(key, 0)
+        if kind == "counter":
+            return self.state.counters.get(key, 0)
+        if kind == "guard":
+            return self.state.guards.get(key)
         if kind == "file":
-            return file_stamp(name)
-        return self.options.get(name)
+            return file_stamp(key)
+        return self.options.get(key)
 
     def begin_sandbox(self) -> Recording | None:
         """State changes from here until end_sandbox are thrown away; what is read still counts."""
@@ -803,7 +812,9 @@ class Expander(IncludeHandling):
     def _raw(self, src: SourceFile, region: tuple[int, int]) -> str:
         return src.text[region[0]:region[1]]
 
-    def _meta_define(self, src, frame, regions, params, out, offset, evaluate=False):
+    def _meta_define(self, src: SourceFile, frame: Frame, regions: list[tuple[int, int]],
+                     params: dict[str, Out] | None, out: Out, offset: int,
+                     evaluate: bool = False) -> None:
         if not regions:
             self.report("E-DEFINE", Severity.ERROR, "\\define needs a name in braces")
             return
@@ -848,17 +859,21 @@ class Expander(IncludeHandling):
             body_src, body_start, body_end, body_frame = src, regions[0][1], regions[0][1], frame
         self.set_macro(name, Definition(name, names, body_src, body_start, body_end, body_frame))
 
-    def _meta_defeval(self, src, frame, regions, params, out, offset):
+    def _meta_defeval(self, src: SourceFile, frame: Frame, regions: list[tuple[int, int]],
+                      params: dict[str, Out] | None, out: Out, offset: int) -> None:
         self._meta_define(src, frame, regions, params, out, offset, evaluate=True)
 
-    def _meta_undef(self, src, frame, regions, params, out, offset):
+    def _meta_undef(self, src: SourceFile, frame: Frame, regions: list[tuple[int, int]],
+                    params: dict[str, Out] | None, out: Out, offset: int) -> None:
         if regions:
             self.set_macro(self._raw(src, regions[0]).strip().lstrip("\\"), None)
 
-    def _meta_file(self, src, frame, regions, params, out, offset):
+    def _meta_file(self, src: SourceFile, frame: Frame, regions: list[tuple[int, int]],
+                   params: dict[str, Out] | None, out: Out, offset: int) -> None:
         out.add(self.include_frame.name if self.include_frame else "", self._generated())
 
-    def _meta_eval(self, src, frame, regions, params, out, offset):
+    def _meta_eval(self, src: SourceFile, frame: Frame, regions: list[tuple[int, int]],
+                   params: dict[str, Out] | None, out: Out, offset: int) -> None:
         if not regions:
             return
         start, end = regions[0]
@@ -888,7 +903,7 @@ def _arithmetic(expr: str) -> int:
     ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.FloorDiv: operator.floordiv, ast.Div: operator.floordiv, ast.Mod: operator.mod}
 
-    def value(node):
+    def value(node: ast.expr) -> int:
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):

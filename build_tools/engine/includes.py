@@ -20,13 +20,14 @@ from .memo import Recording, replay_out
 from .output import Out
 from .records import Missing
 from ..paths import display_name, mapped_roots
-from .source import Frame, IncludeResolver, SourceFile, load_source, repository_roots
+from .source import (Frame, IncludeResolver, Resolution, SourceFile, load_source,
+                     repository_roots)
 
 INCLUDE_RE = re.compile(r"\\include\{([^{}]*)\}")
 GUARD_RE = re.compile(r"\s*\\ifndef\{\s*([A-Za-z0-9_]+)\s*\}")
 
 
-def resolution_key(res) -> tuple:
+def resolution_key(res: Resolution) -> tuple[str | None, bool, str | None]:
     return (res.path, res.macro_file, res.refused)
 
 
@@ -117,7 +118,7 @@ class IncludeHandling:
                     seen.add(res.path)
                     todo.append((target, res.path))
 
-    def resolve(self, target: str, including: Frame):
+    def resolve(self, target: str, including: Frame) -> Resolution:
         opened_dir = os.path.dirname(including.name) if including.parent is not None else ""
         name = (target, opened_dir, os.path.dirname(including.source.path))
         res = self.resolver.resolve_from(*name)
@@ -145,7 +146,8 @@ class IncludeHandling:
         self.dependencies.extend(rec.dependencies)
         self.includes.extend(rec.includes)
 
-    def _meta_include(self, src, frame, regions, params, out, offset):
+    def _meta_include(self, src: SourceFile, frame: Frame, regions: list[tuple[int, int]],
+                      params: dict[str, Out] | None, out: Out, offset: int) -> None:
         if not regions:
             self.report("E-INCLUDE", Severity.ERROR, "\\include needs a file name in braces")
             return
@@ -181,7 +183,7 @@ class IncludeHandling:
             return
         if including.contains(included.path) or (frame is not including and frame.contains(included.path)):
             names = []
-            f = including
+            f: Frame | None = including
             while f is not None:
                 names.append(f.source.display)
                 f = f.parent
@@ -223,7 +225,8 @@ class IncludeHandling:
                 self.recorders[-1].absorb(rec)
             out.extend(target_out)
 
-    def _missing_include(self, target: str, res, out: Out, context: str = "") -> None:
+    def _missing_include(self, target: str, res: Resolution, out: Out, context: str = ""
+                         ) -> None:
         suggestions: tuple[str, ...] = ()
         if res.refused:
             message = (f"include {target} resolves to {res.refused}, outside the talk's repository "

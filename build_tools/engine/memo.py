@@ -12,6 +12,7 @@ macro it used) means a fresh expansion.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .output import Out
@@ -19,20 +20,16 @@ from .source import Frame, SourceFile, load_source
 
 MISSING = object()
 
-
-def value_key(value) -> tuple | None:
-    """What a macro means, as a comparable value (two equal definitions compare equal)."""
-    if value is None:
-        return None
-    key = getattr(value, "key", None)
-    return key if key is not None else ("primitive", value.name, value.func)
+Name = str | tuple[str, str, str]
+"""What a recording read: a macro, label, counter, guard, file or option by its name, or an
+include by (target, the folder it was opened from, the including file's folder)."""
 
 
 @dataclass(eq=False)
 class Recording:
     root: Frame
     files: list[SourceFile] = field(default_factory=list)
-    reads: dict[tuple[str, str], object] = field(default_factory=dict)
+    reads: dict[tuple[str, Name], object] = field(default_factory=dict)
     """(kind, name) -> what it was before anything here changed it."""
     writes: dict[tuple[str, str], object] = field(default_factory=dict)
     """(kind, name) -> what it is afterwards (None: undefined)."""
@@ -42,12 +39,12 @@ class Recording:
     steps: int = 0
     out: Out | None = None
 
-    def read(self, kind: str, name: str, key) -> None:
+    def read(self, kind: str, name: Name, key: object) -> None:
         slot = (kind, name)
         if slot not in self.writes and slot not in self.reads:
             self.reads[slot] = key
 
-    def write(self, kind: str, name: str, value) -> None:
+    def write(self, kind: str, name: str, value: object) -> None:
         self.writes[(kind, name)] = value
 
     def absorb(self, child: Recording, diagnostics: list[tuple] | None = None) -> None:
@@ -91,7 +88,7 @@ class Memo:
         self.store: OrderedDict[tuple, list[Recording]] = OrderedDict()
         self.weight = 0
 
-    def find(self, key: tuple, current) -> Recording | None:
+    def find(self, key: tuple, current: Callable[[str, Name], object]) -> Recording | None:
         recs = self.store.get(key)
         if not recs:
             return None
@@ -115,7 +112,7 @@ class Memo:
             self.weight -= sum(_weight(r) for r in evicted)
 
 
-def remap(old_root: Frame, new_root: Frame):
+def remap(old_root: Frame, new_root: Frame) -> Callable[[Frame], Frame]:
     """Map frames under ``old_root`` to the same files under ``new_root``."""
     cache: dict[int, Frame | None] = {id(old_root): new_root}
 
@@ -134,7 +131,7 @@ def remap(old_root: Frame, new_root: Frame):
     return mapped
 
 
-def replay_out(rec: Recording, new_root: Frame, out: Out):
+def replay_out(rec: Recording, new_root: Frame, out: Out) -> Callable[[Frame], Frame]:
     """Append the recorded output to ``out``, its origins moved under ``new_root``;
     returns the frame mapping, for the recording's diagnostics."""
     mapped = remap(rec.root, new_root)

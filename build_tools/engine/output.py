@@ -10,6 +10,7 @@ import bisect
 from itertools import accumulate
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from ..diagnostics import Location
 from .records import Block
@@ -100,24 +101,28 @@ class Out:
         line: Markdown reads them the same, and every later pass has less to do.
         """
         result: list[tuple[str | Block, tuple[Frame, int] | None]] = []
-        if not self.blocks:
-            _split_text(self.parts, self.origins, result, None)
+        if not self.blocks:  # every part is text
+            _split_text(cast("list[str]", self.parts), self.origins, result, None)
             return result
         last = None
         run_start = 0
         for i, part in enumerate(self.parts):
             if type(part) is not str:
-                last = _split_text(self.parts[run_start:i], self.origins[run_start:i], result, last,
-                                   before_block=True)
+                # the parts between two records are text
+                last = _split_text(cast("list[str]", self.parts[run_start:i]),
+                                   self.origins[run_start:i], result, last, before_block=True)
                 origin = self.origins[i]
                 result.append((part, origin[:2] if origin is not None else last))
                 run_start = i + 1
-        _split_text(self.parts[run_start:], self.origins[run_start:], result, last)
+        _split_text(cast("list[str]", self.parts[run_start:]), self.origins[run_start:], result,
+                    last)
         return result
 
 
-def _split_text(parts: list, origins: list, result: list, last,
-                before_block: bool = False) -> tuple | None:
+def _split_text(parts: list[str], origins: list[tuple | None],
+                result: list[tuple[str | Block, tuple[Frame, int] | None]],
+                last: tuple[Frame, int] | None, before_block: bool = False
+                ) -> tuple[Frame, int] | None:
     """Append the lines of consecutive text pieces to ``result``; returns the last origin.
 
     A record is a line of its own: the newline just before it ends the line

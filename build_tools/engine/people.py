@@ -61,7 +61,7 @@ def read_people(path: str) -> tuple[list[Person], list[Diagnostic]]:
     return people, problems
 
 
-def _person(entry) -> Person | None:
+def _person(entry: object) -> Person | None:
     if not isinstance(entry, dict):
         return None
     text = {k: str(v).strip() for k, v in entry.items() if isinstance(v, (str, int, float))}

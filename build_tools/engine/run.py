@@ -7,6 +7,7 @@ The engine knows nothing of MyST, Sphinx or the site.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import TalkConfig
@@ -42,10 +43,11 @@ class ExpandedTalk:
 _MEMO = Memo()
 """Recordings of included files, shared by every talk this process expands."""
 
-_ADVISORS: dict[int, object] = {}
+_ADVISORS: dict[int, NameAdvisor] = {}
 
 
-def expand(path: str, variant: str, config: TalkConfig, advisor=None, *,
+def expand(path: str, variant: str, config: TalkConfig,
+           advisor: Callable[[list[str]], NameAdvisor] | None = None, *,
            fresh_view: bool = True) -> ExpandedTalk:
     """Expand the talk at ``path`` for ``variant``.
 
@@ -94,7 +96,7 @@ def diagrams_mapping(config: TalkConfig) -> tuple[str, str] | None:
     return config.diagrams_url.rstrip("/") + "/", config.diagrams_dir
 
 
-def _advisor(factory, vocabulary: dict):
+def _advisor(factory: Callable[[list[str]], NameAdvisor], vocabulary: dict) -> NameAdvisor:
     """One did-you-mean helper per vocabulary, so its cache lasts across talks."""
     key = id(vocabulary)
     if key not in _ADVISORS:

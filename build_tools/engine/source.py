@@ -12,6 +12,7 @@ import bisect
 import difflib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..diagnostics import Location, Severity
@@ -289,8 +290,9 @@ _FOLDER_FILES: dict[str, set[str]] = {}
 """The files (symlinks to files included) in each folder listed since ``new_snapshot``."""
 
 
-def repository_roots(talk_path: str, include_roots=(), macros_dir: str | None = None,
-                     others=()) -> tuple[str, ...]:
+def repository_roots(talk_path: str, include_roots: Iterable[str] = (),
+                     macros_dir: str | None = None, others: Iterable[str | None] = ()
+                     ) -> tuple[str, ...]:
     """Where a talk may read from: its repository, then the configured roots.
 
     The repository is the talk's project root (the nearest folder above with a
@@ -324,7 +326,8 @@ class IncludeResolver:
     (its parent directory), the roots and the macros directory is ever read.
     """
 
-    def __init__(self, talk_path: str, roots: list[str], macros_dir: str, allowed=None):
+    def __init__(self, talk_path: str, roots: list[str], macros_dir: str,
+                 allowed: tuple[str, ...] | None = None) -> None:
         self.talk_dir = os.path.dirname(os.path.abspath(talk_path))
         self.repo_dir = os.path.dirname(self.talk_dir)
         self.roots = [os.path.abspath(r) for r in roots]

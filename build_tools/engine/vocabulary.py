@@ -9,7 +9,7 @@ import os
 
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, MacroError, Severity
-from .expander import Expander, ExpansionState, Primitive
+from .expander import Call, Expander, ExpansionState, Primitive
 from .people import PEOPLE_FILE, people_source, read_people, stamp as people_stamp
 from .primitives import PRIMITIVES
 from .source import Frame, IncludeResolver, load_source, text_source
@@ -17,7 +17,7 @@ from .talkfile import Talk
 from .expander import Definition
 
 
-def _let(ex: Expander, call) -> None:
+def _let(ex: Expander, call: Call) -> None:
     """``\\__let{new}{old}``: give an existing macro or primitive a second name."""
     if len(call.regions) == 2:
         new, old = (call.src.text[a:b].strip().lstrip("\\") for a, b in call.regions)

@@ -24,6 +24,7 @@ import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypeAlias
 
 from ..engine import records as r
 from ..diagnostics import Diagnostic, Severity
@@ -34,10 +35,16 @@ from ..paths import hidden
 from .anchors import SlideAnchor
 from .paths import guard_line, may_name_a_file
 
-Line = tuple[str, "tuple | None"]
+if TYPE_CHECKING:
+    from ..engine.source import Frame
+
+Position: TypeAlias = "tuple[Frame, int] | None"
+"""Where a line or record came from: its frame and the offset in it (None when made here)."""
+
+Line = tuple[str, Position]
 """A MyST line and the (frame, offset) it came from; ``origin_of`` makes it an Origin."""
 
-Item = tuple["str | r.Block", "tuple | None"]
+Item = tuple["str | r.Block", Position]
 """An expanded line or a structure record, with its origin: what layout works on."""
 
 FENCE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
@@ -153,7 +160,8 @@ class Emitter:
         self.footnotes: list[Line] = []
         """The text of each pandoc inline footnote ``^[...]``, numbered in order."""
 
-    def warn(self, code: str, message: str, position, severity=Severity.WARNING):
+    def warn(self, code: str, message: str, position: Position,
+             severity: Severity = Severity.WARNING) -> None:
         origin = origin_of(position)
         self.diagnostics.append(Diagnostic(code, severity, message,
                                            origin.location if origin else None,
@@ -204,7 +212,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     in_math = False
     in_comment = False  # inside an HTML comment that an earlier line opened
     math_opened: tuple = ()  # the line of ``out`` that opened the display-math block
-    groups: list[tuple[r.Block, int, object]] = []  # open fragments and figure containers
+    groups: list[tuple[r.Block, int, Position]] = []  # open fragments and figure containers
     footbibliography_options = False  # the options of a {bibliography} made {footbibliography}
     append = out.append
     for text, origin in items:
@@ -275,7 +283,7 @@ def _prepare(em: Emitter, items: list[Item]) -> list[tuple]:
     return out
 
 
-def _guard_paths(em: Emitter, text: str, origin, in_comment: bool) -> tuple[str, bool]:
+def _guard_paths(em: Emitter, text: str, origin: Position, in_comment: bool) -> tuple[str, bool]:
     """Refuse local files outside the repository that the text itself names (paths.py), and
     whether an HTML comment is open after the line. A path in a comment is replaced all the
     same (nothing may reach Sphinx), but it is no error: a comment is not content."""
@@ -331,7 +339,7 @@ def _comment_pieces(text: str, in_comment: bool) -> tuple[list[tuple[str, bool]]
     return pieces, in_comment
 
 
-def _render(em: Emitter, block: r.Block, origin) -> list[str]:
+def _render(em: Emitter, block: r.Block, origin: Position) -> list[str]:
     """The MyST lines of a content record, blank lines around."""
     if isinstance(block, r.Image):
         return ["", *_image_directive("image", block, []), ""]
@@ -384,7 +392,8 @@ def _image_directive(name: str, image: r.Image, options: list[str],
     return [f"{f}{{{name}}} {image.path}", *lines, f]
 
 
-def _group(em: Emitter, opened: r.Block, closed: r.Block, inner: list[tuple], origin) -> list[tuple]:
+def _group(em: Emitter, opened: r.Block, closed: r.Block, inner: list[tuple],
+           origin: Position) -> list[tuple]:
     """Fragments or a figure container around lines already prepared."""
     if isinstance(opened, r.FragmentsStart):
         f = _fence_for("`", [(t, None) for t, _, _ in inner if type(t) is str])
@@ -440,7 +449,7 @@ def _squeeze_blank_lines(lines: list[Line]) -> list[Line]:
     return out
 
 
-def _block(lines: list[Line], origin) -> list[Line]:
+def _block(lines: list[Line], origin: Position) -> list[Line]:
     return [("", origin), *lines, ("", origin)]
 
 
@@ -535,7 +544,7 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
     return _lift_opening(slides) if em.options.title_block else slides
 
 
-def _go_on(notes: list[Line], text: str, origin) -> None:
+def _go_on(notes: list[Line], text: str, origin: Position) -> None:
     """``text`` on the last line of ``notes``, as the sentence it continues."""
     while notes and not notes[-1][0].strip():
         notes.pop()
@@ -793,7 +802,7 @@ def _handout(em: Emitter, lines: list[tuple]) -> list[Line]:
 
 # -- citations -----------------------------------------------------------------------
 
-def _cite_line(em: Emitter, text: str, origin) -> str:
+def _cite_line(em: Emitter, text: str, origin: Position) -> str:
     """Pandoc citations in one line as roles; inline code, URLs and link targets are left alone."""
     if "@" not in text:
         return text
@@ -807,7 +816,7 @@ def _cite_line(em: Emitter, text: str, origin) -> str:
     return "".join(pieces)
 
 
-def _cite_text(em: Emitter, text: str, origin) -> str:
+def _cite_text(em: Emitter, text: str, origin: Position) -> str:
     if "@" not in text:
         return text
 
@@ -818,10 +827,10 @@ def _cite_text(em: Emitter, text: str, origin) -> str:
         em.cited_keys[key] = None
         return "{" + em.cite_role + ":t}`" + key + "`"
 
-    def intext(m):
+    def intext(m: re.Match[str]) -> str:
         return cite(m.group(1), m.group(0))
 
-    def group(m):
+    def group(m: re.Match[str]) -> str:
         # pandoc separates keys with ';'; some authors write ',' (a locator never starts with '@')
         parts = [p for part in m.group(1).split(";") for p in re.split(r",\s*(?=-?@)", part)]
         matched = [GROUP_ITEM_RE.match(part) for part in parts]
@@ -838,13 +847,13 @@ def _cite_text(em: Emitter, text: str, origin) -> str:
         em.cited_keys.update(dict.fromkeys(keys))
         return role + "`"
 
-    def either(m):
+    def either(m: re.Match[str]) -> str:
         return group(m) if m.group(1) is not None else cite(m.group(2), m.group(0))
 
     return CITATION_RE.sub(either, text).replace("\\@", "@")
 
 
-def _known(em: Emitter, key: str, origin) -> bool:
+def _known(em: Emitter, key: str, origin: Position) -> bool:
     keys = em.options.bib_keys
     if keys is None or key in keys:
         return True
@@ -855,7 +864,7 @@ def _known(em: Emitter, key: str, origin) -> bool:
     return False
 
 
-def _references_block(variant: str, origin, local: bool) -> list[Line]:
+def _references_block(variant: str, origin: Position, local: bool) -> list[Line]:
     heading = "## References"
     lines = [("", origin), (heading, origin), ("", origin)]
     if variant == "slides":
@@ -883,7 +892,7 @@ PANDOC_ONLY = (
 )
 
 
-def _inline_notes(em: Emitter, text: str, origin) -> str:
+def _inline_notes(em: Emitter, text: str, origin: Position) -> str:
     """Pandoc's inline footnotes ``^[text]`` as MyST footnotes ``[^note-N]`` (defined at the
     end, where MyST gathers footnotes anyway); one left open on its line stays, and is warned."""
     pieces, pos = [], 0
@@ -917,7 +926,7 @@ def _footnote_definitions(notes: list[Line]) -> list[Line]:
     return lines
 
 
-def _warn_pandoc_only(em: Emitter, text: str, origin) -> None:
+def _warn_pandoc_only(em: Emitter, text: str, origin: Position) -> None:
     """Pandoc syntax MyST does not read: say so where it stands (docs/pandoc-syntax.md)."""
     for pattern, message in PANDOC_ONLY:
         if pattern.search(text):
@@ -950,7 +959,7 @@ def _pandoc_fence(text: str) -> str:
     return f"{m.group(1)}{{container}} {classes}".rstrip()
 
 
-def _ends_paragraph(item) -> bool:
+def _ends_paragraph(item: str | r.Block) -> bool:
     """A blank line, a heading or a slide boundary: where pandoc ends display math too."""
     if type(item) is not str:
         return isinstance(item, STRUCTURE) or isinstance(item, r.Heading)
@@ -1033,7 +1042,7 @@ def _close_stray_math(em: Emitter, out: list[tuple], opened: tuple) -> bool:
     return False
 
 
-def _display_math(text: str, origin, in_math: bool, out: list[tuple]) -> bool:
+def _display_math(text: str, origin: Position, in_math: bool, out: list[tuple]) -> bool:
     """Give every ``$$`` block a blank line before and after (myst's dollarmath needs them).
 
     Returns whether a display block is still open after this line.

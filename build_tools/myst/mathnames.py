@@ -8,10 +8,16 @@ the talk defines it with ``\\newcommand``.  Every other command met in ``$...$``
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic, Severity
 from ..engine.output import origin_of
 from ..engine.texnames import mathjax_names, notation_names
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .emit import Line
 
 __all__ = ["MATH_RE", "mathjax_names", "notation_names", "undefined_math"]
 
@@ -19,7 +25,8 @@ __all__ = ["MATH_RE", "mathjax_names", "notation_names", "undefined_math"]
 # after it asks that the "$" follow neither a backslash nor another "$"
 MATH_RE = re.compile(r"\$(?:\$(.+?)\$\$|(?<![\\$]\$)(?!\s)([^$\n]+?)(?<![\s\\])\$)", re.S)
 COMMAND_RE = re.compile(r"\\([A-Za-z]+)")
-def undefined_math(text: str, lines, known: set[str] | frozenset[str]) -> list[Diagnostic]:
+def undefined_math(text: str, lines: Sequence[Line], known: set[str] | frozenset[str]
+                   ) -> list[Diagnostic]:
     """One warning per command used in math that ``known`` and MathJax do not define.
 
     ``text`` is ``lines`` joined with newlines, where the warnings are located."""
@@ -39,7 +46,7 @@ def undefined_math(text: str, lines, known: set[str] | frozenset[str]) -> list[D
     return found
 
 
-def _located(name: str, offset: int, text: str, lines) -> Diagnostic:
+def _located(name: str, offset: int, text: str, lines: Sequence[Line]) -> Diagnostic:
     """The warning for ``name`` at ``offset`` of the joined lines (found rarely: counted then)."""
     index = text.count("\n", 0, offset)
     origin = origin_of(lines[index][1]) if index < len(lines) else None

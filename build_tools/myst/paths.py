@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Collection
 
 from ..media import unpublishable
 from ..paths import confine, display_name
@@ -85,8 +86,8 @@ DOCUMENT_SUFFIXES = frozenset({".md"})
 """Files a talk may link that are pages of the site (talk sources), not files to copy."""
 
 
-def guard_line(text: str, doc_dir: str | None, image_root: str | None, allowed,
-               refuse) -> str:
+def guard_line(text: str, doc_dir: str | None, image_root: str | None, allowed: Collection[str],
+               refuse: Callable[[str, str, str | None], None]) -> str:
     """``text`` with every local path outside ``allowed``, or naming a file that is no
     picture or media (``media.unpublishable``), replaced; ``refuse(path, shown, why)``
     reports each (``why`` is None for a path outside)."""

@@ -32,6 +32,7 @@ from .reading import DECK_BUILDERS, talk_info
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from docutils import nodes
     from sphinx.config import Config
 
 logger = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ def on_builder_inited(app: Sphinx) -> None:
             builder.search = False
 
 
-def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
-                         doctree) -> None:
+def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                         doctree: nodes.document | None) -> None:
     """A talk's own ``\\newcommand`` macros, on its pages only (before MathJax loads)."""
     info = talk_info(app.env).get(pagename)
     if not info or not info.math_macros or not context.get("has_maths_elements"):
@@ -120,7 +121,7 @@ def _copy_if_changed(src: Path, dest: Path) -> None:
     shutil.copyfile(src, dest)
 
 
-def on_build_finished(app: Sphinx, exception) -> None:
+def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"

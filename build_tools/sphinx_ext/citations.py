@@ -36,7 +36,15 @@ from ..diagnostics import Diagnostic
 from . import locations
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+    from pybtex.database import Entry
     from sphinx.application import Sphinx
+    from sphinx.config import Config
+    from sphinx.environment import BuildEnvironment
+    from sphinxcontrib.bibtex.citation_target import CitationTarget
+
+    Cited = tuple[CitationTarget, Entry | None, str]
+    """One key of a citation: what was written, its entry (if found), its id in References."""
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +54,7 @@ BIB_FOLDER = "talks-bib"
 
 # -- the BibTeX files, cleaned -------------------------------------------------------------
 
-def on_config_inited(app: Sphinx, config) -> None:
+def on_config_inited(app: Sphinx, config: Config) -> None:
     """sphinxcontrib-bibtex reads a cleaned copy of every bibliography a talk may cite."""
     files = [os.path.abspath(os.path.join(app.confdir, b)) for b in config.talks_bib_files or []]
     present = []
@@ -77,32 +85,33 @@ def report_bib_problem(diag: Diagnostic) -> None:
 
 # -- which citations each talk makes ---------------------------------------------------------
 
-def citations(env) -> dict[str, list[tuple[str, str]]]:
+def citations(env: BuildEnvironment) -> dict[str, list[tuple[str, str]]]:
     """Document -> (key, where the citation was written) of each of its citations."""
     if not hasattr(env, "talks_citations"):
-        env.talks_citations = {}
-    return env.talks_citations
+        setattr(env, "talks_citations", {})
+    return getattr(env, "talks_citations")
 
 
-def note_citation(env, key: str, lineno: int) -> None:
+def note_citation(env: BuildEnvironment, key: str, lineno: int) -> None:
     origin = locations.origin_at(str(env.doc2path(env.docname)), lineno)
     where = f"{origin.location.file}:{origin.location.line}" if origin is not None \
         else f"{env.doc2path(env.docname)}:{lineno}"
     citations(env).setdefault(env.docname, []).append((key, where))
 
 
-def on_purge_doc(app: Sphinx, env, docname: str) -> None:
+def on_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     citations(env).pop(docname, None)
 
 
-def on_merge_info(app: Sphinx, env, docnames, other) -> None:
+def on_merge_info(app: Sphinx, env: BuildEnvironment, docnames: Collection[str],
+                  other: BuildEnvironment) -> None:
     mine = citations(env)
     for docname, cited in citations(other).items():
         if docname in docnames:
             mine[docname] = cited
 
 
-def on_env_updated(app: Sphinx, env) -> None:
+def on_env_updated(app: Sphinx, env: BuildEnvironment) -> None:
     """The defects of cited entries, at the entry and at each citation; a count per file
     for the rest."""
     cited: dict[str, list[str]] = {}
@@ -143,7 +152,7 @@ class AuthorYearCite(SphinxRole):
         entries = domain.bibdata.data.entries
         node = nodes.inline(classes=["citation"])
         textual = self.name.rpartition(":")[2].startswith("t")
-        cited = []
+        cited: list[Cited] = []
         for target in targets:
             note_citation(self.env, target.key, self.lineno)
             entry = entries.get(target.key)
@@ -161,7 +170,7 @@ class AuthorYearCite(SphinxRole):
         logger.warning(message, location=(self.env.docname, self.lineno),
                        type="bibtex", subtype="key_not_found")
 
-    def _listed(self, entry) -> str:
+    def _listed(self, entry: Entry) -> str:
         """The id of the entry in the talk's coming References, adding it the first time."""
         temp: Any = self.env.temp_data  # shared with sphinxcontrib-bibtex's footnote roles
         ids: dict[str, str] = temp.setdefault("talks_cite_ids", {})
@@ -192,7 +201,7 @@ def _link(text: str, refid: str) -> nodes.Node:
     return nodes.reference(text, text, refid=refid, internal=True)
 
 
-def _parenthetical(cited) -> list[nodes.Node]:
+def _parenthetical(cited: list[Cited]) -> list[nodes.Node]:
     """``(pre Author, Year, post; Other, Year)``."""
     out: list[nodes.Node] = [nodes.Text("(")]
     for i, (target, entry, refid) in enumerate(cited):
@@ -208,7 +217,7 @@ def _parenthetical(cited) -> list[nodes.Node]:
     return out
 
 
-def _textual(cited) -> list[nodes.Node]:
+def _textual(cited: list[Cited]) -> list[nodes.Node]:
     """``Author (Year, post)``; several in-text keys are joined by ``;``."""
     out: list[nodes.Node] = []
     for i, (target, entry, refid) in enumerate(cited):
@@ -226,7 +235,7 @@ def _textual(cited) -> list[nodes.Node]:
 
 # -- the References list ----------------------------------------------------------------------
 
-def on_doctree_read(app: Sphinx, doctree) -> None:
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     """Each References list in author order, as citeproc sorts it (entries were added in
     the order they were first cited)."""
     for container in doctree.findall(nodes.container):

@@ -8,7 +8,7 @@ Sphinx numbers only the figures of documents in a toctree, and the site has none
 for every document Sphinx left unnumbered."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -18,6 +18,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from sphinx.application import Sphinx
     from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
@@ -76,7 +77,8 @@ def forget(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     _numbers(env).pop(docname, None)
 
 
-def merge(app: Sphinx, env: BuildEnvironment, docnames, other: BuildEnvironment) -> None:
+def merge(app: Sphinx, env: BuildEnvironment, docnames: Collection[str],
+          other: BuildEnvironment) -> None:
     ours, theirs = _numbers(env), _numbers(other)
     ours.update({doc: theirs[doc] for doc in docnames if doc in theirs})
 
@@ -94,7 +96,7 @@ class UnnumberedReferences(SphinxPostTransform):
 
     default_priority = 5  # before the references are resolved
 
-    def run(self, **kwargs) -> None:
+    def run(self, **kwargs: Any) -> None:
         docname = self.env.docname
         numbers = self.env.toc_fignumbers.get(docname, {}).get("figure", {})
         labels = self.env.get_domain("std").anonlabels  # type: ignore[attr-defined]

@@ -46,7 +46,7 @@ class ContentNamedImages(FilenameUniqDict):
     srcdir = ""
     """Set before each read: the source paths are relative to it."""
 
-    def add_file(self, docname: str, newfile) -> str:
+    def add_file(self, docname: str, newfile: str | os.PathLike[str]) -> str:
         newfile = str(newfile)
         try:
             name = content_name(os.path.join(self.srcdir, newfile))

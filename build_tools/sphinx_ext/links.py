@@ -36,7 +36,7 @@ import html
 import os
 import re
 from typing import TYPE_CHECKING, TypeVar
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from docutils import nodes
 
@@ -92,7 +92,7 @@ def _append_before_subsections(section: nodes.section, node: nodes.Node) -> None
         section.insert(index, node)
 
 
-def export_links(docname: str, formats) -> nodes.raw | None:
+def export_links(docname: str, formats: Collection[str]) -> nodes.raw | None:
     """One block linking each export of this talk the site will hold, or None without any."""
     from ..formats import FORMATS
 
@@ -114,13 +114,14 @@ def export_anchor(docname: str, fmt: str) -> str:
             f'{html.escape(LABELS[fmt])}</a>')
 
 
-def _add_export_links(section: nodes.section, docname: str, formats, place) -> None:
+def _add_export_links(section: nodes.section, docname: str, formats: Collection[str],
+                      place: Callable[[nodes.section, nodes.Node], None]) -> None:
     block = export_links(docname, formats)
     if block is not None:
         place(section, block)
 
 
-def link_deck(doctree: nodes.document, docname: str, exports=()) -> None:
+def link_deck(doctree: nodes.document, docname: str, exports: Collection[str] = ()) -> None:
     top = _top_section(doctree)
     if top is None:
         return
@@ -132,7 +133,8 @@ def link_deck(doctree: nodes.document, docname: str, exports=()) -> None:
             section, _link(f"{target}#slide-{k}", "handout", "Read this part in the handout"))
 
 
-def link_speaker_notes(doctree: nodes.document, docname: str, exports=()) -> None:
+def link_speaker_notes(doctree: nodes.document, docname: str,
+                       exports: Collection[str] = ()) -> None:
     top = _top_section(doctree)
     if top is None:
         return
@@ -206,7 +208,7 @@ def _title(section: nodes.section) -> str:
 
 
 def link_handout(doctree: nodes.document, docname: str, slides: list[SlideAnchor],
-                 exports=()) -> None:
+                 exports: Collection[str] = ()) -> None:
     top = _top_section(doctree)
     if top is None:
         return

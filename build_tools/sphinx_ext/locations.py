@@ -22,17 +22,20 @@ from collections.abc import Sequence
 from docutils import nodes
 from docutils.utils import get_source_line
 
-from ..engine.output import Origin
+from ..engine.output import LazyOrigins, Origin
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
 
-_ORIGINS: dict[str, Sequence[Origin | None]] = {}
+Origins = Sequence[Origin | None] | LazyOrigins
+"""The origin of each line of a generated document, listed or worked out when asked."""
+
+_ORIGINS: dict[str, Origins] = {}
 """Generated document path -> the origin of each of its lines (this process only)."""
 
 
-def remember(doc_path, origins) -> None:
+def remember(doc_path: str | os.PathLike[str], origins: Origins) -> None:
     """Keep the origin of each line of a generated document for the warnings to come."""
     _ORIGINS[os.path.abspath(doc_path)] = origins
 
@@ -53,7 +56,7 @@ def _split(location: str) -> tuple[str, int | None]:
     return location.rstrip(":"), None
 
 
-def map_location(app: Sphinx, location) -> tuple[object, Origin | None]:
+def map_location(app: Sphinx, location: object) -> tuple[object, Origin | None]:
     """The original location for a Sphinx log location, and the origin used."""
     if isinstance(location, tuple) and len(location) == 2 and location[0]:
         try:

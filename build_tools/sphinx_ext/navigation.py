@@ -10,18 +10,24 @@ same list in the page context as ``talks_course``.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..navigation import CourseEntry, entries_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from docutils import nodes
     from sphinx.application import Sphinx
+
+    PathTo = Callable[[str], str]
+    """The page context's ``pathto``: a document's name -> its relative URL."""
 
 DECK_BUILDERS = ("revealjs",)
 """Builders whose pages are decks: they get no sidebar."""
 
 
-def sidebar_html(entries: list[CourseEntry], current: str, pathto) -> str:
+def sidebar_html(entries: list[CourseEntry], current: str, pathto: PathTo) -> str:
     """The list as furo writes its navigation tree.  Ungrouped talks (a course, a folder of
     talks) are listed in full.  Grouped talks (a talks repository's subject folders) are
     listed in full for the current page's group only; every other group is one link, to
@@ -49,7 +55,7 @@ def _caption(text: str) -> str:
     return f'<p class="caption" role="heading"><span class="caption-text">{html.escape(text)}</span></p>'
 
 
-def _items(entries: list[CourseEntry], current: str, pathto) -> str:
+def _items(entries: list[CourseEntry], current: str, pathto: PathTo) -> str:
     out = ["<ul>"]
     for entry in entries:
         title = html.escape(entry.title)
@@ -74,8 +80,8 @@ def neighbours(entries: list[CourseEntry], current: str
             entries[at + 1] if at + 1 < len(entries) else None)
 
 
-def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
-                         doctree) -> None:
+def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                         doctree: nodes.document | None) -> None:
     """Runs after furo's handler, replacing its (empty) navigation tree."""
     if app.builder.name in DECK_BUILDERS:
         return
@@ -91,7 +97,7 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
         context["next"] = _link(after, pathto)
 
 
-def _link(entry: CourseEntry | None, pathto) -> dict | None:
+def _link(entry: CourseEntry | None, pathto: PathTo) -> dict[str, str] | None:
     # Sphinx's own prev/next titles are HTML: the theme writes them as they are
     return {"link": pathto(entry.doc), "title": html.escape(entry.title)} if entry else None
 

@@ -13,7 +13,7 @@ rewrites the pages without reading the talks again.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -53,7 +53,7 @@ class NeutralPlaceholders(SphinxPostTransform):
 
     default_priority = 200
 
-    def run(self, **kwargs) -> None:
+    def run(self, **kwargs: Any) -> None:
         if self.config.talks_preview:
             return
         for box in list(self.document.findall(nodes.warning)):

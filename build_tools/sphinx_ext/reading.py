@@ -24,6 +24,8 @@ from ..status import PUBLISHED_ERRORS, TalkStatus, TalkSummary, VariantStatus, s
 from . import locations
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+    from docutils import nodes
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
@@ -174,7 +176,7 @@ def _report(diag: Diagnostic, docname: str) -> None:
 
 # -- environment bookkeeping ------------------------------------------------------------
 
-def on_doctree_read(app: Sphinx, doctree) -> None:
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     """Forget dependencies on files that do not exist (images the engine could not
     check, such as raw ``<img>`` tags): Sphinx would count a talk with one as changed
     on every build.  ``on_get_outdated`` rereads the talk when the file appears."""
@@ -196,20 +198,22 @@ def on_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     talk_info(env).pop(docname, None)
 
 
-def on_merge_info(app: Sphinx, env: BuildEnvironment, docnames, other: BuildEnvironment) -> None:
+def on_merge_info(app: Sphinx, env: BuildEnvironment, docnames: Collection[str],
+                  other: BuildEnvironment) -> None:
     mine = talk_info(env)
     for docname, info in talk_info(other).items():
         if docname in docnames:
             mine[docname] = info
 
 
-def on_get_outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
+def on_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
+                    removed: set[str]) -> list[str]:
     """Talks whose missing images have appeared since they were read."""
     return [doc for doc, status in talk_info(env).items()
             if doc not in changed and any(os.path.exists(p) for p in status.missing)]
 
 
-def on_build_finished(app: Sphinx, exception) -> None:
+def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     """Every talk's status, read by ``talks build`` (beside the doctrees, not in the output)."""
     if exception is not None:
         return

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 
 def cache_plugin_lookup() -> None:
@@ -39,7 +43,7 @@ def cache_english_stems() -> None:
         return
     stems: dict[str, str] = {}
 
-    def cached_stem(self, word: str) -> str:
+    def cached_stem(self: SearchEnglish, word: str) -> str:
         try:
             return stems[word]
         except KeyError:
@@ -50,6 +54,6 @@ def cache_english_stems() -> None:
     setattr(SearchEnglish, "stem", cached_stem)
 
 
-def setup(app) -> None:
+def setup(app: Sphinx) -> None:
     cache_plugin_lookup()
     cache_english_stems()
