@@ -5,7 +5,6 @@ printing browser."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from build_tools.export import tools
 from build_tools.export.typst_process import CompileError, compile_typst
 
 from conftest import chromium_or_skip, require_module
-from helpers import write_repo
+from helpers import Listeners, write_repo
 
 
 def test_a_typst_document_that_never_ends_is_stopped_at_its_limit(tmp_path):
@@ -138,42 +137,6 @@ def _pdf_text(pdf: Path) -> str:
                           capture_output=True, text=True, check=True).stdout
 
 
-class UdpListener:
-    """Records every datagram sent to it, on IPv4 and IPv6 loopback."""
-
-    def __init__(self):
-        self.seen: list[bytes] = []
-        self.sockets = []
-        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-            sock = socket.socket(family, socket.SOCK_DGRAM)
-            sock.bind((host, 0))
-            sock.settimeout(0.2)
-            self.sockets.append(sock)
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._listen, args=(s,), daemon=True)
-                        for s in self.sockets]
-        for thread in self.threads:
-            thread.start()
-
-    def port(self, n: int) -> int:
-        return self.sockets[n].getsockname()[1]
-
-    def _listen(self, sock) -> None:
-        deadline = time.monotonic() + 120
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            try:
-                self.seen.append(sock.recv(4096))
-            except OSError:
-                continue
-
-    def close(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join()
-        for sock in self.sockets:
-            sock.close()
-
-
 WEBRTC = """<!doctype html><html><body><p>deck</p><script>
 window.tried = [];
 for (const url of ['stun:127.0.0.1:{v4}', 'stun:[::1]:{v6}', 'turn:127.0.0.1:{v4}']) {
@@ -201,12 +164,12 @@ def test_webrtc_sends_nothing_from_the_printing_browser(tmp_path):
     chromium_or_skip()
     from build_tools.export.browser import chromium
 
-    listener = UdpListener()
+    listener = Listeners()
     try:
         page = tmp_path / "site" / "deck.html"
         page.parent.mkdir()
-        page.write_text(WEBRTC.replace("{v4}", str(listener.port(0)))
-                        .replace("{v6}", str(listener.port(1))))
+        page.write_text(WEBRTC.replace("{v4}", str(listener.port("127.0.0.1", socket.SOCK_DGRAM)))
+                        .replace("{v6}", str(listener.port("::1", socket.SOCK_DGRAM))))
         with chromium(timeout_ms=30000) as printer:
             printer.print_page(page.parent, page, tmp_path / "deck.pdf",
                                ready="() => window.settled")
@@ -217,25 +180,31 @@ def test_webrtc_sends_nothing_from_the_printing_browser(tmp_path):
     assert listener.seen == []
 
 
-def test_a_page_that_is_never_ready_is_stopped_at_the_limit(tmp_path):
-    chromium_or_skip()
+def stopped_then_next_page_prints(tmp_path, html: str, ready: str, message: str) -> None:
+    """Printing ``html`` ends with ``StepTimeout`` (matching ``message``) at a 3 s limit, well
+    within a minute, and the same printer then prints the next page."""
     from build_tools.export.browser import chromium
 
     page = tmp_path / "site" / "deck.html"
     page.parent.mkdir()
-    page.write_text('<!doctype html><html><head><base href="file:///"></head><body>'
-                    '<script src="reveal.js"></script><p>never ready</p></body></html>')
+    page.write_text(html)
     start = time.monotonic()
     with chromium(timeout_ms=3000) as printer:
-        with pytest.raises(tools.StepTimeout, match="waited 3 s for reveal.js"):
-            printer.print_page(page.parent, page, tmp_path / "deck.pdf",
-                               ready="() => window.__talksPdfReady")
-        # the tab is still usable for the next talk
+        with pytest.raises(tools.StepTimeout, match=message):
+            printer.print_page(page.parent, page, tmp_path / "deck.pdf", ready=ready)
         good = tmp_path / "site" / "good.html"
         good.write_text("<!doctype html><p>fine</p><script>window.ok = 1;</script>")
         printer.print_page(good.parent, good, tmp_path / "good.pdf", ready="() => window.ok")
     assert time.monotonic() - start < 60
     assert (tmp_path / "good.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_page_that_is_never_ready_is_stopped_at_the_limit(tmp_path):
+    chromium_or_skip()
+    stopped_then_next_page_prints(
+        tmp_path, '<!doctype html><html><head><base href="file:///"></head><body>'
+        '<script src="reveal.js"></script><p>never ready</p></body></html>',
+        "() => window.__talksPdfReady", "waited 3 s for reveal.js")
 
 
 def test_a_deck_over_the_slide_budget_is_refused_and_the_rest_exported(tmp_path, monkeypatch):
@@ -266,18 +235,7 @@ def test_a_page_that_hangs_while_printing_is_stopped_at_the_limit(tmp_path):
     """``page.pdf`` has no time limit of its own: a script looping in ``beforeprint`` would
     hold the worker for ever."""
     chromium_or_skip()
-    from build_tools.export.browser import chromium
-
-    page = tmp_path / "site" / "deck.html"
-    page.parent.mkdir()
-    page.write_text("<!doctype html><p>hang</p><script>window.ok = 1;"
-                    "addEventListener('beforeprint', () => { while (true) {} });</script>")
-    start = time.monotonic()
-    with chromium(timeout_ms=3000) as printer:
-        with pytest.raises(tools.StepTimeout, match="more than 3 s to print"):
-            printer.print_page(page.parent, page, tmp_path / "deck.pdf", ready="() => window.ok")
-        good = tmp_path / "site" / "good.html"
-        good.write_text("<!doctype html><p>fine</p><script>window.ok = 1;</script>")
-        printer.print_page(good.parent, good, tmp_path / "good.pdf", ready="() => window.ok")
-    assert time.monotonic() - start < 60
-    assert (tmp_path / "good.pdf").read_bytes().startswith(b"%PDF")
+    stopped_then_next_page_prints(
+        tmp_path, "<!doctype html><p>hang</p><script>window.ok = 1;"
+        "addEventListener('beforeprint', () => { while (true) {} });</script>",
+        "() => window.ok", "more than 3 s to print")

@@ -28,6 +28,7 @@ from build_tools.export import parse_formats
 from build_tools.site.build import SiteOptions, build_site
 
 from conftest import ROOT, chromium_or_skip, require_tool
+from helpers import Listeners
 
 DOC = "hostile"
 TOKEN = f"SECRET-{uuid.uuid4().hex}"
@@ -60,52 +61,6 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
 class HTTPServerV6(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
-
-
-class Listeners:
-    """Raw TCP and UDP listeners on IPv4 and IPv6 loopback: every connection or datagram is
-    remembered (WebRTC's STUN and TURN, or anything else that escapes the routing)."""
-
-    def __init__(self):
-        self.seen: list[str] = []
-        self.sockets = {}
-        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-                sock = socket.socket(family, kind)
-                sock.bind((host, 0))
-                if kind == socket.SOCK_STREAM:
-                    sock.listen(8)
-                sock.settimeout(0.2)
-                self.sockets[(host, kind)] = sock
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._listen, args=(key, sock), daemon=True)
-                        for key, sock in self.sockets.items()]
-        for thread in self.threads:
-            thread.start()
-
-    def port(self, host: str, kind) -> int:
-        return self.sockets[(host, kind)].getsockname()[1]
-
-    def _listen(self, key, sock) -> None:
-        deadline = time.monotonic() + 900  # stops by itself
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            try:
-                if key[1] == socket.SOCK_STREAM:
-                    conn, _ = sock.accept()
-                    conn.close()
-                    self.seen.append(f"tcp {key[0]}")
-                else:
-                    sock.recv(4096)
-                    self.seen.append(f"udp {key[0]}")
-            except OSError:
-                continue
-
-    def close(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join()
-        for sock in self.sockets.values():
-            sock.close()
 
 
 @pytest.fixture(scope="module")
