@@ -10,8 +10,9 @@ tree's time; when those show a slowdown, up to ``--confirm`` more turns are take
 one tree can be a tenth slower than an identical one for a few turns, and only a
 slowdown that lasts counts.  The gate fails (exit 1) when this commit is more than ``--threshold``
 slower than its parent in the full build or in the rebuild; it prints both times, their
-ratio and the wall times either way.  The parent's code is taken with
-``git archive`` and run with this checkout's installed dependencies.
+ratio and the wall times either way.  Both commits' code is taken with ``git archive``
+(a checkout's own folder measured consistently slower than an unpacked copy of the same
+code) and run with this checkout's installed dependencies.
 
     python benchmarks/gate.py [--against REV] [--limit N] [--rounds N] [--confirm N] [--threshold 0.10]
 
@@ -143,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         corpus = work / "corpus"
         talks, fragment = workload(SHARED / "corpus", opts.limit, corpus)
-        trees = [Tree("parent", parent), Tree("this", ROOT)]
+        # this commit is unpacked too: both trees are read from the same kind of folder
+        this = parent_tree("HEAD", work / "this")
+        trees = [Tree("parent", parent), Tree("this", this or ROOT)]
         print(f"speed gate: {len(talks)} corpus talks, 3 variants; edit "
               f"{fragment.relative_to(corpus)}; {opts.rounds} rounds; this commit against "
               f"{opts.against}")
