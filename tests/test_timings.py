@@ -47,3 +47,27 @@ def test_build_reports_every_stage_and_worker(tmp_path, monkeypatch):
     assert table[("expansion", "main")][1] == 3
     assert ("expansion", "slides worker") not in table
     assert table[("expansion", "handout worker")][1] == 3
+
+
+def test_each_bibliography_is_cleaned_once_per_build_not_once_per_variant(tmp_path, monkeypatch):
+    """The build cleans a bibliography before its deck and variant processes fork; each of
+    them finds it cleaned (a course's few large files took seconds in every variant)."""
+    require_module("sphinx.application", "sphinx")
+    from build_tools import bibliography
+
+    project = tmp_path / "p"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    cleaned = tmp_path / "cleaned.txt"
+    clean = bibliography.clean_bib_file
+
+    def counted(path: str, display: str | None = None) -> bibliography.CleanBib:
+        with open(cleaned, "a", encoding="utf-8") as fh:  # appended to by every process
+            fh.write(f"{Path(path).name}\n")
+        return clean(path, display)
+
+    monkeypatch.setattr(bibliography, "clean_bib_file", counted)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--quiet", "--to", "none", "--timings"])
+    assert result.exit_code == 0, result.output
+    assert cleaned.read_text(encoding="utf-8").split() == ["references.bib"]
+    assert re.search(r"^bibliographies\s+main\s", result.output, re.M)
