@@ -28,6 +28,7 @@ from ..formats import SUFFIXES, export_format
 from ..workers import cpu_count, map_chunks
 from . import tools
 from .shared import ExportFailure, ExportJob, Handout, Written, bib_cache, close_browser
+from .typst_process import close_typst
 
 if TYPE_CHECKING:
     from .completeness import Shortfall
@@ -182,8 +183,8 @@ def _talk_sources(job: ExportJob) -> list[str]:
 
 
 def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
-    """Export a chunk of talks in this process, with one browser at most (a worker process
-    keeps it for its next chunk)."""
+    """Export a chunk of talks in this process, with one browser and one Typst child at most
+    (a worker process keeps them for its next chunk)."""
     results = []
     missing_tools: dict[str, str] = {}
     try:
@@ -192,6 +193,7 @@ def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
     finally:
         if multiprocessing.parent_process() is None:
             close_browser()
+            close_typst()
     return results
 
 
