@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..config import VARIANTS, build_config, read_site_setting
 from ..export.run import ExportResult, run_exports
-from ..export.shared import ExportJob
+from ..export.shared import PICTURES, ExportJob
 from ..status import TalkStatus, withholds_page
 from .options import SiteOptions
 from .sources import diagrams_folder
@@ -29,5 +29,5 @@ def export_built_talks(options: SiteOptions, project: Path, work: Path, docs: di
         pages = {v: str(work / v / "html" / f"{doc}.html") for v in VARIANTS}
         export_jobs.append(ExportJob(talk, doc, tuple(options.exports), str(work / "exports"), config,
                                      pages, str(diagrams) if diagrams else None, notation,
-                                     options.slide_notes))
+                                     options.slide_notes, str(work / "exports" / PICTURES)))
     return run_exports(export_jobs, options.jobs or None)
