@@ -61,7 +61,7 @@ MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?
 def write(job: ExportJob, out: Path, handout: Handout) -> Written:
     """The runner's entry (``formats.FORMAT_TABLE``)."""
     inputs, errors, warnings = write_pptx(job.talk, out, job.config, job.diagrams, job.notation,
-                                          bib_cache=bib_cache(job), pictures=job.pictures)
+                                          bib_cache=bib_cache(job, "slides"), pictures=job.pictures)
     return Written(raise_first(inputs, errors), warnings)
 
 

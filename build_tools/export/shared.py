@@ -79,11 +79,12 @@ def raise_first(inputs: list[str], errors: list[Diagnostic]) -> list[str]:
     return inputs
 
 
-def bib_cache(job: ExportJob) -> str | None:
-    """Where the handout's build keeps its cleaned bibliographies: the exports share them."""
+def bib_cache(job: ExportJob, variant: str = "handout") -> str | None:
+    """Where the variant's build keeps its cleaned bibliographies: the exports share them.
+    A format takes those of the variant it is made from, built before it begins."""
     from ..sphinx_ext.citations import BIB_FOLDER
 
-    page = job.pages.get("handout")
+    page = job.pages.get(variant)
     return str(site_folder(Path(page), job.doc).parent / "doctrees" / BIB_FOLDER / "cache") \
         if page else None
 
