@@ -14,9 +14,10 @@
 4. the new site replaces the old one by renaming, so an interrupted or
    crashed build never leaves a half-written site.
 
-Exports (notebooks, DOCX and PDF), when asked for, are made after the Sphinx
-builds from the built pages into ``<work>/exports/`` (so they are incremental
-and a failed one keeps its last good file) and copied into ``exports/``.
+Exports (notebooks, DOCX, PDF and PPTX), when asked for, are made from the built
+pages into ``<work>/exports/`` (so they are incremental and a failed one keeps its
+last good file) and copied into ``exports/``: the PPTX is begun as soon as the deck
+is built, while Sphinx builds the other variants; the others once all are built.
 
 Each step has a module of its own: ``discovery`` (talks, pages, document names,
 course order), ``sources`` (step 1), ``decks`` and ``variants`` (step 2), ``publish``
