@@ -422,7 +422,10 @@ class ExportsAhead:
             return
         shutil.rmtree(staged[0].out_dir, ignore_errors=True)  # what an interrupted build left
         workers = max(1, min(self.workers or cpu_count(), len(staged)))
-        self.started.append((staged, StartedChunks(export_talks, _chunks(staged), workers)))
+        try:
+            self.started.append((staged, StartedChunks(export_talks, _chunks(staged), workers)))
+        except (OSError, RuntimeError):  # no process to spare: they are made after the site
+            return
 
     def take(self, jobs: list[ExportJob]) -> dict[str, tuple[tuple[str, ...], ExportResult]]:
         """Wait for what was begun; put in place the exports of ``jobs`` (document -> the
