@@ -6,7 +6,9 @@ macro file the expansion read, the bibliography, the built HTML page) is
 newer than it.  What each export was made from is kept next to the exports
 (``.stamps/``), so deciding needs no expansion.  Talks are shared out over
 worker processes one at a time, the largest first; each worker starts one browser,
-the first time a talk needs it, and keeps it for every later talk it exports.
+the first time a talk needs it, and keeps it for every later talk it exports.  What
+needs only the deck (the PPTX) may be begun while the other variants are still being
+built (``ExportsAhead``), in a staging folder, and put in place once the build is done.
 """
 from __future__ import annotations
 
