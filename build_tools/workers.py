@@ -102,17 +102,32 @@ def map_chunks(work: Callable[[list[Item]], Result], chunks: list[list[Item]],
     A worker that dies or cannot start gives a ``failure`` for each chunk it held, and
     the other chunks still run; no ``BrokenProcessPool`` reaches the caller.
     """
-    outcomes: list[ChunkOutcome[Item, Result]] = [ChunkOutcome(chunk) for chunk in chunks]
-    # the initializer cannot fail: a worker waiting for its first task still ends with us
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=process_context(),
-                             initializer=die_with_parent) as pool:
-        futures = [pool.submit(_run_chunk, work, chunk) for chunk in chunks]
-        for outcome, future in zip(outcomes, futures, strict=True):
-            try:
-                outcome.result = future.result()
-            except Exception as exc:  # noqa: BLE001 - reported per chunk, never raised
-                outcome.failure = failure_text(exc)
-    return outcomes
+    return StartedChunks(work, chunks, workers).outcomes()
+
+
+class StartedChunks(Generic[Item, Result]):
+    """``map_chunks`` started, its outcomes waited for later: the caller does other work
+    meanwhile.  ``outcomes()`` must be called (it ends the processes)."""
+
+    def __init__(self, work: Callable[[list[Item]], Result], chunks: list[list[Item]],
+                 workers: int) -> None:
+        self.chunks = [ChunkOutcome[Item, Result](chunk) for chunk in chunks]
+        # the initializer cannot fail: a worker waiting for its first task still ends with us
+        self.pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=process_context(),
+                                        initializer=die_with_parent)
+        self.futures = [self.pool.submit(_run_chunk, work, chunk) for chunk in chunks]
+
+    def outcomes(self) -> list[ChunkOutcome[Item, Result]]:
+        """Each chunk's outcome, in chunk order, once all are done."""
+        try:
+            for outcome, future in zip(self.chunks, self.futures, strict=True):
+                try:
+                    outcome.result = future.result()
+                except Exception as exc:  # noqa: BLE001 - reported per chunk, never raised
+                    outcome.failure = failure_text(exc)
+        finally:
+            self.pool.shutdown()
+        return self.chunks
 
 
 def _run_chunk(work: Callable[[list[Item]], Result], chunk: list[Item]) -> Result:

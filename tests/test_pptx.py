@@ -113,6 +113,48 @@ def test_svg_pictures_are_drawn_as_png_at_their_size(demo):
     assert abs(picture.width / picture.height - 800 / 450) < 0.02  # bridge.svg is 800x450
 
 
+def deck_media(deck: Path) -> list[bytes]:
+    with zipfile.ZipFile(deck) as z:
+        return [z.read(n) for n in sorted(z.namelist()) if n.startswith("ppt/media/")]
+
+
+def test_a_diagram_two_talks_show_is_drawn_once_and_kept_for_every_worker(tmp_path):
+    """The PNG an SVG is drawn as is kept in the exports' work folder, named by the SVG's
+    content: a second talk (in another worker, or a later build) takes it from there."""
+    first = exports_demo_project(tmp_path)
+    second = first.with_name("second-talk.md")
+    shutil.copy(first, second)
+    kept = tmp_path / "pictures"
+    write_pptx(str(first), tmp_path / "first.pptx", build_config(first), None, pictures=str(kept))
+    [png] = kept.iterdir()
+    from build_tools.export.shared import rasterize
+
+    svg = (tmp_path / "diagrams" / "accelerate" / "bridge.svg").read_bytes()
+    drawn = png.read_bytes()
+    assert drawn == rasterize(svg, 96)  # the picture as drawn, unchanged
+    assert drawn in deck_media(tmp_path / "first.pptx")
+    # another picture in its place: the second talk must take it, not draw the SVG again
+    marked = rasterize(svg, 48)
+    png.write_bytes(marked)
+    write_pptx(str(second), tmp_path / "second.pptx", build_config(second), None,
+               pictures=str(kept))
+    assert marked in deck_media(tmp_path / "second.pptx")
+    assert drawn not in deck_media(tmp_path / "second.pptx")
+    assert [p.name for p in kept.iterdir()] == [png.name]
+
+
+def test_a_kept_picture_that_is_not_a_png_is_drawn_again(tmp_path):
+    talk = exports_demo_project(tmp_path)
+    kept = tmp_path / "pictures"
+    write_pptx(str(talk), tmp_path / "first.pptx", build_config(talk), None, pictures=str(kept))
+    [png] = kept.iterdir()
+    drawn = png.read_bytes()
+    png.write_bytes(b"not a picture")
+    write_pptx(str(talk), tmp_path / "again.pptx", build_config(talk), None, pictures=str(kept))
+    assert deck_media(tmp_path / "again.pptx") == deck_media(tmp_path / "first.pptx")
+    assert png.read_bytes() == drawn
+
+
 def reference_deck(path: Path, width: int) -> Path:
     """pandoc's own reference presentation with another slide width."""
     import pypandoc

@@ -19,7 +19,7 @@ title: Typography
 \\section{Quotes}
 
 \\notes{"Double" and 'single' quotes, don't -- a range 1--2, a pause --- then... more. . . and `code "as" -- written...`, $a--b$, <https://example.org/a--b...c>.}
-"""
+"""  # noqa: E501 - one paragraph of notes, as a talk writes it
 
 
 def test_the_parser_makes_the_typographic_forms() -> None:

@@ -15,10 +15,10 @@ input and the reference presentation: images are inlined as ``data:`` URIs (stan
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,8 +32,8 @@ from .citations import cited_keys
 from . import tools
 from .images import ImageFinder
 from .completeness import pptx_content as read_back  # noqa: F401 - the format's reader
-from .shared import (ExportJob, Handout, Written, bib_cache, notation_definitions, raise_first, rasterize,
-                     raw_tex_as_text, talk_bib_files)
+from .shared import (ExportJob, Handout, Written, bib_cache, drawn_svg, notation_definitions,
+                     raise_first, raw_tex_as_text, talk_bib_files)
 from .sanitize import dropped_attribute_warnings, writer_safe
 from .standins import Pictures
 from .tree import PandocNode
@@ -61,7 +61,7 @@ MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?
 def write(job: ExportJob, out: Path, handout: Handout) -> Written:
     """The runner's entry (``formats.FORMAT_TABLE``)."""
     inputs, errors, warnings = write_pptx(job.talk, out, job.config, job.diagrams, job.notation,
-                                          bib_cache=bib_cache(job))
+                                          bib_cache=bib_cache(job, "slides"), pictures=job.pictures)
     return Written(raise_first(inputs, errors), warnings)
 
 
@@ -71,10 +71,11 @@ def settings(job: ExportJob) -> dict:
 
 
 def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
-               notation: str | None = None, bib_cache: str | None = None
-               ) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
+               notation: str | None = None, bib_cache: str | None = None,
+               pictures: str | None = None) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
     """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings).
-    ``bib_cache`` is where the HTML build keeps its cleaned bibliographies."""
+    ``bib_cache`` is where the HTML build keeps its cleaned bibliographies, ``pictures``
+    where SVGs drawn as PNG are kept (``shared.drawn_svg``)."""
     tools.pandoc()
     expanded = expand(talk, "slides", config)
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
@@ -96,8 +97,12 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
     packed = Pictures()
+
+    def draw(svg: Path) -> bytes | None:
+        return _drawn(svg, timeout, pictures)
+
     tools.run_pandoc(["--from=json", "--to=pptx", f"--output={tmp}", *args],
-                     json.dumps(_with_pictures(tree, deck.pictures, finder, packed)),
+                     json.dumps(_with_pictures(tree, deck.pictures, finder, packed, draw)),
                      timeout=timeout)
     packed.put_in(tmp, with_math_fallback)
     tmp.replace(out)
@@ -279,19 +284,20 @@ class Deck:
 
 
 def _with_pictures(node: PandocNode, pictures: list[tuple[str, Path, str]], finder: ImageFinder,
-                   packed: Pictures) -> PandocNode:
+                   packed: Pictures, draw: Callable[[Path], bytes | None]) -> PandocNode:
     """pandoc's tree with each ``talks-picture:N`` the file inlined (pandoc reads no file;
-    ``packed`` gives the stand-in it is handed); a picture that cannot be drawn is left out."""
+    ``packed`` gives the stand-in it is handed, ``draw`` an SVG as PNG); a picture that
+    cannot be drawn is left out."""
     if isinstance(node, list):
         # a picture that cannot be drawn goes; any other null (a table's short caption) stays
-        out = [(x, _with_pictures(x, pictures, finder, packed)) for x in node]
+        out = [(x, _with_pictures(x, pictures, finder, packed, draw)) for x in node]
         return [new for old, new in out if new is not None or old is None]
     if not isinstance(node, dict):
         return node
     if node.get("t") == "Image" and node["c"][2][0].startswith(PICTURE):
         attr, alt, (src, title) = node["c"]
         written, path, caption = pictures[int(src[len(PICTURE):])]
-        placed = _picture(path)
+        placed = _picture(path, draw)
         if placed is None:
             return finder.refuse(written, "it cannot be drawn (an SVG that links files outside "
                                           "its folder, or a damaged file)")
@@ -299,31 +305,29 @@ def _with_pictures(node: PandocNode, pictures: list[tuple[str, Path, str]], find
         uri = packed.data_url(content, name, caption or path.name)
         attr = [attr[0], attr[1], [*attr[2], *([("width", width)] if width else [])]]
         return {"t": "Image", "c": [attr, alt, [uri, title]]}
-    return {k: _with_pictures(v, pictures, finder, packed) for k, v in node.items()}
+    return {k: _with_pictures(v, pictures, finder, packed, draw) for k, v in node.items()}
 
 
-def _picture(path: Path) -> tuple[bytes, str, str] | None:
+def _picture(path: Path, draw: Callable[[Path], bytes | None]) -> tuple[bytes, str, str] | None:
     """(content, file name, width or "") of a picture.  An SVG goes as a PNG drawn at
     ``SVG_PPI``: PowerPoint shows no SVG given alone (pandoc #10951); its width keeps its
     size."""
     if path.suffix.lower() != ".svg":
         return path.read_bytes(), path.name, ""
-    stat = path.stat()
-    png = _drawn(str(path), stat.st_mtime_ns, stat.st_size)
+    png = draw(path)
     if png is None:
         return None
     width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
     return png, path.with_suffix(".png").name, f"{width / SVG_PPI:.2f}in"
 
 
-@functools.lru_cache(maxsize=64)
-def _drawn(svg: str, _mtime_ns: int, _size: int) -> bytes | None:
-    """This version of the SVG drawn as a PNG, None when it cannot be drawn; once per
-    worker (talks share their diagrams)."""
+def _drawn(svg: Path, timeout: float, folder: str | None) -> bytes | None:
+    """The SVG drawn as a PNG, once per content (talks share their diagrams); None when it
+    cannot be drawn."""
     from .typst_process import CompileError
 
     try:
-        return rasterize(Path(svg), SVG_PPI)
+        return drawn_svg(svg, SVG_PPI, timeout, folder)
     except CompileError:
         return None
 

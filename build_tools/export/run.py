@@ -6,7 +6,9 @@ macro file the expansion read, the bibliography, the built HTML page) is
 newer than it.  What each export was made from is kept next to the exports
 (``.stamps/``), so deciding needs no expansion.  Talks are shared out over
 worker processes one at a time, the largest first; each worker starts one browser,
-the first time a talk needs it, and keeps it for every later talk it exports.
+the first time a talk needs it, and keeps it for every later talk it exports.  What
+needs only the deck (the PPTX) may be begun while the other variants are still being
+built (``ExportsAhead``), in a staging folder, and put in place once the build is done.
 """
 from __future__ import annotations
 
@@ -18,16 +20,17 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
 from ..formats import SUFFIXES, export_format
-from ..workers import cpu_count, map_chunks
+from ..workers import ChunkOutcome, StartedChunks, cpu_count, map_chunks
 from . import tools
 from .shared import ExportFailure, ExportJob, Handout, Written, bib_cache, close_browser
+from .typst_process import close_typst
 
 if TYPE_CHECKING:
     from .completeness import Shortfall
@@ -182,8 +185,8 @@ def _talk_sources(job: ExportJob) -> list[str]:
 
 
 def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
-    """Export a chunk of talks in this process, with one browser at most (a worker process
-    keeps it for its next chunk)."""
+    """Export a chunk of talks in this process, with one browser and one Typst child at most
+    (a worker process keeps them for its next chunk)."""
     results = []
     missing_tools: dict[str, str] = {}
     try:
@@ -192,6 +195,7 @@ def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
     finally:
         if multiprocessing.parent_process() is None:
             close_browser()
+            close_typst()
     return results
 
 
@@ -336,21 +340,127 @@ def _set_aside(job: ExportJob, fmt: str) -> None:
 
 # -- many talks in parallel ---------------------------------------------------------------
 
-def run_exports(jobs: list[ExportJob], workers: int | None = None) -> list[ExportResult]:
+def run_exports(jobs: list[ExportJob], workers: int | None = None,
+                ahead: ExportsAhead | None = None) -> list[ExportResult]:
     """Export every job, in up to ``workers`` processes (default: the cores); the results
-    in the order of the jobs."""
+    in the order of the jobs.  What ``ahead`` made of these talks is put in place, not made
+    again; what it made of other talks (a variant failed them since) is dropped."""
+    made = ahead.take(jobs) if ahead is not None else {}
+    done = {doc: formats for doc, (formats, _result) in made.items()}
+    rest = [replace(job, formats=tuple(f for f in job.formats if f not in done.get(job.doc, ())))
+            for job in jobs]
+    results = {result.doc: result for result in _run(rest, workers)}
+    joined = []
+    for job in jobs:
+        parts = [r for r in (made.get(job.doc, ((), None))[1], results.get(job.doc)) if r is not None]
+        if parts:
+            joined.append(functools.reduce(_joined, parts))
+    return _dedupe_tools(joined)
+
+
+def _run(jobs: list[ExportJob], workers: int | None) -> list[ExportResult]:
     jobs = [j for j in jobs if j.formats]
     if not jobs:
         return []
     workers = max(1, min(workers or cpu_count(), len(jobs)))
     if workers == 1:
-        return _dedupe_tools(export_talks(jobs))
-    results = []
-    for outcome in map_chunks(export_talks, _chunks(jobs), workers):
+        return export_talks(jobs)
+    return _gathered(map_chunks(export_talks, _chunks(jobs), workers))
+
+
+def _gathered(outcomes: list[ChunkOutcome[ExportJob, list[ExportResult]]]) -> list[ExportResult]:
+    """The results of the workers' chunks, a lost talk as an error at the talk."""
+    results: list[ExportResult] = []
+    for outcome in outcomes:
         results += outcome.result if outcome.result is not None else \
             [_lost(job, outcome.failure) for job in outcome.items]
-    place = {job.doc: n for n, job in enumerate(jobs)}
-    return _dedupe_tools(sorted(results, key=lambda result: place[result.doc]))
+    return results
+
+
+def _joined(first: ExportResult, later: ExportResult) -> ExportResult:
+    """One talk's result from the formats made ahead and the others."""
+    return ExportResult(
+        first.talk, first.doc, written=[*first.written, *later.written],
+        up_to_date=[*first.up_to_date, *later.up_to_date],
+        incomplete=[*first.incomplete, *later.incomplete], skipped=[*first.skipped, *later.skipped],
+        diagnostics=[*first.diagnostics, *(d for d in later.diagnostics if d not in first.diagnostics)],
+        seconds=first.seconds + later.seconds,
+        seconds_by_format={**first.seconds_by_format, **later.seconds_by_format})
+
+
+# -- ahead of the site ----------------------------------------------------------------------
+
+STAGED = ".staged"
+"""The folder of the exports' work folder where exports made ahead wait to be put in place."""
+
+
+def made_ahead(fmt: str) -> bool:
+    """Whether ``fmt`` is made as soon as the deck is built, while the other variants are:
+    it is written from the deck's records and checked against the deck's page alone (the
+    PPTX).  A printed export waits (it says where a refused address was written through
+    the talk's other exports, made later), as does everything made from the handout."""
+    record = export_format(fmt)
+    return record.source == "slides" and not record.printed
+
+
+class ExportsAhead:
+    """Exports begun while the site is still being built: each talk's formats ``made_ahead``,
+    as soon as its deck is built.  They are written into a staging folder, never over the
+    last good files, so that a talk another variant then fails keeps its last good exports:
+    ``run_exports`` puts in place those of the talks the build publishes, and drops the rest."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers
+        self.started: list[tuple[list[ExportJob], StartedChunks]] = []
+
+    def start(self, jobs: list[ExportJob]) -> None:
+        """Begin the formats of ``jobs`` made ahead that are out of date (the deck is built)."""
+        staged = []
+        for job in jobs:
+            formats = tuple(f for f in job.formats if made_ahead(f) and not is_up_to_date(job, f))
+            if formats:
+                staged.append(replace(job, formats=formats, out_dir=str(Path(job.out_dir) / STAGED)))
+        if not staged:
+            return
+        shutil.rmtree(staged[0].out_dir, ignore_errors=True)  # what an interrupted build left
+        workers = max(1, min(self.workers or cpu_count(), len(staged)))
+        try:
+            self.started.append((staged, StartedChunks(export_talks, _chunks(staged), workers)))
+        except (OSError, RuntimeError):  # no process to spare: they are made after the site
+            return
+
+    def take(self, jobs: list[ExportJob]) -> dict[str, tuple[tuple[str, ...], ExportResult]]:
+        """Wait for what was begun; put in place the exports of ``jobs`` (document -> the
+        formats made ahead, their result).  A talk whose worker was lost is not among them:
+        its formats are made again."""
+        wanted = {job.doc: job for job in jobs}
+        taken = {}
+        for staged, started in self.started:
+            for result in _gathered(started.outcomes()):
+                job = wanted.get(result.doc)
+                stage = next(s for s in staged if s.doc == result.doc)
+                if job is not None and not any(d.code == "E-WORKER" for d in result.diagnostics):
+                    _put_in_place(stage, job, result)
+                    taken[job.doc] = (stage.formats, result)
+            shutil.rmtree(staged[0].out_dir, ignore_errors=True)
+        self.started = []
+        return taken
+
+
+def _put_in_place(stage: ExportJob, job: ExportJob, result: ExportResult) -> None:
+    """Move what was made in the staging folder where ``job`` keeps it, as the runner would
+    have left it: a written export and its stamp in place; an incomplete one set aside, the
+    last good file kept and the stamp gone (made again next time)."""
+    for fmt in result.written:
+        for made, place in ((export_path(stage.out_dir, stage.doc, fmt), export_path(job.out_dir, job.doc, fmt)),
+                            (_stamp_path(stage, fmt), _stamp_path(job, fmt))):
+            place.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(made, place)
+    for fmt in result.incomplete:
+        place = incomplete_path(job.out_dir, job.doc, fmt)
+        place.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(incomplete_path(stage.out_dir, stage.doc, fmt), place)
+        _stamp_path(job, fmt).unlink(missing_ok=True)
 
 
 def _lost(job: ExportJob, failure: str) -> ExportResult:

@@ -7,17 +7,17 @@ never from another format (``tests/test_architecture.py``).
   the typeset PDF both write from;
 * the notation macros a document's math uses, the talk's bibliography files and the HTML
   build's cleaned copies of them;
-* SVG drawn as PNG by the confined Typst compiler (``rasterize``);
+* SVG drawn as PNG by the confined Typst compiler, once per picture (``drawn_svg``);
 * the process's browser, started once and kept for every deck a worker prints.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import multiprocessing.util
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +53,9 @@ class ExportJob:
     diagrams: str | None = None
     notation: str | None = None
     slide_notes: bool = False
+    pictures: str | None = None
+    """Where pictures drawn for the exports are kept, named by their content (in the work
+    folder): every worker and every later build reuses them.  None: kept in this process."""
 
 
 @dataclass
@@ -76,11 +79,12 @@ def raise_first(inputs: list[str], errors: list[Diagnostic]) -> list[str]:
     return inputs
 
 
-def bib_cache(job: ExportJob) -> str | None:
-    """Where the handout's build keeps its cleaned bibliographies: the exports share them."""
+def bib_cache(job: ExportJob, variant: str = "handout") -> str | None:
+    """Where the variant's build keeps its cleaned bibliographies: the exports share them.
+    A format takes those of the variant it is made from, built before it begins."""
     from ..sphinx_ext.citations import BIB_FOLDER
 
-    page = job.pages.get("handout")
+    page = job.pages.get(variant)
     return str(site_folder(Path(page), job.doc).parent / "doctrees" / BIB_FOLDER / "cache") \
         if page else None
 
@@ -201,11 +205,51 @@ def raw_tex_as_text(node: PandocNode) -> PandocNode:
 
 # -- pictures --------------------------------------------------------------------------
 
-def rasterize(svg: Path, ppi: int, timeout: float = 180.0) -> bytes:
-    """An SVG drawn as a PNG by the same confined compiler (for formats whose readers do
-    not all draw SVG); raises ``CompileError`` when it cannot be drawn."""
+PICTURES = ".pictures"
+"""The folder of the exports' work folder that keeps the pictures drawn for them."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_DRAWN: dict[str, bytes] = {}
+"""Pictures drawn in this process, when no folder keeps them (by content and resolution)."""
+MEMORY_KEPT = 64
+
+
+def drawn_svg(svg: Path, ppi: int, timeout: float, folder: str | None = None) -> bytes:
+    """The SVG drawn as a PNG at ``ppi`` (for formats whose readers do not all draw SVG),
+    drawn once per content: kept in ``folder`` when given, else in this process.  Raises
+    ``CompileError`` when it cannot be drawn."""
+    content = svg.read_bytes()
+    key = f"{hashlib.sha256(content).hexdigest()}-{ppi}"
+    kept = Path(folder) / f"{key}.png" if folder else None
+    png = _DRAWN.get(key) if kept is None else _read_png(kept)
+    if png is not None:
+        return png
+    png = rasterize(content, ppi, timeout)
+    if kept is None:
+        if len(_DRAWN) >= MEMORY_KEPT:
+            _DRAWN.pop(next(iter(_DRAWN)))
+        _DRAWN[key] = png
+    else:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")  # workers may draw at once
+        partial.write_bytes(png)
+        os.replace(partial, kept)
+    return png
+
+
+def _read_png(path: Path) -> bytes | None:
+    """A kept picture, when it is there and is a PNG."""
+    try:
+        png = path.read_bytes()
+    except OSError:
+        return None
+    return png if png.startswith(PNG_SIGNATURE) else None
+
+
+def rasterize(svg: bytes, ppi: int, timeout: float = 180.0) -> bytes:
+    """An SVG's content drawn as a PNG by the confined compiler; raises ``CompileError``
+    when it cannot be drawn."""
     with tempfile.TemporaryDirectory(prefix="talks-raster-") as root:
-        shutil.copyfile(svg, Path(root) / "image.svg")
+        (Path(root) / "image.svg").write_bytes(svg)
         page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("image.svg")\n'
         return compile_typst(page.encode("utf-8"), root, "png", ppi, timeout)
 

@@ -11,6 +11,8 @@ network requests go to a proxy that is not there.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.util
 import os
 import select
 import struct
@@ -109,5 +111,15 @@ def compile_typst(source: bytes, root: str, fmt: str = "pdf", ppi: int | None = 
         raise tools.MissingTool("handout PDFs need the PyPI package 'typst' (pip install typst)") \
             from None
     if not _PROCESS or not _PROCESS[0].alive():
+        if not _PROCESS and multiprocessing.parent_process() is not None:
+            # a worker ends its child when it ends: the child never outlives the build, and
+            # the time it took is counted in the build's own
+            multiprocessing.util.Finalize(None, close_typst, exitpriority=10)
         _PROCESS[:] = [TypstProcess()]
     return _PROCESS[0].compile(source, root, fmt, ppi, timeout)
+
+
+def close_typst() -> None:
+    """End this process's Typst child, if it has one."""
+    while _PROCESS:
+        _PROCESS.pop().close()

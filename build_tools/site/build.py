@@ -14,9 +14,10 @@
 4. the new site replaces the old one by renaming, so an interrupted or
    crashed build never leaves a half-written site.
 
-Exports (notebooks, DOCX and PDF), when asked for, are made after the Sphinx
-builds from the built pages into ``<work>/exports/`` (so they are incremental
-and a failed one keeps its last good file) and copied into ``exports/``.
+Exports (notebooks, DOCX, PDF and PPTX), when asked for, are made from the built
+pages into ``<work>/exports/`` (so they are incremental and a failed one keeps its
+last good file) and copied into ``exports/``: the PPTX is begun as soon as the deck
+is built, while Sphinx builds the other variants; the others once all are built.
 
 Each step has a module of its own: ``discovery`` (talks, pages, document names,
 course order), ``sources`` (step 1), ``decks`` and ``variants`` (step 2), ``publish``
@@ -49,7 +50,7 @@ from ..timings import StageTime, taken, timed
 from ..timings import rows as timing_rows
 from .decks import prepare_decks
 from .discovery import docnames_for, find_pages, find_talks, page_docnames, site_identity, site_talks
-from .exports import export_built_talks
+from .exports import ahead_of_site, export_built_talks
 from .fragments import fragment_pages, write_pages
 from .index_page import export_links, render_index, talk_rows
 from .navigation import course_navigation
@@ -250,20 +251,23 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         with timed("decks"):
             elsewhere += prepare_decks(docs, src, confdir_for(project), overrides,
                                        work / "prepared", options.jobs)
+    # a PPTX needs only the deck: begun as soon as the deck is built, beside the other variants
+    ahead = ahead_of_site(options, project, work, docs)
     with timed("Sphinx variants, all at once"):
         results, fragments = run_variants(
             variants, src, confdir_for(project), work,
             lambda variant: variant_overrides(overrides, variant, pages), options.jobs, progress,
             meanwhile=lambda: _timed_fragment_pages(project, options.include_roots, every_doc,
-                                                    variants))
+                                                    variants),
+            on_built=ahead[1] if ahead else None)
     name_sources = source_namer(src, docs)
     for result in results.values():
         result.warnings = [name_sources(w) for w in result.warnings]
         elsewhere += result.timings
     rows = talk_rows(docs, results)
     with timed("exports"):
-        exported = export_built_talks(options, project, work, docs, results) \
-            if options.exports else []
+        exported = export_built_talks(options, project, work, docs, results,
+                                      ahead[0] if ahead else None) if options.exports else []
     page_rows = {doc: page_summary(path) for path, doc in pages.items()}
     finish = None
     if options.shard is not None:

@@ -1,22 +1,49 @@
-"""Handing the built talks to the exporters: every talk the build did not fail."""
+"""Handing the built talks to the exporters: every talk the build did not fail.
+
+A talk's PPTX needs only its deck (``export.run.made_ahead``): it is begun as soon as the
+deck is built, while Sphinx builds the other variants, and put in place once the build
+knows the talk is published."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import VARIANTS, build_config, read_site_setting
-from ..export.run import ExportResult, run_exports
-from ..export.shared import ExportJob
+from ..export.run import ExportResult, ExportsAhead, made_ahead, run_exports
+from ..export.shared import PICTURES, ExportJob
 from ..status import TalkStatus, withholds_page
 from .options import SiteOptions
 from .sources import diagrams_folder
 from .variants import VariantResult, talk_problems
 
-__all__ = ["export_built_talks"]
+__all__ = ["ahead_of_site", "export_built_talks"]
 
 
 def export_built_talks(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
-                       results: dict[str, VariantResult]) -> list[ExportResult]:
-    """Export every talk the build did not fail; a failed talk keeps its last good exports."""
+                       results: dict[str, VariantResult],
+                       ahead: ExportsAhead | None = None) -> list[ExportResult]:
+    """Export every talk the build did not fail; a failed talk keeps its last good exports.
+    What ``ahead`` began is put in place, not made again."""
+    return run_exports(_jobs(options, project, work, docs, results), options.jobs or None, ahead)
+
+
+def ahead_of_site(options: SiteOptions, project: Path, work: Path, docs: dict[str, str]
+                  ) -> tuple[ExportsAhead, Callable[[str, VariantResult], None]] | None:
+    """(the exports to begin ahead, what ``run_variants`` calls as each variant is built:
+    the deck begins them); None when no format asked for is made ahead."""
+    if not any(made_ahead(fmt) for fmt in options.exports):
+        return None
+    ahead = ExportsAhead(options.jobs or None)
+
+    def built(variant: str, result: VariantResult) -> None:
+        if variant == "slides":
+            ahead.start(_jobs(options, project, work, docs, {variant: result}))
+    return ahead, built
+
+
+def _jobs(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
+          results: dict[str, VariantResult]) -> list[ExportJob]:
+    """The export of every talk none of ``results`` failed."""
     diagrams = diagrams_folder(project, list(docs), options.diagrams_dir)
     notation = read_site_setting(str(project), "talks_notation")
     export_jobs = []
@@ -29,5 +56,5 @@ def export_built_talks(options: SiteOptions, project: Path, work: Path, docs: di
         pages = {v: str(work / v / "html" / f"{doc}.html") for v in VARIANTS}
         export_jobs.append(ExportJob(talk, doc, tuple(options.exports), str(work / "exports"), config,
                                      pages, str(diagrams) if diagrams else None, notation,
-                                     options.slide_notes))
-    return run_exports(export_jobs, options.jobs or None)
+                                     options.slide_notes, str(work / "exports" / PICTURES)))
+    return export_jobs

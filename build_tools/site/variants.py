@@ -188,11 +188,14 @@ def talk_problems(status: TalkStatus, strict: bool) -> list[str]:
 def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
                  overrides: Callable[[str], dict], jobs: int | None,
                  progress: Callable[[str, str, object], None] | None,
-                 meanwhile: Callable[[], Meanwhile]) -> tuple[dict[str, VariantResult], Meanwhile]:
+                 meanwhile: Callable[[], Meanwhile],
+                 on_built: Callable[[str, VariantResult], None] | None = None
+                 ) -> tuple[dict[str, VariantResult], Meanwhile]:
     """Build each variant in its own process, all at once where there are cores for them.
 
     ``meanwhile`` runs in this process while Sphinx works; its value is returned beside the
-    results.  A variant whose process died is a crashed result, never an exception.
+    results.  ``on_built`` is told of each variant as soon as it is built (the others may
+    still be building).  A variant whose process died is a crashed result, never an exception.
     """
     cpus = cpu_count()
     # all variants at once when there are cores to share: they finish together
@@ -213,6 +216,8 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
                 pending.discard(future)
                 variant = futures[future]
                 results[variant] = _outcome(future, variant)
+                if on_built is not None:
+                    on_built(variant, results[variant])
                 if progress:
                     progress("done", variant, results[variant].ok)
             if pending:
@@ -252,7 +257,7 @@ def preload(variants: Iterable[str]) -> None:
     import furo  # noqa: F401
     import myst_parser.parsers.sphinx_  # noqa: F401
     import sphinx.application
-    import sphinx.builders.html  # noqa: F401
+    import sphinx.builders.html
     import sphinx_revealjs  # noqa: F401
     import sphinxcontrib.bibtex  # noqa: F401
 

@@ -1,0 +1,101 @@
+"""The PPTX begun as soon as the deck is built, beside the other variants' Sphinx builds:
+the same file as made after the whole site, put in place only for a talk the build
+publishes; a talk another variant fails keeps its last good PPTX."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from build_tools.config import VARIANTS, build_config
+from build_tools.export import parse_formats
+from build_tools.export.run import STAGED, ExportsAhead, export_path, made_ahead, run_exports
+from build_tools.export.shared import ExportJob
+from build_tools.site.build import SiteOptions, build_site
+
+from conftest import require_module
+from helpers import exports_demo_project
+
+require_module("pptx", "python-pptx")
+
+DOC = "exports-demo"
+
+
+def built_project(root: Path) -> tuple[Path, Path]:
+    """The exports demonstration, built as HTML: (the talk, the work folder)."""
+    talk = exports_demo_project(root)
+    report = build_site(SiteOptions(talks=[str(talk)], project=str(root), out=str(root / "_build/site"),
+                                    exports=()))
+    assert report.ok, report.failed
+    return talk, root / "_build" / ".work" / "site"
+
+
+def job(talk: Path, work: Path, out: str) -> ExportJob:
+    pages = {v: str(work / v / "html" / f"{DOC}.html") for v in VARIANTS}
+    return ExportJob(str(talk), DOC, ("pptx",), out, build_config(talk), pages,
+                     pictures=str(work / "pictures"))
+
+
+def parts(deck: Path) -> dict[str, bytes]:
+    """What the deck shows: its slides, notes and pictures (not the package's dates)."""
+    with zipfile.ZipFile(deck) as z:
+        return {n: z.read(n) for n in z.namelist() if not n.startswith("docProps/")}
+
+
+def test_only_what_is_made_from_the_deck_alone_is_made_ahead():
+    assert [fmt for fmt in parse_formats("all") if made_ahead(fmt)] == ["pptx"]
+
+
+def test_a_pptx_made_ahead_is_the_one_made_after_the_site_and_checked_the_same(tmp_path):
+    talk, work = built_project(tmp_path)
+    after = job(talk, work, str(tmp_path / "after"))
+    [made_after] = run_exports([after])
+    assert made_after.written == ["pptx"], [d.format() for d in made_after.diagnostics]
+    early = job(talk, work, str(tmp_path / "early"))
+    ahead = ExportsAhead(workers=1)
+    ahead.start([early])
+    [made_ahead_] = run_exports([early], ahead=ahead)
+    assert made_ahead_.written == ["pptx"] and not made_ahead_.incomplete
+    assert made_ahead_.diagnostics == made_after.diagnostics
+    assert parts(export_path(early.out_dir, DOC, "pptx")) == parts(export_path(after.out_dir, DOC, "pptx"))
+    assert not (Path(early.out_dir) / STAGED).exists()
+    # made, stamped, up to date: the next build neither begins it again nor remakes it
+    again = ExportsAhead(workers=1)
+    again.start([early])
+    assert again.started == []
+    assert run_exports([early], ahead=again)[0].up_to_date == ["pptx"]
+
+
+def test_a_talk_failed_after_its_deck_keeps_its_last_good_pptx(tmp_path):
+    """Begun when the deck was built, but the handout then failed: nothing is put in place."""
+    talk, work = built_project(tmp_path)
+    out = tmp_path / "exports"
+    good = export_path(out, DOC, "pptx")
+    good.parent.mkdir(parents=True)
+    good.write_bytes(b"the last good deck")
+    ahead = ExportsAhead(workers=1)
+    ahead.start([job(talk, work, str(out))])
+    assert run_exports([], ahead=ahead) == []
+    assert good.read_bytes() == b"the last good deck"
+    assert not (out / STAGED).exists()
+
+
+def test_a_build_whose_handout_fails_keeps_the_last_good_pptx(tmp_path):
+    talk = exports_demo_project(tmp_path)
+    out = tmp_path / "_build" / "site"
+
+    def build():
+        return build_site(SiteOptions(talks=[str(talk)], project=str(tmp_path), out=str(out),
+                                      exports=("pptx",)))
+
+    first = build()
+    assert first.ok and first.exports[0].written == ["pptx"]
+    good = (out / "exports" / f"{DOC}.pptx").read_bytes()
+    text = talk.read_text(encoding="utf-8")
+    # only the handout fails; the deck has a slide more, so a PPTX made of it would differ
+    talk.write_text(text.replace("\\section{Counting", "\\ifdef{NOTES}\\include{no-such-fragment.md}"
+                                 "\\endif\n\n## One Slide More\n\n\\section{Counting"), encoding="utf-8")
+    broken = build()
+    assert not broken.ok and DOC in broken.failed
+    assert broken.exports == []
+    assert (out / "exports" / f"{DOC}.pptx").read_bytes() == good
+    assert not (tmp_path / "_build" / ".work" / "site" / "exports" / STAGED).exists()
