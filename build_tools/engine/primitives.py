@@ -145,8 +145,11 @@ def refuse_outside(ex: Expander, what: str, path: str, on_disk: str | None) -> b
     return outside
 
 
-def check_image(ex: Expander, path: str) -> bool:
-    """Report a missing or refused image; True when the image exists or cannot be checked."""
+def check_image(ex: Expander, path: str, person: str = "") -> bool:
+    """Report a missing or refused image; True when the image exists or cannot be checked.
+
+    A missing portrait (``person`` names whom it shows) is reported once per talk: a
+    course shows the same people on many slides, and the fix is one picture."""
     on_disk = _image_path(ex, path)
     if refuse_outside(ex, "image", path, on_disk):
         return False
@@ -162,9 +165,13 @@ def check_image(ex: Expander, path: str) -> bool:
         close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(close) + "? " + hint
+    if person and ex.bump("counter", "portrait " + on_disk) > 1:
+        return False
+    what = f"portrait of {person}" if person else "image"
+    instead = "; their initials are shown instead" if person else ""
     ex.report("W-IMAGE-MISSING", Severity.WARNING,
-              f"image not found: {path} (searched {os.path.relpath(folder)})", hint=hint,
-              subject=on_disk)
+              f"{what} not found: {path} (searched {os.path.relpath(folder)}){instead}",
+              hint=hint, subject=on_disk)
     return False
 
 
@@ -192,13 +199,21 @@ def image(ex: Expander, call: Call, path: Out | None = None, ext: Out | None = N
     if suffix and not target.lower().endswith("." + suffix.lower()):
         target = f"{target}.{suffix}"
     target = re.sub(r"(?<!:)/{2,}", "/", target)
-    if not check_image(ex, target):
+    found = r.Image(target, width.text().strip() if width else "",
+                    " ".join(classes.text().split()) if classes else "",
+                    align.text().strip() if align else "",
+                    " ".join(alt.text().split()) if alt else "",
+                    link.text().strip() if link else "")
+    person = found.alt if PORTRAIT_CLASS in found.classes.split() else ""
+    if not check_image(ex, target, person):
+        if person:  # who it is matters more than the frame of a picture
+            return ex.block(r.Portrait(person, found.target, found.width))
         return placeholder(ex, "image", target)
-    return ex.block(r.Image(target, width.text().strip() if width else "",
-                            " ".join(classes.text().split()) if classes else "",
-                            align.text().strip() if align else "",
-                            " ".join(alt.text().split()) if alt else "",
-                            link.text().strip() if link else ""))
+    return ex.block(found)
+
+
+PORTRAIT_CLASS = "circle-head"
+"""The class ``\\circleHead`` gives a person's portrait (macros/people.gpp)."""
 
 
 def unique_label(ex: Expander, label: str) -> str:

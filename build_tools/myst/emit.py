@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeAlias
@@ -354,6 +355,8 @@ def _render(em: Emitter, block: r.Block, origin: Position) -> list[str]:
         return ["", f + block.language, *body, f, ""]
     if isinstance(block, r.Html):
         return ["", block.html, ""]
+    if isinstance(block, r.Portrait):
+        return ["", _portrait(block), ""]
     if isinstance(block, r.Missing):
         if em.variant == "slides":  # the audience sees a neutral frame; the warning is in the log
             return ["", f'<div class="talks-missing" title="{html.escape(block.target)}"></div>', ""]
@@ -362,6 +365,38 @@ def _render(em: Emitter, block: r.Block, origin: Position) -> list[str]:
         return ["", f"```{{talks-missing}} {block.what}", f":target: {block.target}", "",
                 f"Missing {block.what}: `{block.target}`", "```", ""]
     return []
+
+
+CSS_WIDTH_RE = re.compile(r"\d+(\.\d+)?(%|px|em|rem|vw)?")
+LINK_SCHEME_RE = re.compile(r"[A-Za-z][\w+.-]*:")
+
+
+def _portrait(person: r.Portrait) -> str:
+    """A person whose picture is missing: their initials in a circle (of a colour their name
+    gives, so two people differ) and their name below, both linked to their page, at the
+    width the portrait would have had (docs/vocabulary.md, "People")."""
+    name = html.escape(person.name)
+    url = person.url
+    if LINK_SCHEME_RE.match(url) and not url.lower().startswith(("http:", "https:", "mailto:")):
+        url = ""  # a talk names the link: no javascript: or data: in a page
+    width = f' style="width: {person.width}"' if CSS_WIDTH_RE.fullmatch(person.width) else ""
+    hue = zlib.crc32(person.name.encode("utf-8")) % 360
+    circle = (f'<span class="talks-initials" style="background-color: hsl({hue}, 30%, 42%)" '
+              f'role="img" aria-label="{name}">{html.escape(_initials(person.name))}</span>')
+    caption = name
+    if url:
+        link = html.escape(url, quote=True)
+        circle = f'<a href="{link}" tabindex="-1">{circle}</a>'
+        caption = f'<a href="{link}">{name}</a>'
+    return f'<figure class="talks-portrait"{width}>{circle}<figcaption>{caption}</figcaption></figure>'
+
+
+def _initials(name: str) -> str:
+    """``Ernest Mwebaze`` -> ``EM``, ``Neil D. Lawrence`` -> ``NL``, ``Teo`` -> ``T``."""
+    words = [w for w in re.split(r"[\s-]+", name) if w[:1].isalpha()]
+    if not words:
+        return "?"
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
 
 
 PLAIN_MARKUP_RE = re.compile(r"\{[\w:-]+\}`[^`]*`|[*_`]|\[\^[^\]]*\]|!?\[([^\]]*)\]\([^)]*\)")
