@@ -529,6 +529,7 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
     notes: list[Line] = []
     glue = False  # the next text goes on the last line of the notes: one sentence in the source
     ended_inline = False  # the last notes ended with more text on their line, nothing since
+    after_block = False  # the last line written is a record's (a picture's fence), not prose
     for text, origin, verbatim in lines:
         if type(text) is not str:
             if isinstance(text, r.NotesStart):
@@ -557,8 +558,11 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
             if not text.strip():
                 continue  # a notes block's own blank lines: the source had none here
             if depth and glue:
-                _go_on(notes, text, origin)
-                glue = False
+                if after_block:  # a caption after a picture: its own paragraph, not the fence's
+                    notes += [("", origin), (text, origin)]
+                else:
+                    _go_on(notes, text, origin)
+                glue = after_block = False
                 continue
             glue = ended_inline = False
         if text[:1] == "." and not verbatim and _is_pause(text):  # only the deck has pauses
@@ -576,6 +580,8 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 title, _ = _heading_text(m.group(2) or "")
                 text = f"<h3>{title}</h3>" if em.variant == "slides" else text
         (notes if depth else slides[-1].content).append((text, origin))
+        if text:
+            after_block = verbatim
     return _lift_opening(slides) if em.options.title_block else slides
 
 
