@@ -217,3 +217,16 @@ def test_inline_math_left_open_is_reported_at_its_line_and_money_is_not(tmp_path
                                "It costs $5 or `$x`.\n\nPaired $a$ and $b$\nacross $c\nd$ lines.\n",
                      "handout")
     assert [(d.code, d.location.line) for d in result.diagnostics] == [("W-MATH-UNCLOSED", 5)]
+
+
+def test_a_deck_only_line_break_inside_display_math_keeps_the_math_whole(tmp_path):
+    """_ml/includes/bias-variance-dilemma.md: ``\\slides{\\\\ &}`` inside an align. A block of
+    its own (blank lines around) would end the display math there: the deck showed
+    ``\\end{align}`` and ``\\text{variance}`` as text, and an escaped ``$$``."""
+    source = ("Decompose as\n$$\n\\begin{align*}\na = & b \\slides{\\\\\n&} + c \\slides{\\\\} d,\n"
+              "\\end{align*}\n$$\nwhere\n")
+    slides = _expand(tmp_path, source, "slides")
+    assert "$$\n\\begin{align*}\na = & b \\\\\n& + c \\\\ d,\n\\end{align*}\n$$" in slides.text, slides.text
+    assert not slides.diagnostics
+    handout = _expand(tmp_path, source, "handout")
+    assert "$$\n\\begin{align*}\na = & b  + c  d,\n\\end{align*}\n$$" in handout.text, handout.text

@@ -96,7 +96,8 @@ def _course_copy(tmp_path: Path) -> Path:
     if not COURSE.is_dir() or not SNIPPETS.is_dir():
         absent_data("the reference course course-execed or the corpus snippets")
     course = tmp_path / "course-execed"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("slides", "_lectures"))
+    # lamd's own outputs stay behind; the course's diagrams come along
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("*.slides.html", "_lectures"))
     for path in [course, *course.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)
     return course
@@ -132,6 +133,7 @@ def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
           f"{len(re.findall('W-IMAGE-MISSING', result.output))} missing image warning(s), "
           f"{len(bib_lines)} bibliography line(s), {elapsed:.1f}s")
     assert_course_pages(course / "_build/site/handout", expected)
+    assert_readers_see_what_lamd_shows(course / "_build/site")
     # the shared bibliographies' defects in entries the course never cites: a line a file
     whole_files = [line for line in bib_lines if "lists them all" in line]
     assert 0 < len(whole_files) <= len(list(BIBLIOGRAPHY.glob("*.bib")))
@@ -153,6 +155,60 @@ def assert_course_pages(handout: Path, lectures: list[str]) -> None:
         if n > 0:
             assert re.search(rf'class="prev-page" href="{lectures[n - 1]}\.html"', foot)
         assert "admonition warning" not in page
+
+
+def raw_markup_benchmark():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "raw_markup", Path(__file__).resolve().parent.parent / "benchmarks" / "raw_markup.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["raw_markup"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_readers_see_what_lamd_shows(site: Path) -> None:
+    """What readers see on the real course (issue "What readers see"): no source markup on
+    any page; the course's own title and author; numbered figures whose alt text is their
+    caption; the speaker notes' sentences whole; portraits without their pictures as names;
+    fragments and pauses in the decks."""
+    raw = raw_markup_benchmark()
+    for page in raw.pages(site):
+        kinds, names = raw.count(raw.visible_text(page))
+        assert not sum(kinds.values()), (page.relative_to(site), kinds, names)
+    for page in sorted((site / "handout").glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        assert re.search(r"<title>[^<]*Short Introduction Program</title>", html), page.name
+        assert 'sidebar-brand-text">Short Introduction Program<' in html
+        assert "Copyright &#169; Neil D. Lawrence" in html, page.name
+        assert "Figure:" not in html
+    new_world = (site / "handout/the-new-world.html").read_text(encoding="utf-8")
+    captions = re.findall(r'<img alt="([^"]*)"[^>]*>\s*</a>?\s*<figcaption>\s*<p><span class="caption-number">'
+                          r'Figure (\d+): </span><span class="caption-text">(.*?)</span>', new_world, re.S)
+    figures = re.findall(r"<figure[ >]", new_world)
+    assert len(captions) >= 5 and len(captions) == len(figures), (len(captions), len(figures))
+    assert [int(n) for _, n, _ in captions] == list(range(1, len(captions) + 1))
+    for alt, _, caption in captions:
+        assert alt == re.sub(r"<[^>]+>", "", caption).strip() or alt.startswith(alt[:40])
+    notes = (site / "speaker-notes/the-new-world.html").read_text(encoding="utf-8")
+    assert re.search(r"<p>For further thoughts see Guardian article on <a [^>]*>marketing in the "
+                     r"internet era</a> from 2015.</p>", notes)
+    assert re.search(r"<p>You can also check my blog post on <a [^>]*>System Zero</a>. This was "
+                     r"also written in 2015.</p>", notes)
+    for variant in ("handout", "slides"):
+        people = (site / variant / "data-quality.html").read_text(encoding="utf-8")
+        assert re.search(r'<figure class="talks-portrait"[^>]*><a href="https://www.linkedin.com/in/'
+                         r'emwebaze/"[^>]*><span class="talks-initials"[^>]*>EM</span></a><figcaption>'
+                         r'<a [^>]*>Ernest Mwebaze</a>', people), variant
+    assert re.search(r'class="fragment fade-in"[^>]*>.*?Outline of the DeepFace architecture',
+                     (site / "slides/the-new-world.html").read_text(encoding="utf-8"), re.S)
+    deck = (site / "slides/bringing-together.html").read_text(encoding="utf-8")
+    two_answers = deck[deck.index("<h2>Two Answers</h2>"):]
+    two_answers = two_answers[:two_answers.index("</section>")]
+    assert re.search(r'class="fragment[^"]*"[^>]*>\s*<ol[^>]*start="2"|class="fragment[^"]*"[^>]*>.*?'
+                     r"More controversially", two_answers, re.S), two_answers
 
 
 def test_front_matter_session_orders_a_course_and_dates_order_talks(tmp_path):

@@ -18,7 +18,7 @@ from ..diagnostics import Severity
 from .expander import Call, Expander, Primitive
 from .output import Out
 from ..paths import confine, display_name
-from .source import file_stamp
+from .source import file_stamp, in_math
 
 def _wrap(ex: Expander, before: str, inner: Out, after: str) -> Out:
     out = ex.generated(before)
@@ -78,9 +78,19 @@ def block(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
     """``\\__block{text}``: a multi-line argument starts and ends on block boundaries."""
     if text is None:
         return None
-    if not text.has_newline():
+    if not text.has_newline() or _written_in_math(text):
         return text
     return _wrap(ex, "\n\n", text, "\n\n")
+
+
+def _written_in_math(text: Out) -> bool:
+    """Whether an argument starts inside ``$$ ... $$`` where its talk wrote it
+    (``\\slides{\\\\ &}`` in an align): a blank line there would end the math."""
+    origin = text.origins[0] if text.origins and not text.blocks else None
+    if origin is None or len(origin) != 2:
+        return False
+    frame, offset = origin
+    return in_math(frame.source.text, offset)
 
 
 def fragments(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
