@@ -230,3 +230,17 @@ def test_a_deck_only_line_break_inside_display_math_keeps_the_math_whole(tmp_pat
     assert not slides.diagnostics
     handout = _expand(tmp_path, source, "handout")
     assert "$$\n\\begin{align*}\na = & b  + c  d,\n\\end{align*}\n$$" in handout.text, handout.text
+
+
+def test_inline_math_left_open_is_closed_after_the_words_that_read_as_math(tmp_path):
+    """_ml/includes/what-does-machine-learning-do.md: ``$\\mathbf{w}, are just a means`` made
+    MyST set the prose up to the next ``$`` as math and show ``\\boldsymbol{\\beta}$`` as text."""
+    result = _expand(tmp_path, "In machine learning, the parameters, $\\mathbf{w}, are just a means "
+                               "to an end. But when we denote the parameters by $\\boldsymbol{\\beta}$, "
+                               "we use them.\n\nThe sum $x^2 + y_i = 1 is a circle.\n", "handout")
+    assert "the parameters, $\\mathbf{w}$, are just a means to an end. But when we denote the " \
+           "parameters by $\\boldsymbol{\\beta}$, we use them." in result.text
+    assert "The sum $x^2 + y_i = 1$ is a circle." in result.text
+    assert [(d.code, d.location.line, d.message.rsplit("; ", 1)[1]) for d in result.diagnostics] == [
+        ("W-MATH-UNCLOSED", 5, "it is closed after \\mathbf{w}"),
+        ("W-MATH-UNCLOSED", 7, "it is closed after x^2 + y_i = 1")]

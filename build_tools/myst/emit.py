@@ -177,7 +177,7 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
     options = options or EmitOptions()
     em = Emitter(variant, options)
     lines = _prepare(em, items)
-    _check_inline_math(em, lines)
+    _close_inline_math(em, lines)
     if variant == "handout":
         body = _handout(em, lines)
         anchors: list[SlideAnchor] = []
@@ -1011,35 +1011,49 @@ def _ends_paragraph(item: str | r.Block) -> bool:
 SINGLE_DOLLAR_RE = re.compile(r"(?<![\\$])\$(?!\$)")
 
 
-def _check_inline_math(em: Emitter, lines: list[tuple]) -> None:
-    """Report inline math a paragraph opens with ``$`` and never closes, where LaTeX follows
-    it (``$\\mathbf{w}, are ...``): readers see its source. A lone ``$5`` is money."""
-    paragraph: list[tuple[str, object]] = []
-    for text, origin, verbatim in [*lines, ("", None, False)]:
+def _close_inline_math(em: Emitter, lines: list[tuple]) -> None:
+    """Close inline math a paragraph opens with ``$`` and never closes, where LaTeX follows
+    it (``$\\mathbf{w}, are ...``): readers would see its source, or its prose set as math.
+    It is closed after the words that read as math (``$\\mathbf{w}$, are ...``) and reported
+    at its line. A lone ``$5`` is money."""
+    paragraph: list[int] = []
+    for i in range(len(lines) + 1):
+        text, _, verbatim = lines[i] if i < len(lines) else ("", None, False)
         if type(text) is str and not verbatim and text.strip() and "$$" not in text:
-            paragraph.append((text, origin))
+            paragraph.append(i)
             continue
         if paragraph:
-            for origin_of_open in _unclosed_dollars(paragraph):
-                em.warn("W-MATH-UNCLOSED", "inline math opened with $ is not closed in its "
-                        "paragraph; readers see its source", origin_of_open)
+            _close_paragraph_math(em, lines, paragraph)
             paragraph = []
 
 
-def _unclosed_dollars(paragraph: list[tuple[str, object]]) -> list:
-    """The origins of the lines whose ``$`` opens math MyST finds no end for, with LaTeX
+def _close_paragraph_math(em: Emitter, lines: list[tuple], paragraph: list[int]) -> None:
+    for _ in range(len(paragraph) * 4):  # each turn closes one; a bound, not an expectation
+        found = _unclosed_dollar([lines[i][0] for i in paragraph])
+        if found is None:
+            return
+        row, column = found
+        text, origin, verbatim = lines[paragraph[row]]
+        end = _math_end(text, column + 1)
+        lines[paragraph[row]] = (f"{text[:end]}${text[end:]}", origin, verbatim)
+        em.warn("W-MATH-UNCLOSED", "inline math opened with $ is not closed in its paragraph; "
+                f"it is closed after {text[column + 1:end]}", origin)
+
+
+def _unclosed_dollar(paragraph: list[str]) -> tuple[int, int] | None:
+    """(line, column) of the first ``$`` that opens math MyST finds no end for, with LaTeX
     after it. MyST's rule: math opens at a ``$`` with no space after it and closes at the next
     ``$``, unless a space comes before that one: then the first is text."""
-    if not any("$" in text for text, _ in paragraph):
-        return []
-    text = "\n".join(t for t, _ in paragraph)
+    if not any("$" in text for text in paragraph):
+        return None
+    text = "\n".join(paragraph)
     if "`" in text:
         text = INLINE_CODE_RE.sub(lambda m: " " * len(m.group(0)), text)
     starts = [0]
-    for line, _ in paragraph[:-1]:
+    for line in paragraph[:-1]:
         starts.append(starts[-1] + len(line) + 1)
     dollars = [m.start() for m in SINGLE_DOLLAR_RE.finditer(text)]
-    found, i = [], 0
+    i = 0
     while i < len(dollars):
         start = dollars[i]
         if start + 1 < len(text) and not text[start + 1].isspace():
@@ -1048,9 +1062,33 @@ def _unclosed_dollars(paragraph: list[tuple[str, object]]) -> list:
                 continue
             rest = text[start + 1:text.find("\n", start) if "\n" in text[start:] else len(text)]
             if LATEX_RE.search(rest):
-                found.append(paragraph[bisect.bisect_right(starts, start) - 1][1])
+                row = bisect.bisect_right(starts, start) - 1
+                return row, start - starts[row]
         i += 1
-    return found
+    return None
+
+
+WORD_RE = re.compile(r"\s*([^\s$]+)")
+MATH_WORD_RE = re.compile(r"[\\^_{}=+<>|*/]|^\W*(\d+|[A-Za-z]|-)\W*$")
+"""A word that reads as math: a command, a script, an operator, a number, a one-letter name."""
+TRAILING_PUNCTUATION = ".,;:!?"
+
+
+def _math_end(text: str, start: int) -> int:
+    """Where math opened before ``start`` and never closed most likely ends: after the words
+    that read as math (the first always counts), braces balanced, without the punctuation
+    after the last (``\\mathbf{w},`` ends after the brace)."""
+    end = start
+    depth = 0
+    while (m := WORD_RE.match(text, end)) is not None:  # a "$" ends the words
+        word = m.group(1)
+        if end > start and depth == 0 and not MATH_WORD_RE.search(word):
+            break
+        depth = max(0, depth + word.count("{") - word.count("}"))
+        end = m.end()
+    while end > start + 1 and text[end - 1] in TRAILING_PUNCTUATION:
+        end -= 1
+    return end
 
 
 LATEX_RE = re.compile(r"\\[A-Za-z]|[\^_]\{?\w")
