@@ -244,3 +244,10 @@ def test_inline_math_left_open_is_closed_after_the_words_that_read_as_math(tmp_p
     assert [(d.code, d.location.line, d.message.rsplit("; ", 1)[1]) for d in result.diagnostics] == [
         ("W-MATH-UNCLOSED", 5, "it is closed after \\mathbf{w}"),
         ("W-MATH-UNCLOSED", 7, "it is closed after x^2 + y_i = 1")]
+
+
+def test_math_in_a_decks_third_level_heading_is_set_as_math(tmp_path):
+    """_deepgp/nips-tutorial-notes.md: ``### Modelling $\\mathbf{f}$`` showed its dollars."""
+    result = _expand(tmp_path, "## S\n\n### Modelling $\\mathbf{f}$ and $a<b$\n\nText.\n", "slides")
+    assert '<h3>Modelling <span class="math notranslate nohighlight">\\(\\mathbf{f}\\)</span> and ' \
+           '<span class="math notranslate nohighlight">\\(a&lt;b\\)</span></h3>' in result.text, result.text

@@ -578,11 +578,23 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 continue
             if m:  # ### and deeper stay inside the slide
                 title, _ = _heading_text(m.group(2) or "")
-                text = f"<h3>{title}</h3>" if em.variant == "slides" else text
+                text = f"<h3>{_heading_math(title)}</h3>" if em.variant == "slides" else text
         (notes if depth else slides[-1].content).append((text, origin))
         if text:
             after_block = verbatim
     return _lift_opening(slides) if em.options.title_block else slides
+
+
+HEADING_MATH_RE = re.compile(r"(?<![\\$])\$(?![\s$])([^$]+?)(?<![\s\\])\$")
+
+
+def _heading_math(title: str) -> str:
+    """A deck's ``###`` heading is raw HTML (a MyST heading would start a slide): its inline
+    math is written as Sphinx writes inline math, for MathJax to set, not left as ``$...$``."""
+    if "$" not in title:
+        return title
+    return HEADING_MATH_RE.sub(lambda m: '<span class="math notranslate nohighlight">\\('
+                               + html.escape(m.group(1), quote=False) + '\\)</span>', title)
 
 
 def _go_on(notes: list[Line], text: str, origin: Position) -> None:
