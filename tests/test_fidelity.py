@@ -251,3 +251,14 @@ def test_math_in_a_decks_third_level_heading_is_set_as_math(tmp_path):
     result = _expand(tmp_path, "## S\n\n### Modelling $\\mathbf{f}$ and $a<b$\n\nText.\n", "slides")
     assert '<h3>Modelling <span class="math notranslate nohighlight">\\(\\mathbf{f}\\)</span> and ' \
            '<span class="math notranslate nohighlight">\\(a&lt;b\\)</span></h3>' in result.text, result.text
+
+
+def test_a_figures_alt_text_is_its_caption_without_citation_keys_or_link_brackets(tmp_path):
+    """course-execed: the DeepFace figure's alt text read ``[@Taigman:deepface14]`` out, and
+    the Milan figure's ``<https://github.com/amzn/milan/>``."""
+    (tmp_path / "x.png").write_bytes(b"\x89PNG")
+    result = _expand(tmp_path, "\\figure{\\includepng{x}{50%}}{The DeepFace architecture "
+                               "[@Taigman:deepface14], in colours. See <https://github.com/amzn/milan/> "
+                               "and [the *code*](https://x.org) [see @a; @b].}{deep-face}\n", "handout")
+    assert ":alt: The DeepFace architecture, in colours. See https://github.com/amzn/milan/ and " \
+           "the code.\n" in result.text, result.text

@@ -399,12 +399,15 @@ def _initials(name: str) -> str:
     return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
 
 
-PLAIN_MARKUP_RE = re.compile(r"\{[\w:-]+\}`[^`]*`|[*_`]|\[\^[^\]]*\]|!?\[([^\]]*)\]\([^)]*\)")
+PLAIN_MARKUP_RE = re.compile(r"\{[\w:-]+\}`[^`]*`|[*_`]|\[\^[^\]]*\]|!?\[([^\]]*)\]\([^)]*\)"
+                             r"|\s*\[[^\]\[]*@[^\]\[]*\]|<([a-z]+:[^<>\s]+)>")
 
 
 def _plain(markdown: str) -> str:
-    """A caption as alt text: its words, without markup, roles or footnote marks."""
-    text = PLAIN_MARKUP_RE.sub(lambda m: m.group(1) or "", markdown)
+    """A caption as alt text: its words, without markup, roles, citations or footnote marks
+    (a screen reader would read ``[@Taigman:deepface14]`` out), a link's address as written."""
+    text = PLAIN_MARKUP_RE.sub(lambda m: _plain(m.group(1)) if m.group(1) else m.group(2) or "",
+                               markdown)
     return " ".join(text.split())
 
 
