@@ -101,3 +101,16 @@ def test_a_portrait_link_a_talk_names_cannot_run_script(tmp_path):
     text = expand(tmp_path, "talks/t.md", image_root=str(tmp_path)).text
     assert "javascript" not in text and "onload" not in text and "<b>" not in text
     assert ">A</span><figcaption>Ada &lt;b&gt;L&lt;/b&gt;</figcaption>" in text
+
+
+def test_documents_write_a_portrait_without_its_picture_as_the_persons_linked_name(tmp_path):
+    from build_tools.config import TalkConfig
+    from build_tools.engine.run import expand as expand_items
+    from build_tools.export.markdown import Style, cells
+
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\ernestMwebazePicture{15%}\n",
+                          "diagrams/people/other.png": b"\x89PNG"})
+    talk = expand_items(str(tmp_path / "talks/t.md"), "handout",
+                        TalkConfig(include_roots=[str(tmp_path / "includes")], image_root=str(tmp_path)))
+    text = "\n".join(c.text for c in cells(talk.items, Style(image_link=lambda path: path)))
+    assert text.strip() == "[Ernest Mwebaze](https://www.linkedin.com/in/emwebaze/)"
