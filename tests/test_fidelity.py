@@ -262,3 +262,13 @@ def test_a_figures_alt_text_is_its_caption_without_citation_keys_or_link_bracket
                                "and [the *code*](https://x.org) [see @a; @b].}{deep-face}\n", "handout")
     assert ":alt: The DeepFace architecture, in colours. See https://github.com/amzn/milan/ and " \
            "the code.\n" in result.text, result.text
+
+
+def test_a_caption_of_its_own_reads_like_every_other_caption(tmp_path):
+    """holborn-science-centrifugal-governor.md: ``\\caption{...}`` on a slide read "Figure: ..."
+    where no other caption of the deck or notes has that prefix, and the handout numbers its
+    figures ("Figure 3: ..."): an unnumbered "Figure:" reads as a mistake."""
+    for variant in ("slides", "speaker-notes", "handout"):
+        result = _expand(tmp_path, "## S\n\n\\caption{Science on Holborn Viaduct.}\n", variant)
+        assert '<div class="caption">Science on Holborn Viaduct.</div>' in result.text, variant
+        assert "Figure:" not in result.text
