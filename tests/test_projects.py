@@ -176,8 +176,10 @@ def assert_readers_see_what_lamd_shows(site: Path) -> None:
     a fade-in fragment and a pause in the decks."""
     raw = raw_markup_benchmark()
     for page in raw.pages(site):
-        kinds, names = raw.count(raw.visible_text(page))
+        text = raw.visible_text(page)
+        kinds, names = raw.count(text)
         assert not sum(kinds.values()), (page.relative_to(site), kinds, names)
+        assert "Figure:" not in text, page.relative_to(site)  # captions are numbered or bare
     for page in sorted((site / "handout").glob("*.html")):
         html = page.read_text(encoding="utf-8")
         assert re.search(r"<title>[^<]*Short Introduction Program</title>", html), page.name
