@@ -169,14 +169,14 @@ def check_image(ex: Expander, path: str, person: str = "") -> bool:
     ex.note("file", on_disk, file_stamp(on_disk))
     if exists:
         return True
+    if person and ex.bump("counter", "portrait " + on_disk) > 1:
+        return False
     folder = os.path.dirname(on_disk)
     hint = f"looked for {os.path.relpath(on_disk)}"
     if os.path.isdir(folder):
         close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(close) + "? " + hint
-    if person and ex.bump("counter", "portrait " + on_disk) > 1:
-        return False
     what = f"portrait of {person}" if person else "image"
     instead = "; their initials are shown instead" if person else ""
     ex.report("W-IMAGE-MISSING", Severity.WARNING,
