@@ -12,14 +12,9 @@ from test_sphinx_build import ROOTS, build
 
 require_module("myst_parser")
 
-TALK = """---
-title: Typography
----
-
-\\section{Quotes}
-
-\\notes{"Double" and 'single' quotes, don't -- a range 1--2, a pause --- then... more. . . and `code "as" -- written...`, $a--b$, <https://example.org/a--b...c>.}
-"""
+TALK = ("---\ntitle: Typography\n---\n\n\\section{Quotes}\n\n"
+        "\\notes{\"Double\" and 'single' quotes, don't -- a range 1--2, a pause --- then... more. . . "
+        "and `code \"as\" -- written...`, $a--b$, <https://example.org/a--b...c>.}\n")
 
 
 def test_the_parser_makes_the_typographic_forms() -> None:

@@ -252,7 +252,7 @@ def preload(variants: Iterable[str]) -> None:
     import furo  # noqa: F401
     import myst_parser.parsers.sphinx_  # noqa: F401
     import sphinx.application
-    import sphinx.builders.html  # noqa: F401
+    import sphinx.builders.html
     import sphinx_revealjs  # noqa: F401
     import sphinxcontrib.bibtex  # noqa: F401
 
