@@ -137,7 +137,8 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-PANDOC-SYNTAX', 'pandoc syntax MyST does not read (line block, grid table); see `docs/pandoc-syntax.md`'),
     Code('W-MATH-UNCLOSED',
          'a `$$` not closed before the paragraph ends (closed there when LaTeX follows it, else '
-         'shown as written), or a `$` of inline math of LaTeX its paragraph never closes'),
+         'shown as written), or a `$` of inline math of LaTeX its paragraph never closes (closed '
+         'after the words that read as math)'),
     Code('W-MATH-UNDEFINED', 'a name used in math that neither MathJax, the notation file nor the talk defines'),
     Code('E-PATH-OUTSIDE',
          'a file the talk or its settings name lies outside the repository and the configured '

@@ -332,3 +332,14 @@ def test_names_math_knows_stay_wherever_they_stand(tmp_path):
                        "\\newcommand{\\R}{\\mathbb{R}}\n\n\\includecovariance{add}{\\formula}{Additive.}\n")
     assert "$$\\kernelScalar_f(\\inputVector^\\prime) = \\alpha \\R$$" in e.text
     assert not [code for _, _, code, _ in found if code == "W-UNKNOWN-MACRO"]
+
+
+def test_a_colour_switch_written_in_text_goes_with_its_colour_and_stays_in_math(tmp_path):
+    """_gp/includes/low-rank-variational.md: ``[\\color{MyDarkBlue} No inversion of $\\Kff$
+    required]{}`` showed ``\\color{MyDarkBlue}``; in math (also over lines) MathJax sets it."""
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: T\n---\n\n[\\color{MyDarkBlue} No inversion "
+                          "of $\\Kff$ required]{}\n\n$a + {\\color{red} b}$ and $c +\n\\color{red} d$\n"})
+    e = expand(tmp_path, "talks/t.md")
+    assert "[ No inversion of $\\Kff$ required]{}" in e.text
+    assert "$a + {\\color{red} b}$ and $c +\n\\color{red} d$" in e.text
+    assert [(d.code, d.location.line) for d in e.diagnostics] == [("W-RAW-LATEX", 5)]

@@ -217,3 +217,58 @@ def test_inline_math_left_open_is_reported_at_its_line_and_money_is_not(tmp_path
                                "It costs $5 or `$x`.\n\nPaired $a$ and $b$\nacross $c\nd$ lines.\n",
                      "handout")
     assert [(d.code, d.location.line) for d in result.diagnostics] == [("W-MATH-UNCLOSED", 5)]
+
+
+def test_a_deck_only_line_break_inside_display_math_keeps_the_math_whole(tmp_path):
+    """_ml/includes/bias-variance-dilemma.md: ``\\slides{\\\\ &}`` inside an align. A block of
+    its own (blank lines around) would end the display math there: the deck showed
+    ``\\end{align}`` and ``\\text{variance}`` as text, and an escaped ``$$``."""
+    source = ("Decompose as\n$$\n\\begin{align*}\na = & b \\slides{\\\\\n&} + c \\slides{\\\\} d,\n"
+              "\\end{align*}\n$$\nwhere\n")
+    slides = _expand(tmp_path, source, "slides")
+    assert "$$\n\\begin{align*}\na = & b \\\\\n& + c \\\\ d,\n\\end{align*}\n$$" in slides.text, slides.text
+    assert not slides.diagnostics
+    handout = _expand(tmp_path, source, "handout")
+    assert "$$\n\\begin{align*}\na = & b  + c  d,\n\\end{align*}\n$$" in handout.text, handout.text
+
+
+def test_inline_math_left_open_is_closed_after_the_words_that_read_as_math(tmp_path):
+    """_ml/includes/what-does-machine-learning-do.md: ``$\\mathbf{w}, are just a means`` made
+    MyST set the prose up to the next ``$`` as math and show ``\\boldsymbol{\\beta}$`` as text."""
+    result = _expand(tmp_path, "In machine learning, the parameters, $\\mathbf{w}, are just a means "
+                               "to an end. But when we denote the parameters by $\\boldsymbol{\\beta}$, "
+                               "we use them.\n\nThe sum $x^2 + y_i = 1 is a circle.\n", "handout")
+    assert "the parameters, $\\mathbf{w}$, are just a means to an end. But when we denote the " \
+           "parameters by $\\boldsymbol{\\beta}$, we use them." in result.text
+    assert "The sum $x^2 + y_i = 1$ is a circle." in result.text
+    assert [(d.code, d.location.line, d.message.rsplit("; ", 1)[1]) for d in result.diagnostics] == [
+        ("W-MATH-UNCLOSED", 5, "it is closed after \\mathbf{w}"),
+        ("W-MATH-UNCLOSED", 7, "it is closed after x^2 + y_i = 1")]
+
+
+def test_math_in_a_decks_third_level_heading_is_set_as_math(tmp_path):
+    """_deepgp/nips-tutorial-notes.md: ``### Modelling $\\mathbf{f}$`` showed its dollars."""
+    result = _expand(tmp_path, "## S\n\n### Modelling $\\mathbf{f}$ and $a<b$\n\nText.\n", "slides")
+    assert '<h3>Modelling <span class="math notranslate nohighlight">\\(\\mathbf{f}\\)</span> and ' \
+           '<span class="math notranslate nohighlight">\\(a&lt;b\\)</span></h3>' in result.text, result.text
+
+
+def test_a_figures_alt_text_is_its_caption_without_citation_keys_or_link_brackets(tmp_path):
+    """course-execed: the DeepFace figure's alt text read ``[@Taigman:deepface14]`` out, and
+    the Milan figure's ``<https://github.com/amzn/milan/>``."""
+    (tmp_path / "x.png").write_bytes(b"\x89PNG")
+    result = _expand(tmp_path, "\\figure{\\includepng{x}{50%}}{The DeepFace architecture "
+                               "[@Taigman:deepface14], in colours. See <https://github.com/amzn/milan/> "
+                               "and [the *code*](https://x.org) [see @a; @b].}{deep-face}\n", "handout")
+    assert ":alt: The DeepFace architecture, in colours. See https://github.com/amzn/milan/ and " \
+           "the code.\n" in result.text, result.text
+
+
+def test_a_caption_of_its_own_reads_like_every_other_caption(tmp_path):
+    """holborn-science-centrifugal-governor.md: ``\\caption{...}`` on a slide read "Figure: ..."
+    where no other caption of the deck or notes has that prefix, and the handout numbers its
+    figures ("Figure 3: ..."): an unnumbered "Figure:" reads as a mistake."""
+    for variant in ("slides", "speaker-notes", "handout"):
+        result = _expand(tmp_path, "## S\n\n\\caption{Science on Holborn Viaduct.}\n", variant)
+        assert '<div class="caption">Science on Holborn Viaduct.</div>' in result.text, variant
+        assert "Figure:" not in result.text

@@ -74,3 +74,43 @@ def test_the_table_holds_every_person_lamd_ships():
     names = {p.macro for p in people}
     assert {"neilLawrencePicture", "michaelSmithPicture", "jimmyKinyonyiPicture",
             "teoPicture"} <= names
+
+
+def test_a_portrait_without_its_picture_shows_the_persons_initials_and_name_warned_once(tmp_path):
+    """The shared course has no people pictures: a reader still sees who it is, linked to their
+    page, rather than an empty frame; the author hears once that the picture is missing."""
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\ernestMwebazePicture{15%}\n\nA\\ernestMwebazePicture{15%}\n",
+                          "diagrams/people/other.png": b"\x89PNG"})
+    for variant in ("slides", "handout", "speaker-notes"):
+        e = expand(tmp_path, "talks/t.md", variant, image_root=str(tmp_path))
+        portrait = ('<figure class="talks-portrait" style="width: 15%"><a href="https://www.linkedin.com'
+                    '/in/emwebaze/" tabindex="-1"><span class="talks-initials" style="background-color: '
+                    'hsl(')
+        assert e.text.count(portrait) == 2, e.text
+        assert 'role="img" aria-label="Ernest Mwebaze">EM</span></a><figcaption><a href="https://www.' \
+               'linkedin.com/in/emwebaze/">Ernest Mwebaze</a></figcaption></figure>' in e.text
+        assert "{image}" not in e.text and "talks-missing" not in e.text
+        warnings = [d for d in e.diagnostics if d.code == "W-IMAGE-MISSING"]
+        assert [(d.location.line, d.message.split(" (")[0]) for d in warnings] == [
+            (4, "portrait of Ernest Mwebaze not found: /diagrams/people/ernest-mwebaze.png")]
+
+
+def test_a_portrait_link_a_talk_names_cannot_run_script(tmp_path):
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\circleHead{/x.jpg}{Ada <b>L</b>}{10%\" onload=\"x}"
+                                                "{javascript:alert(1)}\n"})
+    text = expand(tmp_path, "talks/t.md", image_root=str(tmp_path)).text
+    assert "javascript" not in text and "onload" not in text and "<b>" not in text
+    assert ">A</span><figcaption>Ada &lt;b&gt;L&lt;/b&gt;</figcaption>" in text
+
+
+def test_documents_write_a_portrait_without_its_picture_as_the_persons_linked_name(tmp_path):
+    from build_tools.config import TalkConfig
+    from build_tools.engine.run import expand as expand_items
+    from build_tools.export.markdown import Style, cells
+
+    write_repo(tmp_path, {"talks/t.md": FRONT + "\\ernestMwebazePicture{15%}\n",
+                          "diagrams/people/other.png": b"\x89PNG"})
+    talk = expand_items(str(tmp_path / "talks/t.md"), "handout",
+                        TalkConfig(include_roots=[str(tmp_path / "includes")], image_root=str(tmp_path)))
+    text = "\n".join(c.text for c in cells(talk.items, Style(image_link=lambda path: path)))
+    assert text.strip() == "[Ernest Mwebaze](https://www.linkedin.com/in/emwebaze/)"

@@ -96,7 +96,8 @@ def _course_copy(tmp_path: Path) -> Path:
     if not COURSE.is_dir() or not SNIPPETS.is_dir():
         absent_data("the reference course course-execed or the corpus snippets")
     course = tmp_path / "course-execed"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("slides", "_lectures"))
+    # lamd's own outputs stay behind; the course's diagrams come along
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("*.slides.html", "_lectures"))
     for path in [course, *course.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)
     return course
@@ -132,6 +133,7 @@ def test_lamd_course_builds_in_place_in_lecture_order(tmp_path, monkeypatch):
           f"{len(re.findall('W-IMAGE-MISSING', result.output))} missing image warning(s), "
           f"{len(bib_lines)} bibliography line(s), {elapsed:.1f}s")
     assert_course_pages(course / "_build/site/handout", expected)
+    assert_readers_see_what_lamd_shows(course / "_build/site")
     # the shared bibliographies' defects in entries the course never cites: a line a file
     whole_files = [line for line in bib_lines if "lists them all" in line]
     assert 0 < len(whole_files) <= len(list(BIBLIOGRAPHY.glob("*.bib")))
@@ -153,6 +155,74 @@ def assert_course_pages(handout: Path, lectures: list[str]) -> None:
         if n > 0:
             assert re.search(rf'class="prev-page" href="{lectures[n - 1]}\.html"', foot)
         assert "admonition warning" not in page
+
+
+def raw_markup_benchmark():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "raw_markup", Path(__file__).resolve().parent.parent / "benchmarks" / "raw_markup.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["raw_markup"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_readers_see_what_lamd_shows(site: Path) -> None:
+    """What readers see on the real course (issue "What readers see"): no source markup on
+    any page; the course's own title and author; figures numbered, their alt text their
+    caption; the speaker notes' sentences whole; portraits without their pictures as names;
+    a fade-in fragment and a pause in the decks."""
+    raw = raw_markup_benchmark()
+    for page in raw.pages(site):
+        text = raw.visible_text(page)
+        kinds, names = raw.count(text)
+        assert not sum(kinds.values()), (page.relative_to(site), kinds, names)
+        assert "Figure:" not in text, page.relative_to(site)  # captions are numbered or bare
+    for page in sorted((site / "handout").glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        assert re.search(r"<title>[^<]*Short Introduction Program</title>", html), page.name
+        assert 'sidebar-brand-text">Short Introduction Program<' in html
+        assert "Copyright &#169; Neil D. Lawrence" in html, page.name
+        assert_figures_numbered_with_their_captions_as_alt_text(html, page.name)
+    notes = (site / "speaker-notes/the-new-world.html").read_text(encoding="utf-8")
+    assert re.search(r"<p>For further thoughts see Guardian article on <a [^>]*>marketing in the "
+                     r"internet era</a> from 2015.</p>", notes)
+    assert re.search(r"<p>You can also check my blog post on <a [^>]*>System Zero</a>. This was "
+                     r"also written in 2015.</p>", notes)
+    for variant in ("handout", "slides"):
+        people = (site / variant / "data-quality.html").read_text(encoding="utf-8")
+        assert re.search(r'<figure class="talks-portrait"[^>]*><a href="https://www.linkedin.com/in/'
+                         r'emwebaze/"[^>]*><span class="talks-initials"[^>]*>EM</span></a><figcaption>'
+                         r'<a [^>]*>Ernest Mwebaze</a>', people), variant
+    assert re.search(r'<div class="fragment fade-in">\s*<small>\s*<p>Outline of the DeepFace',
+                     (site / "slides/the-new-world.html").read_text(encoding="utf-8"))
+    deck = (site / "slides/bringing-together.html").read_text(encoding="utf-8")
+    two_answers = deck[deck.index("<h2>Two Answers</h2>"):]
+    two_answers = two_answers[:two_answers.index("</section>")]
+    assert re.search(r'class="fragment[^"]*">.*More controversially', two_answers, re.S), two_answers
+
+
+SINGLE_IMAGE_FIGURE_RE = re.compile(
+    r'<figure[^>]*>\s*(?:<a [^>]*>\s*)?<img alt="([^"]*)"[^>]*>\s*(?:</a>\s*)?<figcaption>\s*<p>'
+    r'<span class="caption-number">[^<]*</span><span class="caption-text">(.*?)</span><a class="headerlink"',
+    re.S)
+CITATION_SPAN_RE = re.compile(r'\s*<span class="citation">.*?</a>\)?</span>', re.S)
+
+
+def assert_figures_numbered_with_their_captions_as_alt_text(html: str, name: str) -> None:
+    import html as entities
+
+    def words(text: str) -> str:
+        text = entities.unescape(re.sub(r"<[^>]+>", "", text))
+        return " ".join(text.translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")).split())
+
+    figures = len(re.findall(r'<figure(?! class="talks-portrait")[ >]', html))
+    numbers = [int(n) for n in re.findall(r'<span class="caption-number">Figure (\d+): </span>', html)]
+    assert numbers == list(range(1, figures + 1)), (name, numbers, figures)
+    for alt, caption in SINGLE_IMAGE_FIGURE_RE.findall(html):
+        assert words(alt) == words(CITATION_SPAN_RE.sub("", caption)), (name, alt)
 
 
 def test_front_matter_session_orders_a_course_and_dates_order_talks(tmp_path):

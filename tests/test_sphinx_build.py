@@ -413,3 +413,28 @@ def test_figures_of_one_image_and_of_several_are_numbered_alike(project):
                      warnings), warnings
     assert re.search(r'and Figure <a class="reference internal" href="#one-image">'
                      r'<span class="std std-numref">1</span></a>', page)
+
+
+def test_pandoc_markdown_lamd_talks_use_reaches_readers_rendered(project):
+    """Issue "What readers see": a bracketed span, an inline footnote, a fenced div, a pause, a
+    link without its scheme and a path in a comment, rendered by Sphinx as pandoc renders
+    them: no brackets, colons, carets or dots shown, nothing refused."""
+    (project / "talks/alpha.md").write_text(
+        "---\ntitle: Alpha Talk\n---\n\n## Pandoc\n\nA \\fragment{word}{fade-in} b, and a note^[Said "
+        "aside.].\n\n::: {.callout}\nInside the div.\n:::\n\nOne.\n\n. . .\n\nTwo.\n\n"
+        "See [the site](www.example.org).\n\n<!--![image](../../../gp/tex/diagrams/x)-->\n",
+        encoding="utf-8")
+    for variant in ("slides", "handout"):
+        _, warnings, out = build(project, variant)
+        page = (out / "talks/alpha.html").read_text(encoding="utf-8")
+        text = re.sub(r"<[^>]+>", "", page.split("<body", 1)[1])
+        for shown in (":::", "]{.", "^[", ". . .", "www.example.org)"):
+            assert shown not in text, (variant, shown)
+        assert 'href="https://www.example.org"' in page and "Inside the div." in page
+        assert re.search(r'<div class="callout[^"]*">\s*<p>Inside the div.</p>', page), variant
+        assert "PATH-OUTSIDE" not in warnings and "gp/tex" not in warnings
+        if variant == "slides":
+            assert '<span class="fragment fade-in">word</span>' in page
+            assert re.search(r'class="fragment[^"]*">\s*<p>Two.</p>', page)
+        else:
+            assert "word" in page and "Said aside." in page and 'class="footnote' in page

@@ -92,3 +92,15 @@ def test_notes_written_inside_a_sentence_stay_in_it_for_the_presenter(tmp_path):
                " from 2015.\n\n" in text
         assert "\n\nYou can also check my blog post on [System Zero](http://inverseprobability.com/"  \
                "2015/y). This was also written in 2015.\n\nSeparate.\n" in text
+
+
+def test_a_figure_inside_notes_keeps_its_caption_apart_from_the_picture_for_the_presenter(tmp_path):
+    """course-execed, the-data-crisis: ``\\notes{\\figure{...}{caption}{label}}`` gave the
+    presenter the caption glued to the image's closing fence, a broken directive."""
+    (tmp_path / "x.jpg").write_bytes(b"\xff\xd8")
+    talk = tmp_path / "t.md"
+    talk.write_text("---\ntitle: N\n---\n\n## S\n\nSea.\n\n\\notes{\\figure{\\includejpg{x}{50%}}"
+                    "{The abundance of data.}{sea}}\n\nDesalination.\n", encoding="utf-8")
+    text = expand_talk(str(talk), "speaker-notes", TalkConfig()).text
+    assert "```\n\nThe abundance of data.\n" in text, text
+    assert "```The" not in text

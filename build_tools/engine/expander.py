@@ -23,8 +23,10 @@ from .includes import IncludeHandling, resolution_key
 from .memo import Memo, Name, Recording
 from .output import Out
 from .records import Block
-from .source import Frame, IncludeResolver, SourceFile, file_stamp, in_code, in_math, text_source
-from .unknown import MATH_ENVIRONMENTS, PASSED_ON, RAW_LATEX, READINGS, Reading, citation_keys
+from .source import (Frame, IncludeResolver, SourceFile, file_stamp, in_code, in_math,
+                     in_paragraph_math, text_source)
+from .unknown import (MATH_ENVIRONMENTS, PASSED_ON, RAW_LATEX, READINGS, TEXT_COLOUR, Reading,
+                      citation_keys)
 
 NAME_RE = re.compile(r"\\([A-Za-z0-9_]+)")
 NAME_OR_COMMENT_RE = re.compile(r"\\([A-Za-z0-9_]+)|<!--")
@@ -393,6 +395,12 @@ class Expander(IncludeHandling):
             src, offset = self.site[0].source, self.site[1]
         return not in_math(src.text, offset) and not in_code(src.text, offset)
 
+    def _in_paragraph_math(self, src: SourceFile, offset: int) -> bool:
+        """Whether a name stands in math by its paragraph, judged where the talk wrote it."""
+        if src.is_vocabulary and self.site:
+            src, offset = self.site[0].source, self.site[1]
+        return in_paragraph_math(src.text, offset)
+
     def _unknown(self, name: str, src: SourceFile, frame: Frame, s: int, p: int, end: int,
                  params: dict[str, Out] | None, out: Out) -> int:
         """Render or drop an unknown name and its arguments; returns where the text goes on."""
@@ -406,6 +414,10 @@ class Expander(IncludeHandling):
             self._as_math(src, p, q, frame, params, out)
             return q
         reading = READINGS.get(name)
+        if name in TEXT_COLOUR and not self._in_paragraph_math(src, s):
+            regions, q = self._groups(src, p, end, 1)  # the colour goes too: pandoc drops both
+            self._raw_latex(frame, s, f"\\{name}")
+            return q
         if reading is None and _tex_name(name) in self.math_names:
             out.add("\\" + name, (frame, s))  # \kernelScalar_f is \kernelScalar, then _f
             return p

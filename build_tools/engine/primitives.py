@@ -18,7 +18,7 @@ from ..diagnostics import Severity
 from .expander import Call, Expander, Primitive
 from .output import Out
 from ..paths import confine, display_name
-from .source import file_stamp
+from .source import file_stamp, in_math
 
 def _wrap(ex: Expander, before: str, inner: Out, after: str) -> Out:
     out = ex.generated(before)
@@ -78,9 +78,19 @@ def block(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
     """``\\__block{text}``: a multi-line argument starts and ends on block boundaries."""
     if text is None:
         return None
-    if not text.has_newline():
+    if not text.has_newline() or _written_in_math(text):
         return text
     return _wrap(ex, "\n\n", text, "\n\n")
+
+
+def _written_in_math(text: Out) -> bool:
+    """Whether an argument starts inside ``$$ ... $$`` where its talk wrote it
+    (``\\slides{\\\\ &}`` in an align): a blank line there would end the math."""
+    origin = text.origins[0] if text.origins and not text.blocks else None
+    if origin is None or len(origin) != 2:
+        return False
+    frame, offset = origin
+    return in_math(frame.source.text, offset)
 
 
 def fragments(ex: Expander, call: Call, text: Out | None = None) -> Out | None:
@@ -145,8 +155,11 @@ def refuse_outside(ex: Expander, what: str, path: str, on_disk: str | None) -> b
     return outside
 
 
-def check_image(ex: Expander, path: str) -> bool:
-    """Report a missing or refused image; True when the image exists or cannot be checked."""
+def check_image(ex: Expander, path: str, person: str = "") -> bool:
+    """Report a missing or refused image; True when the image exists or cannot be checked.
+
+    A missing portrait (``person`` names whom it shows) is reported once per talk: a
+    course shows the same people on many slides, and the fix is one picture."""
     on_disk = _image_path(ex, path)
     if refuse_outside(ex, "image", path, on_disk):
         return False
@@ -156,15 +169,19 @@ def check_image(ex: Expander, path: str) -> bool:
     ex.note("file", on_disk, file_stamp(on_disk))
     if exists:
         return True
+    if person and ex.bump("counter", "portrait " + on_disk) > 1:
+        return False
     folder = os.path.dirname(on_disk)
     hint = f"looked for {os.path.relpath(on_disk)}"
     if os.path.isdir(folder):
         close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(close) + "? " + hint
+    what = f"portrait of {person}" if person else "image"
+    instead = "; their initials are shown instead" if person else ""
     ex.report("W-IMAGE-MISSING", Severity.WARNING,
-              f"image not found: {path} (searched {os.path.relpath(folder)})", hint=hint,
-              subject=on_disk)
+              f"{what} not found: {path} (searched {os.path.relpath(folder)}){instead}",
+              hint=hint, subject=on_disk)
     return False
 
 
@@ -192,13 +209,21 @@ def image(ex: Expander, call: Call, path: Out | None = None, ext: Out | None = N
     if suffix and not target.lower().endswith("." + suffix.lower()):
         target = f"{target}.{suffix}"
     target = re.sub(r"(?<!:)/{2,}", "/", target)
-    if not check_image(ex, target):
+    found = r.Image(target, width.text().strip() if width else "",
+                    " ".join(classes.text().split()) if classes else "",
+                    align.text().strip() if align else "",
+                    " ".join(alt.text().split()) if alt else "",
+                    link.text().strip() if link else "")
+    person = found.alt if PORTRAIT_CLASS in found.classes.split() else ""
+    if not check_image(ex, target, person):
+        if person:  # who it is matters more than the frame of a picture
+            return ex.block(r.Portrait(person, found.target, found.width))
         return placeholder(ex, "image", target)
-    return ex.block(r.Image(target, width.text().strip() if width else "",
-                            " ".join(classes.text().split()) if classes else "",
-                            align.text().strip() if align else "",
-                            " ".join(alt.text().split()) if alt else "",
-                            link.text().strip() if link else ""))
+    return ex.block(found)
+
+
+PORTRAIT_CLASS = "circle-head"
+"""The class ``\\circleHead`` gives a person's portrait (macros/people.gpp)."""
 
 
 def unique_label(ex: Expander, label: str) -> str:

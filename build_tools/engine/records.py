@@ -124,6 +124,16 @@ class Html(Block):
 
 
 @dataclass(frozen=True, slots=True)
+class Portrait(Block):
+    """A person's portrait whose picture was not found (already reported): their initials
+    in a circle and their name, each linked to their page."""
+
+    name: str
+    url: str = ""
+    width: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Missing(Block):
     """Where an include, image or diagram could not be found (already reported)."""
 

@@ -498,3 +498,17 @@ def in_math(text: str, offset: int) -> bool:
     if i < len(doubles) and doubles[i] == offset - 1 and offset - 1 >= line_start:
         count += 1  # a "$$" cut in half by offset leaves one "$" before it
     return count % 2 == 1
+
+
+PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n")
+
+
+def in_paragraph_math(text: str, offset: int) -> bool:
+    """Whether ``offset`` sits inside math by its paragraph, not only its line: inline math
+    may run over lines (``$a +`` then ``\\color{red} b$``)."""
+    if in_math(text, offset):
+        return True
+    doubles, singles, _, _ = _dollar_tables(text)
+    breaks = [m.end() for m in PARAGRAPH_BREAK_RE.finditer(text, max(0, offset - 2000), offset)]
+    start = breaks[-1] if breaks else max(0, offset - 2000)
+    return (bisect.bisect_left(singles, offset) - bisect.bisect_left(singles, start)) % 2 == 1

@@ -66,6 +66,10 @@ RAW_LATEX = frozenset(
     "textwidth linewidth resizebox scalebox".split())
 """LaTeX and beamer layout pandoc drops from HTML: one warning per talk, not one per use."""
 
+TEXT_COLOUR = frozenset({"color"})
+"""MathJax's colour switch: in math MathJax sets it; written in text (``[\\color{blue} No
+inversion]{}``) it is LaTeX layout, dropped with its colour as pandoc drops it."""
+
 PASSED_ON = frozenset({"newcommand", "renewcommand"})
 """Read by a later stage (MathJax macro definitions), never dropped."""
 

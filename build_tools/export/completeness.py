@@ -94,8 +94,10 @@ class Content:
 # -- the built page --------------------------------------------------------------------
 
 SKIPPED_CLASSES = {"headerlink", "talks-xref", "talks-exports", "editsection", "math", "notes",
-                   "MathJax", "MathJax_Preview", "talks-missing", "fade-out", "fade-in-then-out"}
-"""The site's controls, math, speaker notes, placeholders of what was reported missing, and
+                   "MathJax", "MathJax_Preview", "talks-missing", "talks-initials", "fade-out",
+                   "fade-in-then-out"}
+"""The site's controls, math, speaker notes, placeholders of what was reported missing (a
+missing portrait's initials stand for a picture: its name is the words), and
 the steps of a slide its last step hides (a printed slide and a PowerPoint slide show
 the last step)."""
 SKIPPED_TAGS = {"script", "style", "nav", "noscript", "template", "head", "button"}

@@ -123,9 +123,17 @@ def cells(items: Iterable[Item], style: Style) -> list[Cell]:
         elif isinstance(item, r.Html):
             if style.raw_html:
                 prose += ["", _relinked(item.html, style), ""]
+        elif isinstance(item, r.Portrait):  # no picture: the page shows the name
+            prose += ["", portrait_text(item), ""]
         # FigureStart and the deck-only records add nothing to a document
     flush()
     return out
+
+
+def portrait_text(person: r.Portrait) -> str:
+    """A portrait without its picture, as a document writes it: the name, linked."""
+    return f"[{person.name}]({person.url})" if person.url.startswith(("http:", "https:")) \
+        else person.name
 
 
 HTML_ONLY = re.compile(r"^\s*(<[^<>]+>\s*)+$")

@@ -261,6 +261,8 @@ class Deck:
             self._picture(item.image, item.caption)
         elif isinstance(item, r.Image):
             self._picture(item, "")
+        elif isinstance(item, r.Portrait):
+            self._emit("", md.portrait_text(item), "")
         elif isinstance(item, r.Code) and item.text.strip():
             fence = "`" * max([3, *(len(m) + 1 for m in re.findall(r"`{3,}", item.text))])
             self._emit("", f"{fence}{item.language}", item.text.strip("\n"), fence, "")

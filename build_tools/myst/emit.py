@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeAlias
@@ -176,7 +177,7 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
     options = options or EmitOptions()
     em = Emitter(variant, options)
     lines = _prepare(em, items)
-    _check_inline_math(em, lines)
+    _close_inline_math(em, lines)
     if variant == "handout":
         body = _handout(em, lines)
         anchors: list[SlideAnchor] = []
@@ -354,6 +355,8 @@ def _render(em: Emitter, block: r.Block, origin: Position) -> list[str]:
         return ["", f + block.language, *body, f, ""]
     if isinstance(block, r.Html):
         return ["", block.html, ""]
+    if isinstance(block, r.Portrait):
+        return ["", _portrait(block), ""]
     if isinstance(block, r.Missing):
         if em.variant == "slides":  # the audience sees a neutral frame; the warning is in the log
             return ["", f'<div class="talks-missing" title="{html.escape(block.target)}"></div>', ""]
@@ -364,12 +367,47 @@ def _render(em: Emitter, block: r.Block, origin: Position) -> list[str]:
     return []
 
 
-PLAIN_MARKUP_RE = re.compile(r"\{[\w:-]+\}`[^`]*`|[*_`]|\[\^[^\]]*\]|!?\[([^\]]*)\]\([^)]*\)")
+CSS_WIDTH_RE = re.compile(r"\d+(\.\d+)?(%|px|em|rem|vw)?")
+LINK_SCHEME_RE = re.compile(r"[A-Za-z][\w+.-]*:")
+
+
+def _portrait(person: r.Portrait) -> str:
+    """A person whose picture is missing: their initials in a circle (of a colour their name
+    gives, so two people differ) and their name below, both linked to their page, at the
+    width the portrait would have had (docs/vocabulary.md, "People")."""
+    name = html.escape(person.name)
+    url = person.url
+    if LINK_SCHEME_RE.match(url) and not url.lower().startswith(("http:", "https:", "mailto:")):
+        url = ""  # a talk names the link: no javascript: or data: in a page
+    width = f' style="width: {person.width}"' if CSS_WIDTH_RE.fullmatch(person.width) else ""
+    hue = zlib.crc32(person.name.encode("utf-8")) % 360
+    circle = (f'<span class="talks-initials" style="background-color: hsl({hue}, 30%, 42%)" '
+              f'role="img" aria-label="{name}">{html.escape(_initials(person.name))}</span>')
+    caption = name
+    if url:
+        link = html.escape(url, quote=True)
+        circle = f'<a href="{link}" tabindex="-1">{circle}</a>'
+        caption = f'<a href="{link}">{name}</a>'
+    return f'<figure class="talks-portrait"{width}>{circle}<figcaption>{caption}</figcaption></figure>'
+
+
+def _initials(name: str) -> str:
+    """``Ernest Mwebaze`` -> ``EM``, ``Neil D. Lawrence`` -> ``NL``, ``Teo`` -> ``T``."""
+    words = [w for w in re.split(r"[\s-]+", name) if w[:1].isalpha()]
+    if not words:
+        return "?"
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+
+
+PLAIN_MARKUP_RE = re.compile(r"\{[\w:-]+\}`[^`]*`|[*_`]|\[\^[^\]]*\]|!?\[([^\]]*)\]\([^)]*\)"
+                             r"|\s*\[[^\]\[]*@[^\]\[]*\]|<([a-z]+:[^<>\s]+)>")
 
 
 def _plain(markdown: str) -> str:
-    """A caption as alt text: its words, without markup, roles or footnote marks."""
-    text = PLAIN_MARKUP_RE.sub(lambda m: m.group(1) or "", markdown)
+    """A caption as alt text: its words, without markup, roles, citations or footnote marks
+    (a screen reader would read ``[@Taigman:deepface14]`` out), a link's address as written."""
+    text = PLAIN_MARKUP_RE.sub(lambda m: _plain(m.group(1)) if m.group(1) else m.group(2) or "",
+                               markdown)
     return " ".join(text.split())
 
 
@@ -494,6 +532,7 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
     notes: list[Line] = []
     glue = False  # the next text goes on the last line of the notes: one sentence in the source
     ended_inline = False  # the last notes ended with more text on their line, nothing since
+    after_block = False  # the last line written is a record's (a picture's fence), not prose
     for text, origin, verbatim in lines:
         if type(text) is not str:
             if isinstance(text, r.NotesStart):
@@ -522,8 +561,11 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
             if not text.strip():
                 continue  # a notes block's own blank lines: the source had none here
             if depth and glue:
-                _go_on(notes, text, origin)
-                glue = False
+                if after_block:  # a caption after a picture: its own paragraph, not the fence's
+                    notes += [("", origin), (text, origin)]
+                else:
+                    _go_on(notes, text, origin)
+                glue = after_block = False
                 continue
             glue = ended_inline = False
         if text[:1] == "." and not verbatim and _is_pause(text):  # only the deck has pauses
@@ -539,9 +581,23 @@ def _split_slides(em: Emitter, lines: list[tuple]) -> list[Slide]:
                 continue
             if m:  # ### and deeper stay inside the slide
                 title, _ = _heading_text(m.group(2) or "")
-                text = f"<h3>{title}</h3>" if em.variant == "slides" else text
+                text = f"<h3>{_heading_math(title)}</h3>" if em.variant == "slides" else text
         (notes if depth else slides[-1].content).append((text, origin))
+        if text:
+            after_block = verbatim
     return _lift_opening(slides) if em.options.title_block else slides
+
+
+HEADING_MATH_RE = re.compile(r"(?<![\\$])\$(?![\s$])([^$]+?)(?<![\s\\])\$")
+
+
+def _heading_math(title: str) -> str:
+    """A deck's ``###`` heading is raw HTML (a MyST heading would start a slide): its inline
+    math is written as Sphinx writes inline math, for MathJax to set, not left as ``$...$``."""
+    if "$" not in title:
+        return title
+    return HEADING_MATH_RE.sub(lambda m: '<span class="math notranslate nohighlight">\\('
+                               + html.escape(m.group(1), quote=False) + '\\)</span>', title)
 
 
 def _go_on(notes: list[Line], text: str, origin: Position) -> None:
@@ -970,35 +1026,49 @@ def _ends_paragraph(item: str | r.Block) -> bool:
 SINGLE_DOLLAR_RE = re.compile(r"(?<![\\$])\$(?!\$)")
 
 
-def _check_inline_math(em: Emitter, lines: list[tuple]) -> None:
-    """Report inline math a paragraph opens with ``$`` and never closes, where LaTeX follows
-    it (``$\\mathbf{w}, are ...``): readers see its source. A lone ``$5`` is money."""
-    paragraph: list[tuple[str, object]] = []
-    for text, origin, verbatim in [*lines, ("", None, False)]:
+def _close_inline_math(em: Emitter, lines: list[tuple]) -> None:
+    """Close inline math a paragraph opens with ``$`` and never closes, where LaTeX follows
+    it (``$\\mathbf{w}, are ...``): readers would see its source, or its prose set as math.
+    It is closed after the words that read as math (``$\\mathbf{w}$, are ...``) and reported
+    at its line. A lone ``$5`` is money."""
+    paragraph: list[int] = []
+    for i in range(len(lines) + 1):
+        text, _, verbatim = lines[i] if i < len(lines) else ("", None, False)
         if type(text) is str and not verbatim and text.strip() and "$$" not in text:
-            paragraph.append((text, origin))
+            paragraph.append(i)
             continue
         if paragraph:
-            for origin_of_open in _unclosed_dollars(paragraph):
-                em.warn("W-MATH-UNCLOSED", "inline math opened with $ is not closed in its "
-                        "paragraph; readers see its source", origin_of_open)
+            _close_paragraph_math(em, lines, paragraph)
             paragraph = []
 
 
-def _unclosed_dollars(paragraph: list[tuple[str, object]]) -> list:
-    """The origins of the lines whose ``$`` opens math MyST finds no end for, with LaTeX
+def _close_paragraph_math(em: Emitter, lines: list[tuple], paragraph: list[int]) -> None:
+    for _ in range(len(paragraph) * 4):  # each turn closes one; a bound, not an expectation
+        found = _unclosed_dollar([lines[i][0] for i in paragraph])
+        if found is None:
+            return
+        row, column = found
+        text, origin, verbatim = lines[paragraph[row]]
+        end = _math_end(text, column + 1)
+        lines[paragraph[row]] = (f"{text[:end]}${text[end:]}", origin, verbatim)
+        em.warn("W-MATH-UNCLOSED", "inline math opened with $ is not closed in its paragraph; "
+                f"it is closed after {text[column + 1:end]}", origin)
+
+
+def _unclosed_dollar(paragraph: list[str]) -> tuple[int, int] | None:
+    """(line, column) of the first ``$`` that opens math MyST finds no end for, with LaTeX
     after it. MyST's rule: math opens at a ``$`` with no space after it and closes at the next
     ``$``, unless a space comes before that one: then the first is text."""
-    if not any("$" in text for text, _ in paragraph):
-        return []
-    text = "\n".join(t for t, _ in paragraph)
+    if not any("$" in text for text in paragraph):
+        return None
+    text = "\n".join(paragraph)
     if "`" in text:
         text = INLINE_CODE_RE.sub(lambda m: " " * len(m.group(0)), text)
     starts = [0]
-    for line, _ in paragraph[:-1]:
+    for line in paragraph[:-1]:
         starts.append(starts[-1] + len(line) + 1)
     dollars = [m.start() for m in SINGLE_DOLLAR_RE.finditer(text)]
-    found, i = [], 0
+    i = 0
     while i < len(dollars):
         start = dollars[i]
         if start + 1 < len(text) and not text[start + 1].isspace():
@@ -1007,9 +1077,33 @@ def _unclosed_dollars(paragraph: list[tuple[str, object]]) -> list:
                 continue
             rest = text[start + 1:text.find("\n", start) if "\n" in text[start:] else len(text)]
             if LATEX_RE.search(rest):
-                found.append(paragraph[bisect.bisect_right(starts, start) - 1][1])
+                row = bisect.bisect_right(starts, start) - 1
+                return row, start - starts[row]
         i += 1
-    return found
+    return None
+
+
+WORD_RE = re.compile(r"\s*([^\s$]+)")
+MATH_WORD_RE = re.compile(r"[\\^_{}=+<>|*/]|^\W*(\d+|[A-Za-z]|-)\W*$")
+"""A word that reads as math: a command, a script, an operator, a number, a one-letter name."""
+TRAILING_PUNCTUATION = ".,;:!?"
+
+
+def _math_end(text: str, start: int) -> int:
+    """Where math opened before ``start`` and never closed most likely ends: after the words
+    that read as math (the first always counts), braces balanced, without the punctuation
+    after the last (``\\mathbf{w},`` ends after the brace)."""
+    end = start
+    depth = 0
+    while (m := WORD_RE.match(text, end)) is not None:  # a "$" ends the words
+        word = m.group(1)
+        if end > start and depth == 0 and not MATH_WORD_RE.search(word):
+            break
+        depth = max(0, depth + word.count("{") - word.count("}"))
+        end = m.end()
+    while end > start + 1 and text[end - 1] in TRAILING_PUNCTUATION:
+        end -= 1
+    return end
 
 
 LATEX_RE = re.compile(r"\\[A-Za-z]|[\^_]\{?\w")
