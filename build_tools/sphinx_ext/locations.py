@@ -107,7 +107,7 @@ class OriginFilter(std_logging.Filter):
             pass
         if record.levelno >= std_logging.WARNING:
             # a parallel reader's record is handled here after its document was read
-            docname = getattr(record, "talks_docname", None) or _current_docname(self.app)
+            docname = getattr(record, "talks_docname", None) or current_docname(self.app)
             if docname:
                 WARNED[docname] = WARNED.get(docname, 0) + 1
         return True
@@ -120,7 +120,7 @@ WARNED: dict[str, int] = {}
 """Documents that drew a warning in this process (for ``--strict``), with counts."""
 
 
-def _current_docname(app: Sphinx) -> str | None:
+def current_docname(app: Sphinx) -> str | None:
     env = getattr(app, "env", None)
     docname = env.temp_data.get("docname") if env is not None else None
     if not docname and getattr(app, "builder", None) is not None:
