@@ -157,13 +157,13 @@ def check_image(ex: Expander, path: str) -> bool:
     if exists:
         return True
     folder = os.path.dirname(on_disk)
-    hint = f"looked for {os.path.relpath(on_disk)}"
+    hint = f"looked for {display_name(on_disk)}"
     if os.path.isdir(folder):
         close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
         if close:
             hint = "did you mean " + " or ".join(close) + "? " + hint
     ex.report("W-IMAGE-MISSING", Severity.WARNING,
-              f"image not found: {path} (searched {os.path.relpath(folder)})", hint=hint,
+              f"image not found: {path} (searched {display_name(folder)})", hint=hint,
               subject=on_disk)
     return False
 

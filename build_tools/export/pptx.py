@@ -26,7 +26,7 @@ from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Location, Severity
 from ..engine import records as r
 from ..engine.run import ExpandedTalk, Item, expand
-from ..paths import confine
+from ..paths import confine, display_name
 from . import markdown as md
 from .citations import cited_keys
 from . import tools
@@ -438,7 +438,7 @@ def _reference(expanded: ExpandedTalk, config: TalkConfig) -> tuple[str | None, 
     why = "it is outside the talk's repository and its roots" if outside else \
         "it is not there, nor in the project's includes/, the include roots or the macros folder"
     return None, Diagnostic("W-EXPORT-REFERENCE", Severity.WARNING,
-                            f"the reference presentation {os.path.relpath(named)} ({where}) is not "
+                            f"the reference presentation {display_name(named)} ({where}) is not "
                             f"used: {why}", Location(os.path.relpath(talk), 1, 1),
                             hint="the deck uses pandoc's default layouts")
 

@@ -7,16 +7,19 @@ import re
 from pathlib import Path
 from collections.abc import Callable
 
+from ..paths import display_name
+
 __all__ = ["source_namer", "summary"]
 
 def source_namer(src: Path, docs: dict[str, str]) -> Callable[[str], str]:
     """A function that makes a warning name the talk's own file, never the generated
     source folder's link to it (worked out once for all the warnings of a build)."""
-    prefixes = [str(src) + os.sep, os.path.relpath(src) + os.sep]
+    # the longer first: the absolute folder is a part of its path relative to a folder above
+    prefixes = sorted({str(src) + os.sep, display_name(str(src)) + os.sep}, key=len, reverse=True)
     talks = {}
     for talk, doc in docs.items():
         for prefix in prefixes:
-            talks[f"{prefix}{doc}.md"] = os.path.relpath(talk)
+            talks[f"{prefix}{doc}.md"] = display_name(talk)
     shown = re.compile("(?:" + "|".join(re.escape(p) for p in prefixes) + r")[^\s:]+?\.md")
 
     def name(warning: str) -> str:
