@@ -921,7 +921,6 @@ def _closing_bracket(text: str, opening: int) -> int:
 
 FOOTNOTE_DEFINITION_RE = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
 FOOTNOTE_REFERENCE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
-FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def _without_unreferenced_footnotes(lines: list[Line]) -> list[Line]:
@@ -951,15 +950,10 @@ def _without_unreferenced_footnotes(lines: list[Line]) -> list[Line]:
 def _outside_code(lines: list[Line]) -> set[int]:
     """The indexes of the lines outside fenced code."""
     outside: set[int] = set()
-    fence = ""
+    fence: str | None = None
     for i, (text, _) in enumerate(lines):
-        opened = FENCE_RE.match(text)
-        if fence:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
-                fence = ""
-        elif opened:
-            fence = opened.group(1)
-        else:
+        fence, is_fence = _fence_state(text, fence)
+        if fence is None and not is_fence:
             outside.add(i)
     return outside
 
