@@ -91,7 +91,7 @@ class SettingValue:
 
     @property
     def source(self) -> str:
-        shown = display_name(self.file)
+        shown = os.path.relpath(self.file)
         return f"{shown}, shared by the talks repository's folders" if self.shared else shown
 
 
