@@ -7,6 +7,7 @@ first error (``strict``); it carries the same diagnostic.
 """
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import traceback
@@ -72,6 +73,18 @@ class Diagnostic:
         }
 
     __str__ = format
+
+    def as_record(self) -> dict:
+        """Every field, as JSON keeps it (``from_record`` reads it back)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> Diagnostic:
+        where = record["location"]
+        return cls(record["code"], Severity(record["severity"]), record["message"],
+                   Location(**where) if where else None,
+                   tuple(Location(**c) for c in record["chain"]), record["hint"],
+                   tuple(record["fix"]), record["subject"])
 
 
 class MacroError(Exception):
@@ -173,6 +186,13 @@ CATALOGUE: tuple[Code, ...] = (
          'the printing browser was asked for something that is not a file of the built site; '
          'refused'),
     Code('W-EXPORT-TOOL', 'a program an export needs is missing (one warning, naming the package)'),
+    Code('W-EXPORT-FOOTNOTE',
+         'pandoc, making an export, found a footnote defined but never referred to, or defined '
+         'twice; reported where it is defined'),
+    Code('W-EXPORT-TOOL-SAID',
+         'anything else a program an export runs (pandoc) said, at the talk’s first line'),
+    Code('W-SPHINX', 'a warning of Sphinx, docutils or an extension that gives no type of its own'),
+    Code('E-SPHINX', 'an error of Sphinx, docutils or an extension that gives no type of its own'),
 )
 """Every diagnostic code the tool reports, in the order docs/macro-language.md lists them
 ("Diagnostics"); that table is made from this one (``catalogue_table``), and a test checks
