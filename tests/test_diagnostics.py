@@ -80,3 +80,64 @@ def test_paths_in_warnings_are_relative_inside_the_project_and_absolute_outside(
     assert f"{outside}/_s/includes/x.md:1: WARNING: image not found" in text, text
     assert "included from talks/a.md:7:1" in text and "talks/a.md:9: WARNING: unknown macro" in text
     assert "looked for diagrams/gone.svg" in text and "../" not in text and str(project) not in text
+
+
+ORPHAN = ("---\ntitle: Orphan\n---\n\n## Notes\n\nA sentence.\n\n"
+          "[^orphan]: A footnote nothing refers to.\n")
+
+
+def test_what_pandoc_says_is_a_warning_at_the_talks_line_with_a_code(tmp_path, monkeypatch, capsys):
+    from click.testing import CliRunner
+
+    from build_tools.cli import main
+    project = _project(tmp_path / "p", {"orphan.md": ORPHAN})
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["build", "--quiet", "--to", "docx,pptx"])
+    lines = result.output.splitlines()
+    assert not [line for line in lines if line.startswith("[")], result.output  # pandoc's own
+    said = [line for line in lines if "orphan" in line and "[W-EXPORT-FOOTNOTE]" in line]
+    assert said == ["talks/orphan.md:9:1: warning: pandoc: Note with key 'orphan' defined but "
+                    "not used. [W-EXPORT-FOOTNOTE]"], result.output
+    assert "1 warning(s): W-EXPORT-FOOTNOTE 1" in result.output
+    again = CliRunner().invoke(main, ["build", "--quiet", "--to", "docx,pptx"])
+    assert "exports: 0 written, 2 up to date" in again.output  # and still said:
+    assert [line for line in again.output.splitlines() if "[W-EXPORT-FOOTNOTE]" in line] == said
+
+
+UNTYPED = """
+from sphinx.util import logging
+
+def _said(app, doctree):
+    for node in doctree.findall(lambda n: n.tagname == "title"):
+        logging.getLogger("an.extension").warning("no type of its own", location=node)
+
+def setup(app):
+    app.connect("doctree-read", _said)
+"""
+"""An extension, in conf.py, that warns about each heading without a type."""
+
+
+def test_sphinx_warnings_carry_their_type_or_a_catalogue_code_at_the_talks_line(tmp_path):
+    project = _project(tmp_path / "p", {"a.md": "---\ntitle: A\n---\n\n## One\n\n"
+                                                "```{nosuchdirective}\nx\n```\n"})
+    with (project / "conf.py").open("a") as conf:
+        conf.write(UNTYPED)
+    report = _build(project, tmp_path / "site")
+    talk = f"{project}/talks/a.md"
+    assert f"{talk}:7: WARNING: Unknown directive type: 'nosuchdirective' [myst.directive_unknown]" \
+        in report.warnings()
+    assert f"{talk}:5: WARNING: no type of its own [talks.W-SPHINX]" in report.warnings(), \
+        report.warnings()
+
+
+def test_the_summary_counts_errors_apart_from_warnings_in_build_and_serve(tmp_path):
+    from build_tools.diagnostics import Diagnostic, Location, Severity
+    from build_tools.site.summary import summary
+
+    lines = summary(["talks/a.md:3: WARNING: x [talks.W-IMAGE-MISSING]",
+                     "talks/a.md:4: ERROR: Unknown directive type \"x\". [talks.E-SPHINX]",
+                     "talks/b.md:1: ERROR: z"],
+                    [Diagnostic("E-EXPORT", Severity.ERROR, "failed", Location("talks/b.md", 1, 1)),
+                     Diagnostic("W-EXPORT-FOOTNOTE", Severity.WARNING, "n", Location("talks/b.md", 9, 1))])
+    assert lines[:2] == ["3 error(s): E-SPHINX 1, other 1, E-EXPORT 1",
+                         "2 warning(s): W-IMAGE-MISSING 1, W-EXPORT-FOOTNOTE 1"]
