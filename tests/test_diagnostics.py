@@ -136,8 +136,9 @@ def test_the_summary_counts_errors_apart_from_warnings_in_build_and_serve(tmp_pa
 
     lines = summary(["talks/a.md:3: WARNING: x [talks.W-IMAGE-MISSING]",
                      "talks/a.md:4: ERROR: Unknown directive type \"x\". [talks.E-SPHINX]",
-                     "talks/b.md:1: ERROR: z"],
+                     "talks/b.md:1: ERROR: z",
+                     "talks/b.md:2: WARNING: w"],
                     [Diagnostic("E-EXPORT", Severity.ERROR, "failed", Location("talks/b.md", 1, 1)),
                      Diagnostic("W-EXPORT-FOOTNOTE", Severity.WARNING, "n", Location("talks/b.md", 9, 1))])
     assert lines[:2] == ["3 error(s): E-SPHINX 1, other 1, E-EXPORT 1",
-                         "2 warning(s): W-IMAGE-MISSING 1, W-EXPORT-FOOTNOTE 1"]
+                         "3 warning(s): W-IMAGE-MISSING 1, other 1, W-EXPORT-FOOTNOTE 1"]

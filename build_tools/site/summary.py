@@ -43,12 +43,11 @@ def summary(warnings: list[str], diagnostics: Iterable[Diagnostic] = (), most: i
          for d in diagnostics if d.severity >= Severity.WARNING]
     if not counted:
         return []
-    codes = collections.Counter(code for code, _, _ in counted)
-    errors = {code for code, error, _ in counted if error}
+    codes = collections.Counter((code, error) for code, error, _ in counted)
     files = collections.Counter(file for _, _, file in counted if file)
     lines = []
-    for kind, chosen in (("error", [(c, n) for c, n in codes.most_common() if c in errors]),
-                         ("warning", [(c, n) for c, n in codes.most_common() if c not in errors])):
+    for kind, chosen in (("error", [(c, n) for (c, e), n in codes.most_common() if e]),
+                         ("warning", [(c, n) for (c, e), n in codes.most_common() if not e])):
         if chosen:
             lines.append(f"{sum(n for _, n in chosen)} {kind}(s): "
                          + ", ".join(f"{code} {n}" for code, n in chosen))
