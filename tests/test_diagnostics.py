@@ -2,6 +2,7 @@
 warning at the talk's own file and line, with a code from the catalogue."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import require_module
@@ -142,3 +143,23 @@ def test_the_summary_counts_errors_apart_from_warnings_in_build_and_serve(tmp_pa
                      Diagnostic("W-EXPORT-FOOTNOTE", Severity.WARNING, "n", Location("talks/b.md", 9, 1))])
     assert lines[:2] == ["3 error(s): E-SPHINX 1, other 1, E-EXPORT 1",
                          "3 warning(s): W-IMAGE-MISSING 1, other 1, W-EXPORT-FOOTNOTE 1"]
+
+
+def test_serve_ends_each_rebuild_with_errors_counted_apart_from_warnings(tmp_path):
+    from build_tools.authoring.serve import PreviewServer
+    from build_tools.site.build import SiteOptions
+
+    project = _project(tmp_path / "p", {"a.md": MISSING.format(title="A", name="gone-a"),
+                                        "b.md": "---\ntitle: B\n---\n\n\\include{nowhere.md}\n"})
+    said: list[str] = []
+    server = PreviewServer(SiteOptions(out=str(tmp_path / "site"), project=str(project),
+                                       variants=("handout",)), port=0, log=said.append)
+    try:
+        for _ in range(2):  # the second reads nothing again, and says the same
+            said.clear()
+            server.rebuild([])
+            counts = [line for line in said if re.match(r"\d+ (error|warning)\(s\): ", line)]
+            assert counts == ["1 error(s): E-INCLUDE-MISSING 1",
+                              "3 warning(s): W-IMAGE-MISSING 2, W-UNKNOWN-MACRO 1"], said
+    finally:
+        server.httpd.server_close()
