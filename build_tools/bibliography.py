@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, Location, Severity
+from .paths import display_name
 
 if TYPE_CHECKING:  # pybtex ships no type information: these are names for its classes
     from pybtex.backends.plaintext import Backend
@@ -93,7 +94,7 @@ def split_entries(text: str) -> list[tuple[int, str, str]]:
 
 def clean_bib_file(path: str, display: str | None = None) -> CleanBib:
     """Read one BibTeX file entry by entry (see the module's docstring)."""
-    display = display or os.path.relpath(path)
+    display = display or display_name(path)
     result = CleanBib(path)
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
@@ -305,10 +306,10 @@ def cleaned_copies(paths: list[str], out_dir: str, cache_dir: str | None = None
             if chunk.key and chunk.key.lower() in seen:
                 defects.append(BibDefect(chunk.key, _warning(
                     f"citation key '{chunk.key}' is already in {seen[chunk.key.lower()]}; "
-                    "this entry is left out", os.path.relpath(path), chunk.line)))
+                    "this entry is left out", display_name(path), chunk.line)))
                 continue
             if chunk.key:
-                seen[chunk.key.lower()] = os.path.relpath(path)
+                seen[chunk.key.lower()] = display_name(path)
             kept.append(chunk.text.rstrip() + "\n")
         copies.append(_write_if_changed(_copy_name(path, out_dir), "\n".join(kept)))
     return copies, defects

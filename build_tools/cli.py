@@ -672,9 +672,7 @@ def _build(talks: Repeated, variants: Repeated, include: Repeated, bibs: Repeate
     for variant, doc in report.kept:
         click.echo(f"note: kept the last good {variant} page of '{doc}'", err=True)
     _report_exports(report.exports)
-    from .site.summary import summary
-
-    for line in summary(report.warnings()):
+    for line in report.summary():
         click.echo(line, err=True)
     if timings:
         from .timings import report as timing_report

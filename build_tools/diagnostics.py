@@ -7,6 +7,7 @@ first error (``strict``); it carries the same diagnostic.
 """
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import traceback
@@ -38,7 +39,7 @@ class Location:
 @dataclass(frozen=True)
 class Diagnostic:
     code: str
-    """Stable identifier such as ``W-BRACE`` or ``E-INCLUDE-MISSING`` (docs/macro-language.md, "Diagnostics")."""
+    """Stable identifier such as ``W-BRACE`` or ``E-INCLUDE-MISSING`` (``CATALOGUE``, docs/diagnostics.md)."""
     severity: Severity
     message: str
     location: Location | None = None
@@ -72,6 +73,18 @@ class Diagnostic:
         }
 
     __str__ = format
+
+    def as_record(self) -> dict:
+        """Every field, as JSON keeps it (``from_record`` reads it back)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> Diagnostic:
+        where = record["location"]
+        return cls(record["code"], Severity(record["severity"]), record["message"],
+                   Location(**where) if where else None,
+                   tuple(Location(**c) for c in record["chain"]), record["hint"],
+                   tuple(record["fix"]), record["subject"])
 
 
 class MacroError(Exception):
@@ -130,7 +143,7 @@ CATALOGUE: tuple[Code, ...] = (
     Code('W-CITE-KEY', 'a citation key not in the bibliography'),
     Code('W-UNKNOWN-MACRO',
          'a name no macro file defines, outside math and code: rendered or dropped (see [Unknown '
-         'names](#unknown-names))'),
+         'names](macro-language.md#unknown-names))'),
     Code('W-RAW-LATEX',
          'raw LaTeX layout outside math (an environment, a beamer overlay, TikZ) dropped from the '
          'pages; once per talk'),
@@ -174,18 +187,57 @@ CATALOGUE: tuple[Code, ...] = (
          'the printing browser was asked for something that is not a file of the built site; '
          'refused'),
     Code('W-EXPORT-TOOL', 'a program an export needs is missing (one warning, naming the package)'),
+    Code('W-EXPORT-FOOTNOTE',
+         'pandoc, making an export, found a footnote defined but never referred to, or defined '
+         'twice; reported where it is defined'),
+    Code('W-EXPORT-TOOL-SAID',
+         'anything else a program an export runs (pandoc) said, at the talk’s first line'),
+    Code('W-SPHINX', 'a warning of Sphinx, docutils or an extension that gives no type of its own'),
+    Code('E-SPHINX', 'an error of Sphinx, docutils or an extension that gives no type of its own'),
 )
-"""Every diagnostic code the tool reports, in the order docs/macro-language.md lists them
-("Diagnostics"); that table is made from this one (``catalogue_table``), and a test checks
-that every code the package raises is here."""
+"""Every diagnostic code the tool reports; docs/diagnostics.md is made from this table
+(``catalogue_page``), and a test checks that every code the package raises is here.  A new
+code is one record here."""
 
 CODES: dict[str, str] = {code.name: code.meaning for code in CATALOGUE}
 
 
 def catalogue_table() -> str:
-    """The catalogue as the Markdown table of docs/macro-language.md."""
+    """The catalogue as a Markdown table."""
     rows = [f"| `{code.name}` | {code.meaning} |" for code in CATALOGUE]
     return "\n".join(["| code | raised when |", "|---|---|", *rows])
+
+
+CATALOGUE_PAGE = """\
+# Diagnostics: every code
+
+<!-- Made from the catalogue in build_tools/diagnostics.py (CATALOGUE); do not edit here:
+     TALKS_UPDATE_GOLDEN=1 python -m pytest tests/test_catalogue.py writes it again. -->
+
+Every problem `talks` reports names the file and line of the talk (or of the fragment it
+includes, with each `included from` line) and ends with a code:
+
+```text
+FILE:LINE:COL: warning: message [CODE]          talks check, the exports
+FILE:LINE: WARNING: message [talks.CODE]        talks build and talks serve, through Sphinx
+```
+
+A file inside the folder the command runs in is named relative to it; any other file by its
+absolute path. Sphinx's own warnings keep Sphinx's type and subtype as their code
+(`[myst.directive_unknown]`, `[ref.footnote]`); one with no type of its own gets `W-SPHINX`
+(or `E-SPHINX`). A build that reads no talk again says the same warnings as the build before
+it: what Sphinx and the exports said about a talk is kept and said again until the talk
+changes. The build ends with the errors counted apart from the warnings, code by code.
+
+`E-` codes are errors, `W-` codes warnings (`W-LEGACY-MACROS` is a notice).
+
+{table}
+"""
+
+
+def catalogue_page() -> str:
+    """docs/diagnostics.md: what a diagnostic says, and every code with its meaning."""
+    return CATALOGUE_PAGE.format(table=catalogue_table())
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

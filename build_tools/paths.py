@@ -111,8 +111,9 @@ def display_name_in(path: str, cwd: str) -> str:
         rel = os.path.relpath(path, cwd)
     except ValueError:
         return path
-    # a few levels up reads better than an absolute path; far away, keep it absolute
-    return path if rel.split(os.sep)[:4] == [".."] * 4 else rel
+    # inside the folder: relative to it; outside: absolute, so one file is always written
+    # the same way, whoever names it
+    return os.path.abspath(path) if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
 def real_roots(folders: Iterable[str | None]) -> tuple[str, ...]:

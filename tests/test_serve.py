@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.error
@@ -52,9 +53,11 @@ def serving(folder, env=None, first_build: float = 180, args=()):
     yields the base URL, and ends the server (and its workers) afterwards."""
     port = free_port()
     talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    # its output goes to a file: a pipe nobody reads fills up (64 KB, two builds of a course's
+    # warnings) and stops the server at its next line
+    said = tempfile.TemporaryFile()
     proc = subprocess.Popen([talks, "serve", "--port", str(port), *args], cwd=folder, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            stdout=said, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}/"
     try:
         wait_for(lambda: proc.poll() is None and status(base)["version"] >= 1
@@ -67,6 +70,7 @@ def serving(folder, env=None, first_build: float = 180, args=()):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         assert proc.poll() is not None
+        said.close()
 
 
 @pytest.fixture

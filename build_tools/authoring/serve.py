@@ -139,7 +139,7 @@ class PreviewServer:
             report = build_site(self.options)
             self.state.rebuilt = {v: r.read for v, r in report.results.items()}
             self.state.errors = _errors(report)
-            for line in report.warnings():
+            for line in [*report.warnings(), *report.summary()]:
                 self.log(line)
         except Exception as exc:  # noqa: BLE001 - a preview must survive anything a build does
             self.state.errors = [f"the build failed: {exc!r}"]

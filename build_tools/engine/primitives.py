@@ -172,7 +172,7 @@ def check_image(ex: Expander, path: str, person: str = "") -> bool:
     if person and ex.bump("counter", "portrait " + on_disk) > 1:
         return False
     folder = os.path.dirname(on_disk)
-    hint = f"looked for {os.path.relpath(on_disk)}"
+    hint = f"looked for {display_name(on_disk)}"
     if os.path.isdir(folder):
         close = difflib.get_close_matches(os.path.basename(on_disk), os.listdir(folder), n=3, cutoff=0.6)
         if close:
@@ -180,7 +180,7 @@ def check_image(ex: Expander, path: str, person: str = "") -> bool:
     what = f"portrait of {person}" if person else "image"
     instead = "; their initials are shown instead" if person else ""
     ex.report("W-IMAGE-MISSING", Severity.WARNING,
-              f"{what} not found: {path} (searched {os.path.relpath(folder)}){instead}",
+              f"{what} not found: {path} (searched {display_name(folder)}){instead}",
               hint=hint, subject=on_disk)
     return False
 

@@ -19,6 +19,8 @@ from typing import IO
 from ..config import TalkConfig
 from ..diagnostics import Diagnostic, Severity
 from . import tools
+from ..engine.run import ExpandedTalk
+from .sanitize import tool_warnings
 from .images import ImageFinder
 from .completeness import docx_content as read_back  # noqa: F401 - the format's reader
 from .shared import ExportJob, Handout, HandoutTree, Written, raise_first
@@ -82,7 +84,7 @@ def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: st
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return PendingDocx(process, log, folder, tmp, out, pictures,
                        [*expanded.dependencies, *handout.bibs, *finder.used], errors,
-                       [*handout.warnings, *finder.warnings], config.step_timeout)
+                       [*handout.warnings, *finder.warnings], config.step_timeout, expanded)
 
 
 @dataclass
@@ -100,6 +102,8 @@ class PendingDocx:
     warnings: list[Diagnostic]
     timeout: float
     """Seconds pandoc may take, counted from when it is waited for."""
+    expanded: ExpandedTalk
+    """The talk, where what pandoc says is reported."""
 
     def finish(self) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
         """Wait for pandoc; put the file in place (the last good one stays when it failed).
@@ -117,6 +121,7 @@ class PendingDocx:
             self.log.close()
             if code != 0:
                 raise tools.ToolFailure(f"pandoc: {message.strip()[-2000:]}")
+            self.warnings += tool_warnings("pandoc", tools.pandoc_warnings(message), self.expanded)
             self.pictures.put_in(self.tmp)
             self.tmp.replace(self.out)
         finally:

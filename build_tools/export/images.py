@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
+from . import tools
 from ..config import TalkConfig
-from ..diagnostics import Diagnostic, Location, Severity
+from ..diagnostics import Diagnostic, Severity
 from ..engine import records as r
 from ..engine.output import Origin, origin_of
 from ..engine.run import ExpandedTalk, Item
@@ -96,7 +97,7 @@ class ImageFinder:
         if path not in self._said:
             self._said.add(path)
             origin = self.named_at.get(path)
-            where = origin.location if origin else Location(os.path.relpath(self.talk), 1, 1)
+            where = origin.location if origin else tools.at_start(self.talk)
             self.warnings.append(Diagnostic(
                 "W-EXPORT-FIGURE", Severity.WARNING, f"image {path} left out: {why}", where,
                 origin.chain if origin else (), hint="the rest of the document is written",

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import TalkConfig
-from ..diagnostics import Diagnostic, Location, Severity
+from ..diagnostics import Diagnostic, Severity
 from ..engine import records as r
 from ..engine.run import ExpandedTalk, Item, expand
-from ..paths import confine
+from ..paths import confine, display_name
 from . import markdown as md
 from .citations import cited_keys
 from . import tools
@@ -34,7 +34,7 @@ from .images import ImageFinder
 from .completeness import pptx_content as read_back  # noqa: F401 - the format's reader
 from .shared import (ExportJob, Handout, Written, bib_cache, drawn_svg, notation_definitions,
                      raise_first, raw_tex_as_text, talk_bib_files)
-from .sanitize import dropped_attribute_warnings, writer_safe
+from .sanitize import dropped_attribute_warnings, tool_warnings, writer_safe
 from .standins import Pictures
 from .tree import PandocNode
 
@@ -92,8 +92,9 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
         args.append(f"--reference-doc={reference}")
     # pictures go into pandoc's document tree as data: URIs of stand-ins (``standins``)
     timeout = config.step_timeout
+    said: list[str] = []
     tree, dropped = writer_safe(raw_tex_as_text(json.loads(tools.run_pandoc(
-        [f"--from={PANDOC_SLIDES}", "--to=json"], text, timeout=timeout))))
+        [f"--from={PANDOC_SLIDES}", "--to=json"], text, timeout=timeout, said=said))))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.pptx")
     packed = Pictures()
@@ -103,13 +104,13 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
 
     tools.run_pandoc(["--from=json", "--to=pptx", f"--output={tmp}", *args],
                      json.dumps(_with_pictures(tree, deck.pictures, finder, packed, draw)),
-                     timeout=timeout)
+                     timeout=timeout, said=said)
     packed.put_in(tmp, with_math_fallback)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
     return inputs, errors, [*dropped_attribute_warnings(dropped, expanded), *finder.warnings,
-                            *([warning] if warning else [])]
+                            *([warning] if warning else []), *tool_warnings("pandoc", said, expanded)]
 
 
 class Deck:
@@ -444,8 +445,8 @@ def _reference(expanded: ExpandedTalk, config: TalkConfig) -> tuple[str | None, 
     why = "it is outside the talk's repository and its roots" if outside else \
         "it is not there, nor in the project's includes/, the include roots or the macros folder"
     return None, Diagnostic("W-EXPORT-REFERENCE", Severity.WARNING,
-                            f"the reference presentation {os.path.relpath(named)} ({where}) is not "
-                            f"used: {why}", Location(os.path.relpath(talk), 1, 1),
+                            f"the reference presentation {display_name(named)} ({where}) is not "
+                            f"used: {why}", tools.at_start(talk),
                             hint="the deck uses pandoc's default layouts")
 
 

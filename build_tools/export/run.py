@@ -25,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
+from ..paths import display_name
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
 from ..formats import SUFFIXES, export_format
 from ..workers import ChunkOutcome, StartedChunks, cpu_count, map_chunks
@@ -107,17 +108,28 @@ def is_up_to_date(job: ExportJob, fmt: str) -> bool:
         return False
 
 
-def _record(job: ExportJob, fmt: str, inputs: list[str]) -> None:
+def _record(job: ExportJob, fmt: str, inputs: list[str], warnings: list[Diagnostic]) -> None:
     stamp = _stamp_path(job, fmt)
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"inputs": sorted(set(inputs)), "settings": _settings(job, fmt)}),
+    stamp.write_text(json.dumps({"inputs": sorted(set(inputs)), "settings": _settings(job, fmt),
+                                 "warnings": [w.as_record() for w in warnings]}),
                      encoding="utf-8")
+
+
+def _recorded_warnings(job: ExportJob, fmt: str) -> list[Diagnostic]:
+    """What making an export that is still up to date said: a build that keeps it says it
+    again, so every build reports the same warnings."""
+    try:
+        recorded = json.loads(_stamp_path(job, fmt).read_text(encoding="utf-8"))
+        return [Diagnostic.from_record(w) for w in recorded.get("warnings", [])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _problem(job: ExportJob, fmt: str, message: str, code: str = "E-EXPORT",
              severity: Severity = Severity.ERROR) -> Diagnostic:
     return Diagnostic(code, severity, f"cannot export as {fmt}: {message}",
-                      Location(os.path.relpath(job.talk), 1, 1), subject=job.talk,
+                      tools.at_start(job.talk), subject=job.talk,
                       hint="the last good export, if any, is kept")
 
 
@@ -166,10 +178,10 @@ def _where_named(job: ExportJob, url: str) -> Location:
                 for number, line in enumerate(fh, 1):
                     column = next((line.find(f) for f in forms if f in line), -1)
                     if column >= 0:
-                        return Location(os.path.relpath(path), number, column + 1)
+                        return Location(display_name(path), number, column + 1)
         except OSError:
             continue
-    return Location(os.path.relpath(job.talk), 1, 1)
+    return tools.at_start(job.talk)
 
 
 def _talk_sources(job: ExportJob) -> list[str]:
@@ -212,6 +224,7 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
     for fmt in job.formats:
         if is_up_to_date(job, fmt):
             result.up_to_date.append(fmt)
+            _add_once(result, _recorded_warnings(job, fmt))
             continue
         family = _family(fmt)
         if family in missing_tools:
@@ -262,7 +275,7 @@ def _attempt(job: ExportJob, fmt: str, step: Callable[[], T], result: ExportResu
 
 def _made(job: ExportJob, fmt: str, made: Written, seconds: float, result: ExportResult) -> None:
     inputs, warnings = made.inputs, [*made.warnings, *(_refused(job, fmt, url) for url in made.refused)]
-    result.diagnostics.extend(w for w in warnings if w not in result.diagnostics)  # once a talk
+    _add_once(result, warnings)
     result.seconds_by_format[fmt] = seconds
     shortfall = _check(job, fmt, result, {w.subject for w in warnings
                                           if w.code == "W-EXPORT-FIGURE" and w.subject})
@@ -271,8 +284,13 @@ def _made(job: ExportJob, fmt: str, made: Written, seconds: float, result: Expor
         result.incomplete.append(fmt)
         result.diagnostics.append(_incomplete(job, fmt, shortfall))
         return
-    _record(job, fmt, inputs)
+    _record(job, fmt, inputs, warnings)
     result.written.append(fmt)
+
+
+def _add_once(result: ExportResult, warnings: list[Diagnostic]) -> None:
+    """Each warning once a talk, however many of its formats meet it."""
+    result.diagnostics.extend(w for w in warnings if w not in result.diagnostics)
 
 
 # -- is it complete? -------------------------------------------------------------------------
@@ -293,7 +311,7 @@ def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]) -
     except Exception as exc:  # noqa: BLE001 - a reader's failure must not lose the export
         warning = Diagnostic("W-EXPORT-TOOL", Severity.WARNING,
                              f"cannot check the {fmt} export is complete: {exc}",
-                             Location(os.path.relpath(job.talk), 1, 1), subject=job.talk)
+                             tools.at_start(job.talk), subject=job.talk)
         if warning not in result.diagnostics:
             result.diagnostics.append(warning)
         return None
@@ -302,7 +320,7 @@ def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]) -
 def _incomplete(job: ExportJob, fmt: str, shortfall: Shortfall) -> Diagnostic:
     missing = shortfall.first_missing
     where = _where_named(job, missing.split("'", 1)[1].rstrip("'.")[:60]) if "'" in missing \
-        else Location(os.path.relpath(job.talk), 1, 1)
+        else tools.at_start(job.talk)
     pictures = f" (not there: {', '.join(shortfall.missing_pictures[:5])})" \
         if shortfall.missing_pictures else ""
     return Diagnostic(
@@ -468,7 +486,7 @@ def _lost(job: ExportJob, failure: str) -> ExportResult:
     result = ExportResult(job.talk, job.doc)
     result.diagnostics.append(Diagnostic(
         "E-WORKER", Severity.ERROR, f"cannot export {', '.join(job.formats)}: {failure}",
-        Location(os.path.relpath(job.talk), 1, 1), subject=job.talk,
+        tools.at_start(job.talk), subject=job.talk,
         hint="the last good export, if any, is kept; build again to retry"))
     return result
 

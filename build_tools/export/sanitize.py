@@ -16,10 +16,12 @@ warning at the line that sets it.
 """
 from __future__ import annotations
 
-import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..diagnostics import Diagnostic, Location, Severity
+from . import tools
+from ..diagnostics import Diagnostic, Severity
 from ..engine.output import Origin, origin_of
 from ..engine.run import ExpandedTalk, Item
 from .tree import PandocNode
@@ -95,7 +97,7 @@ def dropped_attribute_warnings(dropped: Dropped, expanded: ExpandedTalk) -> list
     warnings = []
     for what, written, why, hint in said:
         origin = _first_origin(expanded.items, written)
-        where = origin.location if origin else Location(os.path.relpath(expanded.talk.source.path), 1, 1)
+        where = origin.location if origin else tools.at_start(expanded.talk.source.path)
         warnings.append(Diagnostic("W-EXPORT-ATTRIBUTE", Severity.WARNING,
                                    f"{what} left out of the documents: {why}", where,
                                    origin.chain if origin else (), hint=hint))
@@ -107,3 +109,31 @@ def _first_origin(items: list[Item], written: str) -> Origin | None:
         if isinstance(item, str) and written in item:
             return origin_of(position)
     return None
+
+
+NOTE_KEY_RE = re.compile(r"[Nn]ote (?:with key |reference )'([^']+)'")
+"""pandoc's messages about one footnote: defined but not used, defined twice."""
+CITATION_KEY_RE = re.compile(r"citation (\S+) not found")
+PANDOC_POSITION_RE = re.compile(r" at line \d+ column \d+")
+"""A position in the text pandoc was handed, which is no file anybody wrote."""
+
+
+def tool_warnings(tool: str, messages: list[str], expanded: ExpandedTalk,
+                  left: Callable[[str], object] = lambda message: False) -> list[Diagnostic]:
+    """What a program an export runs said, as warnings at the talk's line: a footnote's
+    message where the footnote is defined, a citation's where it is cited, anything else at
+    the talk's first line; never a bare line of the program's (``left`` says which
+    messages another warning reports)."""
+    warnings = []
+    for message in dict.fromkeys(" ".join(m.split()) for m in messages):
+        if not message or left(message):
+            continue
+        note, cited = NOTE_KEY_RE.search(message), CITATION_KEY_RE.search(message)
+        written = f"[^{note.group(1)}]:" if note else f"@{cited.group(1)}" if cited else None
+        origin = _first_origin(expanded.items, written) if written else None
+        where = origin.location if origin else tools.at_start(expanded.talk.source.path)
+        warnings.append(Diagnostic("W-EXPORT-FOOTNOTE" if note else "W-EXPORT-TOOL-SAID",
+                                   Severity.WARNING,
+                                   f"{tool}: {PANDOC_POSITION_RE.sub('', message)}", where,
+                                   origin.chain if origin else ()))
+    return warnings

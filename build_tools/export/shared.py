@@ -31,7 +31,7 @@ from ..engine.talkfile import Talk
 from . import markdown as md
 from . import tools
 from .citations import bib_text, cited_keys
-from .sanitize import dropped_attribute_warnings, writer_safe
+from .sanitize import dropped_attribute_warnings, tool_warnings, writer_safe
 from .tree import PandocNode
 from .typst_process import compile_typst
 
@@ -178,9 +178,11 @@ def handout_tree(talk: str, config: TalkConfig, notation: str | None = None,
             with open(os.path.join(folder, "cited.bib"), "w", encoding="utf-8") as fh:
                 fh.write(bib_text(bibs, cited_keys([text]), bib_cache))
             args += ["--citeproc", "--bibliography=cited.bib"]
+        said: list[str] = []
         tree, dropped = writer_safe(raw_tex_as_text(json.loads(
-            tools.run_pandoc(args, text, timeout=config.step_timeout, cwd=folder))))
-    return HandoutTree(tree, expanded, bibs, dropped_attribute_warnings(dropped, expanded))
+            tools.run_pandoc(args, text, timeout=config.step_timeout, cwd=folder, said=said))))
+    return HandoutTree(tree, expanded, bibs, [*dropped_attribute_warnings(dropped, expanded),
+                                              *tool_warnings("pandoc", said, expanded)])
 
 
 DEFINITION = re.compile(r"^\s*\\(?:re)?newcommand|^\s*\\def\b")

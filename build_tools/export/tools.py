@@ -8,6 +8,8 @@ import subprocess
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
+from ..diagnostics import Location
+from ..paths import display_name
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -126,5 +128,15 @@ def run_pandoc(args: list[str], text: str, *, timeout: float, cwd: str | None = 
     if done.returncode != 0:
         raise ToolFailure(f"pandoc: {done.stderr.strip()[-2000:]}")
     if said is not None:
-        said += [w.strip() for w in re.split(r"^\[WARNING\] ", done.stderr, flags=re.M) if w.strip()]
+        said += pandoc_warnings(done.stderr)
     return done.stdout
+
+
+def pandoc_warnings(stderr: str) -> list[str]:
+    """pandoc's messages, one each (a message goes on over the lines after its ``[WARNING]``)."""
+    return [w.strip() for w in re.split(r"^\[(?:WARNING|INFO)\] ", stderr, flags=re.M) if w.strip()]
+
+
+def at_start(path: str) -> Location:
+    """The first line of a file, where a problem with the whole talk is reported."""
+    return Location(display_name(path), 1, 1)

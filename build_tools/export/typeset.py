@@ -15,14 +15,14 @@ says why Typst and not LaTeX or the browser.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
+from .sanitize import tool_warnings
 from ..config import TalkConfig
-from ..diagnostics import Diagnostic, Location, Severity
+from ..diagnostics import Diagnostic, Severity
 from ..engine.output import origin_of
 from ..engine.run import ExpandedTalk
 from . import tools
@@ -71,7 +71,8 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     tmp.write_bytes(pdf)
     tmp.replace(out)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    warnings = [*handout.warnings, *finder.warnings, *_math_left_as_tex(list(dict.fromkeys(said)), expanded)]
+    warnings = [*handout.warnings, *finder.warnings, *_math_left_as_tex(list(dict.fromkeys(said)), expanded),
+                *tool_warnings("pandoc", said, expanded, left=UNCONVERTED.search)]
     return [*expanded.dependencies, *handout.bibs, *finder.used], errors, warnings
 
 
@@ -144,7 +145,7 @@ def _math_left_as_tex(messages: list[str], expanded: ExpandedTalk) -> list[Diagn
         formula = " ".join(m.group(1).split())
         where = next((origin_of(p) for item, p in expanded.items
                       if isinstance(item, str) and formula[:40] in " ".join(item.split())), None)
-        location = where.location if where else Location(os.path.relpath(expanded.talk.source.path), 1, 1)
+        location = where.location if where else tools.at_start(expanded.talk.source.path)
         found.append(Diagnostic("W-EXPORT-MATH", Severity.WARNING,
                                 f"the handout PDF shows ${formula}$ as TeX: pandoc cannot write it "
                                 "as Typst math", location, where.chain if where else (),

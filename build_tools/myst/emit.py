@@ -193,7 +193,7 @@ def emit(items: list[Item], variant: str, meta: dict, options: EmitOptions | Non
         body += _footnote_definitions(em.footnotes)
     if options.append_references and em.cited and not em.has_bibliography:
         body += _references_block(variant, body[-1][1] if body else None, options.local_citations)
-    body = _squeeze_blank_lines(body)
+    body = _squeeze_blank_lines(_without_unreferenced_footnotes(body))
     title = _title_block(variant, meta) if options.title_block else []
     return Document(variant, title, body, em.diagnostics, em.math_macros, anchors, em.cited,
                     list(em.cited_keys))
@@ -973,6 +973,45 @@ def _closing_bracket(text: str, opening: int) -> int:
             if depth == 0:
                 return i
     return -1
+
+
+FOOTNOTE_DEFINITION_RE = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
+FOOTNOTE_REFERENCE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+
+
+def _without_unreferenced_footnotes(lines: list[Line]) -> list[Line]:
+    """The lines without the footnotes nothing in them refers to: a deck leaves out the
+    notes that cite a footnote whose definition stands outside them.  pandoc leaves an
+    unused footnote out; MyST would say "Footnote [#] is not referenced" about a footnote
+    the handout shows."""
+    if not any("[^" in text for text, _ in lines):
+        return lines
+    prose = _outside_code(lines)
+    referenced = {key for i in prose for key in FOOTNOTE_REFERENCE_RE.findall(lines[i][0])}
+    out: list[Line] = []
+    dropping = False
+    for i, line in enumerate(lines):
+        text = line[0]
+        if i in prose:
+            found = FOOTNOTE_DEFINITION_RE.match(text)
+            if found:
+                dropping = found.group(1) not in referenced
+            elif text.strip() and not text.startswith((" ", "\t")):  # it goes on indented
+                dropping = False
+        if not dropping:
+            out.append(line)
+    return out
+
+
+def _outside_code(lines: list[Line]) -> set[int]:
+    """The indexes of the lines outside fenced code."""
+    outside: set[int] = set()
+    fence: str | None = None
+    for i, (text, _) in enumerate(lines):
+        fence, is_fence = _fence_state(text, fence)
+        if fence is None and not is_fence:
+            outside.add(i)
+    return outside
 
 
 def _footnote_definitions(notes: list[Line]) -> list[Line]:

@@ -61,7 +61,7 @@ from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page,
                       unlink_absent_exports)
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
-from .summary import source_namer
+from .summary import source_namer, summary
 from .variants import ORDER, VariantResult, preload, run_variants, talk_problems, variant_overrides
 
 __all__ = ["SiteOptions", "SiteReport", "build_site"]
@@ -95,6 +95,10 @@ class SiteReport:
     def withheld(self) -> dict[str, list[str]]:
         """The failed talks whose new pages were not published (the index marks them)."""
         return {doc: p for doc, p in self.failed.items() if doc not in self.published}
+
+    def summary(self) -> list[str]:
+        """The counts of errors and warnings, Sphinx's and the exports' (``summary.summary``)."""
+        return summary(self.warnings(), [d for e in self.exports for d in e.diagnostics])
 
     def warnings(self) -> list[str]:
         seen: dict[str, None] = {}

@@ -10,6 +10,7 @@ from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
 from ..lamd import diagrams_dir_candidates
 from ..project import find_project_root
+from ..paths import display_name
 
 __all__ = ["prepare_sources", "prune_outputs", "diagrams_folder", "diagrams_not_found"]
 
@@ -105,6 +106,6 @@ def diagrams_not_found(project: Path, talks: list[str], given: str | None = None
     home = [p for p in looked if p.startswith("$HOME/")]
     how = (f"map its repository (TALKS_PATH_MAP='{home[0].rsplit('/', 1)[0]}=DIR'), "
            if home else "")
-    shown = ", ".join(dict.fromkeys(p if p.startswith("$") else os.path.relpath(p) for p in looked))
+    shown = ", ".join(dict.fromkeys(p if p.startswith("$") else display_name(p) for p in looked))
     return (f"no diagrams folder, so the talks show no diagrams: looked in {shown}; {how}"
             "or give --diagrams DIR (README: Configuration) [W-DIAGRAMS-MISSING]")

@@ -5,18 +5,22 @@ import collections
 import os
 import re
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+
+from ..diagnostics import Diagnostic, Severity
+from ..paths import display_name
 
 __all__ = ["source_namer", "summary"]
 
 def source_namer(src: Path, docs: dict[str, str]) -> Callable[[str], str]:
     """A function that makes a warning name the talk's own file, never the generated
     source folder's link to it (worked out once for all the warnings of a build)."""
-    prefixes = [str(src) + os.sep, os.path.relpath(src) + os.sep]
+    # the longer first: the absolute folder is a part of its path relative to a folder above
+    prefixes = sorted({str(src) + os.sep, display_name(str(src)) + os.sep}, key=len, reverse=True)
     talks = {}
     for talk, doc in docs.items():
         for prefix in prefixes:
-            talks[f"{prefix}{doc}.md"] = os.path.relpath(talk)
+            talks[f"{prefix}{doc}.md"] = display_name(talk)
     shown = re.compile("(?:" + "|".join(re.escape(p) for p in prefixes) + r")[^\s:]+?\.md")
 
     def name(warning: str) -> str:
@@ -30,27 +34,38 @@ def source_namer(src: Path, docs: dict[str, str]) -> Callable[[str], str]:
     return name
 
 
-def summary(warnings: list[str], most: int = 5) -> list[str]:
-    """Counts of errors and of warnings by code (an ``E-`` code is an error, whatever the
-    logger called it), and the files with most problems."""
-    codes: collections.Counter = collections.Counter()
-    files: collections.Counter = collections.Counter()
-    for warning in warnings:
-        first = warning.split("\n", 1)[0]
-        code = re.search(r"\[(?:talks\.)?([\w.-]+)\]\s*$", warning)
-        codes[code.group(1) if code else "other"] += 1
-        where = re.match(r"([^:\s]+\.\w+):\d+", first)
-        if where:
-            files[where.group(1)] += 1
-    if not codes:
+def summary(warnings: list[str], diagnostics: Iterable[Diagnostic] = (), most: int = 5
+            ) -> list[str]:
+    """Counts of errors and of warnings by code, and the files with most problems: Sphinx's
+    warnings (an ``E-`` code, or Sphinx's ERROR, is an error) and the exports' diagnostics."""
+    counted = [_counted_warning(w) for w in warnings] + \
+        [(d.code, d.severity >= Severity.ERROR, d.location.file if d.location else None)
+         for d in diagnostics if d.severity >= Severity.WARNING]
+    if not counted:
         return []
+    codes = collections.Counter((code, error) for code, error, _ in counted)
+    files = collections.Counter(file for _, _, file in counted if file)
     lines = []
-    for kind, counted in (("error", [(c, n) for c, n in codes.most_common() if c.startswith("E-")]),
-                          ("warning", [(c, n) for c, n in codes.most_common()
-                                       if not c.startswith("E-")])):
-        if counted:
-            lines.append(f"{sum(n for _, n in counted)} {kind}(s): "
-                         + ", ".join(f"{code} {n}" for code, n in counted))
+    for kind, chosen in (("error", [(c, n) for (c, e), n in codes.most_common() if e]),
+                         ("warning", [(c, n) for (c, e), n in codes.most_common() if not e])):
+        if chosen:
+            lines.append(f"{sum(n for _, n in chosen)} {kind}(s): "
+                         + ", ".join(f"{code} {n}" for code, n in chosen))
     if files:
         lines.append("most warnings: " + ", ".join(f"{f} ({n})" for f, n in files.most_common(most)))
     return lines
+
+
+def _counted_warning(warning: str) -> tuple[str, bool, str | None]:
+    """(code, whether it is an error, file) of one warning as Sphinx printed it."""
+    first = warning.split("\n", 1)[0]
+    found = CODE_RE.search(warning)
+    code = found.group(1) if found else "other"
+    where = FILE_RE.match(first)
+    error = code.startswith("E-") or (not code.startswith("W-") and LEVEL_RE.search(first) is not None)
+    return code, error, where.group(1) if where else None
+
+
+CODE_RE = re.compile(r"\[(?:talks\.)?([\w.-]+)\]\s*$")
+FILE_RE = re.compile(r"([^:\s]+\.\w+):\d+")
+LEVEL_RE = re.compile(r"^[^ ]*:\d*:? (?:ERROR|CRITICAL|SEVERE):")

@@ -9,6 +9,7 @@ each variant:
   engine's diagnostics at their original file and line;
 * ``locations``: maps Sphinx's own warnings on generated lines back to the
   original file and line;
+* ``replay``: a build that skips a document prints the warnings it drew last time;
 * ``citations``: author–date citations and a References list, as lamd shows them,
   from BibTeX files read entry by entry;
 * ``notes``: speaker notes keep their formatting in reveal.js's speaker view;
@@ -66,9 +67,10 @@ def setup(app: Sphinx) -> dict:
 
     from . import (assets, citations, figures, htmlassets, images, links, locations, navigation,
                    notes,
-                   parsing, placeholders, reading, speedups, typography)
+                   parsing, placeholders, reading, replay, speedups, typography)
 
     locations.setup(app)
+    replay.setup(app)
     reading.setup(app)
     citations.setup(app)
     parsing.setup(app)

@@ -33,6 +33,7 @@ from sphinx.util.docutils import SphinxRole
 from ..bibliography import (BibDefect, cited_names, cited_year, cleaned_copies, defects_to_report,
                             reference_pieces, with_crossref)
 from ..diagnostics import Diagnostic
+from ..paths import display_name
 from . import locations
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
         if os.path.isfile(path):
             present.append(path)
         else:
-            logger.warning("bibliography not found: %s", os.path.relpath(path),
+            logger.warning("bibliography not found: %s", display_name(path),
                            type="talks", subtype="W-BIB")
     folder = os.path.join(str(app.doctreedir), BIB_FOLDER)
     copies, defects = cleaned_copies(present, folder, cache_dir=os.path.join(folder, "cache"))

@@ -106,11 +106,20 @@ class OriginFilter(std_logging.Filter):
         except Exception:  # noqa: BLE001 - a location we cannot map stays as it was
             pass
         if record.levelno >= std_logging.WARNING:
+            _coded(record)
             # a parallel reader's record is handled here after its document was read
-            docname = getattr(record, "talks_docname", None) or _current_docname(self.app)
+            docname = getattr(record, "talks_docname", None) or current_docname(self.app)
             if docname:
                 WARNED[docname] = WARNED.get(docname, 0) + 1
         return True
+
+
+def _coded(record: std_logging.LogRecord) -> None:
+    """Every warning printed with a code: Sphinx's type and subtype where it gives them,
+    else ``W-SPHINX`` or ``E-SPHINX`` (diagnostics.CATALOGUE)."""
+    if not getattr(record, "type", None) and not getattr(record, "talks_replayed", False):
+        record.type = "talks"
+        record.subtype = "E-SPHINX" if record.levelno >= std_logging.ERROR else "W-SPHINX"
 
 
 _MAPPED: dict[int, int] = {}
@@ -120,7 +129,7 @@ WARNED: dict[str, int] = {}
 """Documents that drew a warning in this process (for ``--strict``), with counts."""
 
 
-def _current_docname(app: Sphinx) -> str | None:
+def current_docname(app: Sphinx) -> str | None:
     env = getattr(app, "env", None)
     docname = env.temp_data.get("docname") if env is not None else None
     if not docname and getattr(app, "builder", None) is not None:
