@@ -25,7 +25,7 @@ from typing import Any
 
 from watchfiles import watch
 
-from ..site.build import SiteReport, build_site
+from ..site.build import KeptVariants, SiteReport, build_site
 from ..site.options import SiteOptions
 
 RELOAD_JS = """(function () {
@@ -67,12 +67,15 @@ class PreviewState:
     building: bool = False
     rebuilt: dict[str, list[str]] = field(default_factory=dict)
     """Per variant, the documents the last build re-read."""
+    fresh: dict[str, bool] = field(default_factory=dict)
+    """Per variant, whether the last build made a new Sphinx application (the first build,
+    or after a change to conf.py, the settings or a crash) or used the one it kept."""
     errors: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 
     def as_json(self) -> bytes:
         return json.dumps({"version": self.version, "building": self.building,
-                           "rebuilt": self.rebuilt, "errors": self.errors,
+                           "rebuilt": self.rebuilt, "fresh": self.fresh, "errors": self.errors,
                            "changed": self.changed}).encode()
 
 
@@ -106,6 +109,7 @@ class PreviewServer:
         self.site = Path(options.out).resolve()
         self.watch_paths = [p for p in (watch_paths or []) if os.path.exists(p)]
         self.stop = threading.Event()
+        self.kept = KeptVariants()
         handler = functools.partial(_Handler, self)
         self.httpd = _PreviewHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -136,8 +140,9 @@ class PreviewServer:
         self.state.changed = [os.path.relpath(c) for c in changed]
         started = time.perf_counter()
         try:
-            report = build_site(self.options)
+            report = build_site(self.options, kept=self.kept)
             self.state.rebuilt = {v: r.read for v, r in report.results.items()}
+            self.state.fresh = {v: r.fresh for v, r in report.results.items()}
             self.state.errors = _errors(report)
             for line in report.warnings():
                 self.log(line)
@@ -173,6 +178,7 @@ class PreviewServer:
         finally:
             self.stop.set()
             self.httpd.server_close()
+            self.kept.close()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

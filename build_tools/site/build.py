@@ -60,9 +60,10 @@ from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page,
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer
-from .variants import ORDER, VariantResult, preload, run_variants, talk_problems, variant_overrides
+from .variants import (ORDER, KeptVariants, VariantResult, preload, run_variants, talk_problems,
+                       variant_overrides)
 
-__all__ = ["SiteOptions", "SiteReport", "build_site"]
+__all__ = ["KeptVariants", "SiteOptions", "SiteReport", "build_site"]
 
 
 @dataclass
@@ -203,18 +204,21 @@ def _bib_files(talks: list[str], extra: list[str], include_roots: list[str]) -> 
     return list(dict.fromkeys(files))
 
 
-def build_site(options: SiteOptions, progress: Callable[[str, str, object], None] | None = None
-               ) -> SiteReport:
+def build_site(options: SiteOptions, progress: Callable[[str, str, object], None] | None = None,
+               kept: KeptVariants | None = None) -> SiteReport:
+    """Build the site; with ``kept`` (``talks serve``), by workers that keep each variant's
+    Sphinx application from one build to the next."""
     project = _project(options)
     talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
     out, work = options.folders()
     check_writable(out)
     with lock_site(work):
-        return _build_locked(options, project, talks, out, work, progress)
+        return _build_locked(options, project, talks, out, work, progress, kept)
 
 
 def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Path, work: Path,
-                  progress: Callable[[str, str, object], None] | None) -> SiteReport:
+                  progress: Callable[[str, str, object], None] | None,
+                  kept: KeptVariants | None) -> SiteReport:
     taken()  # a long-running process (talks serve) counts each build on its own
     with timed("discovery and settings"):
         recover(out)
@@ -251,7 +255,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
             variants, src, confdir_for(project), work,
             lambda variant: variant_overrides(overrides, variant, pages), options.jobs, progress,
             meanwhile=lambda: _timed_fragment_pages(project, options.include_roots, every_doc,
-                                                    variants))
+                                                    variants), kept=kept)
     name_sources = source_namer(src, docs)
     for result in results.values():
         result.warnings = [name_sources(w) for w in result.warnings]

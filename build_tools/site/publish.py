@@ -10,6 +10,7 @@ import os
 import posixpath
 import re
 import shutil
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,7 +44,21 @@ def lock_site(work: Path) -> io.TextIOWrapper:
         handle.close()
         raise SiteBusy(errno.EBUSY, "another talks build is writing this site; "
                        "wait for it to finish", str(work)) from None
+    _HELD.add(handle)
     return handle
+
+
+_HELD: weakref.WeakSet[io.TextIOWrapper] = weakref.WeakSet()
+"""The lock files this process opened: a process forked while one is held (a worker that
+outlives the build, as ``talks serve`` keeps them) must not hold the lock with it."""
+
+
+def _release_in_child() -> None:
+    for handle in list(_HELD):
+        handle.close()  # the parent's copy still holds the lock
+
+
+os.register_at_fork(after_in_child=_release_in_child)
 
 
 def check_writable(out: Path) -> None:
