@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -215,6 +216,11 @@ def build_kept(variant: str, src: str, confdir: str, work: str, overrides: dict,
     result = _KEPT.build()
     if not result.ok:
         _KEPT = None
+    else:
+        # what the application holds now (Sphinx, its extensions, the environment) lives on:
+        # the collector need not walk it again in every later build; at most what this build
+        # read is kept when later builds replace it
+        gc.freeze()
     return result
 
 
