@@ -191,6 +191,7 @@ def test_edits_are_rebuilt_by_the_sphinx_application_each_variant_kept(server):
         assert after["fresh"] == {v: False for v in VARIANTS}, n
         for variant in VARIANTS:
             assert after["rebuilt"][variant] == ["alpha"], (n, variant)
+            assert after["versions"][variant] == before["versions"][variant] + 1
         for variant in ("handout", "speaker-notes"):
             page = get(base + f"{variant}/alpha.html").decode()
             assert f"Edit number {n} of the notes." in page, (n, variant)
@@ -225,6 +226,7 @@ def test_a_variant_worker_that_died_is_replaced_and_its_build_made_afresh(server
     import psutil
 
     project, base = server
+    get(base + "speaker-notes/beta.html")  # the reader's page: its variant is built first
     serve = next(p for p in psutil.process_iter(["cmdline"])
                  if base.rstrip("/").rsplit(":", 1)[1] in (p.info["cmdline"] or []))
     workers = serve.children()
@@ -240,3 +242,24 @@ def test_a_variant_worker_that_died_is_replaced_and_its_build_made_afresh(server
         assert after["rebuilt"][variant] == ["beta"], variant
         assert "Written after the workers were gone." in get(base + f"{variant}/beta.html").decode()
     assert not set(serve.children()) & set(workers)
+
+
+def test_the_variant_of_the_page_being_read_is_published_first(server):
+    """The page the reader has open reloads as soon as its variant is rebuilt; the other
+    variants follow in the same rebuild."""
+    project, base = server
+    get(base + "slides/alpha.html")  # what the browser asked for last
+    before = status(base)
+    talk = project / "talks/alpha.md"
+    append_to(talk, "\n\\slides{* A bullet for the open deck}\n", talk.read_text(encoding="utf-8"))
+
+    end, moved = time.monotonic() + 60, set()
+    while not moved and time.monotonic() < end:  # asked often: the window may be short
+        now = status(base)
+        moved = {v for v in VARIANTS if now["versions"][v] != before["versions"][v]}
+        time.sleep(0.02)
+    assert moved == {"slides"} and now["building"]
+    assert "A bullet for the open deck" in get(base + "slides/alpha.html").decode()
+    after = rebuilt_after(base, before["version"], "the other variants")
+    assert all(after["versions"][v] == before["versions"][v] + 1 for v in VARIANTS)
+    assert "A bullet for the open deck" in get(base + "speaker-notes/alpha.html").decode()
