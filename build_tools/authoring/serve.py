@@ -27,6 +27,7 @@ from watchfiles import watch
 
 from ..site.build import KeptVariants, SiteReport, build_site
 from ..site.options import SiteOptions
+from ..site.publish import remove_old
 
 RELOAD_JS = """(function () {
   var key = "talks-scroll:" + location.pathname, version = null;
@@ -172,6 +173,7 @@ class PreviewServer:
         finally:
             self.state.version += 1
             self.state.building = False
+            remove_old(self.site)
         for line in warnings:
             self.log(line)
         read = ", ".join(f"{v}: {len(d)}" for v, d in self.state.rebuilt.items())

@@ -110,7 +110,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants:
              export_formats: tuple[str, ...] = (),
              pages: dict[str, dict] | None = None,
              before_swap: Callable[[Path, SiteReport, dict], None] | None = None,
-             title: str = "Talks") -> SiteReport:
+             title: str = "Talks", keep_old: bool = False) -> SiteReport:
     report = SiteReport(str(out), results)
     check_writable(out)
     tmp = out.with_name(out.name + ".tmp")
@@ -167,7 +167,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants:
                                     encoding="utf-8")
     if before_swap is not None:
         before_swap(tmp, report, status)
-    swap(tmp, out)
+    swap(tmp, out, keep_old)
     report.talks = talks_meta
     return report
 
@@ -273,7 +273,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         report = assemble(out, work, results, variants, rows, options.strict,
                           lambda site: write_pages(site / "fragments", fragments),
                           export_formats=options.exports, pages=page_rows, before_swap=finish,
-                          title=overrides.get("html_title", "Talks"))
+                          title=overrides.get("html_title", "Talks"), keep_old=options.preview)
     report.exports = exported
     report.diagrams_missing = diagrams_not_found(project, list(every_doc), options.diagrams_dir)
     report.timings = [*timing_rows(taken(), "main"), *elsewhere, *_export_timings(exported)]

@@ -19,7 +19,7 @@ from ..formats import SUFFIXES
 
 __all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "lamd_address_files",
            "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
-           "has_page", "copy_exports", "unlink_absent_exports", "swap", "recover"]
+           "has_page", "copy_exports", "unlink_absent_exports", "swap", "remove_old", "recover"]
 
 SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
 
@@ -252,15 +252,22 @@ def unlink_absent_exports(site: Path, docs: Iterable[str], formats: tuple[str, .
                 page.write_text(kept, encoding="utf-8")
 
 
-def swap(tmp: Path, out: Path) -> None:
+def swap(tmp: Path, out: Path, keep_old: bool = False) -> None:
+    """Put the new site in place of the old by renaming; with ``keep_old``, the old site is
+    left beside it for the caller to remove (``remove_old``) when no one waits for it."""
     old = out.with_name(out.name + ".old")
     if old.exists():
         shutil.rmtree(old)
     if out.exists():
         os.replace(out, old)
     os.replace(tmp, out)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+    if old.exists() and not keep_old:
+        remove_old(out)
+
+
+def remove_old(out: Path) -> None:
+    """The site ``swap`` replaced, if it is still there."""
+    shutil.rmtree(out.with_name(out.name + ".old"), ignore_errors=True)
 
 
 def recover(out: Path) -> None:
