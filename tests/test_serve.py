@@ -263,3 +263,25 @@ def test_the_variant_of_the_page_being_read_is_published_first(server):
     after = rebuilt_after(base, before["version"], "the other variants")
     assert all(after["versions"][v] == before["versions"][v] + 1 for v in VARIANTS)
     assert "A bullet for the open deck" in get(base + "speaker-notes/alpha.html").decode()
+
+
+def test_ctrl_c_stops_the_server_and_its_kept_workers_without_a_traceback(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    port = free_port()
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True,  # Ctrl-C reaches the terminal's process group
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(lambda: status(base)["version"] >= 1 and not status(base)["building"], 180,
+                 "the first build")
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0
+    assert "stopped" in output and "Traceback" not in output and "KeyboardInterrupt" not in output

@@ -8,6 +8,7 @@ import json
 import os
 import queue as queue_module
 import shutil
+import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -66,6 +67,12 @@ def _init_worker(queue: Queue[Progress] | None) -> None:
     global _QUEUE
     _QUEUE = queue
     die_with_parent()  # at once, before any task: ``ensure_started`` may fail
+
+
+def _init_kept_worker() -> None:
+    """A kept worker waits between builds: Ctrl-C is for the server, which ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(None)
 
 
 def _progress(kind: str, variant: str, value: object) -> None:
@@ -368,8 +375,7 @@ class KeptVariants:
     def _pool(self, variant: str) -> ProcessPoolExecutor:
         if variant not in self.pools:
             self.pools[variant] = ProcessPoolExecutor(
-                max_workers=1, mp_context=process_context(), initializer=_init_worker,
-                initargs=(None,))
+                max_workers=1, mp_context=process_context(), initializer=_init_kept_worker)
         return self.pools[variant]
 
     def discard(self, variant: str) -> None:
