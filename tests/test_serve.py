@@ -176,6 +176,19 @@ def append_to(talk: Path, text: str, original: str) -> None:
     talk.write_text(original + text, encoding="utf-8")
 
 
+def first_published(base: str, before: dict) -> tuple[set[str], dict]:
+    """The variants published first in a rebuild, and the status then (asked often: the
+    other variants may follow soon)."""
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        now = status(base)
+        moved = {v for v in VARIANTS if now["versions"][v] != before["versions"][v]}
+        if moved:
+            return moved, now
+        time.sleep(0.02)
+    pytest.fail("timed out waiting for a variant to be published")
+
+
 def test_edits_are_rebuilt_by_the_sphinx_application_each_variant_kept(server):
     """After the first build, each variant's worker keeps its Sphinx application: an edit
     re-reads only the edited talk with it, and every page holds each edit in turn."""
@@ -204,9 +217,13 @@ def test_a_broken_edit_then_its_fix_show_with_the_kept_applications(server):
     talk = project / "talks/gamma.md"
     original = talk.read_text(encoding="utf-8")
     line = original.count("\n") + 2
+    get(base + "handout/gamma.html")  # the reader's page, built and reloaded first
+    before = status(base)
     append_to(talk, "\n\\include{_shared/includes/no-such-fragment.md}\n\nA sentence in the broken edit.\n",
               original)
-    broken = rebuilt_after(base, status(base)["version"], "the rebuild of the broken edit")
+    moved, now = first_published(base, before)  # the reloaded page shows the error at once
+    assert moved == {"handout"} and any("no-such-fragment.md" in e for e in now["errors"])
+    broken = rebuilt_after(base, before["version"], "the rebuild of the broken edit")
     assert any(f"gamma.md:{line}:1" in e and "no-such-fragment.md" in e for e in broken["errors"])
     assert broken["fresh"] == {v: False for v in VARIANTS}
     # the failed talk keeps its last good page, whose reader sees the error over it
@@ -253,11 +270,7 @@ def test_the_variant_of_the_page_being_read_is_published_first(server):
     talk = project / "talks/alpha.md"
     append_to(talk, "\n\\slides{* A bullet for the open deck}\n", talk.read_text(encoding="utf-8"))
 
-    end, moved = time.monotonic() + 60, set()
-    while not moved and time.monotonic() < end:  # asked often: the window may be short
-        now = status(base)
-        moved = {v for v in VARIANTS if now["versions"][v] != before["versions"][v]}
-        time.sleep(0.02)
+    moved, now = first_published(base, before)
     assert moved == {"slides"} and now["building"]
     assert "A bullet for the open deck" in get(base + "slides/alpha.html").decode()
     after = rebuilt_after(base, before["version"], "the other variants")

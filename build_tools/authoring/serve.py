@@ -164,10 +164,10 @@ class PreviewServer:
                 report = build_site(replace(self.options, variants=step), kept=self.kept)
                 self._published(report)
                 errors += [e for e in _errors(report) if e not in errors]
+                self.state.errors = list(errors)  # over the page that reloads now
                 warnings.update(dict.fromkeys(report.warnings()))
                 if len(steps) > 1 and step is steps[0]:
                     self.log(f"rebuilt {', '.join(step)} in {time.perf_counter() - started:.1f} s")
-            self.state.errors = errors
         except Exception as exc:  # noqa: BLE001 - a preview must survive anything a build does
             self.state.errors = [*errors, f"the build failed: {exc!r}"]
         finally:
