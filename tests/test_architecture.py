@@ -39,7 +39,7 @@ INNER_LAYERS = {
                ("memo",), ("includes",),
                ("graph", "expander"), ("primitives",), ("vocabulary",), ("run",)),
     "myst": (("anchors", "paths"), ("emit",), ("mathnames",)),
-    "sphinx_ext": (("locations", "images"), ("reading",),
+    "sphinx_ext": (("locations", "images", "typography"), ("reading",),
                    ("assets", "citations", "figures", "htmlassets", "links", "navigation", "notes",
                     "parsing", "placeholders", "speedups")),
     "export": (("tools", "citations", "standins", "sanitize", "tree"),

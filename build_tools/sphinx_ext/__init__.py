@@ -15,6 +15,7 @@ each variant:
 * ``links``: handout sections link to their slide and slides to their section;
 * ``placeholders``: a neutral frame where a file was not found (the author's
   warning box only in ``talks serve``'s preview);
+* ``typography``: quotes, dashes and ellipses made while parsing;
 * ``figures``: numbered figures, of one image or of several pieces;
 * ``navigation``: the site's talks beside each handout, previous and next at its
   foot, from the list ``talks build`` hands over (no toctree);
@@ -65,13 +66,14 @@ def setup(app: Sphinx) -> dict:
 
     from . import (assets, citations, figures, htmlassets, images, links, locations, navigation,
                    notes,
-                   parsing, placeholders, reading, speedups)
+                   parsing, placeholders, reading, speedups, typography)
 
     locations.setup(app)
     reading.setup(app)
     citations.setup(app)
     parsing.setup(app)
     speedups.setup(app)
+    typography.setup(app)
     notes.setup(app)
     links.setup(app)
     assets.setup(app)

@@ -152,12 +152,16 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
             except Exception:  # noqa: BLE001 - a location we cannot map stays as it was
                 pass
         _MAPPED[id(handler)] = len(buffer)
-    if doc_path not in _ORIGINS:
+    origins = _ORIGINS.get(doc_path)
+    if origins is None:
         return
     default = doctree.get("source")
     same: dict[str, bool] = {}
+    files: dict[str, str] = {}  # each origin's file, absolute, worked out once
+    count = len(origins)
     for node in doctree.findall(nodes.Element):
-        if not node.line:
+        line = node.line
+        if not line or not 0 < line <= count:
             continue
         source = node.source or default
         if source:
@@ -165,9 +169,12 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
                 same[source] = os.path.abspath(source) == doc_path
             if not same[source]:
                 continue
-        origin = origin_at(doc_path, node.line)
+        origin = origins[line - 1]
         if origin is not None:
-            node.source = os.path.abspath(origin.location.file)
+            file = origin.location.file
+            if file not in files:
+                files[file] = os.path.abspath(file)
+            node.source = files[file]
             node.line = origin.location.line
     _ORIGINS.pop(doc_path, None)  # the doctree carries the origins from here on
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from docutils import nodes
+from myst_parser.config.main import MdParserConfig, TopmatterReadError, merge_file_level, read_topmatter
+from myst_parser.mdit_to_docutils.sphinx_ import SphinxRenderer
+from myst_parser.parsers.mdit import create_md_parser
 from myst_parser.parsers.sphinx_ import MystParser
+from myst_parser.warnings_ import create_warning
 from sphinx.util import logging
 
 from ..status import TalkStatus
+from . import typography
 from .reading import talk_info
 
 if TYPE_CHECKING:
@@ -28,7 +33,7 @@ class TalkParser(MystParser):
 
     def parse(self, inputstring: str, document: nodes.document) -> None:
         try:
-            super().parse(inputstring, document)
+            self._render(inputstring, document)
         except Exception as exc:  # noqa: BLE001 - any failure stays with this talk
             env = document.settings.env
             docname = env.docname
@@ -41,6 +46,26 @@ class TalkParser(MystParser):
             title = first[2:].strip() if first.startswith("# ") else docname
             fence = "`" * 4
             super().parse(f"# {title}\n\n{fence}{{error}}\n{message}\n{fence}\n", document)
+
+    @staticmethod
+    def _render(inputstring: str, document: nodes.document) -> None:
+        """MyST's own parse, with the typography Sphinx's SmartQuotes would add later."""
+        env = document.settings.env
+        config: MdParserConfig = env.myst_config
+        try:
+            topmatter = read_topmatter(inputstring)
+        except TopmatterReadError:
+            topmatter = None  # MyST reports it while rendering
+        if topmatter:
+            def warning(wtype: object, message: str) -> None:
+                create_warning(document, message, wtype, line=1, append_to=document)  # type: ignore[arg-type]
+
+            config = merge_file_level(config, topmatter, warning)
+        parser = create_md_parser(config, SphinxRenderer)
+        if env.config.talks_typography:
+            typography.enable(parser)
+        parser.options["document"] = document
+        parser.render(inputstring)
 
 
 def setup(app: Sphinx) -> None:

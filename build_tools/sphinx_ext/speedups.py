@@ -8,11 +8,20 @@
   Snowball stemmer; the same few thousand words come back again and again.
 
 Both are deterministic, so their results are kept for the life of the process.
+
+* Each transform walks the whole document, and Sphinx registers some for every builder
+  that only matter to translations, LaTeX, doctests, glossaries, indexes and Python or
+  C/C++ API documentation, none of which a talk has or these builders write; they are
+  left out of this site's builds.
+* Each build compiles the theme's templates anew, a third of a second that a rebuild of one
+  talk notices; their compiled form is kept beside the doctrees (jinja2 checks it against
+  the template's text before using it).
 """
 from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,6 +63,44 @@ def cache_english_stems() -> None:
     setattr(SearchEnglish, "stem", cached_stem)
 
 
+UNUSED_TRANSFORMS = frozenset({
+    "sphinx.transforms.i18n.PreserveTranslatableMessages",
+    "sphinx.transforms.i18n.TranslationProgressTotaliser",
+    "sphinx.transforms.i18n.RemoveTranslatableInline",
+    "sphinx.builders.latex.transforms.FootnoteDocnameUpdater",
+    "sphinx.transforms.DoctestTransform",
+    "sphinx.transforms.MoveModuleTargets",
+    "sphinx.transforms.AutoIndexUpgrader",
+    "sphinx.transforms.GlossarySorter",
+    "sphinx.transforms.ReorderConsecutiveTargetAndIndexNodes",
+    "sphinx.domains.c.AliasTransform",
+    "sphinx.domains.cpp.AliasTransform",
+})
+
+
+def leave_out_unused_transforms(app: Sphinx) -> None:
+    registry = app.registry
+    registry.transforms = [t for t in registry.transforms if _name(t) not in UNUSED_TRANSFORMS]
+    registry.post_transforms = [t for t in registry.post_transforms
+                                if _name(t) not in UNUSED_TRANSFORMS]
+
+
+def remember_compiled_templates(app: Sphinx) -> None:
+    from jinja2 import FileSystemBytecodeCache
+
+    environment = getattr(app.builder.templates, "environment", None)
+    if environment is not None and environment.bytecode_cache is None:
+        folder = Path(app.doctreedir) / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+        environment.bytecode_cache = FileSystemBytecodeCache(str(folder))
+
+
+def _name(transform: type) -> str:
+    return f"{transform.__module__}.{transform.__qualname__}"
+
+
 def setup(app: Sphinx) -> None:
     cache_plugin_lookup()
     cache_english_stems()
+    app.connect("builder-inited", leave_out_unused_transforms)
+    app.connect("builder-inited", remember_compiled_templates)
