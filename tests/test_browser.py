@@ -233,3 +233,25 @@ def test_deck_images_keep_their_aspect_ratio(page, server):
     assert measured, "the demo deck shows images"
     for src, natural, shown in measured:
         assert abs(shown / natural - 1) < 0.03, (src, natural, shown)
+
+
+def test_a_preview_page_reloads_itself_when_its_variant_is_rebuilt(page, tmp_path):
+    """``talks serve``'s script in a real browser: the open handout of an edited talk
+    reloads by itself and shows the edit."""
+    import shutil
+
+    from test_serve import ROOTS, serving, status
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    with serving(project) as base:
+        page.goto(base + "handout/alpha.html")
+        page.wait_for_function("() => document.readyState === 'complete'")
+        page.wait_for_timeout(1000)  # the script has read the version it reloads after
+        talk = project / "talks" / "alpha.md"
+        talk.write_text(talk.read_text(encoding="utf-8") + "\n\\notes{Seen after the reload.}\n",
+                        encoding="utf-8")
+        page.wait_for_function("() => document.body.innerText.includes('Seen after the reload.')",
+                               timeout=60_000)
+        assert status(base)["versions"]["handout"] >= 2
+    assert page.outside == []

@@ -168,3 +168,137 @@ def test_a_site_written_outside_the_project_is_rebuilt_on_an_edit(tmp_path):
                          30, "the rebuild")
         assert after["rebuilt"]["handout"] == ["gamma"]
         assert "A new closing line." in get(base + "handout/gamma.html").decode()
+
+
+def rebuilt_after(base: str, before: int, what: str) -> dict:
+    return wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
+                    60, what)
+
+
+def append_to(talk: Path, text: str, original: str) -> None:
+    time.sleep(0.05)  # a modification time after the last build's reading
+    talk.write_text(original + text, encoding="utf-8")
+
+
+def first_published(base: str, before: dict) -> tuple[set[str], dict]:
+    """The variants published first in a rebuild, and the status then (asked often: the
+    other variants may follow soon)."""
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        now = status(base)
+        moved = {v for v in VARIANTS if now["versions"][v] != before["versions"][v]}
+        if moved:
+            return moved, now
+        time.sleep(0.02)
+    pytest.fail("timed out waiting for a variant to be published")
+
+
+def test_edits_are_rebuilt_by_the_sphinx_application_each_variant_kept(server):
+    """After the first build, each variant's worker keeps its Sphinx application: an edit
+    re-reads only the edited talk with it, and every page holds each edit in turn."""
+    project, base = server
+    assert status(base)["fresh"] == {v: True for v in VARIANTS}
+    talk = project / "talks/alpha.md"
+    original = talk.read_text(encoding="utf-8")
+    for n in (1, 2, 3):
+        before = status(base)
+        append_to(talk, f"\n\\notes{{Edit number {n} of the notes.}}\n", original)
+        after = rebuilt_after(base, before["version"], f"the rebuild after edit {n}")
+        assert after["errors"] == []
+        assert after["fresh"] == {v: False for v in VARIANTS}, n
+        for variant in VARIANTS:
+            assert after["rebuilt"][variant] == ["alpha"], (n, variant)
+            assert after["versions"][variant] == before["versions"][variant] + 1
+        for variant in ("handout", "speaker-notes"):
+            page = get(base + f"{variant}/alpha.html").decode()
+            assert f"Edit number {n} of the notes." in page, (n, variant)
+            assert f"Edit number {n - 1} of" not in page
+        assert "Edit number" not in get(base + "slides/alpha.html").decode()
+
+
+def test_a_broken_edit_then_its_fix_show_with_the_kept_applications(server):
+    project, base = server
+    talk = project / "talks/gamma.md"
+    original = talk.read_text(encoding="utf-8")
+    line = original.count("\n") + 2
+    get(base + "handout/gamma.html")  # the reader's page, built and reloaded first
+    before = status(base)
+    append_to(talk, "\n\\include{_shared/includes/no-such-fragment.md}\n\nA sentence in the broken edit.\n",
+              original)
+    moved, now = first_published(base, before)  # the reloaded page shows the error at once
+    assert moved == {"handout"} and any("no-such-fragment.md" in e for e in now["errors"])
+    broken = rebuilt_after(base, before["version"], "the rebuild of the broken edit")
+    assert any(f"gamma.md:{line}:1" in e and "no-such-fragment.md" in e for e in broken["errors"])
+    assert broken["fresh"] == {v: False for v in VARIANTS}
+    # the failed talk keeps its last good page, whose reader sees the error over it
+    assert "A sentence in the broken edit." not in get(base + "handout/gamma.html").decode()
+
+    append_to(talk, "\nA sentence in the fixed edit.\n", original)
+    fixed = rebuilt_after(base, broken["version"], "the rebuild of the fixed edit")
+    assert fixed["errors"] == [] and fixed["fresh"] == {v: False for v in VARIANTS}
+    for variant in VARIANTS:
+        page = get(base + f"{variant}/gamma.html").decode()
+        assert "A sentence in the fixed edit." in page and "broken edit" not in page, variant
+
+
+def test_a_variant_worker_that_died_is_replaced_and_its_build_made_afresh(server):
+    """Nothing is left stale when a kept worker goes: the next edit is built by a new
+    worker with a new Sphinx application (which reads the saved environment)."""
+    import psutil
+
+    project, base = server
+    get(base + "speaker-notes/beta.html")  # the reader's page: its variant is built first
+    serve = next(p for p in psutil.process_iter(["cmdline"])
+                 if base.rstrip("/").rsplit(":", 1)[1] in (p.info["cmdline"] or []))
+    workers = serve.children()
+    assert len(workers) == len(VARIANTS)
+    for worker in workers:
+        worker.kill()
+    psutil.wait_procs(workers, timeout=10)
+    talk = project / "talks/beta.md"
+    append_to(talk, "\nWritten after the workers were gone.\n", talk.read_text(encoding="utf-8"))
+    after = rebuilt_after(base, status(base)["version"], "the rebuild with new workers")
+    assert after["errors"] == [] and after["fresh"] == {v: True for v in VARIANTS}
+    for variant in VARIANTS:
+        assert after["rebuilt"][variant] == ["beta"], variant
+        assert "Written after the workers were gone." in get(base + f"{variant}/beta.html").decode()
+    assert not set(serve.children()) & set(workers)
+
+
+def test_the_variant_of_the_page_being_read_is_published_first(server):
+    """The page the reader has open reloads as soon as its variant is rebuilt; the other
+    variants follow in the same rebuild."""
+    project, base = server
+    get(base + "slides/alpha.html")  # what the browser asked for last
+    before = status(base)
+    talk = project / "talks/alpha.md"
+    append_to(talk, "\n\\slides{* A bullet for the open deck}\n", talk.read_text(encoding="utf-8"))
+
+    moved, now = first_published(base, before)
+    assert moved == {"slides"} and now["building"]
+    assert "A bullet for the open deck" in get(base + "slides/alpha.html").decode()
+    after = rebuilt_after(base, before["version"], "the other variants")
+    assert all(after["versions"][v] == before["versions"][v] + 1 for v in VARIANTS)
+    assert "A bullet for the open deck" in get(base + "speaker-notes/alpha.html").decode()
+
+
+def test_ctrl_c_stops_the_server_and_its_kept_workers_without_a_traceback(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    port = free_port()
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    proc = subprocess.Popen([talks, "serve", "--port", str(port)], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True,  # Ctrl-C reaches the terminal's process group
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(lambda: status(base)["version"] >= 1 and not status(base)["building"], 180,
+                 "the first build")
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0
+    assert "stopped" in output and "Traceback" not in output and "KeyboardInterrupt" not in output

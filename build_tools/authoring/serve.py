@@ -25,8 +25,11 @@ from typing import Any
 
 from watchfiles import watch
 
-from ..site.build import SiteReport, build_site
+from ..diagnostics import Diagnostic
+from ..site.build import KeptVariants, SiteReport, build_site
 from ..site.options import SiteOptions
+from ..site.publish import remove_old
+from ..site.summary import summary
 
 RELOAD_JS = """(function () {
   var key = "talks-scroll:" + location.pathname, version = null;
@@ -47,12 +50,18 @@ RELOAD_JS = """(function () {
     }
     box.textContent = "Build problems (the preview shows the last good pages):\\n\\n" + errors.join("\\n");
   }
+  // a variant's page reloads once its variant is published, which may be before the others
+  var variant = location.pathname.split("/")[1];
+  function seen(s) {
+    return s.versions && variant in s.versions ? s.versions[variant] : (s.building ? null : s.version);
+  }
   function poll() {
     fetch("/__talks/status", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
-      if (version !== null && s.version !== version && !s.building) {
+      var now = seen(s);
+      if (version !== null && now !== null && now !== version) {
         sessionStorage.setItem(key, String(scrollY)); location.reload(); return;
       }
-      if (!s.building) version = s.version;
+      if (now !== null) version = now;
       overlay(s.errors);
     }).catch(function () {}).finally(function () { setTimeout(poll, 700); });
   }
@@ -64,15 +73,23 @@ RELOAD_JS = """(function () {
 @dataclass
 class PreviewState:
     version: int = 0
+    """Rebuilds finished, every variant published."""
+    versions: dict[str, int] = field(default_factory=dict)
+    """Per variant, the number of times its pages were published: a page reloads when its
+    own variant's count moves, which may be before the other variants are built."""
     building: bool = False
     rebuilt: dict[str, list[str]] = field(default_factory=dict)
     """Per variant, the documents the last build re-read."""
+    fresh: dict[str, bool] = field(default_factory=dict)
+    """Per variant, whether the last build made a new Sphinx application (the first build,
+    or after a change to conf.py, the settings or a crash) or used the one it kept."""
     errors: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 
     def as_json(self) -> bytes:
-        return json.dumps({"version": self.version, "building": self.building,
-                           "rebuilt": self.rebuilt, "errors": self.errors,
+        return json.dumps({"version": self.version, "versions": self.versions,
+                           "building": self.building,
+                           "rebuilt": self.rebuilt, "fresh": self.fresh, "errors": self.errors,
                            "changed": self.changed}).encode()
 
 
@@ -106,6 +123,9 @@ class PreviewServer:
         self.site = Path(options.out).resolve()
         self.watch_paths = [p for p in (watch_paths or []) if os.path.exists(p)]
         self.stop = threading.Event()
+        self.kept = KeptVariants()
+        self.viewing: str | None = None
+        """The variant of the page the browser asked for last."""
         handler = functools.partial(_Handler, self)
         self.httpd = _PreviewHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -132,24 +152,57 @@ class PreviewServer:
         return f"http://{host}:{port}/"
 
     def rebuild(self, changed: list[str]) -> None:
+        """Build what ``changed`` affects: the variant the reader looked at last first, then
+        (published, so its page reloads) the others."""
         self.state.building = True
         self.state.changed = [os.path.relpath(c) for c in changed]
         started = time.perf_counter()
+        self.state.rebuilt, self.state.fresh = {}, {}
+        errors: list[str] = []
+        warnings: dict[str, None] = {}
+        exported: list[Diagnostic] = []
+        steps = self.build_order()
         try:
-            report = build_site(self.options)
-            self.state.rebuilt = {v: r.read for v, r in report.results.items()}
-            self.state.errors = _errors(report)
-            for line in [*report.warnings(), *report.summary()]:
-                self.log(line)
+            for step in steps:
+                report = build_site(replace(self.options, variants=step), kept=self.kept)
+                self._published(report)
+                errors += [e for e in _errors(report) if e not in errors]
+                self.state.errors = list(errors)  # over the page that reloads now
+                warnings.update(dict.fromkeys(report.warnings()))
+                exported += [d for e in report.exports for d in e.diagnostics]
+                if len(steps) > 1 and step is steps[0]:
+                    self.log(f"rebuilt {', '.join(step)} in {time.perf_counter() - started:.1f} s")
         except Exception as exc:  # noqa: BLE001 - a preview must survive anything a build does
-            self.state.errors = [f"the build failed: {exc!r}"]
+            self.state.errors = [*errors, f"the build failed: {exc!r}"]
         finally:
             self.state.version += 1
             self.state.building = False
+            remove_old(self.site)
+        for line in [*warnings, *summary(list(warnings), exported)]:
+            self.log(line)
         read = ", ".join(f"{v}: {len(d)}" for v, d in self.state.rebuilt.items())
         self.log(f"rebuilt in {time.perf_counter() - started:.1f} s (documents re-read: {read})")
         for line in self.state.errors:
             self.log(f"error: {line}")
+
+    def build_order(self) -> list[tuple[str, ...]]:
+        """The variants to build, in turns: the one of the page served last alone first."""
+        variants = self.options.variants
+        if self.viewing not in variants or len(variants) == 1 or not self.state.version:
+            return [variants]
+        return [(self.viewing,), tuple(v for v in variants if v != self.viewing)]
+
+    def _published(self, report: SiteReport) -> None:
+        for variant, result in report.results.items():
+            self.state.rebuilt[variant] = result.read
+            self.state.fresh[variant] = result.fresh
+            self.state.versions[variant] = self.state.versions.get(variant, 0) + 1
+
+    def note_viewed(self, path: str) -> None:
+        """The variant of a page the browser asked for: its next rebuild comes first."""
+        variant = path.lstrip("/").split("/", 1)[0]
+        if variant in self.options.variants:
+            self.viewing = variant
 
     def _watch(self) -> None:
         # what the build itself writes; a folder beside them (the project, when the site is
@@ -173,6 +226,7 @@ class PreviewServer:
         finally:
             self.stop.set()
             self.httpd.server_close()
+            self.kept.close()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -194,6 +248,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if os.path.isdir(path):
             path = os.path.join(path, "index.html")
         if path.endswith(".html") and os.path.isfile(path):
+            self.preview.note_viewed(self.path)
             with open(path, "rb") as fh:
                 page = fh.read()
             script = b'<script src="/__talks/reload.js"></script>'

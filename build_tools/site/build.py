@@ -62,9 +62,10 @@ from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page,
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer, summary
-from .variants import ORDER, VariantResult, preload, run_variants, talk_problems, variant_overrides
+from .variants import (ORDER, KeptVariants, VariantResult, preload, run_variants, talk_problems,
+                       variant_overrides)
 
-__all__ = ["SiteOptions", "SiteReport", "build_site"]
+__all__ = ["KeptVariants", "SiteOptions", "SiteReport", "build_site"]
 
 
 @dataclass
@@ -115,7 +116,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants:
              export_formats: tuple[str, ...] = (),
              pages: dict[str, dict] | None = None,
              before_swap: Callable[[Path, SiteReport, dict], None] | None = None,
-             title: str = "Talks") -> SiteReport:
+             title: str = "Talks", keep_old: bool = False) -> SiteReport:
     report = SiteReport(str(out), results)
     check_writable(out)
     tmp = out.with_name(out.name + ".tmp")
@@ -172,7 +173,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants:
                                     encoding="utf-8")
     if before_swap is not None:
         before_swap(tmp, report, status)
-    swap(tmp, out)
+    swap(tmp, out, keep_old)
     report.talks = talks_meta
     return report
 
@@ -209,18 +210,21 @@ def _bib_files(talks: list[str], extra: list[str], include_roots: list[str]) -> 
     return list(dict.fromkeys(files))
 
 
-def build_site(options: SiteOptions, progress: Callable[[str, str, object], None] | None = None
-               ) -> SiteReport:
+def build_site(options: SiteOptions, progress: Callable[[str, str, object], None] | None = None,
+               kept: KeptVariants | None = None) -> SiteReport:
+    """Build the site; with ``kept`` (``talks serve``), by workers that keep each variant's
+    Sphinx application from one build to the next."""
     project = _project(options)
     talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
     out, work = options.folders()
     check_writable(out)
     with lock_site(work):
-        return _build_locked(options, project, talks, out, work, progress)
+        return _build_locked(options, project, talks, out, work, progress, kept)
 
 
 def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Path, work: Path,
-                  progress: Callable[[str, str, object], None] | None) -> SiteReport:
+                  progress: Callable[[str, str, object], None] | None,
+                  kept: KeptVariants | None) -> SiteReport:
     taken()  # a long-running process (talks serve) counts each build on its own
     with timed("discovery and settings"):
         recover(out)
@@ -263,7 +267,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
             lambda variant: variant_overrides(overrides, variant, pages), options.jobs, progress,
             meanwhile=lambda: _timed_fragment_pages(project, options.include_roots, every_doc,
                                                     variants),
-            on_built=ahead[1] if ahead else None)
+            on_built=ahead[1] if ahead else None, kept=kept)
     name_sources = source_namer(src, docs)
     for result in results.values():
         result.warnings = [name_sources(w) for w in result.warnings]
@@ -281,7 +285,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         report = assemble(out, work, results, variants, rows, options.strict,
                           lambda site: write_pages(site / "fragments", fragments),
                           export_formats=options.exports, pages=page_rows, before_swap=finish,
-                          title=overrides.get("html_title", "Talks"))
+                          title=overrides.get("html_title", "Talks"), keep_old=options.preview)
     report.exports = exported
     report.diagrams_missing = diagrams_not_found(project, list(every_doc), options.diagrams_dir)
     report.timings = [*timing_rows(taken(), "main"), *elsewhere, *_export_timings(exported)]

@@ -33,7 +33,9 @@ class SiteOptions:
     shard: Shard | None = None
     """Build only this shard's talks (``talks merge`` puts the shard sites together)."""
     preview: bool = False
-    """The author's preview (``talks serve``): pages show the build's warnings."""
+    """The author's preview (``talks serve``): pages show the build's warnings, and the
+    site a build replaced is left for the caller to remove (``publish.remove_old``) once
+    the reader has the new pages."""
 
     def folders(self) -> tuple[Path, Path]:
         """(the site, the work folder), absolute: what a build writes."""

@@ -10,6 +10,7 @@ import os
 import posixpath
 import re
 import shutil
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ..formats import SUFFIXES
 
 __all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "lamd_address_files",
            "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
-           "has_page", "copy_exports", "unlink_absent_exports", "swap", "recover"]
+           "has_page", "copy_exports", "unlink_absent_exports", "swap", "remove_old", "recover"]
 
 SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "objects.inv", ".stamps"}
 
@@ -43,7 +44,21 @@ def lock_site(work: Path) -> io.TextIOWrapper:
         handle.close()
         raise SiteBusy(errno.EBUSY, "another talks build is writing this site; "
                        "wait for it to finish", str(work)) from None
+    _HELD.add(handle)
     return handle
+
+
+_HELD: weakref.WeakSet[io.TextIOWrapper] = weakref.WeakSet()
+"""The lock files this process opened: a process forked while one is held (a worker that
+outlives the build, as ``talks serve`` keeps them) must not hold the lock with it."""
+
+
+def _release_in_child() -> None:
+    for handle in list(_HELD):
+        handle.close()  # the parent's copy still holds the lock
+
+
+os.register_at_fork(after_in_child=_release_in_child)
 
 
 def check_writable(out: Path) -> None:
@@ -237,15 +252,22 @@ def unlink_absent_exports(site: Path, docs: Iterable[str], formats: tuple[str, .
                 page.write_text(kept, encoding="utf-8")
 
 
-def swap(tmp: Path, out: Path) -> None:
+def swap(tmp: Path, out: Path, keep_old: bool = False) -> None:
+    """Put the new site in place of the old by renaming; with ``keep_old``, the old site is
+    left beside it for the caller to remove (``remove_old``) when no one waits for it."""
     old = out.with_name(out.name + ".old")
     if old.exists():
         shutil.rmtree(old)
     if out.exists():
         os.replace(out, old)
     os.replace(tmp, out)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+    if old.exists() and not keep_old:
+        remove_old(out)
+
+
+def remove_old(out: Path) -> None:
+    """The site ``swap`` replaced, if it is still there."""
+    shutil.rmtree(out.with_name(out.name + ".old"), ignore_errors=True)
 
 
 def recover(out: Path) -> None:

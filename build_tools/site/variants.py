@@ -1,12 +1,16 @@
 """One Sphinx build per variant, in worker processes, reporting progress to the parent."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
+import json
 import os
 import queue as queue_module
 import shutil
+import signal
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -23,12 +27,13 @@ from ..workers import cpu_count, die_with_parent, process_context
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue
 
+    from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
 Meanwhile = TypeVar("Meanwhile")
 
-__all__ = ["BUILDERS", "ORDER", "VariantResult", "build_variant", "run_variants",
-           "talk_problems", "variant_overrides", "preload"]
+__all__ = ["BUILDERS", "ORDER", "KeptVariants", "VariantResult", "build_kept", "build_variant",
+           "run_variants", "talk_problems", "variant_overrides", "preload"]
 
 BUILDERS = {"slides": "revealjs", "speaker-notes": "html", "handout": "html"}
 
@@ -48,6 +53,8 @@ class VariantResult:
     timings: list[StageTime] = field(default_factory=list)
     """Where the variant's worker spent its time: Sphinx's start, reading (the talks'
     expansion and MyST within it), writing."""
+    fresh: bool = False
+    """A new Sphinx application was made for this build (not one kept from the last)."""
 
 
 Progress = tuple[str, str, object]
@@ -62,6 +69,12 @@ def _init_worker(queue: Queue[Progress] | None) -> None:
     die_with_parent()  # at once, before any task: ``ensure_started`` may fail
 
 
+def _init_kept_worker() -> None:
+    """A kept worker waits between builds: Ctrl-C is for the server, which ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(None)
+
+
 def _progress(kind: str, variant: str, value: object) -> None:
     if _QUEUE is not None:
         _QUEUE.put((kind, variant, value))
@@ -70,54 +83,151 @@ def _progress(kind: str, variant: str, value: object) -> None:
 def build_variant(variant: str, src: str, confdir: str, work: str, overrides: dict,
                   parallel: int = 1) -> VariantResult:
     """Run Sphinx for one variant; never raises (a crash is reported in the result)."""
-    from sphinx.application import Sphinx
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
-
-    base = Path(work) / variant
-    outdir, doctrees = base / "html", base / "doctrees"
-    marker = base / "building"
-    base.mkdir(parents=True, exist_ok=True)
-    force_all = marker.exists()  # the last build of this variant stopped half-way
-    _seed_static(outdir)
-    marker.write_text("", encoding="utf-8")
-    warnings = io.StringIO()
-    result = VariantResult(variant, ok=False)
-    clock = _PhaseClock()
-    taken()  # what this process spent before is not this variant's
+    session = _Session(variant, src, confdir, work, overrides, parallel)
     try:
-        with patch_docutils(confdir), docutils_namespace():
-            app = Sphinx(src, confdir, str(outdir), str(doctrees), BUILDERS[variant],
-                         confoverrides={**overrides, "talks_variant": variant},
-                         status=None, warning=warnings, freshenv=False, parallel=parallel)
+        return session.build()
+    finally:
+        session.close()
 
-            def before_read(app: Sphinx, env: BuildEnvironment, docnames: set[str]) -> None:
-                clock.mark("Sphinx start")
-                result.read.extend(sorted(docnames))
-                _progress("total", variant, 2 * len(docnames))
 
-            app.connect("env-before-read-docs", before_read)
-            app.connect("env-updated", lambda app, env: clock.mark("Sphinx read"))
-            app.connect("source-read", lambda app, doc, source: _progress("step", variant, doc))
-            app.connect("html-page-context",
-                        lambda app, page, *a: _progress("step", variant, page))
-            app.build(force_all=force_all)
-            clock.mark("Sphinx write")
-        result.ok = True
-    except BaseException as exc:
-        import traceback
+class _Session:
+    """One variant's Sphinx application, made on the first build and kept open for more.
 
-        result.crash = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        if not isinstance(exc, Exception):
-            raise
+    The application is made inside docutils' patched namespace (where Sphinx registers
+    its directives and roles), which stays entered as long as the application lives.
+    A build that raised leaves the application unusable: ``build`` then closes it.
+    """
+
+    def __init__(self, variant: str, src: str, confdir: str, work: str, overrides: dict,
+                 parallel: int) -> None:
+        self.variant, self.src, self.confdir, self.work = variant, src, confdir, work
+        self.overrides, self.parallel = overrides, parallel
+        self.key = _session_key(variant, src, confdir, work, overrides, parallel)
+        self.app: Sphinx | None = None
+        self.contexts = contextlib.ExitStack()
+        self.warnings = io.StringIO()
+        self.inputs: dict[str, tuple[int, int] | None] = {}
+        """What the application read when it was made (conf.py, bibliographies, the
+        notation), with their stamps: a change to any of them needs a new application."""
+        self.result = VariantResult(variant, ok=False)
+        self.clock = _PhaseClock()
+
+    def current(self) -> bool:
+        """Whether the kept application was made from the files as they are now."""
+        return self.app is not None and all(_stamp(p) == s for p, s in self.inputs.items())
+
+    def build(self) -> VariantResult:
+        base = Path(self.work) / self.variant
+        marker = base / "building"
+        base.mkdir(parents=True, exist_ok=True)
+        force_all = marker.exists()  # the last build of this variant stopped half-way
+        _seed_static(base / "html")
+        marker.write_text("", encoding="utf-8")
+        self.warnings.seek(0)
+        self.warnings.truncate()
+        result = self.result = VariantResult(self.variant, ok=False)
+        self.clock = _PhaseClock()
+        taken()  # what this process spent before is not this variant's
+        try:
+            if self.app is None:
+                self._open(base)
+                result.fresh = True
+            assert self.app is not None
+            self.app.build(force_all=force_all)
+            self.clock.mark("Sphinx write")
+            result.ok = True
+        except BaseException as exc:
+            import traceback
+
+            result.crash = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self.close()
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            marker.unlink()
+        result.warnings = _warning_lines(self.warnings.getvalue())
+        where = f"{self.variant} worker"
+        result.timings = [StageTime(stage, seconds, where) for stage, seconds in self.clock.phases] \
+            + rows(taken(), where)
+        status = load_status(str(base / "doctrees"))
+        if status is not None:
+            result.talks = status.talks
+        return result
+
+    def _open(self, base: Path) -> None:
+        from sphinx.application import Sphinx
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        self.contexts.enter_context(patch_docutils(self.confdir))
+        self.contexts.enter_context(docutils_namespace())
+        app = Sphinx(self.src, self.confdir, str(base / "html"), str(base / "doctrees"),
+                     BUILDERS[self.variant],
+                     confoverrides={**self.overrides, "talks_variant": self.variant},
+                     status=None, warning=self.warnings, freshenv=False, parallel=self.parallel)
+        app.connect("env-before-read-docs", self._before_read)
+        app.connect("env-updated", lambda app, env: self.clock.mark("Sphinx read"))
+        app.connect("source-read", lambda app, doc, source: _progress("step", self.variant, doc))
+        app.connect("html-page-context",
+                    lambda app, page, *a: _progress("step", self.variant, page))
+        read = [os.path.join(self.confdir, "conf.py"), str(app.config.talks_notation or ""),
+                *(os.path.join(self.confdir, b) for b in app.config.talks_bib_files or [])]
+        self.inputs = {path: _stamp(path) for path in read if path}
+        self.app = app
+
+    def _before_read(self, app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+        self.clock.mark("Sphinx start")
+        self.result.read.extend(sorted(docnames))
+        _progress("total", self.variant, 2 * len(docnames))
+
+    def close(self) -> None:
+        self.app = None
+        self.contexts.close()
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _session_key(variant: str, src: str, confdir: str, work: str, overrides: dict,
+                 parallel: int) -> str:
+    return json.dumps([variant, src, confdir, work, overrides, parallel], sort_keys=True,
+                      default=str)
+
+
+_KEPT: _Session | None = None
+"""In a kept variant worker (``KeptVariants``): its variant's application, between builds."""
+
+
+def build_kept(variant: str, src: str, confdir: str, work: str, overrides: dict,
+               parallel: int = 1) -> VariantResult:
+    """Build one variant with the application this worker kept from its last build, when
+    it was made for the same build and files; otherwise, or when building with it fails,
+    with a new one (which reads the saved environment, or everything when the failed
+    build removed it).  Never raises, as ``build_variant``."""
+    global _KEPT
+    workers.ensure_started()
+    key = _session_key(variant, src, confdir, work, overrides, parallel)
+    if _KEPT is not None and (_KEPT.key != key or not _KEPT.current()):
+        _KEPT.close()
+        _KEPT = None
+    if _KEPT is not None:
+        result = _KEPT.build()
+        if result.ok:
+            return result
+        _KEPT = None  # ``build`` closed it; say nothing of that crash unless a new one fails too
+    _KEPT = _Session(variant, src, confdir, work, overrides, parallel)
+    result = _KEPT.build()
+    if not result.ok:
+        _KEPT = None
     else:
-        marker.unlink()
-    result.warnings = _warning_lines(warnings.getvalue())
-    where = f"{variant} worker"
-    result.timings = [StageTime(stage, seconds, where) for stage, seconds in clock.phases] \
-        + rows(taken(), where)
-    status = load_status(str(doctrees))
-    if status is not None:
-        result.talks = status.talks
+        # what the application holds now (Sphinx, its extensions, the environment) lives on:
+        # the collector need not walk it again in every later build; at most what this build
+        # read is kept when later builds replace it
+        gc.freeze()
     return result
 
 
@@ -189,19 +299,30 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
                  overrides: Callable[[str], dict], jobs: int | None,
                  progress: Callable[[str, str, object], None] | None,
                  meanwhile: Callable[[], Meanwhile],
-                 on_built: Callable[[str, VariantResult], None] | None = None
+                 on_built: Callable[[str, VariantResult], None] | None = None,
+                 kept: KeptVariants | None = None,
                  ) -> tuple[dict[str, VariantResult], Meanwhile]:
     """Build each variant in its own process, all at once where there are cores for them.
 
     ``meanwhile`` runs in this process while Sphinx works; its value is returned beside the
     results.  ``on_built`` is told of each variant as soon as it is built (the others may
     still be building).  A variant whose process died is a crashed result, never an exception.
+    With ``kept``, each variant is built by its long-lived worker there (``talks serve``).
     """
+    results: dict[str, VariantResult] = {}
+    if kept is not None:
+        submitted = {v: kept.submit(v, str(src), str(confdir), str(work), overrides(v))
+                     for v in variants}
+        extra = meanwhile()
+        for variant, future in submitted.items():
+            results[variant] = kept.outcome(variant, future)
+            if on_built is not None:
+                on_built(variant, results[variant])
+        return results, extra
     cpus = cpu_count()
     # all variants at once when there are cores to share: they finish together
     processes = max(1, min(jobs or (len(variants) if cpus > 1 else 1), len(variants)))
     parallel = 1  # sphinx-revealjs is not safe for parallel reading: every read is serial
-    results: dict[str, VariantResult] = {}
     queue = process_context().Queue() if progress else None
     with ProcessPoolExecutor(max_workers=processes, mp_context=process_context(),
                              initializer=_init_worker, initargs=(queue,)) as pool:
@@ -225,6 +346,55 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
         if queue is not None and progress is not None:
             _drain(queue, progress)
     return results, extra
+
+
+class KeptVariants:
+    """A long-lived worker process per variant, each keeping its Sphinx application from
+    one build to the next (``build_kept``): a rebuild then costs the reading and writing of
+    what changed, not Sphinx's start (its extensions, the saved environment, the templates).
+
+    A worker that dies is replaced, and the build it held is run once more in the new one
+    (a fresh application); a second death is the variant's crash, as in ``run_variants``.
+    """
+
+    def __init__(self) -> None:
+        self.pools: dict[str, ProcessPoolExecutor] = {}
+        self.asked: dict[str, tuple[str, str, str, dict]] = {}
+
+    def submit(self, variant: str, src: str, confdir: str, work: str,
+               overrides: dict) -> Future[VariantResult]:
+        self.asked[variant] = (src, confdir, work, overrides)
+        try:
+            return self._pool(variant).submit(build_kept, variant, src, confdir, work, overrides)
+        except BrokenExecutor:  # its worker died while it waited for this build
+            self.discard(variant)
+            return self._pool(variant).submit(build_kept, variant, src, confdir, work, overrides)
+
+    def outcome(self, variant: str, future: Future[VariantResult]) -> VariantResult:
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - the worker died: once more, in a new one
+            self.discard(variant)
+        again = self.submit(variant, *self.asked[variant])
+        result = _outcome(again, variant)
+        if again.exception() is not None:
+            self.discard(variant)
+        return result
+
+    def _pool(self, variant: str) -> ProcessPoolExecutor:
+        if variant not in self.pools:
+            self.pools[variant] = ProcessPoolExecutor(
+                max_workers=1, mp_context=process_context(), initializer=_init_kept_worker)
+        return self.pools[variant]
+
+    def discard(self, variant: str) -> None:
+        pool = self.pools.pop(variant, None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        for variant in list(self.pools):
+            self.discard(variant)
 
 
 def _build_in_worker(variant: str, src: str, confdir: str, work: str, overrides: dict,

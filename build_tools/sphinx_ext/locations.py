@@ -188,12 +188,14 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     _ORIGINS.pop(doc_path, None)  # the doctree carries the origins from here on
 
 
-def forget_warnings(app: Sphinx) -> None:
+def forget_warnings(app: Sphinx, *_: object) -> None:
     """A new build counts its own warnings, not those of a build before it in this process."""
     WARNED.clear()
 
 
 def setup(app: Sphinx) -> None:
     install_filter(app)
-    app.connect("builder-inited", forget_warnings)
+    # before each build's reading: an application kept between builds (talks serve) has
+    # its builder made once
+    app.connect("env-before-read-docs", forget_warnings)
     app.connect("doctree-read", on_doctree_read, priority=900)
