@@ -106,9 +106,17 @@ def _load(path: str) -> dict[str, dict[str, list[Said]]]:
 
 
 def say_again(app: Sphinx, exception: Exception | None) -> None:
-    """Print what was kept for the documents this build skipped, and keep this build's."""
-    if exception is not None:
-        return
+    """Print what was kept for the documents this build skipped, and keep this build's;
+    then start afresh, for the next build of an application ``talks serve`` keeps."""
+    global _BUILD
+    try:
+        if exception is None:
+            _keep_and_say_again(app)
+    finally:
+        _BUILD = _Build()
+
+
+def _keep_and_say_again(app: Sphinx) -> None:
     path = os.path.join(str(app.doctreedir), KEPT)
     kept = _load(path)
     done = {"read": _BUILD.read, "write": _BUILD.written}
