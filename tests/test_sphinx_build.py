@@ -438,3 +438,26 @@ def test_pandoc_markdown_lamd_talks_use_reaches_readers_rendered(project):
             assert re.search(r'class="fragment[^"]*">\s*<p>Two.</p>', page)
         else:
             assert "word" in page and "Said aside." in page and 'class="footnote' in page
+
+
+def test_transforms_no_talk_needs_are_left_out_and_each_still_names_a_sphinx_class(project):
+    """Left out by name: a name Sphinx no longer has would leave its transform in, unseen."""
+    import importlib
+
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    from build_tools.sphinx_ext.speedups import UNUSED_TRANSFORMS
+
+    for name in UNUSED_TRANSFORMS:
+        module, _, cls = name.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), cls), type), name
+    out = project / "_build" / "handout"
+    with patch_docutils(project), docutils_namespace():
+        app = sphinx_application.Sphinx(
+            str(project), str(project), str(out / "html"), str(out / "doctrees"), "html",
+            confoverrides={"talks_variant": "handout"}, status=None, warning=io.StringIO())
+        registered = {f"{t.__module__}.{t.__qualname__}"
+                      for t in [*app.registry.get_transforms(), *app.registry.get_post_transforms()]}
+    assert registered and not registered & UNUSED_TRANSFORMS
+    # SmartQuotes' work is done by the parser (``typography``), not by the transform
+    assert app.config.smartquotes is False and app.config.talks_typography is True

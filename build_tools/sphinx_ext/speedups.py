@@ -1,4 +1,6 @@
-"""Speed-ups for corpus-sized sites: two pure lookups, remembered per process.
+"""Speed-ups for corpus-sized sites.
+
+Two pure lookups, remembered per process (both are deterministic):
 
 * Every citation role of sphinxcontrib-bibtex builds a pybtex style, and each
   style looks its plugins up through ``importlib.metadata`` entry points, which
@@ -7,15 +9,15 @@
 * The search index stems every word of every page with the pure-Python
   Snowball stemmer; the same few thousand words come back again and again.
 
-Both are deterministic, so their results are kept for the life of the process.
+Two kinds of work not done at all:
 
 * Each transform walks the whole document, and Sphinx registers some for every builder
   that only matter to translations, LaTeX, doctests, glossaries, indexes and Python or
   C/C++ API documentation, none of which a talk has or these builders write; they are
   left out of this site's builds.
-* Each build compiles the theme's templates anew, a third of a second that a rebuild of one
-  talk notices; their compiled form is kept beside the doctrees (jinja2 checks it against
-  the template's text before using it).
+* Each build compiled the theme's templates anew, a third of a second that a rebuild of
+  one talk notices; their compiled form is kept beside the doctrees (jinja2 checks it
+  against the template's text before using it).
 """
 from __future__ import annotations
 
