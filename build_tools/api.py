@@ -22,6 +22,7 @@ from .engine.output import LazyOrigins, Origin
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import file_stamp, load_source, new_snapshot, repository_roots
 from .paths import confine, display_name
+from .project import code_fingerprint
 from .timings import timed
 from .engine.talkfile import Talk, front_matter_location
 from .myst.anchors import SlideAnchor
@@ -183,8 +184,9 @@ class PreparedTalk:
     math_macros: dict
     meta: dict
     stamps: dict[str, tuple | None] = field(default_factory=dict)
-    format: int = 0
-    """``PREPARED_FORMAT`` when it was made: a record of another format is made anew."""
+    format: str = ""
+    """``prepared_format()`` when it was made: a record of another format, or made by other
+    code, is made anew."""
 
     def is_fresh(self) -> bool:
         """Whether every file it was made from is as it was."""
@@ -200,9 +202,14 @@ PREPARED_FORMAT = 3
 """Bumped whenever what a prepared record holds changes: older records are made anew."""
 
 
+def prepared_format() -> str:
+    """The record format and the code that makes records: an upgrade makes them anew."""
+    return f"{PREPARED_FORMAT}-{code_fingerprint()}"
+
+
 def config_key(config: TalkConfig) -> str:
     """The settings that shape an expansion (and the record format), as one comparable value."""
-    return repr((PREPARED_FORMAT, {k: v for k, v in asdict(config).items() if k != "sources"}))
+    return repr((prepared_format(), {k: v for k, v in asdict(config).items() if k != "sources"}))
 
 
 def prepare_talk(path: str, variant: str, config: TalkConfig,
@@ -214,7 +221,7 @@ def prepare_talk(path: str, variant: str, config: TalkConfig,
     return PreparedTalk(variant, config_key(config), expansion.text, document.lazy_origins(),
                         expansion.diagnostics, expansion.dependencies, bibs,
                         list(document.slide_anchors), dict(document.math_macros),
-                        expansion.talk.meta, format=PREPARED_FORMAT)
+                        expansion.talk.meta, format=prepared_format())
 
 
 def prepared_file(folder: str, docname: str, variant: str) -> str:
@@ -256,7 +263,7 @@ def load_prepared(file: str) -> PreparedTalk | None:
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
         return None
     # the handout takes the deck's record whatever its settings: its format is checked here
-    current = isinstance(record, PreparedTalk) and getattr(record, "format", 0) == PREPARED_FORMAT
+    current = isinstance(record, PreparedTalk) and getattr(record, "format", "") == prepared_format()
     return record if current and record.is_fresh() else None
 
 

@@ -8,12 +8,29 @@ with their ``_lamd.yml`` or ``_config.yml``), or one such folder on its own.  A
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from pathlib import Path
 
 from .yamlfile import YAMLError, YamlTooLarge, load_yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of this package's own files (its code, templates, static files, vocabulary).
+
+    What a build kept (Sphinx's environment and doctrees, the prepared decks) was made by
+    some version of this code; after an upgrade or an edit it must be made anew, or the
+    pages keep the old rendering while the files they come from are unchanged."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 """The installed package (its templates and static files)."""
 
 PROJECT_MARKERS = ("a conf.py, an includes/ folder, a lamd course (_lamd/ with its settings) or "

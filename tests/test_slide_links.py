@@ -171,7 +171,7 @@ def test_the_deck_numbers_its_slides_as_the_links_expect(tmp_path):
 
 
 def test_the_deck_record_keeps_its_anchors_and_an_older_format_is_not_read(tmp_path):
-    from build_tools.api import PREPARED_FORMAT, load_prepared, prepare_talk, save_prepared
+    from build_tools.api import PREPARED_FORMAT, load_prepared, prepare_talk, prepared_format, save_prepared
 
     root = write_repo(tmp_path, TALKS)
     config = TalkConfig(include_roots=[str(root / "includes")])
@@ -181,6 +181,10 @@ def test_the_deck_record_keeps_its_anchors_and_an_older_format_is_not_read(tmp_p
     save_prepared(record, file)
     assert load_prepared(file).slide_anchors == anchors
     # a record made before the anchors were kept holds titles alone: made anew, never read
-    record.format = PREPARED_FORMAT - 1
+    record.format = prepared_format().replace(str(PREPARED_FORMAT), str(PREPARED_FORMAT - 1), 1)
+    save_prepared(record, file)
+    assert load_prepared(file) is None
+    # and one made by other code (before an upgrade, say) is made anew too
+    record.format = f"{PREPARED_FORMAT}-{'0' * 16}"
     save_prepared(record, file)
     assert load_prepared(file) is None

@@ -461,3 +461,22 @@ def test_transforms_no_talk_needs_are_left_out_and_each_still_names_a_sphinx_cla
     assert registered and not registered & UNUSED_TRANSFORMS
     # SmartQuotes' work is done by the parser (``typography``), not by the transform
     assert app.config.smartquotes is False and app.config.talks_typography is True
+
+
+def test_pages_made_by_other_code_are_made_anew(project, monkeypatch):
+    """An upgrade (or an edit of the package) changes the code's fingerprint: every talk is
+    read again, where the unchanged sources alone would have Sphinx reuse the old doctrees."""
+    from build_tools import project as project_module
+
+    first, _, _ = build(project, "handout")
+    again, _, _ = build(project, "handout")
+    assert first and again == []
+    fingerprint = project_module.code_fingerprint()
+    project_module.code_fingerprint.cache_clear()
+    monkeypatch.setattr(project_module, "PACKAGE_DIR", project / "talks")  # other "code"
+    try:
+        assert project_module.code_fingerprint() != fingerprint
+        upgraded, _, _ = build(project, "handout")
+    finally:
+        project_module.code_fingerprint.cache_clear()
+    assert set(upgraded) == set(first)

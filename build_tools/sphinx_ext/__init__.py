@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..config import OPTIONS, VARIANTS, option_type
+from ..project import code_fingerprint
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -84,5 +85,6 @@ def setup(app: Sphinx) -> dict:
     placeholders.setup(app)
     navigation.setup(app)
     figures.setup(app)
-    return {"version": "0.1", "env_version": ENV_VERSION,
+    # pages, doctrees and environment made by other code (an upgrade, an edit) are made anew
+    return {"version": "0.1", "env_version": f"{ENV_VERSION}-{code_fingerprint()}",
             "parallel_read_safe": True, "parallel_write_safe": True}
