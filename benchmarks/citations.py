@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import csv
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from workfolder import work_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -108,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no corpus or lamd reference outputs at {shared}; nothing to measure")
         return 0
     picked = sample_talks(shared, opts.sample)
-    work = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="talks-cites-"))
-    try:
+    with work_folder(opts.keep, "talks-cites-") as work:
         handouts = build([t for t, _, _ in picked], shared, work)
         totals = [0, 0, 0, 0, 0]
         covered = [0, 0]  # per talk, no more than lamd's count: a surplus does not hide a deficit
@@ -132,9 +131,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"counted per talk up to lamd's count: citations {covered[0]} of {lamd_cites} "
               f"({covered[0] / max(lamd_cites, 1):.0%}), references {covered[1]} of {lamd_refs} "
               f"({covered[1] / max(lamd_refs, 1):.0%})")
-    finally:
-        if not opts.keep:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from workfolder import without_html_reader, work_folder
+
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_SNIPPETS = "$HOME/lawrennd/snippets"  # how the course's _lamd.yml names the snippets
 COURSE_BIBLIOGRAPHY = "$HOME/lawrennd/bibliography"  # ... and its bibdir
@@ -457,14 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (shared / "reference" / "lamd-outputs" / "manifest.tsv").is_file():
         print(f"no lamd reference outputs under {shared}; nothing to compare")
         return 0
-    try:
-        import bs4  # noqa: F401  (installed with the Sphinx theme)
-    except ImportError:
-        print("beautifulsoup4 is not installed; nothing compared")
+    if without_html_reader("nothing compared"):
         return 0
-    work = Path(opts.keep).resolve() if opts.keep else Path(tempfile.mkdtemp(prefix="talks-fidelity-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    with work_folder(opts.keep, "talks-fidelity-") as work:
         rows = corpus_rows(shared, work, opts)
         if not opts.no_course and (shared / "reference" / "course-execed").is_dir():
             rows += course_rows(shared, work, opts)
@@ -473,9 +470,6 @@ def main(argv: list[str] | None = None) -> int:
         print_totals(rows)
         print(f"\nper-page rows: {out / 'fidelity.tsv'}; build logs: "
               + (str(work) if opts.keep else "kept only with --keep"))
-    finally:
-        if not opts.keep:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -24,9 +24,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
+
+from workfolder import without_html_reader, work_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = ("handout", "speaker-notes", "slides")
@@ -136,15 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (corpus / "talks").is_dir():
         print(f"no corpus under {shared}; nothing measured")
         return 0
-    try:
-        import bs4  # noqa: F401  (installed with the Sphinx theme)
-    except ImportError:
-        print("beautifulsoup4 is not installed; nothing measured")
+    if without_html_reader("nothing measured"):
         return 0
-    work = Path(opts.keep).resolve() if opts.keep else Path(tempfile.mkdtemp(prefix="talks-raw-"))
-    work.mkdir(parents=True, exist_ok=True)
     sites = []
-    try:
+    with work_folder(opts.keep, "talks-raw-") as work:
         if not opts.no_course and course.is_dir():
             if not opts.no_build:
                 build(course, work / "course", work / "course.log", corpus, opts,
@@ -155,9 +151,6 @@ def main(argv: list[str] | None = None) -> int:
                 build(corpus / "talks", work / "talks", work / "talks.log", corpus, opts)
             sites.append(work / "talks" / "_build" / "site")
         measure(sites)
-    finally:
-        if not opts.keep:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -20,10 +20,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
+
+from workfolder import work_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -160,10 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from playwright.sync_api import sync_playwright
 
-    work = Path(opts.keep).resolve() if opts.keep else Path(tempfile.mkdtemp(prefix="talks-shots-"))
     out = Path(opts.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    try:
+    with work_folder(opts.keep, "talks-shots-") as work:
         site = build_course(course, corpus, work)
         httpd, server = serve(site)
         try:
@@ -179,9 +179,6 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             httpd.shutdown()
             httpd.server_close()
-    finally:
-        if not opts.keep:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -161,8 +161,10 @@ def raw_markup_benchmark():
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location(
-        "raw_markup", Path(__file__).resolve().parent.parent / "benchmarks" / "raw_markup.py")
+    benchmarks = Path(__file__).resolve().parent.parent / "benchmarks"
+    if str(benchmarks) not in sys.path:  # its sibling modules, as when it runs as a script
+        sys.path.append(str(benchmarks))
+    spec = importlib.util.spec_from_file_location("raw_markup", benchmarks / "raw_markup.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["raw_markup"] = module
     spec.loader.exec_module(module)
