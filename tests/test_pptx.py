@@ -327,3 +327,18 @@ def test_what_pptx_used_to_lose_is_kept(tmp_path):
         slide = package.read("ppt/slides/slide2.xml").decode("utf-8")
     assert "mc:Fallback" in slide and "Text beside them" in slide.split("mc:Fallback")[1]
     assert "Science in the Age of AI" in texts_of(deck.slides[5])
+
+
+def test_a_talk_whose_expansion_fails_leaves_the_last_good_pptx(tmp_path):
+    """No PPTX is written over the last good one when the talk has errors (and no pandoc is
+    run for a file nobody keeps)."""
+    talk = exports_demo_project(tmp_path)
+    out = tmp_path / "deck.pptx"
+    _inputs, errors, _warnings = write_pptx(str(talk), out, build_config(talk), None)
+    assert not errors
+    good = out.read_bytes()
+    talk.write_text(talk.read_text(encoding="utf-8") + "\n\\include{_nowhere/includes/gone.md}\n",
+                    encoding="utf-8")
+    inputs, errors, _warnings = write_pptx(str(talk), out, build_config(talk), None)
+    assert [e.code for e in errors] == ["E-INCLUDE-MISSING"] and inputs == []
+    assert out.read_bytes() == good

@@ -74,10 +74,14 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                notation: str | None = None, bib_cache: str | None = None,
                pictures: str | None = None) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
     """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings).
+    A deck whose expansion has errors is not written (the errors say why).
     ``bib_cache`` is where the HTML build keeps its cleaned bibliographies, ``pictures``
     where SVGs drawn as PNG are kept (``shared.drawn_svg``)."""
     tools.pandoc()
     expanded = expand(talk, "slides", config)
+    errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
+    if errors:  # nothing written: the last good PPTX stays, and no pandoc runs for nothing
+        return [], errors, []
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
     bibs = talk_bib_files(expanded.talk, config)
     keys = cited_keys(i for i, _ in expanded.items if isinstance(i, str))
@@ -107,7 +111,6 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                      timeout=timeout, said=said)
     packed.put_in(tmp, with_math_fallback)
     tmp.replace(out)
-    errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
     return inputs, errors, [*dropped_attribute_warnings(dropped, expanded), *finder.warnings,
                             *([warning] if warning else []), *tool_warnings("pandoc", said, expanded)]
