@@ -3,12 +3,14 @@ the same file as made after the whole site, put in place only for a talk the bui
 publishes; a talk another variant fails keeps its last good PPTX."""
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
 from build_tools.config import VARIANTS, build_config
 from build_tools.export import parse_formats
-from build_tools.export.run import STAGED, ExportsAhead, export_path, made_ahead, run_exports
+from build_tools.export.run import (STAGED, ExportsAhead, export_path, incomplete_path, made_ahead,
+                                    run_exports)
 from build_tools.export.shared import ExportJob
 from build_tools.site.build import SiteOptions, build_site
 
@@ -99,3 +101,45 @@ def test_a_build_whose_handout_fails_keeps_the_last_good_pptx(tmp_path):
     assert broken.exports == []
     assert (out / "exports" / f"{DOC}.pptx").read_bytes() == good
     assert not (tmp_path / "_build" / ".work" / "site" / "exports" / STAGED).exists()
+
+
+def test_a_pptx_begun_before_the_deck_is_built_is_checked_against_the_built_deck(tmp_path):
+    """Written while Sphinx still builds the deck, the PPTX waits for the deck to be checked:
+    a page there before (a previous build's, here one with a slide the PPTX lacks) is never
+    what it is compared with."""
+    import time
+
+    talk, work = built_project(tmp_path)
+    early = job(talk, work, str(tmp_path / "early"))
+    page = Path(early.pages["slides"])
+    built = page.read_text(encoding="utf-8")
+    stale = re.sub(r'(<div class="slides"[^>]*>)', r'\1<section><h2>A Slide Nobody Wrote Into '
+                   r'This Deck</h2><p>Words of an older deck that the new one has dropped for '
+                   r'good.</p></section>', built, count=1)
+    assert stale != built
+    page.write_text(stale, encoding="utf-8")
+    ahead = ExportsAhead(workers=1)
+    ahead.start([early], before_decks=True)
+    staged = Path(early.out_dir) / STAGED
+    made_files = (export_path(staged, DOC, "pptx"), incomplete_path(staged, DOC, "pptx"))
+    deadline = time.monotonic() + 300
+    while not any(f.exists() for f in made_files) and time.monotonic() < deadline:
+        time.sleep(0.1)  # written (or, checked too soon, set aside); its check waits
+    time.sleep(1)
+    page.write_text(built, encoding="utf-8")  # the deck is built
+    ahead.decks_built()
+    [made] = run_exports([early], ahead=ahead)
+    assert made.written == ["pptx"] and not made.incomplete, [d.format() for d in made.diagnostics]
+
+
+def test_before_any_page_is_built_the_largest_deck_is_begun_first(tmp_path):
+    from build_tools.export.run import _chunks
+
+    jobs = []
+    for name, size in (("small", 10), ("large", 5000), ("middle", 500)):
+        deck = tmp_path / f"{name}.pickle"
+        deck.write_bytes(bytes(size))
+        jobs.append(ExportJob(str(tmp_path / f"{name}.md"), name, ("pptx",), str(tmp_path),
+                              build_config(tmp_path / f"{name}.md"),
+                              {"slides": str(tmp_path / f"{name}.html")}, deck=str(deck)))
+    assert [chunk[0].doc for chunk in _chunks(jobs)] == ["large", "middle", "small"]

@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, TypeVar
 from ..paths import display_name
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, has_errors
 from ..formats import SUFFIXES, export_format
-from ..workers import ChunkOutcome, StartedChunks, cpu_count, map_chunks
+from ..workers import ChunkOutcome, StartedChunks, cpu_count, map_chunks, process_context
 from . import tools
 from .shared import ExportFailure, ExportJob, Handout, Written, bib_cache, close_browser
 from .typst_process import close_typst
 
 if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
     from .completeness import Shortfall
 
 T = TypeVar("T")
@@ -301,6 +303,8 @@ def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]) -
     from . import completeness as c
 
     source_variant = export_format(fmt).source
+    if source_variant == "slides" and _DECKS_BUILT:
+        _DECKS_BUILT[0].wait()
     page = job.pages.get(source_variant)
     if not page or not os.path.isfile(page):
         return None
@@ -421,18 +425,26 @@ def made_ahead(fmt: str) -> bool:
     return record.source == "slides" and not record.printed
 
 
+_DECKS_BUILT: list[Event] = []
+"""In a worker begun before the decks were built: what the build sets once they are.  The
+export is written meanwhile; its check against the deck's page waits for it."""
+
+
 class ExportsAhead:
     """Exports begun while the site is still being built: each talk's formats ``made_ahead``,
-    as soon as its deck is built.  They are written into a staging folder, never over the
-    last good files, so that a talk another variant then fails keeps its last good exports:
-    ``run_exports`` puts in place those of the talks the build publishes, and drops the rest."""
+    written as Sphinx builds the variants and checked once the deck is built.  They are
+    written into a staging folder, never over the last good files, so that a talk a variant
+    then fails keeps its last good exports: ``run_exports`` puts in place those of the talks
+    the build publishes, and drops the rest."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers
         self.started: list[tuple[list[ExportJob], StartedChunks]] = []
+        self.gates: list[Event] = []
 
-    def start(self, jobs: list[ExportJob]) -> None:
-        """Begin the formats of ``jobs`` made ahead that are out of date (the deck is built)."""
+    def start(self, jobs: list[ExportJob], before_decks: bool = False) -> None:
+        """Begin the formats of ``jobs`` made ahead that are out of date; ``before_decks``:
+        the decks are still being built, and each check waits for ``decks_built``."""
         staged = []
         for job in jobs:
             formats = tuple(f for f in job.formats if made_ahead(f) and not is_up_to_date(job, f))
@@ -442,15 +454,28 @@ class ExportsAhead:
             return
         shutil.rmtree(staged[0].out_dir, ignore_errors=True)  # what an interrupted build left
         workers = max(1, min(self.workers or cpu_count(), len(staged)))
+        gate = process_context().Event() if before_decks else None
+        _DECKS_BUILT[:] = [gate] if gate is not None else []  # the workers fork with it
         try:
             self.started.append((staged, StartedChunks(export_talks, _chunks(staged), workers)))
         except (OSError, RuntimeError):  # no process to spare: they are made after the site
             return
+        finally:
+            _DECKS_BUILT.clear()  # this process never waits for it
+        if gate is not None:
+            self.gates.append(gate)
+
+    def decks_built(self) -> None:
+        """Let the workers check what they wrote against the decks' pages: they are built (or
+        the build stopped; what it did not publish is dropped)."""
+        for gate in self.gates:
+            gate.set()
 
     def take(self, jobs: list[ExportJob]) -> dict[str, tuple[tuple[str, ...], ExportResult]]:
         """Wait for what was begun; put in place the exports of ``jobs`` (document -> the
         formats made ahead, their result).  A talk whose worker was lost is not among them:
         its formats are made again."""
+        self.decks_built()  # nothing more is built: no worker may wait for ever
         wanted = {job.doc: job for job in jobs}
         taken = {}
         for staged, started in self.started:
@@ -499,8 +524,12 @@ def _chunks(jobs: list[ExportJob]) -> list[list[ExportJob]]:
 
 
 def _weight(job: ExportJob) -> int:
-    """How much there is to export, roughly: the size of the talk's built pages."""
-    return sum(os.path.getsize(page) for page in job.pages.values() if os.path.isfile(page))
+    """How much there is to export, roughly: the size of the talk's built pages, or before
+    any is built, of its deck's record (``ExportJob.deck``)."""
+    built = [page for page in job.pages.values() if os.path.isfile(page)]
+    if built:
+        return sum(os.path.getsize(page) for page in built)
+    return os.path.getsize(job.deck) if job.deck and os.path.isfile(job.deck) else 0
 
 
 def _dedupe_tools(results: list[ExportResult]) -> list[ExportResult]:

@@ -56,6 +56,9 @@ class ExportJob:
     pictures: str | None = None
     """Where pictures drawn for the exports are kept, named by their content (in the work
     folder): every worker and every later build reuses them.  None: kept in this process."""
+    deck: str | None = None
+    """The deck's record, prepared before Sphinx: its size says how much there is to export
+    before any page is built (the largest talks are begun first)."""
 
 
 @dataclass

@@ -16,8 +16,8 @@
 
 Exports (notebooks, DOCX, PDF and PPTX), when asked for, are made from the built
 pages into ``<work>/exports/`` (so they are incremental and a failed one keeps its
-last good file) and copied into ``exports/``: the PPTX is begun as soon as the deck
-is built, while Sphinx builds the other variants; the others once all are built.
+last good file) and copied into ``exports/``: the PPTX is written while Sphinx builds
+the variants and checked once the deck is built; the others once all are built.
 
 Each step has a module of its own: ``discovery`` (talks, pages, document names,
 course order), ``sources`` (step 1), ``decks`` and ``variants`` (step 2), ``publish``
@@ -259,15 +259,20 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         with timed("decks"):
             elsewhere += prepare_decks(docs, src, confdir_for(project), overrides,
                                        work / "prepared", options.jobs)
-    # a PPTX needs only the deck: begun as soon as the deck is built, beside the other variants
-    ahead = ahead_of_site(options, project, work, docs)
+    # a PPTX needs only the deck: written beside the variants, checked once the deck is built
+    with timed("exports begun"):
+        ahead = ahead_of_site(options, project, work, docs)
     with timed("Sphinx variants, all at once"):
-        results, fragments = run_variants(
-            variants, src, confdir_for(project), work,
-            lambda variant: variant_overrides(overrides, variant, pages), options.jobs, progress,
-            meanwhile=lambda: _timed_fragment_pages(project, options.include_roots, every_doc,
-                                                    variants),
-            on_built=ahead[1] if ahead else None, kept=kept)
+        try:
+            results, fragments = run_variants(
+                variants, src, confdir_for(project), work,
+                lambda variant: variant_overrides(overrides, variant, pages), options.jobs,
+                progress, meanwhile=lambda: _timed_fragment_pages(project, options.include_roots,
+                                                                  every_doc, variants),
+                on_built=ahead[1] if ahead else None, kept=kept)
+        finally:  # stopped or not, no export worker waits for a deck any longer
+            if ahead:
+                ahead[0].decks_built()
     name_sources = source_namer(src, docs)
     for result in results.values():
         result.warnings = [name_sources(w) for w in result.warnings]

@@ -1,13 +1,14 @@
 """Handing the built talks to the exporters: every talk the build did not fail.
 
-A talk's PPTX needs only its deck (``export.run.made_ahead``): it is begun as soon as the
-deck is built, while Sphinx builds the other variants, and put in place once the build
-knows the talk is published."""
+A talk's PPTX needs only its deck (``export.run.made_ahead``): it is written while Sphinx
+builds the variants, checked against the deck's page once the deck is built, and put in
+place once the build knows the talk is published."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from ..api import prepared_file
 from ..config import VARIANTS, build_config, read_site_setting
 from ..export.run import ExportResult, ExportsAhead, made_ahead, run_exports
 from ..export.shared import PICTURES, ExportJob
@@ -29,15 +30,21 @@ def export_built_talks(options: SiteOptions, project: Path, work: Path, docs: di
 
 def ahead_of_site(options: SiteOptions, project: Path, work: Path, docs: dict[str, str]
                   ) -> tuple[ExportsAhead, Callable[[str, VariantResult], None]] | None:
-    """(the exports to begin ahead, what ``run_variants`` calls as each variant is built:
-    the deck begins them); None when no format asked for is made ahead."""
-    if not any(made_ahead(fmt) for fmt in options.exports):
+    """(the exports begun ahead, what ``run_variants`` calls as each variant is built: the
+    deck lets them be checked); None when no format asked for is made ahead, or the build
+    makes no deck to check them against.
+
+    Every talk's is begun before Sphinx starts, the largest first: the slowest PPTX is
+    then not begun only once the deck is built, to finish long after the other variants
+    (the build does not know yet which talks Sphinx fails: their exports are dropped)."""
+    if not any(made_ahead(fmt) for fmt in options.exports) or "slides" not in options.variants:
         return None
     ahead = ExportsAhead(options.jobs or None)
+    ahead.start(_jobs(options, project, work, docs, {}), before_decks=True)
 
-    def built(variant: str, result: VariantResult) -> None:
+    def built(variant: str, _result: VariantResult) -> None:
         if variant == "slides":
-            ahead.start(_jobs(options, project, work, docs, {variant: result}))
+            ahead.decks_built()
     return ahead, built
 
 
@@ -56,5 +63,6 @@ def _jobs(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
         pages = {v: str(work / v / "html" / f"{doc}.html") for v in VARIANTS}
         export_jobs.append(ExportJob(talk, doc, tuple(options.exports), str(work / "exports"), config,
                                      pages, str(diagrams) if diagrams else None, notation,
-                                     options.slide_notes, str(work / "exports" / PICTURES)))
+                                     options.slide_notes, str(work / "exports" / PICTURES),
+                                     prepared_file(str(work / "prepared"), doc, "slides")))
     return export_jobs
