@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -330,15 +331,20 @@ def test_what_pptx_used_to_lose_is_kept(tmp_path):
 
 
 def test_a_talk_whose_expansion_fails_leaves_the_last_good_pptx(tmp_path):
-    """No PPTX is written over the last good one when the talk has errors (and no pandoc is
-    run for a file nobody keeps)."""
+    """The export fails at the expansion's error, before pandoc runs, and the last good PPTX
+    stays where it was."""
+    from build_tools.export.run import export_path, run_exports
+    from build_tools.export.shared import ExportJob
+
     talk = exports_demo_project(tmp_path)
-    out = tmp_path / "deck.pptx"
-    _inputs, errors, _warnings = write_pptx(str(talk), out, build_config(talk), None)
-    assert not errors
-    good = out.read_bytes()
+    job = ExportJob(str(talk), "deck", ("pptx",), str(tmp_path / "exports"), build_config(talk))
+    [first] = run_exports([job], workers=1)
+    assert first.written == ["pptx"], [d.format() for d in first.diagnostics]
+    out = export_path(job.out_dir, "deck", "pptx")
+    good = out.stat()
     talk.write_text(talk.read_text(encoding="utf-8") + "\n\\include{_nowhere/includes/gone.md}\n",
                     encoding="utf-8")
-    inputs, errors, _warnings = write_pptx(str(talk), out, build_config(talk), None)
-    assert [e.code for e in errors] == ["E-INCLUDE-MISSING"] and inputs == []
-    assert out.read_bytes() == good
+    [second] = run_exports([replace(job, config=build_config(talk))], workers=1)
+    assert second.written == [] and [d.code for d in second.diagnostics] == ["E-EXPORT"]
+    assert "E-INCLUDE-MISSING" in second.diagnostics[0].message
+    assert (out.stat().st_ino, out.stat().st_mtime_ns) == (good.st_ino, good.st_mtime_ns)  # untouched

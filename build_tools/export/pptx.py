@@ -61,7 +61,8 @@ MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?
 def write(job: ExportJob, out: Path, handout: Handout) -> Written:
     """The runner's entry (``formats.FORMAT_TABLE``)."""
     inputs, errors, warnings = write_pptx(job.talk, out, job.config, job.diagrams, job.notation,
-                                          bib_cache=bib_cache(job, "slides"), pictures=job.pictures)
+                                          bib_cache=bib_cache(job, "slides"), pictures=job.pictures,
+                                          stop_at_errors=True)
     return Written(raise_first(inputs, errors), warnings)
 
 
@@ -72,15 +73,17 @@ def settings(job: ExportJob) -> dict:
 
 def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                notation: str | None = None, bib_cache: str | None = None,
-               pictures: str | None = None) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
+               pictures: str | None = None, stop_at_errors: bool = False
+               ) -> tuple[list[str], list[Diagnostic], list[Diagnostic]]:
     """Write the deck as ``out`` (.pptx); return (files it was made from, errors, warnings).
-    A deck whose expansion has errors is not written (the errors say why).
+    ``stop_at_errors``: a deck whose expansion has errors is not written (the export fails:
+    the last good PPTX stays, and pandoc is not run for nothing).
     ``bib_cache`` is where the HTML build keeps its cleaned bibliographies, ``pictures``
     where SVGs drawn as PNG are kept (``shared.drawn_svg``)."""
     tools.pandoc()
     expanded = expand(talk, "slides", config)
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    if errors:  # nothing written: the last good PPTX stays, and no pandoc runs for nothing
+    if errors and stop_at_errors:
         return [], errors, []
     finder = ImageFinder.for_talk(expanded, config, diagrams, PPTX_IMAGES)
     bibs = talk_bib_files(expanded.talk, config)
