@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from build_tools.config import VARIANTS, build_config
@@ -143,3 +144,23 @@ def test_before_any_page_is_built_the_largest_deck_is_begun_first(tmp_path):
                               build_config(tmp_path / f"{name}.md"),
                               {"slides": str(tmp_path / f"{name}.html")}, deck=str(deck)))
     assert [chunk[0].doc for chunk in _chunks(jobs)] == ["large", "middle", "small"]
+
+
+def test_a_worker_begun_before_the_decks_writes_its_whole_share_before_checking(tmp_path):
+    """Its checks wait for the decks, its writing does not: both talks of one worker are
+    written while the deck is still being built, then checked."""
+    import time
+
+    talk, work = built_project(tmp_path)
+    first = job(talk, work, str(tmp_path / "early"))
+    second = replace(first, doc=f"{DOC}-again")
+    ahead = ExportsAhead(workers=1)
+    ahead.start([first, second], before_decks=True)
+    staged = [export_path(Path(first.out_dir) / STAGED, j.doc, "pptx") for j in (first, second)]
+    deadline = time.monotonic() + 300
+    while not all(f.exists() for f in staged) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(f.exists() for f in staged)  # the deck not yet said to be built
+    ahead.decks_built()
+    made = run_exports([first, second], ahead=ahead)
+    assert [m.written for m in made] == [["pptx"], ["pptx"]], [d.format() for m in made for d in m.diagnostics]

@@ -200,12 +200,18 @@ def _talk_sources(job: ExportJob) -> list[str]:
 
 def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
     """Export a chunk of talks in this process, with one browser and one Typst child at most
-    (a worker process keeps them for its next chunk)."""
+    (a worker process keeps them for its next chunk).  In a worker begun before the decks
+    were built, every talk is written first and checked once they are."""
     results = []
     missing_tools: dict[str, str] = {}
+    checks: list[Callable[[], None]] | None = [] if _DECKS_BUILT else None
     try:
         for job in jobs:
-            results.append(_export_talk(job, missing_tools))
+            results.append(_export_talk(job, missing_tools, checks))
+        if checks:
+            _DECKS_BUILT[0].wait()
+            for check in checks:
+                check()
     finally:
         if multiprocessing.parent_process() is None:
             close_browser()
@@ -213,9 +219,12 @@ def export_talks(jobs: list[ExportJob]) -> list[ExportResult]:
     return results
 
 
-def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
+def _export_talk(job: ExportJob, missing_tools: dict[str, str],
+                 checks: list[Callable[[], None]] | None = None) -> ExportResult:
     """Every format of one talk asked for and out of date.  pandoc writes the DOCX while
-    the browser prints: it is finished last."""
+    the browser prints: it is finished last.  With ``checks``, what checks each export
+    against its page (and puts it in place or sets it aside) is left there, to be called
+    once the pages are built."""
     from .shared import handout_tree
 
     result = ExportResult(job.talk, job.doc)
@@ -223,6 +232,7 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
     pending = []
     handout = functools.cache(lambda: handout_tree(job.talk, job.config, job.notation,
                                                    bib_cache(job)))
+    settle = checks.append if checks is not None else lambda check: check()
     for fmt in job.formats:
         if is_up_to_date(job, fmt):
             result.up_to_date.append(fmt)
@@ -239,16 +249,20 @@ def _export_talk(job: ExportJob, missing_tools: dict[str, str]) -> ExportResult:
         if callable(made):  # its time: starting it, then waiting for it (not the others')
             pending.append((fmt, made, time.perf_counter() - began))
         elif made is not None:
-            _made(job, fmt, made, time.perf_counter() - began, result)
+            settle(_made(job, fmt, made, time.perf_counter() - began, result))
     for fmt, finish, started in pending:
         began = time.perf_counter()
         made = _attempt(job, fmt, finish, result, missing_tools)
         if made is not None:
-            _made(job, fmt, made, started + time.perf_counter() - began, result)
+            settle(_made(job, fmt, made, started + time.perf_counter() - began, result))
     result.seconds = time.perf_counter() - start
+    settle(functools.partial(_forget_previous, job))
+    return result
+
+
+def _forget_previous(job: ExportJob) -> None:
     for fmt in job.formats:
         _previous(job, fmt).unlink(missing_ok=True)
-    return result
 
 
 def _family(fmt: str) -> str:
@@ -275,10 +289,17 @@ def _attempt(job: ExportJob, fmt: str, step: Callable[[], T], result: ExportResu
     return None
 
 
-def _made(job: ExportJob, fmt: str, made: Written, seconds: float, result: ExportResult) -> None:
-    inputs, warnings = made.inputs, [*made.warnings, *(_refused(job, fmt, url) for url in made.refused)]
+def _made(job: ExportJob, fmt: str, made: Written, seconds: float, result: ExportResult
+          ) -> Callable[[], None]:
+    """Say what writing the export said; return what checks it and keeps or sets it aside."""
+    warnings = [*made.warnings, *(_refused(job, fmt, url) for url in made.refused)]
     _add_once(result, warnings)
     result.seconds_by_format[fmt] = seconds
+    return functools.partial(_checked, job, fmt, made.inputs, warnings, result)
+
+
+def _checked(job: ExportJob, fmt: str, inputs: list[str], warnings: list[Diagnostic],
+             result: ExportResult) -> None:
     shortfall = _check(job, fmt, result, {w.subject for w in warnings
                                           if w.code == "W-EXPORT-FIGURE" and w.subject})
     if shortfall is not None and not shortfall.complete:
@@ -303,8 +324,6 @@ def _check(job: ExportJob, fmt: str, result: ExportResult, left_out: set[str]) -
     from . import completeness as c
 
     source_variant = export_format(fmt).source
-    if source_variant == "slides" and _DECKS_BUILT:
-        _DECKS_BUILT[0].wait()
     page = job.pages.get(source_variant)
     if not page or not os.path.isfile(page):
         return None
@@ -456,8 +475,9 @@ class ExportsAhead:
         workers = max(1, min(self.workers or cpu_count(), len(staged)))
         gate = process_context().Event() if before_decks else None
         _DECKS_BUILT[:] = [gate] if gate is not None else []  # the workers fork with it
+        chunks = _shares(staged, workers) if before_decks else _chunks(staged)
         try:
-            self.started.append((staged, StartedChunks(export_talks, _chunks(staged), workers)))
+            self.started.append((staged, StartedChunks(export_talks, chunks, workers)))
         except (OSError, RuntimeError):  # no process to spare: they are made after the site
             return
         finally:
@@ -521,6 +541,17 @@ def _chunks(jobs: list[ExportJob]) -> list[list[ExportJob]]:
     so small tasks cost nothing, and the last to finish are the quick ones (both cores stay
     busy to the end)."""
     return [[job] for job in sorted(jobs, key=_weight, reverse=True)]
+
+
+def _shares(jobs: list[ExportJob], workers: int) -> list[list[ExportJob]]:
+    """The talks shared out among ``workers``, one chunk each, the largest first to the
+    least loaded: a worker begun before the decks writes its whole share, then checks it
+    once the decks are built (one talk a task, it would wait for them after its first)."""
+    shares: list[tuple[int, list[ExportJob]]] = [(0, []) for _ in range(workers)]
+    for job in sorted(jobs, key=_weight, reverse=True):
+        load, share = min(shares, key=lambda s: s[0])
+        shares[shares.index((load, share))] = (load + _weight(job), [*share, job])
+    return [share for _load, share in shares if share]
 
 
 def _weight(job: ExportJob) -> int:
