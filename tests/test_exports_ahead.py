@@ -164,3 +164,19 @@ def test_a_worker_begun_before_the_decks_writes_its_whole_share_before_checking(
     ahead.decks_built()
     made = run_exports([first, second], ahead=ahead)
     assert [m.written for m in made] == [["pptx"], ["pptx"]], [d.format() for m in made for d in m.diagnostics]
+
+
+def test_the_pictures_drawn_first_are_those_the_pptx_draws(tmp_path):
+    """Drawn while the build cleans the bibliographies, the deck's SVGs are kept where the
+    PPTX looks for them: exactly the ones it would draw itself."""
+    talk, work = built_project(tmp_path)
+    first = replace(job(talk, work, str(tmp_path / "first")), pictures=str(tmp_path / "drawn-first"))
+    ahead = ExportsAhead(workers=1)
+    ahead.draw_first([first])
+    assert ahead.take([]) == {}
+    drawn_first = sorted(p.name for p in Path(first.pictures).glob("*.png"))
+    assert drawn_first
+    by_itself = replace(job(talk, work, str(tmp_path / "after")), pictures=str(tmp_path / "drawn"))
+    [made] = run_exports([by_itself], workers=1)
+    assert made.written == ["pptx"]
+    assert drawn_first == sorted(p.name for p in Path(by_itself.pictures).glob("*.png"))

@@ -119,6 +119,22 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                             *([warning] if warning else []), *tool_warnings("pandoc", said, expanded)]
 
 
+def draw_pictures(job: ExportJob) -> None:
+    """Draw the SVG pictures the talk's PPTX shows into the kept pictures (``job.pictures``)
+    ahead of the PPTX, which then finds them drawn.  Nothing is said: what cannot be drawn,
+    the PPTX reports."""
+    if not job.pictures:
+        return
+    expanded = expand(job.talk, "slides", job.config)
+    if any(d.severity >= Severity.ERROR for d in expanded.diagnostics):
+        return
+    deck = Deck(ImageFinder.for_talk(expanded, job.config, job.diagrams, PPTX_IMAGES), None)
+    body = deck.markdown(expanded.items)  # the pictures an animation's last frame hides go
+    for number, (_written, path, _caption) in enumerate(deck.pictures):
+        if path.suffix.lower() == ".svg" and f"]({PICTURE}{number})" in body:
+            _drawn(path, job.config.step_timeout, job.pictures)
+
+
 class Deck:
     """One talk's slides variant as pandoc slide Markdown."""
 

@@ -460,6 +460,21 @@ class ExportsAhead:
         self.workers = workers
         self.started: list[tuple[list[ExportJob], StartedChunks]] = []
         self.gates: list[Event] = []
+        self.drawing: StartedChunks | None = None
+
+    def draw_first(self, jobs: list[ExportJob]) -> None:
+        """Begin drawing, in a process of its own, the pictures of the formats made ahead
+        that are out of date: while this process has work of its own (the bibliographies,
+        before Sphinx starts), a core is free, and the exports find them drawn."""
+        drawn = [replace(job, formats=tuple(f for f in job.formats if made_ahead(f)
+                                            and hasattr(_module(f), "draw_pictures")
+                                            and not is_up_to_date(job, f))) for job in jobs]
+        drawn = [job for job in drawn if job.formats and job.pictures]
+        if drawn:
+            try:
+                self.drawing = StartedChunks(draw_pictures, [drawn], 1)
+            except (OSError, RuntimeError):  # no process to spare: the exports draw them
+                return
 
     def start(self, jobs: list[ExportJob], before_decks: bool = False) -> None:
         """Begin the formats of ``jobs`` made ahead that are out of date; ``before_decks``:
@@ -507,7 +522,21 @@ class ExportsAhead:
                     taken[job.doc] = (stage.formats, result)
             shutil.rmtree(staged[0].out_dir, ignore_errors=True)
         self.started = []
+        if self.drawing is not None:
+            self.drawing.outcomes()
+            self.drawing = None
         return taken
+
+
+def draw_pictures(jobs: list[ExportJob]) -> None:
+    """Each job's pictures drawn ahead by its formats' modules; a failure says nothing (the
+    export, drawing it again, says why)."""
+    for job in jobs:
+        for fmt in job.formats:
+            try:
+                _module(fmt).draw_pictures(job)
+            except Exception:  # noqa: BLE001 - only a head start: the export reports
+                continue
 
 
 def _put_in_place(stage: ExportJob, job: ExportJob, result: ExportResult) -> None:

@@ -247,6 +247,10 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         preload(options.variants)
     with timed("settings for Sphinx"):
         overrides = _sphinx_overrides(options, project, talks)
+    # a PPTX needs only the deck: its pictures drawn now, on the core the bibliographies
+    # leave free; written beside the variants; checked once the deck is built
+    with timed("exports begun"):
+        ahead = ahead_of_site(options, project, work, docs)
     with timed("bibliographies"):
         _read_bibliographies(overrides.get("talks_bib_files") or _conf_bib_files(project),
                              confdir_for(project), work)
@@ -259,9 +263,9 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         with timed("decks"):
             elsewhere += prepare_decks(docs, src, confdir_for(project), overrides,
                                        work / "prepared", options.jobs)
-    # a PPTX needs only the deck: written beside the variants, checked once the deck is built
     with timed("exports begun"):
-        ahead = ahead_of_site(options, project, work, docs)
+        if ahead:
+            ahead.begin()
     with timed("Sphinx variants, all at once"):
         try:
             results, fragments = run_variants(
@@ -269,10 +273,10 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                 lambda variant: variant_overrides(overrides, variant, pages), options.jobs,
                 progress, meanwhile=lambda: _timed_fragment_pages(project, options.include_roots,
                                                                   every_doc, variants),
-                on_built=ahead[1] if ahead else None, kept=kept)
+                on_built=ahead.built if ahead else None, kept=kept)
         finally:  # stopped or not, no export worker waits for a deck any longer
             if ahead:
-                ahead[0].decks_built()
+                ahead.exports.decks_built()
     name_sources = source_namer(src, docs)
     for result in results.values():
         result.warnings = [name_sources(w) for w in result.warnings]
@@ -280,7 +284,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     rows = talk_rows(docs, results)
     with timed("exports"):
         exported = export_built_talks(options, project, work, docs, results,
-                                      ahead[0] if ahead else None) if options.exports else []
+                                      ahead.exports if ahead else None) if options.exports else []
     page_rows = {doc: page_summary(path) for path, doc in pages.items()}
     finish = None
     if options.shard is not None:

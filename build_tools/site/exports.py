@@ -6,6 +6,7 @@ place once the build knows the talk is published."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..api import prepared_file
@@ -17,7 +18,7 @@ from .options import SiteOptions
 from .sources import diagrams_folder
 from .variants import VariantResult, talk_problems
 
-__all__ = ["ahead_of_site", "export_built_talks"]
+__all__ = ["Ahead", "ahead_of_site", "export_built_talks"]
 
 
 def export_built_talks(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
@@ -28,24 +29,36 @@ def export_built_talks(options: SiteOptions, project: Path, work: Path, docs: di
     return run_exports(_jobs(options, project, work, docs, results), options.jobs or None, ahead)
 
 
-def ahead_of_site(options: SiteOptions, project: Path, work: Path, docs: dict[str, str]
-                  ) -> tuple[ExportsAhead, Callable[[str, VariantResult], None]] | None:
-    """(the exports begun ahead, what ``run_variants`` calls as each variant is built: the
-    deck lets them be checked); None when no format asked for is made ahead, or the build
-    makes no deck to check them against.
+@dataclass
+class Ahead:
+    """The exports made ahead of the site, at the three moments the build gives them."""
 
-    Every talk's is begun before Sphinx starts, the largest first: the slowest PPTX is
-    then not begun only once the deck is built, to finish long after the other variants
-    (the build does not know yet which talks Sphinx fails: their exports are dropped)."""
+    exports: ExportsAhead
+    begin: Callable[[], None]
+    """Once the decks are prepared, before Sphinx starts: every talk's export is begun, the
+    largest deck first, and written while Sphinx builds the variants (the build does not
+    know yet which talks Sphinx fails: their exports are dropped)."""
+    built: Callable[[str, VariantResult], None]
+    """What ``run_variants`` calls as each variant is built: the deck lets them be checked."""
+
+
+def ahead_of_site(options: SiteOptions, project: Path, work: Path, docs: dict[str, str]
+                  ) -> Ahead | None:
+    """The exports made ahead, their pictures begun now (while the bibliographies are
+    cleaned, a core is free); None when no format asked for is made ahead, or the build
+    makes no deck to check them against."""
     if not any(made_ahead(fmt) for fmt in options.exports) or "slides" not in options.variants:
         return None
     ahead = ExportsAhead(options.jobs or None)
-    ahead.start(_jobs(options, project, work, docs, {}), before_decks=True)
+    ahead.draw_first(_jobs(options, project, work, docs, {}))
+
+    def begin() -> None:
+        ahead.start(_jobs(options, project, work, docs, {}), before_decks=True)
 
     def built(variant: str, _result: VariantResult) -> None:
         if variant == "slides":
             ahead.decks_built()
-    return ahead, built
+    return Ahead(ahead, begin, built)
 
 
 def _jobs(options: SiteOptions, project: Path, work: Path, docs: dict[str, str],
