@@ -645,8 +645,8 @@ def _build(talks: Repeated, variants: Repeated, include: Repeated, bibs: Repeate
         elif kind == "done":
             bar.set_postfix_str(f"{variant} {'done' if value else 'FAILED'}")
 
-    try:
-        report = build_site(options, progress)
+    try:  # no bar (--quiet, or no terminal): the workers need not report each page
+        report = build_site(options, None if bar.disable else progress)
     except SiteBusy as exc:  # not a failure of this build: say what to do
         raise click.ClickException(f"{exc.strerror} ({exc.filename})") from None
     except NoProject as exc:
