@@ -180,3 +180,17 @@ def test_the_pictures_drawn_first_are_those_the_pptx_draws(tmp_path):
     [made] = run_exports([by_itself], workers=1)
     assert made.written == ["pptx"]
     assert drawn_first == sorted(p.name for p in Path(by_itself.pictures).glob("*.png"))
+
+
+def test_the_shares_of_workers_begun_before_the_decks_balance_the_largest_first(tmp_path):
+    from build_tools.export.run import _shares
+
+    jobs = []
+    for name, size in (("a", 100), ("b", 900), ("c", 500), ("d", 400), ("e", 50)):
+        deck = tmp_path / f"{name}.pickle"
+        deck.write_bytes(bytes(size))
+        jobs.append(ExportJob(str(tmp_path / f"{name}.md"), name, ("pptx",), str(tmp_path),
+                              build_config(tmp_path / f"{name}.md"),
+                              {"slides": str(tmp_path / f"{name}.html")}, deck=str(deck)))
+    assert [[j.doc for j in share] for share in _shares(jobs, 2)] == [["b", "a"], ["c", "d", "e"]]
+    assert [[j.doc for j in share] for share in _shares(jobs[:1], 2)] == [["a"]]

@@ -576,11 +576,13 @@ def _shares(jobs: list[ExportJob], workers: int) -> list[list[ExportJob]]:
     """The talks shared out among ``workers``, one chunk each, the largest first to the
     least loaded: a worker begun before the decks writes its whole share, then checks it
     once the decks are built (one talk a task, it would wait for them after its first)."""
-    shares: list[tuple[int, list[ExportJob]]] = [(0, []) for _ in range(workers)]
+    shares: list[list[ExportJob]] = [[] for _ in range(workers)]
+    loads = [0] * workers
     for job in sorted(jobs, key=_weight, reverse=True):
-        load, share = min(shares, key=lambda s: s[0])
-        shares[shares.index((load, share))] = (load + _weight(job), [*share, job])
-    return [share for _load, share in shares if share]
+        least = loads.index(min(loads))
+        shares[least].append(job)
+        loads[least] += _weight(job)
+    return [share for share in shares if share]
 
 
 def _weight(job: ExportJob) -> int:
