@@ -150,14 +150,25 @@ def _export_one(job: ExportJob, fmt: str, handout: Handout) -> Written | Callabl
 def _within_slide_budget(job: ExportJob, fmt: str) -> None:
     """Refuse a deck longer than the budget (``TalkConfig.max_slides``) before any tool
     starts on a format made slide by slide."""
-    page = job.pages.get("slides")
-    if not page or not os.path.isfile(page):
-        return
-    with open(page, encoding="utf-8", errors="replace") as fh:
-        slides = fh.read().count("<section")
-    if slides > job.config.max_slides:
+    slides = _deck_slides(job)
+    if slides is not None and slides > job.config.max_slides:
         raise ExportFailure(f"the deck has {slides} slides, more than the {job.config.max_slides} "
                             f"a {fmt} is made of (talks_max_slides)")
+
+
+def _deck_slides(job: ExportJob) -> int | None:
+    """How many slides the deck has: its built page's; while the deck is still being built
+    (the page there may be an older build's), its record prepared for this build's."""
+    if _DECKS_BUILT:
+        from ..api import load_prepared
+
+        record = load_prepared(job.deck) if job.deck else None
+        return None if record is None else 1 + len(record.slide_anchors)
+    page = job.pages.get("slides")
+    if not page or not os.path.isfile(page):
+        return None
+    with open(page, encoding="utf-8", errors="replace") as fh:
+        return fh.read().count("<section")
 
 
 def _refused(job: ExportJob, fmt: str, url: str) -> Diagnostic:
