@@ -243,7 +243,8 @@ def test_a_broken_edit_then_its_fix_show_with_the_kept_applications(server):
 
 def test_a_variant_worker_that_died_is_replaced_and_its_build_made_afresh(server):
     """Nothing is left stale when a kept worker goes: the next edit is built by a new
-    worker with a new Sphinx application (which reads the saved environment)."""
+    worker with a new Sphinx application, which reads every document again (the
+    environment the old one kept died with it, and none is saved after each build)."""
     import psutil
 
     project, base = server
@@ -260,7 +261,7 @@ def test_a_variant_worker_that_died_is_replaced_and_its_build_made_afresh(server
     after = rebuilt_after(base, status(base)["version"], "the rebuild with new workers")
     assert after["errors"] == [] and after["fresh"] == {v: True for v in VARIANTS}
     for variant in VARIANTS:
-        assert after["rebuilt"][variant] == ["beta"], variant
+        assert after["rebuilt"][variant] == ["alpha", "beta", "gamma", "index"], variant
         assert "Written after the workers were gone." in get(base + f"{variant}/beta.html").decode()
     assert not set(serve.children()) & set(workers)
 
@@ -302,3 +303,85 @@ def test_ctrl_c_stops_the_server_and_its_kept_workers_without_a_traceback(tmp_pa
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0
     assert "stopped" in output and "Traceback" not in output and "KeyboardInterrupt" not in output
+
+
+def saved_environments(project: Path) -> dict[str, bool]:
+    """Per variant, whether an environment Sphinx saved is on disk for the preview's builds."""
+    work = project / "_build" / ".work" / "preview"
+    return {v: (work / v / "doctrees" / "environment.pickle").is_file() for v in VARIANTS}
+
+
+def test_a_kept_application_saves_no_environment_and_a_later_build_reads_the_edits(tmp_path):
+    """A kept application's environment is in memory: a rebuild does not save it (seconds
+    of a course's rebuild), and none is left on disk that a later ``talks build`` could
+    trust; that build, after the server was killed, shows every edit."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    talk = project / "talks" / "alpha.md"
+    with serving(project) as base:
+        before = status(base)
+        append_to(talk, "\nA sentence written while serving.\n", talk.read_text(encoding="utf-8"))
+        after = rebuilt_after(base, before["version"], "the rebuild")
+        assert after["rebuilt"]["handout"] == ["alpha"]
+        assert saved_environments(project) == {v: False for v in VARIANTS}
+    # the server was killed (no chance to save): the build reads every talk again
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    built = subprocess.run([talks, "build", "--out", "_build/preview"], cwd=project,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode in (0, 1), built.stderr
+    for variant in ("handout", "speaker-notes"):
+        page = (project / "_build" / "preview" / variant / "alpha.html").read_text(encoding="utf-8")
+        assert "A sentence written while serving." in page, variant
+    assert saved_environments(project) == {v: True for v in VARIANTS}
+
+
+def stop_with_ctrl_c(proc: subprocess.Popen) -> str:
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return output
+
+
+def start_serving(project: Path, port: int) -> subprocess.Popen:
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    return subprocess.Popen([talks, "serve", "--port", str(port)], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True,  # Ctrl-C reaches the terminal's process group
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def test_the_server_saves_its_environments_when_stopped_and_the_next_starts_from_them(tmp_path):
+    """Ctrl-C saves each kept application's environment once: the next ``talks serve``
+    starts from it and reads only what changed meanwhile."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    talk = project / "talks" / "beta.md"
+    proc = start_serving(project, port)
+    try:
+        wait_for(lambda: status(base)["version"] >= 1 and not status(base)["building"], 180,
+                 "the first build")
+        append_to(talk, "\nWritten before the server stopped.\n", talk.read_text(encoding="utf-8"))
+        rebuilt_after(base, 1, "the rebuild")
+        assert saved_environments(project) == {v: False for v in VARIANTS}
+    finally:
+        output = stop_with_ctrl_c(proc)
+    assert "Traceback" not in output
+    assert saved_environments(project) == {v: True for v in VARIANTS}
+
+    append_to(talk, "\nWritten while no server ran.\n", talk.read_text(encoding="utf-8"))
+    proc = start_serving(project, port)
+    try:
+        first = wait_for(lambda: (s := status(base))["version"] >= 1 and not s["building"] and s,
+                         180, "the first build of the next server")
+        assert first["fresh"] == {v: True for v in VARIANTS}
+        assert first["rebuilt"] == {v: ["beta"] for v in VARIANTS}
+        page = get(base + "handout/beta.html").decode()
+        assert "Written before the server stopped." in page and "Written while no server ran." in page
+    finally:
+        stop_with_ctrl_c(proc)
+
