@@ -385,3 +385,43 @@ def test_the_server_saves_its_environments_when_stopped_and_the_next_starts_from
     finally:
         stop_with_ctrl_c(proc)
 
+
+def test_a_rebuild_says_the_warnings_of_the_talks_it_rebuilt_and_counts_the_others(
+        tmp_path, monkeypatch):
+    """Every talk's warnings are said on the first build; a rebuild says those of the talks
+    it rebuilt, and counts the others' in one line, instead of the whole site's again."""
+    from build_tools.authoring.serve import PreviewServer
+    from build_tools.site.options import SiteOptions
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    said: list[str] = []
+    server = PreviewServer(SiteOptions(project=str(project), out="_build/preview"), port=0,
+                           log=said.append)
+    try:
+        server.rebuild([])
+        gamma = [line for line in said if "WARNING" in line and "talks/gamma.md" in line]
+        assert gamma and all("absent.svg" in line for line in gamma)  # a fragment gamma includes
+        assert not any("nosuchmacro" in line for line in said)
+
+        said.clear()
+        alpha = project / "talks" / "alpha.md"
+        append_to(alpha, "\n\\notes{A note with \\nosuchmacro{in it}.}\n", alpha.read_text(encoding="utf-8"))
+        server.rebuild([str(alpha)])
+        new = [line for line in said if line.startswith("talks/alpha.md:")]
+        assert new and all("nosuchmacro" in line for line in new)
+        assert not any("absent.svg" in line for line in said)
+        count = [line for line in said if "of talks not rebuilt this time" in line]
+        assert count == [f"{len(gamma)} more warning(s), of talks not rebuilt this time, as before"]
+        assert any(line.startswith(f"{len(gamma) + len(new)} warning(s):") for line in said), said
+
+        said.clear()
+        gamma_talk = project / "talks" / "gamma.md"
+        append_to(gamma_talk, "\nA closing line.\n", gamma_talk.read_text(encoding="utf-8"))
+        server.rebuild([str(gamma_talk)])
+        assert [line for line in said if "absent.svg" in line] == gamma
+        assert f"{len(new)} more warning(s), of talks not rebuilt this time, as before" in said
+    finally:
+        server.kept.close()
+        server.httpd.server_close()

@@ -5,6 +5,7 @@ import contextlib
 import gc
 import io
 import json
+import logging
 import os
 import pickle
 import queue as queue_module
@@ -56,6 +57,9 @@ class VariantResult:
     expansion and MyST within it), writing."""
     fresh: bool = False
     """A new Sphinx application was made for this build (not one kept from the last)."""
+    said_again: tuple[int, int] = (0, 0)
+    """``warnings[start:end]`` are the warnings said again for the documents this build did
+    not read or write (``sphinx_ext/replay.py``): the others are this build's own."""
 
 
 Progress = tuple[str, str, object]
@@ -119,6 +123,8 @@ class _Session:
         notation), with their stamps: a change to any of them needs a new application."""
         self.result = VariantResult(variant, ok=False)
         self.clock = _PhaseClock()
+        self.replay: tuple[int, int] | None = None
+        """Where, in this build's warnings, those said again begin and end (-1: not yet)."""
 
     def current(self) -> bool:
         """Whether the kept application was made from the files as they are now."""
@@ -133,6 +139,7 @@ class _Session:
         marker.write_text("", encoding="utf-8")
         self.warnings.seek(0)
         self.warnings.truncate()
+        self.replay = None
         result = self.result = VariantResult(self.variant, ok=False)
         self.clock = _PhaseClock()
         taken()  # what this process spent before is not this variant's
@@ -158,7 +165,7 @@ class _Session:
                 raise
         else:
             marker.unlink()
-        result.warnings = _warning_lines(self.warnings.getvalue())
+        result.warnings, result.said_again = self._warnings()
         where = f"{self.variant} worker"
         result.timings = [StageTime(stage, seconds, where) for stage, seconds in self.clock.phases] \
             + rows(taken(), where)
@@ -182,10 +189,19 @@ class _Session:
         app.connect("source-read", lambda app, doc, source: _progress("step", self.variant, doc))
         app.connect("html-page-context",
                     lambda app, page, *a: _progress("step", self.variant, page))
+        _on_warning_handler(_ReplayMarker(self))
         read = [os.path.join(self.confdir, "conf.py"), str(app.config.talks_notation or ""),
                 *(os.path.join(self.confdir, b) for b in app.config.talks_bib_files or [])]
         self.inputs = {path: _stamp(path) for path in read if path}
         self.app = app
+
+    def _warnings(self) -> tuple[list[str], tuple[int, int]]:
+        """The build's warnings, and where among them those said again are."""
+        text = self.warnings.getvalue()
+        start, end = self.replay or (len(text), len(text))
+        end = len(text) if end < 0 else end
+        before, again = _warning_lines(text[:start]), _warning_lines(text[start:end])
+        return before + again + _warning_lines(text[end:]), (len(before), len(before) + len(again))
 
     def _before_read(self, app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
         self.clock.mark("Sphinx start")
@@ -251,6 +267,34 @@ def _save_environment(app: Sphinx) -> None:
     with open(part, "wb") as fh:
         pickle.dump(app.env, fh, pickle.HIGHEST_PROTOCOL)
     os.replace(part, path)
+
+
+class _ReplayMarker(logging.Filter):
+    """Last on Sphinx's warning handler: notes where, in a session's warnings, those said
+    again for skipped documents (records the replay marks ``talks_replayed``) begin and end:
+    it sees each record before it is written, so the stream's position is its start."""
+
+    def __init__(self, session: _Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        here, replay = self.session.warnings.tell(), self.session.replay
+        if getattr(record, "talks_replayed", False):
+            if replay is None:
+                self.session.replay = (here, -1)
+        elif replay is not None and replay[1] < 0:
+            self.session.replay = (replay[0], here)
+        return True
+
+
+def _on_warning_handler(marker: logging.Filter) -> None:
+    """Put ``marker`` last on the warning handler of the Sphinx application just made."""
+    from sphinx.util.logging import WarningStreamHandler
+
+    for handler in logging.getLogger("sphinx").handlers:
+        if isinstance(handler, WarningStreamHandler):
+            handler.addFilter(marker)
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
