@@ -425,3 +425,40 @@ def test_a_rebuild_says_the_warnings_of_the_talks_it_rebuilt_and_counts_the_othe
     finally:
         server.kept.close()
         server.httpd.server_close()
+
+
+
+@contextlib.contextmanager
+def preview_server(project: Path):
+    """A ``talks serve`` server in this process (no watcher, no HTTP requests): each test
+    calls its ``rebuild`` itself."""
+    from build_tools.authoring.serve import PreviewServer
+    from build_tools.site.options import SiteOptions
+
+    server = PreviewServer(SiteOptions(project=str(project), out="_build/preview"), port=0,
+                           log=lambda line: None)
+    try:
+        yield server
+    finally:
+        server.kept.close()
+        server.httpd.server_close()
+
+
+def test_fragment_pages_link_every_variant_after_a_rebuild_in_turns(tmp_path, monkeypatch):
+    """A rebuild builds the variant being read first, then the others: the fragment pages
+    of each turn link every variant the site holds, not only those of that turn."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    with preview_server(project) as server:
+        server.rebuild([])
+        server.viewing = "handout"
+        alpha = project / "talks" / "alpha.md"
+        append_to(alpha, "\nA new line.\n", alpha.read_text(encoding="utf-8"))
+        server.rebuild([str(alpha)])
+        assert server.state.versions == {v: 2 for v in VARIANTS}
+        page = project / "_build" / "preview" / "fragments" / "_shared-includes-ab.md.html"
+        text = page.read_text(encoding="utf-8")
+        for variant in VARIANTS:
+            assert f'href="../{variant}/alpha.html"' in text, variant
+

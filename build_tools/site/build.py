@@ -57,7 +57,7 @@ from .navigation import course_navigation
 from .options import SiteOptions
 from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
-                      lamd_deck_addresses, lock_site, recover, share_images, swap,
+                      lamd_deck_addresses, lock_site, recover, share_images, site_status, swap,
                       unlink_absent_exports)
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
@@ -123,9 +123,7 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants:
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    old_status = {}
-    if (out / STATUS).is_file():
-        old_status = json.loads((out / STATUS).read_text(encoding="utf-8"))
+    old_status = site_status(out)
     status: dict[str, dict[str, bool]] = {}
     withheld: set[str] = set()
     image_sources = []
@@ -253,6 +251,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     with timed("navigation"):
         overrides["talks_navigation"] = course_navigation(every_doc)  # the whole site's
     variants = [v for v in ORDER if v in options.variants]
+    # the site holds these and the variants it published before, which it keeps
+    shown = [v for v in VARIANTS if v in variants or v in site_status(out)]
     elsewhere: list[StageTime] = []
     if {"slides", "handout"} & set(variants):
         overrides["talks_prepared_dir"] = str(work / "prepared")
@@ -266,7 +266,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
             variants, src, confdir_for(project), work,
             lambda variant: variant_overrides(overrides, variant, pages), options.jobs, progress,
             meanwhile=lambda: _timed_fragment_pages(project, options.include_roots, every_doc,
-                                                    variants),
+                                                    shown),
             on_built=ahead[1] if ahead else None, kept=kept)
     name_sources = source_namer(src, docs)
     for result in results.values():

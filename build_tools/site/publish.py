@@ -6,6 +6,7 @@ import errno
 import fcntl
 import html
 import io
+import json
 import os
 import posixpath
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 from ..config import VARIANTS
 from ..formats import SUFFIXES
 
-__all__ = ["STATUS", "SiteBusy", "lamd_deck_addresses", "lamd_address_files",
+__all__ = ["STATUS", "SiteBusy", "site_status", "lamd_deck_addresses", "lamd_address_files",
            "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
            "has_page", "copy_exports", "unlink_absent_exports", "swap", "remove_old", "recover"]
 
@@ -25,6 +26,15 @@ SKIP_IN_SITE = {".buildinfo", ".buildinfo.bak", "_sources", ".doctrees", "object
 
 
 STATUS = "_talks-status.json"
+
+
+def site_status(out: Path) -> dict[str, dict[str, bool]]:
+    """What the site at ``out`` was published with: variant -> document -> whether its page
+    is good (empty when there is no site)."""
+    try:
+        return dict(json.loads((out / STATUS).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
 
 
 class SiteBusy(OSError):
