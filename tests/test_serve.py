@@ -462,3 +462,30 @@ def test_fragment_pages_link_every_variant_after_a_rebuild_in_turns(tmp_path, mo
         for variant in VARIANTS:
             assert f'href="../{variant}/alpha.html"' in text, variant
 
+
+def test_a_preview_rebuild_publishes_into_the_replaced_site_linking_what_is_alike(
+        tmp_path, monkeypatch):
+    """The site a preview rebuild replaced is kept and its folders hold the next site (a
+    folder or a new file costs the file system far more than a link), and the pages the
+    build makes again alike (the index, the fragment pages) are links to the old copies."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    site = project / "_build" / "preview"
+    replaced = site.with_name("preview.old")
+    with preview_server(project) as server:
+        server.rebuild([])
+        server.viewing = "handout"  # built and published alone, then the others
+        alpha = project / "talks" / "alpha.md"
+        folders = []
+        for n in (1, 2):
+            append_to(alpha, f"\nEdit number {n}.\n", alpha.read_text(encoding="utf-8"))
+            server.rebuild([str(alpha)])
+            assert f"Edit number {n}." in (site / "handout" / "alpha.html").read_text(encoding="utf-8")
+            folders.append({os.stat(s / "handout").st_ino for s in (site, replaced)})
+        assert folders[0] == folders[1] and len(folders[0]) == 2  # the same two, in turn
+        fragments = sorted((site / "fragments").glob("*.html"))
+        assert len(fragments) > 1
+        for page in fragments:
+            assert os.path.samefile(page, replaced / "fragments" / page.name), page
+        assert os.path.samefile(site / "index.html", replaced / "index.html")

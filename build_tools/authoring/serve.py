@@ -28,7 +28,6 @@ from watchfiles import watch
 from ..diagnostics import Diagnostic
 from ..site.build import KeptVariants, SiteReport, build_site
 from ..site.options import SiteOptions
-from ..site.publish import remove_old
 from ..site.summary import summary
 
 RELOAD_JS = """(function () {
@@ -193,7 +192,6 @@ class PreviewServer:
         finally:
             self.state.version += 1
             self.state.building = False
-            remove_old(self.site)
         shown = [w for w in warnings if w in own]
         for line in [*shown, *_others_said(len(warnings) - len(shown)),
                      *summary(list(warnings), exported)]:
