@@ -489,3 +489,25 @@ def test_a_preview_rebuild_publishes_into_the_replaced_site_linking_what_is_alik
         for page in fragments:
             assert os.path.samefile(page, replaced / "fragments" / page.name), page
         assert os.path.samefile(site / "index.html", replaced / "index.html")
+
+
+def test_a_kept_application_copies_the_images_of_the_pages_it_writes_only(tmp_path, monkeypatch):
+    """As a new application does: a kept one does not go over every image an earlier
+    build copied (comparing each with its copy) when it writes one page."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    images = project / "_build" / ".work" / "preview" / "handout" / "html" / "_images"
+    with preview_server(project) as server:
+        server.rebuild([])
+        loop = next(images.glob("loop*.svg"))  # alpha's and beta's figure, not gamma's
+        loop.unlink()
+        gamma = project / "talks" / "gamma.md"
+        append_to(gamma, "\nA new line.\n", gamma.read_text(encoding="utf-8"))
+        server.rebuild([str(gamma)])
+        assert server.state.rebuilt["handout"] == ["gamma"]
+        assert not loop.exists()
+        alpha = project / "talks" / "alpha.md"
+        append_to(alpha, "\nA new line.\n", alpha.read_text(encoding="utf-8"))
+        server.rebuild([str(alpha)])
+        assert loop.is_file()

@@ -148,6 +148,9 @@ class _Session:
                 self._open(base)
                 result.fresh = True
             assert self.app is not None
+            # the images of the pages this build writes, as a new application has: a kept
+            # one would otherwise compare every image any earlier build wrote with its copy
+            self.app.builder.images.clear()
             if not self.keep_environment:
                 self.app.build(force_all=force_all)
             else:
