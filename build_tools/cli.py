@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from . import api
+from . import api, workers
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, MacroError, Severity, has_errors
 from .formats import FORMAT_TABLE, FORMATS
@@ -79,6 +79,7 @@ def run() -> None:
     """The installed ``talks`` command."""
     global _END_AT_ONCE
     _END_AT_ONCE = True
+    workers.collect_rarely()
     main()
 
 

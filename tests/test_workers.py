@@ -83,3 +83,18 @@ def test_a_variant_worker_that_cannot_start_fails_its_talks_without_a_traceback(
     assert set(report.failed) == talks
     for problems in report.failed.values():
         assert any("worker process could not start (ImportError" in p for p in problems)
+
+
+def thresholds(_chunk: list[int]) -> tuple[tuple[int, int, int], int]:
+    import gc
+
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_workers_collect_garbage_rarely_and_never_walk_what_they_inherited():
+    outcomes = workers.map_chunks(thresholds, [[1], [2]], workers=2)
+    for outcome in outcomes:
+        assert outcome.failure == ""
+        threshold, frozen = outcome.result
+        assert threshold == workers.GC_THRESHOLDS
+        assert frozen > 10_000  # the modules a worker inherits from the test process
