@@ -6,7 +6,6 @@ and the Sphinx extension decide what to do with the diagnostics.
 """
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import re
@@ -28,7 +27,7 @@ from .engine.talkfile import Talk, front_matter_location
 from .myst.anchors import SlideAnchor
 from .myst.emit import Document, EmitOptions, emit
 from .myst.mathnames import notation_names, undefined_math
-from .workers import die_with_parent
+from .workers import collect_rarely, die_with_parent
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files",
            "PreparedTalk", "prepare_talk", "save_prepared", "load_prepared"]
@@ -387,18 +386,6 @@ def _write_share(share: list[tuple]) -> list[tuple[str, list[Diagnostic]]]:
 def _write_share_to(share: list[tuple], send: Connection) -> None:
     """A worker's whole life: its share, then every result in one message."""
     die_with_parent()
-    collect_garbage_for_a_batch()
+    collect_rarely()
     send.send(_write_share(share))
     send.close()
-
-
-def collect_garbage_for_a_batch() -> None:
-    """Tune the garbage collector of a process that expands many talks and then ends.
-
-    Expansion makes many small objects and few reference cycles: look for cycles
-    less often, and never among the objects that existed before the batch (the
-    modules, the vocabulary).  The CLI does this for its batch commands, and every
-    worker of ``write_myst`` for itself.
-    """
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)

@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -512,8 +512,29 @@ def reference_pieces(entry: Entry) -> list[Piece]:
         return [Piece(f"{entry.key}.")]
 
 
+class _PlainFields(Mapping[str, str]):
+    """An entry's fields as plain text, each decoded when first asked for: a reference
+    shows a few fields, and decoding all of them (abstracts, notes) cost more than the rest
+    of formatting it."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self._latex = {k.lower(): v for k, v in fields.items()}
+        self._plain: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._plain:
+            self._plain[name] = latex_text(self._latex[name])
+        return self._plain[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._latex)
+
+    def __len__(self) -> int:
+        return len(self._latex)
+
+
 def _reference_pieces(entry: Entry) -> list[Piece]:
-    f = {k.lower(): latex_text(v) for k, v in entry.fields.items()}
+    f = _PlainFields(entry.fields)
     people = _people(entry, "author")
     editors = _people(entry, "editor")
     who = _name_list(people or editors)
@@ -545,7 +566,7 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".?!" else text + "."
 
 
-def _container(kind: str, f: dict[str, str]) -> list[str]:
+def _container(kind: str, f: Mapping[str, str]) -> list[str]:
     """Where the work appeared, by entry type; whatever fields are missing are left out."""
     pages = f.get("pages", "").replace("--", "–")
     if kind == "article":

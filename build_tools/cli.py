@@ -110,7 +110,6 @@ def preprocess(files: Repeated, variant: str, include: Repeated, out: str | None
     config = _config(list(files), include, stop_at_error=stop_at_error or None,
                      clean_comments=False if compat else None, diagrams_dir=diagrams)
     failed = False
-    api.collect_garbage_for_a_batch()
     if out:
         for _, diagnostics in api.write_myst(list(files), variant, config, out):
             _print(diagnostics)
@@ -159,7 +158,6 @@ def check(files: Repeated, include: Repeated, fmt: str, fix: bool, fail_on: str,
                      diagrams_dir=diagrams, bib_files=list(bibs))
     if fix:
         _fix(list(files), config)
-    api.collect_garbage_for_a_batch()
     _report_check(api.check_talks(list(files), config), fmt, fail_on)
 
 
@@ -647,8 +645,8 @@ def _build(talks: Repeated, variants: Repeated, include: Repeated, bibs: Repeate
         elif kind == "done":
             bar.set_postfix_str(f"{variant} {'done' if value else 'FAILED'}")
 
-    try:
-        report = build_site(options, progress)
+    try:  # no bar (--quiet, or no terminal): the workers need not report each page
+        report = build_site(options, None if bar.disable else progress)
     except SiteBusy as exc:  # not a failure of this build: say what to do
         raise click.ClickException(f"{exc.strerror} ({exc.filename})") from None
     except NoProject as exc:

@@ -59,8 +59,10 @@ of a corpus build's CPU; collecting this much less often costs no measurable pea
 
 
 def collect_rarely() -> None:
-    """This process collects garbage at ``GC_THRESHOLDS`` (a ``talks`` command, and each
-    worker it forks)."""
+    """This process (a ``talks`` command, each worker it forks) collects garbage at
+    ``GC_THRESHOLDS``, and never again walks what exists now (the modules, the vocabulary,
+    whatever a worker inherited)."""
+    gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 
 
@@ -68,9 +70,6 @@ def start_worker() -> None:
     """What a worker sets up before its first share of work (a name of its own, so a test
     can break it); its pool's initializer has already asked to end with the parent."""
     die_with_parent()
-    # what the worker inherited (modules, the vocabulary) lives as long as it: no
-    # collection needs to walk it again
-    gc.freeze()
     collect_rarely()
 
 

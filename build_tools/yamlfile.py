@@ -1,6 +1,7 @@
 """YAML as talks and settings write it: the safe loader, bounded against alias bombs."""
 from __future__ import annotations
 
+import copy
 import datetime
 from typing import Any
 
@@ -83,7 +84,28 @@ def _expanded_size(node: yaml.Node, mark: yaml.Mark | None = None) -> int:
 
 
 def load_yaml(text: str) -> object:
-    """Safe YAML, refusing alias bombs, self-references and deep nesting before building values."""
+    """Safe YAML, refusing alias bombs, self-references and deep nesting before building values.
+
+    A build reads each talk's front matter and each settings file many times over (discovery,
+    the settings cascade, each variant): the same text is parsed once, and each caller gets
+    its own copy of the values, free to change them."""
+    if len(text) > _MEMO_TEXT_LIMIT:
+        return _parse(text)
+    cached = _MEMO.get(text, _MISSING)
+    if cached is _MISSING:
+        cached = _MEMO[text] = _parse(text)  # YAMLError propagates: nothing kept
+        if len(_MEMO) > _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]
+    return copy.deepcopy(cached)
+
+
+_MEMO: dict[str, object] = {}
+_MEMO_SIZE = 4096
+_MEMO_TEXT_LIMIT = 64 * 1024
+_MISSING = object()
+
+
+def _parse(text: str) -> object:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

@@ -190,3 +190,19 @@ def test_check_bib_lists_every_defect(shared_bib):
     assert result.exit_code == 0, result.output
     assert re.findall(r"shared\.bib:(\d+):\d+: warning: (\w+)", result.output) == [
         ("4", "field"), ("10", "undefined")], result.output
+
+
+def test_a_reference_decodes_only_the_fields_it_shows(monkeypatch):
+    from pybtex.database import Entry
+
+    from build_tools import bibliography
+
+    decoded: list[str] = []
+    real = bibliography.latex_text
+    monkeypatch.setattr(bibliography, "latex_text", lambda v: decoded.append(v) or real(v))
+    entry = Entry("article", fields={"title": "Caf{\\'e} tables", "journal": "J", "year": "2001",
+                                     "abstract": "A long abstract \\emph{never shown}"})
+    entry.key = "k"
+    text = "".join(p.text for p in reference_pieces(entry))
+    assert "Café tables" in text and "J" in text
+    assert not [v for v in decoded if "abstract" in v]

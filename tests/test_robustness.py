@@ -1,4 +1,5 @@
 """Hostile input: every problem is a located diagnostic, never a traceback, and limits hold."""
+import datetime
 import os
 import sys
 import time
@@ -517,3 +518,19 @@ def test_a_page_with_a_colon_in_its_first_line_is_no_front_matter(tmp_path):
     write_repo(tmp_path, {"talks/t.md": "Note: this is text\n\nMore text\n"})
     e = expand(tmp_path, "talks/t.md")
     assert not [d for d in e.diagnostics if d.code == "W-FRONTMATTER"] and "Note: this" in e.text
+
+
+def test_yaml_read_twice_is_parsed_once_and_each_reader_gets_its_own_values(monkeypatch):
+    from build_tools import yamlfile
+
+    text = "title: T\nauthor: [a, b]\ndate: 2024-01-02\n"
+    first = yamlfile.load_yaml(text)
+    first["author"].append("changed by a caller")
+    monkeypatch.setattr(yamlfile, "_parse", lambda text: pytest.fail("parsed again"))
+    second = yamlfile.load_yaml(text)
+    assert second == {"title": "T", "author": ["a", "b"], "date": datetime.date(2024, 1, 2)}
+    # a text that does not parse is not remembered: it fails every time, at its place
+    monkeypatch.undo()
+    for _ in range(2):
+        with pytest.raises(yamlfile.YAMLError):
+            yamlfile.load_yaml("a: [b\n")
