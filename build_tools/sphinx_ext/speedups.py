@@ -122,6 +122,8 @@ UNUSED_TRANSFORMS = frozenset({
     "sphinx.transforms.ReorderConsecutiveTargetAndIndexNodes",
     "sphinx.domains.c.AliasTransform",
     "sphinx.domains.cpp.AliasTransform",
+    # lamd shows a Python session's doctest flags as written; Sphinx would cut them
+    "sphinx.transforms.post_transforms.code.TrimDoctestFlagsTransform",
 })
 
 
