@@ -5,7 +5,6 @@ import contextlib
 import gc
 import io
 import json
-import logging
 import os
 import pickle
 import queue as queue_module
@@ -192,11 +191,24 @@ class _Session:
         app.connect("source-read", lambda app, doc, source: _progress("step", self.variant, doc))
         app.connect("html-page-context",
                     lambda app, page, *a: _progress("step", self.variant, page))
-        _on_warning_handler(_ReplayMarker(self))
+        from ..sphinx_ext.replay import SAY_AGAIN_PRIORITY
+
+        # the lines said again for the documents this build skips are written together
+        app.connect("build-finished", lambda app, exc: self._replay_begins(),
+                    priority=SAY_AGAIN_PRIORITY - 1)
+        app.connect("build-finished", lambda app, exc: self._replay_ends(),
+                    priority=SAY_AGAIN_PRIORITY + 1)
         read = [os.path.join(self.confdir, "conf.py"), str(app.config.talks_notation or ""),
                 *(os.path.join(self.confdir, b) for b in app.config.talks_bib_files or [])]
         self.inputs = {path: _stamp(path) for path in read if path}
         self.app = app
+
+    def _replay_begins(self) -> None:
+        self.replay = (self.warnings.tell(), -1)
+
+    def _replay_ends(self) -> None:
+        if self.replay is not None:
+            self.replay = (self.replay[0], self.warnings.tell())
 
     def _warnings(self) -> tuple[list[str], tuple[int, int]]:
         """The build's warnings, and where among them those said again are."""
@@ -273,34 +285,6 @@ def _save_environment(app: Sphinx) -> None:
     with open(part, "wb") as fh:
         pickle.dump(app.env, fh, pickle.HIGHEST_PROTOCOL)
     os.replace(part, path)
-
-
-class _ReplayMarker(logging.Filter):
-    """Last on Sphinx's warning handler: notes where, in a session's warnings, those said
-    again for skipped documents (records the replay marks ``talks_replayed``) begin and end:
-    it sees each record before it is written, so the stream's position is its start."""
-
-    def __init__(self, session: _Session) -> None:
-        super().__init__()
-        self.session = session
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        here, replay = self.session.warnings.tell(), self.session.replay
-        if getattr(record, "talks_replayed", False):
-            if replay is None:
-                self.session.replay = (here, -1)
-        elif replay is not None and replay[1] < 0:
-            self.session.replay = (replay[0], here)
-        return True
-
-
-def _on_warning_handler(marker: logging.Filter) -> None:
-    """Put ``marker`` last on the warning handler of the Sphinx application just made."""
-    from sphinx.util.logging import WarningStreamHandler
-
-    for handler in logging.getLogger("sphinx").handlers:
-        if isinstance(handler, WarningStreamHandler):
-            handler.addFilter(marker)
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
