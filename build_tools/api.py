@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from .config import VARIANTS, TalkConfig, build_config
 from .diagnostics import Diagnostic, Location, MacroError, Severity
 from .engine.advice import NameAdvisor, damaged_includes
-from .engine.output import LazyOrigins, Origin
+from .engine.output import LazyOrigins, Origin, PackedOrigins
 from .engine.run import ExpandedTalk, diagrams_mapping, expand
 from .engine.source import file_stamp, load_source, new_snapshot, repository_roots
 from .paths import confine, display_name
@@ -173,7 +173,7 @@ class PreparedTalk:
     config_key: str
     """The configuration it was made with (``config_key``): another one means expanding anew."""
     text: str
-    origins: list | LazyOrigins
+    origins: list | LazyOrigins | PackedOrigins
     """The origin of each line of ``text`` (a lazy sequence until it is saved)."""
     diagnostics: list[Diagnostic]
     dependencies: list[str]
@@ -197,7 +197,7 @@ def page_emit_options() -> EmitOptions:
     return EmitOptions(local_citations=True)
 
 
-PREPARED_FORMAT = 3
+PREPARED_FORMAT = 4
 """Bumped whenever what a prepared record holds changes: older records are made anew."""
 
 
@@ -230,7 +230,7 @@ def prepared_file(folder: str, docname: str, variant: str) -> str:
 
 def save_prepared(record: PreparedTalk, file: str) -> None:
     """Write the record with every origin worked out and every input file's stamp."""
-    record.origins = list(record.origins)
+    record.origins = PackedOrigins(record.origins)
     # a file found missing counts too: when it appears, the record is out of date
     missing = [d.subject for d in record.diagnostics if d.subject]
     record.stamps = {f: file_stamp(f)

@@ -113,3 +113,25 @@ def test_a_course_site_takes_its_title_and_author_from_its_jekyll_settings(tmp_p
     (course / "_config.yml").write_text("baseurl: /x\n")
     assert _sphinx_overrides(SiteOptions(talks=[], out=str(tmp_path / "site")), course, [])[
         "html_show_copyright"] is False  # no bare "Copyright ©"
+
+
+def test_furo_works_out_no_navigation_tree_the_course_sidebar_replaces(tmp_path):
+    from types import SimpleNamespace
+
+    furo = require_module("furo", "furo")
+    from build_tools.sphinx_ext.navigation import before_the_theme, on_html_page_context
+
+    asked = []
+
+    def sphinx_toctree(**options):
+        asked.append(options)
+        return "<ul>every talk</ul>"
+
+    app = SimpleNamespace(builder=SimpleNamespace(name="html"),
+                          config=SimpleNamespace(talks_navigation=[["a", "A", ""], ["b", "B", ""]]))
+    context = {"toctree": sphinx_toctree, "pathto": lambda doc: f"{doc}.html"}
+    before_the_theme(app, "a", "page.html", context, None)
+    assert furo._compute_navigation_tree(context) == ""  # what furo's handler does
+    on_html_page_context(app, "a", "page.html", context, None)
+    assert asked == [] and context["toctree"] is sphinx_toctree  # the templates get it back
+    assert "A" in context["furo_navigation_tree"] and "B" in context["furo_navigation_tree"]

@@ -1,4 +1,5 @@
 """Property tests: any text, however broken, expands without escaping errors or hanging."""
+import pickle
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -6,7 +7,8 @@ from hypothesis import strategies as st
 
 from build_tools.api import expand_talk
 from build_tools.config import VARIANTS, TalkConfig
-from build_tools.diagnostics import MacroError
+from build_tools.diagnostics import Location, MacroError
+from build_tools.engine.output import Origin, PackedOrigins
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TALK = (ROOT / "talks" / "accelerate-spark-information-session.md").read_text(encoding="utf-8")
@@ -76,3 +78,18 @@ def test_arbitrary_bytes_never_escape(tmp_path, raw, variant):
     talk.parent.mkdir(parents=True, exist_ok=True)
     talk.write_bytes(raw)
     expand_talk(str(talk), variant, TalkConfig(include_roots=[str(ROOT / "includes")]))
+
+
+locations = st.builds(Location, st.sampled_from(["a.md", "b/c.md", "é.md"]),
+                      st.integers(1, 10**6), st.integers(1, 500))
+origins = st.none() | st.builds(Origin, locations, st.lists(locations, max_size=3).map(tuple))
+
+
+@given(st.lists(origins, max_size=40), st.data())
+def test_a_saved_record_gives_back_each_line_origin_as_it_was(lines, data):
+    packed = pickle.loads(pickle.dumps(PackedOrigins(lines)))
+    assert len(packed) == len(lines) and list(packed) == lines
+    if lines:
+        i = data.draw(st.integers(-len(lines), len(lines) - 1))
+        assert packed[i] == lines[i]
+    assert packed[1:3] == lines[1:3]

@@ -243,7 +243,8 @@ def test_a_broken_edit_then_its_fix_show_with_the_kept_applications(server):
 
 def test_a_variant_worker_that_died_is_replaced_and_its_build_made_afresh(server):
     """Nothing is left stale when a kept worker goes: the next edit is built by a new
-    worker with a new Sphinx application (which reads the saved environment)."""
+    worker with a new Sphinx application, which reads every document again (the
+    environment the old one kept died with it, and none is saved after each build)."""
     import psutil
 
     project, base = server
@@ -260,7 +261,7 @@ def test_a_variant_worker_that_died_is_replaced_and_its_build_made_afresh(server
     after = rebuilt_after(base, status(base)["version"], "the rebuild with new workers")
     assert after["errors"] == [] and after["fresh"] == {v: True for v in VARIANTS}
     for variant in VARIANTS:
-        assert after["rebuilt"][variant] == ["beta"], variant
+        assert after["rebuilt"][variant] == ["alpha", "beta", "gamma", "index"], variant
         assert "Written after the workers were gone." in get(base + f"{variant}/beta.html").decode()
     assert not set(serve.children()) & set(workers)
 
@@ -302,3 +303,211 @@ def test_ctrl_c_stops_the_server_and_its_kept_workers_without_a_traceback(tmp_pa
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0
     assert "stopped" in output and "Traceback" not in output and "KeyboardInterrupt" not in output
+
+
+def saved_environments(project: Path) -> dict[str, bool]:
+    """Per variant, whether an environment Sphinx saved is on disk for the preview's builds."""
+    work = project / "_build" / ".work" / "preview"
+    return {v: (work / v / "doctrees" / "environment.pickle").is_file() for v in VARIANTS}
+
+
+def test_a_kept_application_saves_no_environment_and_a_later_build_reads_the_edits(tmp_path):
+    """A kept application's environment is in memory: a rebuild does not save it (seconds
+    of a course's rebuild), and none is left on disk that a later ``talks build`` could
+    trust; that build, after the server was killed, shows every edit."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    talk = project / "talks" / "alpha.md"
+    with serving(project) as base:
+        before = status(base)
+        append_to(talk, "\nA sentence written while serving.\n", talk.read_text(encoding="utf-8"))
+        after = rebuilt_after(base, before["version"], "the rebuild")
+        assert after["rebuilt"]["handout"] == ["alpha"]
+        assert saved_environments(project) == {v: False for v in VARIANTS}
+    # the server was killed (no chance to save): the build reads every talk again
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    built = subprocess.run([talks, "build", "--out", "_build/preview"], cwd=project,
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode in (0, 1), built.stderr
+    for variant in ("handout", "speaker-notes"):
+        page = (project / "_build" / "preview" / variant / "alpha.html").read_text(encoding="utf-8")
+        assert "A sentence written while serving." in page, variant
+    assert saved_environments(project) == {v: True for v in VARIANTS}
+
+
+def stop_with_ctrl_c(proc: subprocess.Popen) -> str:
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return output
+
+
+def start_serving(project: Path, port: int) -> subprocess.Popen:
+    talks = os.path.join(os.path.dirname(sys.executable), "talks")
+    return subprocess.Popen([talks, "serve", "--port", str(port)], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True,  # Ctrl-C reaches the terminal's process group
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def test_the_server_saves_its_environments_when_stopped_and_the_next_starts_from_them(tmp_path):
+    """Ctrl-C saves each kept application's environment once: the next ``talks serve``
+    starts from it and reads only what changed meanwhile."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    talk = project / "talks" / "beta.md"
+    proc = start_serving(project, port)
+    try:
+        wait_for(lambda: status(base)["version"] >= 1 and not status(base)["building"], 180,
+                 "the first build")
+        append_to(talk, "\nWritten before the server stopped.\n", talk.read_text(encoding="utf-8"))
+        rebuilt_after(base, 1, "the rebuild")
+        assert saved_environments(project) == {v: False for v in VARIANTS}
+    finally:
+        output = stop_with_ctrl_c(proc)
+    assert "Traceback" not in output
+    assert saved_environments(project) == {v: True for v in VARIANTS}
+
+    append_to(talk, "\nWritten while no server ran.\n", talk.read_text(encoding="utf-8"))
+    proc = start_serving(project, port)
+    try:
+        first = wait_for(lambda: (s := status(base))["version"] >= 1 and not s["building"] and s,
+                         180, "the first build of the next server")
+        assert first["fresh"] == {v: True for v in VARIANTS}
+        assert first["rebuilt"] == {v: ["beta"] for v in VARIANTS}
+        page = get(base + "handout/beta.html").decode()
+        assert "Written before the server stopped." in page and "Written while no server ran." in page
+    finally:
+        stop_with_ctrl_c(proc)
+
+
+def test_a_rebuild_says_the_warnings_of_the_talks_it_rebuilt_and_counts_the_others(
+        tmp_path, monkeypatch):
+    """Every talk's warnings are said on the first build; a rebuild says those of the talks
+    it rebuilt, and counts the others' in one line, instead of the whole site's again."""
+    from build_tools.authoring.serve import PreviewServer
+    from build_tools.site.options import SiteOptions
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    said: list[str] = []
+    server = PreviewServer(SiteOptions(project=str(project), out="_build/preview"), port=0,
+                           log=said.append)
+    try:
+        server.rebuild([])
+        gamma = [line for line in said if "WARNING" in line and "talks/gamma.md" in line]
+        assert gamma and all("absent.svg" in line for line in gamma)  # a fragment gamma includes
+        assert not any("nosuchmacro" in line for line in said)
+
+        said.clear()
+        alpha = project / "talks" / "alpha.md"
+        append_to(alpha, "\n\\notes{A note with \\nosuchmacro{in it}.}\n", alpha.read_text(encoding="utf-8"))
+        server.rebuild([str(alpha)])
+        new = [line for line in said if line.startswith("talks/alpha.md:")]
+        assert new and all("nosuchmacro" in line for line in new)
+        assert not any("absent.svg" in line for line in said)
+        count = [line for line in said if "of talks not rebuilt this time" in line]
+        assert count == [f"{len(gamma)} more warning(s), of talks not rebuilt this time, as before"]
+        assert any(line.startswith(f"{len(gamma) + len(new)} warning(s):") for line in said), said
+
+        said.clear()
+        gamma_talk = project / "talks" / "gamma.md"
+        append_to(gamma_talk, "\nA closing line.\n", gamma_talk.read_text(encoding="utf-8"))
+        server.rebuild([str(gamma_talk)])
+        assert [line for line in said if "absent.svg" in line] == gamma
+        assert f"{len(new)} more warning(s), of talks not rebuilt this time, as before" in said
+    finally:
+        server.kept.close()
+        server.httpd.server_close()
+
+
+
+@contextlib.contextmanager
+def preview_server(project: Path):
+    """A ``talks serve`` server in this process (no watcher, no HTTP requests): each test
+    calls its ``rebuild`` itself."""
+    from build_tools.authoring.serve import PreviewServer
+    from build_tools.site.options import SiteOptions
+
+    server = PreviewServer(SiteOptions(project=str(project), out="_build/preview"), port=0,
+                           log=lambda line: None)
+    try:
+        yield server
+    finally:
+        server.kept.close()
+        server.httpd.server_close()
+
+
+def test_fragment_pages_link_every_variant_after_a_rebuild_in_turns(tmp_path, monkeypatch):
+    """A rebuild builds the variant being read first, then the others: the fragment pages
+    of each turn link every variant the site holds, not only those of that turn."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    with preview_server(project) as server:
+        server.rebuild([])
+        server.viewing = "handout"
+        alpha = project / "talks" / "alpha.md"
+        append_to(alpha, "\nA new line.\n", alpha.read_text(encoding="utf-8"))
+        server.rebuild([str(alpha)])
+        assert server.state.versions == {v: 2 for v in VARIANTS}
+        page = project / "_build" / "preview" / "fragments" / "_shared-includes-ab.md.html"
+        text = page.read_text(encoding="utf-8")
+        for variant in VARIANTS:
+            assert f'href="../{variant}/alpha.html"' in text, variant
+
+
+def test_a_preview_rebuild_publishes_into_the_replaced_site_linking_what_is_alike(
+        tmp_path, monkeypatch):
+    """The site a preview rebuild replaced is kept and its folders hold the next site (a
+    folder or a new file costs the file system far more than a link), and the pages the
+    build makes again alike (the index, the fragment pages) are links to the old copies."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    site = project / "_build" / "preview"
+    replaced = site.with_name("preview.old")
+    with preview_server(project) as server:
+        server.rebuild([])
+        server.viewing = "handout"  # built and published alone, then the others
+        alpha = project / "talks" / "alpha.md"
+        folders = []
+        for n in (1, 2):
+            append_to(alpha, f"\nEdit number {n}.\n", alpha.read_text(encoding="utf-8"))
+            server.rebuild([str(alpha)])
+            assert f"Edit number {n}." in (site / "handout" / "alpha.html").read_text(encoding="utf-8")
+            folders.append({os.stat(s / "handout").st_ino for s in (site, replaced)})
+        assert folders[0] == folders[1] and len(folders[0]) == 2  # the same two, in turn
+        fragments = sorted((site / "fragments").glob("*.html"))
+        assert len(fragments) > 1
+        for page in fragments:
+            assert os.path.samefile(page, replaced / "fragments" / page.name), page
+        assert os.path.samefile(site / "index.html", replaced / "index.html")
+
+
+def test_a_kept_application_copies_the_images_of_the_pages_it_writes_only(tmp_path, monkeypatch):
+    """As a new application does: a kept one does not go over every image an earlier
+    build copied (comparing each with its copy) when it writes one page."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    monkeypatch.chdir(project)
+    images = project / "_build" / ".work" / "preview" / "handout" / "html" / "_images"
+    with preview_server(project) as server:
+        server.rebuild([])
+        loop = next(images.glob("loop*.svg"))  # alpha's and beta's figure, not gamma's
+        loop.unlink()
+        gamma = project / "talks" / "gamma.md"
+        append_to(gamma, "\nA new line.\n", gamma.read_text(encoding="utf-8"))
+        server.rebuild([str(gamma)])
+        assert server.state.rebuilt["handout"] == ["gamma"]
+        assert not loop.exists()
+        alpha = project / "talks" / "alpha.md"
+        append_to(alpha, "\nA new line.\n", alpha.read_text(encoding="utf-8"))
+        server.rebuild([str(alpha)])
+        assert loop.is_file()

@@ -480,3 +480,12 @@ def test_pages_made_by_other_code_are_made_anew(project, monkeypatch):
     finally:
         project_module.code_fingerprint.cache_clear()
     assert set(upgraded) == set(first)
+
+
+def test_a_python_session_shows_its_doctest_flags_as_lamd_does(project):
+    (project / "talks/alpha.md").write_text(
+        "---\ntitle: Alpha Talk\n---\n\n## Code\n\n```pycon\n>>> f()  # doctest: +SKIP\n1\n```\n",
+        encoding="utf-8")
+    _, _, out = build(project, "handout")
+    text = re.sub(r"<[^>]+>", "", (out / "talks/alpha.html").read_text(encoding="utf-8"))
+    assert "# doctest: +SKIP" in text

@@ -67,3 +67,21 @@ def test_the_stack_walk_sees_what_the_recursive_walk_sees(tree, cls, change):
 def test_the_stack_walk_is_the_one_in_use():
     walk_with_a_stack()
     assert getattr(nodes.Node._fast_findall, "talks_stack", False)
+
+
+def test_a_node_finds_its_document_as_docutils_finds_it():
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+
+    walk_with_a_stack()
+    document = new_document("t.rst", get_default_settings(Parser))
+    section = nodes.section()
+    detached = nodes.paragraph("", "", nodes.Text("x"), nodes.emphasis("", "y"))
+    assert detached.document is None and detached[1].document is None
+    section += detached
+    document += section
+    assert detached[1].document is document and detached[0].document is document
+    child = nodes.paragraph()
+    detached += child  # added under a node in the document: it takes the document's place
+    assert child.document is document and child.source == document.current_source

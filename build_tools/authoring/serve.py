@@ -28,7 +28,6 @@ from watchfiles import watch
 from ..diagnostics import Diagnostic
 from ..site.build import KeptVariants, SiteReport, build_site
 from ..site.options import SiteOptions
-from ..site.publish import remove_old
 from ..site.summary import summary
 
 RELOAD_JS = """(function () {
@@ -99,6 +98,20 @@ def _errors(report: SiteReport) -> list[str]:
     return lines
 
 
+def _own_warnings(report: SiteReport) -> set[str]:
+    """The warnings of the documents this build read or wrote, not those it said again for
+    the others: a rebuild shows the talks it rebuilt, not the whole course's each time."""
+    own: set[str] = set()
+    for result in report.results.values():
+        start, end = result.said_again
+        own.update(result.warnings[:start], result.warnings[end:])
+    return own
+
+
+def _others_said(count: int) -> list[str]:
+    return [f"{count} more warning(s), of talks not rebuilt this time, as before"] if count else []
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (a name or an address) is this machine's loopback interface only."""
     if host == "localhost":
@@ -160,6 +173,7 @@ class PreviewServer:
         self.state.rebuilt, self.state.fresh = {}, {}
         errors: list[str] = []
         warnings: dict[str, None] = {}
+        own: set[str] = set()
         exported: list[Diagnostic] = []
         steps = self.build_order()
         try:
@@ -169,6 +183,7 @@ class PreviewServer:
                 errors += [e for e in _errors(report) if e not in errors]
                 self.state.errors = list(errors)  # over the page that reloads now
                 warnings.update(dict.fromkeys(report.warnings()))
+                own.update(_own_warnings(report))
                 exported += [d for e in report.exports for d in e.diagnostics]
                 if len(steps) > 1 and step is steps[0]:
                     self.log(f"rebuilt {', '.join(step)} in {time.perf_counter() - started:.1f} s")
@@ -177,8 +192,9 @@ class PreviewServer:
         finally:
             self.state.version += 1
             self.state.building = False
-            remove_old(self.site)
-        for line in [*warnings, *summary(list(warnings), exported)]:
+        shown = [w for w in warnings if w in own]
+        for line in [*shown, *_others_said(len(warnings) - len(shown)),
+                     *summary(list(warnings), exported)]:
             self.log(line)
         read = ", ".join(f"{v}: {len(d)}" for v, d in self.state.rebuilt.items())
         self.log(f"rebuilt in {time.perf_counter() - started:.1f} s (documents re-read: {read})")

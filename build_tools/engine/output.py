@@ -7,10 +7,11 @@ A piece is either text or a ``records.Block``, which stands on a line of its own
 from __future__ import annotations
 
 import bisect
+from array import array
 from itertools import accumulate
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import cast, overload
 
 from ..diagnostics import Location
 from .records import Block
@@ -202,3 +203,46 @@ class LazyOrigins:
             origin = Origin(src.location(min(position[1], len(src.text))), chain)
         self.cache[index] = origin
         return origin
+
+
+class PackedOrigins(Sequence[Origin | None]):
+    """The origins of a saved record's lines, as four numbers a line (file, line, column,
+    include chain), each file name and chain held once: loading a record reads a block of
+    numbers instead of making an object for every line, and an ``Origin`` is made only for
+    the lines asked about."""
+
+    def __init__(self, origins: Iterable[Origin | None]) -> None:
+        files: dict[str, int] = {}
+        chains: dict[tuple[Location, ...], int] = {}
+        rows = array("q")
+        for origin in origins:
+            if origin is None:
+                rows.extend((-1, 0, 0, 0))
+                continue
+            where = origin.location
+            rows.extend((files.setdefault(where.file, len(files)), where.line, where.column,
+                         chains.setdefault(origin.chain, len(chains))))
+        self.files = list(files)
+        self.chains = list(chains)
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows) // 4
+
+    @overload
+    def __getitem__(self, index: int) -> Origin | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Origin | None]: ...
+
+    def __getitem__(self, index: int | slice) -> Origin | None | list[Origin | None]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        file, line, column, chain = self.rows[4 * index:4 * index + 4]
+        if file < 0:
+            return None
+        return Origin(Location(self.files[file], line, column), self.chains[chain])

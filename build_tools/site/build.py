@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Collection
@@ -51,14 +50,14 @@ from ..timings import rows as timing_rows
 from .decks import prepare_decks
 from .discovery import docnames_for, find_pages, find_talks, page_docnames, site_identity, site_talks
 from .exports import ahead_of_site, export_built_talks
-from .fragments import fragment_pages, write_pages
+from .fragments import fragment_pages
 from .index_page import export_links, render_index, talk_rows
 from .navigation import course_navigation
 from .options import SiteOptions
 from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
-                      lamd_deck_addresses, lock_site, recover, share_images, swap,
-                      unlink_absent_exports)
+                      lamd_deck_addresses, lock_site, new_site_folder, place_pages, place_text,
+                      recover, share_images, site_status, swap, unlink_absent_exports)
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer, summary
@@ -119,13 +118,8 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants:
              title: str = "Talks", keep_old: bool = False) -> SiteReport:
     report = SiteReport(str(out), results)
     check_writable(out)
-    tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    old_status = {}
-    if (out / STATUS).is_file():
-        old_status = json.loads((out / STATUS).read_text(encoding="utf-8"))
+    tmp = new_site_folder(out, reuse_old=keep_old)
+    old_status = site_status(out)
     status: dict[str, dict[str, bool]] = {}
     withheld: set[str] = set()
     image_sources = []
@@ -164,13 +158,13 @@ def assemble(out: Path, work: Path, results: dict[str, VariantResult], variants:
         extra_pages(tmp)
     copy_exports(work / "exports", tmp / "exports", out / "exports", talks_meta, export_formats)
     unlink_absent_exports(tmp, talks_meta, export_formats)
-    (tmp / STATUS).write_text(json.dumps(status, indent=1), encoding="utf-8")
+    place_text(tmp / STATUS, json.dumps(status, indent=1), out / STATUS)
     listed = {doc: meta for doc, meta in talks_meta.items() if has_page(tmp, doc)}
-    lamd_deck_addresses(tmp, listed)
+    lamd_deck_addresses(tmp, listed, out)
     shown_pages = {doc: meta for doc, meta in (pages or {}).items() if has_page(tmp, doc)}
-    (tmp / "index.html").write_text(render_index(listed, tuple(status), report.withheld(),
-                                                 export_links(tmp, listed), shown_pages, title),
-                                    encoding="utf-8")
+    place_text(tmp / "index.html", render_index(listed, tuple(status), report.withheld(),
+                                                export_links(tmp, listed), shown_pages, title),
+               out / "index.html")
     if before_swap is not None:
         before_swap(tmp, report, status)
     swap(tmp, out, keep_old)
@@ -257,6 +251,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     with timed("navigation"):
         overrides["talks_navigation"] = course_navigation(every_doc)  # the whole site's
     variants = [v for v in ORDER if v in options.variants]
+    # the site holds these and the variants it published before, which it keeps
+    shown = [v for v in VARIANTS if v in variants or v in site_status(out)]
     elsewhere: list[StageTime] = []
     if {"slides", "handout"} & set(variants):
         overrides["talks_prepared_dir"] = str(work / "prepared")
@@ -272,7 +268,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                 variants, src, confdir_for(project), work,
                 lambda variant: variant_overrides(overrides, variant, pages), options.jobs,
                 progress, meanwhile=lambda: _timed_fragment_pages(project, options.include_roots,
-                                                                  every_doc, variants),
+                                                                  every_doc, shown),
                 on_built=ahead.built if ahead else None, kept=kept)
         finally:  # stopped or not, no export worker waits for a deck any longer
             if ahead:
@@ -292,7 +288,8 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                                   overrides.get("html_title", "Talks"))
     with timed("publish"):
         report = assemble(out, work, results, variants, rows, options.strict,
-                          lambda site: write_pages(site / "fragments", fragments),
+                          lambda site: place_pages(site / "fragments", fragments,
+                                                   out / "fragments"),
                           export_formats=options.exports, pages=page_rows, before_swap=finish,
                           title=overrides.get("html_title", "Talks"), keep_old=options.preview)
     report.exports = exported

@@ -71,12 +71,6 @@ def render_fragment_pages(docs: dict[str, str], titles: dict[str, str], config: 
     return pages
 
 
-def write_pages(folder: Path, pages: dict[str, str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in pages.items():
-        (folder / name).write_text(text, encoding="utf-8")
-
-
 def fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str],
                    variants: Collection[str]) -> dict[str, str]:
     """The pages listing each shared fragment and the talks that use it."""

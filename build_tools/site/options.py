@@ -34,8 +34,8 @@ class SiteOptions:
     """Build only this shard's talks (``talks merge`` puts the shard sites together)."""
     preview: bool = False
     """The author's preview (``talks serve``): pages show the build's warnings, and the
-    site a build replaced is left for the caller to remove (``publish.remove_old``) once
-    the reader has the new pages."""
+    site a build replaced is left beside the new one, its folders used again for the next
+    build's site (``publish.new_site_folder``) rather than removed and made anew."""
 
     def folders(self) -> tuple[Path, Path]:
         """(the site, the work folder), absolute: what a build writes."""

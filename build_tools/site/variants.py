@@ -6,6 +6,7 @@ import gc
 import io
 import json
 import os
+import pickle
 import queue as queue_module
 import shutil
 import signal
@@ -13,8 +14,8 @@ import time
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
-from collections.abc import Callable, Iterable
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator
 
 from ..config import TalkConfig
 from ..engine.vocabulary import load_vocabulary
@@ -55,6 +56,9 @@ class VariantResult:
     expansion and MyST within it), writing."""
     fresh: bool = False
     """A new Sphinx application was made for this build (not one kept from the last)."""
+    said_again: tuple[int, int] = (0, 0)
+    """``warnings[start:end]`` are the warnings said again for the documents this build did
+    not read or write (``sphinx_ext/replay.py``): the others are this build's own."""
 
 
 Progress = tuple[str, str, object]
@@ -96,12 +100,19 @@ class _Session:
     The application is made inside docutils' patched namespace (where Sphinx registers
     its directives and roles), which stays entered as long as the application lives.
     A build that raised leaves the application unusable: ``build`` then closes it.
+
+    A kept session (``keep_environment``) holds its environment in memory: Sphinx does not
+    save it after each build, and no saved environment is left on disk meanwhile (it
+    would be stale); ``close(save=True)`` saves it when the application is let go.
     """
 
     def __init__(self, variant: str, src: str, confdir: str, work: str, overrides: dict,
-                 parallel: int) -> None:
+                 parallel: int, keep_environment: bool = False) -> None:
         self.variant, self.src, self.confdir, self.work = variant, src, confdir, work
         self.overrides, self.parallel = overrides, parallel
+        self.keep_environment = keep_environment
+        self.unsaved = False
+        """The environment in memory is newer than any saved on disk."""
         self.key = _session_key(variant, src, confdir, work, overrides, parallel)
         self.app: Sphinx | None = None
         self.contexts = contextlib.ExitStack()
@@ -111,6 +122,8 @@ class _Session:
         notation), with their stamps: a change to any of them needs a new application."""
         self.result = VariantResult(variant, ok=False)
         self.clock = _PhaseClock()
+        self.replay: tuple[int, int] | None = None
+        """Where, in this build's warnings, those said again begin and end (-1: not yet)."""
 
     def current(self) -> bool:
         """Whether the kept application was made from the files as they are now."""
@@ -125,6 +138,7 @@ class _Session:
         marker.write_text("", encoding="utf-8")
         self.warnings.seek(0)
         self.warnings.truncate()
+        self.replay = None
         result = self.result = VariantResult(self.variant, ok=False)
         self.clock = _PhaseClock()
         taken()  # what this process spent before is not this variant's
@@ -133,7 +147,15 @@ class _Session:
                 self._open(base)
                 result.fresh = True
             assert self.app is not None
-            self.app.build(force_all=force_all)
+            # the images of the pages this build writes, as a new application has: a kept
+            # one would otherwise compare every image any earlier build wrote with its copy
+            self.app.builder.images.clear()
+            if not self.keep_environment:
+                self.app.build(force_all=force_all)
+            else:
+                with _environment_not_saved(Path(self.app.doctreedir)) as stand_in:
+                    self.app.build(force_all=force_all)
+                self.unsaved = self.unsaved or stand_in.skipped
             self.clock.mark("Sphinx write")
             result.ok = True
         except BaseException as exc:
@@ -145,7 +167,7 @@ class _Session:
                 raise
         else:
             marker.unlink()
-        result.warnings = _warning_lines(self.warnings.getvalue())
+        result.warnings, result.said_again = self._warnings()
         where = f"{self.variant} worker"
         result.timings = [StageTime(stage, seconds, where) for stage, seconds in self.clock.phases] \
             + rows(taken(), where)
@@ -169,10 +191,32 @@ class _Session:
         app.connect("source-read", lambda app, doc, source: _progress("step", self.variant, doc))
         app.connect("html-page-context",
                     lambda app, page, *a: _progress("step", self.variant, page))
+        from ..sphinx_ext.replay import SAY_AGAIN_PRIORITY
+
+        # the lines said again for the documents this build skips are written together
+        app.connect("build-finished", lambda app, exc: self._replay_begins(),
+                    priority=SAY_AGAIN_PRIORITY - 1)
+        app.connect("build-finished", lambda app, exc: self._replay_ends(),
+                    priority=SAY_AGAIN_PRIORITY + 1)
         read = [os.path.join(self.confdir, "conf.py"), str(app.config.talks_notation or ""),
                 *(os.path.join(self.confdir, b) for b in app.config.talks_bib_files or [])]
         self.inputs = {path: _stamp(path) for path in read if path}
         self.app = app
+
+    def _replay_begins(self) -> None:
+        self.replay = (self.warnings.tell(), -1)
+
+    def _replay_ends(self) -> None:
+        if self.replay is not None:
+            self.replay = (self.replay[0], self.warnings.tell())
+
+    def _warnings(self) -> tuple[list[str], tuple[int, int]]:
+        """The build's warnings, and where among them those said again are."""
+        text = self.warnings.getvalue()
+        start, end = self.replay or (len(text), len(text))
+        end = len(text) if end < 0 else end
+        before, again = _warning_lines(text[:start]), _warning_lines(text[start:end])
+        return before + again + _warning_lines(text[end:]), (len(before), len(before) + len(again))
 
     def _before_read(self, app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
         self.clock.mark("Sphinx start")
@@ -182,9 +226,65 @@ class _Session:
         self.result.read.extend(sorted(docnames))
         _progress("total", self.variant, 2 * len(docnames))
 
-    def close(self) -> None:
+    def close(self, save: bool = False) -> None:
+        """Let the application go; with ``save``, first save the environment it kept in
+        memory, as Sphinx would have after its last build."""
+        if save and self.app is not None and self.unsaved:
+            _save_environment(self.app)
+            self.unsaved = False
         self.app = None
         self.contexts.close()
+
+
+class _EnvironmentNotSaved:
+    """Stands for the ``pickle`` module in Sphinx's builder while a kept application builds:
+    Sphinx saves its whole environment (megabytes for a course) after every build that read
+    a document, which an application that lives on, its environment in memory, does not
+    need.  Every other pickle (each document's doctree) is written as Sphinx writes it."""
+
+    def __init__(self) -> None:
+        self.skipped = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(pickle, name)
+
+    def dump(self, obj: object, file: IO[bytes], *args: Any, **kwargs: Any) -> None:
+        from sphinx.environment import BuildEnvironment
+
+        if isinstance(obj, BuildEnvironment):
+            self.skipped = True
+            return
+        pickle.dump(obj, file, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _environment_not_saved(doctrees: Path) -> Iterator[_EnvironmentNotSaved]:
+    """Sphinx's builds in this block save no environment; the file Sphinx opened for it is
+    removed, so a later application (``talks build``, a new worker) finds none and reads
+    every document again rather than trust a stale or empty one."""
+    import sphinx.builders
+    from sphinx.application import ENV_PICKLE_FILENAME
+
+    stand_in = _EnvironmentNotSaved()
+    setattr(sphinx.builders, "pickle", stand_in)
+    try:
+        yield stand_in
+    finally:
+        setattr(sphinx.builders, "pickle", pickle)
+        if stand_in.skipped:
+            (doctrees / ENV_PICKLE_FILENAME).unlink(missing_ok=True)
+
+
+def _save_environment(app: Sphinx) -> None:
+    """The application's environment saved where, and as, Sphinx saves it after a build
+    (written beside and renamed, so no half-written file is ever read)."""
+    from sphinx.application import ENV_PICKLE_FILENAME
+
+    path = Path(app.doctreedir) / ENV_PICKLE_FILENAME
+    part = path.with_name(path.name + ".part")
+    with open(part, "wb") as fh:
+        pickle.dump(app.env, fh, pickle.HIGHEST_PROTOCOL)
+    os.replace(part, path)
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
@@ -215,14 +315,14 @@ def build_kept(variant: str, src: str, confdir: str, work: str, overrides: dict,
     workers.ensure_started()
     key = _session_key(variant, src, confdir, work, overrides, parallel)
     if _KEPT is not None and (_KEPT.key != key or not _KEPT.current()):
-        _KEPT.close()
+        _KEPT.close(save=True)  # the new application starts from its environment
         _KEPT = None
     if _KEPT is not None:
         result = _KEPT.build()
         if result.ok:
             return result
         _KEPT = None  # ``build`` closed it; say nothing of that crash unless a new one fails too
-    _KEPT = _Session(variant, src, confdir, work, overrides, parallel)
+    _KEPT = _Session(variant, src, confdir, work, overrides, parallel, keep_environment=True)
     result = _KEPT.build()
     if not result.ok:
         _KEPT = None
@@ -232,6 +332,16 @@ def build_kept(variant: str, src: str, confdir: str, work: str, overrides: dict,
         # read is kept when later builds replace it
         gc.freeze()
     return result
+
+
+def release_kept() -> None:
+    """In a kept worker, when the server ends: save the environment its application kept
+    in memory (the next ``talks serve`` of the project then reads only what changed since)
+    and let the application go."""
+    global _KEPT
+    if _KEPT is not None:
+        _KEPT.close(save=True)
+        _KEPT = None
 
 
 class _PhaseClock:
@@ -351,6 +461,11 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
     return results, extra
 
 
+SAVING_LIMIT = 60.0
+"""Seconds the kept workers have, all together, to save their environments when the
+server ends (a course's take well under one)."""
+
+
 class KeptVariants:
     """A long-lived worker process per variant, each keeping its Sphinx application from
     one build to the next (``build_kept``): a rebuild then costs the reading and writing of
@@ -395,7 +510,17 @@ class KeptVariants:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def close(self) -> None:
+    def close(self, saving_limit: float = SAVING_LIMIT) -> None:
+        """End the workers, each once it saved its environment (``release_kept``) or the
+        limit passed (a worker stopped then leaves no environment on disk: the next build
+        reads every document)."""
+        saving = []
+        for pool in self.pools.values():
+            try:
+                saving.append(pool.submit(release_kept))
+            except BrokenExecutor:
+                pass
+        wait(saving, timeout=saving_limit)
         for variant in list(self.pools):
             self.discard(variant)
 

@@ -80,9 +80,29 @@ def neighbours(entries: list[CourseEntry], current: str
             entries[at + 1] if at + 1 < len(entries) else None)
 
 
+def before_the_theme(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                     doctree: nodes.document | None) -> None:
+    """Runs before furo's handler: furo works its navigation tree out of Sphinx's table of
+    contents on every page, copying it node by node, and ``on_html_page_context`` replaces
+    that tree; so while furo's handler runs, the table of contents it asks for is empty."""
+    if app.builder.name not in DECK_BUILDERS and entries_of(app.config.talks_navigation) \
+            and "toctree" in context:
+        context[SPHINX_TOCTREE] = context["toctree"]
+        context["toctree"] = _no_toctree
+
+
+SPHINX_TOCTREE = "talks_sphinx_toctree"
+
+
+def _no_toctree(**options: Any) -> str:
+    return ""
+
+
 def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
                          doctree: nodes.document | None) -> None:
-    """Runs after furo's handler, replacing its (empty) navigation tree."""
+    """Runs after furo's handler, replacing its navigation tree."""
+    if SPHINX_TOCTREE in context:  # the templates get Sphinx's own back
+        context["toctree"] = context.pop(SPHINX_TOCTREE)
     if app.builder.name in DECK_BUILDERS:
         return
     entries = entries_of(app.config.talks_navigation)
@@ -106,4 +126,5 @@ def setup(app: Sphinx) -> None:
     app.add_config_value("talks_navigation", [], "html", types=[list, tuple],
                          description="The site's talks in order, as [document, title, group] "
                          "(set by `talks build`): listed beside each page, with previous/next.")
+    app.connect("html-page-context", before_the_theme, priority=300)
     app.connect("html-page-context", on_html_page_context, priority=700)

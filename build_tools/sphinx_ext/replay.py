@@ -5,18 +5,23 @@ nothing changed would say nothing about a talk whose images are still missing.  
 warning printed for a document is kept beside the doctrees (what reading it said, and
 what writing it said); a later build that skips the reading or the writing of that
 document prints what was kept for it, so every build reports the same warnings.
+
+A warning is kept as the line Sphinx printed, and said again by writing that line to the
+same stream: a rebuild of one talk says again thousands of its site's warnings, and
+sending each through Sphinx's logging once more cost more than the rebuild itself.
 """
 from __future__ import annotations
 
-import json
 import logging as std_logging
 import os
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+import pickle
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sphinx.util import logging
 from sphinx.util.build_phase import BuildPhase
 
+from . import locations
 from .locations import current_docname
 
 if TYPE_CHECKING:
@@ -24,20 +29,24 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
-logger = logging.getLogger(__name__)
+KEPT = "talks-warnings.pickle"
 
-KEPT = "talks-warnings.json"
+SAY_AGAIN_PRIORITY = 400
+"""When the build is finished: before the status counts the warnings; a handler just before
+and one just after see where the lines said again begin and end."""
 """Beside the doctrees: document -> phase ("read", "write") -> the warnings it drew."""
 
 
 @dataclass(frozen=True)
 class Said:
-    """One printed warning, as Sphinx's logger is given it again."""
+    """One printed warning."""
 
     level: int
     text: str
-    """The message as printed, its code already at its end."""
+    """The message, its code already at its end."""
     location: str | None
+    printed: str = field(default="", compare=False)
+    """The line as Sphinx printed it."""
 
 
 class _Build:
@@ -59,15 +68,15 @@ _BUILD = _Build()
 class Recorder(std_logging.Filter):
     """Last on Sphinx's warning handler: keeps each warning it prints, by document."""
 
-    def __init__(self, app: Sphinx) -> None:
+    def __init__(self, app: Sphinx, handler: std_logging.Handler) -> None:
         super().__init__()
         self.app = app
+        self.handler = handler
 
     def filter(self, record: std_logging.LogRecord) -> bool:
-        if getattr(record, "talks_replayed", False):
-            return True
         text = str(record.msg) % record.args if record.args else str(record.msg)
-        said = Said(record.levelno, text, getattr(record, "location", None) or None)
+        said = Said(record.levelno, text, getattr(record, "location", None) or None,
+                    self.handler.format(record))
         _BUILD.printed.add(said)
         reading = self.app.phase == BuildPhase.READING
         docname = getattr(record, "talks_docname", None) or self.app.env.temp_data.get("docname") \
@@ -83,7 +92,7 @@ def _install(app: Sphinx) -> None:
     for handler in std_logging.getLogger("sphinx").handlers:
         if isinstance(handler, logging.WarningStreamHandler) and \
                 not any(isinstance(f, Recorder) for f in handler.filters):
-            handler.addFilter(Recorder(app))
+            handler.addFilter(Recorder(app, handler))
 
 
 def _before_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
@@ -97,11 +106,11 @@ def _resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 def _load(path: str) -> dict[str, dict[str, list[Said]]]:
     try:
-        with open(path, encoding="utf-8") as fh:
-            kept = json.load(fh)
-        return {doc: {phase: [Said(**s) for s in said] for phase, said in phases.items()}
+        with open(path, "rb") as fh:
+            kept = pickle.load(fh)
+        return {doc: {phase: [Said(*s) for s in said] for phase, said in phases.items()}
                 for doc, phases in kept.items()}
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, EOFError, pickle.PickleError):
         return {}
 
 
@@ -119,6 +128,7 @@ def say_again(app: Sphinx, exception: Exception | None) -> None:
 def _keep_and_say_again(app: Sphinx) -> None:
     path = os.path.join(str(app.doctreedir), KEPT)
     kept = _load(path)
+    handler = _printing_handler()
     done = {"read": _BUILD.read, "write": _BUILD.written}
     for doc in set(kept) - set(app.env.all_docs):
         del kept[doc]
@@ -129,21 +139,31 @@ def _keep_and_say_again(app: Sphinx) -> None:
                 phases[phase] = _BUILD.said[phase].get(doc, [])
                 continue
             for said in phases.get(phase, []):
-                if said not in _BUILD.printed:
-                    _print(said, doc)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump({doc: {phase: [asdict(s) for s in said] for phase, said in phases.items() if said}
-                   for doc, phases in kept.items() if any(phases.values())}, fh)
+                if said not in _BUILD.printed and handler is not None:
+                    _print(said, doc, handler)
+    with open(path + ".tmp", "wb") as fh:
+        pickle.dump({doc: {phase: [(s.level, s.text, s.location, s.printed) for s in said]
+                           for phase, said in phases.items() if said}
+                     for doc, phases in kept.items() if any(phases.values())},
+                    fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(path + ".tmp", path)
 
 
-def _print(said: Said, docname: str) -> None:
-    extra: dict[str, Any] = {"talks_replayed": True, "talks_mapped": True,
-                             "talks_docname": docname}
-    logger.log(said.level, said.text, location=said.location, extra=extra)
+def _printing_handler() -> logging.WarningStreamHandler | None:
+    return next((h for h in std_logging.getLogger("sphinx").handlers
+                 if isinstance(h, logging.WarningStreamHandler)), None)
+
+
+def _print(said: Said, docname: str, handler: logging.WarningStreamHandler) -> None:
+    """The kept line, written where Sphinx wrote it, and counted for its document as
+    ``locations`` counts the warnings it sees."""
+    if said.level >= std_logging.WARNING:
+        locations.WARNED[docname] = locations.WARNED.get(docname, 0) + 1
+    handler.stream.write(said.printed + handler.terminator)
 
 
 def setup(app: Sphinx) -> None:
     app.connect("builder-inited", _install)
     app.connect("env-before-read-docs", _before_read)
     app.connect("doctree-resolved", _resolved, priority=100)  # before the handlers that warn
-    app.connect("build-finished", say_again, priority=400)  # before the status counts them
+    app.connect("build-finished", say_again, priority=SAY_AGAIN_PRIORITY)

@@ -9,13 +9,15 @@ Two pure lookups, remembered per process (both are deterministic):
 * The search index stems every word of every page with the pure-Python
   Snowball stemmer; the same few thousand words come back again and again.
 
-One walk made cheaper: some forty transforms each walk the whole document with
-docutils' ``findall``, a generator that recurses once per level, so every node costs a
-hop through each of its ancestors (a tenth of a corpus build's CPU went there).  The
-same walk with a stack of the children lists it is in visits the same nodes in the same
-order, and sees changes made to the tree during the walk exactly as the recursive one
-does: each level's list is iterated live, and a node's children are looked up only once
-the caller has had the node.
+Two walks made cheaper.  Every node made or added asks for its ``document``, which docutils
+finds by recursing up the parents, ending, for a node not yet in a document, in a
+caught AttributeError; a loop up the parents finds the same node.  And some forty
+transforms each walk the whole document with docutils' ``findall``, a generator that
+recurses once per level, so every node costs a hop through each of its ancestors (a tenth
+of a corpus build's CPU went there).  The same walk with a stack of the children lists it
+is in visits the same nodes in the same order, and sees changes made to the tree during
+the walk exactly as the recursive one does: each level's list is iterated live, and a
+node's children are looked up only once the caller has had the node.
 
 Two kinds of work not done at all:
 
@@ -33,7 +35,7 @@ import functools
 import sys
 from pathlib import Path
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -104,10 +106,21 @@ def walk_with_a_stack() -> None:
             else:
                 levels.pop()
 
+    def document_above(self: nodes.Node) -> nodes.document | None:
+        node: nodes.Node | None = self
+        while node is not None:
+            found = getattr(node, "_document", None)
+            if found:
+                return cast("nodes.document", found)
+            node = node.parent
+        return None
+
     for walk in (fast_findall, superfast_findall):
         setattr(walk, "talks_stack", True)
     setattr(nodes.Node, "_fast_findall", fast_findall)
     setattr(nodes.Node, "_superfast_findall", superfast_findall)
+    setter = cast(property, nodes.Node.__dict__["document"]).fset
+    setattr(nodes.Node, "document", property(document_above, setter))
 
 
 UNUSED_TRANSFORMS = frozenset({
@@ -122,6 +135,8 @@ UNUSED_TRANSFORMS = frozenset({
     "sphinx.transforms.ReorderConsecutiveTargetAndIndexNodes",
     "sphinx.domains.c.AliasTransform",
     "sphinx.domains.cpp.AliasTransform",
+    # lamd shows a Python session's doctest flags as written; Sphinx would cut them
+    "sphinx.transforms.post_transforms.code.TrimDoctestFlagsTransform",
 })
 
 
