@@ -489,3 +489,20 @@ def test_a_python_session_shows_its_doctest_flags_as_lamd_does(project):
     _, _, out = build(project, "handout")
     text = re.sub(r"<[^>]+>", "", (out / "talks/alpha.html").read_text(encoding="utf-8"))
     assert "# doctest: +SKIP" in text
+
+
+def test_a_deck_keeps_no_table_of_its_contents_and_shows_every_slide(project):
+    import pickle
+
+    (project / "talks/alpha.md").write_text(
+        "---\ntitle: Alpha Talk\n---\n\n## One\n\nFirst.\n\n## Two\n\nSecond.\n\n## Three\n\nThird.\n",
+        encoding="utf-8")
+    _, _, out = build(project, "slides", "revealjs")
+    page = (out / "talks/alpha.html").read_text(encoding="utf-8")
+    assert all(word in page for word in ("First.", "Second.", "Third."))
+    assert len(re.findall(r"<section", page)) >= 3
+    with open(out.parent / "doctrees" / "environment.pickle", "rb") as fh:
+        env = pickle.load(fh)
+    assert env.tocs["talks/alpha"].astext() == ""  # nothing kept of the slides' headings
+    _, _, handout = build(project, "handout")
+    assert "Three" in (handout / "talks/alpha.html").read_text(encoding="utf-8")

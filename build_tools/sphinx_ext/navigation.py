@@ -117,6 +117,17 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
         context["next"] = _link(after, pathto)
 
 
+def no_contents_table_for_decks(app: Sphinx, doctree: nodes.document) -> None:
+    """A deck shows no table of its page's contents, but Sphinx keeps one for every page (a
+    copy of every slide's heading, megabytes for a corpus, saved and loaded with the
+    environment on every build) and renders it into every page's context: a deck's is left
+    empty, as Sphinx leaves that of a page without sections."""
+    from docutils import nodes as docutils_nodes
+
+    if app.builder.name in DECK_BUILDERS:
+        app.env.tocs[app.env.docname] = docutils_nodes.bullet_list("")
+
+
 def _link(entry: CourseEntry | None, pathto: PathTo) -> dict[str, str] | None:
     # Sphinx's own prev/next titles are HTML: the theme writes them as they are
     return {"link": pathto(entry.doc), "title": html.escape(entry.title)} if entry else None
@@ -126,5 +137,6 @@ def setup(app: Sphinx) -> None:
     app.add_config_value("talks_navigation", [], "html", types=[list, tuple],
                          description="The site's talks in order, as [document, title, group] "
                          "(set by `talks build`): listed beside each page, with previous/next.")
+    app.connect("doctree-read", no_contents_table_for_decks, priority=800)  # after Sphinx's
     app.connect("html-page-context", before_the_theme, priority=300)
     app.connect("html-page-context", on_html_page_context, priority=700)
