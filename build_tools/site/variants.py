@@ -221,8 +221,10 @@ class _Session:
     def _before_read(self, app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
         self.clock.mark("Sphinx start")
         # the environment Sphinx has just loaded lives as long as the application: the
-        # collections of this build need not walk it
-        gc.freeze()
+        # collections of this build need not walk it (a kept application, which builds again
+        # and again, is frozen after its builds instead: ``build_kept``)
+        if not self.keep_environment:
+            gc.freeze()
         self.result.read.extend(sorted(docnames))
         _progress("total", self.variant, 2 * len(docnames))
 
