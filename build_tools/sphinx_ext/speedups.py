@@ -76,7 +76,7 @@ def cache_english_stems() -> None:
     setattr(SearchEnglish, "stem", cached_stem)
 
 
-def walk_with_a_stack() -> None:
+def cheaper_walks() -> None:
     from docutils import nodes
 
     if getattr(getattr(nodes.Node, "_fast_findall", None), "talks_stack", False):
@@ -164,6 +164,6 @@ def _name(transform: type) -> str:
 def setup(app: Sphinx) -> None:
     cache_plugin_lookup()
     cache_english_stems()
-    walk_with_a_stack()
+    cheaper_walks()
     app.connect("builder-inited", leave_out_unused_transforms)
     app.connect("builder-inited", remember_compiled_templates)
