@@ -22,7 +22,6 @@ from sphinx.util import logging
 from sphinx.util.build_phase import BuildPhase
 
 from . import locations
-from .locations import current_docname
 
 if TYPE_CHECKING:
     from docutils import nodes
@@ -30,11 +29,11 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
 KEPT = "talks-warnings.pickle"
+"""Beside the doctrees: document -> phase ("read", "write") -> the warnings it drew."""
 
 SAY_AGAIN_PRIORITY = 400
 """When the build is finished: before the status counts the warnings; a handler just before
 and one just after see where the lines said again begin and end."""
-"""Beside the doctrees: document -> phase ("read", "write") -> the warnings it drew."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ class Recorder(std_logging.Filter):
         _BUILD.printed.add(said)
         reading = self.app.phase == BuildPhase.READING
         docname = getattr(record, "talks_docname", None) or self.app.env.temp_data.get("docname") \
-            or (None if reading else _BUILD.writing) or current_docname(self.app)
+            or (None if reading else _BUILD.writing) or locations.current_docname(self.app)
         if docname:
             _BUILD.said["read" if reading else "write"].setdefault(docname, []).append(said)
         return True
