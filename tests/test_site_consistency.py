@@ -89,6 +89,21 @@ def test_partial_delete_rename_break_and_rebuild(project):
     assert 'class="failed"' in (site / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_named_talk_builds_alone_and_the_site_keeps_what_it_holds(project):
+    site = project / "_build/site"
+    report = build(project, "talks/beta.md")
+    assert report.ok and list(report.talks) == ["beta"]
+    assert listed(site) == ["beta"] and not any(pages(site, "alpha"))
+    assert not searchable(site, "alpha")
+
+    # another named talk joins the one the site holds; the whole project comes with no names
+    report = build(project, "talks/gamma.md")
+    assert sorted(report.talks) == ["beta", "gamma"] and sorted(listed(site)) == ["beta", "gamma"]
+    assert all(pages(site, "beta")) and searchable(site, "beta")
+    assert sorted(build(project).talks) == ["alpha", "beta", "gamma"]
+    assert sorted(listed(site)) == ["alpha", "beta", "gamma"]
+
+
 def test_pages_render_once_in_the_handout_theme_and_are_listed(project):
     seeds = Path(__file__).resolve().parent.parent / "pages"
     shutil.copytree(seeds, project / "pages")

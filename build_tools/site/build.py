@@ -222,20 +222,19 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     taken()  # a long-running process (talks serve) counts each build on its own
     with timed("discovery and settings"):
         recover(out)
-        # every talk of the project is in the source folder, so a partial build keeps the
-        # others' pages, links and search entries, and document names never depend on the
-        # talks named on the command line; Sphinx rereads only what changed (the named
-        # talks, and any other whose sources changed, which would otherwise be left stale)
+        # document names come from every talk of the project, so they never depend on the
+        # talks named on the command line
         every_doc = docnames_for(site_talks(project, talks))
         pages = page_docnames(find_pages(project, talk_folders(project)), set(every_doc.values())) \
             if set(every_doc) >= set(find_talks(project)) else {}
-        docs = every_doc
+        docs = _held_and_named(every_doc, options.talks, site_status(out))
+        listed = docs
         if options.shard is not None:  # names, list and fragments stay the whole project's
-            docs = shard_documents(every_doc, options.shard)
+            docs, listed = shard_documents(every_doc, options.shard), every_doc
             pages = pages if options.shard.index == 1 else {}
     with timed("Sphinx sources"):
         src = work / "src"
-        removed = prepare_sources(src, project, docs, pages, options.diagrams_dir, listed=every_doc)
+        removed = prepare_sources(src, project, docs, pages, options.diagrams_dir, listed=listed)
         prune_outputs(work, removed)
     with timed("Sphinx loaded"):
         preload(options.variants)
@@ -249,7 +248,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         _read_bibliographies(overrides.get("talks_bib_files") or _conf_bib_files(project),
                              confdir_for(project), work)
     with timed("navigation"):
-        overrides["talks_navigation"] = course_navigation(every_doc)  # the whole site's
+        overrides["talks_navigation"] = course_navigation(listed)  # the whole site's
     variants = [v for v in ORDER if v in options.variants]
     # the site holds these and the variants it published before, which it keeps
     shown = [v for v in VARIANTS if v in variants or v in site_status(out)]
@@ -268,7 +267,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                 variants, src, confdir_for(project), work,
                 lambda variant: variant_overrides(overrides, variant, pages), options.jobs,
                 progress, meanwhile=lambda: _timed_fragment_pages(project, options.include_roots,
-                                                                  every_doc, shown),
+                                                                  listed, shown),
                 on_built=ahead.built if ahead else None, kept=kept)
         finally:  # stopped or not, no export worker waits for a deck any longer
             if ahead:
@@ -284,7 +283,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     page_rows = {doc: page_summary(path) for path, doc in pages.items()}
     finish = None
     if options.shard is not None:
-        finish = _manifest_writer(options.shard, list(every_doc.values()), rows, page_rows,
+        finish = _manifest_writer(options.shard, list(listed.values()), rows, page_rows,
                                   overrides.get("html_title", "Talks"))
     with timed("publish"):
         report = assemble(out, work, results, variants, rows, options.strict,
@@ -293,9 +292,21 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                           export_formats=options.exports, pages=page_rows, before_swap=finish,
                           title=overrides.get("html_title", "Talks"), keep_old=options.preview)
     report.exports = exported
-    report.diagrams_missing = diagrams_not_found(project, list(every_doc), options.diagrams_dir)
+    report.diagrams_missing = diagrams_not_found(project, list(listed), options.diagrams_dir)
     report.timings = [*timing_rows(taken(), "main"), *elsewhere, *_export_timings(exported)]
     return report
+
+
+def _held_and_named(every_doc: dict[str, str], named: list[str],
+                   status: dict[str, dict[str, bool]]) -> dict[str, str]:
+    """The talks a build puts in the site: with talks named, those and the ones the site
+    already holds (Sphinx rereads a held talk only if its sources changed, so it is never left
+    stale); with none, every talk.  Naming a talk thus costs what that talk costs."""
+    if not named:
+        return every_doc
+    wanted = {os.path.abspath(t) for t in named}
+    held = {doc for docs in status.values() for doc in docs}
+    return {path: doc for path, doc in every_doc.items() if path in wanted or doc in held}
 
 
 def _timed_fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str],
