@@ -16,6 +16,7 @@ the one before:
 """
 from __future__ import annotations
 
+import functools
 import os
 import typing
 from dataclasses import Field, dataclass, field, fields
@@ -124,9 +125,14 @@ OPTIONS = tuple(f for f in fields(TalkConfig) if f.metadata.get("conf", True))
 
 def option_type(option: Field[typing.Any]) -> type:
     """The Python type a ``talks_<name>`` value must have (for Sphinx's checks)."""
-    hint = typing.get_type_hints(TalkConfig)[option.name]
+    hint = _config_hints()[option.name]
     origin = typing.get_origin(hint) or hint
     return origin if isinstance(origin, type) else object
+
+
+@functools.cache
+def _config_hints() -> dict[str, typing.Any]:
+    return typing.get_type_hints(TalkConfig)
 
 
 PATH_LISTS = ("include_roots", "bib_files")

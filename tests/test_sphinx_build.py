@@ -506,3 +506,25 @@ def test_a_deck_keeps_no_table_of_its_contents_and_shows_every_slide(project):
     assert env.tocs["talks/alpha"].astext() == ""  # nothing kept of the slides' headings
     _, _, handout = build(project, "handout")
     assert "Three" in (handout / "talks/alpha.html").read_text(encoding="utf-8")
+
+
+def test_remembered_entry_points_are_the_installed_ones():
+    """Every caller of ``entry_points`` (by name or through importlib) gets what a fresh
+    reading of the installed packages gives, for each group the builds look up."""
+    import importlib
+    from importlib.metadata import distributions
+
+    from build_tools.sphinx_ext.speedups import ENTRY_POINT_USERS, remember_entry_points
+
+    remember_entry_points()
+    for group in ("sphinx.html_themes", "pybtex.backends", "pybtex.style.formatting",
+                  "sphinxcontrib.bibtex.style.referencing"):
+        fresh = {(ep.name, ep.value) for dist in distributions() for ep in dist.entry_points
+                 if ep.group == group}
+        assert fresh, group
+        for name in ENTRY_POINT_USERS:
+            lookup = getattr(importlib.import_module(name), "entry_points")
+            assert {(ep.name, ep.value) for ep in lookup(group=group)} == fresh, (name, group)
+    furo = importlib.import_module("importlib.metadata").entry_points(
+        group="sphinx.html_themes", name="furo")
+    assert [ep.name for ep in furo] == ["furo"]

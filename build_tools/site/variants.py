@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from ..config import TalkConfig
 from ..engine.vocabulary import load_vocabulary
 from ..project import PACKAGE_DIR
+from ..sphinx_ext import import_modules
+from ..sphinx_ext.speedups import remember_entry_points
 from ..status import TalkStatus, load as load_status
 from ..timings import StageTime, rows, taken
 from .. import workers
@@ -561,14 +563,16 @@ def preload(variants: Iterable[str]) -> None:
     import sphinx_revealjs  # noqa: F401
     import sphinxcontrib.bibtex  # noqa: F401
 
-    # what every Sphinx application loads when it starts (its domains, builders, transforms):
-    # imported once here, instead of once in each variant's process on every build
+    # what every Sphinx application loads when it starts (its domains, builders, transforms,
+    # this package's extension): imported once here, instead of in each variant's process
     for name in sphinx.application.builtin_extensions:
         try:
             importlib.import_module(name)
         except ImportError:  # an optional part Sphinx itself would skip
             pass
+    import_modules()
 
+    remember_entry_points()
     for variant in variants:
         try:
             load_vocabulary(variant, TalkConfig())

@@ -28,6 +28,8 @@ The variant is the ``talks_variant`` configuration value (``-D talks_variant=sli
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import TYPE_CHECKING
 
 from ..config import OPTIONS, VARIANTS, option_type
@@ -40,6 +42,13 @@ __all__ = ["setup"]
 
 ENV_VERSION = 8  # 7: images named by content (images.py); 8: figures numbered (figures.py)
 
+
+
+def import_modules() -> None:
+    """Import every module of this extension (``talks build`` does, before its variant
+    processes fork, so that none of them imports them again)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
 
 
 def setup(app: Sphinx) -> dict:
