@@ -224,9 +224,10 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         recover(out)
         # document names come from every talk of the project, so they never depend on the
         # talks named on the command line
-        every_doc = docnames_for(site_talks(project, talks))
+        project_talks = find_talks(project) if options.talks else talks
+        every_doc = docnames_for(site_talks(project, talks, project_talks))
         pages = page_docnames(find_pages(project, talk_folders(project)), set(every_doc.values())) \
-            if set(every_doc) >= set(find_talks(project)) else {}
+            if set(every_doc) >= set(project_talks) else {}
         docs = _held_and_named(every_doc, options.talks, site_status(out))
         listed = docs
         if options.shard is not None:  # names, list and fragments stay the whole project's
@@ -272,9 +273,11 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         finally:  # stopped or not, no export worker waits for a deck any longer
             if ahead:
                 ahead.exports.decks_built()
-    name_sources = source_namer(src, docs)
+    with timed("warnings named"):
+        name_sources = source_namer(src, docs)
+        for result in results.values():
+            result.warnings = [name_sources(w) for w in result.warnings]
     for result in results.values():
-        result.warnings = [name_sources(w) for w in result.warnings]
         elsewhere += result.timings
     rows = talk_rows(docs, results)
     with timed("exports"):

@@ -69,14 +69,14 @@ def docnames_for(talks: list[str]) -> dict[str, str]:
     return names
 
 
-def site_talks(project: Path, talks: list[str]) -> list[str]:
-    """The talks the site holds: the project's with the named ones (a named page of the
-    project is one of its pages, not a talk); talks from outside the project (a folder
-    given by path) make a site of their own."""
+def site_talks(project: Path, talks: list[str], project_talks: list[str]) -> list[str]:
+    """The talks the site may hold: the project's (``find_talks``) with the named ones (a
+    named page of the project is one of its pages, not a talk); talks from outside the
+    project (a folder given by path) make a site of their own."""
     inside = all(Path(t).resolve().is_relative_to(project.resolve()) for t in talks)
     if not inside:
         return talks
-    return list(dict.fromkeys([*find_talks(project), *(t for t in talks if not _site_page(t))]))
+    return list(dict.fromkeys([*project_talks, *(t for t in talks if not _site_page(t))]))
 
 
 def page_docnames(pages: list[str], taken: set[str]) -> dict[str, str]:

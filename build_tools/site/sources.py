@@ -81,11 +81,16 @@ def diagrams_folder(project: Path, talks: list[str], given: str | None = None) -
     (``diagramsdir``, ``talks_diagrams_dir``), else the talks' project's ``diagrams/``."""
     if given:
         return Path(given).resolve()
+    # the settings are a folder's, so one talk of each folder answers for all its talks
+    firsts: dict[str, str] = {}
     for talk in talks:
+        firsts.setdefault(os.path.dirname(os.path.abspath(talk)), talk)
+    one_per_folder = list(firsts.values())
+    for talk in one_per_folder:
         configured = build_config(talk).diagrams_dir
         if configured and os.path.isdir(configured):
             return Path(configured).resolve()
-    for talk in talks:
+    for talk in one_per_folder:
         root = find_project_root(talk)
         if root is not None and (root / "diagrams").is_dir():
             return (root / "diagrams").resolve()
