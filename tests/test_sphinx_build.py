@@ -528,3 +528,40 @@ def test_remembered_entry_points_are_the_installed_ones():
     furo = importlib.import_module("importlib.metadata").entry_points(
         group="sphinx.html_themes", name="furo")
     assert [ep.name for ep in furo] == ["furo"]
+
+
+def page_contents(page: Path) -> str:
+    """The page's own table of contents, as the theme shows it beside the text."""
+    found = re.search(r'<div class="toc-tree">(.*?)</div>', page.read_text(encoding="utf-8"), re.S)
+    assert found, page
+    return found.group(1)
+
+
+def test_each_pages_table_of_contents_is_kept_in_a_file_and_read_when_the_page_is_written(project):
+    import pickle
+
+    from build_tools.sphinx_ext.navigation import ON_DISK, PageContents
+
+    furo = {"html_theme": "furo"}  # the theme that shows the table beside the text
+    build(project, "handout", **furo)
+    doctrees = project / "_build/handout/doctrees"
+    with open(doctrees / "environment.pickle", "rb") as file:
+        tocs = pickle.load(file).tocs
+    assert isinstance(tocs, PageContents) and set(tocs) >= {"talks/alpha", "talks/beta"}
+    assert all(dict.__getitem__(tocs, doc) is ON_DISK for doc in tocs), "no table in the environment"
+    alpha = page_contents(project / "_build/handout/html/talks/alpha.html")
+    assert alpha.count("<li>") >= 2 and 'href="#"' in alpha
+
+    # every page written again without reading a talk: each table comes from its file
+    read, _, out = build(project, "handout", **furo,
+                         talks_navigation=[["talks/alpha", "Alpha", ""]])
+    assert read == []
+    assert page_contents(out / "talks/alpha.html") == alpha
+
+    # a table's file gone: its page is read again, which writes the file anew
+    (doctrees / "talks/alpha.toc").unlink()
+    read, _, out = build(project, "handout", **furo,
+                         talks_navigation=[["talks/alpha", "Alpha", ""]])
+    assert read == ["talks/alpha"]
+    assert (doctrees / "talks/alpha.toc").is_file()
+    assert page_contents(out / "talks/alpha.html") == alpha

@@ -9,16 +9,20 @@ same list in the page context as ``talks_course``.
 """
 from __future__ import annotations
 
+import contextlib
 import html
+import os
+import pickle
 from typing import TYPE_CHECKING, Any
 
 from ..navigation import CourseEntry, entries_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from docutils import nodes
     from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
 
     PathTo = Callable[[str], str]
     """The page context's ``pathto``: a document's name -> its relative URL."""
@@ -119,13 +123,104 @@ def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context:
 
 def no_contents_table_for_decks(app: Sphinx, doctree: nodes.document) -> None:
     """A deck shows no table of its page's contents, but Sphinx keeps one for every page (a
-    copy of every slide's heading, megabytes for a corpus, saved and loaded with the
-    environment on every build) and renders it into every page's context: a deck's is left
-    empty, as Sphinx leaves that of a page without sections."""
+    copy of every slide's heading, megabytes for a corpus, saved by every build that read
+    the deck) and renders it into every page's context: a deck's is left empty, as Sphinx
+    leaves that of a page without sections."""
     from docutils import nodes as docutils_nodes
 
     if app.builder.name in DECK_BUILDERS:
         app.env.tocs[app.env.docname] = docutils_nodes.bullet_list("")
+
+
+ON_DISK = "talks: in its file"
+"""What ``PageContents`` holds for a table not read from its file yet."""
+
+
+class PageContents(dict):
+    """``env.tocs``, each page's table of contents, kept in a file of its own beside the
+    page's doctree (``NAME.toc``) instead of in Sphinx's environment.
+
+    The tables are nine tenths of the notes' environment, which every build loads and every
+    build that read a talk saves again, while a page needs only its own, when it is written.
+    A table is read from its file when asked for; one set since the environment was last
+    saved is written to its file when the environment is saved (pickled), so the
+    environment and the files always agree."""
+
+    def __init__(self, folder: str, tables: dict | None = None, stored: Iterable[str] = ()) -> None:
+        super().__init__(tables or {})
+        self.folder = folder
+        self.unsaved = set(self)
+        for doc in stored:
+            dict.__setitem__(self, doc, ON_DISK)
+
+    def path(self, doc: str) -> str:
+        return os.path.join(self.folder, f"{doc}.toc")
+
+    def missing(self) -> list[str]:
+        """Documents whose table should be in a file that is not there."""
+        return [doc for doc, table in dict.items(self)
+                if table is ON_DISK and not os.path.isfile(self.path(doc))]
+
+    def __getitem__(self, doc: str) -> Any:
+        table = dict.__getitem__(self, doc)
+        if table is ON_DISK:
+            table = self._read(doc)
+            dict.__setitem__(self, doc, table)
+        return table
+
+    def __setitem__(self, doc: str, table: Any) -> None:
+        dict.__setitem__(self, doc, table)
+        self.unsaved.add(doc)
+
+    def get(self, doc: str, default: Any = None) -> Any:
+        return self[doc] if doc in self else default
+
+    def pop(self, doc: str, *default: Any) -> Any:
+        self.unsaved.discard(doc)
+        with contextlib.suppress(OSError):
+            os.remove(self.path(doc))
+        return dict.pop(self, doc, *default)
+
+    def items(self) -> Any:
+        return [(doc, self[doc]) for doc in list(self)]
+
+    def values(self) -> Any:
+        return [self[doc] for doc in list(self)]
+
+    def save(self) -> None:
+        for doc in sorted(self.unsaved):
+            path = self.path(doc)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path + ".tmp", "wb") as file:
+                pickle.dump(dict.__getitem__(self, doc), file, pickle.HIGHEST_PROTOCOL)
+            os.replace(path + ".tmp", path)
+        self.unsaved.clear()
+
+    def __reduce__(self) -> tuple:
+        self.save()
+        return (PageContents, (self.folder, None, list(self)))
+
+    def _read(self, doc: str) -> Any:
+        try:
+            with open(self.path(doc), "rb") as file:
+                return pickle.load(file)
+        except (OSError, pickle.UnpicklingError, EOFError):  # reread first (missing)
+            from docutils import nodes as docutils_nodes
+
+            return docutils_nodes.bullet_list("")
+
+
+def keep_contents_apart(app: Sphinx) -> None:
+    """Give the loaded (or new) environment its tables of contents as ``PageContents``."""
+    env = app.env
+    if not isinstance(env.tocs, PageContents):
+        env.tocs = PageContents(str(app.doctreedir), env.tocs)
+
+
+def reread_without_contents(app: Sphinx, env: BuildEnvironment, added: set[str],
+                            changed: set[str], removed: set[str]) -> list[str]:
+    """Pages whose table of contents file is gone are read again, which makes it anew."""
+    return env.tocs.missing() if isinstance(env.tocs, PageContents) else []
 
 
 def _link(entry: CourseEntry | None, pathto: PathTo) -> dict[str, str] | None:
@@ -138,5 +233,7 @@ def setup(app: Sphinx) -> None:
                          description="The site's talks in order, as [document, title, group] "
                          "(set by `talks build`): listed beside each page, with previous/next.")
     app.connect("doctree-read", no_contents_table_for_decks, priority=800)  # after Sphinx's
+    app.connect("builder-inited", keep_contents_apart)
+    app.connect("env-get-outdated", reread_without_contents)
     app.connect("html-page-context", before_the_theme, priority=300)
     app.connect("html-page-context", on_html_page_context, priority=700)
