@@ -63,9 +63,9 @@ def parent_tree(rev: str, into: Path) -> Path | None:
 
 
 def workload(shared: Path, limit: int, corpus: Path) -> tuple[list[Path], Path]:
-    """A project of the first ``limit`` talks of the shared corpus (a build takes every talk
-    of its project), with the corpus's snippets and bibliography; the talks, and the fragment
-    to edit: one that exactly one of them includes."""
+    """A project of the first ``limit`` talks of the shared corpus, with the corpus's
+    snippets and bibliography; the talks, and the fragment to edit: one that exactly one of
+    them includes."""
     chosen = corpus_talks(shared)[:limit]
     for talk in chosen:
         folder = corpus / "talks" / talk.parent.name
