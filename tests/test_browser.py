@@ -251,7 +251,9 @@ def test_a_preview_page_reloads_itself_when_its_variant_is_rebuilt(page, tmp_pat
         talk = project / "talks" / "alpha.md"
         talk.write_text(talk.read_text(encoding="utf-8") + "\n\\notes{Seen after the reload.}\n",
                         encoding="utf-8")
-        page.wait_for_function("() => document.body.innerText.includes('Seen after the reload.')",
+        # the body is missing for a moment while the page reloads
+        page.wait_for_function("() => document.body !== null"
+                               " && document.body.innerText.includes('Seen after the reload.')",
                                timeout=60_000)
         assert status(base)["versions"]["handout"] >= 2
     assert page.outside == []
