@@ -204,7 +204,7 @@ class PageContents(dict):
         try:
             with open(self.path(doc), "rb") as file:
                 return pickle.load(file)
-        except (OSError, pickle.UnpicklingError, EOFError):  # reread first (missing)
+        except (OSError, pickle.UnpicklingError, EOFError):  # gone since the build began
             from docutils import nodes as docutils_nodes
 
             return docutils_nodes.bullet_list("")

@@ -229,7 +229,7 @@ def on_merge_info(app: Sphinx, env: BuildEnvironment, docnames: Collection[str],
 def on_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
                     removed: set[str]) -> list[str]:
     """Talks whose missing images have appeared since they were read (each image looked
-    for once: a corpus's talks miss the same few hundred diagrams thousands of times)."""
+    for once: a corpus's talks miss the same thousand diagrams eight thousand times)."""
     talks = talk_info(env)
     appeared = {p for p in {p for status in talks.values() for p in status.missing}
                 if os.path.exists(p)}
