@@ -222,13 +222,14 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     taken()  # a long-running process (talks serve) counts each build on its own
     with timed("discovery and settings"):
         recover(out)
+        published = site_status(out)  # what the site holds from the builds before
         # document names come from every talk of the project, so they never depend on the
         # talks named on the command line
         project_talks = find_talks(project) if options.talks else talks
         every_doc = docnames_for(site_talks(project, talks, project_talks))
         pages = page_docnames(find_pages(project, talk_folders(project)), set(every_doc.values())) \
             if set(every_doc) >= set(project_talks) else {}
-        docs = _held_and_named(every_doc, options.talks, site_status(out))
+        docs = _held_and_named(every_doc, options.talks, published)
         listed = docs
         if options.shard is not None:  # names, list and fragments stay the whole project's
             docs, listed = shard_documents(every_doc, options.shard), every_doc
@@ -252,7 +253,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         overrides["talks_navigation"] = course_navigation(listed)  # the whole site's
     variants = [v for v in ORDER if v in options.variants]
     # the site holds these and the variants it published before, which it keeps
-    shown = [v for v in VARIANTS if v in variants or v in site_status(out)]
+    shown = [v for v in VARIANTS if v in variants or v in published]
     elsewhere: list[StageTime] = []
     if {"slides", "handout"} & set(variants):
         overrides["talks_prepared_dir"] = str(work / "prepared")
