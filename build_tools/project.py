@@ -8,9 +8,11 @@ with their ``_lamd.yml`` or ``_config.yml``), or one such folder on its own.  A
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from .yamlfile import YAMLError, YamlTooLarge, load_yaml
@@ -62,8 +64,34 @@ def find_project_root(start: str | os.PathLike) -> Path | None:
     folder, or is a lamd course or a lamd talks repository; failing those, the nearest
     folder of lamd talks with their settings."""
     here = Path(start).resolve()
+    first = here if here.is_dir() else here.parent
+    if _ROOTS is None:
+        return _project_root_from(first)
+    if first not in _ROOTS:
+        _ROOTS[first] = _project_root_from(first)
+    return _ROOTS[first]
+
+
+_ROOTS: dict[Path, Path | None] | None = None
+"""Each folder's project, worked out once while ``one_view_of_projects`` holds."""
+
+
+@contextlib.contextmanager
+def one_view_of_projects() -> Iterator[None]:
+    """Within, a folder's project is looked for once: a build asks it for every talk, in
+    every stage, and each look reads several folders up to the file system's root.  A build
+    takes the tree as it finds it at its start; the next build (``talks serve``) looks anew."""
+    global _ROOTS
+    outer, _ROOTS = _ROOTS, ({} if _ROOTS is None else _ROOTS)
+    try:
+        yield
+    finally:
+        _ROOTS = outer
+
+
+def _project_root_from(first: Path) -> Path | None:
     talk_folder = None
-    for folder in [here, *here.parents] if here.is_dir() else here.parents:
+    for folder in [first, *first.parents]:
         kind = project_kind(folder)
         if kind == LAMD_TALK_FOLDER:
             talk_folder = talk_folder or folder

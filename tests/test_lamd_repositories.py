@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from build_tools.cli import main
 from build_tools.lamd import folder_settings, lamd_settings, snippet_dirs
-from build_tools.project import find_project_root, project_kind, talk_folders
+from build_tools.project import find_project_root, one_view_of_projects, project_kind, talk_folders
 
 from conftest import CORPUS, SHARED, absent_data
 from helpers import write_repo
@@ -59,6 +59,17 @@ def test_a_talks_repository_is_one_project_from_its_root_and_from_each_folder(tm
         assert find_project_root(start) == repo
     assert project_kind(repo) == "lamd talks repository"
     assert talk_folders(repo) == [repo / "_gp", repo / "_ml"]  # drafts are not published
+
+
+def test_a_build_looks_for_each_folders_project_once_and_the_next_build_looks_anew(tmp_path):
+    repo = talks_repository(tmp_path / "talks")
+    with one_view_of_projects():
+        assert find_project_root(repo / "_ml" / "a.md") == repo
+        (repo / "_ml" / "conf.py").write_text("", encoding="utf-8")  # mid-build: not seen
+        assert find_project_root(repo / "_ml" / "b.md") == repo
+        with one_view_of_projects():  # a build inside a build keeps the outer view
+            assert find_project_root(repo / "_ml") == repo
+    assert find_project_root(repo / "_ml" / "a.md") == repo / "_ml"
 
 
 def test_a_jekyll_site_alone_is_no_project(tmp_path):

@@ -49,6 +49,23 @@ def test_date_that_is_no_date_stays_as_written(tmp_path):
     assert expand(tmp_path, "talks/t.md").talk.meta["date"] == "2024-13-45"
 
 
+def test_a_talks_front_matter_is_read_anew_when_its_file_changes(tmp_path):
+    from build_tools.engine.source import new_snapshot
+    from build_tools.engine.talkfile import read_talk
+
+    write_repo(tmp_path, {"talks/t.md": "---\ntitle: One\nauthor: 12\n---\nx\n"})
+    path = str(tmp_path / "talks" / "t.md")
+    first = read_talk(path)
+    first.meta["title"] = "changed by a caller"
+    first.diagnostics.clear()
+    again = read_talk(path)  # what one caller does to its copy reaches no other
+    assert again.meta["title"] == "One" and [d.code for d in again.diagnostics] == ["W-FRONTMATTER"]
+    (tmp_path / "talks" / "t.md").write_text("---\ntitle: Two, longer\n---\nx\n", encoding="utf-8")
+    new_snapshot()
+    changed = read_talk(path)
+    assert changed.meta["title"] == "Two, longer" and not changed.diagnostics
+
+
 def test_self_referencing_yaml_anchor(tmp_path):
     write_repo(tmp_path, {"talks/t.md": "---\ntitle: &a [*a]\n---\nx\n"})
     diag = located(expand(tmp_path, "talks/t.md"), "E-FRONTMATTER")

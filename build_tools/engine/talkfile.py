@@ -124,6 +124,25 @@ def read_talk(path: str) -> Talk:
     except OSError as exc:
         raise MacroError(Diagnostic("E-READ", Severity.ERROR, f"cannot read the talk: {exc.strerror}",
                                     Location(display_name(path), 1, 1))) from None
+    parsed = _FRONT_MATTER.get(source.path)
+    if parsed is None or parsed[0] is not source:  # a file read anew: its text changed
+        parsed = _FRONT_MATTER[source.path] = (source, *_front_matter(source))
+    _, parsed_meta, body, diagnostics = parsed
+    meta = dict(parsed_meta)
+    settings = directory_settings(os.path.dirname(source.path))
+    for key in ("author", "venue", "transition", "writediagramsdir"):
+        if key not in meta and key in settings:
+            meta[key] = settings[key]
+    return Talk(source, meta, body, list(diagnostics))
+
+
+_FRONT_MATTER: dict[str, tuple[SourceFile, dict, int, list[Diagnostic]]] = {}
+"""Each talk's front matter as read from the text ``load_source`` gave: a build reads a
+talk's front matter in several stages, and parsing YAML is the slow part."""
+
+
+def _front_matter(source: SourceFile) -> tuple[dict, int, list[Diagnostic]]:
+    """The front matter's fields, where the body starts, and what is wrong with the fields."""
     yaml_text, body, first_line = split_front_matter(source.text)
     meta: dict = {}
     diagnostics: list[Diagnostic] = []
@@ -135,8 +154,4 @@ def read_talk(path: str) -> Talk:
                 "W-FRONTMATTER", Severity.WARNING,
                 "the front matter has no opening '---' line; it is read as front matter all the same",
                 Location(source.display, 1, 1), hint="add a line '---' above the first line"))
-    settings = directory_settings(os.path.dirname(source.path))
-    for key in ("author", "venue", "transition", "writediagramsdir"):
-        if key not in meta and key in settings:
-            meta[key] = settings[key]
-    return Talk(source, meta, body, diagnostics)
+    return meta, body, diagnostics

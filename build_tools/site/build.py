@@ -43,7 +43,7 @@ from ..export.run import ExportResult
 from ..lamd import bibdir_files, settings_roots
 from ..paths import confine
 from ..engine.source import repository_roots
-from ..project import confdir_for, require_project, talk_folders
+from ..project import confdir_for, one_view_of_projects, require_project, talk_folders
 from ..status import TalkStatus, withholds_page
 from ..timings import StageTime, taken, timed
 from ..timings import rows as timing_rows
@@ -208,12 +208,13 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
                kept: KeptVariants | None = None) -> SiteReport:
     """Build the site; with ``kept`` (``talks serve``), by workers that keep each variant's
     Sphinx application from one build to the next."""
-    project = _project(options)
-    talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
-    out, work = options.folders()
-    check_writable(out)
-    with lock_site(work):
-        return _build_locked(options, project, talks, out, work, progress, kept)
+    with one_view_of_projects():
+        project = _project(options)
+        talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
+        out, work = options.folders()
+        check_writable(out)
+        with lock_site(work):
+            return _build_locked(options, project, talks, out, work, progress, kept)
 
 
 def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Path, work: Path,
