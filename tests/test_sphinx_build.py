@@ -82,6 +82,20 @@ def test_fragment_edit_rereads_exactly_its_talks(project, variant, builder):
     assert "talks/alpha" in read and "talks/beta" in read
 
 
+def test_a_check_of_what_changed_asks_the_disk_once_per_file(tmp_path):
+    from build_tools.sphinx_ext.reading import file_time, one_look_per_file
+
+    shared = tmp_path / "shared.md"
+    shared.write_text("x", encoding="utf-8")
+    before = file_time(str(shared))
+    assert before is not None and file_time(str(tmp_path)) is None, "a folder is no file"
+    with one_look_per_file():
+        assert file_time(str(shared)) == before
+        shared.unlink()
+        assert file_time(str(shared)) == before, "one view of the disk for the whole check"
+    assert file_time(str(shared)) is None, "the next check looks again"
+
+
 def test_missing_image_is_a_located_warning_with_a_placeholder(project):
     _, warnings, out = build(project, "handout")
     line = next(n for n, text in enumerate(

@@ -9,11 +9,14 @@ merged across parallel readers and purged with the document.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from sphinx.util import logging
+from sphinx.util.osutil import _last_modified_time
 
 from ..api import (PreparedTalk, config_key, load_prepared, page_emit_options, prepare_talk,
                    prepared_file)
@@ -142,7 +145,36 @@ class SourceFile(str):
     __slots__ = ()
 
     def is_file(self) -> bool:
-        return os.path.isfile(self)
+        return file_time(self) is not None
+
+
+_LOOKED_AT: dict[str, int | None] | None = None
+"""Within ``one_look_per_file``: each file's modification time, None when it is no file."""
+
+
+@contextlib.contextmanager
+def one_look_per_file() -> Iterator[None]:
+    """Within, ``file_time`` asks the disk about each file once: the disk as it was at the
+    first look serves the rest of the check."""
+    global _LOOKED_AT
+    outer, _LOOKED_AT = _LOOKED_AT, ({} if _LOOKED_AT is None else _LOOKED_AT)
+    try:
+        yield
+    finally:
+        _LOOKED_AT = outer
+
+
+def file_time(path: str) -> int | None:
+    """``path``'s modification time as Sphinx measures it, None when it is no file."""
+    if _LOOKED_AT is not None and path in _LOOKED_AT:
+        return _LOOKED_AT[path]
+    try:
+        found: int | None = _last_modified_time(path) if os.path.isfile(path) else None
+    except OSError:
+        found = None
+    if _LOOKED_AT is not None:
+        _LOOKED_AT[path] = found
+    return found
 
 
 def note_source_files(env: BuildEnvironment, docname: str, files: Collection[str]) -> None:

@@ -24,7 +24,11 @@ is in visits the same nodes in the same order, and sees changes made to the tree
 the walk exactly as the recursive one does: each level's list is iterated live, and a
 node's children are looked up only once the caller has had the node.
 
-Two kinds of work not done at all:
+Three kinds of work not done at all:
+
+* Sphinx asks each dependency of each document whether it is a file and when it last
+  changed, twice over: a corpus's 6,800 dependencies are 750 files (shared fragments, the
+  bibliographies).  While it checks, each file is asked once.
 
 * Each transform walks the whole document, and Sphinx registers some for every builder
   that only matter to translations, LaTeX, doctests, glossaries, indexes and Python or
@@ -37,10 +41,13 @@ Two kinds of work not done at all:
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
+
+from .reading import file_time, one_look_per_file
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -185,6 +192,29 @@ def remember_compiled_templates(app: Sphinx) -> None:
         environment.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
+def check_each_file_once() -> None:
+    """Sphinx's check of which documents changed asks the disk about each file once."""
+    import sphinx.environment as environment
+
+    check = environment.BuildEnvironment.get_outdated_files
+    if getattr(check, "talks_once", False):
+        return
+    last_modified = environment._last_modified_time
+
+    def modified(source: str | os.PathLike[str]) -> int:
+        found = file_time(os.fspath(source))
+        return last_modified(source) if found is None else found  # no file: as Sphinx does
+
+    @functools.wraps(check)
+    def get_outdated_files(self: Any, config_changed: bool) -> Any:
+        with one_look_per_file():
+            return check(self, config_changed)
+
+    setattr(get_outdated_files, "talks_once", True)
+    setattr(environment.BuildEnvironment, "get_outdated_files", get_outdated_files)
+    setattr(environment, "_last_modified_time", modified)
+
+
 def _name(transform: type) -> str:
     return f"{transform.__module__}.{transform.__qualname__}"
 
@@ -194,5 +224,6 @@ def setup(app: Sphinx) -> None:
     cache_plugin_lookup()
     cache_english_stems()
     cheaper_walks()
+    check_each_file_once()
     app.connect("builder-inited", leave_out_unused_transforms)
     app.connect("builder-inited", remember_compiled_templates)
