@@ -41,7 +41,7 @@ INNER_LAYERS = {
     "myst": (("anchors", "paths"), ("emit",), ("mathnames",)),
     "sphinx_ext": (("locations", "images", "typography"), ("reading", "replay"),
                    ("assets", "citations", "figures", "htmlassets", "links", "navigation", "notes",
-                    "parsing", "placeholders", "speedups")),
+                    "parsing", "placeholders", "searchindex", "speedups")),
     "export": (("tools", "citations", "standins", "sanitize", "tree"),
                ("typst_process", "typst_child", "markdown", "browser"),
                ("images", "completeness"), ("shared",),

@@ -96,6 +96,41 @@ def test_a_check_of_what_changed_asks_the_disk_once_per_file(tmp_path):
     assert file_time(str(shared)) is None, "the next check looks again"
 
 
+def test_the_search_index_kept_up_to_date_is_the_one_sphinx_writes(tmp_path, monkeypatch):
+    """Edits that add and drop words, a talk gone, a talk new, no change: after each, the
+    handout's ``searchindex.js`` is the file Sphinx's own index writes."""
+    import sphinx.search
+
+    from build_tools.sphinx_ext import searchindex
+
+    ours, sphinxs = tmp_path / "ours", tmp_path / "sphinx"
+    for dest in (ours, sphinxs):
+        shutil.copytree(ROOTS / "test-three-talks", dest)
+    steps = [
+        lambda p: None,
+        lambda p: (p / "includes/_shared/includes/ab.md").write_text(
+            "\\notes{Zanzibar quokkas hum @Doe-shared20.}\n", encoding="utf-8"),
+        lambda p: (p / "talks/gamma.md").unlink(),
+        lambda p: (p / "talks/delta.md").write_text(
+            "---\ntitle: Delta Talk\n---\n\\notes{Okapis and quokkas.}\n", encoding="utf-8"),
+        lambda p: None,
+    ]
+    stock = searchindex.IncrementalIndex.__bases__[0]
+    for step in steps:
+        indexes = []
+        for dest, index_builder in ((ours, searchindex.IncrementalIndex), (sphinxs, stock)):
+            monkeypatch.setattr(searchindex, "use_incremental_index", lambda app, cls=index_builder:
+                                setattr(sphinx.search, "IndexBuilder", cls))
+            time.sleep(0.02)
+            step(dest)
+            build(dest, "handout")
+            indexes.append((dest / "_build/handout/html/searchindex.js").read_text(encoding="utf-8"))
+        assert indexes[0] == indexes[1]
+    assert '"quokka":[1,2,3]' in indexes[0] and '"okapi":3' in indexes[0]
+    assert '"docnames":["index","talks/alpha","talks/beta","talks/delta"]' in indexes[0]
+    monkeypatch.setattr(sphinx.search, "IndexBuilder", stock)
+
+
 def test_missing_image_is_a_located_warning_with_a_placeholder(project):
     _, warnings, out = build(project, "handout")
     line = next(n for n, text in enumerate(

@@ -76,8 +76,8 @@ def setup(app: Sphinx) -> dict:
                          description="Link handout sections and slides to each other in the site.")
 
     from . import (assets, citations, figures, htmlassets, images, links, locations, navigation,
-                   notes,
-                   parsing, placeholders, reading, replay, speedups, typography)
+                   notes, parsing, placeholders, reading, replay, searchindex, speedups,
+                   typography)
 
     locations.setup(app)
     replay.setup(app)
@@ -85,6 +85,7 @@ def setup(app: Sphinx) -> dict:
     citations.setup(app)
     parsing.setup(app)
     speedups.setup(app)
+    searchindex.setup(app)
     typography.setup(app)
     notes.setup(app)
     links.setup(app)
