@@ -242,16 +242,24 @@ def save_prepared(record: PreparedTalk, file: str) -> None:
         os.replace(path + ".tmp", path)
 
 
-def prepared_is_current(file: str, key: str) -> bool:
+def prepared_is_current(file: str, key: str,
+                        seen: dict[str, tuple[int, int] | None] | None = None) -> bool:
     """Whether the record at ``file`` was made with ``key`` from files as they are now,
-    read from its small stamps file (a build with nothing to do reads no record)."""
+    read from its small stamps file (a build with nothing to do reads no record).  ``seen``
+    keeps each file's stamp for the next record asked about: the talks of a site share
+    most of their files."""
     try:
         with open(file + ".stamps", "rb") as fh:
             made_with, stamps = pickle.load(fh)
     except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
         return False
-    return made_with == key and bool(stamps) and all(file_stamp(f) == s for f, s in stamps.items()) \
-        and os.path.isfile(file)
+    seen = {} if seen is None else seen
+    for path, stamp in stamps.items():
+        if path not in seen:
+            seen[path] = file_stamp(path)
+        if seen[path] != stamp:
+            return False
+    return made_with == key and bool(stamps) and os.path.isfile(file)
 
 
 def load_prepared(file: str) -> PreparedTalk | None:

@@ -361,6 +361,10 @@ def test_site_build_expands_each_variant_of_a_talk_once(project, tmp_path, monke
     log.unlink()
     assert build_site(SiteOptions(talks=talks, out=str(out), project=str(project))).ok
     assert not log.exists(), "a build with nothing to do expands nothing"
+    touch(project / "includes/_shared/includes/ab.md")  # shared by alpha and beta
+    assert build_site(SiteOptions(talks=talks, out=str(out), project=str(project))).ok
+    assert sorted(log.read_text(encoding="utf-8").splitlines()) == sorted(
+        f"{t}.md {v}" for t in ("alpha", "beta") for v in ("slides", "speaker-notes", "handout"))
 
 
 def test_files_shown_by_raw_html_are_copied_into_the_site(tmp_path):

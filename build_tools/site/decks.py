@@ -26,11 +26,16 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
     conf = {**read_conf(confdir), **conf_values(overrides, confdir)}
     diagrams = overrides.get("talks_command_line_diagrams") or None
     work = []
+    configs: dict[str, tuple[TalkConfig, str]] = {}  # the settings are a folder's
+    stamps: dict[str, tuple[int, int] | None] = {}
     for talk, doc in docs.items():
         path = os.path.realpath(talk)
-        config = build_config(path, conf=conf, image_root=str(src), diagrams_dir=diagrams)
+        if os.path.dirname(path) not in configs:
+            config = build_config(path, conf=conf, image_root=str(src), diagrams_dir=diagrams)
+            configs[os.path.dirname(path)] = config, config_key(config)
+        config, key = configs[os.path.dirname(path)]
         file = prepared_file(str(folder), doc, "slides")
-        if not prepared_is_current(file, config_key(config)):
+        if not prepared_is_current(file, key, stamps):
             work.append((path, config, file))
     workers = min(jobs or cpu_count(), cpu_count())
     if len(work) < 8 or workers < 2:  # a few talks: not worth starting processes
