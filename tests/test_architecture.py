@@ -40,7 +40,7 @@ INNER_LAYERS = {
                ("graph", "expander"), ("primitives",), ("vocabulary",), ("run",)),
     "myst": (("anchors", "paths"), ("emit",), ("mathnames",)),
     "sphinx_ext": (("locations", "images", "typography"), ("reading", "replay"),
-                   ("assets", "citations", "figures", "htmlassets", "links", "navigation", "notes",
+                   ("assets", "citations", "figures", "htmlassets", "keptbib", "links", "navigation", "notes",
                     "parsing", "placeholders", "searchindex", "speedups")),
     "export": (("tools", "citations", "standins", "sanitize", "tree"),
                ("typst_process", "typst_child", "markdown", "browser"),

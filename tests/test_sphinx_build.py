@@ -131,6 +131,42 @@ def test_the_search_index_kept_up_to_date_is_the_one_sphinx_writes(tmp_path, mon
     monkeypatch.setattr(sphinx.search, "IndexBuilder", stock)
 
 
+def test_the_parsed_bibliography_is_kept_apart_from_the_environment(project):
+    """The environment names the file the parsed bibliography is kept in; a bibliography
+    edited, or that file gone, is parsed again, and the pages cite what the file now says."""
+    import pickle
+
+    from build_tools.sphinx_ext import keptbib
+
+    _, _, out = build(project, "handout")
+    assert "Shared Fragments" in (out / "talks/alpha.html").read_text(encoding="utf-8")
+    doctrees = project / "_build/handout/doctrees"
+    kept = list((doctrees / "talks-bib").glob(keptbib.PREFIX + "*.pickle"))
+    assert len(kept) == 1
+    environment = (doctrees / "environment.pickle").read_bytes()
+    assert b"Example Press" not in environment, "the parsed entries are not in the environment"
+    keptbib._LOADED.clear()  # as a new process: the environment is restored from the file
+    with open(doctrees / "environment.pickle", "rb") as file:
+        bibdata = pickle.load(file).domaindata["cite"]["bibdata"]
+    assert isinstance(bibdata, keptbib.KeptBibData) and "Doe-shared20" in bibdata.data.entries
+
+    bib = project / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("Shared Fragments", "Kept Apart"),
+                   encoding="utf-8")
+    keptbib._LOADED.clear()
+    _, _, out = build(project, "handout")
+    assert "Kept Apart" in (out / "talks/alpha.html").read_text(encoding="utf-8")
+    assert list((doctrees / "talks-bib").glob(keptbib.PREFIX + "*.pickle")) == kept, \
+        "one file per set of bibliographies, rewritten when they change"
+
+    kept[0].unlink()
+    keptbib._LOADED.clear()
+    touch(project / "talks/alpha.md")
+    _, warnings, out = build(project, "handout")
+    assert "Kept Apart" in (out / "talks/alpha.html").read_text(encoding="utf-8"), warnings
+    assert kept[0].is_file()
+
+
 def test_missing_image_is_a_located_warning_with_a_placeholder(project):
     _, warnings, out = build(project, "handout")
     line = next(n for n, text in enumerate(

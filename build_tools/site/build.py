@@ -43,6 +43,7 @@ from ..export.run import ExportResult
 from ..lamd import bibdir_files, settings_roots
 from ..paths import confine
 from ..engine.source import repository_roots
+from ..sphinx_ext.keptbib import load_kept
 from ..project import confdir_for, one_view_of_projects, require_project, talk_folders
 from ..status import TalkStatus, withholds_page
 from ..timings import StageTime, taken, timed
@@ -357,11 +358,13 @@ def _sphinx_overrides(options: SiteOptions, project: Path, talks: list[str]) -> 
 def _read_bibliographies(files: list[str], confdir: Path, work: Path) -> None:
     """Each bibliography cleaned once, here, before the deck and variant processes fork: they
     find it in memory (``read_bib`` remembers it) instead of each cleaning it again, which
-    for a course's few large files is seconds per variant."""
+    for a course's few large files is seconds per variant.  So is what the last build
+    parsed from them (``keptbib``), which each variant's environment names."""
     for name in files:
         path = os.path.abspath(os.path.join(confdir, name))
         if os.path.isfile(path):
             read_bib(path, str(work / "bibliographies"))
+    load_kept(str(work / "prepared"))
 
 
 def _site_identity(project: Path) -> dict:

@@ -76,13 +76,14 @@ def setup(app: Sphinx) -> dict:
                          description="Link handout sections and slides to each other in the site.")
 
     from . import (assets, citations, figures, htmlassets, images, links, locations, navigation,
-                   notes, parsing, placeholders, reading, replay, searchindex, speedups,
-                   typography)
+                   keptbib, notes, parsing, placeholders, reading, replay, searchindex,
+                   speedups, typography)
 
     locations.setup(app)
     replay.setup(app)
     reading.setup(app)
     citations.setup(app)
+    keptbib.setup(app)
     parsing.setup(app)
     speedups.setup(app)
     searchindex.setup(app)
