@@ -2,7 +2,11 @@
 
 Starts ``talks serve`` on a copy of the lamd course ``course-execed`` (../shared/reference),
 waits for its first build, opens the lecture's handout (as a reader's browser would), then
-appends a new sentence to the lecture N times.  For each
+appends a new sentence to the lecture N times.  With ``--corpus``, it serves a copy of the
+corpus instead (../shared/corpus, the talks whose includes resolve, as
+the floor script builds them, with the corpus's bibliographies) and appends the sentence
+to a fragment that exactly one of those talks includes, as ``benchmarks/build.py`` picks
+its "one talk" edit.  For each
 save it times, from the moment the file is written:
 
 - each variant's page on disk holding the new sentence (the page the browser reloads);
@@ -12,7 +16,7 @@ save it times, from the moment the file is written:
 and the CPU time the server and its workers spent meanwhile (others share the machine,
 which lengthens the wall time far more than the CPU time).  Prints the median of each.
 
-    python benchmarks/serve_rebuild.py --edits 7 [--against main]
+    python benchmarks/serve_rebuild.py --edits 7 [--against main] [--corpus]
 
 With ``--against REV``, that commit's code (``git archive``, run with this checkout's
 installed packages) is measured first in the same run, and the ratio printed.
@@ -31,6 +35,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -102,11 +108,74 @@ def wait_idle(base: str, timeout: float = 600) -> dict:
     raise SystemExit("the server never became idle")
 
 
-def one_edit(course: Path, site: Path, base: str, server: psutil.Process, n: int) -> dict:
-    lecture = course / "_lamd" / f"{LECTURE}.md"
+@dataclass(frozen=True)
+class Served:
+    """What is served and edited: the project copied to a temporary folder, the arguments
+    after ``talks serve``, the file each save appends to, and the document it shows in."""
+    name: str
+    copy: Callable[[Path], Path]
+    """Copies the project into the folder given; returns the folder to serve from."""
+    args: Callable[[Path], list[str]]
+    edited: Callable[[Path], Path]
+    doc: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def copy_course(tmp: Path) -> Path:
+    course = tmp / "course-execed"
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("_build", ".git"))
+    return course
+
+
+COURSE_LECTURE = Served(
+    "course-execed", copy_course, lambda project: [],
+    lambda project: project / "_lamd" / f"{LECTURE}.md", LECTURE,
+    {"TALKS_PATH_MAP": f"$HOME/lawrennd/snippets={CORPUS / 'snippets'}"
+                       f":$HOME/lawrennd/bibliography={CORPUS / 'bibliography'}"})
+
+
+def corpus_served() -> Served:
+    """The corpus's resolvable talks, and a fragment exactly one of them includes."""
+    from build import corpus_talks, pick_fragments
+
+    def copy(tmp: Path) -> Path:
+        project = tmp / "corpus"
+        for part in ("talks", "snippets", "bibliography"):
+            shutil.copytree(CORPUS / part, project / part)
+        shutil.copy(ROOT / "build_tools" / "templates" / "project" / "conf.py", project)
+        return project
+
+    resolvable = resolvable_talks()
+    talks = [t for t in corpus_talks(CORPUS) if t in resolvable]
+    _, fragment, _ = pick_fragments(CORPUS, talks)[0]
+    users = [t for t in talks if fragment.relative_to(CORPUS / "snippets").as_posix()
+             in t.read_text(encoding="utf-8", errors="replace")]
+    doc = "/".join([users[0].parent.name.lstrip("_"), users[0].stem])
+    return Served(
+        "the corpus", copy,
+        lambda project: ["-I", "snippets", "-I", "talks",
+                         *(a for bib in sorted((project / "bibliography").glob("*.bib"))
+                           for a in ("--bib", str(bib))),
+                         *(str(project / t.relative_to(CORPUS)) for t in talks)],
+        lambda project: project / fragment.relative_to(CORPUS), doc)
+
+
+def resolvable_talks() -> set[Path]:
+    """The talks the floor script builds: those whose includes all resolve
+    (``tools/corpus_check.py``)."""
+    sys.path.insert(0, str(SHARED / "tools"))
+    from corpus_check import missing_targets
+
+    roots = [str(CORPUS / "snippets"), str(CORPUS / "talks")]
+    return {t for t in (CORPUS / "talks").glob("_*/*.md") if not missing_targets(str(t), roots)}
+
+
+def one_edit(served: Served, project: Path, site: Path, base: str, server: psutil.Process,
+             n: int) -> dict:
+    lecture = served.edited(project)
     before = announced(status(base))
     mark = f"Benchmark sentence number {n} {time.time_ns()}."
-    pages = {v: site / v / f"{LECTURE}.html" for v in VARIANTS}
+    pages = {v: site / v / f"{served.doc}.html" for v in VARIANTS}
     cpu0 = tree_cpu(server)
     text = lecture.read_text(encoding="utf-8")
     start = time.perf_counter()
@@ -142,27 +211,25 @@ def one_edit(course: Path, site: Path, base: str, server: psutil.Process, n: int
     return {"pages": seen, "notice": notice, "cpu": cpu}
 
 
-def measure(label: str, code: Path, edits: int) -> list[dict]:
+def measure(label: str, code: Path, edits: int, served: Served) -> list[dict]:
     """``edits`` timed saves under ``talks serve`` run from the package in ``code``."""
     with tempfile.TemporaryDirectory(prefix="serve-rebuild-") as tmp:
-        course = Path(tmp) / "course-execed"
-        shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("_build", ".git"))
-        env = {**os.environ, "PYTHONPATH": str(code),
-               "TALKS_PATH_MAP": f"$HOME/lawrennd/snippets={CORPUS / 'snippets'}"
-                                 f":$HOME/lawrennd/bibliography={CORPUS / 'bibliography'}"}
+        project = served.copy(Path(tmp))
+        env = {**os.environ, "PYTHONPATH": str(code), **served.env}
         port = free_port()
         base = f"http://127.0.0.1:{port}/"
         log_path = Path(tmp) / "serve.log"
         with open(log_path, "w", encoding="utf-8") as log:
-            proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--port", str(port)],
-                                    cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--port", str(port),
+                                     *served.args(project)],
+                                    cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
             try:
                 server = psutil.Process(proc.pid)
                 wait_idle(base)
-                with urllib.request.urlopen(f"{base}{VIEWED}/{LECTURE}.html", timeout=5):
-                    pass  # the reader looks at the lecture's handout, as the browser would
-                runs = [one_edit(course, course / "_build" / "preview", base, server, n)
+                with urllib.request.urlopen(f"{base}{VIEWED}/{served.doc}.html", timeout=5):
+                    pass  # the reader looks at the handout, as the browser would
+                runs = [one_edit(served, project, project / "_build" / "preview", base, server, n)
                         for n in range(1, edits + 1)]
             finally:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -185,10 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edits", type=int, default=7)
     parser.add_argument("--against", metavar="REV",
                         help="measure that commit's code first, in the same run (e.g. main)")
+    parser.add_argument("--corpus", action="store_true",
+                        help="serve the corpus and edit a fragment one talk includes")
     args = parser.parse_args(argv)
-    if not COURSE.is_dir():
-        print(f"needs {COURSE}", file=sys.stderr)
+    needed = CORPUS if args.corpus else COURSE
+    if not needed.is_dir():
+        print(f"needs {needed}", file=sys.stderr)
         return 2
+    served = corpus_served() if args.corpus else COURSE_LECTURE
     with tempfile.TemporaryDirectory(prefix="serve-rebuild-code-") as tmp:
         trees = [("this tree", ROOT)]
         if args.against:
@@ -196,9 +267,10 @@ def main(argv: list[str] | None = None) -> int:
             if reference is None:
                 raise SystemExit(f"no commit {args.against}")
             trees.insert(0, (args.against, reference))
-        medians = {label: summary(measure(label, code, args.edits)) for label, code in trees}
-    print(f"talks serve on course-execed: {args.edits} saves of _lamd/{LECTURE}.md, "
-          "seconds from the save, medians")
+        medians = {label: summary(measure(label, code, args.edits, served))
+                   for label, code in trees}
+    print(f"talks serve on {served.name}: {args.edits} saves of "
+          f"{served.edited(Path('.')).as_posix()}, seconds from the save, medians")
     labels = [label for label, _ in trees]
     print(f"  {'':<28}" + "".join(f"{label:>12}" for label in labels)
           + ("       ratio" if len(labels) == 2 else ""))
