@@ -167,6 +167,26 @@ def test_the_parsed_bibliography_is_kept_apart_from_the_environment(project):
     assert kept[0].is_file()
 
 
+def test_the_kept_bibliography_is_read_once_per_version_of_its_file(project, monkeypatch):
+    """``talks build`` reads the kept file before its variants start; ``talks serve``, which
+    does so before each rebuild, reads it again only once it changed."""
+    from build_tools.sphinx_ext import keptbib
+
+    build(project, "handout")
+    folder = project / "_build/handout/doctrees/talks-bib"
+    read = []
+    read_file = keptbib._read_file
+    monkeypatch.setattr(keptbib, "_read_file", lambda path: read.append(path) or read_file(path))
+    keptbib._LOADED.clear()
+    keptbib.load_kept(str(folder))
+    keptbib.load_kept(str(folder))
+    assert len(read) == 1 and keptbib._LOADED
+    (kept,) = folder.glob(keptbib.PREFIX + "*.pickle")
+    os.utime(kept, ns=(0, kept.stat().st_mtime_ns + 10**9))
+    keptbib.load_kept(str(folder))
+    assert len(read) == 2
+
+
 def test_missing_image_is_a_located_warning_with_a_placeholder(project):
     _, warnings, out = build(project, "handout")
     line = next(n for n, text in enumerate(

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from pybtex.database import BibliographyData
 from sphinxcontrib.bibtex.bibfile import BibData, BibFile
 
+from ..engine.source import file_stamp
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
@@ -129,12 +131,20 @@ def load_kept(folder: str) -> None:
     variant processes start)."""
     loaded = False
     for path in glob.glob(os.path.join(folder, PREFIX + "*.pickle")):
+        stamp = file_stamp(path)
+        if _READ_FILES.get(path) == stamp:  # read already (``talks serve``'s next build)
+            continue
         found = _read_file(path)
+        _READ_FILES[path] = stamp
         if found is not None and found[0] not in _LOADED:
             _keep(found[1], path, found[0])
             loaded = True
     if loaded:  # it lives as long as the process: the collector need not walk it again
         gc.freeze()
+
+
+_READ_FILES: dict[str, tuple[int, int] | None] = {}
+"""The files ``load_kept`` read, as they were then."""
 
 
 def setup(app: Sphinx) -> None:
