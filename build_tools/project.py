@@ -12,9 +12,9 @@ import contextlib
 import functools
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
+from .views import OneView
 from .yamlfile import YAMLError, YamlTooLarge, load_yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -64,29 +64,18 @@ def find_project_root(start: str | os.PathLike) -> Path | None:
     folder, or is a lamd course or a lamd talks repository; failing those, the nearest
     folder of lamd talks with their settings."""
     here = Path(start).resolve()
-    first = here if here.is_dir() else here.parent
-    if _ROOTS is None:
-        return _project_root_from(first)
-    if first not in _ROOTS:
-        _ROOTS[first] = _project_root_from(first)
-    return _ROOTS[first]
+    return _ROOTS.answer(here if here.is_dir() else here.parent, _project_root_from)
 
 
-_ROOTS: dict[Path, Path | None] | None = None
+_ROOTS: OneView[Path, Path | None] = OneView()
 """Each folder's project, worked out once while ``one_view_of_projects`` holds."""
 
 
-@contextlib.contextmanager
-def one_view_of_projects() -> Iterator[None]:
+def one_view_of_projects() -> contextlib.AbstractContextManager[None]:
     """Within, a folder's project is looked for once: a build asks it for every talk, in
     every stage, and each look reads several folders up to the file system's root.  A build
     takes the tree as it finds it at its start; the next build (``talks serve``) looks anew."""
-    global _ROOTS
-    outer, _ROOTS = _ROOTS, ({} if _ROOTS is None else _ROOTS)
-    try:
-        yield
-    finally:
-        _ROOTS = outer
+    return _ROOTS.held()
 
 
 def _project_root_from(first: Path) -> Path | None:

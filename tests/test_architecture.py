@@ -14,7 +14,7 @@ PACKAGE_NAME = "build_tools"
 PACKAGE = Path(__file__).resolve().parent.parent / PACKAGE_NAME
 
 LAYERS = (
-    ("diagnostics", "workers", "yamlfile", "formats", "media", "timings"),
+    ("diagnostics", "workers", "yamlfile", "formats", "media", "timings", "views"),
     ("paths",),
     ("project",),
     ("lamd",),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from sphinx.util import logging
@@ -23,6 +22,7 @@ from ..api import (PreparedTalk, config_key, load_prepared, page_emit_options, p
 from ..config import OPTIONS, VARIANTS, TalkConfig, build_config, conf_values
 from ..diagnostics import Diagnostic, Location, MacroError, Severity, crash_site
 from ..myst.anchors import SlideAnchor
+from ..views import OneView
 from ..status import PUBLISHED_ERRORS, TalkStatus, TalkSummary, VariantStatus, save
 from . import locations
 
@@ -148,33 +148,26 @@ class SourceFile(str):
         return file_time(self) is not None
 
 
-_LOOKED_AT: dict[str, int | None] | None = None
+_LOOKED_AT: OneView[str, int | None] = OneView()
 """Within ``one_look_per_file``: each file's modification time, None when it is no file."""
 
 
-@contextlib.contextmanager
-def one_look_per_file() -> Iterator[None]:
+def one_look_per_file() -> contextlib.AbstractContextManager[None]:
     """Within, ``file_time`` asks the disk about each file once: the disk as it was at the
     first look serves the rest of the check."""
-    global _LOOKED_AT
-    outer, _LOOKED_AT = _LOOKED_AT, ({} if _LOOKED_AT is None else _LOOKED_AT)
-    try:
-        yield
-    finally:
-        _LOOKED_AT = outer
+    return _LOOKED_AT.held()
 
 
 def file_time(path: str) -> int | None:
     """``path``'s modification time as Sphinx measures it, None when it is no file."""
-    if _LOOKED_AT is not None and path in _LOOKED_AT:
-        return _LOOKED_AT[path]
+    return _LOOKED_AT.answer(path, _file_time)
+
+
+def _file_time(path: str) -> int | None:
     try:
-        found: int | None = _last_modified_time(path) if os.path.isfile(path) else None
+        return _last_modified_time(path) if os.path.isfile(path) else None
     except OSError:
-        found = None
-    if _LOOKED_AT is not None:
-        _LOOKED_AT[path] = found
-    return found
+        return None
 
 
 def note_source_files(env: BuildEnvironment, docname: str, files: Collection[str]) -> None:
