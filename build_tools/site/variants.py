@@ -21,6 +21,7 @@ from ..config import TalkConfig
 from ..engine.vocabulary import load_vocabulary
 from ..project import PACKAGE_DIR
 from ..sphinx_ext import import_modules
+from ..sphinx_ext.reading import talk_info
 from ..sphinx_ext.speedups import remember_entry_points
 from ..status import TalkStatus, load as load_status
 from ..timings import StageTime, rows, taken
@@ -173,10 +174,16 @@ class _Session:
         where = f"{self.variant} worker"
         result.timings = [StageTime(stage, seconds, where) for stage, seconds in self.clock.phases] \
             + rows(taken(), where)
-        status = load_status(str(base / "doctrees"))
-        if status is not None:
-            result.talks = status.talks
+        result.talks = self._statuses(base)
         return result
+
+    def _statuses(self, base: Path) -> dict[str, TalkStatus]:
+        """Each talk's status: as the build just saved it (the application holds it), or,
+        when the build stopped, as the last build that finished saved it."""
+        if self.app is not None:
+            return dict(talk_info(self.app.env))
+        status = load_status(str(base / "doctrees"))
+        return status.talks if status is not None else {}
 
     def _open(self, base: Path) -> None:
         from sphinx.application import Sphinx
