@@ -24,3 +24,25 @@ def test_fragment_pages_list_the_talks_that_use_each_fragment(tmp_path):
     assert links == ["../handout/alpha.html", "../handout/beta.html"]
     assert all((out / "fragments" / link).resolve().is_file() for link in links)
     assert 'href="fragments/index.html"' in (out / "index.html").read_text()
+
+
+def test_a_rebuild_reads_again_only_the_files_whose_includes_may_have_changed(tmp_path, monkeypatch):
+    """Each file's include lines are kept with its stamp: a rebuild reads only the files
+    that changed, and the pages follow an include added to one of them."""
+    from build_tools.engine import graph
+    from build_tools.site import fragments
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    out = tmp_path / "site"
+    assert build_site(SiteOptions(variants=("handout",), out=str(out), project=str(project))).ok
+    read = []
+    monkeypatch.setattr(fragments, "include_lines",
+                        lambda path: read.append(Path(path).name) or graph.include_lines(path))
+    c_only = project / "includes/_shared/includes/c-only.md"
+    c_only.write_text(c_only.read_text() + "\n\\include{_shared/includes/ab.md}\n")
+    assert build_site(SiteOptions(variants=("handout",), out=str(out), project=str(project))).ok
+    assert read == ["c-only.md"]
+    index = (out / "fragments/index.html").read_text()
+    counts = {name: int(n) for name, n in re.findall(r"<code>([^<]+)</code></a></td><td>(\d+)</td>", index)}
+    assert counts["_shared/includes/ab.md"] == 3, "gamma now reaches it through c-only.md"

@@ -8,13 +8,14 @@ every talk that names it, directly or through other fragments.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import TalkConfig
 from .includes import INCLUDE_RE, include_resolver
 from ..paths import display_name
-from .source import Frame, IncludeResolver, load_source
+from .source import IncludeResolver, load_source
 
 
 
@@ -46,8 +47,21 @@ class IncludeGraph:
         return seen
 
 
-def scan(talks: list[str], config: TalkConfig) -> IncludeGraph:
-    """Follow every ``\\include`` from the talks, resolving names as expansion would."""
+IncludeLines = Callable[[str], "list[tuple[str, int]]"]
+"""A file's ``\\include`` lines: (the include as written, its line), in order."""
+
+
+def include_lines(path: str) -> list[tuple[str, int]]:
+    """The ``\\include`` lines of the file at ``path``, read from it."""
+    source = load_source(path)
+    return [(m.group(1).strip(), source.line_col(m.start())[0])
+            for m in INCLUDE_RE.finditer(source.text)]
+
+
+def scan(talks: list[str], config: TalkConfig, lines_of: IncludeLines = include_lines
+         ) -> IncludeGraph:
+    """Follow every ``\\include`` from the talks, resolving names as expansion would;
+    ``lines_of`` gives a file's include lines (a site build keeps them between builds)."""
     graph = IncludeGraph()
     resolvers: dict[str, IncludeResolver] = {}  # one per talk folder: its search order
     for talk in talks:
@@ -56,22 +70,17 @@ def scan(talks: list[str], config: TalkConfig) -> IncludeGraph:
         if folder not in resolvers:  # as expansion searches: its snippetsdir too
             resolvers[folder] = include_resolver(talk, config)[0]
         resolver = resolvers[folder]
-        root = Frame(load_source(talk), talk)
-        todo = [root]
+        todo = [(talk, "")]  # a file, and the folder of the name it was opened by
         while todo:
-            frame = todo.pop()
-            path = frame.source.path
+            path, opened_dir = todo.pop()
             if path in graph.edges:
                 continue
             edges = graph.edges[path] = []
-            text = frame.source.text
-            for m in INCLUDE_RE.finditer(text):
-                target = m.group(1).strip()
-                res = resolver.resolve(target, frame)
-                line = frame.source.line_col(m.start())[0]
+            for target, line in lines_of(path):
+                res = resolver.resolve_from(target, opened_dir, os.path.dirname(path))
                 edges.append(Edge(target, line, res.path and os.path.abspath(res.path), res.macro_file))
                 if res.path:
-                    todo.append(Frame(load_source(res.path), target, frame, m.start()))
+                    todo.append((os.path.abspath(res.path), os.path.dirname(target)))
     return graph
 
 

@@ -271,7 +271,7 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
                 variants, src, confdir_for(project), work,
                 lambda variant: variant_overrides(overrides, variant, pages), options.jobs,
                 progress, meanwhile=lambda: _timed_fragment_pages(project, options.include_roots,
-                                                                  listed, shown),
+                                                                  listed, shown, work),
                 on_built=ahead.built if ahead else None, kept=kept)
         finally:  # stopped or not, no export worker waits for a deck any longer
             if ahead:
@@ -316,9 +316,10 @@ def _held_and_named(every_doc: dict[str, str], named: list[str],
 
 
 def _timed_fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str],
-                          variants: Collection[str]) -> dict[str, str]:
+                          variants: Collection[str], work: Path) -> dict[str, str]:
     with timed("fragment pages"):
-        return fragment_pages(project, include_roots, docs, variants)
+        return fragment_pages(project, include_roots, docs, variants,
+                              work / "fragment-includes.pickle")
 
 
 def _export_timings(exported: list[ExportResult]) -> list[StageTime]:

@@ -9,6 +9,7 @@ build renders them while Sphinx works.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 from collections.abc import Collection
 from pathlib import Path
@@ -17,7 +18,8 @@ from ..config import VARIANT_LABELS, VARIANTS, TalkConfig
 from ..diagnostics import MacroError
 from ..engine.talkfile import read_talk
 from ..project import PACKAGE_DIR
-from ..engine.graph import IncludeGraph, scan
+from ..engine.graph import IncludeGraph, IncludeLines, include_lines, scan
+from ..engine.source import file_stamp
 
 
 def page_name(include_name: str) -> str:
@@ -25,9 +27,10 @@ def page_name(include_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", include_name.strip("/")).strip("-") + ".html"
 
 
-def fragment_usage(docs: dict[str, str], config: TalkConfig) -> tuple[IncludeGraph, dict[str, dict]]:
+def fragment_usage(docs: dict[str, str], config: TalkConfig,
+                   lines_of: IncludeLines = include_lines) -> tuple[IncludeGraph, dict[str, dict]]:
     """For each fragment file: its include name, the talks using it, the files including it."""
-    graph = scan(list(docs.values()), config)
+    graph = scan(list(docs.values()), config, lines_of)
     macros = os.path.abspath(config.macros_dir)
     fragments: dict[str, dict] = {}
     for including, edges in graph.edges.items():
@@ -45,11 +48,12 @@ def fragment_usage(docs: dict[str, str], config: TalkConfig) -> tuple[IncludeGra
 
 
 def render_fragment_pages(docs: dict[str, str], titles: dict[str, str], config: TalkConfig,
-                          variants: Collection[str]) -> dict[str, str]:
+                          variants: Collection[str], lines_of: IncludeLines = include_lines
+                          ) -> dict[str, str]:
     """The fragment pages as {file name: HTML}: one per fragment, and ``index.html``."""
     import jinja2
 
-    _, fragments = fragment_usage(docs, config)
+    _, fragments = fragment_usage(docs, config, lines_of)
     env = jinja2.Environment(loader=jinja2.PackageLoader("build_tools", "templates"), autoescape=True)
     names = {path: entry["name"] for path, entry in fragments.items()}
     talk_files = {os.path.abspath(p): doc for doc, p in docs.items()}
@@ -72,8 +76,9 @@ def render_fragment_pages(docs: dict[str, str], titles: dict[str, str], config: 
 
 
 def fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str],
-                   variants: Collection[str]) -> dict[str, str]:
-    """The pages listing each shared fragment and the talks that use it."""
+                   variants: Collection[str], kept: Path | None = None) -> dict[str, str]:
+    """The pages listing each shared fragment and the talks that use it; with ``kept``, each
+    file's include lines are kept there and read again only from a file that changed."""
     roots = [str(project / "includes")] if (project / "includes").is_dir() else []
     roots += [os.path.abspath(d) for d in include_roots]
     titles = {}
@@ -82,8 +87,50 @@ def fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str]
             titles[doc] = read_talk(path).title
         except MacroError:
             titles[doc] = doc
+    lines = KeptIncludeLines(kept) if kept is not None else None
     try:
-        return render_fragment_pages({doc: path for path, doc in docs.items()}, titles,
-                                     TalkConfig(include_roots=roots), variants)
+        pages = render_fragment_pages({doc: path for path, doc in docs.items()}, titles,
+                                      TalkConfig(include_roots=roots), variants,
+                                      lines or include_lines)
     except OSError:  # a talk vanished while building: its row is simply missing next time
         return {}
+    if lines is not None:
+        lines.save()
+    return pages
+
+
+class KeptIncludeLines:
+    """Each file's ``\\include`` lines, kept in a file between builds with the file's stamp:
+    the pages need the include lines of every talk and fragment of the project (some 1,700
+    files for the corpus), and reading them all again took most of the pages' time."""
+
+    def __init__(self, record: Path) -> None:
+        self.record = record
+        self.kept: dict[str, tuple[tuple[int, int] | None, list[tuple[str, int]]]] = {}
+        self.used: dict[str, tuple[tuple[int, int] | None, list[tuple[str, int]]]] = {}
+        try:
+            with open(record, "rb") as file:
+                kept = pickle.load(file)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+                TypeError, ValueError):
+            return
+        if isinstance(kept, dict):
+            self.kept = kept
+
+    def __call__(self, path: str) -> list[tuple[str, int]]:
+        stamp = file_stamp(path)
+        found = self.kept.get(path)
+        if stamp is None or found is None or found[0] != stamp:
+            found = (stamp, include_lines(path))
+        self.used[path] = found
+        return found[1]
+
+    def save(self) -> None:
+        """Keep what this build used (files no talk reaches any more are dropped)."""
+        if self.used == self.kept:
+            return
+        self.record.parent.mkdir(parents=True, exist_ok=True)
+        spare = self.record.with_name(self.record.name + ".tmp")
+        with open(spare, "wb") as file:
+            pickle.dump(self.used, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(spare, self.record)
