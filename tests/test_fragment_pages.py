@@ -46,3 +46,20 @@ def test_a_rebuild_reads_again_only_the_files_whose_includes_may_have_changed(tm
     index = (out / "fragments/index.html").read_text()
     counts = {name: int(n) for name, n in re.findall(r"<code>([^<]+)</code></a></td><td>(\d+)</td>", index)}
     assert counts["_shared/includes/ab.md"] == 3, "gamma now reaches it through c-only.md"
+
+
+def test_a_damaged_record_of_include_lines_is_read_anew(tmp_path):
+    import pickle
+
+    from build_tools.engine.source import file_stamp
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    out = tmp_path / "site"
+    assert build_site(SiteOptions(variants=("handout",), out=str(out), project=str(project))).ok
+    before = (out / "fragments/index.html").read_text()
+    record = next((tmp_path / ".work").rglob("fragment-includes.pickle"))
+    alpha = str(project / "talks/alpha.md")
+    record.write_bytes(pickle.dumps({alpha: (file_stamp(alpha), 5), "x": "junk"}))
+    assert build_site(SiteOptions(variants=("handout",), out=str(out), project=str(project))).ok
+    assert (out / "fragments/index.html").read_text() == before

@@ -187,6 +187,31 @@ def test_the_kept_bibliography_is_read_once_per_version_of_its_file(project, mon
     assert len(read) == 2
 
 
+@pytest.mark.parametrize("damage", ["gone", "no words", "not JSON"])
+def test_an_index_file_the_last_build_did_not_write_makes_every_page_written_again(project, damage):
+    """A search index gone or damaged is made whole again, never left holding only the
+    pages a rebuild writes, and never stops the build."""
+    import json
+
+    build(project, "handout")
+    index = project / "_build/handout/html/searchindex.js"
+    whole = json.loads(index.read_text(encoding="utf-8")[len("Search.setIndex("):-1])
+    if damage == "gone":
+        index.unlink()
+    else:
+        frozen = json.loads(index.read_text(encoding="utf-8")[len("Search.setIndex("):-1])
+        index.write_text("Search.setIndex(" + json.dumps({"envversion": frozen["envversion"],
+                                                          "docnames": ["talks/alpha"]}) + ")"
+                         if damage == "no words" else "Search.setIndex({", encoding="utf-8")
+    touch(project / "talks/alpha.md")
+    read, warnings, _ = build(project, "handout")
+    assert read == ["index", *TALKS], warnings
+    frozen = json.loads(index.read_text(encoding="utf-8")[len("Search.setIndex("):-1])
+    assert frozen == whole, "the same index as before the damage (the talks did not change)"
+    read, _, _ = build(project, "handout")
+    assert read == [], "the index the build wrote is taken as it is"
+
+
 def test_missing_image_is_a_located_warning_with_a_placeholder(project):
     _, warnings, out = build(project, "handout")
     line = next(n for n, text in enumerate(

@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 from collections.abc import Collection
+from typing import TypeGuard
 from pathlib import Path
 
 from ..config import VARIANT_LABELS, VARIANTS, TalkConfig
@@ -99,6 +100,10 @@ def fragment_pages(project: Path, include_roots: list[str], docs: dict[str, str]
     return pages
 
 
+KeptLines = tuple["tuple[int, int] | None", "list[tuple[str, int]]"]
+"""A file's stamp and its include lines."""
+
+
 class KeptIncludeLines:
     """Each file's ``\\include`` lines, kept in a file between builds with the file's stamp:
     the pages need the include lines of every talk and fragment of the project (some 1,700
@@ -106,8 +111,8 @@ class KeptIncludeLines:
 
     def __init__(self, record: Path) -> None:
         self.record = record
-        self.kept: dict[str, tuple[tuple[int, int] | None, list[tuple[str, int]]]] = {}
-        self.used: dict[str, tuple[tuple[int, int] | None, list[tuple[str, int]]]] = {}
+        self.kept: dict[str, KeptLines] = {}
+        self.used: dict[str, KeptLines] = {}
         try:
             with open(record, "rb") as file:
                 kept = pickle.load(file)
@@ -120,7 +125,7 @@ class KeptIncludeLines:
     def __call__(self, path: str) -> list[tuple[str, int]]:
         stamp = file_stamp(path)
         found = self.kept.get(path)
-        if stamp is None or found is None or found[0] != stamp:
+        if stamp is None or not _kept_lines(found) or found[0] != stamp:
             found = (stamp, include_lines(path))
         self.used[path] = found
         return found[1]
@@ -134,3 +139,10 @@ class KeptIncludeLines:
         with open(spare, "wb") as file:
             pickle.dump(self.used, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(spare, self.record)
+
+
+def _kept_lines(found: object) -> TypeGuard[KeptLines]:
+    """Whether a record's entry is a stamp and include lines (a damaged record is read anew)."""
+    return isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], list) \
+        and all(isinstance(line, tuple) and len(line) == 2 and isinstance(line[0], str)
+                and isinstance(line[1], int) for line in found[1])
