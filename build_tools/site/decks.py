@@ -30,10 +30,11 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
     stamps: dict[str, tuple[int, int] | None] = {}
     for talk, doc in docs.items():
         path = os.path.realpath(talk)
-        if os.path.dirname(path) not in configs:
+        folder_of_talk = os.path.dirname(path)
+        if folder_of_talk not in configs:
             config = build_config(path, conf=conf, image_root=str(src), diagrams_dir=diagrams)
-            configs[os.path.dirname(path)] = config, config_key(config)
-        config, key = configs[os.path.dirname(path)]
+            configs[folder_of_talk] = config, config_key(config)
+        config, key = configs[folder_of_talk]
         file = prepared_file(str(folder), doc, "slides")
         if not prepared_is_current(file, key, stamps):
             work.append((path, config, file))
