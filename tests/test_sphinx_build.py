@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_module
+from conftest import ROOT, require_module
 
 ROOTS = Path(__file__).resolve().parent / "roots"
 REPO = Path(__file__).resolve().parent.parent
@@ -662,6 +662,24 @@ def test_remembered_entry_points_are_the_installed_ones():
     furo = importlib.import_module("importlib.metadata").entry_points(
         group="sphinx.html_themes", name="furo")
     assert [ep.name for ep in furo] == ["furo"]
+
+
+def test_the_search_index_stems_in_c_and_gets_the_stems_of_the_pure_python_stemmer():
+    """The search index's stemmer is PyStemmer's, and it stems every word of this project's
+    talks, includes and macros as the pure-Python Snowball stemmer does (whose stems the
+    browser's search, Sphinx's JavaScript stemmer, looks for)."""
+    import Stemmer
+    from snowballstemmer.english_stemmer import EnglishStemmer
+    from sphinx.search.en import SearchEnglish
+
+    index = SearchEnglish({})
+    assert isinstance(index.stemmer, Stemmer.Stemmer)
+    words = {w.lower() for folder in ("talks", "includes", "macros", "docs")
+             for path in (ROOT / folder).rglob("*.md")
+             for w in re.findall(r"\w+", path.read_text(encoding="utf-8"))}
+    assert len(words) > 2000
+    pure = EnglishStemmer()
+    assert [index.stem(w) for w in sorted(words)] == [pure.stemWord(w) for w in sorted(words)]
 
 
 def page_contents(page: Path) -> str:

@@ -11,8 +11,9 @@ Three pure lookups, remembered per process (all are deterministic):
   style looks its plugins up through ``importlib.metadata`` entry points, which
   rescans the installed packages every time (about 6 ms).  A talk with a few
   dozen citations spent most of its reading time there.
-* The search index stems every word of every page with the pure-Python
-  Snowball stemmer; the same few thousand words come back again and again.
+* The search index stems every word of every page; the same few thousand words come back
+  again and again.  (The stemming itself is PyStemmer's, the Snowball stemmer compiled:
+  snowballstemmer hands its work to it when it is installed, and its stems are the same.)
 
 Two walks made cheaper.  Every node made or added asks for its ``document``, which docutils
 finds by recursing up the parents, ending, for a node not yet in a document, in a
