@@ -63,3 +63,40 @@ def test_a_damaged_record_of_include_lines_is_read_anew(tmp_path):
     record.write_bytes(pickle.dumps({alpha: (file_stamp(alpha), 5), "x": "junk"}))
     assert build_site(SiteOptions(variants=("handout",), out=str(out), project=str(project))).ok
     assert (out / "fragments/index.html").read_text() == before
+
+
+def test_a_rebuild_renders_again_only_the_pages_whose_contents_changed(tmp_path, monkeypatch):
+    """Each page's HTML is kept with what it shows: after an include is added, only the
+    pages it changes are rendered, and every page is the one a build from scratch makes.
+    A damaged record renders every page again."""
+    from build_tools.site import fragments
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    out = tmp_path / "site"
+    options = SiteOptions(variants=("handout",), out=str(out), project=str(project))
+    assert build_site(options).ok
+    rendered = []
+    real = fragments.render_template
+    monkeypatch.setattr(fragments, "render_template",
+                        lambda template, name, value: rendered.append(
+                            value["name"] if name == "fragment" else template)
+                        or real(template, name, value))
+    c_only = project / "includes/_shared/includes/c-only.md"
+    c_only.write_text(c_only.read_text() + "\n\\include{_shared/includes/ab.md}\n")
+    assert build_site(options).ok
+    assert sorted(rendered) == ["_shared/includes/ab.md", "fragments.html"]
+
+    fresh = tmp_path / "fresh"
+    assert build_site(SiteOptions(variants=("handout",), out=str(fresh), project=str(project),
+                                  work=str(tmp_path / "fresh-work"))).ok
+    pages = sorted(p.name for p in (out / "fragments").iterdir())
+    assert pages == sorted(p.name for p in (fresh / "fragments").iterdir())
+    for name in pages:
+        assert (out / "fragments" / name).read_bytes() == (fresh / "fragments" / name).read_bytes()
+
+    record = next((tmp_path / ".work").rglob("fragment-pages.pickle"))
+    record.write_bytes(b"not a record")
+    rendered.clear()
+    assert build_site(options).ok
+    assert len(rendered) == len(pages) - 1  # every page but the style sheet
