@@ -6,6 +6,7 @@ and the Sphinx extension decide what to do with the diagnostics.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import re
@@ -30,7 +31,8 @@ from .myst.mathnames import notation_names, undefined_math
 from .workers import collect_rarely, die_with_parent
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files",
-           "PreparedTalk", "prepare_talk", "save_prepared", "load_prepared"]
+           "PreparedTalk", "PreparedStamps", "prepare_talk", "save_prepared", "load_prepared",
+           "read_prepared_stamps", "prepared_is_current", "current_prepared", "prepared_file"]
 
 BIB_KEY_RE = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
 
@@ -186,6 +188,9 @@ class PreparedTalk:
     format: str = ""
     """``prepared_format()`` when it was made: a record of another format, or made by other
     code, is made anew."""
+    digest: str = ""
+    """What it holds, as one comparable value (all but ``stamps``): a deck made again from
+    an edited file that holds the same has the same digest, and its page need not change."""
 
     def is_fresh(self) -> bool:
         """Whether every file it was made from is as it was."""
@@ -197,7 +202,7 @@ def page_emit_options() -> EmitOptions:
     return EmitOptions(local_citations=True)
 
 
-PREPARED_FORMAT = 4
+PREPARED_FORMAT = 5
 """Bumped whenever what a prepared record holds changes: older records are made anew."""
 
 
@@ -229,37 +234,70 @@ def prepared_file(folder: str, docname: str, variant: str) -> str:
 
 
 def save_prepared(record: PreparedTalk, file: str) -> None:
-    """Write the record with every origin worked out and every input file's stamp."""
+    """Write the record with every origin worked out, its digest and every input file's
+    stamp; the stamps, the settings and the digest also in a small file beside it
+    (``PreparedStamps``)."""
     record.origins = PackedOrigins(record.origins)
+    record.stamps, record.digest = {}, ""
+    record.digest = hashlib.sha256(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
     # a file found missing counts too: when it appears, the record is out of date
     missing = [d.subject for d in record.diagnostics if d.subject]
     record.stamps = {f: file_stamp(f)
                      for f in dict.fromkeys([*record.dependencies, *record.bib_files, *missing])}
     os.makedirs(os.path.dirname(file), exist_ok=True)
-    for path, value in ((file, record), (file + ".stamps", (record.config_key, record.stamps))):
+    sidecar = PreparedStamps(record.config_key, record.stamps, record.digest)
+    for path, value in ((file, record), (file + ".stamps", sidecar)):
         with open(path + ".tmp", "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(path + ".tmp", path)
 
 
-def prepared_is_current(file: str, key: str,
-                        seen: dict[str, tuple[int, int] | None] | None = None) -> bool:
-    """Whether the record at ``file`` was made with ``key`` from files as they are now,
-    read from its small stamps file (a build with nothing to do reads no record).  ``seen``
-    keeps each file's stamp for the next record asked about: the talks of a site share
-    most of their files."""
+@dataclass(frozen=True)
+class PreparedStamps:
+    """What the small file beside a prepared record says of it: read by a build that only
+    needs to know whether the record is current, and what it holds."""
+
+    config_key: str
+    stamps: dict[str, tuple | None]
+    """Every file the record was made from (and each one it found missing), with its stamp."""
+    digest: str
+    """``PreparedTalk.digest``."""
+
+
+def read_prepared_stamps(file: str) -> PreparedStamps | None:
+    """The small file beside the record at ``file``; None when it is not there or not one."""
     try:
         with open(file + ".stamps", "rb") as fh:
-            made_with, stamps = pickle.load(fh)
-    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
-        return False
+            sidecar = pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError, AttributeError,
+            ImportError):
+        return None
+    return sidecar if isinstance(sidecar, PreparedStamps) else None
+
+
+def prepared_is_current(file: str, key: str,
+                        seen: dict[str, tuple[int, int] | None] | None = None) -> bool:
+    """Whether the record at ``file`` was made with ``key`` from files as they are now
+    (``current_prepared``)."""
+    return current_prepared(file, key, seen) is not None
+
+
+def current_prepared(file: str, key: str, seen: dict[str, tuple[int, int] | None] | None = None
+                     ) -> PreparedStamps | None:
+    """What the small file beside the record at ``file`` says of it, when the record was
+    made with ``key`` from files as they are now; else None.  Only that file is read (a
+    build with nothing to do reads no record).  ``seen`` keeps each file's stamp for the
+    next record asked about: the talks of a site share most of their files."""
+    sidecar = read_prepared_stamps(file)
+    if sidecar is None or sidecar.config_key != key or not sidecar.stamps:
+        return None
     seen = {} if seen is None else seen
-    for path, stamp in stamps.items():
+    for path, stamp in sidecar.stamps.items():
         if path not in seen:
             seen[path] = file_stamp(path)
         if seen[path] != stamp:
-            return False
-    return made_with == key and bool(stamps) and os.path.isfile(file)
+            return None
+    return sidecar if os.path.isfile(file) else None
 
 
 def load_prepared(file: str) -> PreparedTalk | None:

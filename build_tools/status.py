@@ -50,6 +50,9 @@ class TalkStatus:
     missing: list[str] = field(default_factory=list)
     """Files on disk the talk names but that do not exist (reread when they appear)."""
     sphinx_warnings: int = 0
+    prepared: str = ""
+    """The digest of the prepared record the page was read from (``api.PreparedTalk``);
+    empty when the build expanded the talk itself."""
 
 
 PUBLISHED_ERRORS = frozenset({"E-PATH-OUTSIDE", "E-FILE-NOT-MEDIA"})

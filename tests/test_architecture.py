@@ -48,7 +48,8 @@ INNER_LAYERS = {
                # the formats, side by side: none imports another (below)
                ("notebook", "documents", "typeset", "slides_pdf", "pptx"),
                ("run",)),
-    "site": (("pages", "publish", "summary", "sources", "fragments", "decks"), ("discovery",),
+    "site": (("pages", "publish", "summary", "sources", "fragments", "decks", "unchanged"),
+             ("discovery",),
              ("variants",), ("index_page",), ("navigation", "shards"), ("options",), ("exports",),
              ("build",)),
     "authoring": (("ci", "lint", "scaffold", "serve"),),

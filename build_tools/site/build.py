@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Collection
 
+from ..api import PreparedStamps
 from ..bibliography import read_bib
 from ..config import VARIANTS, read_conf
 from ..diagnostics import MacroError
@@ -62,6 +63,7 @@ from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page,
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer, summary
+from .unchanged import StillBuilt, build_key, still_built
 from .variants import (ORDER, KeptVariants, VariantResult, preload, run_variants, talk_problems,
                        variant_overrides)
 
@@ -257,22 +259,32 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     # the site holds these and the variants it published before, which it keeps
     shown = [v for v in VARIANTS if v in variants or v in published]
     elsewhere: list[StageTime] = []
+    decks: dict[str, PreparedStamps] = {}
     if {"slides", "handout"} & set(variants):
         overrides["talks_prepared_dir"] = str(work / "prepared")
         with timed("decks"):
-            elsewhere += prepare_decks(docs, src, confdir_for(project), overrides,
-                                       work / "prepared", options.jobs)
+            decks, deck_timings = prepare_decks(docs, src, confdir_for(project), overrides,
+                                                work / "prepared", options.jobs)
+            elsewhere += deck_timings
+
+    def overrides_of(variant: str) -> dict:
+        return variant_overrides(overrides, variant, pages)
+
+    def unchanged(variant: str, parallel: int) -> StillBuilt | None:
+        documents = {*docs.values(), "index", *(pages.values() if variant == "handout" else ())}
+        key = build_key(variant, str(src), str(confdir_for(project)), str(work),
+                        overrides_of(variant), parallel)
+        return still_built(variant, str(work / variant), key, documents, decks)
     with timed("exports begun"):
         if ahead:
             ahead.begin()
     with timed("Sphinx variants, all at once"):
         try:
             results, fragments = run_variants(
-                variants, src, confdir_for(project), work,
-                lambda variant: variant_overrides(overrides, variant, pages), options.jobs,
+                variants, src, confdir_for(project), work, overrides_of, options.jobs,
                 progress, meanwhile=lambda: _timed_fragment_pages(project, options.include_roots,
                                                                   listed, shown, work),
-                on_built=ahead.built if ahead else None, kept=kept)
+                on_built=ahead.built if ahead else None, kept=kept, unchanged=unchanged)
         finally:  # stopped or not, no export worker waits for a deck any longer
             if ahead:
                 ahead.exports.decks_built()

@@ -5,8 +5,8 @@ import multiprocessing
 import os
 from pathlib import Path
 
-from ..api import (config_key, page_emit_options, prepare_talk, prepared_file,
-                   prepared_is_current, save_prepared)
+from ..api import (PreparedStamps, config_key, current_prepared, page_emit_options, prepare_talk,
+                   prepared_file, save_prepared)
 from ..config import TalkConfig, build_config, conf_values, read_conf
 from ..diagnostics import MacroError
 from ..timings import StageTime, rows, taken
@@ -16,16 +16,20 @@ __all__ = ["prepare_decks"]
 
 
 def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dict, folder: Path,
-                  jobs: int | None = None) -> list[StageTime]:
+                  jobs: int | None = None) -> tuple[dict[str, PreparedStamps], list[StageTime]]:
     """Expand each talk's deck once, before Sphinx starts, with the settings its build will have.
 
     The deck's build reads the record instead of expanding the talk, and the handout's
     build takes its links' slide anchors from it.  A record still true to its files is kept.
-    Returns where worker processes spent their time (this process keeps its own sums).
+    Returns what each document's record holds (``PreparedStamps``; a talk that cannot be
+    read has none), and where worker processes spent their time (this process keeps its
+    own sums).
     """
     conf = {**read_conf(confdir), **conf_values(overrides, confdir)}
     diagrams = overrides.get("talks_command_line_diagrams") or None
     work = []
+    made_with: dict[str, tuple[str, str]] = {}  # document -> its record's file, and settings
+    decks: dict[str, PreparedStamps] = {}
     configs: dict[str, tuple[TalkConfig, str]] = {}  # the settings are a folder's
     stamps: dict[str, tuple[int, int] | None] = {}
     for talk, doc in docs.items():
@@ -36,8 +40,21 @@ def prepare_decks(docs: dict[str, str], src: Path, confdir: Path, overrides: dic
             configs[folder_of_talk] = config, config_key(config)
         config, key = configs[folder_of_talk]
         file = prepared_file(str(folder), doc, "slides")
-        if not prepared_is_current(file, key, stamps):
+        current = current_prepared(file, key, stamps)
+        if current is not None:
+            decks[doc] = current
+        else:
             work.append((path, config, file))
+            made_with[doc] = file, key
+    timings = _prepare_all(work, jobs)
+    for doc, (file, key) in made_with.items():  # one that could not be made stays out of date
+        made = current_prepared(file, key, stamps)
+        if made is not None:
+            decks[doc] = made
+    return decks, timings
+
+
+def _prepare_all(work: list[tuple[str, TalkConfig, str]], jobs: int | None) -> list[StageTime]:
     workers = min(jobs or cpu_count(), cpu_count())
     if len(work) < 8 or workers < 2:  # a few talks: not worth starting processes
         _prepare_decks(work)

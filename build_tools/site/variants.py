@@ -24,8 +24,9 @@ from ..sphinx_ext import import_modules
 from ..sphinx_ext.reading import talk_info
 from ..sphinx_ext.speedups import remember_entry_points
 from ..status import TalkStatus, load as load_status
-from ..timings import StageTime, rows, taken
+from ..timings import StageTime, rows, taken, timed
 from .. import workers
+from .unchanged import StillBuilt, build_key, forget_last_build, record_last_build
 from ..workers import cpu_count, die_with_parent, process_context
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ class VariantResult:
     said_again: tuple[int, int] = (0, 0)
     """``warnings[start:end]`` are the warnings said again for the documents this build did
     not read or write (``sphinx_ext/replay.py``): the others are this build's own."""
+    unchanged: bool = False
+    """Not started: its last build still holds, and said what this result says
+    (``unchanged.still_built``)."""
 
 
 Progress = tuple[str, str, object]
@@ -139,6 +143,7 @@ class _Session:
         force_all = marker.exists()  # the last build of this variant stopped half-way
         _seed_static(base / "html")
         marker.write_text("", encoding="utf-8")
+        forget_last_build(str(base))
         self.warnings.seek(0)
         self.warnings.truncate()
         self.replay = None
@@ -175,7 +180,19 @@ class _Session:
         result.timings = [StageTime(stage, seconds, where) for stage, seconds in self.clock.phases] \
             + rows(taken(), where)
         result.talks = self._statuses(base)
+        if result.ok and not self.keep_environment:
+            self._record(base)
         return result
+
+    def _record(self, base: Path) -> None:
+        """What the next build checks before it starts this variant (``unchanged``)."""
+        assert self.app is not None
+        key = build_key(self.variant, self.src, self.confdir, self.work, self.overrides,
+                        self.parallel)
+        try:
+            record_last_build(self.app, str(base), key, self.inputs, self.result.warnings)
+        except OSError:  # no record: the next build starts the variant
+            forget_last_build(str(base))
 
     def _statuses(self, base: Path) -> dict[str, TalkStatus]:
         """Each talk's status: as the build just saved it (the application holds it), or,
@@ -425,6 +442,7 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
                  meanwhile: Callable[[], Meanwhile],
                  on_built: Callable[[str, VariantResult], None] | None = None,
                  kept: KeptVariants | None = None,
+                 unchanged: Callable[[str, int], StillBuilt | None] | None = None,
                  ) -> tuple[dict[str, VariantResult], Meanwhile]:
     """Build each variant in its own process, all at once where there are cores for them.
 
@@ -432,6 +450,8 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
     results.  ``on_built`` is told of each variant as soon as it is built (the others may
     still be building).  A variant whose process died is a crashed result, never an exception.
     With ``kept``, each variant is built by its long-lived worker there (``talks serve``).
+    ``unchanged`` (variant, Sphinx's parallel jobs) says what a variant whose last build
+    still holds reported: it is not started.
     """
     results: dict[str, VariantResult] = {}
     if kept is not None:
@@ -443,10 +463,46 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
             if on_built is not None:
                 on_built(variant, results[variant])
         return results, extra
+    parallel = 1  # sphinx-revealjs is not safe for parallel reading: every read is serial
+    if unchanged is not None:
+        with timed("variants checked"):
+            results.update(_not_started(variants, lambda v: unchanged(v, parallel)))
+    for variant, result in results.items():
+        if on_built is not None:
+            on_built(variant, result)
+        if progress:
+            progress("done", variant, True)
+    started = [v for v in variants if v not in results]
+    if not started:
+        return results, meanwhile()
+    extra = _start(started, src, confdir, work, overrides, jobs, progress, meanwhile, on_built,
+                   parallel, results)
+    return {v: results[v] for v in variants}, extra
+
+
+def _not_started(variants: list[str], unchanged: Callable[[str], StillBuilt | None]
+                 ) -> dict[str, VariantResult]:
+    """The variants whose last build still holds, with what it reported."""
+    results = {}
+    for variant in variants:
+        held = unchanged(variant)
+        if held is not None:
+            results[variant] = VariantResult(variant, ok=True, warnings=held.warnings,
+                                             talks=held.talks, unchanged=True,
+                                             said_again=(0, len(held.warnings)))
+    return results
+
+
+def _start(variants: list[str], src: Path, confdir: Path, work: Path,
+           overrides: Callable[[str], dict], jobs: int | None,
+           progress: Callable[[str, str, object], None] | None,
+           meanwhile: Callable[[], Meanwhile],
+           on_built: Callable[[str, VariantResult], None] | None, parallel: int,
+           results: dict[str, VariantResult]) -> Meanwhile:
+    """Each variant in a worker process of its own, its result put in ``results``."""
     cpus = cpu_count()
     # all variants at once when there are cores to share: they finish together
     processes = max(1, min(jobs or (len(variants) if cpus > 1 else 1), len(variants)))
-    parallel = 1  # sphinx-revealjs is not safe for parallel reading: every read is serial
     queue = process_context().Queue() if progress else None
     with ProcessPoolExecutor(max_workers=processes, mp_context=process_context(),
                              initializer=_init_worker, initargs=(queue,)) as pool:
@@ -469,7 +525,7 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
                 _wait(pending, queue)
         if queue is not None and progress is not None:
             _drain(queue, progress)
-    return results, extra
+    return extra
 
 
 SAVING_LIMIT = 60.0

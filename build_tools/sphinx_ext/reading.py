@@ -118,7 +118,7 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
     note_source_files(env, docname, [*record.dependencies, *record.bib_files])
     status = TalkStatus(source=os.path.relpath(path), summary=TalkSummary.from_meta(record.meta),
                         slide_anchors=_slide_anchors(app, docname, record, path, config),
-                        math_macros=dict(record.math_macros))
+                        math_macros=dict(record.math_macros), prepared=record.digest)
     for diag in record.diagnostics:
         _report(diag, docname)
         if diag.severity >= Severity.ERROR:
