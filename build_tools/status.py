@@ -37,7 +37,8 @@ class TalkStatus:
     source: str = ""
     summary: TalkSummary | None = None
     slide_anchors: list[SlideAnchor] = field(default_factory=list)
-    """The deck's slides after the title slide, each with the origin of its heading."""
+    """The deck's slides after the title slide, each with the origin of its heading: the
+    handout's links to them (kept by the handout alone, which writes them)."""
     math_macros: dict[str, object] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     """Formatted error diagnostics."""

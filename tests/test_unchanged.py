@@ -143,3 +143,20 @@ def test_each_change_to_what_the_pages_are_made_from_starts_the_handout(project,
     assert "handout" not in not_started(report)
     assert (project.parent / "site/handout/gamma.html").is_file()
     assert build(project).results["handout"].unchanged  # and the next build holds again
+
+
+def test_talks_build_with_nothing_changed_starts_no_sphinx(project):
+    """As a command, in a new process: nothing a build that starts no variant leaves out
+    (Sphinx, imported only when a variant starts) may make its record look stale."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "build_tools.cli", "build", "--quiet", "--to", "none",
+               "--timings"]
+    first = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "slides worker" in first.stderr
+    again = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "worker" not in again.stderr and "Sphinx loaded" not in again.stderr, again.stderr
+    assert "documents read: handout 0, speaker-notes 0, slides 0" in again.stderr

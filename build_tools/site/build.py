@@ -64,7 +64,7 @@ from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer, summary
 from .unchanged import StillBuilt, build_key, still_built
-from .variants import (ORDER, KeptVariants, VariantResult, preload, run_variants, talk_problems,
+from .variants import (ORDER, KeptVariants, VariantResult, run_variants, talk_problems,
                        variant_overrides)
 
 __all__ = ["KeptVariants", "SiteOptions", "SiteReport", "build_site"]
@@ -242,8 +242,6 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
         src = work / "src"
         removed = prepare_sources(src, project, docs, pages, options.diagrams_dir, listed=listed)
         prune_outputs(work, removed)
-    with timed("Sphinx loaded"):
-        preload(options.variants)
     with timed("settings for Sphinx"):
         overrides = _sphinx_overrides(options, project, talks)
     # a PPTX needs only the deck: its pictures drawn now, on the core the bibliographies

@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import importlib.util
 import pickle
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -98,8 +98,7 @@ def build_key(variant: str, src: str, confdir: str, work: str, overrides: dict,
               parallel: int) -> str:
     """Everything that makes a variant's pages besides the files Sphinx reads: a build
     with another key is started."""
-    versions = {name: getattr(sys.modules.get(name), "__version__", None)
-                for name in SPHINX_PACKAGES}
+    versions = {name: _installed(name) for name in SPHINX_PACKAGES}
     return json.dumps([variant, src, confdir, work, overrides, parallel, os.getcwd(),
                        prepared_format(), versions, _link(os.path.join(src, "diagrams"))],
                       sort_keys=True, default=str)
@@ -219,6 +218,17 @@ def _stamp(path: str) -> Stamp:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
+
+
+def _installed(package: str) -> tuple[str, Stamp] | None:
+    """Where a package is installed, and the stamp of its first file: an upgrade rewrites
+    it (found without importing the package, which a build that starts nothing never does)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    origin = spec.origin if spec is not None else None
+    return (origin, _stamp(origin)) if origin else None
 
 
 def _link(path: str) -> str | None:

@@ -455,6 +455,8 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
     """
     results: dict[str, VariantResult] = {}
     if kept is not None:
+        with timed("Sphinx loaded"):
+            preload(variants)
         submitted = {v: kept.submit(v, str(src), str(confdir), str(work), overrides(v))
                      for v in variants}
         extra = meanwhile()
@@ -475,6 +477,8 @@ def run_variants(variants: list[str], src: Path, confdir: Path, work: Path,
     started = [v for v in variants if v not in results]
     if not started:
         return results, meanwhile()
+    with timed("Sphinx loaded"):  # only now: a build that starts no variant needs none of it
+        preload(started)
     extra = _start(started, src, confdir, work, overrides, jobs, progress, meanwhile, on_built,
                    parallel, results)
     return {v: results[v] for v in variants}, extra

@@ -117,7 +117,8 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
     locations.remember(env.doc2path(docname), record.origins)
     note_source_files(env, docname, [*record.dependencies, *record.bib_files])
     status = TalkStatus(source=os.path.relpath(path), summary=TalkSummary.from_meta(record.meta),
-                        slide_anchors=_slide_anchors(app, docname, record, path, config),
+                        slide_anchors=_slide_anchors(app, docname, path, config)
+                        if variant == "handout" else [],
                         math_macros=dict(record.math_macros), prepared=record.digest)
     for diag in record.diagnostics:
         _report(diag, docname)
@@ -187,15 +188,12 @@ def _prepared(app: Sphinx, docname: str, variant: str, key: str | None) -> Prepa
     return record if record is not None and (key is None or record.config_key == key) else None
 
 
-def _slide_anchors(app: Sphinx, docname: str, record: PreparedTalk, path: str,
-                   config: TalkConfig) -> list[SlideAnchor]:
+def _slide_anchors(app: Sphinx, docname: str, path: str, config: TalkConfig) -> list[SlideAnchor]:
     """The deck's slides with the origins of their headings, for the handout's links.
 
     ``talks build`` prepares the deck before Sphinx starts, so the handout reads them
     from there; a plain Sphinx build of the handout has to lay out the deck itself.
     """
-    if record.variant != "handout":
-        return list(record.slide_anchors)
     deck = _prepared(app, docname, "slides", None)
     if deck is not None:
         return list(deck.slide_anchors)
