@@ -45,6 +45,7 @@ from ..lamd import bibdir_files, settings_roots
 from ..paths import confine
 from ..engine.source import repository_roots
 from ..sphinx_ext.keptbib import load_kept
+from ..sphinx_ext.speedups import remember_entry_points
 from ..project import confdir_for, one_view_of_projects, require_project, talk_folders
 from ..status import TalkStatus, withholds_page
 from ..timings import StageTime, taken, timed
@@ -249,6 +250,9 @@ def _build_locked(options: SiteOptions, project: Path, talks: list[str], out: Pa
     with timed("exports begun"):
         ahead = ahead_of_site(options, project, work, docs)
     with timed("bibliographies"):
+        # pybtex looks its plugins up for each entry it reads: from here on, in the
+        # installed packages as read once (as for every process forked from this one)
+        remember_entry_points()
         _read_bibliographies(overrides.get("talks_bib_files") or _conf_bib_files(project),
                              confdir_for(project), work)
     with timed("navigation"):
