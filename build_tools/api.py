@@ -32,7 +32,7 @@ from .workers import collect_rarely, die_with_parent
 
 __all__ = ["Expansion", "expand_talk", "check_talks", "write_myst", "talk_bib_files",
            "PreparedTalk", "PreparedStamps", "prepare_talk", "save_prepared", "load_prepared",
-           "read_prepared_stamps", "prepared_is_current", "current_prepared", "prepared_file"]
+           "current_prepared", "prepared_file"]
 
 BIB_KEY_RE = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
 
@@ -264,7 +264,7 @@ class PreparedStamps:
     """``PreparedTalk.digest``."""
 
 
-def read_prepared_stamps(file: str) -> PreparedStamps | None:
+def _read_prepared_stamps(file: str) -> PreparedStamps | None:
     """The small file beside the record at ``file``; None when it is not there or not one."""
     try:
         with open(file + ".stamps", "rb") as fh:
@@ -275,20 +275,13 @@ def read_prepared_stamps(file: str) -> PreparedStamps | None:
     return sidecar if isinstance(sidecar, PreparedStamps) else None
 
 
-def prepared_is_current(file: str, key: str,
-                        seen: dict[str, tuple[int, int] | None] | None = None) -> bool:
-    """Whether the record at ``file`` was made with ``key`` from files as they are now
-    (``current_prepared``)."""
-    return current_prepared(file, key, seen) is not None
-
-
 def current_prepared(file: str, key: str, seen: dict[str, tuple[int, int] | None] | None = None
                      ) -> PreparedStamps | None:
     """What the small file beside the record at ``file`` says of it, when the record was
     made with ``key`` from files as they are now; else None.  Only that file is read (a
     build with nothing to do reads no record).  ``seen`` keeps each file's stamp for the
     next record asked about: the talks of a site share most of their files."""
-    sidecar = read_prepared_stamps(file)
+    sidecar = _read_prepared_stamps(file)
     if sidecar is None or sidecar.config_key != key or not sidecar.stamps:
         return None
     seen = {} if seen is None else seen

@@ -22,9 +22,9 @@ main process checks it (``still_built``).  The variant is started when anything 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
-import importlib.util
 import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
