@@ -61,6 +61,10 @@ class Expansion:
         return self.expanded.dependencies
 
     @property
+    def absent(self) -> list[str]:
+        return self.expanded.absent
+
+    @property
     def text(self) -> str:
         return self.document.text
 
@@ -191,6 +195,8 @@ class PreparedTalk:
     digest: str = ""
     """What it holds, as one comparable value (all but ``stamps``): a deck made again from
     an edited file that holds the same has the same digest, and its page need not change."""
+    absent: list[str] = field(default_factory=list)
+    """Where a file appearing would change it (``ExpandedTalk.absent``)."""
 
     def is_fresh(self) -> bool:
         """Whether every file it was made from is as it was."""
@@ -202,7 +208,7 @@ def page_emit_options() -> EmitOptions:
     return EmitOptions(local_citations=True)
 
 
-PREPARED_FORMAT = 5
+PREPARED_FORMAT = 6
 """Bumped whenever what a prepared record holds changes: older records are made anew."""
 
 
@@ -225,7 +231,7 @@ def prepare_talk(path: str, variant: str, config: TalkConfig,
     return PreparedTalk(variant, config_key(config), expansion.text, document.lazy_origins(),
                         expansion.diagnostics, expansion.dependencies, bibs,
                         list(document.slide_anchors), dict(document.math_macros),
-                        expansion.talk.meta, format=prepared_format())
+                        expansion.talk.meta, format=prepared_format(), absent=expansion.absent)
 
 
 def prepared_file(folder: str, docname: str, variant: str) -> str:
@@ -242,8 +248,8 @@ def save_prepared(record: PreparedTalk, file: str) -> None:
     record.digest = hashlib.sha256(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
     # a file found missing counts too: when it appears, the record is out of date
     missing = [d.subject for d in record.diagnostics if d.subject]
-    record.stamps = {f: file_stamp(f)
-                     for f in dict.fromkeys([*record.dependencies, *record.bib_files, *missing])}
+    record.stamps = {f: file_stamp(f) for f in dict.fromkeys(
+        [*record.dependencies, *record.bib_files, *missing, *record.absent])}
     os.makedirs(os.path.dirname(file), exist_ok=True)
     sidecar = PreparedStamps(record.config_key, record.stamps, record.digest)
     for path, value in ((file, record), (file + ".stamps", sidecar)):

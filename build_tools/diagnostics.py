@@ -88,15 +88,19 @@ class Diagnostic:
 
 
 class MacroError(Exception):
-    """The project's one error type for bad input; it carries its diagnostic."""
+    """The project's one error type for bad input; it carries its diagnostic, and the files
+    read (``read``) and looked for in vain (``absent``) up to it: a change to any of them
+    may make the input good."""
 
-    def __init__(self, diagnostic: Diagnostic):
+    def __init__(self, diagnostic: Diagnostic, read: tuple[str, ...] = (),
+                 absent: tuple[str, ...] = ()):
         super().__init__(diagnostic.format())
         self.diagnostic = diagnostic
+        self.read, self.absent = read, absent
 
     # keep it picklable across Sphinx's parallel workers
-    def __reduce__(self) -> tuple[type[MacroError], tuple[Diagnostic]]:
-        return (type(self), (self.diagnostic,))
+    def __reduce__(self) -> tuple[type[MacroError], tuple[Diagnostic, tuple[str, ...], tuple[str, ...]]]:
+        return (type(self), (self.diagnostic, self.read, self.absent))
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ class TalkStatus:
     """The first few formatted warnings (``warning_count`` counts them all)."""
     warning_count: int = 0
     missing: list[str] = field(default_factory=list)
-    """Files on disk the talk names but that do not exist (reread when they appear)."""
+    """Files the talk names, or places its includes were looked for, where no file is: the
+    talk is read again when one appears."""
     sphinx_warnings: int = 0
     prepared: str = ""
     """The digest of the prepared record the page was read from (``api.PreparedTalk``);

@@ -195,6 +195,8 @@ class Expander(IncludeHandling):
         self._generated_at: tuple | None = None
         self._seen: set[tuple] = set()
         self.dependencies: list[str] = []
+        self.absent: list[str] = []
+        """Where a file that appeared would change the expansion (``Resolution.passed``)."""
         self.include_frame: Frame | None = None
         self.site: tuple = ()
         self.site_end = 0

@@ -41,6 +41,7 @@ class IncludeHandling:
     site: tuple
     steps: int
     dependencies: list[str]
+    absent: list[str]
     includes: list[tuple[str, str, int]]
     recorders: list[Recording]
     _reported_files: set[str]
@@ -109,6 +110,7 @@ class IncludeHandling:
             for m in INCLUDE_RE.finditer(text):
                 target = m.group(1).strip()
                 res = self.resolver.resolve_from(target, os.path.dirname(name), os.path.dirname(path))
+                self.absent.extend(res.passed)
                 self.note("include", (target, os.path.dirname(name), os.path.dirname(path)),
                           resolution_key(res))
                 if res.path is None and not res.macro_file and "\\" not in target:
@@ -123,6 +125,7 @@ class IncludeHandling:
         name = (target, opened_dir, os.path.dirname(including.source.path))
         res = self.resolver.resolve_from(*name)
         self.note("include", name, resolution_key(res))
+        self.absent.extend(res.passed)
         return res
 
     def _apply(self, rec: Recording) -> None:
@@ -144,6 +147,7 @@ class IncludeHandling:
             self.recorders[-1].absorb(rec, diagnostics)
         self.steps += rec.steps
         self.dependencies.extend(rec.dependencies)
+        self.absent.extend(rec.absent)
         self.includes.extend(rec.includes)
 
     def _meta_include(self, src: SourceFile, frame: Frame, regions: list[tuple[int, int]],
@@ -208,6 +212,7 @@ class IncludeHandling:
             rec = Recording(child, files=[included])
             self.recorders.append(rec)
             steps, deps, incs = self.steps, len(self.dependencies), len(self.includes)
+            absent = len(self.absent)
         target_out = Out() if key is not None else out
         saved_frame, saved_site = self.include_frame, self.site
         self.include_frame, self.site = child, (child, 0)
@@ -220,6 +225,7 @@ class IncludeHandling:
         if key is not None:
             rec.out, rec.steps = target_out, self.steps - steps
             rec.dependencies, rec.includes = self.dependencies[deps:], self.includes[incs:]
+            rec.absent = self.absent[absent:]
             self.memo.keep(key, rec)
             if self.recorders:
                 self.recorders[-1].absorb(rec)

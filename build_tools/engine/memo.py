@@ -35,6 +35,7 @@ class Recording:
     """(kind, name) -> what it is afterwards (None: undefined)."""
     diagnostics: list[tuple] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
     includes: list[tuple[str, str, int]] = field(default_factory=list)
     steps: int = 0
     out: Out | None = None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import TalkConfig
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, MacroError
 from .advice import NameAdvisor
 from .texnames import mathjax_names, notation_names
 from .expander import META, Expander, ExpansionState
@@ -34,6 +34,9 @@ class ExpandedTalk:
     diagnostics: list[Diagnostic]
     dependencies: list[str] = field(default_factory=list)
     """Every file read: the talk, its includes, the vocabulary."""
+    absent: list[str] = field(default_factory=list)
+    """Every place a file appearing would change the expansion (an include missing, or found
+    further down the search order)."""
     includes: list[tuple[str, str, int]] = field(default_factory=list)
     """(including file, included file, line) in reading order."""
     allowed_roots: tuple[str, ...] = ()
@@ -80,12 +83,22 @@ def expand(path: str, variant: str, config: TalkConfig,
         ex.memo_context = (variant, config.clean_comments, config.stop_at_error,
                            tuple(resolver.roots), resolver.macros_dir, config.image_root,
                            config.diagrams_dir, id(vocabulary))
-    out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
+    try:
+        out = ex.expand_document(talk.source, talk.body_offset, talk.source.display)
+    except MacroError as exc:  # stopped at the first error: what it read up to there counts
+        exc.read, exc.absent = tuple(_read(talk, ex, vocab_files, people)), tuple(dict.fromkeys(ex.absent))
+        raise
     diagnostics = [*talk.diagnostics, *setting_diagnostics, *vocab_diagnostics, *ex.diagnostics]
-    dependencies = list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files,
-                                       *([people] if people else [])]))
-    return ExpandedTalk(talk, variant, out.lines(), diagnostics, dependencies, ex.includes,
-                        resolver.allowed)
+    return ExpandedTalk(talk, variant, out.lines(), diagnostics,
+                        dependencies=_read(talk, ex, vocab_files, people),
+                        absent=list(dict.fromkeys(ex.absent)), includes=ex.includes,
+                        allowed_roots=resolver.allowed)
+
+
+def _read(talk: Talk, ex: Expander, vocab_files: list[str], people: str | None) -> list[str]:
+    """Every file the expansion read, once each."""
+    return list(dict.fromkeys([talk.source.path, *ex.dependencies, *vocab_files,
+                               *([people] if people else [])]))
 
 
 def diagrams_mapping(config: TalkConfig) -> tuple[str, str] | None:

@@ -13,7 +13,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..diagnostics import Location, Severity
 from ..paths import confine, display_name, display_name_in, forget_real_paths, real_roots
@@ -161,6 +161,9 @@ def file_stamp(path: str) -> tuple[int, int] | None:
 _CHECKED: set[str] = set()
 """Files whose cached text was checked against the disk since ``new_snapshot``."""
 
+_SNAPSHOT = 0
+"""Counts the views of the disk: what was worked out from an older one is worked out again."""
+
 
 def new_snapshot() -> None:
     """Start a new view of the disk: the next use of each cached file checks it again.
@@ -168,6 +171,8 @@ def new_snapshot() -> None:
     One talk's expansion is one snapshot, so a file is checked once per talk
     however often it is included or its recording replayed.
     """
+    global _SNAPSHOT
+    _SNAPSHOT += 1
     _CHECKED.clear()
     forget_real_paths()
     _FOLDER_FILES.clear()
@@ -254,6 +259,14 @@ class Resolution:
     refused: str | None = None
     """Why an existing file was not used (it lies outside the allowed roots)."""
     searched: tuple[str, ...] = ()
+    passed: tuple[str, ...] = ()
+    """The places looked at before the answer and found empty: a file appearing at one of
+    them would change the answer (a missing include found, a shared fragment overridden)."""
+
+
+def _empty(places: list[str]) -> tuple[str, ...]:
+    """The places, once each, that hold no file (a refused file outside the roots is there)."""
+    return tuple(p for p in dict.fromkeys(places) if not is_file(p))
 
 
 _LISTINGS: dict[str, list[str]] = {}
@@ -334,6 +347,7 @@ class IncludeResolver:
         self.macros_dir = os.path.abspath(macros_dir)
         self.allowed = allowed or repository_roots(talk_path, self.roots, self.macros_dir)
         self._cache: dict[tuple[str, str, str], Resolution] = {}
+        self._cached_in = _SNAPSHOT
         self._renames: dict[str, str] | None = None
         self._all_names: list[str] | None = None
         self._suggested: dict[str, tuple[str, ...]] = {}
@@ -348,6 +362,9 @@ class IncludeResolver:
         if base in MACRO_FILE_NAMES and os.path.dirname(target) in ("", ".."):
             return Resolution(macro_file=True, legacy=base.endswith(".tex"))
         key = (opened_dir, target, including_dir)
+        if self._cached_in != _SNAPSHOT:  # a file may have appeared since
+            self._cache.clear()
+            self._cached_in = _SNAPSHOT
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = self._search(target, opened_dir, including_dir)
@@ -362,21 +379,23 @@ class IncludeResolver:
 
     def _search(self, target: str, opened_dir: str, including_dir: str) -> Resolution:
         refused = None
-        searched = []
+        searched: list[str] = []
         for cand in self._candidates(target, opened_dir):
             cand = os.path.normpath(cand)
-            searched.append(cand)
             if is_file(cand):
                 if confine(cand, self.allowed):
-                    return Resolution(path=cand)
+                    return Resolution(path=cand, passed=_empty(searched))
                 refused = refused or display_name(cand)
+            searched.append(cand)
         own = os.path.normpath(os.path.join(including_dir, target))
         if is_file(own) and confine(own, self.allowed):
-            return Resolution(path=own, relative_fallback=True)
+            return Resolution(path=own, relative_fallback=True, passed=_empty(searched))
+        searched.append(own)
         renamed = self._renamed(target, opened_dir)
         if renamed:
-            return renamed
-        return Resolution(refused=refused, searched=tuple(dict.fromkeys(searched)))
+            return replace(renamed, passed=_empty(searched))
+        return Resolution(refused=refused, searched=tuple(dict.fromkeys(searched[:-1])),
+                          passed=_empty(searched))
 
     def _renamed(self, target: str, opened_dir: str) -> Resolution | None:
         if self._renames is None:

@@ -50,7 +50,8 @@ def load_vocabulary(variant: str, config: TalkConfig) -> tuple[dict, list[str], 
         return cached[0], cached[1], cached[2]
     if not os.path.exists(entry_path):
         raise MacroError(Diagnostic("E-VOCABULARY", Severity.ERROR,
-                                    f"the macro vocabulary is missing: {entry_path}"))
+                                    f"the macro vocabulary is missing: {entry_path}"),
+                         absent=(entry_path,))
     macros: dict = dict(PRIMITIVES)
     macros["__let"] = Primitive("__let", _let, raw=True)
     for symbol in symbols:

@@ -83,7 +83,7 @@ def start_docx(handout: HandoutTree, out: Path, config: TalkConfig, diagrams: st
     expanded = handout.expanded
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     return PendingDocx(process, log, folder, tmp, out, pictures,
-                       [*expanded.dependencies, *handout.bibs, *finder.used], errors,
+                       [*expanded.dependencies, *expanded.absent, *handout.bibs, *finder.used], errors,
                        [*handout.warnings, *finder.warnings], config.step_timeout, expanded)
 
 

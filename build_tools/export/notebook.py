@@ -78,7 +78,7 @@ def write_notebook(talk: str, out: Path, config: TalkConfig, diagrams: str | Non
     nbformat.validate(notebook)
     _write_atomically(out, nbformat.writes(notebook, version=4))
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
-    return [*expanded.dependencies, *bibs], errors
+    return [*expanded.dependencies, *expanded.absent, *bibs], errors
 
 
 def _diagrams_here(meta: dict, diagrams_url: str) -> Callable[[str], str]:

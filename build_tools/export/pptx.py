@@ -114,7 +114,7 @@ def write_pptx(talk: str, out: Path, config: TalkConfig, diagrams: str | None,
                      timeout=timeout, said=said)
     packed.put_in(tmp, with_math_fallback)
     tmp.replace(out)
-    inputs = [*expanded.dependencies, *bibs, *finder.used, *([reference] if reference else [])]
+    inputs = [*expanded.dependencies, *expanded.absent, *bibs, *finder.used, *([reference] if reference else [])]
     return inputs, errors, [*dropped_attribute_warnings(dropped, expanded), *finder.warnings,
                             *([warning] if warning else []), *tool_warnings("pandoc", said, expanded)]
 

@@ -104,6 +104,8 @@ def is_up_to_date(job: ExportJob, fmt: str) -> bool:
         return False
     page = _printed_from(fmt)
     inputs = [*recorded.get("inputs", []), *([job.pages[page]] if page else [])]
+    if any(os.path.exists(path) for path in recorded.get("absent", [])):
+        return False  # a file the talk looked for has appeared
     try:
         return all(os.stat(path).st_mtime_ns <= made for path in inputs)
     except OSError:  # an input is gone: the export may name something that no longer exists
@@ -111,9 +113,14 @@ def is_up_to_date(job: ExportJob, fmt: str) -> bool:
 
 
 def _record(job: ExportJob, fmt: str, inputs: list[str], warnings: list[Diagnostic]) -> None:
+    """Keep what the export was made from: the files it read, and the places it looked for a
+    file in vain (``ExpandedTalk.absent``)."""
     stamp = _stamp_path(job, fmt)
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"inputs": sorted(set(inputs)), "settings": _settings(job, fmt),
+    found = {path: os.path.exists(path) for path in sorted(set(inputs))}
+    stamp.write_text(json.dumps({"inputs": [p for p, there in found.items() if there],
+                                 "absent": [p for p, there in found.items() if not there],
+                                 "settings": _settings(job, fmt),
                                  "warnings": [w.as_record() for w in warnings]}),
                      encoding="utf-8")
 

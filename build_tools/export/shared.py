@@ -63,8 +63,9 @@ class ExportJob:
 
 @dataclass
 class Written:
-    """What writing one export gave: the files it was made from (what makes it out of date),
-    its warnings, and the addresses the printing browser refused."""
+    """What writing one export gave: the files it was made from, and the places it looked for
+    a file in vain (what makes it out of date), its warnings, and the addresses the printing
+    browser refused."""
 
     inputs: list[str]
     warnings: list[Diagnostic] = field(default_factory=list)

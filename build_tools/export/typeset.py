@@ -73,7 +73,7 @@ def write_handout_pdf(talk: str, out: Path, config: TalkConfig, diagrams: str | 
     errors = [d for d in expanded.diagnostics if d.severity >= Severity.ERROR]
     warnings = [*handout.warnings, *finder.warnings, *_math_left_as_tex(list(dict.fromkeys(said)), expanded),
                 *tool_warnings("pandoc", said, expanded, left=UNCONVERTED.search)]
-    return [*expanded.dependencies, *handout.bibs, *finder.used], errors, warnings
+    return [*expanded.dependencies, *expanded.absent, *handout.bibs, *finder.used], errors, warnings
 
 
 # -- pictures that fit the page ----------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 from typing import TYPE_CHECKING, Any, cast
 
 from sphinx.util import logging
@@ -112,6 +113,9 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
         except MacroError as exc:
             source[0] = error_page(path, exc.diagnostic)
             _failed(app, docname, exc.diagnostic)
+            # the talk is read again when what stopped it changes, or a missing file appears
+            note_source_files(env, docname, exc.read)
+            talk_info(env)[docname].missing = _shared(exc.absent)
             return
     source[0] = record.text
     locations.remember(env.doc2path(docname), record.origins)
@@ -119,7 +123,8 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
     status = TalkStatus(source=os.path.relpath(path), summary=TalkSummary.from_meta(record.meta),
                         slide_anchors=_slide_anchors(app, docname, path, config)
                         if variant == "handout" else [],
-                        math_macros=dict(record.math_macros), prepared=record.digest)
+                        math_macros=dict(record.math_macros), prepared=record.digest,
+                        missing=_shared(record.absent))
     for diag in record.diagnostics:
         _report(diag, docname)
         if diag.severity >= Severity.ERROR:
@@ -133,6 +138,12 @@ def _read_talk(app: Sphinx, docname: str, source: list[str]) -> None:
         if diag.code == "W-IMAGE-MISSING" and diag.subject:
             status.missing.append(diag.subject)
     talk_info(env)[docname] = status
+
+
+def _shared(paths: Collection[str]) -> list[str]:
+    """Paths as one object each however many talks name them: the environment keeps each
+    once (the talks of a site look for the same files in the same places)."""
+    return [sys.intern(p) for p in paths]
 
 
 class SourceFile(str):
@@ -251,8 +262,9 @@ def on_merge_info(app: Sphinx, env: BuildEnvironment, docnames: Collection[str],
 
 def on_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
                     removed: set[str]) -> list[str]:
-    """Talks whose missing images have appeared since they were read (each image looked
-    for once: a corpus's talks miss the same thousand diagrams eight thousand times)."""
+    """Talks a missing file has appeared for since they were read, an image or an include
+    (each place looked at once: a corpus's talks miss the same thousand diagrams eight
+    thousand times)."""
     talks = talk_info(env)
     appeared = {p for p in {p for status in talks.values() for p in status.missing}
                 if os.path.exists(p)}
