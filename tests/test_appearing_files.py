@@ -144,3 +144,19 @@ def test_a_talk_stopped_at_its_first_error_names_what_it_read_and_looked_for(pro
     assert stopped.value.diagnostic.code == "E-INCLUDE-MISSING"
     assert str(talk) in stopped.value.read
     assert any(p.endswith("later.md") for p in stopped.value.absent)
+
+
+def test_a_bibliography_the_talk_names_that_appears_is_cited_from(project):
+    talk = project / "talks/gamma.md"
+    talk.write_text(talk.read_text().replace("venue: Room Three", "venue: Room Three\n"
+                                             "bibliography: later.bib")
+                    + "\n\\notes{Citing @Later-found24 here.}\n")
+    build(project)
+    assert "Later Found" not in (project.parent / "site/handout/gamma.html").read_text()
+    (project / "talks/later.bib").write_text(
+        "@book{Later-found24,\n  author = {Found, Later},\n  title = {Later Found},\n"
+        "  publisher = {Example Press},\n  year = {2024},\n}\n")
+    report = build(project)
+    assert "gamma" in report.results["handout"].read  # (the site's bibliographies changed)
+    assert "Later Found" in (project.parent / "site/handout/gamma.html").read_text()
+    assert same_as_a_fresh_build(project) == []
