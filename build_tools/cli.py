@@ -617,7 +617,7 @@ def _build(talks: Repeated, variants: Repeated, include: Repeated, bibs: Repeate
     from .site.build import build_site
     from .site.discovery import find_talks
     from .site.options import SiteOptions
-    from .site.publish import SiteBusy
+    from .site.publish import SiteBusy, TrackedState
 
     folders = [t for t in talks if os.path.isdir(t)]
     if folders and (len(folders) > 1 or len(talks) > 1):
@@ -647,7 +647,7 @@ def _build(talks: Repeated, variants: Repeated, include: Repeated, bibs: Repeate
 
     try:  # no bar (--quiet, or no terminal): the workers need not report each page
         report = build_site(options, None if bar.disable else progress)
-    except SiteBusy as exc:  # not a failure of this build: say what to do
+    except (SiteBusy, TrackedState) as exc:  # nothing was built: say what to do
         raise click.ClickException(f"{exc.strerror} ({exc.filename})") from None
     except NoProject as exc:
         raise click.ClickException(str(exc)) from None

@@ -60,7 +60,8 @@ from .options import SiteOptions
 from .pages import page_summary
 from .publish import (STATUS, check_writable, copy_exports, copy_tree, has_page, keep_page,
                       lamd_deck_addresses, lock_site, new_site_folder, place_pages, place_text,
-                      recover, share_images, site_status, swap, unlink_absent_exports)
+                      recover, refuse_tracked_state, share_images, site_status, swap,
+                      unlink_absent_exports)
 from .shards import Shard, ShardManifest, shard_documents
 from .sources import diagrams_not_found, prepare_sources, prune_outputs
 from .summary import source_namer, summary
@@ -217,6 +218,7 @@ def build_site(options: SiteOptions, progress: Callable[[str, str, object], None
         talks = [os.path.abspath(t) for t in options.talks] or find_talks(project)
         out, work = options.folders()
         check_writable(out)
+        refuse_tracked_state(work)
         with lock_site(work):
             return _build_locked(options, project, talks, out, work, progress, kept)
 

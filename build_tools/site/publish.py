@@ -11,6 +11,7 @@ import os
 import posixpath
 import re
 import shutil
+import subprocess
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from ..config import VARIANTS
 from ..formats import SUFFIXES
 
-__all__ = ["STATUS", "SiteBusy", "site_status", "lamd_deck_addresses", "lamd_address_files",
+__all__ = ["STATUS", "SiteBusy", "TrackedState", "refuse_tracked_state", "site_status", "lamd_deck_addresses", "lamd_address_files",
            "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
            "has_page", "copy_exports", "unlink_absent_exports", "new_site_folder", "place_text",
            "place_pages", "swap", "recover"]
@@ -57,6 +58,51 @@ def lock_site(work: Path) -> io.TextIOWrapper:
                        "wait for it to finish", str(work)) from None
     _HELD.add(handle)
     return handle
+
+
+class TrackedState(OSError):
+    """The work folder holds files the project's repository tracks."""
+
+
+GIT_TIMEOUT = 30
+"""Seconds ``git ls-files`` may take before the build goes on without its answer."""
+
+
+def refuse_tracked_state(work: Path) -> None:
+    """Refuse a work folder that holds files the repository tracks, before anything in it is
+    read.  A build loads its work folder (its records, Sphinx's environment and doctrees) as
+    its own state, with ``pickle``: a file a commit put there could run code when loaded.
+    What a build wrote itself is never tracked (``_build`` is not committed)."""
+    tracked = _tracked_files(work)
+    if tracked:
+        raise TrackedState(
+            errno.EPERM, f"the work folder holds {len(tracked)} file(s) the repository tracks "
+            f"(the first: {tracked[0]}); a build never reads a work folder that a commit can write "
+            f"into: take them out of the repository (git rm -r --cached {_shown(work)}) or "
+            "build with --out in a folder outside it", str(work))
+
+
+def _tracked_files(work: Path) -> list[str]:
+    """The files under ``work`` that the git repository around it tracks (none when it lies
+    in no repository, or git is not installed)."""
+    top = next((folder for folder in [work, *work.parents] if (folder / ".git").exists()), None)
+    if top is None or not work.exists():
+        return []
+    try:
+        done = subprocess.run(["git", "-C", str(top), "ls-files", "-z", "--", str(work.relative_to(top))],
+                              capture_output=True, timeout=GIT_TIMEOUT,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [name for name in done.stdout.decode(errors="replace").split("\0") if name] \
+        if done.returncode == 0 else []
+
+
+def _shown(folder: Path) -> str:
+    try:
+        return os.path.relpath(folder)
+    except ValueError:
+        return str(folder)
 
 
 _HELD: weakref.WeakSet[io.TextIOWrapper] = weakref.WeakSet()
