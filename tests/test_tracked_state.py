@@ -91,3 +91,20 @@ def test_a_project_outside_any_repository_builds_as_before(tmp_path):
     assert not report.failed
     assert build_site(SiteOptions(out=str(project / "_build/site"), project=str(project))) \
         .results["handout"].unchanged
+
+
+def test_the_preview_says_why_it_builds_nothing(tmp_path):
+    from test_serve import serving, status
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOTS / "test-three-talks", project)
+    git(project, "init", "-q")
+    record = project / "_build/.work/preview/handout" / LAST_BUILD
+    record.parent.mkdir(parents=True)
+    marker = tmp_path / "code-ran"
+    record.write_bytes(pickle.dumps(Planted(marker)))
+    git(project, "add", "-f", ".")
+    with serving(project) as base:
+        errors = status(base)["errors"]
+    assert any("the work folder holds 1 file(s) the repository tracks" in e for e in errors), errors
+    assert not marker.exists()

@@ -28,6 +28,7 @@ from watchfiles import watch
 from ..diagnostics import Diagnostic
 from ..site.build import KeptVariants, SiteReport, build_site
 from ..site.options import SiteOptions
+from ..site.publish import SiteBusy, TrackedState
 from ..site.summary import summary
 
 RELOAD_JS = """(function () {
@@ -187,6 +188,8 @@ class PreviewServer:
                 exported += [d for e in report.exports for d in e.diagnostics]
                 if len(steps) > 1 and step is steps[0]:
                     self.log(f"rebuilt {', '.join(step)} in {time.perf_counter() - started:.1f} s")
+        except (SiteBusy, TrackedState) as exc:  # nothing was built: say what to do
+            self.state.errors = [*errors, f"{exc.strerror} ({exc.filename})"]
         except Exception as exc:  # noqa: BLE001 - a preview must survive anything a build does
             self.state.errors = [*errors, f"the build failed: {exc!r}"]
         finally:

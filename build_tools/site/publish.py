@@ -19,7 +19,8 @@ from pathlib import Path
 from ..config import VARIANTS
 from ..formats import SUFFIXES
 
-__all__ = ["STATUS", "SiteBusy", "TrackedState", "refuse_tracked_state", "site_status", "lamd_deck_addresses", "lamd_address_files",
+__all__ = ["STATUS", "SiteBusy", "TrackedState", "refuse_tracked_state", "site_status",
+           "lamd_deck_addresses", "lamd_address_files",
            "lock_site", "check_writable", "copy_tree", "keep_page", "share_images", "IMAGES",
            "has_page", "copy_exports", "unlink_absent_exports", "new_site_folder", "place_text",
            "place_pages", "swap", "recover"]
