@@ -118,29 +118,41 @@ def cheaper_walks() -> None:
     if getattr(getattr(nodes.Node, "_fast_findall", None), "talks_stack", False):
         return
 
+    # a node's children are looked at once it was yielded, and its siblings through the
+    # parent's own list, as docutils' recursive walk does; a leaf needs no iterator
     def fast_findall(self: nodes.Node, cls: type) -> Iterator[nodes.Node]:
         if isinstance(self, cls):
             yield self
-        levels = [iter(self.children)]
-        while levels:
-            for child in levels[-1]:
+        top = iter(self.children)
+        above: list[Iterator[nodes.Node]] = []
+        while True:
+            for child in top:
                 if isinstance(child, cls):
                     yield child
-                levels.append(iter(child.children))
-                break
+                if child.children:
+                    above.append(top)
+                    top = iter(child.children)
+                    break
             else:
-                levels.pop()
+                if not above:
+                    return
+                top = above.pop()
 
     def superfast_findall(self: nodes.Node) -> Iterator[nodes.Node]:
         yield self
-        levels = [iter(self.children)]
-        while levels:
-            for child in levels[-1]:
+        top = iter(self.children)
+        above: list[Iterator[nodes.Node]] = []
+        while True:
+            for child in top:
                 yield child
-                levels.append(iter(child.children))
-                break
+                if child.children:
+                    above.append(top)
+                    top = iter(child.children)
+                    break
             else:
-                levels.pop()
+                if not above:
+                    return
+                top = above.pop()
 
     def document_above(self: nodes.Node) -> nodes.document | None:
         node: nodes.Node | None = self
