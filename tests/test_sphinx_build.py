@@ -717,3 +717,26 @@ def test_each_pages_table_of_contents_is_kept_in_a_file_and_read_when_the_page_i
     assert read == ["talks/alpha"]
     assert (doctrees / "talks/alpha.toc").is_file()
     assert page_contents(out / "talks/alpha.html") == alpha
+
+
+def test_a_directive_option_block_reads_as_myst_reads_it():
+    """``speedups.remember_directive_options``: the same tokens, a refused block refused
+    each time, and the memo in use by myst-parser."""
+    import pytest
+    from myst_parser.parsers import directives, options
+
+    from build_tools.sphinx_ext.speedups import remember_directive_options
+
+    remember_directive_options()
+    remember_directive_options()  # once is enough, however often a build sets it up
+    assert getattr(directives.options_to_tokens, "talks_cached", False)
+    for block in (":width: 70%\n:class: svgplot", "class: speaker-notes", "a: 'b'\nc: \"d e\""):
+        mine, _ = directives.options_to_tokens(block)
+        again, _ = directives.options_to_tokens(block)
+        theirs, _ = options.options_to_tokens(block)
+        assert [(k.value, v.value if v else None) for k, v in mine] == \
+            [(k.value, v.value if v else None) for k, v in theirs] == \
+            [(k.value, v.value if v else None) for k, v in again]
+    for _ in range(2):
+        with pytest.raises(options.TokenizeError):
+            directives.options_to_tokens('a: "unclosed')

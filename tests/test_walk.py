@@ -85,3 +85,4 @@ def test_a_node_finds_its_document_as_docutils_finds_it():
     child = nodes.paragraph()
     detached += child  # added under a node in the document: it takes the document's place
     assert child.document is document and child.source == document.current_source
+
