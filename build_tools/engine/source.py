@@ -390,12 +390,11 @@ class IncludeResolver:
         own = os.path.normpath(os.path.join(including_dir, target))
         if is_file(own) and confine(own, self.allowed):
             return Resolution(path=own, relative_fallback=True, passed=_empty(searched))
-        searched.append(own)
+        passed = _empty([*searched, own])
         renamed = self._renamed(target, opened_dir)
         if renamed:
-            return replace(renamed, passed=_empty(searched))
-        return Resolution(refused=refused, searched=tuple(dict.fromkeys(searched[:-1])),
-                          passed=_empty(searched))
+            return replace(renamed, passed=passed)
+        return Resolution(refused=refused, searched=tuple(dict.fromkeys(searched)), passed=passed)
 
     def _renamed(self, target: str, opened_dir: str) -> Resolution | None:
         if self._renames is None:
