@@ -4,7 +4,6 @@ earlier in the search order, the vocabulary put back.  Each is checked in every 
 in the exports, and against a build from scratch."""
 from __future__ import annotations
 
-import filecmp
 import shutil
 from pathlib import Path
 
@@ -15,9 +14,9 @@ from build_tools.diagnostics import MacroError
 from build_tools.engine.run import expand
 from build_tools.engine.source import clear_caches
 from build_tools.site.build import SiteOptions, SiteReport, build_site
+from test_unchanged import VARIANTS, same_pages
 
 ROOTS = Path(__file__).parent / "roots"
-VARIANTS = ("slides", "speaker-notes", "handout")
 LATER = "\\include{_shared/includes/later.md}\n"
 SENTENCE = "A sentence from a fragment that was not there."
 
@@ -33,21 +32,11 @@ def build(project: Path, out: str = "site", **options: object) -> SiteReport:
     return build_site(SiteOptions(out=str(project.parent / out), project=str(project), **options))
 
 
-def differing_pages(a: Path, b: Path) -> list[str]:
-    differ = []
-    for variant in VARIANTS:
-        for page in sorted((a / variant).rglob("*.html")):
-            other = b / variant / page.relative_to(a / variant)
-            if not other.is_file() or not filecmp.cmp(page, other, shallow=False):
-                differ.append(str(page.relative_to(a)))
-    return differ
-
-
 def same_as_a_fresh_build(project: Path) -> list[str]:
     fresh = project.parent / "fresh"
     shutil.copytree(project, fresh)
     assert build(fresh, "fresh-site").results
-    return differing_pages(project.parent / "site", project.parent / "fresh-site")
+    return same_pages(project.parent / "site", project.parent / "fresh-site")
 
 
 def add_line(path: Path, line: str) -> None:
