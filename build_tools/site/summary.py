@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import functools
 import os
 import re
 from pathlib import Path
@@ -23,13 +24,15 @@ def source_namer(src: Path, docs: dict[str, str]) -> Callable[[str], str]:
             talks[f"{prefix}{doc}.md"] = display_name(talk)
     shown = re.compile("(?:" + "|".join(re.escape(p) for p in prefixes) + r")[^\s:]+?\.md")
 
+    # the variants say most warnings alike: each is worked out once
+    @functools.cache
     def name(warning: str) -> str:
         if not any(prefix in warning for prefix in prefixes):
             return warning
-        warning = shown.sub(lambda m: talks.get(m.group(0), m.group(0)), warning)
+        named = shown.sub(lambda m: talks.get(m.group(0), m.group(0)), warning)
         for prefix in prefixes:
-            warning = warning.replace(prefix, "")
-        return warning
+            named = named.replace(prefix, "")
+        return named
 
     return name
 
