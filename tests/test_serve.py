@@ -139,6 +139,26 @@ def test_errors_show_in_the_page_and_the_server_keeps_running(server):
     assert b"Alpha Talk" in get(base + "handout/alpha.html")
 
 
+def test_a_missing_fragment_created_is_read_by_the_next_rebuild(server):
+    """The fragment appears where the talk looked for it: the kept Sphinx applications and
+    the server's include resolver see it, and the error goes."""
+    project, base = server
+    before = status(base)["version"]
+    talk = project / "talks/gamma.md"
+    talk.write_text(talk.read_text() + "\n\\include{_shared/includes/later.md}\n")
+    failed = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
+                      30, "the failing rebuild")
+    assert any("later.md" in e for e in failed["errors"])
+    fragment = project / "includes/_shared/includes/later.md"
+    fragment.write_text("\\notes{A fragment written after the talk named it.}\n")
+    after = wait_for(lambda: (s := status(base))["version"] > failed["version"]
+                     and not s["building"] and s, 30, "the rebuild")
+    assert after["errors"] == []
+    for variant in VARIANTS:
+        assert after["rebuilt"][variant] == ["gamma"], variant
+    assert "A fragment written after the talk named it." in get(base + "handout/gamma.html").decode()
+
+
 def test_only_the_address_it_serves_is_answered(server):
     """A page elsewhere may make a name of its own resolve to 127.0.0.1 (DNS rebinding):
     the preview answers only requests that name its own address."""
