@@ -200,7 +200,7 @@ def test_a_course_with_its_settings_in_config_yml_builds_in_place(tmp_path, monk
 def test_serve_previews_a_talks_repository_and_rebuilds_an_edited_talk(tmp_path):
     import os
 
-    from test_serve import get, serving, status, wait_for
+    from test_serve import get, rebuilt_after, serving, status
 
     repo = talks_repository(tmp_path / "talks")
     env = {**os.environ, "TALKS_PATH_MAP": mapping(repo / "snippets")}
@@ -212,8 +212,7 @@ def test_serve_previews_a_talks_repository_and_rebuilds_an_edited_talk(tmp_path)
         talk = repo / "_ml" / "new.md"
         talk.write_text(talk.read_text(encoding="utf-8") + "\nEdited while served.\n",
                         encoding="utf-8")
-        after = wait_for(lambda: (s := status(base))["version"] > first["version"]
-                         and not s["building"] and s, 120, "the rebuild after an edit")
+        after = rebuilt_after(base, first["version"], "the rebuild after an edit", 120)
         assert after["rebuilt"]["handout"] == ["ml/new"]
         assert "Edited while served." in get(base + "handout/ml/new.html").decode()
 

@@ -47,6 +47,12 @@ def wait_for(predicate, timeout: float, what: str):
     pytest.fail(f"timed out waiting for {what}")
 
 
+def rebuilt_after(base: str, before: int, what: str, timeout: float = 60) -> dict:
+    """The server's status once a build after version ``before`` has ended."""
+    return wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
+                    timeout, what)
+
+
 @contextlib.contextmanager
 def serving(folder, env=None, first_build: float = 180, args=()):
     """``talks serve`` run in ``folder`` on a free loopback port, its first build done;
@@ -92,8 +98,7 @@ def test_fragment_edit_rebuilds_only_its_talks_and_the_page_changes(server):
 
     fragment = project / "includes/_shared/includes/ab.md"
     fragment.write_text(fragment.read_text().replace("Only the first two talks", "Just two talks"))
-    after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
-                     30, "the rebuild")
+    after = rebuilt_after(base, before, "the rebuild", 30)
 
     for variant in VARIANTS:
         assert sorted(after["rebuilt"][variant]) == ["alpha", "beta"], variant
@@ -112,8 +117,7 @@ def test_two_talks_edited_at_once_are_rebuilt_in_one_rebuild_in_every_variant(se
         talk = project / f"talks/{doc}.md"
         talk.write_text(talk.read_text() + f"\n\\slides{{* {word} made bullet}}\n"
                         f"\\notes{{{word} written notes.}}\n")
-    after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
-                     60, "the rebuild")
+    after = rebuilt_after(base, before, "the rebuild", 60)
     assert sorted(os.path.basename(c) for c in after["changed"]) == ["alpha.md", "gamma.md"]
     assert after["errors"] == []
     for variant in VARIANTS:
@@ -128,31 +132,20 @@ def test_two_talks_edited_at_once_are_rebuilt_in_one_rebuild_in_every_variant(se
     assert "Freshly" not in get(base + "handout/beta.html").decode()
 
 
-def test_errors_show_in_the_page_and_the_server_keeps_running(server):
-    project, base = server
-    before = status(base)["version"]
-    talk = project / "talks/gamma.md"
-    talk.write_text(talk.read_text() + "\n\\include{_shared/includes/no-such-fragment.md}\n")
-    after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
-                     30, "the failing rebuild")
-    assert any("no-such-fragment.md" in e for e in after["errors"])
-    assert b"Alpha Talk" in get(base + "handout/alpha.html")
-
-
-def test_a_missing_fragment_created_is_read_by_the_next_rebuild(server):
-    """The fragment appears where the talk looked for it: the kept Sphinx applications and
-    the server's include resolver see it, and the error goes."""
+def test_errors_show_in_the_page_and_go_when_the_missing_fragment_is_created(server):
+    """The server keeps running on a missing include; when the fragment appears where the
+    talk looked for it, the kept Sphinx applications and the server's include resolver see
+    it, and the error goes."""
     project, base = server
     before = status(base)["version"]
     talk = project / "talks/gamma.md"
     talk.write_text(talk.read_text() + "\n\\include{_shared/includes/later.md}\n")
-    failed = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
-                      30, "the failing rebuild")
+    failed = rebuilt_after(base, before, "the failing rebuild", 30)
     assert any("later.md" in e for e in failed["errors"])
+    assert b"Alpha Talk" in get(base + "handout/alpha.html")
     fragment = project / "includes/_shared/includes/later.md"
     fragment.write_text("\\notes{A fragment written after the talk named it.}\n")
-    after = wait_for(lambda: (s := status(base))["version"] > failed["version"]
-                     and not s["building"] and s, 30, "the rebuild")
+    after = rebuilt_after(base, failed["version"], "the rebuild", 30)
     assert after["errors"] == []
     for variant in VARIANTS:
         assert after["rebuilt"][variant] == ["gamma"], variant
@@ -184,15 +177,9 @@ def test_a_site_written_outside_the_project_is_rebuilt_on_an_edit(tmp_path):
         before = status(base)["version"]
         talk = project / "talks" / "gamma.md"
         talk.write_text(talk.read_text() + "\nA new closing line.\n")
-        after = wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
-                         30, "the rebuild")
+        after = rebuilt_after(base, before, "the rebuild", 30)
         assert after["rebuilt"]["handout"] == ["gamma"]
         assert "A new closing line." in get(base + "handout/gamma.html").decode()
-
-
-def rebuilt_after(base: str, before: int, what: str) -> dict:
-    return wait_for(lambda: (s := status(base))["version"] > before and not s["building"] and s,
-                    60, what)
 
 
 def append_to(talk: Path, text: str, original: str) -> None:

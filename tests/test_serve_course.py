@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from conftest import ABSENT_DATA, SHARED
-from test_serve import get, serving, status, wait_for
+from test_serve import get, rebuilt_after, serving, status
 
 COURSE = SHARED / "reference" / "course-execed"
 SNIPPETS = SHARED / "corpus" / "snippets"
@@ -52,8 +52,7 @@ def test_serve_builds_a_lamd_course_and_a_snippet_edit_rebuilds_its_lecture(cour
     snippet.write_text(snippet.read_text(encoding="utf-8").replace(
         "Anecdotally, talking to data modelling scientists.",
         "Freshly edited: talking to data modelling scientists."), encoding="utf-8")
-    after = wait_for(lambda: (s := status(base))["version"] > first["version"]
-                     and not s["building"] and s, 120, "the rebuild after a snippet edit")
+    after = rebuilt_after(base, first["version"], "the rebuild after a snippet edit", 120)
     assert after["rebuilt"]["handout"] == ["the-data-crisis"]
     assert "Freshly edited" in get(base + "handout/the-data-crisis.html").decode()
     assert "Freshly edited" not in get(base + "handout/data-quality.html").decode()
